@@ -1,0 +1,463 @@
+// The one place that reads stack configuration. It reads every key once, applies defaults, validates the
+// values, and hands the components a typed, frozen AppConfig. A bad value throws a ConfigError whose message
+// names the full key (`edge-anomaly-detection:waf.rateLimit.limit`) and what is allowed, so `pulumi preview`
+// fails before anything is planned.
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "edge-anomaly-detection";
+
+export type Engine = "cloudwatch" | "lookout";
+export const ENGINES: readonly Engine[] = ["cloudwatch", "lookout"];
+
+/** Lookout for Metrics detector frequencies (API enum), also the ecommerce interval for both engines. */
+export type Frequency = "PT5M" | "PT10M" | "PT1H" | "P1D";
+export const FREQUENCY_SECONDS: Readonly<Record<Frequency, number>> = { PT5M: 300, PT10M: 600, PT1H: 3600, P1D: 86400 };
+
+export type LambdaRuntime = "nodejs22.x" | "nodejs24.x";
+export const LAMBDA_RUNTIMES: readonly LambdaRuntime[] = ["nodejs22.x", "nodejs24.x"];
+
+export type EcommerceDimension = "platform" | "marketplace";
+export const ECOMMERCE_DIMENSIONS: readonly EcommerceDimension[] = ["platform", "marketplace"];
+
+export type Compression = "UNCOMPRESSED" | "GZIP";
+export type WafAction = "block" | "count";
+
+/** The values CloudWatch Logs accepts for a log group's retention (days). */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export interface ApiConfig {
+    /** API Gateway stage name (`prod` by default). */
+    readonly stageName: string;
+    /** Steady-state requests per second allowed on the stage. */
+    readonly throttleRateLimit: number;
+    /** Burst allowed on the stage. */
+    readonly throttleBurstLimit: number;
+    /**
+     * Create the account-wide API Gateway CloudWatch Logs role (`aws.apigateway.Account`). One per account and
+     * region: leave false when another stack already owns it.
+     */
+    readonly manageAccountLogsRole: boolean;
+}
+
+export interface RateLimitConfig {
+    readonly enabled: boolean;
+    /** Requests per client IP per evaluation window before the rule acts. */
+    readonly limit: number;
+    /** WAF evaluation window: 60, 120, 300 or 600 seconds. */
+    readonly windowSeconds: number;
+    readonly action: WafAction;
+}
+
+export interface WafConfig {
+    /** AWSManagedRulesKnownBadInputsRuleSet next to the (always on) AWSManagedRulesCommonRuleSet. */
+    readonly knownBadInputs: boolean;
+    readonly rateLimit: RateLimitConfig;
+    /** Retention of the `aws-waf-logs-*` log group. */
+    readonly logRetentionDays: number;
+}
+
+export interface HeartbeatConfig {
+    /** Publish BlockedRequests = 0 per rule every 5 minutes. Defaults to on for `lookout`, off for `cloudwatch`. */
+    readonly enabled: boolean;
+    /** Namespace of the zero datapoints: the WAF one (as the seed does) or a custom one. */
+    readonly namespace: string;
+}
+
+export interface PipelineConfig {
+    /** Omit (or 0) for an ON_DEMAND stream; a positive number for a PROVISIONED stream with that many shards. */
+    readonly shardCount: number;
+    readonly retentionHours: number;
+    /** Firehose buffer: 60–900 s (dynamic partitioning allows no zero buffering). */
+    readonly bufferingIntervalSeconds: number;
+    /** Firehose buffer: 64–128 MiB (dynamic partitioning needs at least 64). */
+    readonly bufferingSizeMiB: number;
+    readonly compression: Compression;
+    /** Days until live data and error objects in the bucket expire. */
+    readonly dataExpirationDays: number;
+}
+
+export interface DetectionConfig {
+    readonly engine: Engine;
+    /** Ecommerce detector interval, one source of truth for the S3 layout and both engines. */
+    readonly frequency: Frequency;
+    /** Seconds in one ecommerce interval (derived from `frequency`). */
+    readonly intervalSeconds: number;
+    /** Lookout for Metrics alert sensitivity threshold, 0–100. */
+    readonly alertSensitivity: number;
+    /** CloudWatch anomaly band width in standard deviations, > 0. */
+    readonly bandWidth: number;
+    /** CloudWatch period of the WAF alarms: 60 or a multiple of 60 up to 3600. */
+    readonly wafPeriodSeconds: number;
+    /** CloudWatch: datapoints that must breach (M of N). */
+    readonly datapointsToAlarm: number;
+    readonly evaluationPeriods: number;
+    /** Dimensions the ecommerce detector breaks metrics down by. */
+    readonly ecommerceDimensions: readonly EcommerceDimension[];
+    /** CloudWatch engine: the platform values that get their own ecommerce alarms (besides the total). */
+    readonly platforms: readonly string[];
+    /** CloudWatch engine: the marketplace values that get their own ecommerce alarms (besides the total). */
+    readonly marketplaces: readonly string[];
+    /** Lookout for Metrics S3 offset: seconds the detector waits for late data, 0–432000. */
+    readonly offsetSeconds: number;
+    /** Lookout for Metrics: read `ecommerce/historical/` so a new detector skips the cold start. */
+    readonly useHistoricalData: boolean;
+    /** Lookout for Metrics: how long `pulumi up` waits for activation before failing. */
+    readonly activationTimeoutSeconds: number;
+}
+
+export interface AlertsConfig {
+    readonly emails: readonly string[];
+    readonly smsNumbers: readonly string[];
+    readonly httpsEndpoints: readonly string[];
+    /** Enable Security Hub in the account from this stack (leave false where it is managed centrally). */
+    readonly enableSecurityHub: boolean;
+    /** Asynchronous invocation retries of the finding Lambda (0–2). */
+    readonly maxRetryAttempts: number;
+    /** Asynchronous invocation maximum event age (60–21600 s). */
+    readonly maxEventAgeSeconds: number;
+}
+
+export interface AppConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly region: string;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly logRetentionDays: number;
+    readonly lambdaRuntime: LambdaRuntime;
+    readonly api: ApiConfig;
+    readonly waf: WafConfig;
+    readonly heartbeat: HeartbeatConfig;
+    readonly pipeline: PipelineConfig;
+    readonly detection: DetectionConfig;
+    readonly alerts: AlertsConfig;
+}
+
+/** A stack configuration value that cannot be used. `key` is the full config key, `project:area.field`. */
+export class ConfigError extends Error {
+    constructor(public readonly key: string, detail: string) {
+        super(`Invalid stack configuration '${key}': ${detail}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** The raw stack config: top-level keys of the project namespace, objects already JSON-parsed. */
+export type RawConfig = Record<string, unknown>;
+
+/** Top-level keys this program reads, with what each holds. Anything else in the namespace is an error. */
+export const TOP_LEVEL_KEYS = ["tags", "logRetentionDays", "lambdaRuntime", "api", "waf", "heartbeat", "pipeline", "detection", "alerts"] as const;
+
+// ---- small typed readers -------------------------------------------------------------------------------------
+
+class Reader {
+    constructor(private readonly obj: Record<string, unknown>, private readonly path: string, allowed: readonly string[]) {
+        for (const k of Object.keys(obj)) {
+            if (!allowed.includes(k)) {
+                throw new ConfigError(this.key(k), `unknown key; allowed keys here: ${allowed.join(", ")}`);
+            }
+        }
+    }
+
+    key(name: string): string {
+        return this.path.includes(":") ? `${this.path}.${name}` : `${this.path}:${name}`;
+    }
+
+    has(name: string): boolean {
+        return this.obj[name] !== undefined && this.obj[name] !== null;
+    }
+
+    bool(name: string, dflt: boolean): boolean {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return dflt;
+        if (typeof v === "boolean") return v;
+        if (v === "true" || v === "false") return v === "true";
+        throw new ConfigError(this.key(name), `${JSON.stringify(v)} is not a boolean; use true or false`);
+    }
+
+    int(name: string, dflt: number, min: number, max: number): number {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return dflt;
+        const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+            throw new ConfigError(this.key(name), `${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
+        }
+        return n;
+    }
+
+    num(name: string, dflt: number, check: (n: number) => boolean, rule: string): number {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return dflt;
+        const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+        if (typeof n !== "number" || !Number.isFinite(n) || !check(n)) {
+            throw new ConfigError(this.key(name), `${JSON.stringify(v)} ${rule}`);
+        }
+        return n;
+    }
+
+    oneOf<T extends string | number>(name: string, dflt: T, allowed: readonly T[]): T {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return dflt;
+        const hit = allowed.find((a) => a === v || String(a) === String(v));
+        if (hit === undefined) {
+            throw new ConfigError(this.key(name), `${JSON.stringify(v)} is not allowed; use one of: ${allowed.join(", ")}`);
+        }
+        return hit;
+    }
+
+    str(name: string, dflt: string, pattern: RegExp, rule: string): string {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return dflt;
+        if (typeof v !== "string" || !pattern.test(v)) {
+            throw new ConfigError(this.key(name), `${JSON.stringify(v)} ${rule}`);
+        }
+        return v;
+    }
+
+    strList(name: string, pattern: RegExp, rule: string): string[] {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return [];
+        if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
+        return v.map((item, i) => {
+            if (typeof item !== "string" || !pattern.test(item)) {
+                throw new ConfigError(`${this.key(name)}[${i}]`, `${JSON.stringify(item)} ${rule}`);
+            }
+            return item;
+        });
+    }
+
+    obj_(name: string, allowed: readonly string[]): Reader {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return new Reader({}, this.key(name), allowed);
+        return new Reader(asObject(v, this.key(name)), this.key(name), allowed);
+    }
+}
+
+function asObject(v: unknown, key: string): Record<string, unknown> {
+    if (typeof v === "string") {
+        try {
+            v = JSON.parse(v);
+        } catch {
+            throw new ConfigError(key, `must be an object (got a string that is not JSON)`);
+        }
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        throw new ConfigError(key, `must be an object with named keys`);
+    }
+    return v as Record<string, unknown>;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+const HTTPS_URL = /^https:\/\/[^\s]+$/;
+const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+const NAMESPACE = /^[^:$][^$]{0,254}$/;
+const DIM_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
+const DIM_RULE = "is not a dimension value (1–64 letters, digits, _ . -)";
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+// ---- parse ---------------------------------------------------------------------------------------------------
+
+export interface Context {
+    project?: string;
+    stack: string;
+    region: string | undefined;
+}
+
+/** Validates raw stack config and returns the typed AppConfig with defaults applied. Pure: tests call it. */
+export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
+    const project = ctx.project ?? PROJECT;
+    const root = new Reader(raw, project, TOP_LEVEL_KEYS);
+    const k = (name: string) => `${project}:${name}`;
+
+    if (!ctx.region || !REGION.test(ctx.region)) {
+        throw new ConfigError("aws:region", `${JSON.stringify(ctx.region ?? null)} is not an AWS region; set it with \`pulumi config set aws:region us-east-1\``);
+    }
+
+    // tags
+    const tags: Record<string, string> = {};
+    if (raw.tags !== undefined && raw.tags !== null) {
+        const obj = asObject(raw.tags, k("tags"));
+        for (const [tk, tv] of Object.entries(obj)) {
+            if (!TAG_KEY.test(tk)) throw new ConfigError(`${k("tags")}.${tk}`, `is not a valid tag key (1–128 characters, not starting with aws:)`);
+            if (typeof tv !== "string" || !TAG_VALUE.test(tv)) throw new ConfigError(`${k("tags")}.${tk}`, `${JSON.stringify(tv)} is not a valid tag value (a string of 0–256 characters)`);
+            tags[tk] = tv;
+        }
+    }
+    const logRetentionDays = root.oneOf("logRetentionDays", 30, LOG_RETENTION_DAYS);
+    const lambdaRuntime = root.oneOf<LambdaRuntime>("lambdaRuntime", "nodejs22.x", LAMBDA_RUNTIMES);
+
+    // api
+    const api = objReader(raw, project, "api", ["stageName", "throttleRateLimit", "throttleBurstLimit", "manageAccountLogsRole"]);
+    const apiCfg: ApiConfig = {
+        stageName: api.str("stageName", "prod", STAGE_NAME, "is not a valid stage name: use 1–128 letters, digits or underscores (no spaces)"),
+        throttleRateLimit: api.int("throttleRateLimit", 100, 1, 10000),
+        throttleBurstLimit: api.int("throttleBurstLimit", 200, 1, 5000),
+        manageAccountLogsRole: api.bool("manageAccountLogsRole", false),
+    };
+
+    // waf
+    const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays"]);
+    const rl = waf.obj_("rateLimit", ["enabled", "limit", "windowSeconds", "action"]);
+    const wafCfg: WafConfig = {
+        knownBadInputs: waf.bool("knownBadInputs", true),
+        rateLimit: {
+            enabled: rl.bool("enabled", true),
+            limit: rl.int("limit", 2000, 10, 2_000_000_000),
+            windowSeconds: rl.oneOf("windowSeconds", 300, [60, 120, 300, 600]),
+            action: rl.oneOf<WafAction>("action", "block", ["block", "count"]),
+        },
+        logRetentionDays: waf.oneOf("logRetentionDays", logRetentionDays, LOG_RETENTION_DAYS),
+    };
+
+    // detection (read before heartbeat: the heartbeat default depends on the engine)
+    const det = objReader(raw, project, "detection", [
+        "engine", "frequency", "alertSensitivity", "bandWidth", "wafPeriodSeconds", "datapointsToAlarm", "evaluationPeriods",
+        "ecommerceDimensions", "platforms", "marketplaces", "offsetSeconds", "useHistoricalData", "activationTimeoutSeconds",
+    ]);
+    const frequency = det.oneOf<Frequency>("frequency", "PT5M", ["PT5M", "PT10M", "PT1H", "P1D"]);
+    const evaluationPeriods = det.int("evaluationPeriods", 1, 1, 100);
+    const datapointsToAlarm = det.int("datapointsToAlarm", 1, 1, 100);
+    if (datapointsToAlarm > evaluationPeriods) {
+        throw new ConfigError(det.key("datapointsToAlarm"), `${datapointsToAlarm} must not exceed detection.evaluationPeriods (${evaluationPeriods})`);
+    }
+    const dims = det.has("ecommerceDimensions")
+        ? det.strList("ecommerceDimensions", /^(platform|marketplace)$/, `is not a dimension; use platform and/or marketplace`)
+        : [...ECOMMERCE_DIMENSIONS];
+    if (new Set(dims).size !== dims.length) {
+        throw new ConfigError(det.key("ecommerceDimensions"), `lists a dimension twice`);
+    }
+    const engine = det.oneOf<Engine>("engine", "cloudwatch", ENGINES);
+    const detectionCfg: DetectionConfig = {
+        engine,
+        frequency,
+        intervalSeconds: FREQUENCY_SECONDS[frequency],
+        alertSensitivity: det.int("alertSensitivity", 70, 0, 100),
+        bandWidth: det.num("bandWidth", 2, (n) => n > 0 && n <= 100, "must be a number greater than 0 (standard deviations, at most 100)"),
+        wafPeriodSeconds: det.num("wafPeriodSeconds", 60, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
+        datapointsToAlarm,
+        evaluationPeriods,
+        ecommerceDimensions: dims as EcommerceDimension[],
+        platforms: det.has("platforms") ? det.strList("platforms", DIM_VALUE, DIM_RULE) : ["web", "ios", "android"],
+        marketplaces: det.has("marketplaces") ? det.strList("marketplaces", DIM_VALUE, DIM_RULE) : ["US", "UK", "DE", "JP"],
+        offsetSeconds: det.int("offsetSeconds", 120, 0, 432000),
+        useHistoricalData: det.bool("useHistoricalData", true),
+        activationTimeoutSeconds: det.int("activationTimeoutSeconds", 900, 30, 3600),
+    };
+
+    // heartbeat
+    const hb = objReader(raw, project, "heartbeat", ["enabled", "namespace"]);
+    const heartbeatCfg: HeartbeatConfig = {
+        enabled: hb.bool("enabled", engine === "lookout"),
+        namespace: hb.str("namespace", "AWS/WAFV2", NAMESPACE, "is not a valid CloudWatch namespace (1–255 characters, no $, not starting with :)"),
+    };
+
+    // pipeline
+    const pl = objReader(raw, project, "pipeline", ["shardCount", "retentionHours", "bufferingIntervalSeconds", "bufferingSizeMiB", "compression", "dataExpirationDays"]);
+    const pipelineCfg: PipelineConfig = {
+        shardCount: pl.int("shardCount", 0, 0, 500),
+        retentionHours: pl.int("retentionHours", 24, 24, 8760),
+        bufferingIntervalSeconds: pl.int("bufferingIntervalSeconds", 60, 60, 900),
+        bufferingSizeMiB: pl.int("bufferingSizeMiB", 64, 64, 128),
+        compression: pl.oneOf<Compression>("compression", "UNCOMPRESSED", ["UNCOMPRESSED", "GZIP"]),
+        dataExpirationDays: pl.int("dataExpirationDays", 90, 1, 3650),
+    };
+
+    // alerts
+    const al = objReader(raw, project, "alerts", ["emails", "smsNumbers", "httpsEndpoints", "enableSecurityHub", "maxRetryAttempts", "maxEventAgeSeconds"]);
+    const alertsCfg: AlertsConfig = {
+        emails: al.strList("emails", EMAIL, "is not an email address"),
+        smsNumbers: al.strList("smsNumbers", E164, "is not a phone number in E.164 form (+15555550100)"),
+        httpsEndpoints: al.strList("httpsEndpoints", HTTPS_URL, "is not an https:// URL"),
+        enableSecurityHub: al.bool("enableSecurityHub", false),
+        maxRetryAttempts: al.int("maxRetryAttempts", 2, 0, 2),
+        maxEventAgeSeconds: al.int("maxEventAgeSeconds", 3600, 60, 21600),
+    };
+
+    return deepFreeze({
+        project,
+        stack: ctx.stack,
+        region: ctx.region,
+        tags: { ...tags, "app": project, "stack": ctx.stack },
+        logRetentionDays,
+        lambdaRuntime,
+        api: apiCfg,
+        waf: wafCfg,
+        heartbeat: heartbeatCfg,
+        pipeline: pipelineCfg,
+        detection: detectionCfg,
+        alerts: alertsCfg,
+    });
+}
+
+function objReader(raw: RawConfig, project: string, area: string, allowed: readonly string[]): Reader {
+    const key = `${project}:${area}`;
+    const v = raw[area];
+    if (v === undefined || v === null) return new Reader({}, key, allowed);
+    return new Reader(asObject(v, key), key, allowed);
+}
+
+function deepFreeze<T>(o: T): T {
+    if (o && typeof o === "object") {
+        for (const v of Object.values(o)) deepFreeze(v);
+        Object.freeze(o);
+    }
+    return o;
+}
+
+/** Reads this stack's config through Pulumi (once) and validates it. */
+export function loadConfig(): AppConfig {
+    const cfg = new pulumi.Config(PROJECT);
+    const raw: RawConfig = {};
+    for (const key of TOP_LEVEL_KEYS) {
+        const v = cfg.get(key);
+        if (v !== undefined) raw[key] = parseMaybeJson(v);
+    }
+    // Keys in our namespace that the program does not read are mistakes (a typo silently ignored is worse).
+    const all = pulumiConfigKeys();
+    for (const full of all) {
+        const [ns, name] = splitKey(full);
+        if (ns === PROJECT && !(TOP_LEVEL_KEYS as readonly string[]).includes(name)) {
+            throw new ConfigError(`${PROJECT}:${name}`, `unknown key; allowed keys: ${TOP_LEVEL_KEYS.join(", ")}`);
+        }
+    }
+    return parseConfig(raw, { project: PROJECT, stack: pulumi.getStack(), region: new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION });
+}
+
+function parseMaybeJson(v: string): unknown {
+    const t = v.trim();
+    if (t.startsWith("{") || t.startsWith("[")) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return v;
+        }
+    }
+    return v;
+}
+
+function pulumiConfigKeys(): string[] {
+    // `PULUMI_CONFIG` is how the engine passes config to the program (a JSON object keyed `ns:key`).
+    const env = process.env.PULUMI_CONFIG;
+    const keys = new Set<string>();
+    if (env) {
+        try {
+            for (const k of Object.keys(JSON.parse(env))) keys.add(k);
+        } catch {
+            /* the runtime will report malformed config itself */
+        }
+    }
+    for (const k of Object.keys(pulumi.runtime.allConfig())) keys.add(k);
+    return [...keys];
+}
+
+function splitKey(full: string): [string, string] {
+    const i = full.indexOf(":");
+    if (i < 0) return ["", full];
+    // Pulumi stores keys as `ns:config:key` in some paths; normalize.
+    const ns = full.slice(0, i);
+    const rest = full.slice(i + 1).replace(/^config:/, "");
+    return [ns, rest];
+}

@@ -1,0 +1,112 @@
+// Runs the Pulumi program (index.ts) in-process under the shared mocks with a given stack configuration and
+// returns what it registered and exported. Each run gets its own stack name and a fresh module cache, so one
+// mocha process can run the program for several configurations (e.g. both engines).
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+
+import { mocks, registered, Registered } from "./mocks";
+
+export const ROOT = path.resolve(__dirname, "..");
+
+/** The `config:` map of a stack file (Pulumi.<stack>.yaml), keys as written (`project:key`, `aws:region`). */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    return { ...(doc.config ?? {}) };
+}
+
+/** Every stack file in the repository. */
+export function stackNames(): string[] {
+    return fs.readdirSync(ROOT)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => !!s);
+}
+
+export interface ProgramRun {
+    resources: Registered[];
+    outputs: Record<string, unknown>;
+    /** Resources of one type token. */
+    ofType(type: string): Registered[];
+    /** The one resource of a type whose logical name contains `fragment` (fails when not exactly one). */
+    one(type: string, fragment?: string): Registered;
+}
+
+function clearProjectModules(): void {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+}
+
+function encode(config: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+let runCount = 0;
+
+/** Runs the program with `config` (a stack file's `config:` map) as stack `stack`. */
+export async function runProgram(config: Record<string, unknown>, stack = "test"): Promise<ProgramRun> {
+    registered.length = 0;
+    runCount += 1;
+    pulumi.runtime.setAllConfig(encode(config));
+    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 ? `-${runCount}` : ""}`, false);
+    clearProjectModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(path.join(ROOT, "index")) as Record<string, unknown>;
+    const outputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(program)) {
+        outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return view([...registered], outputs);
+}
+
+/**
+ * Builds resources with `build` under the mocks, with `config` parsed through the program's config module, and
+ * returns what registered. For component tests that should not depend on the whole program.
+ */
+export async function runWith(config: Record<string, unknown>, build: (cfg: import("../config").AppConfig) => unknown, stack = "unit"): Promise<ProgramRun> {
+    registered.length = 0;
+    runCount += 1;
+    pulumi.runtime.setAllConfig(encode(config));
+    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}-${runCount}`, false);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadConfig } = require("../config") as typeof import("../config");
+    const built = build(loadConfig());
+    const outputs: Record<string, unknown> = {};
+    if (built && typeof built === "object") {
+        for (const [name, value] of Object.entries(built as Record<string, unknown>)) {
+            if (pulumi.Output.isInstance(value)) outputs[name] = await promiseOf(value);
+        }
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return view([...registered], outputs);
+}
+
+function view(resources: Registered[], outputs: Record<string, unknown>): ProgramRun {
+    return {
+        resources,
+        outputs,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        one(type, fragment) {
+            const hits = resources.filter((r) => r.type === type && (fragment === undefined || r.name.includes(fragment)));
+            if (hits.length !== 1) {
+                throw new Error(`expected one ${type}${fragment ? ` named *${fragment}*` : ""}, found ${hits.length}: ${hits.map((h) => h.name).join(", ")}`);
+            }
+            return hits[0];
+        },
+    };
+}
+
+/** The resolved value of an Output (under mocks every value is known). */
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}

@@ -1,0 +1,109 @@
+// The one mocks module of the test suite (pulumi/examples testing-unit-ts style). It answers the engine's
+// resource registrations with plausible provider outputs (ids, ARNs, names, URLs) and the few data-source
+// calls the program makes, and records every registration so tests can assert on the whole graph.
+import * as pulumi from "@pulumi/pulumi";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+
+export interface Registered {
+    type: string;
+    name: string;
+    urn: string;
+    id: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
+
+/** Every resource registered since the last reset, in registration order. */
+export const registered: Registered[] = [];
+
+const SERVICE_OF: Record<string, string> = {
+    apigateway: "apigateway", wafv2: "wafv2", lambda: "lambda", iam: "iam", cloudwatch: "logs", sns: "sns", sqs: "sqs",
+    kinesis: "kinesis", kms: "kms", s3: "s3", scheduler: "scheduler", securityhub: "securityhub",
+};
+
+function arnFor(type: string, name: string, inputs: Record<string, any>): string {
+    const [, mod, res] = type.split(/[:/]/);
+    const rname = inputs.name ?? name;
+    switch (type) {
+        case "aws:apigateway/stage:Stage":
+            return `arn:aws:apigateway:${REGION}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`;
+        case "aws:wafv2/webAcl:WebAcl":
+            return `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/${rname}/${name}-uuid`;
+        case "aws:lambda/function:Function":
+            return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${rname}`;
+        case "aws:iam/role:Role":
+            return `arn:aws:iam::${ACCOUNT}:role/${rname}`;
+        case "aws:iam/policy:Policy":
+            return `arn:aws:iam::${ACCOUNT}:policy/${rname}`;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${rname}`;
+        case "aws:sns/topic:Topic":
+            return `arn:aws:sns:${REGION}:${ACCOUNT}:${rname}`;
+        case "aws:sqs/queue:Queue":
+            return `arn:aws:sqs:${REGION}:${ACCOUNT}:${rname}`;
+        case "aws:kinesis/stream:Stream":
+            return `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${rname}`;
+        case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+            return `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/${rname}`;
+        case "aws:kms/key:Key":
+            return `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}-key-id`;
+        case "aws:s3/bucket:Bucket":
+        case "aws:s3/bucketV2:BucketV2":
+            return `arn:aws:s3:::${inputs.bucket ?? rname}`;
+        case "aws:cloudwatch/eventRule:EventRule":
+            return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rname}`;
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${rname}`;
+        default:
+            return `arn:aws:${SERVICE_OF[mod] ?? mod}:${REGION}:${ACCOUNT}:${res ?? "resource"}/${rname}`;
+    }
+}
+
+export const mocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        const inputs = args.inputs as Record<string, any>;
+        const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}abc123` : `${args.name}-abc123`);
+        const id = args.id ?? `${args.name}-id`;
+        const state: Record<string, any> = { ...inputs, name: physicalName, arn: arnFor(args.type, args.name, { ...inputs, name: physicalName }) };
+        switch (args.type) {
+            case "aws:apigateway/restApi:RestApi":
+                state.rootResourceId = `${args.name}-root`;
+                state.executionArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${id}`;
+                break;
+            case "aws:apigateway/stage:Stage":
+                state.invokeUrl = `https://${inputs.restApi}.execute-api.${REGION}.amazonaws.com/${inputs.stageName}`;
+                state.executionArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${inputs.restApi}/${inputs.stageName}`;
+                break;
+            case "aws:kms/key:Key":
+                state.keyId = `${args.name}-key-id`;
+                break;
+            case "aws:s3/bucket:Bucket":
+            case "aws:s3/bucketV2:BucketV2":
+                state.bucket = inputs.bucket ?? (inputs.bucketPrefix ? `${inputs.bucketPrefix}abc123` : `${args.name}-abc123`);
+                state.arn = `arn:aws:s3:::${state.bucket}`;
+                break;
+            case "aws:sqs/queue:Queue":
+                state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physicalName}`;
+                break;
+            case "aws:wafv2/webAcl:WebAcl":
+                state.capacity = 800;
+                break;
+        }
+        registered.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id, inputs, state });
+        return { id, state };
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "AIDTEST", id: ACCOUNT };
+            case "aws:index/getPartition:getPartition":
+                return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:index/getRegion:getRegion":
+                return { name: REGION, region: REGION, id: REGION };
+            default:
+                return args.inputs;
+        }
+    },
+};
