@@ -65,7 +65,7 @@ export const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const inputs = args.inputs as Record<string, any>;
         const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}abc123` : `${args.name}-abc123`);
-        const id = args.id ?? `${args.name}-id`;
+        const id = args.id || `${args.name}-id`;
         const state: Record<string, any> = { ...inputs, name: physicalName, arn: arnFor(args.type, args.name, { ...inputs, name: physicalName }) };
         switch (args.type) {
             case "aws:apigateway/restApi:RestApi":

@@ -1,0 +1,95 @@
+// BlockedRequestsHeartbeat: an inline Lambda, run every 5 minutes by an EventBridge schedule, that publishes
+// BlockedRequests = 0 for each WAF rule (dimensions Region, Rule, WebACL), so a detector reading AWS/WAFV2 sees
+// "no blocks" as 0 rather than as missing data. The Lookout engine needs it; the CloudWatch engine fills gaps
+// with metric math (FILL) instead, so there it is off by default.
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import { HeartbeatResult, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
+import { InlineFunction } from "./inlineFunction";
+
+export interface BlockedRequestsHeartbeatArgs {
+    config: AppConfig;
+    webAclName: pulumi.Input<string>;
+    /** The `Rule` dimension values (the web ACL rules' metric names). */
+    ruleNames: string[];
+}
+
+export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
+
+/**
+ * The Lambda handler. A factory, so the CloudWatch client is made once per cold start inside the Lambda (a
+ * client captured at deploy time cannot be serialized). The SDK comes from the Lambda runtime.
+ */
+export function heartbeatHandlerFactory(): (event: unknown) => Promise<HeartbeatResult> {
+    const client = new CloudWatchClient({ maxAttempts: 5 });
+    return async () => {
+        const result = await publishHeartbeat(client, settingsFromEnv(process.env), new Date());
+        console.log(JSON.stringify({ message: "heartbeat published", ...result }));
+        return result;
+    };
+}
+
+export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
+    public readonly fn: InlineFunction<unknown, HeartbeatResult>;
+    public readonly scheduleRule: aws.cloudwatch.EventRule;
+
+    constructor(name: string, args: BlockedRequestsHeartbeatArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:api:BlockedRequestsHeartbeat", name, {}, opts);
+        const { config } = args;
+        const namespace = config.heartbeat.namespace;
+
+        this.fn = new InlineFunction<unknown, HeartbeatResult>(`${name}-fn`, {
+            config,
+            description: `Publishes BlockedRequests=0 per WAF rule to ${namespace} every 5 minutes`,
+            callbackFactory: heartbeatHandlerFactory,
+            timeoutSeconds: 30,
+            memorySizeMb: 128,
+            reservedConcurrency: 1,
+            environment: {
+                METRIC_NAMESPACE: namespace,
+                WAF_REGION: config.region,
+                WEB_ACL_NAME: args.webAclName,
+                WAF_RULES: args.ruleNames.join(","),
+            },
+            // PutMetricData has no resource-level permissions; the namespace condition is the restriction.
+            statements: [{
+                Sid: "PutHeartbeatMetric",
+                Effect: "Allow",
+                Action: ["cloudwatch:PutMetricData"],
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": namespace } },
+            }],
+        }, { parent: this });
+
+        // A missed beat is worth nothing once the next one is due: retry briefly, then let the next run cover it.
+        new aws.lambda.FunctionEventInvokeConfig(`${name}-async`, {
+            functionName: this.fn.name,
+            maximumRetryAttempts: 2,
+            maximumEventAgeInSeconds: 240,
+        }, { parent: this });
+
+        this.scheduleRule = new aws.cloudwatch.EventRule(`${name}-schedule`, {
+            description: "Every 5 minutes: publish zero BlockedRequests datapoints",
+            scheduleExpression: HEARTBEAT_SCHEDULE,
+            tags: config.tags,
+        }, { parent: this });
+
+        const permission = new aws.lambda.Permission(`${name}-invoke`, {
+            action: "lambda:InvokeFunction",
+            function: this.fn.name,
+            principal: "events.amazonaws.com",
+            sourceArn: this.scheduleRule.arn,
+        }, { parent: this });
+
+        new aws.cloudwatch.EventTarget(`${name}-target`, {
+            rule: this.scheduleRule.name,
+            arn: this.fn.arn,
+            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 240 },
+        }, { parent: this, dependsOn: [permission] });
+
+        this.registerOutputs({ functionName: this.fn.name, scheduleRuleArn: this.scheduleRule.arn });
+    }
+}

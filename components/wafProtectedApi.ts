@@ -1,0 +1,211 @@
+// WafProtectedApi: an API Gateway REST API (mock GET /) behind an AWS WAFv2 web ACL with AWS managed rules and
+// per-rule CloudWatch metrics, WAF logging with sensitive headers redacted, and stage access logs.
+import * as crypto from "crypto";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import { wafRules, WafRuleSpec } from "./wafRules";
+
+export interface WafProtectedApiArgs {
+    config: AppConfig;
+}
+
+/** Headers WAF logs never show. */
+export const REDACTED_HEADERS = ["authorization", "cookie"] as const;
+
+/** Fields of each access log line (API Gateway `$context` variables), one JSON object per request. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    ip: "$context.identity.sourceIp",
+    requestTime: "$context.requestTime",
+    httpMethod: "$context.httpMethod",
+    resourcePath: "$context.resourcePath",
+    status: "$context.status",
+    protocol: "$context.protocol",
+    responseLength: "$context.responseLength",
+    wafStatus: "$context.waf.status",
+    wafLatency: "$context.waf.latency",
+    webAclArn: "$context.webaclArn",
+});
+
+export class WafProtectedApi extends pulumi.ComponentResource {
+    public readonly restApi: aws.apigateway.RestApi;
+    public readonly stage: aws.apigateway.Stage;
+    public readonly webAcl: aws.wafv2.WebAcl;
+    public readonly invokeUrl: pulumi.Output<string>;
+    public readonly stageArn: pulumi.Output<string>;
+    public readonly webAclArn: pulumi.Output<string>;
+    public readonly webAclName: pulumi.Output<string>;
+    /** The `Rule` dimension values of the web ACL's AWS/WAFV2 metrics. */
+    public readonly ruleMetricNames: string[];
+    public readonly wafLogGroupName: pulumi.Output<string>;
+
+    constructor(name: string, args: WafProtectedApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:api:WafProtectedApi", name, {}, opts);
+        const { config } = args;
+        const parent = { parent: this };
+        const tags = config.tags;
+        const rules = wafRules(config.waf);
+
+        // --- API Gateway: REST API with a mock GET / answering 200 -------------------------------------------
+        this.restApi = new aws.apigateway.RestApi(`${name}-api`, {
+            description: `Demo API protected by AWS WAF (${config.project}/${config.stack})`,
+            endpointConfiguration: { types: "REGIONAL" },
+            tags,
+        }, parent);
+
+        const method = new aws.apigateway.Method(`${name}-get`, {
+            restApi: this.restApi.id,
+            resourceId: this.restApi.rootResourceId,
+            httpMethod: "GET",
+            authorization: "NONE",
+        }, parent);
+
+        const integrationSpec = { type: "MOCK", requestTemplates: { "application/json": JSON.stringify({ statusCode: 200 }) } };
+        const integration = new aws.apigateway.Integration(`${name}-get-mock`, {
+            restApi: this.restApi.id,
+            resourceId: this.restApi.rootResourceId,
+            httpMethod: method.httpMethod,
+            ...integrationSpec,
+        }, parent);
+
+        const methodResponse = new aws.apigateway.MethodResponse(`${name}-get-200`, {
+            restApi: this.restApi.id,
+            resourceId: this.restApi.rootResourceId,
+            httpMethod: method.httpMethod,
+            statusCode: "200",
+            responseModels: { "application/json": "Empty" },
+        }, parent);
+
+        const responseSpec = { statusCode: "200", responseTemplates: { "application/json": JSON.stringify({ message: "ok" }) } };
+        const integrationResponse = new aws.apigateway.IntegrationResponse(`${name}-get-200`, {
+            restApi: this.restApi.id,
+            resourceId: this.restApi.rootResourceId,
+            httpMethod: method.httpMethod,
+            ...responseSpec,
+        }, { parent: this, dependsOn: [integration, methodResponse] });
+
+        // A deployment is a snapshot: redeploy whenever the API definition above changes.
+        const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
+            restApi: this.restApi.id,
+            description: "Managed by Pulumi",
+            triggers: {
+                redeployment: crypto.createHash("sha256").update(JSON.stringify({ integrationSpec, responseSpec })).digest("hex"),
+            },
+        }, { parent: this, dependsOn: [method, integration, methodResponse, integrationResponse] });
+
+        const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
+            namePrefix: `/aws/apigateway/${config.project}-${config.stack}-access-`,
+            retentionInDays: config.logRetentionDays,
+            tags,
+        }, parent);
+
+        // Access logging needs the account-level CloudWatch role; create it only where this stack owns it.
+        const stageDeps: pulumi.Resource[] = [];
+        if (config.api.manageAccountLogsRole) {
+            const logsRole = new aws.iam.Role(`${name}-apigw-logs-role`, {
+                description: "API Gateway account role: push API logs to CloudWatch Logs",
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                tags,
+            }, parent);
+            const attachment = new aws.iam.RolePolicyAttachment(`${name}-apigw-logs-policy`, {
+                role: logsRole.name,
+                policyArn: pulumi.interpolate`arn:${aws.getPartitionOutput({}, parent).partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs`,
+            }, parent);
+            stageDeps.push(new aws.apigateway.Account(`${name}-apigw-account`, {
+                cloudwatchRoleArn: logsRole.arn,
+            }, { parent: this, dependsOn: [attachment] }));
+        }
+
+        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
+            restApi: this.restApi.id,
+            deployment: deployment.id,
+            stageName: config.api.stageName,
+            accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+            xrayTracingEnabled: false,
+            tags,
+        }, { parent: this, dependsOn: stageDeps });
+
+        new aws.apigateway.MethodSettings(`${name}-stage-settings`, {
+            restApi: this.restApi.id,
+            stageName: this.stage.stageName,
+            methodPath: "*/*",
+            settings: {
+                metricsEnabled: true,
+                throttlingRateLimit: config.api.throttleRateLimit,
+                throttlingBurstLimit: config.api.throttleBurstLimit,
+            },
+        }, parent);
+
+        // --- WAFv2 web ACL ----------------------------------------------------------------------------------
+        const aclMetricName = `${config.project}-${config.stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
+        this.webAcl = new aws.wafv2.WebAcl(`${name}-webacl`, {
+            description: `Protects the ${config.api.stageName} stage of the ${config.project} API (${config.stack})`,
+            scope: "REGIONAL",
+            defaultAction: { allow: {} },
+            rules: rules.map((r) => wafRule(r, config)),
+            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: aclMetricName, sampledRequestsEnabled: true },
+            tags,
+        }, parent);
+
+        // Associate with the stage (the stage ARN: WAF protects stages, not APIs).
+        new aws.wafv2.WebAclAssociation(`${name}-webacl-stage`, {
+            resourceArn: this.stage.arn,
+            webAclArn: this.webAcl.arn,
+        }, parent);
+
+        // WAF logs go to CloudWatch Logs; the group name must start with aws-waf-logs-.
+        const wafLogs = new aws.cloudwatch.LogGroup(`${name}-waf-logs`, {
+            name: `aws-waf-logs-${config.project}-${config.stack}`,
+            retentionInDays: config.waf.logRetentionDays,
+            tags,
+        }, parent);
+        new aws.wafv2.WebAclLoggingConfiguration(`${name}-waf-logging`, {
+            resourceArn: this.webAcl.arn,
+            logDestinationConfigs: [wafLogs.arn],
+            redactedFields: REDACTED_HEADERS.map((h) => ({ singleHeader: { name: h } })),
+        }, parent);
+
+        this.invokeUrl = this.stage.invokeUrl;
+        this.stageArn = this.stage.arn;
+        this.webAclArn = this.webAcl.arn;
+        this.webAclName = this.webAcl.name;
+        this.ruleMetricNames = rules.map((r) => r.name);
+        this.wafLogGroupName = wafLogs.name;
+        this.registerOutputs({
+            invokeUrl: this.invokeUrl,
+            stageArn: this.stageArn,
+            webAclArn: this.webAclArn,
+            webAclName: this.webAclName,
+            ruleMetricNames: this.ruleMetricNames,
+            wafLogGroupName: this.wafLogGroupName,
+        });
+    }
+}
+
+/** One web ACL rule from its spec: per-rule CloudWatch metrics named after the rule. */
+export function wafRule(r: WafRuleSpec, config: AppConfig): aws.types.input.wafv2.WebAclRule {
+    const visibilityConfig = { cloudwatchMetricsEnabled: true, metricName: r.name, sampledRequestsEnabled: true };
+    if (r.kind === "managed") {
+        return {
+            name: r.name,
+            priority: r.priority,
+            // Override none: the managed group's own actions (block) apply.
+            overrideAction: { none: {} },
+            statement: { managedRuleGroupStatement: { name: r.managedGroup!, vendorName: "AWS" } },
+            visibilityConfig,
+        };
+    }
+    const rl = config.waf.rateLimit;
+    return {
+        name: r.name,
+        priority: r.priority,
+        action: rl.action === "block" ? { block: {} } : { count: {} },
+        statement: { rateBasedStatement: { limit: rl.limit, aggregateKeyType: "IP", evaluationWindowSec: rl.windowSeconds } },
+        visibilityConfig,
+    };
+}

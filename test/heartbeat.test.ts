@@ -1,0 +1,151 @@
+import { strict as assert } from "assert";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import * as pulumi from "@pulumi/pulumi";
+import { mockClient } from "aws-sdk-client-mock";
+
+import { heartbeatHandlerFactory, HEARTBEAT_SCHEDULE } from "../components/blockedRequestsHeartbeat";
+import { heartbeatRequests, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
+import { ProgramRun, runProgram, stackFileConfig } from "./harness";
+
+const settings = {
+    namespace: "AWS/WAFV2",
+    region: "us-east-1",
+    webAclName: "edge-webacl-abc123",
+    rules: ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"],
+};
+
+describe("heartbeat handler", () => {
+    const cw = mockClient(CloudWatchClient);
+    afterEach(() => cw.reset());
+
+    it("sends one PutMetricData with a zero BlockedRequests datapoint per rule, minute-aligned", async () => {
+        cw.on(PutMetricDataCommand).resolves({});
+        const result = await publishHeartbeat(new CloudWatchClient({ region: "us-east-1" }), settings, new Date("2026-11-23T10:07:42.123Z"));
+        const calls = cw.commandCalls(PutMetricDataCommand);
+        assert.equal(calls.length, 1);
+        const ts = new Date("2026-11-23T10:07:00.000Z");
+        assert.deepEqual(calls[0].args[0].input, {
+            Namespace: "AWS/WAFV2",
+            MetricData: settings.rules.map((rule) => ({
+                MetricName: "BlockedRequests",
+                Dimensions: [
+                    { Name: "Region", Value: "us-east-1" },
+                    { Name: "Rule", Value: rule },
+                    { Name: "WebACL", Value: "edge-webacl-abc123" },
+                ],
+                Timestamp: ts,
+                Value: 0,
+                Unit: "Count",
+            })),
+        });
+        assert.deepEqual(result, { namespace: "AWS/WAFV2", datapoints: 3, timestamp: ts.toISOString() });
+    });
+
+    it("splits more than 1,000 rules across requests", () => {
+        const many = { ...settings, rules: Array.from({ length: 2001 }, (_, i) => `r${i}`) };
+        const reqs = heartbeatRequests(many, new Date(0));
+        assert.deepEqual(reqs.map((r) => r.MetricData!.length), [1000, 1000, 1]);
+        assert.deepEqual(reqs.flatMap((r) => r.MetricData!.map((d) => d.Dimensions![1].Value)), many.rules);
+    });
+
+    it("surfaces a failed call as an error (so Lambda retries and counts it), naming what failed", async () => {
+        const denied = Object.assign(new Error("User is not authorized to perform: cloudwatch:PutMetricData"), { name: "AccessDenied" });
+        cw.on(PutMetricDataCommand).rejects(denied);
+        await assert.rejects(
+            publishHeartbeat(new CloudWatchClient({ region: "us-east-1", maxAttempts: 1 }), settings, new Date()),
+            /heartbeat: PutMetricData to AWS\/WAFV2 failed after 0 of 3 datapoints: AccessDenied: User is not authorized/,
+        );
+    });
+
+    it("reads its settings from the environment and names a missing variable", () => {
+        const env = { METRIC_NAMESPACE: "AWS/WAFV2", WAF_REGION: "eu-west-1", WEB_ACL_NAME: "acl", WAF_RULES: "A, B,," };
+        assert.deepEqual(settingsFromEnv(env), { namespace: "AWS/WAFV2", region: "eu-west-1", webAclName: "acl", rules: ["A", "B"] });
+        assert.throws(() => settingsFromEnv({ ...env, WEB_ACL_NAME: "" }), /environment variable WEB_ACL_NAME is not set/);
+        assert.throws(() => settingsFromEnv({ ...env, WAF_RULES: " , " }), /WAF_RULES lists no rule/);
+    });
+
+    it("the deployed handler (factory) publishes through the Lambda's own client", async () => {
+        cw.on(PutMetricDataCommand).resolves({});
+        const saved = { ...process.env };
+        Object.assign(process.env, { METRIC_NAMESPACE: "AWS/WAFV2", WAF_REGION: "us-east-1", WEB_ACL_NAME: "acl", WAF_RULES: "A", AWS_REGION: "us-east-1" });
+        try {
+            const handler = heartbeatHandlerFactory();
+            const result = await handler({ "detail-type": "Scheduled Event" });
+            assert.equal(result.datapoints, 1);
+            assert.equal(cw.commandCalls(PutMetricDataCommand).length, 1);
+        } finally {
+            process.env = saved;
+        }
+    });
+
+    it("serializes as a Lambda closure (a serialization failure would hang `pulumi up`)", async () => {
+        const closure = await pulumi.runtime.serializeFunction(heartbeatHandlerFactory, { isFactoryFunction: true });
+        assert.match(closure.text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/, "the SDK is required from the Lambda runtime, not bundled");
+        assert.ok(!closure.text.includes("@pulumi/aws"), "the handler does not drag the Pulumi SDK into the Lambda");
+    });
+});
+
+describe("BlockedRequestsHeartbeat (under mocks)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram(stackFileConfig("dev"), "dev"); // dev turns the heartbeat on explicitly
+    });
+
+    it("runs the function every 5 minutes from an EventBridge rule allowed to invoke only it", () => {
+        const rule = run.one("aws:cloudwatch/eventRule:EventRule", "heartbeat");
+        assert.equal(rule.inputs.scheduleExpression, HEARTBEAT_SCHEDULE);
+        assert.equal(HEARTBEAT_SCHEDULE, "rate(5 minutes)");
+        const fn = run.one("aws:lambda/function:Function", "heartbeat");
+        const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "heartbeat");
+        assert.equal(target.inputs.rule, rule.state.name);
+        assert.equal(target.inputs.arn, fn.state.arn);
+        const perm = run.one("aws:lambda/permission:Permission", "heartbeat");
+        assert.equal(perm.inputs.principal, "events.amazonaws.com");
+        assert.equal(perm.inputs.sourceArn, rule.state.arn);
+        assert.equal(perm.inputs.function, fn.state.name);
+    });
+
+    it("tells the function which web ACL and rules to beat for", () => {
+        const fn = run.one("aws:lambda/function:Function", "heartbeat");
+        assert.deepEqual(fn.inputs.environment.variables, {
+            METRIC_NAMESPACE: "AWS/WAFV2",
+            WAF_REGION: "us-east-1",
+            WEB_ACL_NAME: run.outputs.webAclName,
+            WAF_RULES: (run.outputs.wafRuleMetricNames as string[]).join(","),
+        });
+        assert.equal(fn.inputs.runtime, "nodejs22.x");
+        assert.equal(fn.inputs.reservedConcurrentExecutions, 1);
+    });
+
+    it("may only put metrics into its namespace and write its own logs", () => {
+        const fn = run.one("aws:lambda/function:Function", "heartbeat");
+        const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === fn.inputs.role)!;
+        const trust = JSON.parse(role.inputs.assumeRolePolicy);
+        assert.deepEqual(trust.Statement, [{
+            Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+        }]);
+        const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
+        assert.equal(policies.length, 1);
+        assert.equal(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.state.name).length, 0);
+        const logGroup = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.state.name === fn.inputs.loggingConfig.logGroup)!;
+        assert.equal(logGroup.inputs.retentionInDays, 30);
+        assert.deepEqual(JSON.parse(policies[0].inputs.policy).Statement, [
+            { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroup.state.arn}:*` },
+            { Sid: "PutHeartbeatMetric", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "AWS/WAFV2" } } },
+        ]);
+    });
+
+    it("retries a failed beat briefly, then leaves it to the next run", () => {
+        const cfg = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "heartbeat");
+        assert.equal(cfg.inputs.maximumRetryAttempts, 2);
+        assert.ok(cfg.inputs.maximumEventAgeInSeconds < 300, "a beat older than the schedule period is worthless");
+    });
+
+    it("is not deployed with the cloudwatch engine's defaults (FILL makes gaps zero)", async () => {
+        const cfg = stackFileConfig("dev");
+        delete (cfg["edge-anomaly-detection:heartbeat"] as Record<string, unknown>).enabled;
+        const other = await runProgram(cfg, "noheartbeat");
+        assert.equal(other.ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.name.includes("heartbeat")).length, 0);
+    });
+});

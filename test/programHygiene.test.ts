@@ -1,0 +1,117 @@
+// Whole-program guarantees, checked on every stack file and both engines: least privilege (no `*` actions,
+// no AWS managed FullAccess policies) and small, explicit inline Lambdas.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as zlib from "zlib";
+
+import { ProgramRun, runProgram, stackFileConfig, stackNames } from "./harness";
+import { Registered } from "./mocks";
+
+export const MAX_ARCHIVE_BYTES = 64 * 1024;
+
+/** Every IAM policy document the program registers, with where it came from. */
+export function policyDocuments(run: ProgramRun): { where: string; doc: any }[] {
+    const docs: { where: string; doc: any }[] = [];
+    const parse = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
+    for (const r of run.resources) {
+        if (r.type === "aws:iam/rolePolicy:RolePolicy" || r.type === "aws:iam/policy:Policy") docs.push({ where: `${r.type} ${r.name}`, doc: parse(r.inputs.policy) });
+        if (r.type === "aws:iam/role:Role") {
+            docs.push({ where: `${r.name} trust`, doc: parse(r.inputs.assumeRolePolicy) });
+            for (const p of r.inputs.inlinePolicies ?? []) docs.push({ where: `${r.name} inline ${p.name}`, doc: parse(p.policy) });
+        }
+        for (const key of ["policy"]) {
+            if (/(sns\/topicPolicy|sqs\/queuePolicy|s3\/bucketPolicy|kms\/key):/.test(r.type) && r.inputs[key]) docs.push({ where: `${r.type} ${r.name}`, doc: parse(r.inputs[key]) });
+        }
+    }
+    return docs;
+}
+
+function actionsOf(stmt: any): string[] {
+    const a = stmt.Action ?? stmt.NotAction ?? [];
+    return Array.isArray(a) ? a : [a];
+}
+
+/** Bytes of a mocked Lambda's code archive: each asset's content, raw and deflated (what a zip stores). */
+export async function archiveSize(fn: Registered): Promise<{ raw: number; deflated: number; files: number }> {
+    const assets = (await fn.inputs.code.assets) as Record<string, any>;
+    let raw = 0;
+    let deflated = 0;
+    let files = 0;
+    const add = (buf: Buffer) => {
+        raw += buf.length;
+        deflated += zlib.deflateRawSync(buf).length;
+        files += 1;
+    };
+    const walk = (p: string) => {
+        const st = fs.statSync(p);
+        if (st.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.join(p, f));
+        else add(fs.readFileSync(p));
+    };
+    for (const asset of Object.values(assets)) {
+        if (asset.text !== undefined) add(Buffer.from(await asset.text));
+        else if (asset.path !== undefined) walk(await asset.path);
+        else throw new Error(`unexpected asset in ${fn.name}: ${JSON.stringify(Object.keys(asset))}`);
+    }
+    return { raw, deflated, files };
+}
+
+const variants: { label: string; config: () => Record<string, unknown> }[] = [
+    ...stackNames().map((stack) => ({ label: `Pulumi.${stack}.yaml`, config: () => stackFileConfig(stack) })),
+    {
+        label: "dev with engine=lookout",
+        config: () => {
+            const c = stackFileConfig("dev");
+            c["edge-anomaly-detection:detection"] = { ...(c["edge-anomaly-detection:detection"] as object), engine: "lookout" };
+            return c;
+        },
+    },
+];
+
+for (const variant of variants) {
+    describe(`program hygiene: ${variant.label}`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram(variant.config(), "hygiene");
+        });
+
+        it("has no IAM statement allowing a `*` action (or a whole-service wildcard)", () => {
+            const docs = policyDocuments(run);
+            assert.ok(docs.length > 0);
+            for (const { where, doc } of docs) {
+                for (const stmt of [].concat(doc.Statement ?? [])) {
+                    if ((stmt as any).Effect === "Deny") continue;
+                    assert.ok(!("NotAction" in (stmt as any)), `${where}: Allow with NotAction`);
+                    for (const action of actionsOf(stmt)) {
+                        assert.notEqual(action, "*", `${where}: action "*"`);
+                        assert.ok(!/^[a-z0-9-]+:\*$/i.test(action), `${where}: whole-service action ${action}`);
+                    }
+                }
+            }
+        });
+
+        it("attaches no AWS managed FullAccess (or admin) policy", () => {
+            const arns: string[] = [];
+            for (const r of run.resources) {
+                if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment") arns.push(r.inputs.policyArn);
+                if (r.type === "aws:iam/role:Role") arns.push(...(r.inputs.managedPolicyArns ?? []));
+            }
+            for (const arn of arns) {
+                assert.ok(!/FullAccess|AdministratorAccess|PowerUserAccess/.test(arn), `managed policy ${arn}`);
+            }
+        });
+
+        it("builds every Lambda with an explicit runtime, its own log group with retention, and a code archive <= 64 KB", async () => {
+            const fns = run.ofType("aws:lambda/function:Function");
+            assert.ok(fns.length > 0);
+            for (const fn of fns) {
+                assert.match(fn.inputs.runtime, /^nodejs(22|24)\.x$/, fn.name);
+                const group = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.state.name === fn.inputs.loggingConfig?.logGroup);
+                assert.ok(group && group.inputs.retentionInDays > 0, `${fn.name} logs to a group with retention`);
+                const size = await archiveSize(fn);
+                assert.ok(size.raw <= MAX_ARCHIVE_BYTES, `${fn.name}: archive ${size.raw} bytes > ${MAX_ARCHIVE_BYTES}`);
+                if (process.env.REPORT_ARCHIVES) console.log(`      ${fn.name}: ${size.files} file(s), ${size.raw} B raw, ${size.deflated} B deflated`);
+            }
+        });
+    });
+}
