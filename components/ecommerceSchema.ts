@@ -63,3 +63,105 @@ export const METRIC_DIMENSION_NAMES: Readonly<Record<(typeof DIMENSIONS)[number]
     platform: "Platform",
     marketplace: "Marketplace",
 };
+
+/**
+ * CloudWatch engine: the `Stack` dimension's value — the Pulumi stack name (`AppConfig.stack`). Alarms and
+ * dashboards must use the same value.
+ */
+export function stackDimensionValue(config: { stack: string }): string {
+    return config.stack;
+}
+
+/** CloudWatch EMF units of each measure. */
+export const METRIC_UNITS: Readonly<Record<Measure, "Count" | "None">> = {
+    views: "Count",
+    carts: "Count",
+    checkouts: "Count",
+    revenue: "None",
+};
+
+/**
+ * CloudWatch engine: per-dimension metrics are emitted only for the watched values of the stack config
+ * (`detection.platforms` / `detection.marketplaces`); every other value is summed under this one, so a stream of
+ * unexpected values cannot create an unbounded number of custom metrics. The `[Stack]` total counts everything.
+ */
+export const OTHER_DIMENSION_VALUE = "_other";
+
+/** CloudWatch engine: records the transform answered `ProcessingFailed`, per batch, dimension set `[Stack]`. */
+export const MALFORMED_METRIC_NAME = "MalformedRecords";
+
+// ---- events (what the site / generator puts on the Kinesis stream) ------------------------------------------
+
+/**
+ * One event on the Kinesis stream: UTF-8 JSON, one event per Kinesis record. Unknown fields are ignored.
+ * `timestamp` is an ISO-8601 string with a zone (`2024-05-01T10:07:23.120Z`, `2024-05-01T12:07:23+02:00`) or
+ * epoch milliseconds; `revenue` is required (>= 0) on checkouts and must be absent or 0 otherwise.
+ */
+export interface EcommerceEvent {
+    eventId?: string;
+    timestamp: string | number;
+    eventType: EventType;
+    platform: string;
+    marketplace: string;
+    revenue?: number;
+}
+
+/** What a platform or marketplace value may look like (the same rule the stack config applies to watched values). */
+export const DIMENSION_VALUE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Events older than this (relative to their Kinesis arrival) are refused: the detectors have already read
+ * that interval, and bounding the age bounds the number of Firehose partitions one buffer can open
+ * (24 h of 5-minute intervals = 288, under the quota of 500 active partitions).
+ */
+export const MAX_EVENT_AGE_SECONDS = 24 * 3600;
+/** Events stamped further than this in the future (client clock skew) are refused. */
+export const MAX_FUTURE_SKEW_SECONDS = 5 * 60;
+
+// ---- S3 layout --------------------------------------------------------------------------------------------------
+
+/** Names of the Firehose dynamic-partitioning keys the transform returns in `metadata.partitionKeys`. */
+export const PARTITION_KEYS = { day: "day", time: "time" } as const;
+
+/** Firehose S3 prefix of the live rows: the interval start's UTC day and HHmm, both computed by the transform. */
+export const LIVE_PREFIX_EXPRESSION =
+    `${LIVE_PREFIX}!{partitionKeyFromLambda:${PARTITION_KEYS.day}}/!{partitionKeyFromLambda:${PARTITION_KEYS.time}}/`;
+/** Firehose S3 prefix of failed records: `processing-failed/`, `partitioning-failed/`, ... then the arrival day. */
+export const ERROR_PREFIX_EXPRESSION = `${ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+
+/** File extension of delivered (and backfilled) objects for a compression setting. */
+export function dataFileExtension(compression: "UNCOMPRESSED" | "GZIP"): string {
+    return compression === "GZIP" ? ".jsonl.gz" : ".jsonl";
+}
+
+function pad2(n: number): string {
+    return n < 10 ? `0${n}` : String(n);
+}
+
+/** Start (epoch ms) of the interval of `intervalSeconds` that contains `epochMs` (UTC, epoch-aligned). */
+export function intervalStartMs(epochMs: number, intervalSeconds: number): number {
+    const ms = intervalSeconds * 1000;
+    return Math.floor(epochMs / ms) * ms;
+}
+
+/** `yyyyMMdd` and `HHmm` (UTC) of an instant: the folder names of the interval starting then. */
+export function partitionOf(startMs: number): { day: string; time: string } {
+    const d = new Date(startMs);
+    return {
+        day: `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}`,
+        time: `${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}`,
+    };
+}
+
+/** The folder (`<prefix>yyyyMMdd/HHmm/`) holding the rows of the interval that starts at `startMs`. */
+export function intervalFolder(prefix: string, startMs: number): string {
+    const p = partitionOf(startMs);
+    return `${prefix}${p.day}/${p.time}/`;
+}
+
+/** An instant in the row timestamp format, `yyyy-MM-dd HH:mm:ss` (UTC, seconds truncated). */
+export function formatRowTimestamp(epochMs: number): string {
+    const d = new Date(epochMs);
+    return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ` +
+        `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+}
