@@ -1,0 +1,835 @@
+// The Lookout for Metrics dynamic providers, exercised as the engine would call them (check/diff/create/update/
+// read/delete on the real provider objects), with the AWS SDK stubbed by aws-sdk-client-mock (it patches the
+// client class, so the clients the providers create inside each method are stubbed too) and a fake clock for the
+// polling. Every request any test sends is checked against the L4M API model (test/fixtures/lookout).
+import { strict as assert } from "assert";
+import * as path from "path";
+import Module = require("module");
+import * as pulumi from "@pulumi/pulumi";
+import {
+    ActivateAnomalyDetectorCommand,
+    BackTestAnomalyDetectorCommand,
+    ConflictException,
+    CreateAlertCommand,
+    CreateAnomalyDetectorCommand,
+    CreateMetricSetCommand,
+    DeactivateAnomalyDetectorCommand,
+    DeleteAlertCommand,
+    DeleteAnomalyDetectorCommand,
+    DescribeAlertCommand,
+    DescribeAnomalyDetectorCommand,
+    DescribeMetricSetCommand,
+    ListTagsForResourceCommand,
+    LookoutMetricsClient,
+    ResourceNotFoundException,
+    TagResourceCommand,
+    UpdateAlertCommand,
+    UpdateAnomalyDetectorCommand,
+    UpdateMetricSetCommand,
+    ValidationException,
+    AccessDeniedException,
+} from "@aws-sdk/client-lookoutmetrics";
+import { mockClient } from "aws-sdk-client-mock";
+
+import {
+    AlertInputs, AlertOutputs, alertProvider, AnomalyDetectorInputs, AnomalyDetectorOutputs, anomalyDetectorProvider,
+    DetectorActivationInputs, DetectorActivationOutputs, detectorActivationProvider, LOOKOUT_PROVIDER_VERSION, ProviderOptions, UNKNOWN,
+} from "../providers/lookout";
+import { templatedPath, historicalPath, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../components/ecommerceSchema";
+import { assertValidRequests, operationOf, SentCommand, validateRequest } from "./fixtures/lookout/apiModel";
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const WAF_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:edge-dev-waf`;
+const WAF_MS_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:MetricSet/edge-dev-waf/edge-dev-waf-blocked`;
+const ECOM_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:edge-dev-ecommerce`;
+const ECOM_MS_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:MetricSet/edge-dev-ecommerce/edge-dev-ecommerce-rows`;
+const SNS_ALERT_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:Alert:edge-dev-waf-sns`;
+const LAMBDA_ALERT_ARN = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:Alert:edge-dev-waf-lambda`;
+const CW_ROLE = `arn:aws:iam::${ACCOUNT}:role/l4m-cloudwatch`;
+const S3_ROLE = `arn:aws:iam::${ACCOUNT}:role/l4m-s3`;
+const SNS_ROLE = `arn:aws:iam::${ACCOUNT}:role/l4m-sns`;
+const LAMBDA_ROLE = `arn:aws:iam::${ACCOUNT}:role/l4m-lambda`;
+const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-dev-alerts`;
+const FUNCTION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:edge-dev-finding`;
+const BUCKET = "edge-dev-ecommerce-abc123";
+
+const wafInputs = (): AnomalyDetectorInputs => ({
+    providerVersion: LOOKOUT_PROVIDER_VERSION,
+    region: REGION,
+    name: "edge-dev-waf",
+    description: "WAF BlockedRequests per rule",
+    frequency: "PT5M",
+    tags: { app: "edge-anomaly-detection", stack: "dev" },
+    metricSet: {
+        name: "edge-dev-waf-blocked",
+        description: "AWS/WAFV2 BlockedRequests by Region, Rule, WebACL",
+        metrics: [{ name: "BlockedRequests", aggregation: "SUM", namespace: "AWS/WAFV2" }],
+        dimensions: ["Region", "Rule", "WebACL"],
+        dimensionFilters: [
+            { name: "WebACL", values: ["edge-dev-acl"] },
+            { name: "Rule", values: ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet"] },
+        ],
+        source: { type: "cloudwatch", roleArn: CW_ROLE },
+    },
+});
+
+const ecommerceInputs = (): AnomalyDetectorInputs => ({
+    providerVersion: LOOKOUT_PROVIDER_VERSION,
+    region: REGION,
+    name: "edge-dev-ecommerce",
+    description: "Ecommerce views, carts, checkouts and revenue",
+    frequency: "PT10M",
+    metricSet: {
+        name: "edge-dev-ecommerce-rows",
+        description: "JSON Lines rows written by the Firehose transform",
+        metrics: ["views", "carts", "checkouts", "revenue"].map((name) => ({ name, aggregation: "SUM" as const })),
+        dimensions: ["platform", "marketplace"],
+        source: {
+            type: "s3",
+            roleArn: S3_ROLE,
+            templatedPath: templatedPath(BUCKET),
+            historicalPath: historicalPath(BUCKET),
+            fileFormat: { type: "json", compression: "GZIP", charset: "UTF-8" },
+        },
+        timestampColumn: { name: TIMESTAMP_COLUMN, format: TIMESTAMP_FORMAT },
+        offsetSeconds: 120,
+    },
+});
+
+const snsAlertInputs = (): AlertInputs => ({
+    providerVersion: LOOKOUT_PROVIDER_VERSION,
+    region: REGION,
+    name: "edge-dev-waf-sns",
+    detectorArn: WAF_ARN,
+    description: "Anomalies in WAF BlockedRequests to the alert topic",
+    sensitivityThreshold: 70,
+    action: { type: "sns", roleArn: SNS_ROLE, topicArn: TOPIC, format: "JSON" },
+});
+
+const lambdaAlertInputs = (): AlertInputs => ({
+    providerVersion: LOOKOUT_PROVIDER_VERSION,
+    region: REGION,
+    name: "edge-dev-waf-lambda",
+    detectorArn: WAF_ARN,
+    description: "Anomalies in WAF BlockedRequests to Security Hub",
+    sensitivityThreshold: 70,
+    action: { type: "lambda", roleArn: LAMBDA_ROLE, functionArn: FUNCTION },
+});
+
+const activationInputs = (over: Partial<DetectorActivationInputs> = {}): DetectorActivationInputs => ({
+    providerVersion: LOOKOUT_PROVIDER_VERSION,
+    region: REGION,
+    detectorArn: WAF_ARN,
+    timeoutSeconds: 900,
+    mode: "live",
+    ...over,
+});
+
+/** A clock whose sleeps advance time instantly, recording each wait. */
+function fakeClock(pollIntervalMs = 10_000): ProviderOptions & { sleeps: number[] } {
+    let t = 1_700_000_000_000;
+    const sleeps: number[] = [];
+    return {
+        pollIntervalMs,
+        sleeps,
+        now: () => t,
+        sleep: async (ms: number) => {
+            sleeps.push(ms);
+            t += ms;
+        },
+    };
+}
+
+const notFound = (id: string) => new ResourceNotFoundException({ message: `${id} not found`, Message: `${id} not found`, $metadata: {}, ResourceId: id });
+const conflict = (msg: string) => new ConflictException({ message: msg, Message: msg, $metadata: {} });
+
+describe("Lookout for Metrics dynamic providers", function () {
+    const lm = mockClient(LookoutMetricsClient);
+
+    const sent = (): SentCommand[] => lm.calls().map((c) => c.args[0] as unknown as SentCommand);
+    const ops = (): string[] => sent().map(operationOf);
+    const inputsOf = (op: string): unknown[] => sent().filter((c) => operationOf(c) === op).map((c) => c.input);
+
+    beforeEach(() => lm.reset());
+    afterEach(function () {
+        // Every request of every test must be one the service would accept.
+        if (this.currentTest?.state === "passed") assertValidRequests(sent());
+    });
+    after(() => lm.restore());
+
+    describe("the API model check itself", () => {
+        it("accepts a valid request and reports missing, unknown, enum, length and pattern problems", () => {
+            assert.deepEqual(validateRequest("ActivateAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }), []);
+            const problems = validateRequest("CreateAlert", {
+                AlertName: "-bad name",
+                AlertSensitivityThreshold: 101,
+                AnomalyDetectorArn: WAF_ARN,
+                Action: { SNSConfiguration: { RoleArn: SNS_ROLE, SnsTopicArn: TOPIC, SnsFormat: "XML" } },
+                Colour: "red",
+            });
+            assert.ok(problems.some((p) => /AlertName.*does not match/.test(p)), problems.join("\n"));
+            assert.ok(problems.some((p) => /AlertSensitivityThreshold: 101 above 100/.test(p)), problems.join("\n"));
+            assert.ok(problems.some((p) => /SnsFormat: "XML" is not one of/.test(p)), problems.join("\n"));
+            assert.ok(problems.some((p) => /Colour: not a member/.test(p)), problems.join("\n"));
+            assert.ok(validateRequest("CreateAnomalyDetector", { AnomalyDetectorName: "x" }).some((p) => /AnomalyDetectorConfig: required/.test(p)));
+            assert.ok(validateRequest("CreateAnomalyDetector", {
+                AnomalyDetectorName: "x".repeat(64), AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT5M" },
+            }).some((p) => /longer than 63/.test(p)));
+            assert.ok(validateRequest("CreateMetricSet", {
+                AnomalyDetectorArn: WAF_ARN, MetricSetName: "m", MetricList: [], MetricSource: {},
+            }).some((p) => /MetricList: fewer than 1 items/.test(p)));
+        });
+
+        it("the pipeline's templated and historical paths are valid L4M paths", () => {
+            const req = { S3SourceConfig: { RoleArn: S3_ROLE, TemplatedPathList: [templatedPath(BUCKET)], HistoricalDataPathList: [historicalPath(BUCKET)] } };
+            assert.deepEqual(validateRequest("UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, MetricSource: req }), []);
+        });
+    });
+
+    describe("create: detector → metric set → activate → wait → alerts", () => {
+        it("sends exactly these requests, in this order, and waits while ACTIVATING", async () => {
+            const clock = fakeClock();
+            lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: WAF_ARN });
+            lm.on(CreateMetricSetCommand).resolves({ MetricSetArn: WAF_MS_ARN });
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ AnomalyDetectorArn: WAF_ARN, Status: "INACTIVE" })
+                .resolvesOnce({ AnomalyDetectorArn: WAF_ARN, Status: "ACTIVATING" })
+                .resolves({ AnomalyDetectorArn: WAF_ARN, Status: "LEARNING" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            lm.on(CreateAlertCommand, { AlertName: "edge-dev-waf-sns" }).resolves({ AlertArn: SNS_ALERT_ARN });
+            lm.on(CreateAlertCommand, { AlertName: "edge-dev-waf-lambda" }).resolves({ AlertArn: LAMBDA_ALERT_ARN });
+
+            const detector = await anomalyDetectorProvider(clock).create(wafInputs());
+            const activation = await detectorActivationProvider(clock).create(activationInputs({ detectorArn: detector.id }));
+            const sns = await alertProvider(clock).create(snsAlertInputs());
+            const fn = await alertProvider(clock).create(lambdaAlertInputs());
+
+            assert.deepEqual(ops(), [
+                "CreateAnomalyDetector", "CreateMetricSet",
+                "DescribeAnomalyDetector", "ActivateAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector",
+                "CreateAlert", "CreateAlert",
+            ]);
+            assert.deepEqual(sent().map((c) => c.input), [
+                {
+                    AnomalyDetectorName: "edge-dev-waf",
+                    AnomalyDetectorDescription: "WAF BlockedRequests per rule",
+                    AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT5M" },
+                    KmsKeyArn: undefined,
+                    Tags: { app: "edge-anomaly-detection", stack: "dev" },
+                },
+                {
+                    AnomalyDetectorArn: WAF_ARN,
+                    MetricSetName: "edge-dev-waf-blocked",
+                    MetricSetDescription: "AWS/WAFV2 BlockedRequests by Region, Rule, WebACL",
+                    MetricList: [{ MetricName: "BlockedRequests", AggregationFunction: "SUM", Namespace: "AWS/WAFV2" }],
+                    DimensionList: ["Region", "Rule", "WebACL"],
+                    DimensionFilterList: [
+                        { Name: "WebACL", FilterList: [{ DimensionValue: "edge-dev-acl", FilterOperation: "EQUALS" }] },
+                        {
+                            Name: "Rule",
+                            FilterList: [
+                                { DimensionValue: "RateLimitPerClientIp", FilterOperation: "EQUALS" },
+                                { DimensionValue: "AWSManagedRulesCommonRuleSet", FilterOperation: "EQUALS" },
+                            ],
+                        },
+                    ],
+                    MetricSetFrequency: "PT5M",
+                    MetricSource: { CloudWatchConfig: { RoleArn: CW_ROLE } },
+                    TimestampColumn: undefined,
+                    Offset: undefined,
+                    Tags: { app: "edge-anomaly-detection", stack: "dev" },
+                },
+                { AnomalyDetectorArn: WAF_ARN },
+                { AnomalyDetectorArn: WAF_ARN },
+                { AnomalyDetectorArn: WAF_ARN },
+                { AnomalyDetectorArn: WAF_ARN },
+                {
+                    AlertName: "edge-dev-waf-sns",
+                    AlertDescription: "Anomalies in WAF BlockedRequests to the alert topic",
+                    AlertSensitivityThreshold: 70,
+                    AnomalyDetectorArn: WAF_ARN,
+                    Action: { SNSConfiguration: { RoleArn: SNS_ROLE, SnsTopicArn: TOPIC, SnsFormat: "JSON" } },
+                    AlertFilters: undefined,
+                    Tags: undefined,
+                },
+                {
+                    AlertName: "edge-dev-waf-lambda",
+                    AlertDescription: "Anomalies in WAF BlockedRequests to Security Hub",
+                    AlertSensitivityThreshold: 70,
+                    AnomalyDetectorArn: WAF_ARN,
+                    Action: { LambdaConfiguration: { RoleArn: LAMBDA_ROLE, LambdaArn: FUNCTION } },
+                    AlertFilters: undefined,
+                    Tags: undefined,
+                },
+            ]);
+            // Two waits of one poll interval: after Activate (INACTIVE) and while ACTIVATING.
+            assert.deepEqual(clock.sleeps, [10_000, 10_000]);
+
+            assert.equal(detector.id, WAF_ARN);
+            assert.deepEqual(detector.outs, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN });
+            assert.equal(activation.id, WAF_ARN);
+            assert.equal(activation.outs?.status, "LEARNING");
+            assert.equal(sns.id, SNS_ALERT_ARN);
+            assert.equal(fn.id, LAMBDA_ALERT_ARN);
+            assert.deepEqual(fn.outs, { ...lambdaAlertInputs(), arn: LAMBDA_ALERT_ARN });
+        });
+
+        it("S3 metric set: templated + historical paths, JSON Lines descriptor, timestamp column, offset", async () => {
+            lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: ECOM_ARN });
+            lm.on(CreateMetricSetCommand).resolves({ MetricSetArn: ECOM_MS_ARN });
+            await anomalyDetectorProvider(fakeClock()).create(ecommerceInputs());
+            assert.deepEqual(inputsOf("CreateAnomalyDetector"), [{
+                AnomalyDetectorName: "edge-dev-ecommerce",
+                AnomalyDetectorDescription: "Ecommerce views, carts, checkouts and revenue",
+                AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" },
+                KmsKeyArn: undefined,
+                Tags: undefined,
+            }]);
+            assert.deepEqual(inputsOf("CreateMetricSet"), [{
+                AnomalyDetectorArn: ECOM_ARN,
+                MetricSetName: "edge-dev-ecommerce-rows",
+                MetricSetDescription: "JSON Lines rows written by the Firehose transform",
+                MetricList: [
+                    { MetricName: "views", AggregationFunction: "SUM", Namespace: undefined },
+                    { MetricName: "carts", AggregationFunction: "SUM", Namespace: undefined },
+                    { MetricName: "checkouts", AggregationFunction: "SUM", Namespace: undefined },
+                    { MetricName: "revenue", AggregationFunction: "SUM", Namespace: undefined },
+                ],
+                DimensionList: ["platform", "marketplace"],
+                DimensionFilterList: undefined,
+                MetricSetFrequency: "PT10M",
+                MetricSource: {
+                    S3SourceConfig: {
+                        RoleArn: S3_ROLE,
+                        TemplatedPathList: [`s3://${BUCKET}/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`],
+                        HistoricalDataPathList: [`s3://${BUCKET}/ecommerce/historical/`],
+                        FileFormatDescriptor: { JsonFormatDescriptor: { FileCompression: "GZIP", Charset: "UTF-8" } },
+                    },
+                },
+                TimestampColumn: { ColumnName: "timestamp", ColumnFormat: "yyyy-MM-dd HH:mm:ss" },
+                Offset: 120,
+                Tags: undefined,
+            }]);
+        });
+
+        it("without historical data the S3 source has no HistoricalDataPathList", async () => {
+            lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: ECOM_ARN });
+            lm.on(CreateMetricSetCommand).resolves({ MetricSetArn: ECOM_MS_ARN });
+            const i = ecommerceInputs();
+            delete (i.metricSet.source as { historicalPath?: string }).historicalPath;
+            await anomalyDetectorProvider(fakeClock()).create(i);
+            const req = inputsOf("CreateMetricSet")[0] as { MetricSource: { S3SourceConfig: Record<string, unknown> } };
+            assert.equal(req.MetricSource.S3SourceConfig.HistoricalDataPathList, undefined);
+        });
+
+        it("a rejected metric set removes the detector again and surfaces the error", async () => {
+            const clock = fakeClock();
+            lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: WAF_ARN });
+            lm.on(CreateMetricSetCommand).rejects(new ValidationException({ message: "Dimension WebACL not found", Message: "Dimension WebACL not found", $metadata: {} }));
+            lm.on(DeleteAnomalyDetectorCommand).resolves({});
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "DELETING" }).rejects(notFound(WAF_ARN));
+            await assert.rejects(anomalyDetectorProvider(clock).create(wafInputs()), /Dimension WebACL not found/);
+            assert.deepEqual(ops(), ["CreateAnomalyDetector", "CreateMetricSet", "DeleteAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector"]);
+        });
+
+        it("retries a create the service rejects because a new role has not propagated yet", async () => {
+            const clock = fakeClock(5_000);
+            const msg = "Lookout for Metrics is unable to assume the role " + SNS_ROLE;
+            lm.on(CreateAlertCommand)
+                .rejectsOnce(new ValidationException({ message: msg, Message: msg, $metadata: {} }))
+                .resolves({ AlertArn: SNS_ALERT_ARN });
+            const res = await alertProvider(clock).create(snsAlertInputs());
+            assert.equal(res.id, SNS_ALERT_ARN);
+            assert.deepEqual(ops(), ["CreateAlert", "CreateAlert"]);
+            assert.deepEqual(clock.sleeps, [5_000]);
+        });
+
+        it("does not retry other failures", async () => {
+            lm.on(CreateAlertCommand).rejects(new AccessDeniedException({ message: "not authorized to perform lookoutmetrics:CreateAlert", Message: "x", $metadata: {} }));
+            await assert.rejects(alertProvider(fakeClock()).create(snsAlertInputs()), /not authorized/);
+            assert.deepEqual(ops(), ["CreateAlert"]);
+        });
+    });
+
+    describe("activation", () => {
+        for (const status of ["ACTIVE", "LEARNING"]) {
+            it(`is idempotent: a ${status} detector gets no Activate call and no wait`, async () => {
+                const clock = fakeClock();
+                lm.on(DescribeAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: WAF_ARN, Status: status as "ACTIVE" });
+                const p = detectorActivationProvider(clock);
+                const created = await p.create(activationInputs());
+                const updated = await p.update!(WAF_ARN, created.outs as DetectorActivationOutputs, activationInputs({ timeoutSeconds: 600 }));
+                assert.deepEqual(ops(), ["DescribeAnomalyDetector", "DescribeAnomalyDetector"]);
+                assert.deepEqual(clock.sleeps, []);
+                assert.equal(created.outs?.status, status);
+                assert.equal(updated.outs?.timeoutSeconds, 600);
+            });
+        }
+
+        it("fails after the timeout, naming the detector and its last status", async () => {
+            const clock = fakeClock();
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "INACTIVE" }).resolves({ Status: "ACTIVATING" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            await assert.rejects(
+                detectorActivationProvider(clock).create(activationInputs({ timeoutSeconds: 60 })),
+                (err: Error) => {
+                    assert.match(err.message, /Timed out after 60 s/);
+                    assert.match(err.message, /"edge-dev-waf"/);
+                    assert.match(err.message, new RegExp(WAF_ARN));
+                    assert.match(err.message, /ACTIVE or LEARNING; last status: ACTIVATING/);
+                    assert.match(err.message, /detection\.activationTimeoutSeconds/);
+                    return true;
+                },
+            );
+            // Activated once, then polled every 10 s until 60 s had passed.
+            assert.equal(inputsOf("ActivateAnomalyDetector").length, 1);
+            assert.equal(inputsOf("DescribeAnomalyDetector").length, 7);
+            assert.deepEqual(clock.sleeps, Array(6).fill(10_000));
+        });
+
+        it("a detector that fails after Activate fails the deployment with the service's reason", async () => {
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "INACTIVE" })
+                .resolvesOnce({ Status: "ACTIVATING" })
+                .resolves({ Status: "FAILED", FailureType: "ACTIVATION_FAILURE", FailureReason: "Access denied to cloudwatch:GetMetricData" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            await assert.rejects(
+                detectorActivationProvider(fakeClock()).create(activationInputs()),
+                /"edge-dev-waf" .* failed to activate \(ACTIVATION_FAILURE: Access denied to cloudwatch:GetMetricData\)/,
+            );
+            assert.equal(inputsOf("ActivateAnomalyDetector").length, 1);
+        });
+
+        it("re-activates a detector that FAILED or was DEACTIVATED before", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "DEACTIVATED" }).resolves({ Status: "ACTIVE" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            await detectorActivationProvider(fakeClock()).create(activationInputs());
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector", "ActivateAnomalyDetector", "DescribeAnomalyDetector"]);
+        });
+
+        it("keeps polling when Activate conflicts with a change already under way", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "INACTIVE" }).resolves({ Status: "LEARNING" });
+            lm.on(ActivateAnomalyDetectorCommand).rejects(conflict("Detector is being activated"));
+            const res = await detectorActivationProvider(fakeClock()).create(activationInputs());
+            assert.equal(res.outs?.status, "LEARNING");
+        });
+
+        it("refuses to put a back-tested detector live", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ Status: "BACK_TEST_COMPLETE" });
+            await assert.rejects(detectorActivationProvider(fakeClock()).create(activationInputs()), /was used for a backtest .* cannot monitor live data/);
+            assert.equal(inputsOf("ActivateAnomalyDetector").length, 0);
+        });
+
+        it("mode backtest: BackTestAnomalyDetector, then waits for BACK_TEST_ACTIVE", async () => {
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "INACTIVE" })
+                .resolvesOnce({ Status: "BACK_TEST_ACTIVATING" })
+                .resolves({ Status: "BACK_TEST_ACTIVE" });
+            lm.on(BackTestAnomalyDetectorCommand).resolves({});
+            const res = await detectorActivationProvider(fakeClock()).create(activationInputs({ mode: "backtest" }));
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector", "BackTestAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector"]);
+            assert.equal(res.outs?.status, "BACK_TEST_ACTIVE");
+        });
+
+        it("read reports the real status; a deactivated detector shows as drift that update repairs", async () => {
+            const p = detectorActivationProvider(fakeClock());
+            const state: DetectorActivationOutputs = { ...activationInputs(), status: "ACTIVE" };
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "DEACTIVATED" }).resolvesOnce({ Status: "DEACTIVATED" }).resolves({ Status: "ACTIVATING" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            const read = await p.read!(WAF_ARN, state);
+            assert.equal(read.id, WAF_ARN);
+            assert.equal(read.props?.status, "DEACTIVATED");
+
+            const diff = await p.diff!(WAF_ARN, read.props as DetectorActivationOutputs, activationInputs());
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, []);
+
+            // Update activates again (and then times out here, since the stub stays ACTIVATING).
+            await assert.rejects(p.update!(WAF_ARN, read.props as DetectorActivationOutputs, activationInputs({ timeoutSeconds: 30 })), /last status: ACTIVATING/);
+            assert.equal(inputsOf("ActivateAnomalyDetector").length, 1);
+        });
+
+        it("read of a detector that no longer exists reports the activation gone", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).rejects(notFound(WAF_ARN));
+            assert.deepEqual(await detectorActivationProvider(fakeClock()).read!(WAF_ARN, { ...activationInputs(), status: "ACTIVE" }), {});
+        });
+
+        it("delete deactivates and waits until DEACTIVATED", async () => {
+            const clock = fakeClock();
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "ACTIVE" })
+                .resolvesOnce({ Status: "DEACTIVATING" })
+                .resolves({ Status: "DEACTIVATED" });
+            lm.on(DeactivateAnomalyDetectorCommand).resolves({});
+            await detectorActivationProvider(clock).delete!(WAF_ARN, { ...activationInputs(), status: "ACTIVE" });
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector", "DeactivateAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector"]);
+            assert.deepEqual(inputsOf("DeactivateAnomalyDetector"), [{ AnomalyDetectorArn: WAF_ARN }]);
+        });
+
+        it("delete of an activation whose detector is already gone succeeds without calls beyond Describe", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).rejects(notFound(WAF_ARN));
+            await detectorActivationProvider(fakeClock()).delete!(WAF_ARN, { ...activationInputs(), status: "ACTIVE" });
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector"]);
+        });
+
+        it("delete times out with a clear error when the detector never settles", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ Status: "DEACTIVATING" });
+            await assert.rejects(
+                detectorActivationProvider(fakeClock()).delete!(WAF_ARN, { ...activationInputs({ timeoutSeconds: 30 }), status: "ACTIVE" }),
+                /Timed out after 30 s deactivating .*"edge-dev-waf".*last status: DEACTIVATING/,
+            );
+        });
+    });
+
+    describe("delete", () => {
+        it("detector: already gone is success", async () => {
+            lm.on(DeleteAnomalyDetectorCommand).rejects(notFound(WAF_ARN));
+            await anomalyDetectorProvider(fakeClock()).delete!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN });
+            assert.deepEqual(ops(), ["DeleteAnomalyDetector"]);
+        });
+
+        it("detector: waits while DELETING until it is gone (so a replacement can reuse the name)", async () => {
+            const clock = fakeClock();
+            lm.on(DeleteAnomalyDetectorCommand).resolves({});
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "DELETING" }).resolvesOnce({ Status: "DELETING" }).rejects(notFound(WAF_ARN));
+            await anomalyDetectorProvider(clock).delete!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN });
+            assert.deepEqual(ops(), ["DeleteAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector", "DescribeAnomalyDetector"]);
+            assert.deepEqual(clock.sleeps, [10_000, 10_000]);
+        });
+
+        it("detector: a conflict (still deactivating) is retried", async () => {
+            lm.on(DeleteAnomalyDetectorCommand).rejectsOnce(conflict("Detector is deactivating")).resolves({});
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "DEACTIVATING" }).rejects(notFound(WAF_ARN));
+            await anomalyDetectorProvider(fakeClock()).delete!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN });
+            assert.deepEqual(ops(), ["DeleteAnomalyDetector", "DescribeAnomalyDetector", "DeleteAnomalyDetector", "DescribeAnomalyDetector"]);
+        });
+
+        it("alert: already gone (its detector was deleted) is success; other errors are not swallowed", async () => {
+            lm.on(DeleteAlertCommand).rejectsOnce(notFound(SNS_ALERT_ARN)).rejects(new AccessDeniedException({ message: "denied", Message: "denied", $metadata: {} }));
+            const p = alertProvider(fakeClock());
+            await p.delete!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN });
+            await assert.rejects(p.delete!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN }), /denied/);
+            assert.deepEqual(inputsOf("DeleteAlert"), [{ AlertArn: SNS_ALERT_ARN }, { AlertArn: SNS_ALERT_ARN }]);
+        });
+    });
+
+    describe("diff: update vs replace", () => {
+        const detectorState = (): AnomalyDetectorOutputs => ({ ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN });
+        const ecomState = (): AnomalyDetectorOutputs => ({ ...ecommerceInputs(), arn: ECOM_ARN, metricSetArn: ECOM_MS_ARN });
+        const d = anomalyDetectorProvider();
+
+        const cases: { title: string; state: () => AnomalyDetectorOutputs; change: (i: AnomalyDetectorInputs) => void; replaces: string[]; deleteBeforeReplace: boolean }[] = [
+            { title: "nothing changed", state: detectorState, change: () => undefined, replaces: [], deleteBeforeReplace: false },
+            { title: "description → update", state: detectorState, change: (i) => { i.description = "new words"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "tags → update", state: detectorState, change: (i) => { i.tags = { app: "x" }; }, replaces: [], deleteBeforeReplace: false },
+            { title: "provider version → update", state: detectorState, change: (i) => { i.providerVersion = "9.9.9"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "offset → update", state: ecomState, change: (i) => { i.metricSet.offsetSeconds = 300; }, replaces: [], deleteBeforeReplace: false },
+            { title: "metric set description → update", state: ecomState, change: (i) => { i.metricSet.description = "rows"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "detector name → replace (new name: create first)", state: detectorState, change: (i) => { i.name = "edge-dev-waf2"; }, replaces: ["name"], deleteBeforeReplace: false },
+            { title: "frequency → replace (same name: delete first)", state: ecomState, change: (i) => { i.frequency = "PT1H"; }, replaces: ["frequency"], deleteBeforeReplace: true },
+            { title: "region → replace", state: detectorState, change: (i) => { i.region = "eu-west-1"; }, replaces: ["region"], deleteBeforeReplace: true },
+            {
+                title: "metric source type cloudwatch → s3 → replace", state: detectorState,
+                change: (i) => { i.metricSet.source = ecommerceInputs().metricSet.source; },
+                replaces: ["metricSet.source"], deleteBeforeReplace: true,
+            },
+            { title: "dimension filter values → replace", state: detectorState, change: (i) => { i.metricSet.dimensionFilters![0].values = ["other-acl"]; }, replaces: ["metricSet.dimensionFilters"], deleteBeforeReplace: true },
+            { title: "measures → replace", state: ecomState, change: (i) => { i.metricSet.metrics = i.metricSet.metrics.slice(0, 2); }, replaces: ["metricSet.metrics"], deleteBeforeReplace: true },
+            { title: "historical path dropped → replace", state: ecomState, change: (i) => { delete (i.metricSet.source as { historicalPath?: string }).historicalPath; }, replaces: ["metricSet.source"], deleteBeforeReplace: true },
+            { title: "role still unknown in preview → replace", state: detectorState, change: (i) => { i.metricSet.source.roleArn = UNKNOWN; }, replaces: ["metricSet.source"], deleteBeforeReplace: true },
+        ];
+        for (const c of cases) {
+            it(`detector: ${c.title}`, async () => {
+                const news = c.state() as AnomalyDetectorInputs;
+                const fresh = JSON.parse(JSON.stringify(news)) as AnomalyDetectorInputs;
+                delete (fresh as Partial<AnomalyDetectorOutputs>).arn;
+                delete (fresh as Partial<AnomalyDetectorOutputs>).metricSetArn;
+                c.change(fresh);
+                const r = await d.diff!(c.state().arn, c.state(), fresh);
+                assert.deepEqual(r.replaces, c.replaces);
+                assert.equal(r.changes, c.title !== "nothing changed");
+                assert.equal(r.deleteBeforeReplace, c.deleteBeforeReplace);
+            });
+        }
+
+        it("detector: empty tags and no tags, offset 0 and no offset are the same state", async () => {
+            const state = { ...ecommerceInputs(), tags: {}, arn: ECOM_ARN, metricSetArn: ECOM_MS_ARN };
+            state.metricSet.offsetSeconds = 0;
+            const news = ecommerceInputs();
+            delete news.metricSet.offsetSeconds;
+            assert.equal((await d.diff!(ECOM_ARN, state, news)).changes, false);
+        });
+
+        it("detector: a metric set missing on refresh forces a replacement", async () => {
+            const r = await d.diff!(WAF_ARN, { ...detectorState(), metricSetArn: "" }, wafInputs());
+            assert.deepEqual(r.replaces, ["metricSet.name"]);
+        });
+
+        const a = alertProvider();
+        const alertState = (): AlertOutputs => ({ ...snsAlertInputs(), arn: SNS_ALERT_ARN });
+        const alertCases: { title: string; change: (i: AlertInputs) => void; replaces: string[] }[] = [
+            { title: "threshold → update", change: (i) => { i.sensitivityThreshold = 50; }, replaces: [] },
+            { title: "description → update", change: (i) => { i.description = "other"; }, replaces: [] },
+            { title: "action SNS → Lambda → update", change: (i) => { i.action = lambdaAlertInputs().action; }, replaces: [] },
+            { title: "filters added → update", change: (i) => { i.filters = { metrics: ["BlockedRequests"] }; }, replaces: [] },
+            { title: "name → replace", change: (i) => { i.name = "edge-dev-waf-sns2"; }, replaces: ["name"] },
+            { title: "detector → replace", change: (i) => { i.detectorArn = ECOM_ARN; }, replaces: ["detectorArn"] },
+        ];
+        for (const c of alertCases) {
+            it(`alert: ${c.title}`, async () => {
+                const news = snsAlertInputs();
+                c.change(news);
+                const r = await a.diff!(SNS_ALERT_ARN, alertState(), news);
+                assert.equal(r.changes, true);
+                assert.deepEqual(r.replaces, c.replaces);
+                assert.equal(r.deleteBeforeReplace, c.replaces.length > 0 && c.title !== "name → replace");
+            });
+        }
+
+        it("alert: removing filters replaces (UpdateAlert cannot clear them)", async () => {
+            const r = await a.diff!(SNS_ALERT_ARN, { ...alertState(), filters: { metrics: ["BlockedRequests"] } }, snsAlertInputs());
+            assert.deepEqual(r.replaces, ["filters"]);
+        });
+
+        const act = detectorActivationProvider();
+        it("activation: timeout → update; detector or mode → replace, always deleting the old one first", async () => {
+            const state: DetectorActivationOutputs = { ...activationInputs(), status: "ACTIVE" };
+            assert.deepEqual(await act.diff!(WAF_ARN, state, activationInputs()), { changes: false, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await act.diff!(WAF_ARN, state, activationInputs({ timeoutSeconds: 60 })), { changes: true, replaces: [], deleteBeforeReplace: false });
+            assert.deepEqual(await act.diff!(WAF_ARN, state, activationInputs({ detectorArn: ECOM_ARN })), { changes: true, replaces: ["detectorArn"], deleteBeforeReplace: true });
+            assert.deepEqual(await act.diff!(WAF_ARN, state, activationInputs({ mode: "backtest" })), { changes: true, replaces: ["mode"], deleteBeforeReplace: true });
+        });
+    });
+
+    describe("update", () => {
+        it("detector: description → UpdateAnomalyDetector only", async () => {
+            const p = anomalyDetectorProvider(fakeClock());
+            const news = { ...wafInputs(), description: "Blocked requests per WAF rule" };
+            const res = await p.update!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, news);
+            assert.deepEqual(sent().map((c) => [operationOf(c), c.input]), [
+                ["UpdateAnomalyDetector", { AnomalyDetectorArn: WAF_ARN, AnomalyDetectorDescription: "Blocked requests per WAF rule" }],
+            ]);
+            assert.deepEqual(res.outs, { ...news, arn: WAF_ARN, metricSetArn: WAF_MS_ARN, status: undefined });
+        });
+
+        it("detector: offset → UpdateMetricSet with just the offset; tags → untag/tag detector and metric set", async () => {
+            const p = anomalyDetectorProvider(fakeClock());
+            const olds = { ...ecommerceInputs(), tags: { app: "edge", team: "old" }, arn: ECOM_ARN, metricSetArn: ECOM_MS_ARN };
+            const news = { ...ecommerceInputs(), tags: { app: "edge", owner: "sec" } };
+            news.metricSet.offsetSeconds = 600;
+            await p.update!(ECOM_ARN, olds, news);
+            assert.deepEqual(sent().map((c) => [operationOf(c), c.input]), [
+                ["UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, MetricSetDescription: undefined, Offset: 600 }],
+                ["UntagResource", { ResourceArn: ECOM_ARN, TagKeys: ["team"] }],
+                ["TagResource", { ResourceArn: ECOM_ARN, Tags: { owner: "sec" } }],
+                ["UntagResource", { ResourceArn: ECOM_MS_ARN, TagKeys: ["team"] }],
+                ["TagResource", { ResourceArn: ECOM_MS_ARN, Tags: { owner: "sec" } }],
+            ]);
+            assert.ok(lm.calls().every((c) => !(c.args[0] instanceof UpdateAnomalyDetectorCommand)));
+            assert.ok(lm.calls().some((c) => c.args[0] instanceof UpdateMetricSetCommand));
+            assert.ok(lm.calls().some((c) => c.args[0] instanceof TagResourceCommand));
+        });
+
+        it("alert: threshold → UpdateAlert with the full desired alert", async () => {
+            const p = alertProvider(fakeClock());
+            const news = { ...snsAlertInputs(), sensitivityThreshold: 40 };
+            await p.update!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN }, news);
+            assert.deepEqual(sent().map((c) => [operationOf(c), c.input]), [[
+                "UpdateAlert",
+                {
+                    AlertArn: SNS_ALERT_ARN,
+                    AlertDescription: "Anomalies in WAF BlockedRequests to the alert topic",
+                    AlertSensitivityThreshold: 40,
+                    Action: { SNSConfiguration: { RoleArn: SNS_ROLE, SnsTopicArn: TOPIC, SnsFormat: "JSON" } },
+                    AlertFilters: undefined,
+                },
+            ]]);
+            assert.ok(lm.calls()[0].args[0] instanceof UpdateAlertCommand);
+        });
+
+        it("alert: provider version only → no API call", async () => {
+            await alertProvider(fakeClock()).update!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN }, { ...snsAlertInputs(), providerVersion: "2.0.0" });
+            assert.deepEqual(ops(), []);
+        });
+    });
+
+    describe("read (refresh)", () => {
+        it("detector: live description and offset changed by hand show up, and diff turns them into an update", async () => {
+            const state: AnomalyDetectorOutputs = { ...ecommerceInputs(), arn: ECOM_ARN, metricSetArn: ECOM_MS_ARN };
+            lm.on(DescribeAnomalyDetectorCommand).resolves({
+                AnomalyDetectorArn: ECOM_ARN, AnomalyDetectorName: "edge-dev-ecommerce", AnomalyDetectorDescription: "edited in the console",
+                AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" }, Status: "ACTIVE",
+            });
+            const live = createMetricSetLike(state);
+            lm.on(DescribeMetricSetCommand).resolves({ ...live, Offset: 900 });
+            lm.on(ListTagsForResourceCommand).resolves({ Tags: {} });
+            const p = anomalyDetectorProvider(fakeClock());
+            const read = await p.read!(ECOM_ARN, state);
+            const props = read.props as AnomalyDetectorOutputs;
+            assert.equal(props.description, "edited in the console");
+            assert.equal(props.metricSet.offsetSeconds, 900);
+            assert.equal(props.status, "ACTIVE");
+            assert.deepEqual(props.metricSet.source, state.metricSet.source);
+            const diff = await p.diff!(ECOM_ARN, props, ecommerceInputs());
+            assert.deepEqual(diff.replaces, []);
+            assert.equal(diff.changes, true);
+            // Unchanged live state: no diff at all.
+            lm.on(DescribeMetricSetCommand).resolves(live);
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ AnomalyDetectorDescription: state.description, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" } });
+            const again = await p.read!(ECOM_ARN, state);
+            assert.equal((await p.diff!(ECOM_ARN, again.props as AnomalyDetectorOutputs, ecommerceInputs())).changes, false);
+        });
+
+        it("detector deleted outside Pulumi: read reports it gone", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).rejects(notFound(WAF_ARN));
+            assert.deepEqual(await anomalyDetectorProvider(fakeClock()).read!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }), {});
+        });
+
+        it("alert: live threshold shows up; a deleted alert reads as gone", async () => {
+            lm.on(DescribeAlertCommand).resolvesOnce({
+                Alert: {
+                    AlertArn: SNS_ALERT_ARN, AlertName: "edge-dev-waf-sns", AnomalyDetectorArn: WAF_ARN, AlertSensitivityThreshold: 90,
+                    AlertDescription: snsAlertInputs().description,
+                    Action: { SNSConfiguration: { RoleArn: SNS_ROLE, SnsTopicArn: TOPIC, SnsFormat: "JSON" } },
+                },
+            }).rejects(notFound(SNS_ALERT_ARN));
+            lm.on(ListTagsForResourceCommand).resolves({});
+            const p = alertProvider(fakeClock());
+            const read = await p.read!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN });
+            assert.equal((read.props as AlertOutputs).sensitivityThreshold, 90);
+            const diff = await p.diff!(SNS_ALERT_ARN, read.props as AlertOutputs, snsAlertInputs());
+            assert.deepEqual([diff.changes, diff.replaces], [true, []]);
+            assert.deepEqual(await p.read!(SNS_ALERT_ARN, { ...snsAlertInputs(), arn: SNS_ALERT_ARN }), {});
+        });
+    });
+
+    describe("check", () => {
+        it("accepts the program's inputs, including values still unknown in preview", async () => {
+            assert.deepEqual((await anomalyDetectorProvider().check!(wafInputs(), wafInputs())).failures, []);
+            assert.deepEqual((await anomalyDetectorProvider().check!(ecommerceInputs(), ecommerceInputs())).failures, []);
+            assert.deepEqual((await alertProvider().check!(snsAlertInputs(), snsAlertInputs())).failures, []);
+            assert.deepEqual((await alertProvider().check!(lambdaAlertInputs(), lambdaAlertInputs())).failures, []);
+            assert.deepEqual((await detectorActivationProvider().check!(activationInputs(), activationInputs())).failures, []);
+            const preview = ecommerceInputs();
+            (preview.metricSet.source as { templatedPath: string }).templatedPath = UNKNOWN;
+            preview.metricSet.source.roleArn = UNKNOWN;
+            (preview.metricSet as { dimensionFilters?: unknown }).dimensionFilters = UNKNOWN;
+            assert.deepEqual((await anomalyDetectorProvider().check!(preview, preview)).failures, []);
+            assert.deepEqual((await alertProvider().check!(snsAlertInputs(), { ...snsAlertInputs(), detectorArn: UNKNOWN })).failures, []);
+        });
+
+        it("names each bad input", async () => {
+            const bad = ecommerceInputs();
+            bad.name = "edge.dev";
+            (bad as { frequency: string }).frequency = "PT2M";
+            bad.metricSet.offsetSeconds = 500000;
+            (bad.metricSet.source as { templatedPath: string }).templatedPath = "s3://my.bucket/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}";
+            bad.metricSet.dimensionFilters = [{ name: "country", values: ["DE"] }];
+            bad.metricSet.metrics = [...bad.metricSet.metrics, { name: "a", aggregation: "SUM" }, { name: "b", aggregation: "SUM" }];
+            const failures = (await anomalyDetectorProvider().check!(bad, bad)).failures!;
+            const props = failures.map((f) => f.property).sort();
+            assert.deepEqual(props, [
+                "frequency", "metricSet.dimensionFilters.0.name", "metricSet.metrics", "metricSet.offsetSeconds",
+                "metricSet.source.templatedPath", "name",
+            ]);
+            assert.match(failures.find((f) => f.property === "frequency")!.reason, /"PT2M" is not allowed; use one of P1D, PT1H, PT10M, PT5M/);
+            assert.match(failures.find((f) => f.property === "metricSet.source.templatedPath")!.reason, /bucket name with dots/);
+
+            const cw = wafInputs();
+            cw.metricSet.offsetSeconds = 60;
+            delete cw.metricSet.metrics[0].namespace;
+            const cwFailures = (await anomalyDetectorProvider().check!(cw, cw)).failures!.map((f) => f.property).sort();
+            assert.deepEqual(cwFailures, ["metricSet.metrics.0.namespace", "metricSet.offsetSeconds"]);
+
+            const s3 = ecommerceInputs();
+            delete s3.metricSet.timestampColumn;
+            assert.deepEqual((await anomalyDetectorProvider().check!(s3, s3)).failures!.map((f) => f.property), ["metricSet.timestampColumn"]);
+
+            const alert = { ...snsAlertInputs(), sensitivityThreshold: 101, action: { type: "sns" as const, roleArn: SNS_ROLE, topicArn: TOPIC, format: "XML" as "JSON" } };
+            assert.deepEqual((await alertProvider().check!(alert, alert)).failures!.map((f) => f.property).sort(), ["action.format", "sensitivityThreshold"]);
+
+            const act = activationInputs({ timeoutSeconds: 0, detectorArn: TOPIC });
+            assert.deepEqual((await detectorActivationProvider().check!(act, act)).failures!.map((f) => f.property).sort(), ["detectorArn", "timeoutSeconds"]);
+        });
+    });
+
+    describe("serialization gate", () => {
+        // The engine runs dynamic providers from their serialized text. Serialize each provider the way
+        // pulumi.dynamic.Resource does, load the text as a fresh module, and drive the loaded copy.
+        async function loadSerialized<T>(provider: T): Promise<T> {
+            const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+            assert.doesNotMatch(sf.text, /aws-sdk-client-mock|sinon|mocha/, "the provider must not capture test code");
+            const filename = path.join(__dirname, "..", `__serialized_${Date.now()}_${Math.random().toString(36).slice(2)}.js`);
+            const ModuleCtor = Module as unknown as { new(id: string, parent?: NodeModule): NodeModule & { _compile(code: string, f: string): void; paths: string[] }; _nodeModulePaths(dir: string): string[] };
+            const m = new ModuleCtor(filename, module);
+            m.filename = filename;
+            m.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));
+            m._compile(sf.text, filename);
+            return (m.exports as { handler: () => T }).handler();
+        }
+
+        it("AnomalyDetector provider serializes and runs check/diff/create from its serialized form", async () => {
+            const p = await loadSerialized(anomalyDetectorProvider(fakeClock()));
+            assert.deepEqual((await p.check!(ecommerceInputs(), ecommerceInputs())).failures, []);
+            assert.equal((await p.check!(wafInputs(), { ...wafInputs(), name: "no dots." })).failures!.length, 1);
+            assert.deepEqual((await p.diff!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, { ...wafInputs(), frequency: "PT1H" })).replaces, ["frequency"]);
+            lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: WAF_ARN });
+            lm.on(CreateMetricSetCommand).resolves({ MetricSetArn: WAF_MS_ARN });
+            assert.equal((await p.create(wafInputs())).id, WAF_ARN);
+            assert.deepEqual(ops(), ["CreateAnomalyDetector", "CreateMetricSet"]);
+        });
+
+        it("Alert provider serializes and runs check/create from its serialized form", async () => {
+            const p = await loadSerialized(alertProvider(fakeClock()));
+            assert.deepEqual((await p.check!(snsAlertInputs(), snsAlertInputs())).failures, []);
+            lm.on(CreateAlertCommand).resolves({ AlertArn: SNS_ALERT_ARN });
+            assert.equal((await p.create(snsAlertInputs())).id, SNS_ALERT_ARN);
+        });
+
+        it("DetectorActivation provider serializes and runs its polling loop from its serialized form", async () => {
+            const clock = fakeClock();
+            const p = await loadSerialized(detectorActivationProvider(clock));
+            assert.deepEqual((await p.check!(activationInputs(), activationInputs())).failures, []);
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "INACTIVE" }).resolves({ Status: "ACTIVE" });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            assert.equal((await p.create(activationInputs())).outs?.status, "ACTIVE");
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector", "ActivateAnomalyDetector", "DescribeAnomalyDetector"]);
+            // The serialized copy carries its own copy of the options (values, not references).
+            assert.deepEqual(clock.sleeps, []);
+        });
+
+        it("the default providers (what the resources use) serialize too", async () => {
+            for (const p of [anomalyDetectorProvider(), alertProvider(), detectorActivationProvider()]) {
+                const loaded = await loadSerialized(p);
+                assert.equal(typeof loaded.create, "function");
+            }
+        });
+    });
+});
+
+/** A DescribeMetricSet answer matching what the provider created for `s`. */
+function createMetricSetLike(s: AnomalyDetectorOutputs) {
+    const src = s.metricSet.source;
+    return {
+        MetricSetArn: s.metricSetArn,
+        AnomalyDetectorArn: s.arn,
+        MetricSetName: s.metricSet.name,
+        MetricSetDescription: s.metricSet.description,
+        MetricList: s.metricSet.metrics.map((m) => ({ MetricName: m.name, AggregationFunction: m.aggregation, Namespace: m.namespace })),
+        DimensionList: s.metricSet.dimensions,
+        MetricSetFrequency: s.frequency,
+        Offset: s.metricSet.offsetSeconds,
+        TimestampColumn: s.metricSet.timestampColumn ? { ColumnName: s.metricSet.timestampColumn.name, ColumnFormat: s.metricSet.timestampColumn.format } : undefined,
+        MetricSource: src.type === "s3"
+            ? {
+                S3SourceConfig: {
+                    RoleArn: src.roleArn,
+                    TemplatedPathList: [src.templatedPath],
+                    HistoricalDataPathList: src.historicalPath ? [src.historicalPath] : undefined,
+                    FileFormatDescriptor: { JsonFormatDescriptor: { FileCompression: src.fileFormat.compression, Charset: src.fileFormat.charset } },
+                },
+            }
+            : { CloudWatchConfig: { RoleArn: src.roleArn } },
+    };
+}
