@@ -56,6 +56,10 @@ function arnFor(type: string, name: string, inputs: Record<string, any>): string
             return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rname}`;
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${rname}`;
+        case "pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector":
+            return `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:${rname}`;
+        case "pulumi-nodejs:dynamic/edge-anomaly-lookout:Alert":
+            return `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:Alert:${rname}`;
         default:
             return `arn:aws:${SERVICE_OF[mod] ?? mod}:${REGION}:${ACCOUNT}:${res ?? "resource"}/${rname}`;
     }
@@ -89,6 +93,12 @@ export const mocks: pulumi.runtime.Mocks = {
                 break;
             case "aws:wafv2/webAcl:WebAcl":
                 state.capacity = 800;
+                break;
+            case "pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector":
+                state.metricSetArn = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:MetricSet/${inputs.name}/${inputs.metricSet?.name}`;
+                break;
+            case "pulumi-nodejs:dynamic/edge-anomaly-lookout:DetectorActivation":
+                state.status = "ACTIVE";
                 break;
         }
         registered.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id, inputs, state });

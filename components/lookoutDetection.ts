@@ -1,0 +1,233 @@
+// LookoutDetection: the `lookout` detection engine. Two Amazon Lookout for Metrics detectors — WAF BlockedRequests
+// per rule (CloudWatch source) and the ecommerce rows the pipeline writes to S3 (S3 source, JSON Lines) — each
+// activated and each with two alerts: the alert topic (SNS, JSON format) and the finding Lambda (Security Hub).
+// The detectors, activations and alerts are dynamic resources (providers/lookout); the service roles L4M assumes
+// are ordinary IAM roles, one per purpose, trusted by lookoutmetrics.amazonaws.com for this account and this
+// stack's detectors only.
+//
+// Lookout for Metrics reached end of support in 2025 (closed to new customers in October 2024): no account can
+// create detectors any more. This engine is kept complete and verified offline; `cloudwatch` is the default.
+import * as crypto from "crypto";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "./ecommerceSchema";
+import {
+    Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
+} from "../providers/lookout";
+
+export interface LookoutDetectionArgs {
+    config: AppConfig;
+    waf: {
+        webAclName: pulumi.Input<string>;
+        /** The `Rule` dimension values (the web ACL rules' metric names). */
+        ruleNames: string[];
+    };
+    pipeline: {
+        bucketName: pulumi.Input<string>;
+        /** `s3://BUCKET/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`. */
+        templatedPath: pulumi.Input<string>;
+        /** `s3://BUCKET/ecommerce/historical/`. */
+        historicalPath: pulumi.Input<string>;
+        /** What reading the ecommerce prefix takes (bucket, prefix, key). */
+        readStatements: pulumi.Input<aws.iam.PolicyStatement[]>;
+    };
+    alerts: {
+        topicArn: pulumi.Input<string>;
+        /** KMS key of the topic: publishing to an encrypted topic needs GenerateDataKey and Decrypt on it. */
+        topicKeyArn: pulumi.Input<string>;
+        findingFunctionArn: pulumi.Input<string>;
+    };
+}
+
+/** CloudWatch source of the WAF detector (the seed's metric set). */
+export const WAF_NAMESPACE = "AWS/WAFV2";
+export const WAF_METRIC = "BlockedRequests";
+export const WAF_DIMENSIONS = ["Region", "Rule", "WebACL"];
+/** The WAF detector's interval: WAF publishes per minute; L4M's shortest interval is 5 minutes. */
+export const WAF_FREQUENCY = "PT5M";
+
+const NAME_MAX = 63;
+/** Longest suffix appended to the base name (`-ecommerce-lambda`). */
+const LONGEST_SUFFIX = "-ecommerce-lambda".length;
+
+/**
+ * The base of every L4M name of this stack: `project-stack`, with characters L4M names do not allow replaced by
+ * `-`, shortened with a hash when the longest name built from it would exceed 63 characters.
+ */
+export function lookoutBaseName(project: string, stack: string): string {
+    let base = `${project}-${stack}`.replace(/[^a-zA-Z0-9\-_]/g, "-").replace(/^[^a-zA-Z0-9]+/, "");
+    const max = NAME_MAX - LONGEST_SUFFIX;
+    if (base.length > max) {
+        const hash = crypto.createHash("sha256").update(`${project}/${stack}`).digest("hex").slice(0, 8);
+        base = `${base.slice(0, max - 9).replace(/[-_]+$/, "")}-${hash}`;
+    }
+    return base || "edge-anomaly";
+}
+
+export class LookoutDetection extends pulumi.ComponentResource {
+    public readonly wafDetectorArn: pulumi.Output<string>;
+    public readonly ecommerceDetectorArn: pulumi.Output<string>;
+    public readonly alertArns: pulumi.Output<string[]>;
+
+    public readonly wafDetector: AnomalyDetector;
+    public readonly ecommerceDetector: AnomalyDetector;
+    public readonly activations: DetectorActivation[];
+    public readonly alerts: Alert[];
+    public readonly roles: { cloudwatchSource: aws.iam.Role; s3Source: aws.iam.Role; snsAlerts: aws.iam.Role; lambdaAlerts: aws.iam.Role };
+
+    constructor(name: string, args: LookoutDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:detection:LookoutDetection", name, {}, opts);
+        const { config } = args;
+        const det = config.detection;
+        const region = config.region;
+        const parent = { parent: this };
+        const base = lookoutBaseName(config.project, config.stack);
+        const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags };
+
+        const caller = aws.getCallerIdentityOutput({}, parent);
+        const partition = aws.getPartitionOutput({}, parent);
+
+        // ---- service roles ----------------------------------------------------------------------------------
+        // Trusted by L4M for this account, and only on behalf of this stack's detectors (confused deputy).
+        const assumeRolePolicy = pulumi.all([caller.accountId, partition.partition]).apply(([account, part]) => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{
+                Effect: "Allow",
+                Principal: { Service: "lookoutmetrics.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": account },
+                    ArnLike: { "aws:SourceArn": `arn:${part}:lookoutmetrics:${region}:${account}:AnomalyDetector:${base}-*` },
+                },
+            }],
+        }));
+
+        const role = (suffix: string, description: string, statements: pulumi.Input<pulumi.Input<aws.iam.PolicyStatement>[]>) => {
+            const r = new aws.iam.Role(`${name}-${suffix}`, {
+                description: `${description} (${config.project}/${config.stack})`,
+                assumeRolePolicy,
+                tags: config.tags,
+            }, parent);
+            const p = new aws.iam.RolePolicy(`${name}-${suffix}`, {
+                role: r.id,
+                policy: pulumi.output(statements).apply((s) => JSON.stringify({ Version: "2012-10-17", Statement: s })),
+            }, parent);
+            return { role: r, policy: p };
+        };
+
+        // GetMetricData and ListMetrics have no resource-level permissions (Resource must be "*"); the region
+        // condition is the narrowing IAM offers.
+        const cw = role("l4m-cloudwatch", "Lookout for Metrics reads the WAF metrics", [{
+            Sid: "ReadWafMetrics",
+            Effect: "Allow",
+            Action: ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"],
+            Resource: "*",
+            Condition: { StringEquals: { "aws:RequestedRegion": region } },
+        }]);
+        const s3 = role("l4m-s3", "Lookout for Metrics reads the ecommerce rows", args.pipeline.readStatements);
+        const sns = role("l4m-sns", "Lookout for Metrics publishes alerts to the alert topic",
+            pulumi.all([args.alerts.topicArn, args.alerts.topicKeyArn, partition.dnsSuffix]).apply(([topicArn, keyArn, dnsSuffix]): aws.iam.PolicyStatement[] => [
+                { Sid: "PublishAlerts", Effect: "Allow", Action: ["sns:Publish"], Resource: topicArn },
+                {
+                    Sid: "UseTopicKey",
+                    Effect: "Allow",
+                    Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                    Resource: keyArn,
+                    Condition: { StringEquals: { "kms:ViaService": `sns.${region}.${dnsSuffix}` } },
+                },
+            ]));
+        const fn = role("l4m-lambda", "Lookout for Metrics invokes the finding function",
+            pulumi.output(args.alerts.findingFunctionArn).apply((arn): aws.iam.PolicyStatement[] => [
+                { Sid: "InvokeFindingFunction", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: arn },
+            ]));
+        this.roles = { cloudwatchSource: cw.role, s3Source: s3.role, snsAlerts: sns.role, lambdaAlerts: fn.role };
+
+        // ---- detectors --------------------------------------------------------------------------------------
+        const ruleFilter = args.waf.ruleNames.length > 0 ? [{ name: "Rule", values: args.waf.ruleNames }] : [];
+        this.wafDetector = new AnomalyDetector(`${name}-waf`, {
+            ...common,
+            name: `${base}-waf`,
+            description: `AWS WAF ${WAF_METRIC} per rule of this stack's web ACL (${config.project}/${config.stack})`,
+            frequency: WAF_FREQUENCY,
+            metricSet: {
+                name: `${base}-waf-blocked`,
+                description: `${WAF_NAMESPACE} ${WAF_METRIC} (SUM) by ${WAF_DIMENSIONS.join(", ")}`,
+                metrics: [{ name: WAF_METRIC, aggregation: "SUM", namespace: WAF_NAMESPACE }],
+                dimensions: WAF_DIMENSIONS,
+                // Only this web ACL, and only its rules (WAF also publishes an `ALL` rule total, which would count twice).
+                dimensionFilters: [{ name: "WebACL", values: [args.waf.webAclName] }, ...ruleFilter],
+                source: { type: "cloudwatch", roleArn: cw.role.arn },
+            },
+        }, { parent: this, dependsOn: [cw.policy] });
+
+        const dims = DIMENSIONS.filter((d) => det.ecommerceDimensions.includes(d));
+        this.ecommerceDetector = new AnomalyDetector(`${name}-ecommerce`, {
+            ...common,
+            name: `${base}-ecommerce`,
+            description: `Ecommerce ${MEASURES.join(", ")} by ${dims.join(" and ") || "total"} (${config.project}/${config.stack})`,
+            frequency: det.frequency,
+            metricSet: {
+                name: `${base}-ecommerce-rows`,
+                description: pulumi.interpolate`JSON Lines rows in s3://${args.pipeline.bucketName}/ecommerce/ written by the pipeline`,
+                metrics: MEASURES.map((m) => ({ name: m, aggregation: "SUM" as const })),
+                dimensions: dims,
+                source: {
+                    type: "s3",
+                    roleArn: s3.role.arn,
+                    templatedPath: args.pipeline.templatedPath,
+                    historicalPath: det.useHistoricalData ? args.pipeline.historicalPath : undefined,
+                    fileFormat: { type: "json", compression: config.pipeline.compression === "GZIP" ? "GZIP" : "NONE", charset: "UTF-8" },
+                },
+                timestampColumn: { name: TIMESTAMP_COLUMN, format: TIMESTAMP_FORMAT },
+                offsetSeconds: det.offsetSeconds,
+            },
+        }, { parent: this, dependsOn: [s3.policy] });
+
+        // ---- activation and alerts --------------------------------------------------------------------------
+        this.activations = [];
+        this.alerts = [];
+        const detectors: [string, string, AnomalyDetector][] = [
+            ["waf", "WAF BlockedRequests", this.wafDetector],
+            ["ecommerce", "ecommerce traffic", this.ecommerceDetector],
+        ];
+        for (const [key, what, detector] of detectors) {
+            const activation = new DetectorActivation(`${name}-${key}-activation`, {
+                providerVersion: LOOKOUT_PROVIDER_VERSION,
+                region,
+                detectorArn: detector.arn,
+                timeoutSeconds: det.activationTimeoutSeconds,
+                mode: "live",
+            }, parent);
+            this.activations.push(activation);
+
+            // Created after the detector is ACTIVE/LEARNING (the order AWS's samples use).
+            this.alerts.push(new Alert(`${name}-${key}-sns`, {
+                ...common,
+                name: `${base}-${key}-sns`,
+                detectorArn: detector.arn,
+                description: `Anomalies in ${what} to the alert topic`,
+                sensitivityThreshold: det.alertSensitivity,
+                action: { type: "sns", roleArn: sns.role.arn, topicArn: args.alerts.topicArn, format: "JSON" },
+            }, { parent: this, dependsOn: [activation, sns.policy] }));
+            this.alerts.push(new Alert(`${name}-${key}-lambda`, {
+                ...common,
+                name: `${base}-${key}-lambda`,
+                detectorArn: detector.arn,
+                description: `Anomalies in ${what} to Security Hub through the finding function`,
+                sensitivityThreshold: det.alertSensitivity,
+                action: { type: "lambda", roleArn: fn.role.arn, functionArn: args.alerts.findingFunctionArn },
+            }, { parent: this, dependsOn: [activation, fn.policy] }));
+        }
+
+        this.wafDetectorArn = this.wafDetector.arn;
+        this.ecommerceDetectorArn = this.ecommerceDetector.arn;
+        this.alertArns = pulumi.all(this.alerts.map((a) => a.arn));
+        this.registerOutputs({
+            wafDetectorArn: this.wafDetectorArn,
+            ecommerceDetectorArn: this.ecommerceDetectorArn,
+            alertArns: this.alertArns,
+        });
+    }
+}
