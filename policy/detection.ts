@@ -2,7 +2,7 @@
 // with an alert threshold in the allowed range.
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-import { forTypes, requireAny } from "./lib/policy";
+import { configWithDefaults, forTypes, requireAny } from "./lib/policy";
 import { identifiers, label, ofType, refersTo } from "./lib/stack";
 import { lookoutKind, T } from "./lib/types";
 import { get, getArray, getBoolean, getNumber, getString, UNKNOWN } from "./lib/values";
@@ -102,7 +102,7 @@ interface LookoutSettingsConfig {
 
 export const detectionLookoutSettings: ResourceValidationPolicy = {
     name: "detection-lookout-settings",
-    description: "Lookout for Metrics detectors use an allowed frequency and alerts an alert sensitivity threshold within the allowed range.",
+    description: "Lookout for Metrics detectors run at an allowed frequency, and their alerts use a sensitivity threshold within the allowed range.",
     enforcementLevel: "mandatory",
     severity: "medium",
     remediationSteps: "Set edge-anomaly-detection:detection.frequency and detection.alertSensitivity to allowed values.",
@@ -121,7 +121,7 @@ export const detectionLookoutSettings: ResourceValidationPolicy = {
         },
     },
     validateResource: forTypes((t) => lookoutKind(t) === "AnomalyDetector" || lookoutKind(t) === "Alert", (props, args, report) => {
-        const cfg = args.getConfig<LookoutSettingsConfig>();
+        const cfg = configWithDefaults<LookoutSettingsConfig>(args, detectionLookoutSettings.configSchema);
         if (lookoutKind(args.type) === "AnomalyDetector") {
             const f = getString(props, "frequency");
             if (f === UNKNOWN) return;

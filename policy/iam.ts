@@ -3,7 +3,7 @@
 import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
 
 import { conditionValues, isDocument, isPublicPrincipal, isWildcardAction, parsePolicyDocument, servicePrincipals, Statement, Str } from "./lib/policyDocument";
-import { forTypes } from "./lib/policy";
+import { configWithDefaults, forTypes } from "./lib/policy";
 import { T } from "./lib/types";
 import { get, getArray, isUnknown, UNKNOWN } from "./lib/values";
 
@@ -171,7 +171,7 @@ export const iamServiceTrustConditions: ResourceValidationPolicy = {
         },
     },
     validateResource: forTypes([T.iamRole], (props, args, report) => {
-        const cfg = args.getConfig<TrustConfig>();
+        const cfg = configWithDefaults<TrustConfig>(args, iamServiceTrustConditions.configSchema);
         const doc = get(props, "assumeRolePolicy");
         if (doc === undefined) return;
         checkTrust(doc, new Set(cfg.exemptServices ?? []), report);

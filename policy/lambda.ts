@@ -2,7 +2,7 @@
 // when an asynchronous invocation keeps failing.
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-import { forTypes, requireAny } from "./lib/policy";
+import { configWithDefaults, forTypes, requireAny } from "./lib/policy";
 import { functionRef, identifiers, label, ofType, refersTo } from "./lib/stack";
 import { lookoutKind, T } from "./lib/types";
 import { get, getNumber, getString, UNKNOWN } from "./lib/values";
@@ -37,7 +37,7 @@ export const lambdaSupportedRuntime: ResourceValidationPolicy = {
         if (getString(props, "packageType") === "Image") return; // container images carry their own runtime
         const runtime = getString(props, "runtime");
         if (runtime === UNKNOWN) return;
-        const { allowedRuntimes } = args.getConfig<RuntimeConfig>();
+        const { allowedRuntimes } = configWithDefaults<RuntimeConfig>(args, lambdaSupportedRuntime.configSchema);
         if (runtime === undefined || runtime === "") {
             report(`The function does not set its runtime: set one of ${allowedRuntimes.join(", ")} explicitly.`);
         } else if (!allowedRuntimes.includes(runtime)) {
@@ -64,7 +64,7 @@ export const lambdaTimeoutBounded: ResourceValidationPolicy = {
     validateResource: forTypes([T.lambdaFunction], (props, args, report) => {
         const timeout = getNumber(props, "timeout");
         if (timeout === UNKNOWN) return;
-        const { maxTimeoutSeconds } = args.getConfig<TimeoutConfig>();
+        const { maxTimeoutSeconds } = configWithDefaults<TimeoutConfig>(args, lambdaTimeoutBounded.configSchema);
         if (timeout === undefined) {
             report(`The function does not set a timeout (Lambda's default is 3 s): set one of at most ${maxTimeoutSeconds} s.`);
         } else if (timeout > maxTimeoutSeconds) {
@@ -182,7 +182,7 @@ export const lambdaAsyncFailureDestination: StackValidationPolicy = {
         },
     },
     validateStack: (args, report) => {
-        const { scope } = args.getConfig<AsyncConfig>();
+        const { scope } = configWithDefaults<AsyncConfig>(args, lambdaAsyncFailureDestination.configSchema);
         const functions = ofType(args.resources, T.lambdaFunction);
         const configs = ofType(args.resources, T.lambdaEventInvokeConfig);
         let checked = 0;

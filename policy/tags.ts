@@ -1,6 +1,7 @@
 // Tags: the tags the organization requires (policy config) on every taggable resource.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
+import { configWithDefaults } from "./lib/policy";
 import { lookoutKind } from "./lib/types";
 import { get, getRecord, isUnknown, UNKNOWN, Unknown } from "./lib/values";
 
@@ -94,7 +95,7 @@ export const requiredTags: ResourceValidationPolicy = {
     },
     validateResource: (args, report) => {
         if (!isTaggable(args.type, args.props)) args.notApplicable("not a taggable resource");
-        const { requiredTags: required } = args.getConfig<TagsConfig>();
+        const { requiredTags: required } = configWithDefaults<TagsConfig>(args, requiredTags.configSchema);
         const tags = getRecord(args.props, "tags");
         if (tags === UNKNOWN) return;
         const defaults = providerDefaultTags(args.provider?.props);

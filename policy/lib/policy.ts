@@ -1,5 +1,5 @@
 // Small helpers shared by the policy modules.
-import type { ReportViolation, ResourceValidation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { PolicyConfigSchema, ReportViolation, ResourceValidation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 
 /**
  * A resource validation for the given type tokens (or a predicate). Other resources are reported "not
@@ -21,4 +21,18 @@ export function forTypes(
 /** Marks a stack policy not applicable when the stack has none of the resources it checks. */
 export function requireAny(args: StackValidationArgs, what: string, count: number): void {
     if (count === 0) args.notApplicable(`the stack has no ${what}`);
+}
+
+/**
+ * The policy's configuration with its schema defaults filled in. The Pulumi CLI fills defaults itself before
+ * configuring the analyzer; this keeps a policy correct when it runs without that (an older CLI, no config).
+ */
+export function configWithDefaults<T extends object>(args: { getConfig<C extends object>(): C }, schema: PolicyConfigSchema | undefined): T {
+    const given = args.getConfig<Record<string, unknown>>() ?? {};
+    const out: Record<string, unknown> = {};
+    for (const [key, s] of Object.entries(schema?.properties ?? {})) {
+        if (s.default !== undefined) out[key] = JSON.parse(JSON.stringify(s.default));
+    }
+    for (const [key, v] of Object.entries(given)) if (v !== undefined && v !== null) out[key] = v;
+    return out as T;
 }
