@@ -1,0 +1,312 @@
+// The detection dashboard (both engines): WAF blocked requests per rule and the ecommerce series, each with its
+// expected band where the cloudwatch engine runs; pipeline and alert-path health; alarm states.
+//
+// The body is built here as typed JSON (CloudWatch "Dashboard Body Structure and Syntax") rather than with
+// `awsx.classic.cloudwatch`. The classic widgets can express a band (ExpressionWidgetMetric) and an alarm status
+// widget, but: (1) an alarm status widget takes 1–100 alarm ARNs known when the widget is constructed, while the
+// ARNs arrive as one Output list — empty for the lookout engine, over 100 on larger configs — so the widget set
+// must be decided inside an apply; (2) expression rows there carry only expression, label and id (no period, so
+// the graph's band cannot be pinned to the alarm's period and model); (3) the classic namespace is frozen ("will
+// only receive updates for critical security fixes" and goes away in the next major version, awsx README). A
+// small typed builder keeps the body checkable in tests and identical to the alarms' metric math.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
+import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds, wafAlarmTiming } from "./detectionLatency";
+import { METRIC_NAMESPACE } from "./ecommerceSchema";
+
+// ---- typed dashboard body ------------------------------------------------------------------------------------
+
+export type Stat = "Sum" | "Maximum" | "Average";
+
+/** Rendering properties of one row of a metric widget's `metrics` array. */
+export interface RenderingProperties {
+    id?: string;
+    label?: string;
+    visible?: boolean;
+    stat?: Stat;
+    period?: number;
+    yAxis?: "left" | "right";
+}
+
+/** `[Namespace, MetricName, DimName1, DimValue1, ..., {rendering}]`. */
+export type MetricRow = [string, string, ...Array<string | RenderingProperties>];
+
+export interface ExpressionRow extends RenderingProperties {
+    expression: string;
+    id: string;
+}
+
+export type MetricsEntry = MetricRow | [ExpressionRow];
+
+export interface HorizontalAnnotation {
+    value: number;
+    label: string;
+}
+
+export interface MetricWidgetProperties {
+    title: string;
+    region: string;
+    view: "timeSeries";
+    stacked: false;
+    period: number;
+    stat: Stat;
+    metrics: MetricsEntry[];
+    yAxis?: { left?: { min?: number; label?: string }; right?: { min?: number; label?: string } };
+    annotations?: { horizontal: HorizontalAnnotation[] };
+}
+
+interface Placed {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+}
+
+export interface MetricWidget extends Placed {
+    type: "metric";
+    properties: MetricWidgetProperties;
+}
+
+export interface AlarmWidget extends Placed {
+    type: "alarm";
+    properties: { title: string; alarms: string[]; sortBy: "stateUpdatedTimestamp" };
+}
+
+export interface TextWidget extends Placed {
+    type: "text";
+    properties: { markdown: string };
+}
+
+export type Widget = MetricWidget | AlarmWidget | TextWidget;
+
+export interface DashboardBody {
+    start: string;
+    periodOverride: "inherit";
+    widgets: Widget[];
+}
+
+/** A widget before layout: its size and content. */
+type Unplaced = Omit<MetricWidget, "x" | "y"> | Omit<AlarmWidget, "x" | "y"> | Omit<TextWidget, "x" | "y">;
+
+/** Dashboard grid width (CloudWatch: 24 columns). */
+export const GRID_COLUMNS = 24;
+/** An alarm status widget holds 1–100 alarm ARNs. */
+export const ALARMS_PER_WIDGET = 100;
+const GRAPH = { width: 6, height: 6 } as const;
+
+/** Places sections top to bottom; widgets within a section flow left to right and wrap at 24 columns. */
+export function layout(sections: Unplaced[][]): Widget[] {
+    const out: Widget[] = [];
+    let y = 0;
+    for (const section of sections) {
+        let x = 0;
+        let rowHeight = 0;
+        for (const w of section) {
+            if (w.width > GRID_COLUMNS) throw new Error(`widget "${title(w)}" is wider than the grid`);
+            if (x + w.width > GRID_COLUMNS) {
+                y += rowHeight;
+                x = 0;
+                rowHeight = 0;
+            }
+            out.push({ ...w, x, y } as Widget);
+            x += w.width;
+            rowHeight = Math.max(rowHeight, w.height);
+        }
+        y += rowHeight;
+    }
+    return out;
+}
+
+function title(w: Unplaced): string {
+    return w.type === "text" ? w.properties.markdown.slice(0, 40) : w.properties.title;
+}
+
+export function metricRow(namespace: string, name: string, dimensions: Record<string, string>, props: RenderingProperties): MetricRow {
+    const row: MetricRow = [namespace, name];
+    for (const [k, v] of Object.entries(dimensions)) row.push(k, v);
+    row.push(props);
+    return row;
+}
+
+export function expressionRow(expression: string, id: string, props: RenderingProperties = {}): [ExpressionRow] {
+    return [{ expression, id, ...props }];
+}
+
+function text(markdown: string, height: number): Omit<TextWidget, "x" | "y"> {
+    return { type: "text", width: GRID_COLUMNS, height, properties: { markdown } };
+}
+
+function graph(config: AppConfig, t: string, period: number, stat: Stat, metrics: MetricsEntry[], extra: Partial<MetricWidgetProperties> = {}): Omit<MetricWidget, "x" | "y"> {
+    return {
+        type: "metric",
+        ...GRAPH,
+        properties: { title: t, region: config.region, view: "timeSeries", stacked: false, period, stat, metrics, ...extra },
+    };
+}
+
+/**
+ * The rows of one watched series, mirroring the alarm's metric math (same ids, expressions, period and
+ * statistic) so the graph's band is the alarm's model: the raw metric (hidden), FILL(m1, 0), and — with the
+ * cloudwatch engine — ANOMALY_DETECTION_BAND(e1, width).
+ */
+export function watchedSeriesRows(namespace: string, metricName: string, dimensions: Record<string, string>, label: string, period: number, bandWidth: number | undefined): MetricsEntry[] {
+    const rows: MetricsEntry[] = [
+        metricRow(namespace, metricName, dimensions, { id: QUERY_IDS.metric, visible: false, stat: STATISTIC, period }),
+        expressionRow(fillExpression(QUERY_IDS.metric), QUERY_IDS.filled, { label, period }),
+    ];
+    if (bandWidth !== undefined) {
+        rows.push(expressionRow(bandExpression(QUERY_IDS.filled, bandWidth), QUERY_IDS.band, { label: `Expected ${label}`, period }));
+    }
+    return rows;
+}
+
+/** Names the dashboard needs, resolved. */
+export interface DashboardTargets {
+    webAclName: string;
+    ruleNames: string[];
+    deliveryStreamName: string;
+    transformFunctionName: string;
+    streamName: string;
+    findingFunctionName: string;
+    deadLetterQueueName: string;
+    alarmArns: string[];
+}
+
+/** The dashboard body for this config and these resolved names. Pure. */
+export function dashboardBody(config: AppConfig, t: DashboardTargets): DashboardBody {
+    const cloudwatch = config.detection.engine === "cloudwatch";
+    const band = cloudwatch ? config.detection.bandWidth : undefined;
+    const latency = detectionLatency(config);
+    const sections: Unplaced[][] = [];
+
+    sections.push([text([
+        `# Edge anomaly detection — stack ${config.stack}`,
+        cloudwatch
+            ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations) alert the SNS topic, which files Security Hub findings.`
+            : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the same metrics without bands.`,
+        `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s.`,
+    ].join("\n\n"), 3)]);
+
+    if (cloudwatch) {
+        const arns = [...t.alarmArns];
+        if (arns.length > 0) {
+            const widgets: Unplaced[] = [];
+            for (let i = 0; i < arns.length; i += ALARMS_PER_WIDGET) {
+                const chunk = arns.slice(i, i + ALARMS_PER_WIDGET);
+                widgets.push({
+                    type: "alarm",
+                    width: GRID_COLUMNS,
+                    height: Math.min(12, 2 + Math.ceil(chunk.length / 4)),
+                    properties: {
+                        title: arns.length > ALARMS_PER_WIDGET
+                            ? `Detection alarms ${i + 1}–${i + chunk.length} of ${arns.length}`
+                            : `Detection alarms (${arns.length})`,
+                        alarms: chunk,
+                        sortBy: "stateUpdatedTimestamp",
+                    },
+                });
+            }
+            sections.push(widgets);
+        }
+    }
+
+    // The period each engine looks at: the alarms' period, or the Lookout WAF detector's interval.
+    const wafPeriod = cloudwatch ? wafAlarmTiming(config).periodSeconds : LOOKOUT_WAF_INTERVAL_SECONDS;
+    sections.push([
+        text(`## AWS WAF blocked requests per rule (${wafPeriod} s, missing = 0)${cloudwatch ? ", with the expected band" : ""}`, 1),
+        ...t.ruleNames.map((rule) => graph(config, `Blocked requests — ${rule}`, wafPeriod, STATISTIC,
+            watchedSeriesRows(WAF_NAMESPACE, WAF_METRIC_NAME, { Region: config.region, Rule: rule, WebACL: t.webAclName }, `BlockedRequests ${rule} (missing = 0)`, wafPeriod, band),
+            { yAxis: { left: { min: 0 } } })),
+    ]);
+
+    const ecoPeriod = config.detection.intervalSeconds;
+    for (const measure of WATCHED_MEASURES) {
+        const series: EcommerceSeries[] = ecommerceSeries(config, measure);
+        sections.push([
+            text(`## Ecommerce ${series[0].metricName} per ${config.detection.frequency} interval${cloudwatch ? ", with the expected band" : ""}`, 1),
+            ...series.map((s) => graph(config, s.label, ecoPeriod, STATISTIC,
+                watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, ecoPeriod, band),
+                { yAxis: { left: { min: 0 } } })),
+        ]);
+    }
+
+    const health = 60;
+    const freshnessAnnotations: HorizontalAnnotation[] = [
+        { value: firehoseS3DeliverySeconds(config), label: "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)" },
+    ];
+    if (!cloudwatch) freshnessAnnotations.push({ value: config.detection.offsetSeconds, label: "detector offset" });
+    sections.push([
+        text("## Pipeline and alert path health", 1),
+        graph(config, "Firehose → S3 data freshness (s)", health, "Maximum", [
+            metricRow("AWS/Firehose", "DeliveryToS3.DataFreshness", { DeliveryStreamName: t.deliveryStreamName }, { stat: "Maximum", label: "Oldest record not yet in S3 (s)" }),
+        ], { annotations: { horizontal: freshnessAnnotations }, yAxis: { left: { min: 0 } } }),
+        graph(config, "Kinesis iterator age (ms)", health, "Maximum", [
+            metricRow("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", { StreamName: t.streamName }, { stat: "Maximum", label: "Iterator age (ms)" }),
+        ], { yAxis: { left: { min: 0 } } }),
+        graph(config, "Transform Lambda errors and throttles", health, "Sum", [
+            metricRow("AWS/Lambda", "Errors", { FunctionName: t.transformFunctionName }, { stat: "Sum", label: "Errors" }),
+            metricRow("AWS/Lambda", "Throttles", { FunctionName: t.transformFunctionName }, { stat: "Sum", label: "Throttles" }),
+        ], { yAxis: { left: { min: 0 } } }),
+        graph(config, "Finding Lambda errors and throttles", health, "Sum", [
+            metricRow("AWS/Lambda", "Errors", { FunctionName: t.findingFunctionName }, { stat: "Sum", label: "Errors" }),
+            metricRow("AWS/Lambda", "Throttles", { FunctionName: t.findingFunctionName }, { stat: "Sum", label: "Throttles" }),
+        ], { yAxis: { left: { min: 0 } } }),
+        graph(config, "Alert dead-letter queue", health, "Maximum", [
+            metricRow("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: t.deadLetterQueueName }, { stat: "Maximum", label: "Messages waiting" }),
+            metricRow("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: t.deadLetterQueueName }, { stat: "Maximum", label: "Oldest message age (s)", yAxis: "right" }),
+        ], { yAxis: { left: { min: 0 }, right: { min: 0 } } }),
+    ]);
+
+    return { start: "-PT12H", periodOverride: "inherit", widgets: layout(sections) };
+}
+
+/** Dashboard names allow letters, digits, `-` and `_` (1–255). */
+export function dashboardName(config: AppConfig): string {
+    return `${config.project}-${config.stack}-detection`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
+}
+
+export interface DetectionDashboardArgs {
+    config: AppConfig;
+    waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
+    pipeline: { deliveryStreamName: pulumi.Input<string>; transformFunctionName: pulumi.Input<string>; streamName: pulumi.Input<string> };
+    alerts: { findingFunctionName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> };
+    /** The cloudwatch engine's alarm ARNs; empty for the lookout engine. */
+    alarmArns: pulumi.Input<string[]>;
+}
+
+export class DetectionDashboard extends pulumi.ComponentResource {
+    readonly dashboardName: pulumi.Output<string>;
+
+    constructor(name: string, args: DetectionDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:detection:DetectionDashboard", name, {}, opts);
+        const { config } = args;
+        const body = pulumi.all([
+            args.waf.webAclName,
+            args.pipeline.deliveryStreamName,
+            args.pipeline.transformFunctionName,
+            args.pipeline.streamName,
+            args.alerts.findingFunctionName,
+            args.alerts.deadLetterQueueName,
+            args.alarmArns,
+        ]).apply(([webAclName, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns]) =>
+            JSON.stringify(dashboardBody(config, {
+                webAclName,
+                ruleNames: args.waf.ruleNames,
+                deliveryStreamName,
+                transformFunctionName,
+                streamName,
+                findingFunctionName,
+                deadLetterQueueName,
+                alarmArns,
+            })));
+        const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
+            dashboardName: dashboardName(config),
+            dashboardBody: body,
+        }, { parent: this });
+        this.dashboardName = dashboard.dashboardName;
+        this.registerOutputs({ dashboardName: this.dashboardName });
+    }
+}

@@ -1,0 +1,226 @@
+// DetectionDashboard under Pulumi mocks and its pure body builder: the body is valid dashboard JSON with the WAF
+// per-rule graphs and ecommerce graphs carrying exactly the alarms' metric math (so the band shown is the alarm's
+// model), bands only with the cloudwatch engine, pipeline and alert-path health, alarm status widgets of at most
+// 100 ARNs, and a non-overlapping layout on the 24-column grid.
+import * as assert from "assert";
+
+import { AppConfig, PROJECT, parseConfig } from "../config";
+import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
+import {
+    AlarmWidget,
+    DashboardBody,
+    DashboardTargets,
+    DetectionDashboard,
+    ExpressionRow,
+    MetricWidget,
+    Widget,
+    dashboardBody,
+    dashboardName,
+    layout,
+} from "../components/detectionDashboard";
+import { wafRuleMetricNames } from "../components/wafRules";
+import { ProgramRun, runWith, stackFileConfig } from "./harness";
+
+const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
+
+function devFile(detection: Record<string, unknown> = {}): Record<string, unknown> {
+    const cfg = stackFileConfig("dev");
+    const key = `${PROJECT}:detection`;
+    cfg[key] = { ...(cfg[key] as object), ...detection };
+    return cfg;
+}
+
+function devConfig(detection: Record<string, unknown> = {}, stack = "dev"): AppConfig {
+    const raw: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(devFile(detection))) if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = v;
+    return parseConfig(raw, { stack, region: "us-east-1" });
+}
+
+function targets(cfg: AppConfig, alarmArns: string[]): DashboardTargets {
+    return {
+        webAclName: "edge-web-acl",
+        ruleNames: wafRuleMetricNames(cfg.waf),
+        deliveryStreamName: "ecommerce-firehose",
+        transformFunctionName: "ecommerce-transform",
+        streamName: "ecommerce-stream",
+        findingFunctionName: "finding-fn",
+        deadLetterQueueName: "finding-dlq",
+        alarmArns,
+    };
+}
+
+const metricWidgets = (b: DashboardBody) => b.widgets.filter((w): w is MetricWidget => w.type === "metric");
+const alarmWidgets = (b: DashboardBody) => b.widgets.filter((w): w is AlarmWidget => w.type === "alarm");
+const titled = (b: DashboardBody, title: string) => {
+    const hits = metricWidgets(b).filter((w) => w.properties.title === title);
+    assert.strictEqual(hits.length, 1, `one widget titled ${title}, found ${hits.length}`);
+    return hits[0];
+};
+const expressions = (w: MetricWidget) => w.properties.metrics.filter((r) => typeof r[0] === "object").map((r) => r[0] as ExpressionRow);
+const rawRows = (w: MetricWidget) => w.properties.metrics.filter((r) => typeof r[0] === "string");
+
+function assertGrid(widgets: Widget[]): void {
+    for (const w of widgets) {
+        assert.ok(w.x >= 0 && w.x + w.width <= 24 && w.y >= 0 && w.height >= 1, `widget out of grid: ${JSON.stringify(w).slice(0, 80)}`);
+    }
+    for (let i = 0; i < widgets.length; i++) {
+        for (let j = i + 1; j < widgets.length; j++) {
+            const a = widgets[i];
+            const b = widgets[j];
+            const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+            assert.ok(!overlap, `widgets ${i} and ${j} overlap`);
+        }
+    }
+}
+
+describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => {
+    let run: ProgramRun;
+    let cfg: AppConfig;
+    let body: DashboardBody;
+    const arns = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:a1", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:a2"];
+
+    before(async () => {
+        run = await runWith(stackFileConfig("dev"), (c) => {
+            cfg = c;
+            return new DetectionDashboard("detection", {
+                config: c,
+                waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(c.waf) },
+                pipeline: { deliveryStreamName: "ecommerce-firehose", transformFunctionName: "ecommerce-transform", streamName: "ecommerce-stream" },
+                alerts: { findingFunctionName: "finding-fn", deadLetterQueueName: "finding-dlq" },
+                alarmArns: arns,
+            });
+        });
+        body = JSON.parse(run.one(DASHBOARD).inputs.dashboardBody as string) as DashboardBody;
+    });
+
+    it("registers one dashboard under the component, named for the project and stack", () => {
+        assert.strictEqual(run.ofType("edge-anomaly:detection:DetectionDashboard").length, 1);
+        assert.strictEqual(run.one(DASHBOARD).inputs.dashboardName, `edge-anomaly-detection-${cfg.stack}-detection`);
+        assert.strictEqual(run.outputs.dashboardName, `edge-anomaly-detection-${cfg.stack}-detection`);
+    });
+
+    it("the body is dashboard JSON: time range, widgets on the 24-column grid without overlaps, every graph in the stack's region", () => {
+        assert.strictEqual(body.start, "-PT12H");
+        assert.strictEqual(body.periodOverride, "inherit");
+        assertGrid(body.widgets);
+        for (const w of metricWidgets(body)) assert.strictEqual(w.properties.region, "us-east-1");
+        assert.ok(body.widgets.length <= 500);
+    });
+
+    it("shows the alarm states of the ARNs it was given", () => {
+        const aw = alarmWidgets(body);
+        assert.strictEqual(aw.length, 1);
+        assert.deepStrictEqual(aw[0].properties.alarms, arns);
+        assert.strictEqual(aw[0].properties.sortBy, "stateUpdatedTimestamp");
+        assert.strictEqual(aw[0].width, 24);
+    });
+
+    it("one WAF graph per rule, with the alarm's exact metric math: hidden Sum metric, FILL(m1, 0), ANOMALY_DETECTION_BAND(e1, 2) at 60 s", () => {
+        const plan = planCloudWatchAlarms(cfg, { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) });
+        for (const rule of wafRuleMetricNames(cfg.waf)) {
+            const w = titled(body, `Blocked requests — ${rule}`);
+            assert.strictEqual(w.properties.period, 60);
+            assert.deepStrictEqual(rawRows(w), [
+                ["AWS/WAFV2", "BlockedRequests", "Region", "us-east-1", "Rule", rule, "WebACL", "edge-web-acl", { id: "m1", visible: false, stat: "Sum", period: 60 }],
+            ]);
+            const alarm = plan.find((s) => s.key === `waf-${rule}`)!;
+            const alarmExpr = alarm.metricQueries.filter((q) => q.expression).map((q) => [q.id, q.expression, q.label]);
+            assert.deepStrictEqual(expressions(w).map((e) => [e.id, e.expression, e.label]), alarmExpr);
+            assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 2)"]);
+        }
+    });
+
+    it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its band at 300 s", () => {
+        const titles = metricWidgets(body).map((w) => w.properties.title);
+        for (const m of ["Views", "Revenue"]) {
+            for (const label of ["total", "Platform=web", "Platform=ios", "Platform=android", "Marketplace=US", "Marketplace=UK", "Marketplace=DE", "Marketplace=JP"]) {
+                assert.ok(titles.includes(`${m} (${label})`), `missing ${m} (${label})`);
+            }
+        }
+        const w = titled(body, "Revenue (Marketplace=DE)");
+        assert.strictEqual(w.properties.period, 300);
+        assert.deepStrictEqual(rawRows(w), [["EdgeAnomaly/Ecommerce", "Revenue", "Stack", cfg.stack, "Marketplace", "DE", { id: "m1", visible: false, stat: "Sum", period: 300 }]]);
+        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 2)"]);
+    });
+
+    it("pipeline and alert-path health: Firehose freshness, Kinesis iterator age, transform and finding Lambda errors/throttles, DLQ depth", () => {
+        const fresh = titled(body, "Firehose → S3 data freshness (s)");
+        assert.deepStrictEqual(rawRows(fresh)[0].slice(0, 4), ["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", "ecommerce-firehose"]);
+        assert.deepStrictEqual(fresh.properties.annotations?.horizontal.map((a) => a.value), [150]);
+        assert.deepStrictEqual(rawRows(titled(body, "Kinesis iterator age (ms)"))[0].slice(0, 4), ["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", "ecommerce-stream"]);
+        assert.deepStrictEqual(rawRows(titled(body, "Transform Lambda errors and throttles")).map((r) => r.slice(0, 4)), [
+            ["AWS/Lambda", "Errors", "FunctionName", "ecommerce-transform"],
+            ["AWS/Lambda", "Throttles", "FunctionName", "ecommerce-transform"],
+        ]);
+        assert.deepStrictEqual(rawRows(titled(body, "Finding Lambda errors and throttles")).map((r) => r.slice(0, 4)), [
+            ["AWS/Lambda", "Errors", "FunctionName", "finding-fn"],
+            ["AWS/Lambda", "Throttles", "FunctionName", "finding-fn"],
+        ]);
+        const dlq = rawRows(titled(body, "Alert dead-letter queue"));
+        assert.deepStrictEqual(dlq.map((r) => r.slice(0, 4)), [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "finding-dlq"],
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", "finding-dlq"],
+        ]);
+        assert.deepStrictEqual(dlq.map((r) => (r[r.length - 1] as { stat: string }).stat), ["Maximum", "Maximum"]);
+    });
+
+    it("the header names the engine and the worst-case latency", () => {
+        const header = body.widgets[0];
+        assert.strictEqual(header.type, "text");
+        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 120 s, ecommerce 600 s\./s);
+    });
+});
+
+describe("dashboardBody", () => {
+    it("lookout engine: same graphs without bands, no alarm widget, the detector offset on the freshness graph", () => {
+        const cfg = devConfig({ engine: "lookout" });
+        const body = dashboardBody(cfg, targets(cfg, []));
+        assert.strictEqual(alarmWidgets(body).length, 0);
+        const all = metricWidgets(body).flatMap((w) => expressions(w).map((e) => e.expression));
+        assert.ok(all.length > 0 && all.every((e) => !e.includes("ANOMALY_DETECTION_BAND")), "no bands with the lookout engine");
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Blocked requests — ")).length, 3);
+        assert.strictEqual(titled(body, "Blocked requests — RateLimitPerClientIp").properties.period, 300);
+        assert.deepStrictEqual(titled(body, "Firehose → S3 data freshness (s)").properties.annotations?.horizontal.map((a) => [a.value, a.label]), [
+            [150, "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)"],
+            [120, "detector offset"],
+        ]);
+        assert.match((body.widgets[0] as { properties: { markdown: string } }).properties.markdown, /Engine \*\*lookout\*\*/);
+        assertGrid(body.widgets);
+    });
+
+    it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
+        const cfg = devConfig();
+        assert.strictEqual(alarmWidgets(dashboardBody(cfg, targets(cfg, []))).length, 0);
+    });
+
+    it("splits alarm status into widgets of at most 100 ARNs", () => {
+        const cfg = devConfig();
+        const arns = Array.from({ length: 250 }, (_, i) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:a${i}`);
+        const aw = alarmWidgets(dashboardBody(cfg, targets(cfg, arns)));
+        assert.deepStrictEqual(aw.map((w) => w.properties.alarms.length), [100, 100, 50]);
+        assert.deepStrictEqual(aw.flatMap((w) => w.properties.alarms), arns);
+        assert.deepStrictEqual(aw.map((w) => w.properties.title), ["Detection alarms 1–100 of 250", "Detection alarms 101–200 of 250", "Detection alarms 201–250 of 250"]);
+    });
+
+    it("band width, WAF period and interval follow the config", () => {
+        const cfg = devConfig({ bandWidth: 3, wafPeriodSeconds: 300, frequency: "PT1H", ecommerceDimensions: ["marketplace"] });
+        const body = dashboardBody(cfg, targets(cfg, ["arn:a"]));
+        const waf = titled(body, "Blocked requests — AWSManagedRulesCommonRuleSet");
+        assert.strictEqual(waf.properties.period, 300);
+        assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 3)");
+        assert.strictEqual(titled(body, "Views (total)").properties.period, 3600);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Platform=")).length, 0);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=")).length, 8);
+    });
+
+    it("layout wraps rows at 24 columns and starts each section on a new row", () => {
+        const g = (t: string) => ({ type: "text" as const, width: 10, height: 2, properties: { markdown: t } });
+        const placed = layout([[g("a"), g("b"), g("c")], [g("d")]]);
+        assert.deepStrictEqual(placed.map((w) => [w.x, w.y]), [[0, 0], [10, 0], [0, 2], [0, 4]]);
+        assert.throws(() => layout([[{ ...g("wide"), width: 25 }]]), /wider than the grid/);
+    });
+
+    it("dashboard names keep only letters, digits, - and _", () => {
+        assert.strictEqual(dashboardName(devConfig({}, "prod.eu")), "edge-anomaly-detection-prod-eu-detection");
+    });
+});
