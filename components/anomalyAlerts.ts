@@ -1,0 +1,318 @@
+// AnomalyAlerts: the one alert path every detector uses, whatever the engine.
+//
+//   CloudWatch alarms ──publish──▶ SNS topic (KMS) ──▶ email / SMS / HTTPS subscribers (people)
+//   L4M SNS alert (JSON) ─────────▶      │
+//                                        └──▶ finding Lambda ──BatchImportFindings──▶ Security Hub
+//   L4M Lambda alert ───────────── invoke ──▶ finding Lambda
+//
+// - The topic is encrypted with its own customer-managed key. The key policy lets CloudWatch alarms (this
+//   account, alarms in this region) and SNS (delivering to the encrypted dead-letter queue, this topic only) use
+//   it; IAM policies in this account may grant it to their principals (the Lookout engine's SNS role).
+// - The topic policy admits one service principal — CloudWatch — with aws:SourceAccount/aws:SourceArn conditions.
+// - The finding Lambda (InlineFunction: explicit runtime, own role, log group with retention, no bundled SDK)
+//   may only import into this account's default product, read findings to archive, and write to its DLQ.
+// - Asynchronous invocations retry (config), then go to the encrypted SQS dead-letter queue (on-failure
+//   destination); SNS deliveries it could not make go there too (subscription redrive policy). A CloudWatch
+//   alarm on the queue's depth notifies the topic, so a lost alert reaches people and Security Hub.
+// - Optionally enables Security Hub in the account (config `alerts.enableSecurityHub`).
+import { createHash } from "crypto";
+import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import { AlertHandlingResult, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig } from "../handlers/securityHubFinding";
+import { InlineFunction } from "./inlineFunction";
+
+export interface AnomalyAlertsArgs {
+    config: AppConfig;
+    /** The project's web ACL ARN: findings about that web ACL name it by ARN (optional; else by name). */
+    webAclArn?: pulumi.Input<string>;
+}
+
+/**
+ * The Lambda handler. A factory, so the Security Hub client is made once per cold start inside the Lambda (a
+ * client captured at deploy time cannot be serialized) and a missing setting fails the cold start loudly.
+ */
+export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandlingResult> {
+    const settings = findingSettingsFromEnv(process.env);
+    const client = new SecurityHubClient(securityHubClientConfig(settings.region));
+    return (event: unknown) => handleAlertEvent(event, client, settings);
+}
+
+/** KMS actions the account (its IAM policies) may use on the key: administration plus data-key use. No wildcards. */
+export const KEY_ACCOUNT_ACTIONS = [
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+    "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
+    "kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
+    "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+];
+
+/** What a service needs to write into something encrypted with the key (SNS topic, SQS queue). */
+export const KEY_SERVICE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
+
+const SQS_ACTIONS_TLS_ONLY = [
+    "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:PurgeQueue",
+];
+
+/** `project-stack-suffix`, limited to the characters SNS, SQS, KMS aliases and alarm names all accept. */
+export function physicalName(config: AppConfig, suffix: string, maxLength: number): string {
+    const base = `${config.project}-${config.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
+    return `${base.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
+}
+
+function shortHash(s: string): string {
+    return createHash("sha256").update(s).digest("hex").slice(0, 10);
+}
+
+export class AnomalyAlerts extends pulumi.ComponentResource {
+    public readonly topic: aws.sns.Topic;
+    public readonly topicArn: pulumi.Output<string>;
+    public readonly topicKey: aws.kms.Key;
+    public readonly topicKeyArn: pulumi.Output<string>;
+    public readonly findingFunction: InlineFunction<unknown, AlertHandlingResult>;
+    public readonly findingFunctionArn: pulumi.Output<string>;
+    public readonly findingFunctionName: pulumi.Output<string>;
+    public readonly deadLetterQueue: aws.sqs.Queue;
+    public readonly deadLetterQueueName: pulumi.Output<string>;
+    public readonly deadLetterQueueArn: pulumi.Output<string>;
+    public readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+    /** The default product findings are imported into: `arn:…:securityhub:REGION:ACCOUNT:product/ACCOUNT/default`. */
+    public readonly productArn: pulumi.Output<string>;
+    public readonly securityHub?: aws.securityhub.Account;
+
+    constructor(name: string, args: AnomalyAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:alerts:AnomalyAlerts", name, {}, opts);
+        const { config } = args;
+        const parent = { parent: this };
+        const region = config.region;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+        const partition = aws.getPartitionOutput({}, parent).partition;
+
+        // Names are set (not auto-suffixed) so the key policy can name the topic before the topic exists.
+        const topicName = physicalName(config, "alerts", 256);
+        const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${topicName}`;
+        const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
+        this.productArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
+        const hubArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:hub/default`;
+
+        if (config.alerts.enableSecurityHub) {
+            // Disabling Security Hub deletes every finding in the account: never do it on `pulumi destroy`.
+            this.securityHub = new aws.securityhub.Account(`${name}-securityhub`, {
+                enableDefaultStandards: false,
+            }, { ...parent, retainOnDelete: true });
+        }
+
+        this.topicKey = new aws.kms.Key(`${name}-key`, {
+            description: `Encrypts the anomaly alert topic and its dead-letter queue (${config.project}/${config.stack})`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: pulumi.all([accountId, partition, topicArn, alarmsInRegion]).apply(([account, part, topic, alarms]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "AccountAdministersAndGrantsThroughIam",
+                        Effect: "Allow",
+                        Principal: { AWS: `arn:${part}:iam::${account}:root` },
+                        Action: KEY_ACCOUNT_ACTIONS,
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "CloudWatchAlarmsPublishToTheTopic",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: KEY_SERVICE_ACTIONS,
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
+                    },
+                    {
+                        Sid: "SnsDeliversFailedMessagesToTheQueue",
+                        Effect: "Allow",
+                        Principal: { Service: "sns.amazonaws.com" },
+                        Action: KEY_SERVICE_ACTIONS,
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
+                    },
+                ],
+            })),
+            tags: config.tags,
+        }, parent);
+        this.topicKeyArn = this.topicKey.arn;
+
+        new aws.kms.Alias(`${name}-key-alias`, {
+            name: `alias/${physicalName(config, "alerts", 250)}`,
+            targetKeyId: this.topicKey.keyId,
+        }, parent);
+
+        this.topic = new aws.sns.Topic(`${name}-topic`, {
+            name: topicName,
+            displayName: `Anomaly alerts (${config.stack})`,
+            kmsMasterKeyId: this.topicKey.arn,
+            tags: config.tags,
+        }, parent);
+        this.topicArn = this.topic.arn;
+
+        new aws.sns.TopicPolicy(`${name}-topic-policy`, {
+            arn: this.topic.arn,
+            policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                    Effect: "Allow",
+                    Principal: { Service: "cloudwatch.amazonaws.com" },
+                    Action: "sns:Publish",
+                    Resource: topic,
+                    Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
+                }],
+            })),
+        }, parent);
+
+        this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
+            name: physicalName(config, "alerts-dlq", 80),
+            kmsMasterKeyId: this.topicKey.arn,
+            kmsDataKeyReusePeriodSeconds: 300,
+            messageRetentionSeconds: 14 * 24 * 3600,
+            tags: config.tags,
+        }, parent);
+        this.deadLetterQueueName = this.deadLetterQueue.name;
+        this.deadLetterQueueArn = this.deadLetterQueue.arn;
+
+        new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
+            queueUrl: this.deadLetterQueue.url,
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, accountId]).apply(([queue, topic, account]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "TopicRedrivesUndeliveredMessages",
+                        Effect: "Allow",
+                        Principal: { Service: "sns.amazonaws.com" },
+                        Action: "sqs:SendMessage",
+                        Resource: queue,
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
+                    },
+                    {
+                        Sid: "DenyInsecureTransport",
+                        Effect: "Deny",
+                        Principal: "*",
+                        Action: SQS_ACTIONS_TLS_ONLY,
+                        Resource: queue,
+                        Condition: { Bool: { "aws:SecureTransport": "false" } },
+                    },
+                ],
+            })),
+        }, parent);
+
+        this.findingFunction = new InlineFunction<unknown, AlertHandlingResult>(`${name}-finding`, {
+            config,
+            description: "Files anomaly alerts (Lookout for Metrics, CloudWatch alarms) as Security Hub findings",
+            callbackFactory: findingHandlerFactory,
+            timeoutSeconds: 60,
+            memorySizeMb: 256,
+            environment: {
+                FINDING_ACCOUNT_ID: accountId,
+                FINDING_REGION: region,
+                FINDING_PARTITION: partition,
+                FINDING_PRODUCT_ARN: this.productArn,
+                ...(args.webAclArn ? { WEB_ACL_ARN: args.webAclArn } : {}),
+            },
+            statements: [
+                {
+                    Sid: "ImportFindingsIntoThisAccountsDefaultProduct",
+                    Effect: "Allow",
+                    Action: ["securityhub:BatchImportFindings"],
+                    Resource: this.productArn,
+                },
+                {
+                    Sid: "FindActiveFindingsToArchiveOnOk",
+                    Effect: "Allow",
+                    Action: ["securityhub:GetFindings"],
+                    Resource: hubArn,
+                },
+                {
+                    Sid: "SendFailedInvocationsToTheDlq",
+                    Effect: "Allow",
+                    Action: ["sqs:SendMessage"],
+                    Resource: this.deadLetterQueue.arn,
+                },
+                {
+                    Sid: "EncryptForTheDlq",
+                    Effect: "Allow",
+                    Action: KEY_SERVICE_ACTIONS,
+                    Resource: this.topicKey.arn,
+                },
+            ],
+        }, { parent: this, dependsOn: this.securityHub ? [this.securityHub] : [] });
+        this.findingFunctionArn = this.findingFunction.arn;
+        this.findingFunctionName = this.findingFunction.name;
+
+        // Asynchronous invocations (SNS, and L4M's own): bounded retries, then the event (with the error) to the DLQ.
+        new aws.lambda.FunctionEventInvokeConfig(`${name}-finding-async`, {
+            functionName: this.findingFunction.name,
+            maximumRetryAttempts: config.alerts.maxRetryAttempts,
+            maximumEventAgeInSeconds: config.alerts.maxEventAgeSeconds,
+            destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+        }, parent);
+
+        const snsInvoke = new aws.lambda.Permission(`${name}-finding-from-topic`, {
+            action: "lambda:InvokeFunction",
+            function: this.findingFunction.name,
+            principal: "sns.amazonaws.com",
+            // The topic ARN names this account and this topic: no other topic (or account) can invoke it.
+            sourceArn: this.topic.arn,
+        }, parent);
+
+        new aws.sns.TopicSubscription(`${name}-finding-subscription`, {
+            topic: this.topic.arn,
+            protocol: "lambda",
+            endpoint: this.findingFunction.arn,
+            redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
+        }, { parent: this, dependsOn: [snsInvoke] });
+
+        const people: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
+            { protocol: "email", endpoints: config.alerts.emails },
+            { protocol: "sms", endpoints: config.alerts.smsNumbers },
+            { protocol: "https", endpoints: config.alerts.httpsEndpoints },
+        ];
+        for (const { protocol, endpoints } of people) {
+            for (const endpoint of endpoints) {
+                // Named by a hash of the endpoint, so editing the list never re-creates the other subscriptions.
+                new aws.sns.TopicSubscription(`${name}-${protocol}-${shortHash(endpoint)}`, {
+                    topic: this.topic.arn,
+                    protocol,
+                    endpoint,
+                    redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
+                }, parent);
+            }
+        }
+
+        this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth`, {
+            name: physicalName(config, "alerts-dlq-depth", 255),
+            alarmDescription: "Alerts are waiting in the alert dead-letter queue: they did not become Security Hub findings "
+                + "(or an SNS delivery failed). Read the messages for the error, fix it, then redrive them.",
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: this.deadLetterQueue.name },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [this.topic.arn],
+            okActions: [this.topic.arn],
+            tags: config.tags,
+        }, parent);
+
+        this.registerOutputs({
+            topicArn: this.topicArn,
+            topicKeyArn: this.topicKeyArn,
+            findingFunctionArn: this.findingFunctionArn,
+            findingFunctionName: this.findingFunctionName,
+            deadLetterQueueName: this.deadLetterQueueName,
+            deadLetterQueueArn: this.deadLetterQueueArn,
+            productArn: this.productArn,
+        });
+    }
+}

@@ -1,0 +1,265 @@
+import { strict as assert } from "assert";
+import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import * as pulumi from "@pulumi/pulumi";
+import { mockClient } from "aws-sdk-client-mock";
+
+import { AppConfig } from "../config";
+import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName } from "../components/anomalyAlerts";
+import { lambdaArchiveSize, MAX_ARCHIVE_BYTES } from "./archiveSize";
+import { ProgramRun, runWith, stackFileConfig } from "./harness";
+import { ACCOUNT, REGION, Registered } from "./mocks";
+
+const NS = "edge-anomaly-detection";
+const PRODUCT_ARN = `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`;
+
+function devConfig(alerts: Record<string, unknown> = {}): Record<string, unknown> {
+    const cfg = stackFileConfig("dev");
+    cfg[`${NS}:alerts`] = { ...(cfg[`${NS}:alerts`] as object), ...alerts };
+    return cfg;
+}
+
+const parse = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
+
+describe("AnomalyAlerts (under mocks, dev stack config)", () => {
+    let run: ProgramRun;
+    let fn: Registered;
+    let topic: Registered;
+    let key: Registered;
+    let queue: Registered;
+
+    before(async () => {
+        run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config }));
+        fn = run.one("aws:lambda/function:Function", "alerts-finding");
+        topic = run.one("aws:sns/topic:Topic");
+        key = run.one("aws:kms/key:Key");
+        queue = run.one("aws:sqs/queue:Queue");
+    });
+
+    it("encrypts the topic with its own rotating customer-managed key, under a deterministic name", () => {
+        assert.equal(topic.inputs.kmsMasterKeyId, key.state.arn);
+        assert.match(topic.inputs.name, /^edge-anomaly-detection-unit-\d+-alerts$/);
+        assert.equal(key.inputs.enableKeyRotation, true);
+        assert.equal(key.inputs.deletionWindowInDays, 30);
+        assert.deepEqual(topic.inputs.tags, { owner: "platform-security", environment: "dev", app: NS, stack: topic.inputs.tags.stack });
+    });
+
+    it("key policy: the account administers it through IAM (no wildcard action); CloudWatch and SNS only with source conditions", () => {
+        const doc = parse(key.inputs.policy);
+        assert.deepEqual(doc.Statement.map((s: any) => s.Sid), ["AccountAdministersAndGrantsThroughIam", "CloudWatchAlarmsPublishToTheTopic", "SnsDeliversFailedMessagesToTheQueue"]);
+        const [account, cloudwatch, sns] = doc.Statement;
+        assert.deepEqual(account.Principal, { AWS: `arn:aws:iam::${ACCOUNT}:root` });
+        assert.deepEqual(account.Action, KEY_ACCOUNT_ACTIONS);
+        for (const a of account.Action) assert.ok(!a.includes("*"), a);
+        for (const needed of ["kms:PutKeyPolicy", "kms:GenerateDataKey", "kms:Decrypt", "kms:ScheduleKeyDeletion"]) assert.ok(account.Action.includes(needed), needed);
+        assert.deepEqual(cloudwatch, {
+            Sid: "CloudWatchAlarmsPublishToTheTopic", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` } },
+        });
+        assert.deepEqual(sns, {
+            Sid: "SnsDeliversFailedMessagesToTheQueue", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": topic.state.arn } },
+        });
+        const alias = run.one("aws:kms/alias:Alias");
+        assert.equal(alias.inputs.targetKeyId, key.state.keyId);
+        assert.match(alias.inputs.name, /^alias\/edge-anomaly-detection-unit-\d+-alerts$/);
+    });
+
+    it("topic policy admits only CloudWatch alarms of this account and region", () => {
+        const policy = run.one("aws:sns/topicPolicy:TopicPolicy");
+        assert.equal(policy.inputs.arn, topic.state.arn);
+        assert.deepEqual(parse(policy.inputs.policy).Statement, [{
+            Sid: "CloudWatchAlarmsOfThisAccountPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish", Resource: topic.state.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` } },
+        }]);
+    });
+
+    it("subscribes the email address from config and the finding Lambda, both redriving undeliverable messages to the DLQ", () => {
+        const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription");
+        const redrive = JSON.stringify({ deadLetterTargetArn: queue.state.arn });
+        const email = subs.filter((s) => s.inputs.protocol === "email");
+        assert.deepEqual(email.map((s) => [s.inputs.endpoint, s.inputs.topic, s.inputs.redrivePolicy]), [["security-alerts@example.com", topic.state.arn, redrive]]);
+        const lambda = subs.filter((s) => s.inputs.protocol === "lambda");
+        assert.deepEqual(lambda.map((s) => [s.inputs.endpoint, s.inputs.topic, s.inputs.redrivePolicy]), [[fn.state.arn, topic.state.arn, redrive]]);
+        assert.equal(subs.length, 2, "no SMS or HTTPS subscription unless configured");
+    });
+
+    it("lets SNS invoke the function only from this topic", () => {
+        const perms = run.ofType("aws:lambda/permission:Permission");
+        assert.equal(perms.length, 1);
+        assert.deepEqual(
+            { action: perms[0].inputs.action, function: perms[0].inputs.function, principal: perms[0].inputs.principal, sourceArn: perms[0].inputs.sourceArn },
+            { action: "lambda:InvokeFunction", function: fn.state.name, principal: "sns.amazonaws.com", sourceArn: topic.state.arn },
+        );
+    });
+
+    it("dead-letter queue: KMS-encrypted with the alert key, 14-day retention, TLS only, SNS may write from this topic only", () => {
+        assert.equal(queue.inputs.kmsMasterKeyId, key.state.arn);
+        assert.equal(queue.inputs.messageRetentionSeconds, 1209600);
+        assert.ok(queue.inputs.name.length <= 80);
+        const qp = run.one("aws:sqs/queuePolicy:QueuePolicy");
+        assert.equal(qp.inputs.queueUrl, queue.state.url);
+        const [allow, deny] = parse(qp.inputs.policy).Statement;
+        assert.deepEqual(allow, {
+            Sid: "TopicRedrivesUndeliveredMessages", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage",
+            Resource: queue.state.arn, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": topic.state.arn } },
+        });
+        assert.equal(deny.Effect, "Deny");
+        assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
+        assert.ok(deny.Action.includes("sqs:SendMessage") && deny.Action.includes("sqs:ReceiveMessage"));
+    });
+
+    it("asynchronous invocations retry per config, then land in the DLQ (on-failure destination)", () => {
+        const cfg = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+        assert.equal(cfg.inputs.functionName, fn.state.name);
+        assert.equal(cfg.inputs.maximumRetryAttempts, 2);
+        assert.equal(cfg.inputs.maximumEventAgeInSeconds, 3600);
+        assert.deepEqual(cfg.inputs.destinationConfig, { onFailure: { destination: queue.state.arn } });
+    });
+
+    it("alarms on the DLQ depth and notifies the topic on ALARM and OK", () => {
+        const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm");
+        assert.deepEqual(
+            {
+                namespace: alarm.inputs.namespace, metricName: alarm.inputs.metricName, dimensions: alarm.inputs.dimensions, statistic: alarm.inputs.statistic,
+                threshold: alarm.inputs.threshold, comparisonOperator: alarm.inputs.comparisonOperator, treatMissingData: alarm.inputs.treatMissingData,
+                alarmActions: alarm.inputs.alarmActions, okActions: alarm.inputs.okActions, period: alarm.inputs.period,
+            },
+            {
+                namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: queue.state.name }, statistic: "Maximum",
+                threshold: 0, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
+                alarmActions: [topic.state.arn], okActions: [topic.state.arn], period: 60,
+            },
+        );
+    });
+
+    it("the function's role: import into this account's default product only, read findings on this hub, write the DLQ — nothing else", () => {
+        const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === fn.inputs.role)!;
+        const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
+        assert.equal(policies.length, 1);
+        const statements = parse(policies[0].inputs.policy).Statement;
+        assert.deepEqual(statements.slice(1), [
+            { Sid: "ImportFindingsIntoThisAccountsDefaultProduct", Effect: "Allow", Action: ["securityhub:BatchImportFindings"], Resource: PRODUCT_ARN },
+            { Sid: "FindActiveFindingsToArchiveOnOk", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default` },
+            { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.state.arn },
+            { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
+        ]);
+        assert.equal(statements[0].Sid, "WriteOwnLogs");
+        assert.equal(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0, "no managed policy attached");
+    });
+
+    it("passes account, region, partition and product through the environment (nothing captured in the code)", () => {
+        assert.deepEqual(fn.inputs.environment.variables, {
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+        });
+        assert.equal(fn.inputs.runtime, "nodejs22.x");
+        assert.equal(fn.inputs.timeout, 60);
+        assert.equal(run.outputs.productArn, PRODUCT_ARN);
+    });
+
+    it("does not enable Security Hub unless asked", () => {
+        assert.equal(run.ofType("aws:securityhub/account:Account").length, 0);
+    });
+
+    it(`deploys a code archive of at most ${MAX_ARCHIVE_BYTES} bytes (no bundled SDK)`, async () => {
+        const size = await lambdaArchiveSize(fn);
+        assert.ok(size.raw <= MAX_ARCHIVE_BYTES, `archive ${size.raw} bytes`);
+        assert.deepEqual(size.entries.map(([name]) => name), ["__index.js"], "only the serialized handler; @aws-sdk comes from the runtime");
+        if (process.env.REPORT_ARCHIVES) console.log(`      finding function archive: ${size.files} file(s), ${size.raw} B raw, ${size.deflated} B deflated`);
+    });
+
+    it("exposes the contract the program wires (topic, key, function, DLQ)", () => {
+        assert.equal(run.outputs.topicArn, topic.state.arn);
+        assert.equal(run.outputs.topicKeyArn, key.state.arn);
+        assert.equal(run.outputs.findingFunctionArn, fn.state.arn);
+        assert.equal(run.outputs.findingFunctionName, fn.state.name);
+        assert.equal(run.outputs.deadLetterQueueName, queue.state.name);
+    });
+});
+
+describe("AnomalyAlerts options", () => {
+    it("subscribes SMS numbers and HTTPS endpoints from config, each named by its endpoint", async () => {
+        const run = await runWith(devConfig({
+            emails: ["a@example.com", "b@example.com"], smsNumbers: ["+15555550100"], httpsEndpoints: ["https://hooks.example.com/alerts"],
+        }), (config) => new AnomalyAlerts("alerts", { config }));
+        const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.protocol !== "lambda");
+        assert.deepEqual(subs.map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(), [
+            ["email", "a@example.com"], ["email", "b@example.com"], ["https", "https://hooks.example.com/alerts"], ["sms", "+15555550100"],
+        ]);
+        assert.equal(new Set(subs.map((s) => s.name)).size, 4);
+        const again = await runWith(devConfig({ emails: ["b@example.com"] }), (config) => new AnomalyAlerts("alerts", { config }));
+        const b = (r: ProgramRun) => r.ofType("aws:sns/topicSubscription:TopicSubscription").find((s) => s.inputs.endpoint === "b@example.com")!.name;
+        assert.equal(b(again), b(run), "removing another address does not rename (re-create) this subscription");
+    });
+
+    it("enables Security Hub when asked, without turning on default standards; retry settings follow config", async () => {
+        const run = await runWith(devConfig({ enableSecurityHub: true, maxRetryAttempts: 0, maxEventAgeSeconds: 600 }), (config) => new AnomalyAlerts("alerts", { config }));
+        const hub = run.one("aws:securityhub/account:Account");
+        assert.equal(hub.inputs.enableDefaultStandards, false);
+        const cfg = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+        assert.equal(cfg.inputs.maximumRetryAttempts, 0);
+        assert.equal(cfg.inputs.maximumEventAgeInSeconds, 600);
+    });
+
+    it("names the web ACL by ARN when the program passes it", async () => {
+        const arn = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0f1e2d3c`;
+        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config, webAclArn: arn }));
+        assert.equal(run.one("aws:lambda/function:Function").inputs.environment.variables.WEB_ACL_ARN, arn);
+    });
+
+    it("keeps physical names within the services' limits and character sets", () => {
+        const long = { project: NS, stack: "a".repeat(120) } as AppConfig;
+        assert.equal(physicalName(long, "alerts-dlq", 80).length, 80);
+        assert.ok(physicalName(long, "alerts-dlq", 80).endsWith("-alerts-dlq"));
+        assert.equal(physicalName({ project: NS, stack: "x.y/z" } as AppConfig, "alerts", 256), `${NS}-x-y-z-alerts`);
+    });
+});
+
+describe("finding Lambda as deployed", () => {
+    const hub = mockClient(SecurityHubClient);
+    afterEach(() => hub.reset());
+
+    it("serializes as a Lambda closure that requires the SDK from the runtime and carries no Pulumi code", async () => {
+        const closure = await pulumi.runtime.serializeFunction(findingHandlerFactory, { isFactoryFunction: true });
+        assert.match(closure.text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
+        assert.ok(!closure.text.includes("@pulumi/"), "no Pulumi SDK in the Lambda");
+        assert.ok(closure.text.length <= MAX_ARCHIVE_BYTES, `${closure.text.length} bytes`);
+    });
+
+    it("the factory reads its settings from the environment and files a finding through its own client", async () => {
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        const saved = { ...process.env };
+        Object.assign(process.env, {
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+            AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+        });
+        const logged: string[] = [];
+        const info = console.info;
+        console.info = (line: string) => logged.push(line);
+        try {
+            const handler = findingHandlerFactory();
+            const result = await handler(require("./fixtures/alerts/cw-waf-alarm.json"));
+            assert.equal(JSON.parse(logged[0]).message, "imported finding", "one JSON log line per filed alert");
+            assert.deepEqual(result.outcomes.map((o) => o.action), ["imported"]);
+            const calls = hub.commandCalls(BatchImportFindingsCommand);
+            assert.equal(calls.length, 1);
+            assert.equal(calls[0].args[0].input.Findings![0].ProductArn, PRODUCT_ARN);
+        } finally {
+            console.info = info;
+            process.env = saved;
+        }
+    });
+
+    it("a missing setting fails the cold start, naming the variable", () => {
+        const saved = { ...process.env };
+        delete process.env.FINDING_PRODUCT_ARN;
+        Object.assign(process.env, { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws" });
+        try {
+            assert.throws(() => findingHandlerFactory(), /environment variable FINDING_PRODUCT_ARN is not set/);
+        } finally {
+            process.env = saved;
+        }
+    });
+});

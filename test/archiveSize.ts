@@ -1,0 +1,66 @@
+// Measures the code archive a mocked `aws:lambda/function:Function` would upload: the sum of the assets in its
+// `code` input (the serialized closure as a StringAsset, plus any files or folders computeCodePaths added),
+// raw and deflated (what a zip stores). Reusable by any test that runs a program or component under mocks.
+import * as fs from "fs";
+import * as path from "path";
+import * as zlib from "zlib";
+
+import { Registered } from "./mocks";
+
+/** The limit every inline Lambda of this project keeps to. */
+export const MAX_ARCHIVE_BYTES = 64 * 1024;
+
+export interface ArchiveSize {
+    /** Bytes of all files, uncompressed: an upper bound of the zip's size, and what tests compare with the limit. */
+    raw: number;
+    /** Bytes after raw DEFLATE of each file: close to the zip Lambda receives. */
+    deflated: number;
+    files: number;
+    /** Archive path → raw bytes, largest first, for reports. */
+    entries: [string, number][];
+}
+
+function isArchive(a: any): boolean {
+    return a && typeof a === "object" && "assets" in a;
+}
+
+/** The size of an asset or archive as CallbackFunction builds them (StringAsset, FileAsset, FileArchive, AssetArchive). */
+export async function assetSize(asset: any, name = "."): Promise<ArchiveSize> {
+    const out: ArchiveSize = { raw: 0, deflated: 0, files: 0, entries: [] };
+    const add = (entry: string, buf: Buffer) => {
+        out.raw += buf.length;
+        out.deflated += zlib.deflateRawSync(buf).length;
+        out.files += 1;
+        out.entries.push([entry, buf.length]);
+    };
+    const walk = (entry: string, p: string) => {
+        const st = fs.statSync(p);
+        if (st.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.posix.join(entry, f), path.join(p, f));
+        else add(entry, fs.readFileSync(p));
+    };
+    if (isArchive(asset)) {
+        const assets = (await asset.assets) as Record<string, any>;
+        for (const [key, inner] of Object.entries(assets)) {
+            const sub = await assetSize(inner, name === "." ? key : path.posix.join(name, key));
+            out.raw += sub.raw;
+            out.deflated += sub.deflated;
+            out.files += sub.files;
+            out.entries.push(...sub.entries);
+        }
+    } else if (asset && asset.text !== undefined) {
+        add(name, Buffer.from(await asset.text, "utf8"));
+    } else if (asset && asset.path !== undefined) {
+        walk(name, await asset.path);
+    } else {
+        throw new Error(`archiveSize: ${name} is neither an asset nor an archive (keys: ${Object.keys(asset ?? {}).join(", ")})`);
+    }
+    out.entries.sort((a, b) => b[1] - a[1]);
+    return out;
+}
+
+/** The size of a mocked Lambda function's code archive. */
+export async function lambdaArchiveSize(fn: Registered): Promise<ArchiveSize> {
+    if (fn.type !== "aws:lambda/function:Function") throw new Error(`archiveSize: ${fn.name} is a ${fn.type}, not a Lambda function`);
+    if (!fn.inputs.code) throw new Error(`archiveSize: ${fn.name} has no code input`);
+    return assetSize(fn.inputs.code);
+}
