@@ -12,7 +12,8 @@
 //
 // Why two alarms per ecommerce series, and why the alarm windows are one datapoint longer than configured: an
 // alarm's window ends at the evaluation time, so its newest datapoint(s) are always still filling while the
-// metric's data lags (EMF through Firehose's Lambda buffer, WAF's once-a-minute reporting). A filling datapoint
+// metric's data lags (WAF's once-a-minute reporting; EMF stamped at the interval start, behind Firehose's Lambda
+// buffer and log-to-metric extraction). A filling datapoint
 // undercounts: harmless above the band (it can only delay a spike), but it looks exactly like a drop. So the
 // window carries the filling datapoints on top of the configured N, the spike/WAF alarms keep M, and the drop
 // alarms need M + filling — M complete breaching datapoints besides the filling ones. The timing model lives in

@@ -190,9 +190,20 @@ export function wafMetricLagSeconds(): number {
     return WAF_METRIC_LAG_SECONDS;
 }
 
-/** Lag of the ecommerce EMF metrics: Firehose's Lambda buffer, then log-to-metric extraction. */
-export function ecommerceMetricLagSeconds(): number {
-    return FIREHOSE_LAMBDA_BUFFER_SECONDS + EMF_EXTRACTION_SECONDS;
+/**
+ * The pipeline transform stamps each EMF datapoint with the start of its detector interval
+ * (handlers/ecommerceTransform.ts, `emfLine(start, ...)`), so an event in the interval's last minute is stored
+ * up to `interval − 60 s` before it happened. An alarm window slides minute by minute, so for it that is lag:
+ * the interval-start bucket of the newest windows keeps filling until the interval has ended and its data is in.
+ * (Stamping at the event's minute would make this 0 and save one period of latency.)
+ */
+export function emfTimestampSkewSeconds(config: AppConfig): number {
+    return config.detection.intervalSeconds - 60;
+}
+
+/** Lag of the ecommerce EMF metrics: interval-start stamping, Firehose's Lambda buffer, log-to-metric extraction. */
+export function ecommerceMetricLagSeconds(config: AppConfig): number {
+    return emfTimestampSkewSeconds(config) + FIREHOSE_LAMBDA_BUFFER_SECONDS + EMF_EXTRACTION_SECONDS;
 }
 
 /** Worst case from a record entering Firehose to its row being in S3 (Lambda buffer, then the S3 buffer). */
@@ -209,7 +220,7 @@ export function wafAlarmTiming(config: AppConfig): AlarmTiming {
 /** The ecommerce alarms' timing for this config (cloudwatch engine). */
 export function ecommerceAlarmTiming(config: AppConfig): AlarmTiming {
     const d = config.detection;
-    return alarmTiming(d.intervalSeconds, ecommerceMetricLagSeconds(), d.evaluationPeriods, d.datapointsToAlarm);
+    return alarmTiming(d.intervalSeconds, ecommerceMetricLagSeconds(config), d.evaluationPeriods, d.datapointsToAlarm);
 }
 
 // ---- the breakdown -------------------------------------------------------------------------------------------

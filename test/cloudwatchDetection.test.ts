@@ -108,7 +108,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         }
     });
 
-    it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 5-minute Sum, above the band, 1 of 2", () => {
+    it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 5-minute Sum, above the band, 1 of 3", () => {
         const a = byName(run, "views-platform-web-spike");
         assert.deepStrictEqual(query(a, "m1").metric, {
             namespace: METRIC_NAMESPACE,
@@ -121,17 +121,17 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         assert.strictEqual(query(a, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 2)");
         assert.deepStrictEqual(
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
-            ["GreaterThanUpperThreshold", "ad1", 2, 1, "notBreaching"],
+            ["GreaterThanUpperThreshold", "ad1", 3, 1, "notBreaching"],
         );
     });
 
-    it("ecommerce drop alarm: below the band, needs a complete breaching datapoint besides the filling one (2 of 2), keeps state when the series goes silent", () => {
+    it("ecommerce drop alarm: below the band, needs a complete breaching datapoint besides the 2 filling ones (3 of 3), keeps state when the series goes silent", () => {
         const a = byName(run, "revenue-marketplace-JP-drop");
         assert.deepStrictEqual(query(a, "m1").metric.dimensions, { Stack: cfg.stack, Marketplace: "JP" });
         assert.strictEqual(query(a, "m1").metric.metricName, "Revenue");
         assert.deepStrictEqual(
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
-            ["LessThanLowerThreshold", "ad1", 2, 2, "ignore"],
+            ["LessThanLowerThreshold", "ad1", 3, 3, "ignore"],
         );
         assert.strictEqual(a.inputs.name, `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-marketplace-JP-drop`);
         assert.match(a.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band/);
@@ -161,9 +161,9 @@ describe("CloudWatchDetection config variations", () => {
         assert.deepStrictEqual([waf.inputs.evaluationPeriods, waf.inputs.datapointsToAlarm], [4, 2]);
         assert.strictEqual(query(waf, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 1.5)");
         const drop = byName(run, "views-platform-ios-drop");
-        assert.deepStrictEqual([drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm], [4, 3]);
+        assert.deepStrictEqual([drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm], [5, 4]);
         const spike = byName(run, "views-platform-ios-spike");
-        assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm], [4, 2]);
+        assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm], [5, 2]);
     });
 
     it("a 10-minute WAF period and hourly ecommerce interval reach the metric queries", async () => {
@@ -194,9 +194,9 @@ describe("CloudWatchDetection config variations", () => {
             /28 is too many with detection\.wafPeriodSeconds = 3000: .*29 × 3000 s = 87000 s .*at most 86400 s/);
     });
 
-    it("a daily interval allows at most 6 evaluation periods (7-day window with the filling datapoint)", async () => {
-        await rejects({ frequency: "P1D", evaluationPeriods: 7 }, `${PROJECT}:detection.evaluationPeriods`, /with detection\.frequency = P1D: .*604800 s/);
-        const { run } = await build(devWith({ frequency: "P1D", evaluationPeriods: 6 }));
+    it("a daily interval allows at most 5 evaluation periods (7-day window with the 2 filling datapoints)", async () => {
+        await rejects({ frequency: "P1D", evaluationPeriods: 6 }, `${PROJECT}:detection.evaluationPeriods`, /with detection\.frequency = P1D: .*604800 s/);
+        const { run } = await build(devWith({ frequency: "P1D", evaluationPeriods: 5 }));
         assert.strictEqual(byName(run, "views-total-drop").inputs.evaluationPeriods, 7);
     });
 

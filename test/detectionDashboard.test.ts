@@ -167,7 +167,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     it("the header names the engine and the worst-case latency", () => {
         const header = body.widgets[0];
         assert.strictEqual(header.type, "text");
-        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 120 s, ecommerce 600 s\./s);
+        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 120 s, ecommerce 900 s\./s);
     });
 });
 

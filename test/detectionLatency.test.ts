@@ -4,12 +4,15 @@
 import * as assert from "assert";
 import * as fc from "fast-check";
 
-import { AppConfig, Frequency, PROJECT, parseConfig } from "../config";
+import { AppConfig, FREQUENCY_SECONDS, Frequency, PROJECT, parseConfig } from "../config";
+import { WAF_FREQUENCY } from "../components/lookoutDetection";
 import {
     alarmTiming,
     alarmWindowProblem,
+    LOOKOUT_WAF_INTERVAL_SECONDS,
     detectionLatency,
     ecommerceAlarmTiming,
+    emfTimestampSkewSeconds,
     firehoseS3DeliverySeconds,
     wafAlarmTiming,
 } from "../components/detectionLatency";
@@ -33,22 +36,22 @@ function total(terms: { seconds: number }[]): number {
 
 describe("detectionLatency", () => {
     describe("cloudwatch engine", () => {
-        it("dev stack: WAF 120 s (≤ 120 s with 1-minute periods and 1 datapoint), ecommerce 600 s, worst 600 s", () => {
+        it("dev stack: WAF 120 s (≤ 120 s with 1-minute periods and 1 datapoint), ecommerce 900 s, worst 900 s", () => {
             const cfg = devConfig();
             assert.strictEqual(cfg.detection.engine, "cloudwatch");
             assert.strictEqual(cfg.detection.wafPeriodSeconds, 60);
             assert.strictEqual(cfg.detection.datapointsToAlarm, 1);
             const l = detectionLatency(cfg);
-            assert.deepStrictEqual([l.wafSeconds, l.ecommerceSeconds, l.worstSeconds], [120, 600, 600]);
+            assert.deepStrictEqual([l.wafSeconds, l.ecommerceSeconds, l.worstSeconds], [120, 900, 900]);
             assert.ok(l.wafSeconds <= 120);
             assert.deepStrictEqual(l.terms.waf.map((t) => t.seconds), [60, 60]);
-            assert.deepStrictEqual(l.terms.ecommerce.map((t) => t.seconds), [300, 300]);
+            assert.deepStrictEqual(l.terms.ecommerce.map((t) => t.seconds), [300, 600]);
             assert.strictEqual(total(l.terms.waf), l.wafSeconds);
             assert.strictEqual(total(l.terms.ecommerce), l.ecommerceSeconds);
             assert.deepStrictEqual(l.warnings, []);
         });
 
-        it("dev stack alarm shapes: one filling datapoint on top of the configured 1 of 1", () => {
+        it("dev stack alarm shapes: filling datapoints on top of the configured 1 of 1 (1 for WAF, 2 for ecommerce)", () => {
             const cfg = devConfig();
             const w = wafAlarmTiming(cfg);
             assert.deepStrictEqual(
@@ -56,33 +59,35 @@ describe("detectionLatency", () => {
                 [60, 60, 1, 2, 1, 2, false],
             );
             const e = ecommerceAlarmTiming(cfg);
-            // Firehose Lambda buffer 60 s + EMF extraction 60 s = 120 s lag, in a 300 s interval: one filling datapoint.
+            // Interval-start stamping 240 s + Firehose Lambda buffer 60 s + EMF extraction 60 s = 360 s lag in a
+            // 300 s interval: two filling datapoints.
+            assert.strictEqual(emfTimestampSkewSeconds(cfg), 240);
             assert.deepStrictEqual(
                 [e.periodSeconds, e.dataLagSeconds, e.fillingDatapoints, e.evaluationPeriods, e.datapointsToAlarmAbove, e.datapointsToAlarmBelow, e.windowSeconds],
-                [300, 120, 1, 2, 1, 2, 600],
+                [300, 360, 2, 3, 1, 3, 900],
             );
         });
 
         it("M of N with 5-minute WAF periods: (M + filling) × period", () => {
             const l = detectionLatency(devConfig({ wafPeriodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2 }));
-            assert.strictEqual(l.wafSeconds, 900);
-            assert.strictEqual(l.ecommerceSeconds, 900);
+            assert.strictEqual(l.wafSeconds, 900); // (2 + 1) × 300
+            assert.strictEqual(l.ecommerceSeconds, 1200); // (2 + 2) × 300
         });
 
-        it("hourly ecommerce interval: 7200 s, evaluated every minute (window 2 h)", () => {
+        it("hourly ecommerce interval: 10800 s, evaluated every minute (window 3 h)", () => {
             const cfg = devConfig({ frequency: "PT1H" });
             const e = ecommerceAlarmTiming(cfg);
-            assert.deepStrictEqual([e.fillingDatapoints, e.windowSeconds, e.multiDay, e.evaluationIntervalSeconds], [1, 7200, false, 60]);
-            assert.strictEqual(detectionLatency(cfg).ecommerceSeconds, 7200);
+            assert.deepStrictEqual([e.dataLagSeconds, e.fillingDatapoints, e.windowSeconds, e.multiDay, e.evaluationIntervalSeconds], [3660, 2, 10800, false, 60]);
+            assert.strictEqual(detectionLatency(cfg).ecommerceSeconds, 10800);
         });
 
-        it("daily ecommerce interval: the 2-day window is evaluated hourly, +3600 s", () => {
+        it("daily ecommerce interval: the 3-day window is evaluated hourly, +3600 s", () => {
             const cfg = devConfig({ frequency: "P1D" });
             const e = ecommerceAlarmTiming(cfg);
-            assert.deepStrictEqual([e.windowSeconds, e.multiDay, e.evaluationIntervalSeconds], [172800, true, 3600]);
+            assert.deepStrictEqual([e.windowSeconds, e.multiDay, e.evaluationIntervalSeconds], [259200, true, 3600]);
             const l = detectionLatency(cfg);
-            assert.strictEqual(l.ecommerceSeconds, 2 * 86400 + 3600);
-            assert.strictEqual(l.worstSeconds, 176400);
+            assert.strictEqual(l.ecommerceSeconds, 3 * 86400 + 3600);
+            assert.strictEqual(l.worstSeconds, 262800);
             assert.strictEqual(l.terms.ecommerce.length, 3);
         });
     });
@@ -111,6 +116,10 @@ describe("detectionLatency", () => {
             assert.deepStrictEqual(detectionLatency(devConfig({ engine: "lookout", offsetSeconds: 1410 }, { bufferingIntervalSeconds: 900 })).warnings, []);
         });
 
+        it("uses the Lookout WAF detector's own interval (components/lookoutDetection.ts)", () => {
+            assert.strictEqual(FREQUENCY_SECONDS[WAF_FREQUENCY as Frequency], LOOKOUT_WAF_INTERVAL_SECONDS);
+        });
+
         it("the cloudwatch-only keys do not change the lookout figure", () => {
             const a = detectionLatency(devConfig({ engine: "lookout" }));
             const b = detectionLatency(devConfig({ engine: "lookout", wafPeriodSeconds: 3600, evaluationPeriods: 5, datapointsToAlarm: 5 }));
@@ -135,6 +144,8 @@ describe("detectionLatency", () => {
             assert.match(alarmWindowProblem(alarmTiming(3000, 60, 28, 1)) ?? "", /29 × 3000 s = 87000 s .* at most 86400 s/);
             assert.strictEqual(alarmWindowProblem(alarmTiming(86400, 120, 6, 1)), undefined); // 7 days exactly
             assert.match(alarmWindowProblem(alarmTiming(86400, 120, 7, 1)) ?? "", /at most 604800 s/);
+            assert.strictEqual(alarmWindowProblem(ecommerceAlarmTiming(devConfig({ frequency: "P1D", evaluationPeriods: 5 }))), undefined);
+            assert.match(alarmWindowProblem(ecommerceAlarmTiming(devConfig({ frequency: "P1D", evaluationPeriods: 6 }))) ?? "", /8 × 86400 s/);
         });
     });
 
@@ -185,8 +196,8 @@ describe("detectionLatency", () => {
                     case 4: q.offsetSeconds = p.offsetSeconds + 60; break;
                     case 5: q.bufferingIntervalSeconds = Math.min(900, p.bufferingIntervalSeconds + 60); break;
                 }
-                // P1D alarms allow at most 6 configured evaluation periods (7-day window with the filling datapoint).
-                if (p.engine === "cloudwatch" && FREQS[q.frequency] === "P1D" && q.evaluationPeriods > 6) return;
+                // P1D alarms allow at most 5 configured evaluation periods (7-day window with the filling datapoints).
+                if (p.engine === "cloudwatch" && FREQS[q.frequency] === "P1D" && q.evaluationPeriods > 5) return;
                 noFaster(p, q);
             }), { numRuns: 300 });
         });
