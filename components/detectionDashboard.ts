@@ -173,6 +173,11 @@ export interface DashboardTargets {
     findingFunctionName: string;
     deadLetterQueueName: string;
     alarmArns: string[];
+    /**
+     * Whether the pipeline transform emits the ecommerce EMF metrics. Default: only with the cloudwatch engine
+     * (handlers/ecommerceTransform.ts emits none for Lookout for Metrics, which reads the rows from S3).
+     */
+    ecommerceMetrics?: boolean;
 }
 
 /** The dashboard body for this config and these resolved names. Pure. */
@@ -186,7 +191,7 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
         `# Edge anomaly detection — stack ${config.stack}`,
         cloudwatch
             ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations) alert the SNS topic, which files Security Hub findings.`
-            : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the same metrics without bands.`,
+            : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the watched metrics without bands.`,
         `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s.`,
     ].join("\n\n"), 3)]);
 
@@ -223,7 +228,15 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
     ]);
 
     const ecoPeriod = config.detection.intervalSeconds;
-    for (const measure of WATCHED_MEASURES) {
+    const ecommerceMetrics = t.ecommerceMetrics ?? cloudwatch;
+    if (!ecommerceMetrics) {
+        sections.push([text([
+            "## Ecommerce views and revenue",
+            `The Lookout for Metrics ecommerce detector reads the rows the pipeline writes to S3 (\`ecommerce/live/\`, one folder per ${config.detection.frequency} interval); ` +
+            "the transform emits no CloudWatch metrics with this engine. Anomalies and their contributing dimensions are in the Lookout for Metrics console and in the Security Hub findings.",
+        ].join("\n\n"), 2)]);
+    }
+    for (const measure of ecommerceMetrics ? WATCHED_MEASURES : []) {
         const series: EcommerceSeries[] = ecommerceSeries(config, measure);
         sections.push([
             text(`## Ecommerce ${series[0].metricName} per ${config.detection.frequency} interval${cloudwatch ? ", with the expected band" : ""}`, 1),

@@ -172,13 +172,16 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
 });
 
 describe("dashboardBody", () => {
-    it("lookout engine: same graphs without bands, no alarm widget, the detector offset on the freshness graph", () => {
+    it("lookout engine: WAF graphs without bands, no alarm widget, no empty EMF graphs, the detector offset on the freshness graph", () => {
         const cfg = devConfig({ engine: "lookout" });
         const body = dashboardBody(cfg, targets(cfg, []));
         assert.strictEqual(alarmWidgets(body).length, 0);
         const all = metricWidgets(body).flatMap((w) => expressions(w).map((e) => e.expression));
         assert.ok(all.length > 0 && all.every((e) => !e.includes("ANOMALY_DETECTION_BAND")), "no bands with the lookout engine");
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Blocked requests — ")).length, 3);
+        // The transform emits no EMF metrics for Lookout: a note instead of empty Views/Revenue graphs.
+        assert.strictEqual(metricWidgets(body).filter((w) => /^(Views|Revenue) \(/.test(w.properties.title)).length, 0);
+        assert.ok(body.widgets.some((w) => w.type === "text" && /reads the rows the pipeline writes to S3 \(`ecommerce\/live\/`/.test(w.properties.markdown)));
         assert.strictEqual(titled(body, "Blocked requests — RateLimitPerClientIp").properties.period, 300);
         assert.deepStrictEqual(titled(body, "Firehose → S3 data freshness (s)").properties.annotations?.horizontal.map((a) => [a.value, a.label]), [
             [150, "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)"],
@@ -186,6 +189,14 @@ describe("dashboardBody", () => {
         ]);
         assert.match((body.widgets[0] as { properties: { markdown: string } }).properties.markdown, /Engine \*\*lookout\*\*/);
         assertGrid(body.widgets);
+    });
+
+    it("lookout engine with EMF metrics emitted: ecommerce graphs without bands", () => {
+        const cfg = devConfig({ engine: "lookout" });
+        const body = dashboardBody(cfg, { ...targets(cfg, []), ecommerceMetrics: true });
+        const w = titled(body, "Views (Platform=ios)");
+        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)"]);
+        assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \(/.test(x.properties.title)).length, 16);
     });
 
     it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
