@@ -1,0 +1,419 @@
+// EcommercePipeline: the ecommerce traffic pipeline. Site events go into a KMS-encrypted Kinesis data stream;
+// a Firehose stream reads it, runs the inline transform Lambda (handlers/ecommerceTransform.ts) and writes JSON
+// Lines rows to an encrypted, private, TLS-only S3 bucket under `ecommerce/live/yyyyMMdd/HHmm/`, HHmm being the
+// START of the detector interval (dynamic partitioning with keys computed by the transform), so a detector that
+// reads one folder per interval sees all of that interval's events. Records the transform refuses, and records
+// Firehose cannot deliver, go under `ecommerce/errors/<error type>/`. With the CloudWatch engine the transform
+// also writes per-interval sums as CloudWatch Embedded Metric Format lines to its log group.
+//
+// One KMS key encrypts the stream and the bucket's objects. (A Firehose stream whose source is a Kinesis stream
+// cannot have Firehose server-side encryption: it keeps no data at rest of its own; the source stream's KMS
+// encryption and the S3 destination's KMS key cover the data end to end.)
+import * as crypto from "crypto";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig } from "../config";
+import {
+    ENV,
+    FirehoseTransformEvent,
+    FirehoseTransformResponse,
+    handleTransformEvent,
+    optionsFromEnv,
+} from "../handlers/ecommerceTransform";
+import {
+    dataFileExtension,
+    ERROR_PREFIX,
+    ERROR_PREFIX_EXPRESSION,
+    historicalPath,
+    LIVE_PREFIX,
+    LIVE_PREFIX_EXPRESSION,
+    stackDimensionValue,
+    templatedPath,
+} from "./ecommerceSchema";
+import { InlineFunction } from "./inlineFunction";
+
+export interface EcommercePipelineArgs {
+    config: AppConfig;
+}
+
+/** Everything the detectors read lives under this prefix (live rows, history, errors). */
+export const ECOMMERCE_ROOT = "ecommerce/";
+
+/** Firehose: seconds it keeps retrying delivery to S3 before writing the records to the error prefix. */
+export const DYNAMIC_PARTITIONING_RETRY_SECONDS = 300;
+/** Firehose buffers up to this much for one transform invocation (MB; the Lambda request limit is 6 MB). */
+export const TRANSFORM_BUFFER_MB = 3;
+/** Firehose invokes the transform at least this often (seconds) when the buffer does not fill. */
+export const TRANSFORM_BUFFER_SECONDS = 60;
+
+/**
+ * The Lambda handler: a factory run once per cold start, which reads the options from the environment. EMF
+ * lines go to process.stdout as bare JSON lines: with the Lambda JSON log format, console.log wraps a line in
+ * a record's `message` field, where CloudWatch does not look for EMF (and the function logs as Text anyway
+ * when it emits metrics).
+ */
+export function transformHandlerFactory(): aws.lambda.Callback<FirehoseTransformEvent, FirehoseTransformResponse> {
+    const opts = optionsFromEnv(process.env);
+    const io = {
+        emit: (line: string) => {
+            process.stdout.write(line + "\n");
+        },
+        log: (level: "info" | "warn", entry: Record<string, unknown>) => {
+            if (level === "warn") console.warn(JSON.stringify(entry));
+            else console.info(JSON.stringify(entry));
+        },
+        now: () => Date.now(),
+    };
+    return async (event: FirehoseTransformEvent) => handleTransformEvent(event, opts, io);
+}
+
+/** Shortens `name` to `max` characters with a stable hash of the original, so distinct inputs stay distinct. */
+function bounded(name: string, max: number): string {
+    if (name.length <= max) return name;
+    const hash = crypto.createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${name.slice(0, max - 9).replace(/[-_.]+$/, "")}-${hash}`;
+}
+
+/** The Firehose stream's name (known before creation, so its role can be scoped to its ARN): 1–64 of [a-zA-Z0-9_.-]. */
+export function deliveryStreamName(project: string, stack: string): string {
+    return bounded(`${project}-${stack}-ecommerce`.replace(/[^a-zA-Z0-9_.-]/g, "-"), 64);
+}
+
+/** The data bucket's name prefix: lower case, at most 37 characters (S3 appends a unique suffix). */
+export function bucketPrefix(project: string, stack: string): string {
+    const base = `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+    return `${bounded(base, 26).replace(/-+$/, "")}-ecommerce-`;
+}
+
+export class EcommercePipeline extends pulumi.ComponentResource {
+    public readonly stream: aws.kinesis.Stream;
+    public readonly streamName: pulumi.Output<string>;
+    public readonly streamArn: pulumi.Output<string>;
+    public readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
+    public readonly deliveryStreamName: pulumi.Output<string>;
+    public readonly bucket: aws.s3.Bucket;
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+    public readonly dataKey: aws.kms.Key;
+    public readonly dataKeyArn: pulumi.Output<string>;
+    public readonly transform: InlineFunction<FirehoseTransformEvent, FirehoseTransformResponse>;
+    public readonly transformFunctionName: pulumi.Output<string>;
+    public readonly firehoseRole: aws.iam.Role;
+    public readonly firehoseLogGroup: aws.cloudwatch.LogGroup;
+    /** Lookout for Metrics `TemplatedPathList` entry: `s3://BUCKET/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`. */
+    public readonly templatedPath: pulumi.Output<string>;
+    /** Lookout for Metrics `HistoricalDataPathList` entry: `s3://BUCKET/ecommerce/historical/`. */
+    public readonly historicalPath: pulumi.Output<string>;
+
+    private readonly region: string;
+
+    constructor(name: string, args: EcommercePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("edge-anomaly:pipeline:EcommercePipeline", name, {}, opts);
+        const { config } = args;
+        const parent = { parent: this };
+        const tags = config.tags;
+        const region = config.region;
+        this.region = region;
+        const caller = aws.getCallerIdentityOutput({}, parent);
+        const partition = aws.getPartitionOutput({}, parent);
+        const firehoseName = deliveryStreamName(config.project, config.stack);
+        const firehoseArn = pulumi.interpolate`arn:${partition.partition}:firehose:${region}:${caller.accountId}:deliverystream/${firehoseName}`;
+
+        // ---- key -------------------------------------------------------------------------------------------
+        // The default key policy (the account administers the key; IAM policies grant its use) keeps every grant
+        // in the IAM statements below, each scoped to the service that uses the key (kms:ViaService).
+        this.dataKey = new aws.kms.Key(`${name}-key`, {
+            description: `Encrypts the ecommerce stream and data bucket of ${config.project}/${config.stack}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags,
+        }, parent);
+        new aws.kms.Alias(`${name}-key-alias`, {
+            name: `alias/${bounded(`${config.project}-${config.stack}-ecommerce`.replace(/[^a-zA-Z0-9/_-]/g, "-"), 200)}`,
+            targetKeyId: this.dataKey.keyId,
+        }, parent);
+        this.dataKeyArn = this.dataKey.arn;
+
+        // ---- Kinesis data stream -----------------------------------------------------------------------------
+        const provisioned = config.pipeline.shardCount > 0;
+        this.stream = new aws.kinesis.Stream(`${name}-stream`, {
+            streamModeDetails: { streamMode: provisioned ? "PROVISIONED" : "ON_DEMAND" },
+            shardCount: provisioned ? config.pipeline.shardCount : undefined,
+            retentionPeriod: config.pipeline.retentionHours,
+            encryptionType: "KMS",
+            kmsKeyId: this.dataKey.arn,
+            tags,
+        }, parent);
+        this.streamName = this.stream.name;
+        this.streamArn = this.stream.arn;
+
+        // ---- S3 bucket ---------------------------------------------------------------------------------------
+        this.bucket = new aws.s3.Bucket(`${name}-data`, {
+            bucketPrefix: bucketPrefix(config.project, config.stack),
+            tags,
+        }, parent);
+        this.bucketName = this.bucket.bucket;
+        this.bucketArn = this.bucket.arn;
+
+        const ownership = new aws.s3.BucketOwnershipControls(`${name}-data-ownership`, {
+            bucket: this.bucket.id,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, parent);
+        const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-data-public-access`, {
+            bucket: this.bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-data-encryption`, {
+            bucket: this.bucket.id,
+            rules: [{
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.dataKey.arn },
+                // one data key per bucket instead of per object: far fewer KMS calls for many small Firehose files
+                bucketKeyEnabled: true,
+            }],
+        }, parent);
+        new aws.s3.BucketLifecycleConfiguration(`${name}-data-lifecycle`, {
+            bucket: this.bucket.id,
+            rules: [
+                {
+                    id: "expire-live-rows",
+                    status: "Enabled",
+                    filter: { prefix: LIVE_PREFIX },
+                    expiration: { days: config.pipeline.dataExpirationDays },
+                },
+                {
+                    id: "expire-error-records",
+                    status: "Enabled",
+                    filter: { prefix: ERROR_PREFIX },
+                    expiration: { days: config.pipeline.dataExpirationDays },
+                },
+                {
+                    id: "abort-incomplete-uploads",
+                    status: "Enabled",
+                    filter: { prefix: "" },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+                },
+            ],
+        }, parent);
+        new aws.s3.BucketPolicy(`${name}-data-policy`, {
+            bucket: this.bucket.id,
+            policy: this.bucket.arn.apply((arn) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Sid: "DenyInsecureTransport",
+                    Effect: "Deny",
+                    Principal: "*",
+                    Action: "s3:*",
+                    Resource: [arn, `${arn}/*`],
+                    Condition: { Bool: { "aws:SecureTransport": "false" } },
+                }],
+            })),
+        }, { parent: this, dependsOn: [publicAccess, ownership] });
+
+        // ---- transform Lambda ------------------------------------------------------------------------------
+        const cloudwatch = config.detection.engine === "cloudwatch";
+        this.transform = new InlineFunction<FirehoseTransformEvent, FirehoseTransformResponse>(`${name}-transform`, {
+            config,
+            description: `Firehose transform: ecommerce events -> detector rows under ${LIVE_PREFIX}<interval start>/` +
+                (cloudwatch ? " + EMF metrics" : ""),
+            callbackFactory: transformHandlerFactory,
+            // a 3 MB batch takes well under a second; Firehose allows up to 5 minutes
+            timeoutSeconds: 60,
+            memorySizeMb: 512,
+            // EMF must reach the log stream as bare JSON lines; the JSON log format suits the Lookout engine's plain logs
+            logFormat: cloudwatch ? "Text" : "JSON",
+            environment: {
+                [ENV.intervalSeconds]: String(config.detection.intervalSeconds),
+                [ENV.emitMetrics]: cloudwatch ? "true" : "false",
+                [ENV.metricStack]: stackDimensionValue(config),
+                [ENV.metricDimensions]: config.detection.ecommerceDimensions.join(","),
+                [ENV.watchedPlatforms]: config.detection.platforms.join(","),
+                [ENV.watchedMarketplaces]: config.detection.marketplaces.join(","),
+            },
+            // no statements: the transform only reads its event and writes its own logs
+        }, parent);
+        this.transformFunctionName = this.transform.name;
+
+        // ---- Firehose ----------------------------------------------------------------------------------------
+        this.firehoseLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, {
+            name: `/aws/kinesisfirehose/${firehoseName}`,
+            retentionInDays: config.logRetentionDays,
+            tags,
+        }, parent);
+        const deliveryLogStream = new aws.cloudwatch.LogStream(`${name}-firehose-delivery-log`, {
+            name: "DestinationDelivery",
+            logGroupName: this.firehoseLogGroup.name,
+        }, parent);
+
+        this.firehoseRole = new aws.iam.Role(`${name}-firehose-role`, {
+            description: `Firehose ${firehoseName}: read the ecommerce stream, run the transform, write the data bucket`,
+            assumeRolePolicy: pulumi.all([caller.accountId, firehoseArn]).apply(([accountId, arn]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Effect: "Allow",
+                    Principal: { Service: "firehose.amazonaws.com" },
+                    Action: "sts:AssumeRole",
+                    Condition: { StringEquals: { "aws:SourceAccount": accountId, "aws:SourceArn": arn } },
+                }],
+            })),
+            tags,
+        }, parent);
+
+        const firehosePolicy = new aws.iam.RolePolicy(`${name}-firehose-policy`, {
+            role: this.firehoseRole.id,
+            policy: pulumi.all([
+                this.stream.arn, this.bucket.arn, this.dataKey.arn, this.transform.arn, this.firehoseLogGroup.arn,
+            ]).apply(([streamArn, bucketArn, keyArn, fnArn, logGroupArn]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: firehoseStatements({ region, streamArn, bucketArn, keyArn, fnArn, logGroupArn }),
+            })),
+        }, parent);
+
+        const compression = config.pipeline.compression;
+        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(`${name}-firehose`, {
+            name: firehoseName,
+            destination: "extended_s3",
+            kinesisSourceConfiguration: { kinesisStreamArn: this.stream.arn, roleArn: this.firehoseRole.arn },
+            extendedS3Configuration: {
+                roleArn: this.firehoseRole.arn,
+                bucketArn: this.bucket.arn,
+                prefix: LIVE_PREFIX_EXPRESSION,
+                errorOutputPrefix: ERROR_PREFIX_EXPRESSION,
+                customTimeZone: "UTC",
+                bufferingInterval: config.pipeline.bufferingIntervalSeconds,
+                bufferingSize: config.pipeline.bufferingSizeMiB,
+                compressionFormat: compression,
+                fileExtension: dataFileExtension(compression),
+                kmsKeyArn: this.dataKey.arn,
+                s3BackupMode: "Disabled",
+                dynamicPartitioningConfiguration: { enabled: true, retryDuration: DYNAMIC_PARTITIONING_RETRY_SECONDS },
+                processingConfiguration: {
+                    enabled: true,
+                    processors: [{
+                        type: "Lambda",
+                        parameters: [
+                            { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${this.transform.arn}:$LATEST` },
+                            { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_BUFFER_MB) },
+                        ],
+                    }],
+                },
+                cloudwatchLoggingOptions: {
+                    enabled: true,
+                    logGroupName: this.firehoseLogGroup.name,
+                    logStreamName: deliveryLogStream.name,
+                },
+            },
+            tags,
+        }, { parent: this, dependsOn: [firehosePolicy] });
+        this.deliveryStreamName = this.deliveryStream.name;
+
+        this.templatedPath = this.bucket.bucket.apply(templatedPath);
+        this.historicalPath = this.bucket.bucket.apply(historicalPath);
+
+        this.registerOutputs({
+            streamName: this.streamName,
+            streamArn: this.streamArn,
+            deliveryStreamName: this.deliveryStreamName,
+            bucketName: this.bucketName,
+            dataKeyArn: this.dataKeyArn,
+            transformFunctionName: this.transformFunctionName,
+            templatedPath: this.templatedPath,
+            historicalPath: this.historicalPath,
+        });
+    }
+
+    /**
+     * IAM statements a detector role needs to read `ecommerce/` (live rows and history): s3:GetObject on the
+     * prefix, s3:ListBucket limited to it, and kms:Decrypt on the data key through S3 only.
+     */
+    detectorReadStatements(): pulumi.Output<aws.iam.PolicyStatement[]> {
+        return pulumi.all([this.bucket.arn, this.dataKey.arn]).apply(([bucketArn, keyArn]) =>
+            detectorStatements({ region: this.region, bucketArn, keyArn }));
+    }
+}
+
+/** The Firehose role's statements: this stream, this bucket's ecommerce prefixes, this key (via Kinesis / S3 only), this function. */
+export function firehoseStatements(r: { region: string; streamArn: string; bucketArn: string; keyArn: string; fnArn: string; logGroupArn: string }): aws.iam.PolicyStatement[] {
+    return [
+        {
+            Sid: "ReadSourceStream",
+            Effect: "Allow",
+            Action: ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"],
+            Resource: r.streamArn,
+        },
+        {
+            Sid: "DecryptSourceStream",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: r.keyArn,
+            Condition: {
+                StringEquals: { "kms:ViaService": `kinesis.${r.region}.amazonaws.com` },
+                StringLike: { "kms:EncryptionContext:aws:kinesis:arn": r.streamArn },
+            },
+        },
+        {
+            Sid: "InvokeTransform",
+            Effect: "Allow",
+            Action: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+            Resource: [r.fnArn, `${r.fnArn}:*`],
+        },
+        {
+            Sid: "LocateBucket",
+            Effect: "Allow",
+            Action: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            Resource: r.bucketArn,
+        },
+        {
+            Sid: "WriteRowsAndErrors",
+            Effect: "Allow",
+            Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+            Resource: [`${r.bucketArn}/${LIVE_PREFIX}*`, `${r.bucketArn}/${ERROR_PREFIX}*`],
+        },
+        {
+            Sid: "EncryptObjects",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: r.keyArn,
+            Condition: {
+                StringEquals: { "kms:ViaService": `s3.${r.region}.amazonaws.com` },
+                // with an S3 Bucket Key the encryption context is the bucket ARN, without one the object ARN
+                StringLike: { "kms:EncryptionContext:aws:s3:arn": [r.bucketArn, `${r.bucketArn}/${ECOMMERCE_ROOT}*`] },
+            },
+        },
+        {
+            Sid: "WriteDeliveryLogs",
+            Effect: "Allow",
+            Action: ["logs:PutLogEvents"],
+            Resource: `${r.logGroupArn}:*`,
+        },
+    ];
+}
+
+/** What a detector's role needs to read the ecommerce data (see EcommercePipeline.detectorReadStatements). */
+export function detectorStatements(r: { region: string; bucketArn: string; keyArn: string }): aws.iam.PolicyStatement[] {
+    return [
+        {
+            Sid: "ReadEcommerceObjects",
+            Effect: "Allow",
+            Action: ["s3:GetObject"],
+            Resource: `${r.bucketArn}/${ECOMMERCE_ROOT}*`,
+        },
+        {
+            Sid: "ListEcommercePrefix",
+            Effect: "Allow",
+            Action: ["s3:ListBucket"],
+            Resource: r.bucketArn,
+            Condition: { StringLike: { "s3:prefix": [ECOMMERCE_ROOT.slice(0, -1), `${ECOMMERCE_ROOT}*`] } },
+        },
+        {
+            Sid: "DecryptEcommerceObjects",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: r.keyArn,
+            Condition: { StringEquals: { "kms:ViaService": `s3.${r.region}.amazonaws.com` } },
+        },
+    ];
+}
