@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as pulumi from "@pulumi/pulumi";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { AppConfig } from "../config";
 import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName } from "../components/anomalyAlerts";
@@ -218,8 +218,10 @@ describe("AnomalyAlerts options", () => {
 });
 
 describe("finding Lambda as deployed", () => {
-    const hub = mockClient(SecurityHubClient);
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
+    after(() => hub.restore());
 
     it("serializes as a Lambda closure that requires the SDK from the runtime and carries no Pulumi code", async () => {
         const closure = await pulumi.runtime.serializeFunction(findingHandlerFactory, { isFactoryFunction: true });

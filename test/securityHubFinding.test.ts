@@ -1,0 +1,647 @@
+import { strict as assert } from "assert";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { AwsSecurityFinding, BatchImportFindingsCommand, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+
+import { AlertParseError, envelopesOf, parseAlarmTime, parseAlertEvent, parseL4mTimestamp } from "../handlers/alertEvents";
+import {
+    alarmMetric, anomalyBand, archivedVersion, BAND_SEVERITY_STEPS, bandSeverity, boundedProductFields, FindingSettings, findingSettingsFromEnv,
+    handleAlertEvent, labelForNormalized, Logger, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_PRODUCT_FIELDS, MAX_TITLE_LENGTH, parseBandReason, planAlert,
+    productArnFor, scoreSeverity, SECURITY_HUB_MAX_ATTEMPTS, securityHubClientConfig, strongestBreach,
+} from "../handlers/securityHubFinding";
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const settings: FindingSettings = { accountId: ACCOUNT, region: REGION, partition: "aws", productArn: productArnFor("aws", REGION, ACCOUNT) };
+const NOW = new Date("2025-03-04T12:00:00.000Z");
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fixture = (name: string): any => JSON.parse(JSON.stringify(require(`./fixtures/alerts/${name}.json`)));
+/** An SNS fixture with its Message (a JSON string) changed by `edit`. */
+function editSns(name: string, edit: (msg: any) => void): any {
+    const ev = fixture(name);
+    const msg = JSON.parse(ev.Records[0].Sns.Message);
+    edit(msg);
+    ev.Records[0].Sns.Message = JSON.stringify(msg);
+    return ev;
+}
+function findingFor(event: unknown, s: FindingSettings = settings): AwsSecurityFinding {
+    const [parsed] = parseAlertEvent(event);
+    const plan = planAlert(parsed, s, NOW);
+    assert.equal(plan.action, "import");
+    if (plan.action !== "import") throw new Error("unreachable");
+    assert.equal(plan.findings.length, 1);
+    return plan.findings[0];
+}
+
+interface Logged { level: string; message: string; fields?: Record<string, unknown> }
+function recorder(): { log: Logger; lines: Logged[] } {
+    const lines: Logged[] = [];
+    return { lines, log: (level, message, fields) => lines.push({ level, message, fields }) };
+}
+
+const WAF_ALARM = "edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked";
+const WAF_ALARM_ARN = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${WAF_ALARM}`;
+const ALARM_URL = `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#alarmsV2:alarm/${WAF_ALARM}`;
+const ECOMMERCE_DETECTOR = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:edge-anomaly-detection-dev-ecommerce`;
+
+describe("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)", () => {
+    it("builds exactly this ASFF finding", () => {
+        assert.deepEqual(findingFor(fixture("cw-waf-alarm")), {
+            SchemaVersion: "2018-10-08",
+            Id: `${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`,
+            ProductArn: `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
+            GeneratorId: WAF_ALARM_ARN,
+            AwsAccountId: ACCOUNT,
+            Types: ["Unusual Behaviors/Application/WAF Blocked Requests Anomaly"],
+            CreatedAt: "2025-03-04T10:07:24.105Z",
+            UpdatedAt: "2025-03-04T12:00:00.000Z",
+            FirstObservedAt: "2025-03-04T10:06:00.000Z",
+            LastObservedAt: "2025-03-04T10:06:00.000Z",
+            // 412 blocked against an upper edge of 38.53: 10.69x → CRITICAL.
+            Severity: { Label: "CRITICAL", Normalized: 90, Original: "10.69x outside the band" },
+            FindingProviderFields: {
+                Severity: { Label: "CRITICAL", Original: "10.69x outside the band" },
+                Types: ["Unusual Behaviors/Application/WAF Blocked Requests Anomaly"],
+            },
+            Title: "WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123",
+            Description: `CloudWatch alarm ${WAF_ALARM} went from OK to ALARM at 2025-03-04T10:07:24.105Z on `
+                + "AWS/WAFV2/BlockedRequests{Region=us-east-1,Rule=AWSManagedRulesCommonRuleSet,WebACL=edge-webacl-abc123}. "
+                + "The value was 412, above the band's upper edge 38.53 (10.69x the band edge, datapoint at 2025-03-04T10:06:00.000Z). "
+                + "Band: ANOMALY_DETECTION_BAND(filled, 2). WAF rule AWSManagedRulesCommonRuleSet blocked more requests than its anomaly band expects. "
+                + "Reason: Thresholds Crossed: 1 out of the last 1 datapoints [412.0 (04/03/25 10:06:00)] was greater than the upper thresholds "
+                + "[38.52791304612537] (minimum 1 datapoint for OK -> ALARM transition).",
+            Resources: [
+                {
+                    Type: "Other",
+                    Id: "AWS/WAFV2/BlockedRequests{Region=us-east-1,Rule=AWSManagedRulesCommonRuleSet,WebACL=edge-webacl-abc123}",
+                    Partition: "aws",
+                    Region: REGION,
+                    Details: { Other: { namespace: "AWS/WAFV2", metricName: "BlockedRequests", stat: "Sum", Region: "us-east-1", Rule: "AWSManagedRulesCommonRuleSet", WebACL: "edge-webacl-abc123" } },
+                },
+                { Type: "AwsWafv2WebAcl", Id: "edge-webacl-abc123", Partition: "aws", Region: REGION, Details: { AwsWafv2WebAcl: { Name: "edge-webacl-abc123" } } },
+                {
+                    Type: "Other", Id: WAF_ALARM_ARN, Partition: "aws", Region: REGION,
+                    Details: { Other: { alarmName: WAF_ALARM, comparisonOperator: "GreaterThanUpperThreshold", bandExpression: "ANOMALY_DETECTION_BAND(filled, 2)" } },
+                },
+            ],
+            ProductFields: {
+                "edgeAnomaly/engine": "cloudwatch",
+                "edgeAnomaly/category": "waf",
+                "edgeAnomaly/alarmName": WAF_ALARM,
+                "edgeAnomaly/alarmArn": WAF_ALARM_ARN,
+                "edgeAnomaly/stateChangeTime": "2025-03-04T10:07:24.105Z",
+                "edgeAnomaly/namespace": "AWS/WAFV2",
+                "edgeAnomaly/metric": "BlockedRequests",
+                "edgeAnomaly/dimension/Region": "us-east-1",
+                "edgeAnomaly/dimension/Rule": "AWSManagedRulesCommonRuleSet",
+                "edgeAnomaly/dimension/WebACL": "edge-webacl-abc123",
+                "edgeAnomaly/comparisonOperator": "GreaterThanUpperThreshold",
+                "edgeAnomaly/bandExpression": "ANOMALY_DETECTION_BAND(filled, 2)",
+                "edgeAnomaly/metricMath": "FILL(blocked, 0)",
+                "edgeAnomaly/observedValue": "412",
+                "edgeAnomaly/bandUpper": "38.527913",
+                "edgeAnomaly/breachFactor": "10.6935",
+            },
+            Remediation: {
+                Recommendation: {
+                    Text: "Check the web ACL's sampled requests and its aws-waf-logs-* log group for this rule. An attack: tighten rate limiting "
+                        + "or block the sources. Legitimate traffic blocked: tune the rule.",
+                    Url: ALARM_URL,
+                },
+            },
+            SourceUrl: ALARM_URL,
+            RecordState: "ACTIVE",
+        });
+    });
+
+    it("names the web ACL by ARN when the function knows the project's web ACL", () => {
+        const arn = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0f1e2d3c`;
+        const f = findingFor(fixture("cw-waf-alarm"), { ...settings, webAclArn: arn });
+        assert.deepEqual(f.Resources!.filter((r) => r.Type === "AwsWafv2WebAcl").map((r) => r.Id), [arn]);
+        const other = findingFor(fixture("cw-waf-alarm"), { ...settings, webAclArn: `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/another-acl/99` });
+        assert.deepEqual(other.Resources!.filter((r) => r.Type === "AwsWafv2WebAcl").map((r) => r.Id), ["edge-webacl-abc123"], "another ACL's ARN is not borrowed");
+    });
+
+    it("the same notification twice gives the same finding (same Id: Security Hub updates it)", async () => {
+        const hub = mockClient(SecurityHubClient);
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        try {
+            const client = new SecurityHubClient({ region: REGION });
+            const { log } = recorder();
+            await handleAlertEvent(fixture("cw-waf-alarm"), client, settings, { now: () => NOW, log });
+            await handleAlertEvent(fixture("cw-waf-alarm"), client, settings, { now: () => NOW, log });
+            const [a, b] = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings!);
+            assert.equal(a.length, 1);
+            assert.deepEqual(a, b);
+            assert.equal(a[0].Id, `${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`);
+        } finally {
+            hub.restore();
+        }
+    });
+});
+
+describe("Security Hub finding: CloudWatch anomaly alarm (ecommerce, both sides of the band)", () => {
+    const f = () => findingFor(fixture("cw-ecommerce-alarm"));
+
+    it("takes the datapoint furthest outside its band: 290 below a lower edge of 1150.2 is 3.97x → HIGH", () => {
+        assert.deepEqual(f().Severity, { Label: "HIGH", Normalized: 70, Original: "3.97x outside the band" });
+        assert.equal(f().ProductFields!["edgeAnomaly/observedValue"], "290");
+        assert.equal(f().ProductFields!["edgeAnomaly/bandLower"], "1150.2");
+        assert.equal(f().ProductFields!["edgeAnomaly/bandUpper"], "2380.7");
+    });
+
+    it("titles by the dimensions that matter (not the Stack), keeps all of them in the fields, and spans the breaching datapoints", () => {
+        assert.equal(f().Title, "Ecommerce Revenue anomaly below the expected band: Platform=ios");
+        assert.deepEqual(f().Types, ["Unusual Behaviors/Application/Ecommerce Traffic Anomaly"]);
+        assert.equal(f().ProductFields!["edgeAnomaly/dimension/Stack"], "dev");
+        assert.equal(f().ProductFields!["edgeAnomaly/dimension/Platform"], "ios");
+        assert.equal(f().Resources![0].Id, "EdgeAnomaly/Ecommerce/Revenue{Stack=dev,Platform=ios}");
+        assert.equal(f().FirstObservedAt, "2025-03-04T10:00:00.000Z");
+        assert.equal(f().LastObservedAt, "2025-03-04T10:05:00.000Z");
+        assert.equal(f().CreatedAt, "2025-03-04T10:11:03.772Z");
+        assert.match(f().Description!, /The value was 290, below the expected band \[1150\.2, 2380\.7\] \(3\.97x the band edge/);
+        assert.equal(f().ProductFields!["edgeAnomaly/metricMath"], undefined, "no metric math between the metric and the band");
+    });
+
+    it("a reason it cannot read still files the finding, at MEDIUM, and says so in the log", () => {
+        const ev = editSns("cw-ecommerce-alarm", (m) => { m.NewStateReason = "Threshold Crossed: no datapoints were received for 2 periods"; });
+        const [parsed] = parseAlertEvent(ev);
+        const { log, lines } = recorder();
+        const plan = planAlert(parsed, settings, NOW, log);
+        assert.equal(plan.action, "import");
+        if (plan.action !== "import") return;
+        assert.deepEqual(plan.findings[0].Severity, { Label: "MEDIUM", Normalized: 50, Original: "band breach not stated in the alarm reason" });
+        assert.equal(plan.findings[0].Title, "Ecommerce Revenue anomaly outside the expected band: Platform=ios");
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["warn", "alarm reason states no band breach; severity defaults to MEDIUM"]]);
+    });
+});
+
+describe("Security Hub finding: Lookout for Metrics alerts", () => {
+    it("Lambda alert (null description, no anomaly group): the finding's fields", () => {
+        const f = findingFor(fixture("l4m-lambda-ecommerce"));
+        const url = `https://${REGION}.console.aws.amazon.com/lookoutmetrics/home?region=${REGION}#${ECOMMERCE_DETECTOR}/anomalies`;
+        assert.equal(f.Id, `${ECOMMERCE_DETECTOR}/anomaly/revenue/2025-03-04T10:05:00.000Z`);
+        assert.equal(f.GeneratorId, ECOMMERCE_DETECTOR);
+        assert.deepEqual(f.Types, ["Unusual Behaviors/Application/Ecommerce Traffic Anomaly"]);
+        assert.deepEqual(f.Severity, { Label: "HIGH", Normalized: 83, Original: "83.33" });
+        assert.equal(f.Title, "Ecommerce revenue anomaly (Lookout for Metrics score 83.33)");
+        assert.equal(f.Description, "Amazon Lookout for Metrics detector edge-anomaly-detection-dev-ecommerce found an anomaly in revenue at "
+            + "2025-03-04T10:05:00.000Z with severity score 83.33. Contributing dimension values: marketplace=US 100%, platform=ios 81.5%, "
+            + "platform=android 18.5%. Affected series: revenue{platform=ios,marketplace=US} = 312.4; revenue{platform=android,marketplace=US} = 1175.");
+        assert.ok(!f.Description!.includes("null"));
+        assert.deepEqual([f.CreatedAt, f.FirstObservedAt, f.LastObservedAt], Array(3).fill("2025-03-04T10:05:00.000Z"));
+        assert.deepEqual(f.Resources!.map((r) => [r.Type, r.Id]), [
+            ["Other", ECOMMERCE_DETECTOR],
+            ["Other", "revenue{platform=ios,marketplace=US}"],
+            ["Other", "revenue{platform=android,marketplace=US}"],
+        ]);
+        assert.deepEqual(f.Resources![1].Details!.Other, {
+            timeSeriesId: "4f6c0a1d9b8e7f3a2c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819",
+            metricValue: "312.4", platform: "ios", marketplace: "US",
+        });
+        assert.deepEqual(f.ProductFields, {
+            "edgeAnomaly/engine": "lookout",
+            "edgeAnomaly/delivery": "lambda",
+            "edgeAnomaly/category": "ecommerce",
+            "edgeAnomaly/metric": "revenue",
+            "edgeAnomaly/anomalyScore": "83.33",
+            "edgeAnomaly/observedAt": "2025-03-04T10:05:00.000Z",
+            "edgeAnomaly/timezone": "UTC",
+            "edgeAnomaly/anomalyDetectorArn": ECOMMERCE_DETECTOR,
+            "edgeAnomaly/alertName": "edge-anomaly-detection-dev-ecommerce-lambda",
+            "edgeAnomaly/consoleUrl": url,
+            "edgeAnomaly/contribution/marketplace/US": "100",
+            "edgeAnomaly/contribution/platform/ios": "81.5",
+            "edgeAnomaly/contribution/platform/android": "18.5",
+        });
+        assert.deepEqual(f.Remediation!.Recommendation!.Url, url);
+        assert.equal(f.RecordState, "ACTIVE");
+    });
+
+    it("the SNS JSON alert for the same anomaly lands on the SAME finding as the Lambda alert", () => {
+        const viaLambda = findingFor(fixture("l4m-lambda-ecommerce"));
+        const viaSns = findingFor(fixture("l4m-sns-ecommerce"));
+        assert.equal(viaSns.Id, viaLambda.Id, "one anomaly, one finding, whichever alert delivers first");
+        assert.equal(viaSns.GeneratorId, viaLambda.GeneratorId);
+        assert.deepEqual(viaSns.Severity, viaLambda.Severity);
+        assert.equal(viaSns.ProductFields!["edgeAnomaly/delivery"], "sns");
+        assert.equal(viaSns.ProductFields!["edgeAnomaly/anomalyGroupId"], "7d3e9f12-4a6b-4c8d-9e0f-1a2b3c4d5e6f");
+        const groupUrl = `https://${REGION}.console.aws.amazon.com/lookoutmetrics/home?region=${REGION}#${ECOMMERCE_DETECTOR}/anomalies/anomaly/7d3e9f12-4a6b-4c8d-9e0f-1a2b3c4d5e6f`;
+        assert.equal(viaSns.SourceUrl, groupUrl, "the SNS alert's console link goes to the anomaly group");
+        assert.match(viaSns.Description!, / Alert: Ecommerce anomalies to the alert topic\. /);
+    });
+
+    it("the Id does not depend on the alert that delivered it, only on detector, measure and time", () => {
+        const base = fixture("l4m-lambda-ecommerce");
+        const other = { ...fixture("l4m-lambda-ecommerce"), alertName: "x", alertArn: "arn:aws:lookoutmetrics:us-east-1:123456789012:Alert:x", alertEventId: "e", anomalyScore: 91 };
+        assert.equal(findingFor(other).Id, findingFor(base).Id);
+        assert.notEqual(findingFor({ ...base, timestamp: "2025-03-04T10:10Z[UTC]" }).Id, findingFor(base).Id);
+        assert.notEqual(findingFor({ ...base, impactedMetric: { ...base.impactedMetric, metricName: "views" } }).Id, findingFor(base).Id);
+    });
+
+    it("WAF detector: title names the rule and web ACL, the web ACL is a resource, score 95.1 is CRITICAL", () => {
+        const f = findingFor(fixture("l4m-lambda-waf"));
+        assert.equal(f.Title, "WAF blocked requests anomaly (Lookout for Metrics score 95.1): rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123");
+        assert.deepEqual(f.Types, ["Unusual Behaviors/Application/WAF Blocked Requests Anomaly"]);
+        assert.deepEqual(f.Severity, { Label: "CRITICAL", Normalized: 95, Original: "95.1" });
+        assert.deepEqual(f.Resources!.map((r) => r.Type), ["Other", "AwsWafv2WebAcl", "Other"]);
+        assert.equal(f.Resources![2].Id, "BlockedRequests{Region=us-east-1,Rule=AWSManagedRulesCommonRuleSet,WebACL=edge-webacl-abc123}");
+    });
+
+    it("missing optional fields and unknown dimensions/measures are handled", () => {
+        const bare = {
+            anomalyDetectorArn: `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:other`,
+            impactedMetric: { metricName: "orderRate" },
+            timestamp: "2022-01-15T04:25:00+05:30[Asia/Kolkata]",
+            anomalyScore: 12.5,
+        };
+        const f = findingFor(bare);
+        assert.equal(f.Id, `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:other/anomaly/orderRate/2022-01-14T22:55:00.000Z`);
+        assert.deepEqual(f.Types, ["Unusual Behaviors/Application/Metric Anomaly"]);
+        assert.deepEqual(f.Severity, { Label: "LOW", Normalized: 13, Original: "12.5" });
+        assert.equal(f.Title, "orderRate anomaly (Lookout for Metrics score 12.5)");
+        assert.match(f.Description!, /at 2022-01-14T22:55:00\.000Z \(detector time zone Asia\/Kolkata\) with severity score 12\.5\.$/);
+        assert.deepEqual(f.Resources!.length, 1);
+        assert.equal(f.ProductFields!["edgeAnomaly/alertName"], undefined);
+
+        const unknownDims = fixture("l4m-lambda-ecommerce");
+        unknownDims.impactedMetric.dimensionContribution.push({ dimensionName: "shipping", dimensionValueContributions: [{ dimensionValue: "priority", valueContribution: 32 }] });
+        unknownDims.impactedMetric.relevantTimeSeries[0].dimensions.push({ dimensionName: "shipping", dimensionValue: "priority" });
+        unknownDims.impactedMetric.relevantTimeSeries[1].metricValue = null;
+        unknownDims.alertDescription = "   ";
+        const g = findingFor(unknownDims);
+        assert.equal(g.ProductFields!["edgeAnomaly/contribution/shipping/priority"], "32");
+        assert.equal(g.Resources![1].Id, "revenue{platform=ios,marketplace=US,shipping=priority}");
+        assert.equal(g.Resources![2].Details!.Other!.metricValue, undefined);
+        assert.ok(!g.Description!.includes("Alert:"), "a blank description is treated as none");
+    });
+
+    it("keeps within ASFF limits: Id ≤ 512 (hashed, still deterministic), Title ≤ 256, Description ≤ 1024, ≤ 50 product fields", () => {
+        const long = fixture("l4m-lambda-ecommerce");
+        long.anomalyDetectorArn = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:${"d".repeat(200)}`;
+        long.impactedMetric.metricName = "m".repeat(250);
+        long.alertDescription = "x".repeat(300);
+        long.impactedMetric.dimensionContribution = [{
+            dimensionName: "sku",
+            dimensionValueContributions: Array.from({ length: 80 }, (_, i) => ({ dimensionValue: `sku-${i}`, valueContribution: 80 - i })),
+        }];
+        const a = findingFor(long);
+        const b = findingFor(JSON.parse(JSON.stringify(long)));
+        assert.ok(a.Id!.length <= MAX_ID_LENGTH && /\/sha256:[0-9a-f]{64}$/.test(a.Id!), a.Id);
+        assert.equal(a.Id, b.Id);
+        assert.ok(a.Title!.length <= MAX_TITLE_LENGTH);
+        assert.ok(a.Description!.length <= MAX_DESCRIPTION_LENGTH && a.Description!.endsWith("…"));
+        assert.equal(Object.keys(a.ProductFields!).length, MAX_PRODUCT_FIELDS);
+        assert.equal(a.ProductFields!["edgeAnomaly/contribution/sku/sku-0"], "80", "the largest contributions are kept");
+        assert.ok(Object.keys(a.ProductFields!).every((k) => k.length <= 128));
+    });
+});
+
+describe("Security Hub finding: the alert path's own health alarm (static threshold)", () => {
+    it("files the DLQ depth alarm as a HIGH pipeline-health finding", () => {
+        const f = findingFor(fixture("cw-dlq-alarm"));
+        assert.equal(f.Title, "Alert pipeline health: alarm edge-anomaly-detection-dev-alerts-dlq-depth is in ALARM");
+        assert.deepEqual(f.Types, ["Software and Configuration Checks/AWS Security Best Practices/Alert Pipeline Health"]);
+        assert.deepEqual(f.Severity, { Label: "HIGH", Normalized: 70, Original: "ALARM" });
+        assert.deepEqual(f.Resources!.map((r) => r.Id), [
+            "AWS/SQS/ApproximateNumberOfMessagesVisible{QueueName=edge-anomaly-detection-dev-alerts-dlq}",
+            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:edge-anomaly-detection-dev-alerts-dlq-depth`,
+        ]);
+        assert.equal(f.ProductFields!["edgeAnomaly/category"], "health");
+        assert.equal(f.ProductFields!["edgeAnomaly/threshold"], "0");
+        assert.match(f.Remediation!.Recommendation!.Text!, /dead-letter queue/);
+    });
+});
+
+describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+    const client = () => new SecurityHubClient({ region: REGION });
+
+    const active: AwsSecurityFinding = {
+        ...findingFor(fixture("cw-waf-alarm")),
+        ProductFields: {
+            ...findingFor(fixture("cw-waf-alarm")).ProductFields,
+            "aws/securityhub/FindingId": "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default/abc",
+            "aws/securityhub/ProductName": "Default",
+        },
+        ProcessedAt: "2025-03-04T10:07:30.000Z",
+        Workflow: { Status: "NOTIFIED" },
+        WorkflowState: "NEW",
+        Region: REGION,
+        CompanyName: "Personal",
+        ProductName: "Default",
+    };
+
+    it("OK archives the alarm's active findings (found by GeneratorId) with RecordState ARCHIVED and a newer UpdatedAt", async () => {
+        hub.on(GetFindingsCommand).resolves({ Findings: [active] });
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        const { log, lines } = recorder();
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log });
+
+        assert.deepEqual(hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input), [{
+            Filters: {
+                ProductArn: [{ Value: settings.productArn, Comparison: "EQUALS" }],
+                AwsAccountId: [{ Value: ACCOUNT, Comparison: "EQUALS" }],
+                GeneratorId: [{ Value: WAF_ALARM_ARN, Comparison: "EQUALS" }],
+                RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
+            },
+            MaxResults: 100,
+            NextToken: undefined,
+        }]);
+        const [imported] = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings!);
+        assert.equal(imported.length, 1);
+        const archived = imported[0];
+        assert.equal(archived.Id, active.Id);
+        assert.equal(archived.RecordState, "ARCHIVED");
+        assert.equal(archived.UpdatedAt, NOW.toISOString());
+        assert.equal(archived.CreatedAt, active.CreatedAt);
+        assert.deepEqual(archived.Severity, active.Severity);
+        assert.equal(archived.ProductFields!["edgeAnomaly/resolvedAt"], "2025-03-04T10:22:24.388Z");
+        assert.equal(archived.ProductFields!["edgeAnomaly/resolution"], `alarm ${WAF_ALARM} returned to OK at 2025-03-04T10:22:24.388Z`);
+        assert.ok(Object.keys(archived.ProductFields!).every((k) => !k.startsWith("aws/")), "Security Hub's own keys are not sent back");
+        for (const k of ["Workflow", "WorkflowState", "ProcessedAt", "Region", "CompanyName", "ProductName"]) {
+            assert.ok(!(k in archived), `${k} is not a provider field and is not sent`);
+        }
+        assert.deepEqual(result.outcomes, [{
+            action: "archived", source: `cloudwatch:${WAF_ALARM_ARN}:OK`, findingIds: [active.Id],
+            reason: `alarm ${WAF_ALARM} returned to OK at 2025-03-04T10:22:24.388Z`,
+        }]);
+        assert.deepEqual(lines.map((l) => l.message), ["archived findings: alarm is OK"]);
+    });
+
+    it("OK reads every page of active findings", async () => {
+        const second = { ...active, Id: `${WAF_ALARM_ARN}/2025-03-03T08:00:00.000Z` };
+        hub.on(GetFindingsCommand).resolvesOnce({ Findings: [active], NextToken: "page-2" }).resolvesOnce({ Findings: [second] });
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 2, FailedFindings: [] });
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log: recorder().log });
+        assert.deepEqual(hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input.NextToken), [undefined, "page-2"]);
+        assert.deepEqual(result.outcomes[0].findingIds, [active.Id, second.Id]);
+    });
+
+    it("OK with nothing active imports nothing and logs that explicitly", async () => {
+        hub.on(GetFindingsCommand).resolves({ Findings: [] });
+        const { log, lines } = recorder();
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log });
+        assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 0);
+        assert.deepEqual(result.outcomes[0].findingIds, []);
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["info", "alarm is OK and has no active finding to archive"]]);
+    });
+
+    it("INSUFFICIENT_DATA changes nothing, and says why in the result and the log", async () => {
+        const ev = editSns("cw-waf-alarm", (m) => { m.NewStateValue = "INSUFFICIENT_DATA"; m.OldStateValue = "ALARM"; });
+        const { log, lines } = recorder();
+        const result = await handleAlertEvent(ev, client(), settings, { now: () => NOW, log });
+        assert.equal(hub.calls().length, 0);
+        assert.equal(result.outcomes[0].action, "skipped");
+        assert.match(result.outcomes[0].reason!, /INSUFFICIENT_DATA: not an anomaly and not a recovery/);
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["info", "skipped alert"]]);
+    });
+
+    it("archivedVersion keeps at most 50 product fields, the resolution first", () => {
+        const many = { ...active, ProductFields: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, "v"])) };
+        const out = archivedVersion(many, NOW, "ok", NOW);
+        assert.equal(Object.keys(out.ProductFields!).length, 50);
+        assert.equal(out.ProductFields!["edgeAnomaly/resolvedAt"], NOW.toISOString());
+    });
+});
+
+describe("Security Hub finding: failures are errors, never silent successes", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+    const client = () => new SecurityHubClient({ region: REGION, maxAttempts: 1 });
+
+    it("FailedCount: 1 fails the invocation, naming the finding and the error", async () => {
+        hub.on(BatchImportFindingsCommand).resolves({
+            FailedCount: 1, SuccessCount: 0,
+            FailedFindings: [{ Id: `${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`, ErrorCode: "InvalidInput", ErrorMessage: "Finding does not adhere to ASFF" }],
+        });
+        const { log, lines } = recorder();
+        await assert.rejects(
+            handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log }),
+            (err: Error) => {
+                assert.equal(err.message, "finding Lambda: 1 of 1 alert(s) failed: SNS message 3c1f0a2e-7d4b-5e6f-8a9b-0c1d2e3f4a5b (1 of 1): "
+                    + `BatchImportFindings rejected 1 of 1 finding(s): ${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z: InvalidInput: Finding does not adhere to ASFF`);
+                return true;
+            },
+        );
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["error", "alert not filed"]]);
+    });
+
+    it("a failed AWS call propagates (Lambda retries the invocation, then the DLQ keeps it)", async () => {
+        hub.on(BatchImportFindingsCommand).rejects(Object.assign(new Error("Account 123456789012 is not subscribed to AWS Security Hub"), { name: "InvalidAccessException" }));
+        await assert.rejects(
+            handleAlertEvent(fixture("l4m-lambda-waf"), client(), settings, { now: () => NOW, log: recorder().log }),
+            /Lookout for Metrics Lambda alert \(1 of 1\): InvalidAccessException: Account 123456789012 is not subscribed to AWS Security Hub/,
+        );
+    });
+
+    it("GetFindings failing on OK is an error too", async () => {
+        hub.on(GetFindingsCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+        await assert.rejects(handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { log: recorder().log }), /AccessDeniedException: denied/);
+    });
+
+    const bad: [string, unknown, RegExp][] = [
+        ["null", null, /unrecognised invocation event: must be an object \(got null\)/],
+        ["a string", "ALARM", /unrecognised invocation event: must be an object \(got string "ALARM"\)/],
+        ["an empty object", {}, /is neither an SNS event \(Records\) nor a Lookout for Metrics alert/],
+        ["empty Records", { Records: [] }, /SNS event: Records must be a non-empty list \(got a list of 0\)/],
+        ["an SQS record", { Records: [{ eventSource: "aws:sqs", body: "{}" }] }, /Records\[0\]\.EventSource must be "aws:sns".*\(got string "aws:sqs"\)/],
+        ["an L4M SNS alert in LONG_TEXT", editSnsRaw("cw-waf-alarm", "Amazon Lookout for Metrics detected an anomaly in revenue..."), /is not JSON: Lookout for Metrics alerts on this topic must use SnsFormat JSON/],
+        ["an SNS JSON message of another kind", editSnsRaw("cw-waf-alarm", JSON.stringify({ hello: "world" })), /neither a CloudWatch alarm notification .* nor a Lookout for Metrics JSON alert .*keys \[hello\]/],
+        ["an L4M alert without metricName", { ...fixture("l4m-lambda-waf"), impactedMetric: { relevantTimeSeries: [] } }, /L4M alert: impactedMetric\.metricName must be a non-empty string \(got undefined\)/],
+        ["an L4M alert with a bad timestamp", { ...fixture("l4m-lambda-waf"), timestamp: "2025-03-04 10:05" }, /L4M alert: timestamp must be a time like 2021-02-17T11:00Z\[UTC\] \(got string "2025-03-04 10:05"\)/],
+        ["an L4M alert with a non-numeric score", { ...fixture("l4m-lambda-waf"), anomalyScore: "high" }, /L4M alert: anomalyScore must be a number \(got string "high"\)/],
+        ["an L4M alert with a score over 100", { ...fixture("l4m-lambda-waf"), anomalyScore: 140 }, /anomalyScore must be within 0–100 \(got number 140\)/],
+        ["an L4M alert with a bad detector ARN", { ...fixture("l4m-lambda-waf"), anomalyDetectorArn: "my-detector" }, /anomalyDetectorArn must be an ARN with a 12-digit account/],
+        ["an L4M contribution that is not a list", { ...fixture("l4m-lambda-waf"), impactedMetric: { metricName: "x", dimensionContribution: "Rule" } }, /impactedMetric\.dimensionContribution must be a list when present/],
+        ["an alarm in an unknown state", editSns("cw-waf-alarm", (m) => { m.NewStateValue = "BROKEN"; }), /NewStateValue must be one of OK, ALARM, INSUFFICIENT_DATA \(got string "BROKEN"\)/],
+        ["an alarm naming no metric", editSns("cw-waf-alarm", (m) => { delete m.Trigger.Metrics; }), /Trigger names no metric/],
+        ["an alarm with a bad StateChangeTime", editSns("cw-waf-alarm", (m) => { m.StateChangeTime = "yesterday"; }), /StateChangeTime must be a time like 2023-03-07T10:44:24\.105\+0000/],
+        ["an alarm of another account", editSns("cw-waf-alarm", (m) => { m.AWSAccountId = "210987654321"; }), /is in account 210987654321; this function files findings for 123456789012/],
+        ["an L4M detector of another account", { ...fixture("l4m-lambda-waf"), anomalyDetectorArn: "arn:aws:lookoutmetrics:us-east-1:210987654321:AnomalyDetector:x" }, /is in account 210987654321/],
+    ];
+    for (const [what, event, message] of bad) {
+        it(`rejects ${what} with a clear message and calls nothing`, async () => {
+            const { log, lines } = recorder();
+            await assert.rejects(handleAlertEvent(event, client(), settings, { now: () => NOW, log }), message);
+            assert.equal(hub.calls().length, 0);
+            assert.equal(lines.filter((l) => l.level === "error").length, 1, "one error line in the log");
+        });
+    }
+
+    it("a bad record does not stop the good one in the same event, and the invocation still fails naming the bad one", async () => {
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        const good = fixture("cw-waf-alarm").Records[0];
+        const badRec = editSnsRaw("cw-dlq-alarm", "not json").Records[0];
+        await assert.rejects(
+            handleAlertEvent({ Records: [good, badRec] }, client(), settings, { now: () => NOW, log: recorder().log }),
+            /1 of 2 alert\(s\) failed: SNS message 9c0d1e2f-3a4b-5c6d-7e8f-9a0b1c2d3e4f \(2 of 2\): AlertParseError: SNS message .* is not JSON/,
+        );
+        assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 1, "the good alert was filed");
+    });
+});
+
+/** An SNS fixture whose Message is replaced by `raw`. */
+function editSnsRaw(name: string, raw: string): any {
+    const ev = fixture(name);
+    ev.Records[0].Sns.Message = raw;
+    return ev;
+}
+
+describe("Security Hub client behaviour against a local endpoint", () => {
+    let server: http.Server;
+    let port: number;
+    let replies: { status: number; type?: string; body: unknown }[];
+    let requests: { method?: string; url?: string; body: string }[];
+
+    before(async () => {
+        server = http.createServer((req, res) => {
+            let body = "";
+            req.on("data", (c) => (body += c));
+            req.on("end", () => {
+                requests.push({ method: req.method, url: req.url, body });
+                const reply = replies.shift() ?? { status: 500, type: "InternalException", body: { message: "no reply scripted" } };
+                const headers: Record<string, string> = { "content-type": "application/json" };
+                if (reply.type) headers["x-amzn-errortype"] = reply.type;
+                res.writeHead(reply.status, headers);
+                res.end(JSON.stringify(reply.body));
+            });
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        port = (server.address() as AddressInfo).port;
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    beforeEach(() => {
+        replies = [];
+        requests = [];
+    });
+    const client = () => new SecurityHubClient({
+        ...securityHubClientConfig(REGION),
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    });
+
+    it(`the deployed client config retries throttling (up to ${SECURITY_HUB_MAX_ATTEMPTS} attempts)`, () => {
+        assert.deepEqual(securityHubClientConfig("eu-west-1"), { region: "eu-west-1", maxAttempts: SECURITY_HUB_MAX_ATTEMPTS });
+    });
+
+    it("a throttled BatchImportFindings (429 LimitExceededException) is retried by the SDK and the finding is filed", async () => {
+        replies.push({ status: 429, type: "LimitExceededException", body: { message: "Rate exceeded" } });
+        replies.push({ status: 200, body: { FailedCount: 0, SuccessCount: 1, FailedFindings: [] } });
+        const result = await handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log: recorder().log });
+        assert.equal(requests.length, 2);
+        assert.deepEqual(requests.map((r) => [r.method, r.url]), [["POST", "/findings/import"], ["POST", "/findings/import"]]);
+        assert.equal(requests[0].body, requests[1].body, "the retry sends the same finding");
+        assert.equal(JSON.parse(requests[1].body).Findings[0].Id, `${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`);
+        assert.deepEqual(result.outcomes[0].findingIds, [`${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`]);
+    });
+
+    it("an invalid request is not retried: the error surfaces at once", async () => {
+        replies.push({ status: 400, type: "InvalidInputException", body: { Message: "Invalid finding", Code: "InvalidInputException" } });
+        await assert.rejects(
+            handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log: recorder().log }),
+            /InvalidInputException/,
+        );
+        assert.equal(requests.length, 1);
+    });
+});
+
+describe("severity mapping", () => {
+    it("L4M: the score is the normalized severity, labelled by ASFF's ranges", () => {
+        const cases: [number, string, number][] = [[0, "INFORMATIONAL", 0], [0.4, "INFORMATIONAL", 0], [1, "LOW", 1], [39.4, "LOW", 39], [39.5, "MEDIUM", 40], [69, "MEDIUM", 69],
+            [70, "HIGH", 70], [89.49, "HIGH", 89], [89.5, "CRITICAL", 90], [100, "CRITICAL", 100]];
+        for (const [score, label, normalized] of cases) {
+            assert.deepEqual([scoreSeverity(score).Label, scoreSeverity(score).Normalized], [label, normalized], `score ${score}`);
+            assert.equal(labelForNormalized(normalized), label);
+        }
+    });
+
+    it("CloudWatch: steps on the breach factor", () => {
+        const cases: [number, string, number][] = [[1, "LOW", 30], [1.49, "LOW", 30], [1.5, "MEDIUM", 50], [2.99, "MEDIUM", 50], [3, "HIGH", 70], [9.99, "HIGH", 70], [10, "CRITICAL", 90], [1000, "CRITICAL", 90]];
+        for (const [factor, label, normalized] of cases) assert.deepEqual([bandSeverity(factor).Label, bandSeverity(factor).Normalized], [label, normalized], `factor ${factor}`);
+        assert.deepEqual(BAND_SEVERITY_STEPS.map((s) => s.minFactor), [10, 3, 1.5, 0]);
+    });
+
+    it("breach factor: value over upper edge, or lower edge over value, each floored at 1 unit", () => {
+        assert.equal(strongestBreach([{ value: 412, upper: 38.5 }])!.factor, 412 / 38.5);
+        assert.equal(strongestBreach([{ value: 3, upper: 0.4 }])!.factor, 3, "an edge near zero counts as 1");
+        assert.equal(strongestBreach([{ value: 0.9, upper: 0.2 }])!.factor, 1, "below one unit on both sides: LOW");
+        assert.equal(strongestBreach([{ value: 0, lower: 1000, upper: 3000 }])!.factor, 1000, "revenue falling to zero");
+        assert.equal(strongestBreach([{ value: 50, lower: 10, upper: 100 }]), undefined, "inside the band");
+        assert.equal(strongestBreach([{ value: 200, upper: 100 }, { value: 10, lower: 100 }])!.direction, "below", "the larger factor wins");
+    });
+});
+
+describe("alarm notification parsing details", () => {
+    it("reads datapoints and band edges from the three reason forms", () => {
+        assert.deepEqual(parseBandReason("Thresholds Crossed: 1 out of the last 1 datapoints [239.0 (25/07/24 07:21:00)] was greater than the upper thresholds [225.71426732099445] (minimum 1 datapoint for OK -> ALARM transition)."),
+            [{ value: 239, at: new Date("2024-07-25T07:21:00Z"), upper: 225.71426732099445 }]);
+        assert.deepEqual(parseBandReason("Thresholds Crossed: 1 out of the last 3 datapoints [2.5E-4 (01/01/25 00:00:00)] was less than the lower thresholds [0.01] (minimum 1 datapoint for OK -> ALARM transition)."),
+            [{ value: 0.00025, at: new Date("2025-01-01T00:00:00Z"), lower: 0.01 }]);
+        assert.deepEqual(parseBandReason("Thresholds Crossed: 2 out of the last 2 datapoints [28.2 (22/11/19 00:57:00), 27.0 (22/11/19 00:52:00)] were less than the lower thresholds [31.7, 31.3] or greater than the upper thresholds [33.1, 32.7] (minimum 2 datapoints for OK -> ALARM transition)."),
+            [{ value: 28.2, at: new Date("2019-11-22T00:57:00Z"), lower: 31.7, upper: 33.1 }, { value: 27, at: new Date("2019-11-22T00:52:00Z"), lower: 31.3, upper: 32.7 }]);
+        assert.equal(parseBandReason("Unchecked: Initial alarm creation"), undefined);
+    });
+
+    it("follows metric math to the raw metric (FILL → MetricStat) and reads the band width", () => {
+        const trig = JSON.parse(fixture("cw-waf-alarm").Records[0].Sns.Message).Trigger;
+        const band = anomalyBand(trig)!;
+        assert.deepEqual(band, { metricId: "filled", width: 2, expression: "ANOMALY_DETECTION_BAND(filled, 2)" });
+        const m = alarmMetric(trig, band)!;
+        assert.deepEqual([m.namespace, m.metricName, m.stat, m.via], ["AWS/WAFV2", "BlockedRequests", "Sum", ["FILL(blocked, 0)"]]);
+        assert.equal(anomalyBand({ ...trig, ComparisonOperator: "GreaterThanThreshold" }), undefined, "a static operator is not an anomaly alarm");
+        assert.equal(anomalyBand({ ...trig, Metrics: [{ Id: "ad", Expression: "ANOMALY_DETECTION_BAND(m1)" }] })!.width, 2, "width defaults to 2");
+    });
+
+    it("accepts the API's Name/Value dimension spelling too", () => {
+        const ev = editSns("cw-ecommerce-alarm", (m) => {
+            m.Trigger.Metrics[0].MetricStat.Metric.Dimensions = [{ Name: "Stack", Value: "dev" }, { Name: "Marketplace", Value: "UK" }];
+        });
+        assert.equal(findingFor(ev).Title, "Ecommerce Revenue anomaly below the expected band: Marketplace=UK");
+    });
+
+    it("parses the time formats: L4M bracketed zones, CloudWatch +0000", () => {
+        assert.deepEqual(parseL4mTimestamp("2021-02-14T04:00Z[Atlantic/St_Helena]"), { instant: new Date("2021-02-14T04:00:00Z"), zone: "Atlantic/St_Helena" });
+        assert.deepEqual(parseL4mTimestamp("2021-02-17T11:00Z"), { instant: new Date("2021-02-17T11:00:00Z"), zone: undefined });
+        assert.equal(parseL4mTimestamp("2022-01-15T04:25:00+05:30[Asia/Kolkata]").instant.toISOString(), "2022-01-14T22:55:00.000Z");
+        assert.equal(parseAlarmTime("2023-03-07T10:44:24.105+0000", "t").toISOString(), "2023-03-07T10:44:24.105Z");
+        assert.equal(parseAlarmTime("2023-03-07T10:44:24.105123+0200", "t").toISOString(), "2023-03-07T08:44:24.105Z");
+        assert.throws(() => parseL4mTimestamp("2021-02-30T25:00Z[UTC]"), AlertParseError);
+    });
+
+    it("tells the deliveries apart", () => {
+        assert.deepEqual(envelopesOf(fixture("l4m-lambda-waf")).map((e) => e.delivery), ["lambda"]);
+        assert.deepEqual(parseAlertEvent(fixture("l4m-sns-ecommerce")).map((p) => [p.kind, p.delivery]), [["lookout", "sns"]]);
+        assert.deepEqual(parseAlertEvent(fixture("cw-waf-ok")).map((p) => [p.kind, p.delivery]), [["cloudwatch", "sns"]]);
+    });
+});
+
+describe("finding settings from the environment", () => {
+    const env = { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: settings.productArn };
+
+    it("reads them, with the optional web ACL ARN", () => {
+        assert.deepEqual(findingSettingsFromEnv(env), { ...settings, webAclArn: undefined });
+        assert.equal(findingSettingsFromEnv({ ...env, WEB_ACL_ARN: "arn:aws:wafv2:x" }).webAclArn, "arn:aws:wafv2:x");
+    });
+
+    it("refuses a product ARN that is not this account's default product", () => {
+        assert.throws(() => findingSettingsFromEnv({ ...env, FINDING_PRODUCT_ARN: `arn:aws:securityhub:${REGION}::product/aws/guardduty` }),
+            /FINDING_PRODUCT_ARN .* is not this account's default product \(arn:aws:securityhub:us-east-1:123456789012:product\/123456789012\/default\)/);
+        assert.throws(() => findingSettingsFromEnv({ ...env, FINDING_ACCOUNT_ID: "12345" }), /is not a 12-digit account id/);
+        assert.throws(() => findingSettingsFromEnv({ ...env, FINDING_REGION: " " }), /FINDING_REGION is not set/);
+    });
+
+    it("bounds product fields: drops empty values, truncates long keys and values", () => {
+        const pf = boundedProductFields([["a", ""], ["b", undefined], ["c", 0], ["k".repeat(200), "v".repeat(3000)]]);
+        assert.deepEqual(Object.keys(pf).map((k) => k.length), [1, 128]);
+        assert.equal(pf.c, "0");
+        assert.equal(Object.values(pf)[1].length, 2048);
+    });
+});
