@@ -243,7 +243,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Resource: this.topicKey.arn,
                 },
             ],
-        }, { parent: this, dependsOn: this.securityHub ? [this.securityHub] : [] });
+        }, parent);
         this.findingFunctionArn = this.findingFunction.arn;
         this.findingFunctionName = this.findingFunction.name;
 
@@ -268,7 +268,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             protocol: "lambda",
             endpoint: this.findingFunction.arn,
             redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
-        }, { parent: this, dependsOn: [snsInvoke] });
+        }, { parent: this, dependsOn: this.securityHub ? [snsInvoke, this.securityHub] : [snsInvoke] });
 
         const people: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
             { protocol: "email", endpoints: config.alerts.emails },
