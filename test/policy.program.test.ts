@@ -37,7 +37,7 @@ const SUBJECTS: Record<string, string[]> = {
     "detection-alarm-actions": ["aws:cloudwatch/metricAlarm:MetricAlarm"],
     "detection-lookout-detector-alerted": ["pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector"],
     "detection-lookout-settings": ["pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector"],
-    "required-tags": ["aws:lambda/function:Function"],
+    "required-tags": ["aws:wafv2/webAcl:WebAcl"],
 };
 
 export function withEngine(config: Record<string, unknown>, engine: string): Record<string, unknown> {
@@ -94,7 +94,7 @@ describe("policy pack against the program", () => {
                 }
                 assert.deepEqual(vacuous, []);
                 // The core of the program is always there.
-                for (const t of ["aws:apigateway/stage:Stage", "aws:wafv2/webAcl:WebAcl", "aws:lambda/function:Function"]) assert.ok(types.has(t), `program creates no ${t}`);
+                for (const t of ["aws:apigateway/stage:Stage", "aws:wafv2/webAcl:WebAcl", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"]) assert.ok(types.has(t), `program creates no ${t}`);
             });
 
             it("the taggable-type list covers every AWS type the program creates that takes tags (per @pulumi/aws)", () => {
