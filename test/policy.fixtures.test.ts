@@ -7,6 +7,9 @@ import { strict as assert } from "assert";
 import { EvaluationReport, evaluatePolicies, PlannedResource, PolicyPackConfig } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
 import { UNKNOWN_SENTINELS } from "../policy/lib/values";
+import { FREQUENCY_SECONDS, LAMBDA_RUNTIMES } from "../config";
+import { L4M_FREQUENCIES } from "../policy/detection";
+import { DEFAULT_ALLOWED_RUNTIMES } from "../policy/lambda";
 import { compliantDefs, drop, find, FixtureDef, json, materialize, ref, stackWith, TRUST } from "./fixtures/policy/stack";
 
 async function evaluate(resources: PlannedResource[], config?: PolicyPackConfig): Promise<EvaluationReport> {
@@ -45,6 +48,16 @@ describe("policy pack: compliant reference stack", () => {
         assert.deepEqual(assoc.propertyDependencies?.resourceArn, [resources.find((r) => r.name === "stage")!.urn]);
         const report = await evaluate(resources);
         assert.deepEqual(report.violations, []);
+    });
+
+    it("pack constants match their sources: runtimes and frequencies of config.ts, the engine's unknown sentinels", () => {
+        assert.deepEqual(DEFAULT_ALLOWED_RUNTIMES, [...LAMBDA_RUNTIMES]);
+        assert.deepEqual([...L4M_FREQUENCIES].sort(), Object.keys(FREQUENCY_SECONDS).sort());
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const proxy = require("@pulumi/policy/proxy") as Record<string, unknown>;
+        for (const [kind, value] of Object.entries(UNKNOWN_SENTINELS)) {
+            assert.equal(proxy[`unknown${kind[0].toUpperCase()}${kind.slice(1)}Value`], value, kind);
+        }
     });
 
     it("every policy has a description, a level and a unique name", () => {
