@@ -1,20 +1,86 @@
 // Composition root: stack config -> components -> stack outputs. No resource is declared here.
+import * as pulumi from "@pulumi/pulumi";
+
 import { loadConfig } from "./config";
+import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
+import { CloudWatchDetection } from "./components/cloudwatchDetection";
+import { DetectionDashboard } from "./components/detectionDashboard";
+import { detectionLatency as latencyOf } from "./components/detectionLatency";
+import { EcommercePipeline } from "./components/ecommercePipeline";
+import { LookoutDetection } from "./components/lookoutDetection";
 import { WafProtectedApi } from "./components/wafProtectedApi";
 
 const config = loadConfig();
 
+// Edge: the API behind WAF.
 const api = new WafProtectedApi("edge", { config });
-
+const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
 if (config.heartbeat.enabled) {
-    new BlockedRequestsHeartbeat("blocked-heartbeat", { config, webAclName: api.webAclName, ruleNames: api.ruleMetricNames });
+    new BlockedRequestsHeartbeat("blocked-heartbeat", { config, ...waf });
 }
 
+// Business: the ecommerce pipeline.
+const pipeline = new EcommercePipeline("ecommerce", { config });
+
+// One alert path for every detector.
+const alerts = new AnomalyAlerts("alerts", { config, webAclArn: api.webAclArn });
+
+// Detection: one engine per stack.
+let alarmArns: pulumi.Output<string[]> | string[] = [];
+let lookout: LookoutDetection | undefined;
+if (config.detection.engine === "cloudwatch") {
+    const cw = new CloudWatchDetection("detection", { config, waf, alerts: { topicArn: alerts.topicArn } });
+    alarmArns = cw.alarmArns;
+} else {
+    lookout = new LookoutDetection("lookout", {
+        config,
+        waf,
+        pipeline: {
+            bucketName: pipeline.bucketName,
+            templatedPath: pipeline.templatedPath,
+            historicalPath: pipeline.historicalPath,
+            readStatements: pipeline.detectorReadStatements(),
+        },
+        alerts: { topicArn: alerts.topicArn, topicKeyArn: alerts.topicKeyArn, findingFunctionArn: alerts.findingFunctionArn },
+    });
+}
+
+const dashboard = new DetectionDashboard("detection", {
+    config,
+    waf,
+    pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
+    alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
+    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn]).apply(([engineAlarms, dlqAlarm]) => [...engineAlarms, dlqAlarm]),
+});
+
+const latency = latencyOf(config);
+
 export const engine = config.detection.engine;
+// Edge
 export const invokeUrl = api.invokeUrl;
 export const stageArn = api.stageArn;
 export const webAclArn = api.webAclArn;
 export const webAclName = api.webAclName;
 export const wafRuleMetricNames = api.ruleMetricNames;
 export const wafLogGroupName = api.wafLogGroupName;
+// Pipeline
+export const streamName = pipeline.streamName;
+export const deliveryStreamName = pipeline.deliveryStreamName;
+export const dataBucketName = pipeline.bucketName;
+export const liveDataPath = pipeline.templatedPath;
+export const historicalDataPath = pipeline.historicalPath;
+// Alerts
+export const alertTopicArn = alerts.topicArn;
+export const findingFunctionName = alerts.findingFunctionName;
+export const alertDeadLetterQueueName = alerts.deadLetterQueueName;
+export const securityHubProductArn = alerts.productArn;
+// Detection
+export const alarmCount = pulumi.output(alarmArns).apply((arns) => arns.length);
+export const lookoutDetectorArns = lookout
+    ? pulumi.all([lookout.wafDetectorArn, lookout.ecommerceDetectorArn]).apply(([w, e]) => ({ waf: w, ecommerce: e }))
+    : undefined;
+export const dashboardName = dashboard.dashboardName;
+/** Worst-case seconds from an anomalous datapoint to the alert (README: "Detection latency"). */
+export const detectionLatencySeconds = latency.worstSeconds;
+export const detectionLatencyBreakdown = { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds, warnings: latency.warnings };

@@ -11,7 +11,8 @@ import * as crypto from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
+import { AppConfig, ConfigError } from "../config";
+import { firehoseS3DeliverySeconds } from "./detectionLatency";
 import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "./ecommerceSchema";
 import {
     Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
@@ -66,6 +67,27 @@ export function lookoutBaseName(project: string, stack: string): string {
     return base || "edge-anomaly";
 }
 
+/**
+ * Settings that are valid one by one but lose data together with this engine; each fails preview naming its key.
+ * - The ecommerce detector reads an interval's folder `offsetSeconds` after the interval ends; a row Firehose
+ *   delivers later than that is never analysed.
+ * - The WAF detector reads AWS/WAFV2: heartbeat zeros published anywhere else never reach it.
+ */
+export function validateLookoutDetection(config: AppConfig): void {
+    const delivery = firehoseS3DeliverySeconds(config);
+    if (config.detection.offsetSeconds < delivery) {
+        throw new ConfigError(`${config.project}:detection.offsetSeconds`,
+            `${config.detection.offsetSeconds} s is shorter than Firehose's worst-case delivery to S3 (${delivery} s with ` +
+            `pipeline.bufferingIntervalSeconds = ${config.pipeline.bufferingIntervalSeconds}); rows delivered later are never analysed. ` +
+            `Use at least ${delivery}.`);
+    }
+    if (config.heartbeat.enabled && config.heartbeat.namespace !== "AWS/WAFV2") {
+        throw new ConfigError(`${config.project}:heartbeat.namespace`,
+            `${JSON.stringify(config.heartbeat.namespace)} is not read by the lookout engine's WAF detector (AWS/WAFV2); ` +
+            `use AWS/WAFV2 or turn the heartbeat off`);
+    }
+}
+
 export class LookoutDetection extends pulumi.ComponentResource {
     public readonly wafDetectorArn: pulumi.Output<string>;
     public readonly ecommerceDetectorArn: pulumi.Output<string>;
@@ -80,6 +102,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
     constructor(name: string, args: LookoutDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:detection:LookoutDetection", name, {}, opts);
         const { config } = args;
+        validateLookoutDetection(config);
         const det = config.detection;
         const region = config.region;
         const parent = { parent: this };

@@ -185,7 +185,7 @@ describe("dashboardBody", () => {
         assert.strictEqual(titled(body, "Blocked requests — RateLimitPerClientIp").properties.period, 300);
         assert.deepStrictEqual(titled(body, "Firehose → S3 data freshness (s)").properties.annotations?.horizontal.map((a) => [a.value, a.label]), [
             [150, "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)"],
-            [120, "detector offset"],
+            [180, "detector offset"],
         ]);
         assert.match((body.widgets[0] as { properties: { markdown: string } }).properties.markdown, /Engine \*\*lookout\*\*/);
         assertGrid(body.widgets);

@@ -93,8 +93,8 @@ describe("detectionLatency", () => {
     });
 
     describe("lookout engine", () => {
-        it("dev stack with engine lookout: WAF 600 s, ecommerce 720 s, and a warning that the offset is shorter than Firehose delivery", () => {
-            const cfg = devConfig({ engine: "lookout" });
+        it("engine lookout with offset 120 s: WAF 600 s, ecommerce 720 s, and a warning that the offset is shorter than Firehose delivery", () => {
+            const cfg = devConfig({ engine: "lookout", offsetSeconds: 120 });
             const l = detectionLatency(cfg);
             assert.deepStrictEqual([l.engine, l.wafSeconds, l.ecommerceSeconds, l.worstSeconds], ["lookout", 600, 720, 720]);
             assert.deepStrictEqual(l.terms.ecommerce.map((t) => t.seconds), [300, 120, 300]);

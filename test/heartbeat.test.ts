@@ -88,7 +88,9 @@ describe("heartbeat handler", () => {
 describe("BlockedRequestsHeartbeat (under mocks)", () => {
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram(stackFileConfig("dev"), "dev"); // dev turns the heartbeat on explicitly
+        const cfg = stackFileConfig("dev");
+        cfg["edge-anomaly-detection:heartbeat"] = { enabled: true, namespace: "AWS/WAFV2" };
+        run = await runProgram(cfg, "heartbeat");
     });
 
     it("runs the function every 5 minutes from an EventBridge rule allowed to invoke only it", () => {
@@ -143,9 +145,7 @@ describe("BlockedRequestsHeartbeat (under mocks)", () => {
     });
 
     it("is not deployed with the cloudwatch engine's defaults (FILL makes gaps zero)", async () => {
-        const cfg = stackFileConfig("dev");
-        delete (cfg["edge-anomaly-detection:heartbeat"] as Record<string, unknown>).enabled;
-        const other = await runProgram(cfg, "noheartbeat");
+        const other = await runProgram(stackFileConfig("dev"), "noheartbeat"); // dev: engine cloudwatch, heartbeat unset
         assert.equal(other.ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.name.includes("heartbeat")).length, 0);
     });
 });

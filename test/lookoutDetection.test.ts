@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import { AppConfig } from "../config";
 import type * as aws from "@pulumi/aws";
 
-import { ProgramRun, runWith, stackFileConfig } from "./harness";
+import { ProgramRun, runProgram, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, Registered, REGION } from "./mocks";
 import {
     AlertInputs, AnomalyDetectorInputs, checkActivationInputs, checkAlertInputs, checkDetectorInputs, createAlertRequest,
@@ -131,7 +131,7 @@ describe("LookoutDetection (lookout engine, dev stack config, under mocks)", () 
             fileFormat: { type: "json", compression: "NONE", charset: "UTF-8" },
         });
         assert.deepEqual(ecom.metricSet.timestampColumn, { name: "timestamp", format: "yyyy-MM-dd HH:mm:ss" });
-        assert.equal(ecom.metricSet.offsetSeconds, 120);
+        assert.equal(ecom.metricSet.offsetSeconds, 180);
         assert.match(ecom.metricSet.description, new RegExp(`s3://${BUCKET}/ecommerce/`));
     });
 
@@ -270,5 +270,26 @@ describe("lookoutBaseName", () => {
             assert.ok(`${n}-ecommerce-lambda`.length <= 63, n);
             assert.match(`${n}-ecommerce-lambda`, /^[a-zA-Z0-9][a-zA-Z0-9\-_]*$/);
         }
+    });
+});
+
+describe("LookoutDetection: settings that would lose data fail preview, naming the key", () => {
+    const lookoutCfg = (detection: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+        const c = stackFileConfig("dev");
+        c[`${PROJECT}:detection`] = { ...(c[`${PROJECT}:detection`] as object), engine: "lookout", ...detection };
+        return { ...c, ...extra };
+    };
+
+    it("an S3 offset shorter than Firehose's worst-case delivery", async () => {
+        // dev: 60 s Lambda buffer + 1.5 x 60 s S3 buffer = 150 s
+        await assert.rejects(runProgram(lookoutCfg({ offsetSeconds: 149 }), "offset"),
+            /Invalid stack configuration 'edge-anomaly-detection:detection\.offsetSeconds': 149 s is shorter than Firehose's worst-case delivery to S3 \(150 s/);
+        const ok = await runProgram(lookoutCfg({ offsetSeconds: 150 }), "offset-ok");
+        assert.ok(ok.resources.length > 0);
+    });
+
+    it("heartbeat zeros in a namespace the WAF detector does not read", async () => {
+        await assert.rejects(runProgram(lookoutCfg({}, { [`${PROJECT}:heartbeat`]: { namespace: "Custom/WAF" } }), "hbns"),
+            /Invalid stack configuration 'edge-anomaly-detection:heartbeat\.namespace': "Custom\/WAF" is not read by the lookout engine's WAF detector/);
     });
 });
