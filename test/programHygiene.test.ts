@@ -1,14 +1,8 @@
 // Whole-program guarantees, checked on every stack file and both engines: least privilege (no `*` actions,
 // no AWS managed FullAccess policies) and small, explicit inline Lambdas.
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import * as zlib from "zlib";
-
 import { ProgramRun, runProgram, stackFileConfig, stackNames } from "./harness";
-import { Registered } from "./mocks";
-
-export const MAX_ARCHIVE_BYTES = 64 * 1024;
+import { lambdaArchiveSize, MAX_ARCHIVE_BYTES } from "./archiveSize";
 
 /** Every IAM policy document the program registers, with where it came from. */
 export function policyDocuments(run: ProgramRun): { where: string; doc: any }[] {
@@ -30,30 +24,6 @@ export function policyDocuments(run: ProgramRun): { where: string; doc: any }[] 
 function actionsOf(stmt: any): string[] {
     const a = stmt.Action ?? stmt.NotAction ?? [];
     return Array.isArray(a) ? a : [a];
-}
-
-/** Bytes of a mocked Lambda's code archive: each asset's content, raw and deflated (what a zip stores). */
-export async function archiveSize(fn: Registered): Promise<{ raw: number; deflated: number; files: number }> {
-    const assets = (await fn.inputs.code.assets) as Record<string, any>;
-    let raw = 0;
-    let deflated = 0;
-    let files = 0;
-    const add = (buf: Buffer) => {
-        raw += buf.length;
-        deflated += zlib.deflateRawSync(buf).length;
-        files += 1;
-    };
-    const walk = (p: string) => {
-        const st = fs.statSync(p);
-        if (st.isDirectory()) for (const f of fs.readdirSync(p)) walk(path.join(p, f));
-        else add(fs.readFileSync(p));
-    };
-    for (const asset of Object.values(assets)) {
-        if (asset.text !== undefined) add(Buffer.from(await asset.text));
-        else if (asset.path !== undefined) walk(await asset.path);
-        else throw new Error(`unexpected asset in ${fn.name}: ${JSON.stringify(Object.keys(asset))}`);
-    }
-    return { raw, deflated, files };
 }
 
 const variants: { label: string; config: () => Record<string, unknown> }[] = [
@@ -108,7 +78,7 @@ for (const variant of variants) {
                 assert.match(fn.inputs.runtime, /^nodejs(22|24)\.x$/, fn.name);
                 const group = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.state.name === fn.inputs.loggingConfig?.logGroup);
                 assert.ok(group && group.inputs.retentionInDays > 0, `${fn.name} logs to a group with retention`);
-                const size = await archiveSize(fn);
+                const size = await lambdaArchiveSize(fn);
                 assert.ok(size.raw <= MAX_ARCHIVE_BYTES, `${fn.name}: archive ${size.raw} bytes > ${MAX_ARCHIVE_BYTES}`);
                 if (process.env.REPORT_ARCHIVES) console.log(`      ${fn.name}: ${size.files} file(s), ${size.raw} B raw, ${size.deflated} B deflated`);
             }
