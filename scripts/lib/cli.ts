@@ -66,7 +66,7 @@ export const GENERATOR_USAGE = `Sends realistic ecommerce events to the pipeline
   generate-traffic --stream NAME [--region R] [--rate N] [--duration S] [--anomaly SPEC] [--seed N] [--stack NAME]
   generate-traffic --dry-run [--start ISO] [--rate N] [--duration S] [--anomaly SPEC] [--seed N] [--stack NAME]
 
-  --stream     Kinesis stream name (the stack output ecommerceStreamName)
+  --stream     Kinesis stream name (the stack output streamName)
   --region     AWS region (default: AWS_REGION, else the stack's aws:region with --stack)
   --rate       mean events per second over a week, all types (default 20); the daily/weekly curves move around it
   --duration   seconds of traffic to send (default 300)
@@ -161,7 +161,7 @@ ecommerce/historical/ (Lookout for Metrics' HistoricalDataPathList), so a new de
   backfill --bucket B --days N [--stack NAME] [--rate N] [--seed N] [--region R] [--concurrency N] [--end ISO]
   backfill --days N --dry-run | --out DIR [...]
 
-  --bucket       the pipeline's bucket (the stack output ecommerceBucketName)
+  --bucket       the pipeline's bucket (stack output dataBucketName)
   --days         days of history, 1-${MAX_BACKFILL_DAYS}, ending where live data begins (the current interval)
   --stack        stack whose interval, compression and dimension values to use (default dev)
   --rate         mean events per second of the generated history (default 20)
