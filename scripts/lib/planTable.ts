@@ -147,7 +147,11 @@ const SUMMARIES: Record<string, (p: Props) => string> = {
         return `statements ${list(d?.Statement as Props | Props[] | undefined).map((s) => s.Sid ?? s.Effect).join(", ")}`;
     },
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (p) =>
-        list(p.rules as Props[] | undefined).map((r) => `${r.id}: expire ${((r.expiration ?? {}) as Props).days ?? "-"} d`).join(", "),
+        list(p.rules as Props[] | undefined).map((r) => {
+            const days = ((r.expiration ?? {}) as Props).days;
+            const abort = ((r.abortIncompleteMultipartUpload ?? {}) as Props).daysAfterInitiation;
+            return `${r.id}: ${days !== undefined ? `expire after ${days} d` : abort !== undefined ? `abort uploads after ${abort} d` : "other"}`;
+        }).join(", "),
     "aws:securityhub/account:Account": () => "enables Security Hub in the account",
 };
 
