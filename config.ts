@@ -342,7 +342,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         ecommerceDimensions: dims as EcommerceDimension[],
         platforms: det.has("platforms") ? det.strList("platforms", DIM_VALUE, DIM_RULE) : ["web", "ios", "android"],
         marketplaces: det.has("marketplaces") ? det.strList("marketplaces", DIM_VALUE, DIM_RULE) : ["US", "UK", "DE", "JP"],
-        offsetSeconds: det.int("offsetSeconds", 120, 0, 432000),
+        offsetSeconds: det.int("offsetSeconds", 180, 0, 432000),
         useHistoricalData: det.bool("useHistoricalData", true),
         activationTimeoutSeconds: det.int("activationTimeoutSeconds", 900, 30, 3600),
     };

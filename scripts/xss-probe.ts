@@ -1,7 +1,7 @@
 // Sends N requests carrying a cross-site-scripting payload to the API and reports how many AWS WAF blocked
 // (HTTP 403 from the web ACL's AWSManagedRulesCommonRuleSet), as the seed's probe did.
 //
-//   npx ts-node scripts/xss-probe.ts --url "$(pulumi stack output invokeUrl)" --count 50
+//   npm run xss-probe -- --url "$(pulumi stack output invokeUrl)" --count 50
 import { parseArgs } from "util";
 
 export const XSS_PAYLOAD = '<script>alert("hello")</script>';
