@@ -76,6 +76,8 @@ export interface PipelineConfig {
     readonly compression: Compression;
     /** Days until live data and error objects in the bucket expire. */
     readonly dataExpirationDays: number;
+    /** Let `pulumi destroy` delete the data bucket with its objects (for throwaway stacks). */
+    readonly forceDestroyBucket: boolean;
 }
 
 export interface DetectionConfig {
@@ -355,7 +357,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     };
 
     // pipeline
-    const pl = objReader(raw, project, "pipeline", ["shardCount", "retentionHours", "bufferingIntervalSeconds", "bufferingSizeMiB", "compression", "dataExpirationDays"]);
+    const pl = objReader(raw, project, "pipeline", ["shardCount", "retentionHours", "bufferingIntervalSeconds", "bufferingSizeMiB", "compression", "dataExpirationDays", "forceDestroyBucket"]);
     const pipelineCfg: PipelineConfig = {
         shardCount: pl.int("shardCount", 0, 0, 500),
         retentionHours: pl.int("retentionHours", 24, 24, 8760),
@@ -363,6 +365,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         bufferingSizeMiB: pl.int("bufferingSizeMiB", 64, 64, 128),
         compression: pl.oneOf<Compression>("compression", "UNCOMPRESSED", ["UNCOMPRESSED", "GZIP"]),
         dataExpirationDays: pl.int("dataExpirationDays", 90, 1, 3650),
+        forceDestroyBucket: pl.bool("forceDestroyBucket", false),
     };
 
     // alerts

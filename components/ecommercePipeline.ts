@@ -151,6 +151,8 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         // ---- S3 bucket ---------------------------------------------------------------------------------------
         this.bucket = new aws.s3.Bucket(`${name}-data`, {
             bucketPrefix: bucketPrefix(config.project, config.stack),
+            // Off by default: data (and backfilled history) must not vanish with a stack by accident.
+            forceDestroy: config.pipeline.forceDestroyBucket,
             tags,
         }, parent);
         this.bucketName = this.bucket.bucket;

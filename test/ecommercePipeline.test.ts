@@ -188,6 +188,7 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
             ["abort-incomplete-uploads", "", undefined],
         ]);
         assert.ok(rules.every((r) => r.status === "Enabled"));
+        assert.strictEqual(run.one(T.bucket).inputs.forceDestroy, false, "destroy keeps a bucket that still holds data");
     });
 
     it("trusts Firehose only for this account and this delivery stream", () => {
@@ -289,7 +290,7 @@ describe("EcommercePipeline config variations", () => {
 
     it("provisioned stream, GZIP files, bigger buffers, other expiry and metric dimensions", async () => {
         const { run } = await build(devWith({
-            pipeline: { shardCount: 4, retentionHours: 48, compression: "GZIP", bufferingSizeMiB: 128, bufferingIntervalSeconds: 300, dataExpirationDays: 7 },
+            pipeline: { shardCount: 4, retentionHours: 48, compression: "GZIP", bufferingSizeMiB: 128, bufferingIntervalSeconds: 300, dataExpirationDays: 7, forceDestroyBucket: true },
             detection: { ecommerceDimensions: ["marketplace"] },
         }));
         const stream = run.one(T.stream);
@@ -302,6 +303,7 @@ describe("EcommercePipeline config variations", () => {
         assert.strictEqual(s3.bufferingSize, 128);
         assert.strictEqual(s3.bufferingInterval, 300);
         assert.deepStrictEqual((run.one(T.lifecycle).inputs.rules as any[]).map((r) => r.expiration?.days), [7, 7, undefined]);
+        assert.strictEqual(run.one(T.bucket).inputs.forceDestroy, true);
         assert.strictEqual(run.one(T.fn, "ecommerce-transform").inputs.environment.variables[ENV.metricDimensions], "marketplace");
     });
 });
