@@ -165,7 +165,10 @@ export const iamServiceTrustConditions: ResourceValidationPolicy = {
                 type: "array",
                 items: { type: "string", pattern: "^[a-z0-9.-]+\\.amazonaws\\.com$" },
                 uniqueItems: true,
-                default: [],
+                // API Gateway's account-level CloudWatch Logs role (aws.apigateway.Account, opt-in in this program):
+                // AWS documents its trust without conditions and validates that trust when the account setting is
+                // saved; API Gateway documents no aws:SourceAccount/SourceArn for it. Every other service must carry them.
+                default: ["apigateway.amazonaws.com"],
                 description: "Service principals that do not send aws:SourceAccount/aws:SourceArn when assuming a role.",
             },
         },

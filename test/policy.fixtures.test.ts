@@ -270,12 +270,19 @@ describe("policy pack: IAM", () => {
             find(d, "finding-role").props.assumeRolePolicy = json({ Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }] });
         }, "iam-service-trust-conditions", /lets any AWS principal assume the role/));
 
-    it("iam-service-trust-conditions: policy config exempts a service", async () => {
-        const edit = (d: FixtureDef[]) => {
+    it("iam-service-trust-conditions: exempts only API Gateway's account logs role by default; config sets the list", async () => {
+        const apigw = (d: FixtureDef[]) => {
             d.push({ type: "aws:iam/role:Role", name: "apigw-logs", props: { assumeRolePolicy: json({ Statement: [{ Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags: find(d, "finding-role").props.tags } });
         };
-        await violationOf(edit, "iam-service-trust-conditions", /trusts apigateway\.amazonaws\.com/);
-        const exempt = await evaluate(stackWith(edit), { "iam-service-trust-conditions": { exemptServices: ["apigateway.amazonaws.com"] } });
+        assert.deepEqual((await evaluate(stackWith(apigw))).violations, [], "default exemption: apigateway.amazonaws.com");
+        const strict = await evaluate(stackWith(apigw), { "iam-service-trust-conditions": { exemptServices: [] } });
+        assert.deepEqual(strict.violations.map((v) => v.policy), ["iam-service-trust-conditions"]);
+        assert.match(strict.violations[0].message, /trusts apigateway\.amazonaws\.com/);
+        const events = (d: FixtureDef[]) => {
+            d.push({ type: "aws:iam/role:Role", name: "events-role", props: { assumeRolePolicy: json({ Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags: find(d, "finding-role").props.tags } });
+        };
+        await violationOf(events, "iam-service-trust-conditions", /trusts events\.amazonaws\.com/);
+        const exempt = await evaluate(stackWith(events), { "iam-service-trust-conditions": { exemptServices: ["events.amazonaws.com"] } });
         assert.deepEqual(exempt.violations, []);
     });
 

@@ -52,6 +52,18 @@ const variants: { label: string; stack: string; config: () => Record<string, unk
         const engine = (stackFileConfig(stack)[`${PROJECT}:detection`] as { engine?: string } | undefined)?.engine === "lookout" ? "cloudwatch" : "lookout";
         return { label: `Pulumi.${stack}.yaml with detection.engine=${engine}`, stack, config: () => withEngine(stackFileConfig(stack), engine) };
     }),
+    {
+        // Every optional resource on: the account-wide API Gateway logs role, the heartbeat, Security Hub, SMS/HTTPS.
+        label: "Pulumi.dev.yaml with every option on (account logs role, heartbeat, Security Hub, SMS and HTTPS)",
+        stack: "dev",
+        config: () => {
+            const c = stackFileConfig("dev");
+            c[`${PROJECT}:api`] = { ...(c[`${PROJECT}:api`] as object), manageAccountLogsRole: true };
+            c[`${PROJECT}:heartbeat`] = { enabled: true };
+            c[`${PROJECT}:alerts`] = { ...(c[`${PROJECT}:alerts`] as object), enableSecurityHub: true, smsNumbers: ["+15555550100"], httpsEndpoints: ["https://hooks.example.com/alerts"] };
+            return c;
+        },
+    },
 ];
 
 function describeViolations(report: EvaluationReport, level: "mandatory" | "advisory"): string[] {
