@@ -216,19 +216,23 @@ class Reader {
         return v;
     }
 
+    /** A list of strings; each must match `pattern`, and none may appear twice. */
     strList(name: string, pattern: RegExp, rule: string): string[] {
         const v = this.obj[name];
         if (v === undefined || v === null) return [];
         if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
+        const seen = new Set<string>();
         return v.map((item, i) => {
             if (typeof item !== "string" || !pattern.test(item)) {
                 throw new ConfigError(`${this.key(name)}[${i}]`, `${JSON.stringify(item)} ${rule}`);
             }
+            if (seen.has(item)) throw new ConfigError(this.key(name), `lists ${JSON.stringify(item)} twice`);
+            seen.add(item);
             return item;
         });
     }
 
-    obj_(name: string, allowed: readonly string[]): Reader {
+    child(name: string, allowed: readonly string[]): Reader {
         const v = this.obj[name];
         if (v === undefined || v === null) return new Reader({}, this.key(name), allowed);
         return new Reader(asObject(v, this.key(name)), this.key(name), allowed);
@@ -302,7 +306,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
 
     // waf
     const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays"]);
-    const rl = waf.obj_("rateLimit", ["enabled", "limit", "windowSeconds", "action"]);
+    const rl = waf.child("rateLimit", ["enabled", "limit", "windowSeconds", "action"]);
     const wafCfg: WafConfig = {
         knownBadInputs: waf.bool("knownBadInputs", true),
         rateLimit: {
@@ -328,9 +332,6 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     const dims = det.has("ecommerceDimensions")
         ? det.strList("ecommerceDimensions", /^(platform|marketplace)$/, `is not a dimension; use platform and/or marketplace`)
         : [...ECOMMERCE_DIMENSIONS];
-    if (new Set(dims).size !== dims.length) {
-        throw new ConfigError(det.key("ecommerceDimensions"), `lists a dimension twice`);
-    }
     const engine = det.oneOf<Engine>("engine", "cloudwatch", ENGINES);
     const detectionCfg: DetectionConfig = {
         engine,

@@ -126,13 +126,6 @@ export function validateCloudWatchDetection(config: AppConfig): void {
         const problem = alarmWindowProblem(timing);
         if (problem) throw new ConfigError(key("evaluationPeriods"), `${config.detection.evaluationPeriods} is too many ${context}: ${problem}`);
     }
-    for (const name of ["platforms", "marketplaces"] as const) {
-        const seen = new Set<string>();
-        for (const v of config.detection[name]) {
-            if (seen.has(v)) throw new ConfigError(key(name), `lists ${JSON.stringify(v)} twice; each value gets its own alarms`);
-            seen.add(v);
-        }
-    }
 }
 
 /** The alarms this config needs, validated. Pure apart from the Inputs it carries. */

@@ -1,5 +1,5 @@
 // Runs the Pulumi program (index.ts) in-process under the shared mocks with a given stack configuration and
-// returns what it registered and exported. Each run gets its own stack name and a fresh module cache, so one
+// returns what it registered and exported. Each run gets its own stack name and loads index.ts afresh, so one
 // mocha process can run the program for several configurations (e.g. both engines).
 import * as fs from "fs";
 import * as path from "path";
@@ -32,12 +32,13 @@ export interface ProgramRun {
     one(type: string, fragment?: string): Registered;
 }
 
-function clearProjectModules(): void {
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[key];
-        }
-    }
+/**
+ * index.ts declares the resources when it is loaded, so each run loads it afresh. The modules it imports are
+ * stateless (classes and functions) and stay cached, so a class such as ConfigError is the same in the tests
+ * and in the program.
+ */
+function clearProgramModule(): void {
+    delete require.cache[require.resolve(path.join(ROOT, "index"))];
 }
 
 function encode(config: Record<string, unknown>): Record<string, string> {
@@ -56,7 +57,7 @@ export async function runProgram(config: Record<string, unknown>, stack = "test"
     runCount += 1;
     pulumi.runtime.setAllConfig(encode(config));
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 ? `-${runCount}` : ""}`, false);
-    clearProjectModules();
+    clearProgramModule();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require(path.join(ROOT, "index")) as Record<string, unknown>;
     const outputs: Record<string, unknown> = {};
