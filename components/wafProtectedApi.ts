@@ -144,7 +144,7 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         // --- WAFv2 web ACL ----------------------------------------------------------------------------------
         const aclMetricName = `${config.project}-${config.stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
         this.webAcl = new aws.wafv2.WebAcl(`${name}-webacl`, {
-            description: `Protects the ${config.api.stageName} stage of the ${config.project} API (${config.stack})`,
+            description: wafDescription(`Protects the ${config.api.stageName} stage of the ${config.project} API, stack ${config.stack}`),
             scope: "REGIONAL",
             defaultAction: { allow: {} },
             rules: rules.map((r) => wafRule(r, config)),
@@ -185,6 +185,15 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             wafLogGroupName: this.wafLogGroupName,
         });
     }
+}
+
+/**
+ * WAFv2 accepts descriptions of 1–256 characters matching ^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$ (no
+ * parentheses, quotes or semicolons): anything else becomes "-", so a stack name cannot break CreateWebACL.
+ */
+export const WAF_DESCRIPTION_PATTERN = /^[\w+=:#@/\-,.][\w+=:#@/\-,.\s]+[\w+=:#@/\-,.]$/;
+export function wafDescription(text: string): string {
+    return text.replace(/[^\w+=:#@/\-,.\s]/g, "-").replace(/^\s+|\s+$/g, "").slice(0, 256);
 }
 
 /** One web ACL rule from its spec: per-rule CloudWatch metrics named after the rule. */

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 
+import { WAF_DESCRIPTION_PATTERN, wafDescription } from "../components/wafProtectedApi";
 import { ProgramRun, runProgram, stackFileConfig } from "./harness";
 
 const T = {
@@ -71,6 +72,14 @@ describe("WafProtectedApi (dev stack under mocks)", () => {
         const priorities = acl.inputs.rules.map((r: any) => r.priority);
         assert.equal(new Set(priorities).size, priorities.length, "rule priorities are unique");
         assert.equal(acl.inputs.visibilityConfig.cloudwatchMetricsEnabled, true);
+    });
+
+    it("describes the web ACL only with characters WAF accepts", () => {
+        const description = run.one(T.webAcl).inputs.description;
+        assert.equal(description, "Protects the prod stage of the edge-anomaly-detection API, stack dev");
+        assert.match(description, WAF_DESCRIPTION_PATTERN);
+        assert.equal(wafDescription("API (dev); 'x' – ok"), "API -dev-- -x- - ok");
+        assert.match(wafDescription("API (dev); 'x' – ok"), WAF_DESCRIPTION_PATTERN);
     });
 
     it("adds KnownBadInputs and a per-IP rate rule as configured", () => {
