@@ -16,15 +16,16 @@ const config = loadConfig();
 // Edge: the API behind WAF.
 const api = new WafProtectedApi("edge", { config });
 const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
-if (config.heartbeat.enabled) {
-    new BlockedRequestsHeartbeat("blocked-heartbeat", { config, ...waf });
-}
 
 // Business: the ecommerce pipeline.
 const pipeline = new EcommercePipeline("ecommerce", { config });
 
 // One alert path for every detector.
 const alerts = new AnomalyAlerts("alerts", { config, webAclArn: api.webAclArn });
+
+const heartbeat = config.heartbeat.enabled
+    ? new BlockedRequestsHeartbeat("blocked-heartbeat", { config, ...waf, alarmTopicArn: alerts.topicArn })
+    : undefined;
 
 // Detection: one engine per stack.
 let alarmArns: pulumi.Output<string[]> | string[] = [];
@@ -51,7 +52,9 @@ const dashboard = new DetectionDashboard("detection", {
     waf,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
-    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn]).apply(([engineAlarms, dlqAlarm]) => [...engineAlarms, dlqAlarm]),
+    // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
+    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn]).apply(([engineAlarms, dlqAlarm, heartbeatAlarm]) =>
+        [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : [])]),
 });
 
 const latency = latencyOf(config);

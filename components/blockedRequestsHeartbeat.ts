@@ -15,6 +15,8 @@ export interface BlockedRequestsHeartbeatArgs {
     webAclName: pulumi.Input<string>;
     /** The `Rule` dimension values (the web ACL rules' metric names). */
     ruleNames: string[];
+    /** Where the heartbeat's own failure alarm notifies (the alert topic). */
+    alarmTopicArn: pulumi.Input<string>;
 }
 
 export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
@@ -35,6 +37,8 @@ export function heartbeatHandlerFactory(): (event: unknown) => Promise<Heartbeat
 export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
     public readonly fn: InlineFunction<unknown, HeartbeatResult>;
     public readonly scheduleRule: aws.cloudwatch.EventRule;
+    /** Fires when a beat fails (e.g. PutMetricData refused): without beats the detector sees gaps again. */
+    public readonly errorAlarm: aws.cloudwatch.MetricAlarm;
 
     constructor(name: string, args: BlockedRequestsHeartbeatArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:api:BlockedRequestsHeartbeat", name, {}, opts);
@@ -47,7 +51,6 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
             callbackFactory: heartbeatHandlerFactory,
             timeoutSeconds: 30,
             memorySizeMb: 128,
-            reservedConcurrency: 1,
             environment: {
                 METRIC_NAMESPACE: namespace,
                 WAF_REGION: config.region,
@@ -90,6 +93,22 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
             retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 240 },
         }, { parent: this, dependsOn: [permission] });
 
-        this.registerOutputs({ functionName: this.fn.name, scheduleRuleArn: this.scheduleRule.arn });
+        this.errorAlarm = new aws.cloudwatch.MetricAlarm(`${name}-errors`, {
+            alarmDescription: pulumi.interpolate`The BlockedRequests heartbeat (${this.fn.name}) failed: ${namespace} gets no zero datapoints, so the WAF detector sees gaps. See the function's log group.`,
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: this.fn.name },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+            alarmActions: [args.alarmTopicArn],
+            okActions: [args.alarmTopicArn],
+            tags: config.tags,
+        }, { parent: this });
+
+        this.registerOutputs({ functionName: this.fn.name, scheduleRuleArn: this.scheduleRule.arn, errorAlarmArn: this.errorAlarm.arn });
     }
 }

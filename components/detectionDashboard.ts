@@ -195,7 +195,8 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
         `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s.`,
     ].join("\n\n"), 3)]);
 
-    if (cloudwatch) {
+    // Alarm status: the engine's alarms (cloudwatch) and the alert path's own (DLQ depth), with either engine.
+    {
         const arns = [...t.alarmArns];
         if (arns.length > 0) {
             const widgets: Unplaced[] = [];
@@ -207,8 +208,8 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
                     height: Math.min(12, 2 + Math.ceil(chunk.length / 4)),
                     properties: {
                         title: arns.length > ALARMS_PER_WIDGET
-                            ? `Detection alarms ${i + 1}–${i + chunk.length} of ${arns.length}`
-                            : `Detection alarms (${arns.length})`,
+                            ? `Alarms ${i + 1}–${i + chunk.length} of ${arns.length}`
+                            : `Alarms (${arns.length})`,
                         alarms: chunk,
                         sortBy: "stateUpdatedTimestamp",
                     },
@@ -286,7 +287,7 @@ export interface DetectionDashboardArgs {
     waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
     pipeline: { deliveryStreamName: pulumi.Input<string>; transformFunctionName: pulumi.Input<string>; streamName: pulumi.Input<string> };
     alerts: { findingFunctionName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> };
-    /** The cloudwatch engine's alarm ARNs; empty for the lookout engine. */
+    /** The alarms whose state the dashboard shows: the cloudwatch engine's and the alert path's DLQ alarm. */
     alarmArns: pulumi.Input<string[]>;
 }
 

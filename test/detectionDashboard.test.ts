@@ -172,10 +172,12 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
 });
 
 describe("dashboardBody", () => {
-    it("lookout engine: WAF graphs without bands, no alarm widget, no empty EMF graphs, the detector offset on the freshness graph", () => {
+    it("lookout engine: WAF graphs without bands, the alert path's alarm only, no empty EMF graphs, the detector offset on the freshness graph", () => {
         const cfg = devConfig({ engine: "lookout" });
-        const body = dashboardBody(cfg, targets(cfg, []));
-        assert.strictEqual(alarmWidgets(body).length, 0);
+        assert.strictEqual(alarmWidgets(dashboardBody(cfg, targets(cfg, []))).length, 0, "no alarms, no alarm widget");
+        const dlqAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:edge-anomaly-detection-dev-alerts-dlq-depth";
+        const body = dashboardBody(cfg, targets(cfg, [dlqAlarm]));
+        assert.deepStrictEqual(alarmWidgets(body).map((w) => [w.properties.title, w.properties.alarms]), [["Alarms (1)", [dlqAlarm]]]);
         const all = metricWidgets(body).flatMap((w) => expressions(w).map((e) => e.expression));
         assert.ok(all.length > 0 && all.every((e) => !e.includes("ANOMALY_DETECTION_BAND")), "no bands with the lookout engine");
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Blocked requests — ")).length, 3);
@@ -210,7 +212,7 @@ describe("dashboardBody", () => {
         const aw = alarmWidgets(dashboardBody(cfg, targets(cfg, arns)));
         assert.deepStrictEqual(aw.map((w) => w.properties.alarms.length), [100, 100, 50]);
         assert.deepStrictEqual(aw.flatMap((w) => w.properties.alarms), arns);
-        assert.deepStrictEqual(aw.map((w) => w.properties.title), ["Detection alarms 1–100 of 250", "Detection alarms 101–200 of 250", "Detection alarms 201–250 of 250"]);
+        assert.deepStrictEqual(aw.map((w) => w.properties.title), ["Alarms 1–100 of 250", "Alarms 101–200 of 250", "Alarms 201–250 of 250"]);
     });
 
     it("band width, WAF period and interval follow the config", () => {

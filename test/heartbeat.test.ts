@@ -116,7 +116,8 @@ describe("BlockedRequestsHeartbeat (under mocks)", () => {
             WAF_RULES: (run.outputs.wafRuleMetricNames as string[]).join(","),
         });
         assert.equal(fn.inputs.runtime, "nodejs22.x");
-        assert.equal(fn.inputs.reservedConcurrentExecutions, 1);
+        // No reserved concurrency: new accounts (concurrency quota 10) cannot reserve any, and a duplicate zero is harmless.
+        assert.equal(fn.inputs.reservedConcurrentExecutions, undefined);
     });
 
     it("may only put metrics into its namespace and write its own logs", () => {
@@ -136,6 +137,21 @@ describe("BlockedRequestsHeartbeat (under mocks)", () => {
             { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroup.state.arn}:*` },
             { Sid: "PutHeartbeatMetric", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "AWS/WAFV2" } } },
         ]);
+    });
+
+    it("alarms to the alert topic when beats fail (a refused PutMetricData must not go unnoticed)", () => {
+        const fn = run.one("aws:lambda/function:Function", "heartbeat");
+        const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "heartbeat-errors");
+        assert.equal(alarm.inputs.namespace, "AWS/Lambda");
+        assert.equal(alarm.inputs.metricName, "Errors");
+        assert.deepEqual(alarm.inputs.dimensions, { FunctionName: fn.state.name });
+        assert.equal(alarm.inputs.comparisonOperator, "GreaterThanThreshold");
+        assert.equal(alarm.inputs.threshold, 0);
+        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        assert.deepEqual(alarm.inputs.alarmActions, [topic]);
+        assert.deepEqual(alarm.inputs.okActions, [topic]);
+        const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+        assert.ok(body.widgets.some((w: any) => w.type === "alarm" && w.properties.alarms.includes(alarm.state.arn)), "on the dashboard");
     });
 
     it("retries a failed beat briefly, then leaves it to the next run", () => {
