@@ -28,6 +28,8 @@ export interface AnomalyAlertsArgs {
     config: AppConfig;
     /** The project's web ACL ARN: findings about that web ACL name it by ARN (optional; else by name). */
     webAclArn?: pulumi.Input<string>;
+    /** The Kinesis data stream carrying the ecommerce events: ecommerce findings name it as a resource (optional). */
+    ecommerceStreamArn?: pulumi.Input<string>;
 }
 
 /**
@@ -216,6 +218,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                 FINDING_PARTITION: partition,
                 FINDING_PRODUCT_ARN: this.productArn,
                 ...(args.webAclArn ? { WEB_ACL_ARN: args.webAclArn } : {}),
+                ...(args.ecommerceStreamArn ? { ECOMMERCE_STREAM_ARN: args.ecommerceStreamArn } : {}),
             },
             statements: [
                 {

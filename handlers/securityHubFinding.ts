@@ -13,6 +13,9 @@
 //   GeneratorId (the alarm ARN). BatchImportFindings cannot change Workflow after creation (customer field),
 //   so resolution is expressed the provider's way: ARCHIVED.
 // - Severity mapped from the anomaly score (L4M) or from how far outside the band the value went (CloudWatch).
+// - Resources name what is affected: the metric series with their dimension values, the alarm or detector, the
+//   web ACL (WAF findings) and the Kinesis data stream carrying the ecommerce events (ecommerce findings: L4M
+//   measures views/carts/checkouts/revenue, CloudWatch namespace EdgeAnomaly/Ecommerce) when the function knows it.
 // - BatchImportFindings `FailedCount > 0` is an error (the invocation fails, Lambda retries, then the on-failure
 //   destination keeps the event). The SDK retries throttling itself. A payload it cannot understand is an
 //   error with a clear message — never a silent success.
@@ -70,7 +73,12 @@ export interface FindingSettings {
     productArn: string;
     /** The project's web ACL ARN, used as the resource Id when an alert names its web ACL. */
     webAclArn?: string;
+    /** The Kinesis data stream carrying the ecommerce events (`STREAM_ARN` form): a resource of every ecommerce finding. */
+    ecommerceStreamArn?: string;
 }
+
+/** `arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME` — groups: partition, region, account, name. */
+export const STREAM_ARN = /^arn:(aws[a-z-]*):kinesis:([a-z0-9-]+):(\d{12}):stream\/([A-Za-z0-9_.-]{1,128})$/;
 
 export function productArnFor(partition: string, region: string, accountId: string): string {
     return `arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
@@ -83,14 +91,20 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         if (!v || !v.trim()) throw new Error(`finding Lambda: environment variable ${name} is not set`);
         return v.trim();
     };
+    const optional = (name: string) => env[name]?.trim() || undefined;
     const s: FindingSettings = {
         accountId: need("FINDING_ACCOUNT_ID"),
         region: need("FINDING_REGION"),
         partition: need("FINDING_PARTITION"),
         productArn: need("FINDING_PRODUCT_ARN"),
-        webAclArn: env.WEB_ACL_ARN && env.WEB_ACL_ARN.trim() ? env.WEB_ACL_ARN.trim() : undefined,
+        webAclArn: optional("WEB_ACL_ARN"),
+        ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
     };
     if (!/^\d{12}$/.test(s.accountId)) throw new Error(`finding Lambda: FINDING_ACCOUNT_ID ${JSON.stringify(s.accountId)} is not a 12-digit account id`);
+    const stream = s.ecommerceStreamArn;
+    if (stream && STREAM_ARN.exec(stream)?.[3] !== s.accountId) {
+        throw new Error(`finding Lambda: ECOMMERCE_STREAM_ARN ${stream} is not a Kinesis data stream ARN of account ${s.accountId} (arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME)`);
+    }
     const expected = productArnFor(s.partition, s.region, s.accountId);
     if (s.productArn !== expected) {
         throw new Error(`finding Lambda: FINDING_PRODUCT_ARN ${s.productArn} is not this account's default product (${expected})`);
@@ -169,6 +183,18 @@ function webAclResource(s: FindingSettings, webAclName: string, region: string, 
         Region: region,
         Details: { AwsWafv2WebAcl: { Name: webAclName } },
     };
+}
+
+/** The ecommerce data stream as an ASFF resource (located by its own ARN); none when the function was not told it. */
+function streamResources(s: FindingSettings): Resource[] {
+    const arn = s.ecommerceStreamArn;
+    if (!arn) return [];
+    const m = STREAM_ARN.exec(arn);
+    if (!m) throw new Error(`ecommerceStreamArn ${arn} is not a Kinesis data stream ARN`);
+    return [{
+        Type: "AwsKinesisStream", Id: arn, Partition: m[1] as Resource["Partition"], Region: m[2],
+        Details: { AwsKinesisStream: { Name: m[4], Arn: arn } },
+    }];
 }
 
 // ---- severity ---------------------------------------------------------------------------------------------------------
@@ -418,6 +444,7 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
             Details: { Other: otherDetails([["detectorName", detectorName], ["metricName", metric], ["anomalyGroupId", a.anomalyGroupId], ["timezone", p.timezone]]) },
         },
         ...webAcls.map((w) => webAclResource(s, w, det.region, det.partition)),
+        ...(category === "ecommerce" ? streamResources(s) : []),
         ...series.map((t): Resource => ({
             Type: "Other", Id: truncate(seriesName(metric, t.dims), 512), Partition: partition, Region: det.region,
             Details: { Other: otherDetails([["timeSeriesId", t.timeSeriesId], ["metricValue", t.metricValue], ...t.dims.map((d): [string, string] => [d.name, d.value])]) },
@@ -507,6 +534,7 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     }
     const acl = values(dims, "WebACL")[0];
     if (category === "waf" && acl) resources.push(webAclResource(s, acl, arn.region, arn.partition));
+    if (category === "ecommerce") resources.push(...streamResources(s));
     resources.push({
         Type: "Other", Id: n.AlarmArn, Partition: partition, Region: arn.region,
         Details: { Other: otherDetails([["alarmName", n.AlarmName], ["comparisonOperator", n.Trigger.ComparisonOperator], ["bandExpression", band?.expression], ["threshold", n.Trigger.Threshold]]) },

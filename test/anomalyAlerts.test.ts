@@ -209,6 +209,14 @@ describe("AnomalyAlerts options", () => {
         assert.equal(run.one("aws:lambda/function:Function").inputs.environment.variables.WEB_ACL_ARN, arn);
     });
 
+    it("passes the ecommerce stream ARN to the function when the program gives it, and only then", async () => {
+        const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
+        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config, ecommerceStreamArn: pulumi.output(stream) }));
+        assert.deepEqual(run.one("aws:lambda/function:Function").inputs.environment.variables, {
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, ECOMMERCE_STREAM_ARN: stream,
+        });
+    });
+
     it("keeps physical names within the services' limits and character sets", () => {
         const long = { project: NS, stack: "a".repeat(120) } as AppConfig;
         assert.equal(physicalName(long, "alerts-dlq", 80).length, 80);
@@ -248,6 +256,30 @@ describe("finding Lambda as deployed", () => {
             const calls = hub.commandCalls(BatchImportFindingsCommand);
             assert.equal(calls.length, 1);
             assert.equal(calls[0].args[0].input.Findings![0].ProductArn, PRODUCT_ARN);
+        } finally {
+            console.info = info;
+            process.env = saved;
+        }
+    });
+
+    it("with ECOMMERCE_STREAM_ARN set, an ecommerce alarm's finding names the stream", async () => {
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
+        const saved = { ...process.env };
+        Object.assign(process.env, {
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+            ECOMMERCE_STREAM_ARN: stream, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+        });
+        const info = console.info;
+        console.info = () => undefined;
+        try {
+            await findingHandlerFactory()(require("./fixtures/alerts/cw-ecommerce-alarm.json"));
+            const [finding] = hub.commandCalls(BatchImportFindingsCommand)[0].args[0].input.Findings!;
+            assert.deepEqual(finding.Resources!.map((r) => [r.Type, r.Id]), [
+                ["Other", "EdgeAnomaly/Ecommerce/Revenue{Stack=dev,Platform=ios}"],
+                ["AwsKinesisStream", stream],
+                ["Other", `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:edge-anomaly-detection-dev-ecommerce-Revenue-Platform-ios`],
+            ]);
         } finally {
             console.info = info;
             process.env = saved;

@@ -45,6 +45,13 @@ const WAF_ALARM = "edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-b
 const WAF_ALARM_ARN = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${WAF_ALARM}`;
 const ALARM_URL = `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#alarmsV2:alarm/${WAF_ALARM}`;
 const ECOMMERCE_DETECTOR = `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:edge-anomaly-detection-dev-ecommerce`;
+const STREAM_NAME = "edge-anomaly-detection-dev-ecommerce-events";
+const STREAM_ARN = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${STREAM_NAME}`;
+const withStream: FindingSettings = { ...settings, ecommerceStreamArn: STREAM_ARN };
+const STREAM_RESOURCE = {
+    Type: "AwsKinesisStream", Id: STREAM_ARN, Partition: "aws", Region: REGION,
+    Details: { AwsKinesisStream: { Name: STREAM_NAME, Arn: STREAM_ARN } },
+};
 
 describe("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)", () => {
     it("builds exactly this ASFF finding", () => {
@@ -175,6 +182,81 @@ describe("Security Hub finding: CloudWatch anomaly alarm (ecommerce, both sides 
         assert.deepEqual(plan.findings[0].Severity, { Label: "MEDIUM", Normalized: 50, Original: "band breach not stated in the alarm reason" });
         assert.equal(plan.findings[0].Title, "Ecommerce Revenue anomaly outside the expected band: Platform=ios");
         assert.deepEqual(lines.map((l) => [l.level, l.message]), [["warn", "alarm reason states no band breach; severity defaults to MEDIUM"]]);
+    });
+});
+
+describe("Security Hub finding: ecommerce findings name the Kinesis data stream carrying the events", () => {
+    const ECOMMERCE_ALARM_ARN = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:edge-anomaly-detection-dev-ecommerce-Revenue-Platform-ios`;
+    const alarmSeries = {
+        Type: "Other", Id: "EdgeAnomaly/Ecommerce/Revenue{Stack=dev,Platform=ios}", Partition: "aws", Region: REGION,
+        Details: { Other: { namespace: "EdgeAnomaly/Ecommerce", metricName: "Revenue", stat: "Sum", Stack: "dev", Platform: "ios" } },
+    };
+    const alarmResource = {
+        Type: "Other", Id: ECOMMERCE_ALARM_ARN, Partition: "aws", Region: REGION,
+        Details: { Other: { alarmName: "edge-anomaly-detection-dev-ecommerce-Revenue-Platform-ios", comparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold", bandExpression: "ANOMALY_DETECTION_BAND(m1, 2)" } },
+    };
+    const detectorResource = {
+        Type: "Other", Id: ECOMMERCE_DETECTOR, Partition: "aws", Region: REGION,
+        Details: { Other: { detectorName: "edge-anomaly-detection-dev-ecommerce", metricName: "revenue", timezone: "UTC" } },
+    };
+    const l4mSeries = [
+        {
+            Type: "Other", Id: "revenue{platform=ios,marketplace=US}", Partition: "aws", Region: REGION,
+            Details: { Other: { timeSeriesId: "4f6c0a1d9b8e7f3a2c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819", metricValue: "312.4", platform: "ios", marketplace: "US" } },
+        },
+        {
+            Type: "Other", Id: "revenue{platform=android,marketplace=US}", Partition: "aws", Region: REGION,
+            Details: { Other: { timeSeriesId: "9a8b7c6d5e4f30211f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988", metricValue: "1175", platform: "android", marketplace: "US" } },
+        },
+    ];
+
+    it("CloudWatch alarm on EdgeAnomaly/Ecommerce: the metric series, then the stream, then the alarm", () => {
+        assert.deepEqual(findingFor(fixture("cw-ecommerce-alarm"), withStream).Resources, [alarmSeries, STREAM_RESOURCE, alarmResource]);
+    });
+
+    it("Lookout for Metrics ecommerce alert (Lambda and SNS delivery): the detector, then the stream, then the affected series", () => {
+        assert.deepEqual(findingFor(fixture("l4m-lambda-ecommerce"), withStream).Resources, [detectorResource, STREAM_RESOURCE, ...l4mSeries]);
+        const viaSns = findingFor(fixture("l4m-sns-ecommerce"), withStream).Resources!;
+        assert.deepEqual(viaSns.slice(0, 2).map((r) => [r.Type, r.Id]), [["Other", ECOMMERCE_DETECTOR], ["AwsKinesisStream", STREAM_ARN]]);
+        assert.deepEqual(viaSns[1], STREAM_RESOURCE);
+    });
+
+    it("without the stream ARN: no stream resource, everything else the same", () => {
+        assert.deepEqual(findingFor(fixture("cw-ecommerce-alarm")).Resources, [alarmSeries, alarmResource]);
+        assert.deepEqual(findingFor(fixture("l4m-lambda-ecommerce")).Resources, [detectorResource, ...l4mSeries]);
+        for (const name of ["cw-ecommerce-alarm", "l4m-lambda-ecommerce", "l4m-sns-ecommerce"]) {
+            const { Resources: a, ...restWith } = findingFor(fixture(name), withStream);
+            const { Resources: b, ...restWithout } = findingFor(fixture(name));
+            assert.deepEqual(restWith, restWithout, `${name}: only Resources differ`);
+            assert.deepEqual(a!.filter((r) => r.Type !== "AwsKinesisStream"), b, name);
+        }
+    });
+
+    it("WAF, pipeline-health and other-metric findings never name the stream (unchanged when it is configured)", () => {
+        for (const name of ["cw-waf-alarm", "l4m-lambda-waf", "cw-dlq-alarm"]) {
+            assert.deepEqual(findingFor(fixture(name), withStream), findingFor(fixture(name)), name);
+        }
+        const other = { anomalyDetectorArn: `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:other`, impactedMetric: { metricName: "orderRate" }, timestamp: "2025-03-04T10:05Z[UTC]", anomalyScore: 50 };
+        assert.deepEqual(findingFor(other, withStream).Resources!.map((r) => r.Type), ["Other"]);
+        const otherNamespace = editSns("cw-ecommerce-alarm", (m) => { m.Trigger.Metrics[0].MetricStat.Metric.Namespace = "Shop/Orders"; });
+        assert.deepEqual(findingFor(otherNamespace, withStream).Resources!.map((r) => r.Type), ["Other", "Other"], "another namespace is not ecommerce");
+    });
+
+    it("the stream stays within the 32-resource limit: it comes before the series, which are cut first", () => {
+        const many = fixture("l4m-lambda-ecommerce");
+        many.impactedMetric.relevantTimeSeries = Array.from({ length: 40 }, (_, i) => ({
+            timeSeriesId: `ts-${i}`, dimensions: [{ dimensionName: "platform", dimensionValue: `p${i}` }], metricValue: i,
+        }));
+        const r = findingFor(many, withStream).Resources!;
+        assert.equal(r.length, 32);
+        assert.deepEqual(r[1], STREAM_RESOURCE);
+        assert.equal(r[31].Id, "revenue{platform=p29}");
+    });
+
+    it("the partition and region of the resource come from the stream's own ARN", () => {
+        const cn = `arn:aws-cn:kinesis:cn-north-1:${ACCOUNT}:stream/events`;
+        const r = findingFor(fixture("cw-ecommerce-alarm"), { ...settings, ecommerceStreamArn: cn }).Resources![1];
+        assert.deepEqual(r, { Type: "AwsKinesisStream", Id: cn, Partition: "aws-cn", Region: "cn-north-1", Details: { AwsKinesisStream: { Name: "events", Arn: cn } } });
     });
 });
 
@@ -626,9 +708,18 @@ describe("alarm notification parsing details", () => {
 describe("finding settings from the environment", () => {
     const env = { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: settings.productArn };
 
-    it("reads them, with the optional web ACL ARN", () => {
-        assert.deepEqual(findingSettingsFromEnv(env), { ...settings, webAclArn: undefined });
+    it("reads them, with the optional web ACL ARN and ecommerce stream ARN", () => {
+        assert.deepEqual(findingSettingsFromEnv(env), { ...settings, webAclArn: undefined, ecommerceStreamArn: undefined });
         assert.equal(findingSettingsFromEnv({ ...env, WEB_ACL_ARN: "arn:aws:wafv2:x" }).webAclArn, "arn:aws:wafv2:x");
+        assert.equal(findingSettingsFromEnv({ ...env, ECOMMERCE_STREAM_ARN: ` ${STREAM_ARN} ` }).ecommerceStreamArn, STREAM_ARN);
+        assert.equal(findingSettingsFromEnv({ ...env, ECOMMERCE_STREAM_ARN: "  " }).ecommerceStreamArn, undefined, "blank is none, not an error");
+    });
+
+    it("refuses an ecommerce stream ARN that is not a Kinesis data stream of this account", () => {
+        for (const bad of [`arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/x`, "events", `arn:aws:kinesis:${REGION}:210987654321:stream/events`]) {
+            assert.throws(() => findingSettingsFromEnv({ ...env, ECOMMERCE_STREAM_ARN: bad }),
+                new RegExp(`ECOMMERCE_STREAM_ARN ${bad.replace(/[/.]/g, "\\$&")} is not a Kinesis data stream ARN of account 123456789012`), bad);
+        }
     });
 
     it("refuses a product ARN that is not this account's default product", () => {
