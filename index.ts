@@ -21,7 +21,7 @@ const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
 const pipeline = new EcommercePipeline("ecommerce", { config });
 
 // One alert path for every detector.
-const alerts = new AnomalyAlerts("alerts", { config, webAclArn: api.webAclArn });
+const alerts = new AnomalyAlerts("alerts", { config, webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn });
 
 const heartbeat = config.heartbeat.enabled
     ? new BlockedRequestsHeartbeat("blocked-heartbeat", { config, ...waf, alarmTopicArn: alerts.topicArn })

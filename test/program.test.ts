@@ -142,3 +142,12 @@ describe("program: what both engines share", () => {
         assert.equal(cw.one(T.firehose).inputs.extendedS3Configuration.prefix, l4m.one(T.firehose).inputs.extendedS3Configuration.prefix);
     });
 });
+
+describe("program: the finding Lambda knows what to name in findings", () => {
+    it("gets the web ACL and the ecommerce stream ARNs of this stack", async () => {
+        const run = await runProgram(devWithEngine("cloudwatch"), "finding-env");
+        const env = run.one(T.fn, "alerts-finding").inputs.environment.variables;
+        assert.equal(env.WEB_ACL_ARN, run.outputs.webAclArn);
+        assert.equal(env.ECOMMERCE_STREAM_ARN, run.one("aws:kinesis/stream:Stream").state.arn);
+    });
+});
