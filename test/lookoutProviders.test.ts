@@ -53,6 +53,8 @@ const LAMBDA_ROLE = `arn:aws:iam::${ACCOUNT}:role/l4m-lambda`;
 const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-dev-alerts`;
 const FUNCTION = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:edge-dev-finding`;
 const BUCKET = "edge-dev-ecommerce-abc123";
+const KMS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const KMS_KEY_2 = `arn:aws:kms:${REGION}:${ACCOUNT}:key/9876fedc-98fe-76dc-54ba-0987654321fe`;
 
 const wafInputs = (): AnomalyDetectorInputs => ({
     providerVersion: LOOKOUT_PROVIDER_VERSION,
@@ -521,23 +523,46 @@ describe("Lookout for Metrics dynamic providers", function () {
 
         const cases: { title: string; state: () => AnomalyDetectorOutputs; change: (i: AnomalyDetectorInputs) => void; replaces: string[]; deleteBeforeReplace: boolean }[] = [
             { title: "nothing changed", state: detectorState, change: () => undefined, replaces: [], deleteBeforeReplace: false },
+            // Updates while the detector runs.
             { title: "description → update", state: detectorState, change: (i) => { i.description = "new words"; }, replaces: [], deleteBeforeReplace: false },
             { title: "tags → update", state: detectorState, change: (i) => { i.tags = { app: "x" }; }, replaces: [], deleteBeforeReplace: false },
             { title: "provider version → update", state: detectorState, change: (i) => { i.providerVersion = "9.9.9"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "activation timeout → update", state: detectorState, change: (i) => { i.activationTimeoutSeconds = 300; }, replaces: [], deleteBeforeReplace: false },
             { title: "offset → update", state: ecomState, change: (i) => { i.metricSet.offsetSeconds = 300; }, replaces: [], deleteBeforeReplace: false },
+            // Updates made with the detector deactivated for the moment.
             { title: "metric set description → update", state: ecomState, change: (i) => { i.metricSet.description = "rows"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "frequency → update", state: ecomState, change: (i) => { i.frequency = "PT1H"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "KMS key added → update", state: detectorState, change: (i) => { i.kmsKeyArn = KMS_KEY; }, replaces: [], deleteBeforeReplace: false },
+            { title: "KMS key changed → update", state: () => ({ ...detectorState(), kmsKeyArn: KMS_KEY }), change: (i) => { i.kmsKeyArn = KMS_KEY_2; }, replaces: [], deleteBeforeReplace: false },
+            { title: "Rule filter values (a WAF rule toggled) → update", state: detectorState, change: (i) => { i.metricSet.dimensionFilters![1].values = ["RateLimitPerClientIp"]; }, replaces: [], deleteBeforeReplace: false },
+            { title: "one of two filters dropped → update", state: detectorState, change: (i) => { i.metricSet.dimensionFilters = i.metricSet.dimensionFilters!.slice(0, 1); }, replaces: [], deleteBeforeReplace: false },
+            { title: "filters added where there were none → update", state: ecomState, change: (i) => { i.metricSet.dimensionFilters = [{ name: "platform", values: ["web"] }]; }, replaces: [], deleteBeforeReplace: false },
+            { title: "measures → update", state: ecomState, change: (i) => { i.metricSet.metrics = i.metricSet.metrics.slice(0, 2); }, replaces: [], deleteBeforeReplace: false },
+            { title: "dimensions → update", state: ecomState, change: (i) => { i.metricSet.dimensions = ["marketplace"]; }, replaces: [], deleteBeforeReplace: false },
+            { title: "source role → update", state: detectorState, change: (i) => { i.metricSet.source.roleArn = `${CW_ROLE}-2`; }, replaces: [], deleteBeforeReplace: false },
+            { title: "templated path → update", state: ecomState, change: (i) => { (i.metricSet.source as { templatedPath: string }).templatedPath = templatedPath("other-bucket"); }, replaces: [], deleteBeforeReplace: false },
+            { title: "historical path dropped → update", state: ecomState, change: (i) => { delete (i.metricSet.source as { historicalPath?: string }).historicalPath; }, replaces: [], deleteBeforeReplace: false },
+            { title: "file compression → update", state: ecomState, change: (i) => { (i.metricSet.source as { fileFormat: { compression: string } }).fileFormat.compression = "NONE"; }, replaces: [], deleteBeforeReplace: false },
+            { title: "timestamp column → update", state: ecomState, change: (i) => { i.metricSet.timestampColumn = { name: "ts", format: "yyyy-MM-dd'T'HH:mm:ss" }; }, replaces: [], deleteBeforeReplace: false },
+            { title: "role still unknown in preview → update", state: detectorState, change: (i) => { i.metricSet.source.roleArn = UNKNOWN; }, replaces: [], deleteBeforeReplace: false },
+            // Replacements.
             { title: "detector name → replace (new name: create first)", state: detectorState, change: (i) => { i.name = "edge-dev-waf2"; }, replaces: ["name"], deleteBeforeReplace: false },
-            { title: "frequency → replace (same name: delete first)", state: ecomState, change: (i) => { i.frequency = "PT1H"; }, replaces: ["frequency"], deleteBeforeReplace: true },
+            { title: "metric set name → replace (same detector name: delete first)", state: detectorState, change: (i) => { i.metricSet.name = "edge-dev-waf-other"; }, replaces: ["metricSet.name"], deleteBeforeReplace: true },
             { title: "region → replace", state: detectorState, change: (i) => { i.region = "eu-west-1"; }, replaces: ["region"], deleteBeforeReplace: true },
+            { title: "KMS key removed → replace (no request returns to the service key)", state: () => ({ ...detectorState(), kmsKeyArn: KMS_KEY }), change: (i) => { delete i.kmsKeyArn; }, replaces: ["kmsKeyArn"], deleteBeforeReplace: true },
+            { title: "KMS key changed on a FAILED detector → replace", state: () => ({ ...detectorState(), kmsKeyArn: KMS_KEY, status: "FAILED" }), change: (i) => { i.kmsKeyArn = KMS_KEY_2; }, replaces: ["kmsKeyArn"], deleteBeforeReplace: true },
             {
                 title: "metric source type cloudwatch → s3 → replace", state: detectorState,
                 change: (i) => { i.metricSet.source = ecommerceInputs().metricSet.source; },
                 replaces: ["metricSet.source"], deleteBeforeReplace: true,
             },
-            { title: "dimension filter values → replace", state: detectorState, change: (i) => { i.metricSet.dimensionFilters![0].values = ["other-acl"]; }, replaces: ["metricSet.dimensionFilters"], deleteBeforeReplace: true },
-            { title: "measures → replace", state: ecomState, change: (i) => { i.metricSet.metrics = i.metricSet.metrics.slice(0, 2); }, replaces: ["metricSet.metrics"], deleteBeforeReplace: true },
-            { title: "historical path dropped → replace", state: ecomState, change: (i) => { delete (i.metricSet.source as { historicalPath?: string }).historicalPath; }, replaces: ["metricSet.source"], deleteBeforeReplace: true },
-            { title: "role still unknown in preview → replace", state: detectorState, change: (i) => { i.metricSet.source.roleArn = UNKNOWN; }, replaces: ["metricSet.source"], deleteBeforeReplace: true },
+            {
+                title: "metric source type s3 → cloudwatch → replace", state: ecomState,
+                change: (i) => { i.metricSet.source = { type: "cloudwatch", roleArn: CW_ROLE }; delete i.metricSet.timestampColumn; delete i.metricSet.offsetSeconds; },
+                replaces: ["metricSet.source", "metricSet.timestampColumn"], deleteBeforeReplace: true,
+            },
+            { title: "every filter removed → replace (an update cannot clear them)", state: detectorState, change: (i) => { delete i.metricSet.dimensionFilters; }, replaces: ["metricSet.dimensionFilters"], deleteBeforeReplace: true },
+            { title: "every dimension removed → replace (DimensionList needs one)", state: ecomState, change: (i) => { i.metricSet.dimensions = []; }, replaces: ["metricSet.dimensions"], deleteBeforeReplace: true },
         ];
         for (const c of cases) {
             it(`detector: ${c.title}`, async () => {
@@ -550,6 +575,8 @@ describe("Lookout for Metrics dynamic providers", function () {
                 assert.deepEqual(r.replaces, c.replaces);
                 assert.equal(r.changes, c.title !== "nothing changed");
                 assert.equal(r.deleteBeforeReplace, c.deleteBeforeReplace);
+                // An update keeps the detector and its metric set: their ARNs do not change.
+                assert.deepEqual(r.stables, c.replaces.length === 0 ? ["arn", "metricSetArn"] : undefined);
             });
         }
 
@@ -620,7 +647,7 @@ describe("Lookout for Metrics dynamic providers", function () {
             news.metricSet.offsetSeconds = 600;
             await p.update!(ECOM_ARN, olds, news);
             assert.deepEqual(sent().map((c) => [operationOf(c), c.input]), [
-                ["UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, MetricSetDescription: undefined, Offset: 600 }],
+                ["UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, Offset: 600 }],
                 ["UntagResource", { ResourceArn: ECOM_ARN, TagKeys: ["team"] }],
                 ["TagResource", { ResourceArn: ECOM_ARN, Tags: { owner: "sec" } }],
                 ["UntagResource", { ResourceArn: ECOM_MS_ARN, TagKeys: ["team"] }],
@@ -629,6 +656,183 @@ describe("Lookout for Metrics dynamic providers", function () {
             assert.ok(lm.calls().every((c) => !(c.args[0] instanceof UpdateAnomalyDetectorCommand)));
             assert.ok(lm.calls().some((c) => c.args[0] instanceof UpdateMetricSetCommand));
             assert.ok(lm.calls().some((c) => c.args[0] instanceof TagResourceCommand));
+        });
+
+        const wafState = (over: Partial<AnomalyDetectorOutputs> = {}): AnomalyDetectorOutputs => ({ ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN, ...over });
+        const ecomState = (over: Partial<AnomalyDetectorOutputs> = {}): AnomalyDetectorOutputs => ({ ...ecommerceInputs(), arn: ECOM_ARN, metricSetArn: ECOM_MS_ARN, ...over });
+        const calls = () => sent().map((c) => [operationOf(c), c.input]);
+
+        it("detector: a WAF rule toggled on an ACTIVE detector → deactivate, UpdateMetricSet with just the filters, activate again", async () => {
+            const clock = fakeClock();
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "ACTIVE" }) // what update finds
+                .resolvesOnce({ Status: "ACTIVE" }) // deactivation starts
+                .resolvesOnce({ Status: "DEACTIVATING" })
+                .resolvesOnce({ Status: "INACTIVE" })
+                .resolvesOnce({ Status: "INACTIVE" }) // activation starts
+                .resolvesOnce({ Status: "ACTIVATING" })
+                .resolves({ Status: "LEARNING" });
+            lm.on(DeactivateAnomalyDetectorCommand).resolves({});
+            lm.on(UpdateMetricSetCommand).resolves({ MetricSetArn: WAF_MS_ARN });
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            const p = anomalyDetectorProvider(clock);
+            const news = wafInputs();
+            news.metricSet.dimensionFilters![1].values = ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "BlockBadBots"];
+            assert.deepEqual((await p.diff!(WAF_ARN, wafState({ status: "ACTIVE" }), news)).replaces, []);
+
+            const res = await p.update!(WAF_ARN, wafState({ status: "ACTIVE" }), news);
+            assert.deepEqual(calls(), [
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DeactivateAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["UpdateMetricSet", {
+                    MetricSetArn: WAF_MS_ARN,
+                    DimensionFilterList: [
+                        { Name: "WebACL", FilterList: [{ DimensionValue: "edge-dev-acl", FilterOperation: "EQUALS" }] },
+                        {
+                            Name: "Rule",
+                            FilterList: [
+                                { DimensionValue: "RateLimitPerClientIp", FilterOperation: "EQUALS" },
+                                { DimensionValue: "AWSManagedRulesCommonRuleSet", FilterOperation: "EQUALS" },
+                                { DimensionValue: "BlockBadBots", FilterOperation: "EQUALS" },
+                            ],
+                        },
+                    ],
+                }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["ActivateAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: WAF_ARN }],
+            ]);
+            assert.deepEqual(clock.sleeps, [10_000, 10_000, 10_000, 10_000]);
+            // Same detector, same metric set; the status it was brought back to.
+            assert.deepEqual(res.outs, { ...news, arn: WAF_ARN, metricSetArn: WAF_MS_ARN, status: "LEARNING" });
+        });
+
+        it("detector: frequency and KMS key on an INACTIVE detector → UpdateAnomalyDetector and UpdateMetricSet, nothing activated", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ Status: "INACTIVE" });
+            lm.on(UpdateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: ECOM_ARN });
+            lm.on(UpdateMetricSetCommand).resolves({ MetricSetArn: ECOM_MS_ARN });
+            const news = { ...ecommerceInputs(), frequency: "PT1H" as const, kmsKeyArn: KMS_KEY };
+            const res = await anomalyDetectorProvider(fakeClock()).update!(ECOM_ARN, ecomState(), news);
+            assert.deepEqual(calls(), [
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: ECOM_ARN }],
+                ["UpdateAnomalyDetector", { AnomalyDetectorArn: ECOM_ARN, KmsKeyArn: KMS_KEY, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT1H" } }],
+                ["UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, MetricSetFrequency: "PT1H" }],
+            ]);
+            assert.equal(res.outs?.status, "INACTIVE");
+        });
+
+        it("detector: frequency on a LEARNING detector waits out the deactivation and comes back within activationTimeoutSeconds", async () => {
+            const clock = fakeClock();
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "LEARNING" })
+                .resolvesOnce({ Status: "LEARNING" })
+                .resolvesOnce({ Status: "DEACTIVATED" })
+                .resolvesOnce({ Status: "DEACTIVATED" })
+                .resolves({ Status: "ACTIVATING" });
+            lm.on(DeactivateAnomalyDetectorCommand).resolves({});
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            await assert.rejects(
+                anomalyDetectorProvider(clock).update!(WAF_ARN, wafState(), { ...wafInputs(), frequency: "PT10M", activationTimeoutSeconds: 60 }),
+                (err: Error) => {
+                    assert.match(err.message, /Timed out after 60 s .* last status: ACTIVATING/);
+                    assert.match(err.message, /may be left inactive: run pulumi refresh, then pulumi up/);
+                    return true;
+                },
+            );
+            assert.deepEqual(inputsOf("UpdateAnomalyDetector"), [{ AnomalyDetectorArn: WAF_ARN, AnomalyDetectorConfig: { AnomalyDetectorFrequency: "PT10M" } }]);
+            assert.deepEqual(inputsOf("UpdateMetricSet"), [{ MetricSetArn: WAF_MS_ARN, MetricSetFrequency: "PT10M" }]);
+            assert.equal(inputsOf("ActivateAnomalyDetector").length, 1);
+        });
+
+        it("detector: S3 source, measures, dimensions and timestamp column → one UpdateMetricSet with exactly those", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ Status: "FAILED" });
+            lm.on(UpdateMetricSetCommand).resolves({ MetricSetArn: ECOM_MS_ARN });
+            const news = ecommerceInputs();
+            news.metricSet.metrics = news.metricSet.metrics.filter((m) => m.name !== "carts");
+            news.metricSet.dimensions = ["marketplace"];
+            news.metricSet.timestampColumn = { name: "ts", format: "yyyy-MM-dd HH:mm" };
+            news.metricSet.source = { ...news.metricSet.source, roleArn: `${S3_ROLE}-2`, fileFormat: { type: "json", compression: "NONE", charset: "UTF-8" } } as typeof news.metricSet.source;
+            delete (news.metricSet.source as { historicalPath?: string }).historicalPath;
+            await anomalyDetectorProvider(fakeClock()).update!(ECOM_ARN, ecomState(), news);
+            assert.deepEqual(calls(), [
+                ["DescribeAnomalyDetector", { AnomalyDetectorArn: ECOM_ARN }],
+                ["UpdateMetricSet", {
+                    MetricSetArn: ECOM_MS_ARN,
+                    MetricList: [
+                        { MetricName: "views", AggregationFunction: "SUM", Namespace: undefined },
+                        { MetricName: "checkouts", AggregationFunction: "SUM", Namespace: undefined },
+                        { MetricName: "revenue", AggregationFunction: "SUM", Namespace: undefined },
+                    ],
+                    DimensionList: ["marketplace"],
+                    MetricSource: {
+                        S3SourceConfig: {
+                            RoleArn: `${S3_ROLE}-2`,
+                            TemplatedPathList: [`s3://${BUCKET}/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`],
+                            HistoricalDataPathList: undefined,
+                            FileFormatDescriptor: { JsonFormatDescriptor: { FileCompression: "NONE", Charset: "UTF-8" } },
+                        },
+                    },
+                    TimestampColumn: { ColumnName: "ts", ColumnFormat: "yyyy-MM-dd HH:mm" },
+                }],
+            ]);
+        });
+
+        it("detector: a rejected UpdateMetricSet activates the detector again and fails with the service's reason", async () => {
+            lm.on(DescribeAnomalyDetectorCommand)
+                .resolvesOnce({ Status: "ACTIVE" })
+                .resolvesOnce({ Status: "ACTIVE" })
+                .resolvesOnce({ Status: "INACTIVE" })
+                .resolvesOnce({ Status: "INACTIVE" })
+                .resolves({ Status: "ACTIVE" });
+            lm.on(DeactivateAnomalyDetectorCommand).resolves({});
+            lm.on(ActivateAnomalyDetectorCommand).resolves({});
+            lm.on(UpdateMetricSetCommand).rejects(new ValidationException({ message: "Dimension Rule not found in MetricSet", Message: "x", $metadata: {} }));
+            const news = wafInputs();
+            news.metricSet.dimensionFilters![1].values = ["RateLimitPerClientIp"];
+            await assert.rejects(anomalyDetectorProvider(fakeClock()).update!(WAF_ARN, wafState(), news), /Dimension Rule not found in MetricSet/);
+            assert.deepEqual(ops(), [
+                "DescribeAnomalyDetector", "DescribeAnomalyDetector", "DeactivateAnomalyDetector", "DescribeAnomalyDetector",
+                "UpdateMetricSet", "DescribeAnomalyDetector", "ActivateAnomalyDetector", "DescribeAnomalyDetector",
+            ]);
+        });
+
+        it("detector: a new KMS key on a detector that FAILED meanwhile is refused before any change", async () => {
+            lm.on(DescribeAnomalyDetectorCommand).resolves({ Status: "FAILED" });
+            await assert.rejects(
+                anomalyDetectorProvider(fakeClock()).update!(WAF_ARN, wafState({ status: "ACTIVE" }), { ...wafInputs(), kmsKeyArn: KMS_KEY }),
+                /"edge-dev-waf" .* has FAILED, and a failed detector's KMS key cannot be changed; run pulumi refresh, then pulumi up/,
+            );
+            assert.deepEqual(ops(), ["DescribeAnomalyDetector"]);
+        });
+
+        it("detector: an update that reaches update with a change only a replacement can make is refused, not half-applied", async () => {
+            const news = wafInputs();
+            delete news.metricSet.dimensionFilters;
+            await assert.rejects(anomalyDetectorProvider(fakeClock()).update!(WAF_ARN, wafState(), news), /metricSet\.dimensionFilters cannot be changed in place/);
+            assert.deepEqual(ops(), []);
+        });
+
+        it("detector: provider version or activation timeout only → no API call at all", async () => {
+            const p = anomalyDetectorProvider(fakeClock());
+            const news = { ...wafInputs(), providerVersion: "2.0.0" };
+            const res = await p.update!(WAF_ARN, wafState({ status: "ACTIVE" }), news);
+            await p.update!(WAF_ARN, wafState({ status: "ACTIVE" }), { ...wafInputs(), activationTimeoutSeconds: 120 });
+            assert.deepEqual(ops(), []);
+            assert.deepEqual(res.outs, { ...news, arn: WAF_ARN, metricSetArn: WAF_MS_ARN, status: "ACTIVE" });
+        });
+
+        it("detector: description and offset on a running detector change without deactivating it", async () => {
+            const news = { ...ecommerceInputs(), description: "Ecommerce traffic" };
+            news.metricSet.offsetSeconds = 240;
+            await anomalyDetectorProvider(fakeClock()).update!(ECOM_ARN, ecomState({ status: "ACTIVE" }), news);
+            assert.deepEqual(calls(), [
+                ["UpdateAnomalyDetector", { AnomalyDetectorArn: ECOM_ARN, AnomalyDetectorDescription: "Ecommerce traffic" }],
+                ["UpdateMetricSet", { MetricSetArn: ECOM_MS_ARN, Offset: 240 }],
+            ]);
         });
 
         it("alert: threshold → UpdateAlert with the full desired alert", async () => {
@@ -773,11 +977,25 @@ describe("Lookout for Metrics dynamic providers", function () {
             const p = await loadSerialized(anomalyDetectorProvider(fakeClock()));
             assert.deepEqual((await p.check!(ecommerceInputs(), ecommerceInputs())).failures, []);
             assert.equal((await p.check!(wafInputs(), { ...wafInputs(), name: "no dots." })).failures!.length, 1);
-            assert.deepEqual((await p.diff!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, { ...wafInputs(), frequency: "PT1H" })).replaces, ["frequency"]);
+            assert.deepEqual((await p.diff!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, { ...wafInputs(), name: "edge-dev-waf2" })).replaces, ["name"]);
+            assert.deepEqual((await p.diff!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, { ...wafInputs(), frequency: "PT1H" })).replaces, []);
             lm.on(CreateAnomalyDetectorCommand).resolves({ AnomalyDetectorArn: WAF_ARN });
             lm.on(CreateMetricSetCommand).resolves({ MetricSetArn: WAF_MS_ARN });
             assert.equal((await p.create(wafInputs())).id, WAF_ARN);
             assert.deepEqual(ops(), ["CreateAnomalyDetector", "CreateMetricSet"]);
+
+            // An update that deactivates and reactivates runs from the serialized copy too (it uses the
+            // activation module's wait loops).
+            const before = lm.calls().length;
+            lm.on(DescribeAnomalyDetectorCommand).resolvesOnce({ Status: "ACTIVE" }).resolvesOnce({ Status: "ACTIVE" }).resolvesOnce({ Status: "INACTIVE" })
+                .resolvesOnce({ Status: "INACTIVE" }).resolves({ Status: "ACTIVE" });
+            const news = { ...wafInputs(), frequency: "PT10M" as const };
+            const res = await p.update!(WAF_ARN, { ...wafInputs(), arn: WAF_ARN, metricSetArn: WAF_MS_ARN }, news);
+            assert.equal(res.outs?.status, "ACTIVE");
+            assert.deepEqual(ops().slice(before), [
+                "DescribeAnomalyDetector", "DescribeAnomalyDetector", "DeactivateAnomalyDetector", "DescribeAnomalyDetector",
+                "UpdateAnomalyDetector", "UpdateMetricSet", "DescribeAnomalyDetector", "ActivateAnomalyDetector", "DescribeAnomalyDetector",
+            ]);
         });
 
         it("Alert provider serializes and runs check/create from its serialized form", async () => {

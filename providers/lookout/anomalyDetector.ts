@@ -4,10 +4,32 @@
 // rejected, so a failed create leaves nothing behind); delete removes the detector, which removes its metric set
 // and alerts, and waits until it is gone so a replacement with the same name can be created.
 //
-// What can change in place (the L4M API: "after activation, you can only change a detector's ingestion delay and
-// description"): the detector description, the metric set description and offset (ingestion delay), tags.
-// Everything else — name, frequency, KMS key, region, metric set name, metrics, dimensions, filters, source (its
-// type, role, paths, format), timestamp column — replaces the detector.
+// Update vs replace. Replacing a detector throws away what it has learned, its anomaly history and feedback, so
+// everything the API can change in place is an update (UpdateAnomalyDetector: description, KmsKeyArn,
+// AnomalyDetectorConfig; UpdateMetricSet: description, MetricList, DimensionList, DimensionFilterList,
+// MetricSource, TimestampColumn, MetricSetFrequency, Offset), and each update sends only the members that changed.
+// What the service allows, from the L4M developer guide ("Managing detectors" → "Reactivating detectors") and the
+// UpdateAnomalyDetector reference:
+// - On an activated detector only the detector description and the ingestion delay (metric set offset) can
+//   change; every other change needs the detector deactivated first ("If a detector is active, you can
+//   deactivate, reconfigure, and then reactivate the detector"). Update does exactly that: it deactivates the
+//   detector, sends the updates, and activates it again (waiting until ACTIVE or LEARNING), so the separate
+//   DetectorActivation resource finds it running as before. The metric set description is treated like the
+//   other dataset fields (the reference names only the detector's description), which costs one deactivation.
+// - "the Detector name and Tags fields are not editable" (tags go through TagResource/UntagResource), "Dataset
+//   name (MetricSetName) ... not editable" → name, metric set name and region replace the detector.
+// - "You can change the KMS key (KmsKeyArn) if the detector is inactive. If the detector failed, the KMS key
+//   cannot be changed" → a new key is an update (done while deactivated), but a new key on a FAILED detector
+//   replaces it, and so does removing the key: leaving KmsKeyArn out of UpdateAnomalyDetector means "unchanged",
+//   so there is no request that returns a detector to the service-owned key.
+// - The same holds for other members an update cannot clear: removing every dimension (DimensionList needs one
+//   item) or every dimension filter, or the timestamp column, replaces the detector.
+// - A different source type (CloudWatch ↔ S3) replaces it: the request cannot remove an S3 source's timestamp
+//   column and offset, and a detector fed different data has learned nothing worth keeping. Within one source
+//   type (role, paths, file format) the whole MetricSource is sent again as an update.
+// - A frequency change updates both the detector's AnomalyDetectorConfig and the metric set's MetricSetFrequency
+//   (detector first), so the two stay equal as they were created (whether the service checks the pair on each
+//   call or only at activation is not documented; both requests go out in one update either way).
 import * as pulumi from "@pulumi/pulumi";
 import {
     CreateAnomalyDetectorCommand,
@@ -23,14 +45,17 @@ import {
     TagResourceCommand,
     UntagResourceCommand,
     UpdateAnomalyDetectorCommand,
+    UpdateAnomalyDetectorCommandInput,
     UpdateMetricSetCommand,
+    UpdateMetricSetCommandInput,
 } from "@aws-sdk/client-lookoutmetrics";
 
 import {
-    ARN, apiTags, canonical, changedPaths, checker, containsUnknown, FREQUENCIES, Frequency, HISTORICAL_PATH, isConflict,
+    ARN, apiTags, at, canonical, changedPaths, checker, containsUnknown, FREQUENCIES, Frequency, HISTORICAL_PATH, isConflict,
     isNotFound, KMS_KEY_ARN, LOOKOUT_MODULE, NAME, NAME_RULE, NAMESPACE, NON_BLANK, ProviderOptions, REGION, resolveOptions,
     ResolvedOptions, retryOnRolePropagation, tagChanges, TEMPLATED_PATH,
 } from "./common";
+import { ActivationMode, ensureActive, ensureInactive } from "./detectorActivation";
 
 // ---- inputs and outputs ----------------------------------------------------------------------------------------
 
@@ -97,6 +122,11 @@ export interface AnomalyDetectorInputs {
     kmsKeyArn?: string;
     tags?: Record<string, string>;
     metricSet: MetricSetSpec;
+    /**
+     * How long an update that has to deactivate the detector waits for it to deactivate, and then to become ACTIVE
+     * or LEARNING again (default 900 s, like `detection.activationTimeoutSeconds`).
+     */
+    activationTimeoutSeconds?: number;
 }
 
 export interface AnomalyDetectorOutputs extends AnomalyDetectorInputs {
@@ -117,6 +147,7 @@ export interface AnomalyDetectorArgs {
     frequency: In<Frequency>;
     kmsKeyArn?: In<string>;
     tags?: In<Record<string, In<string>>>;
+    activationTimeoutSeconds?: In<number>;
     metricSet: In<{
         name: In<string>;
         description: In<string>;
@@ -158,20 +189,32 @@ export function apiMetricSource(s: MetricSource): ApiMetricSource {
     };
 }
 
+function apiMetrics(m: MetricSetSpec) {
+    return m.metrics.map((x) => ({ MetricName: x.name, AggregationFunction: x.aggregation, Namespace: x.namespace }));
+}
+
+function apiDimensionFilters(m: MetricSetSpec) {
+    return m.dimensionFilters && m.dimensionFilters.length > 0
+        ? m.dimensionFilters.map((f) => ({ Name: f.name, FilterList: f.values.map((v) => ({ DimensionValue: v, FilterOperation: "EQUALS" as const })) }))
+        : undefined;
+}
+
+function apiTimestampColumn(m: MetricSetSpec) {
+    return m.timestampColumn ? { ColumnName: m.timestampColumn.name, ColumnFormat: m.timestampColumn.format } : undefined;
+}
+
 export function createMetricSetRequest(i: AnomalyDetectorInputs, detectorArn: string): CreateMetricSetCommandInput {
     const m = i.metricSet;
     return {
         AnomalyDetectorArn: detectorArn,
         MetricSetName: m.name,
         MetricSetDescription: m.description,
-        MetricList: m.metrics.map((x) => ({ MetricName: x.name, AggregationFunction: x.aggregation, Namespace: x.namespace })),
+        MetricList: apiMetrics(m),
         DimensionList: m.dimensions.length > 0 ? [...m.dimensions] : undefined,
-        DimensionFilterList: m.dimensionFilters && m.dimensionFilters.length > 0
-            ? m.dimensionFilters.map((f) => ({ Name: f.name, FilterList: f.values.map((v) => ({ DimensionValue: v, FilterOperation: "EQUALS" as const })) }))
-            : undefined,
+        DimensionFilterList: apiDimensionFilters(m),
         MetricSetFrequency: i.frequency,
         MetricSource: apiMetricSource(m.source),
-        TimestampColumn: m.timestampColumn ? { ColumnName: m.timestampColumn.name, ColumnFormat: m.timestampColumn.format } : undefined,
+        TimestampColumn: apiTimestampColumn(m),
         // The API takes an offset only for S3 (and database) sources.
         Offset: m.source.type === "s3" ? m.offsetSeconds ?? 0 : undefined,
         Tags: apiTags(i.tags),
@@ -216,13 +259,35 @@ export function metricSetFromApi(d: DescribeMetricSetCommandOutput, prior: Metri
 
 // ---- diff rules ------------------------------------------------------------------------------------------------
 
-/** Changes that the API applies in place. */
-export const DETECTOR_UPDATE_PATHS = ["description", "metricSet.description", "metricSet.offsetSeconds", "tags", "providerVersion"] as const;
-/** Changes that need a new detector. */
-export const DETECTOR_REPLACE_PATHS = [
-    "region", "name", "frequency", "kmsKeyArn", "metricSet.name", "metricSet.metrics", "metricSet.dimensions",
-    "metricSet.dimensionFilters", "metricSet.source", "metricSet.timestampColumn",
+/** Changes that always need a new detector: the service cannot rename a detector or a metric set, or move one. */
+export const DETECTOR_REPLACE_PATHS = ["region", "name", "metricSet.name"] as const;
+/** Changes applied in place while the detector keeps running. */
+export const DETECTOR_LIVE_PATHS = ["description", "metricSet.offsetSeconds", "tags", "providerVersion", "activationTimeoutSeconds"] as const;
+/** Changes applied in place while the detector is deactivated for the moment (see the top of this file). */
+export const DETECTOR_RECONFIGURE_PATHS = [
+    "frequency", "kmsKeyArn", "metricSet.description", "metricSet.metrics", "metricSet.dimensions", "metricSet.dimensionFilters",
+    "metricSet.source", "metricSet.timestampColumn",
 ] as const;
+/** Every change that is an update unless `replacingChanges` says this particular change cannot be applied. */
+export const DETECTOR_UPDATE_PATHS = [...DETECTOR_LIVE_PATHS, ...DETECTOR_RECONFIGURE_PATHS] as const;
+
+/**
+ * Changes to updatable fields that no update request can express, so they replace the detector (inputs as
+ * `normalizeDetector` writes them; `olds.status` is the status last seen by create/update/refresh).
+ */
+export function replacingChanges(olds: Partial<AnomalyDetectorOutputs>, news: Partial<AnomalyDetectorInputs>): string[] {
+    const out: string[] = [];
+    const removed = (p: string): boolean => at(olds, p) !== undefined && at(news, p) === undefined;
+    // Omitting KmsKeyArn leaves the key as it is; and a failed detector's key cannot be changed at all.
+    if (removed("kmsKeyArn") || (olds.status === "FAILED" && changedPaths(olds, news, ["kmsKeyArn"]).length > 0)) out.push("kmsKeyArn");
+    // Another source type (or one not known yet in preview): see the top of this file.
+    if (canonical(at(olds, "metricSet.source.type")) !== canonical(at(news, "metricSet.source.type"))) out.push("metricSet.source");
+    const [od, nd] = [at(olds, "metricSet.dimensions"), at(news, "metricSet.dimensions")];
+    if (Array.isArray(od) && od.length > 0 && Array.isArray(nd) && nd.length === 0) out.push("metricSet.dimensions");
+    if (removed("metricSet.dimensionFilters")) out.push("metricSet.dimensionFilters");
+    if (removed("metricSet.timestampColumn")) out.push("metricSet.timestampColumn");
+    return out;
+}
 
 /**
  * The same desired state written one way: no tags and `{}` alike, an S3 offset of undefined and 0 alike, no
@@ -243,6 +308,61 @@ export function normalizeDetector<T extends Partial<AnomalyDetectorInputs>>(i: T
     return out as T;
 }
 
+// ---- update requests (pure, exported for tests) ----------------------------------------------------------------
+
+/** Detector statuses in which the detector is running; an update that reconfigures it deactivates it first. */
+const RUNNING: Readonly<Record<string, ActivationMode>> = {
+    ACTIVE: "live", LEARNING: "live", ACTIVATING: "live", BACK_TEST_ACTIVATING: "backtest", BACK_TEST_ACTIVE: "backtest",
+};
+/** Statuses that are still moving: wait for them to settle before reconfiguring. */
+const SETTLING = ["DEACTIVATING"];
+
+export interface DetectorUpdatePlan {
+    /** The UpdateAnomalyDetector request, when a detector member changed. */
+    detector?: UpdateAnomalyDetectorCommandInput;
+    /** The UpdateMetricSet request, when a metric set member changed. */
+    metricSet?: UpdateMetricSetCommandInput;
+    /** True when a change needs the detector deactivated (anything beyond its description and the offset). */
+    reconfigure: boolean;
+    /** True when the tags changed. */
+    tags: boolean;
+}
+
+/** The requests that take the detector from `olds` to `news`, each with only the members that changed. */
+export function detectorUpdatePlan(olds: AnomalyDetectorOutputs, news: AnomalyDetectorInputs): DetectorUpdatePlan {
+    const [a, b] = [normalizeDetector(olds), normalizeDetector(news)];
+    const changed = new Set<string>(changedPaths(a, b, DETECTOR_UPDATE_PATHS));
+    const cannot = replacingChanges(a, b);
+    if (cannot.length > 0) {
+        // diff turns these into a replacement; reaching update with one is a bug, not something to half-apply.
+        throw new Error(`Lookout for Metrics detector "${news.name}": ${cannot.join(", ")} cannot be changed in place; the detector must be replaced`);
+    }
+    const m = news.metricSet;
+
+    const detector: UpdateAnomalyDetectorCommandInput = { AnomalyDetectorArn: olds.arn };
+    if (changed.has("description")) detector.AnomalyDetectorDescription = news.description;
+    if (changed.has("kmsKeyArn")) detector.KmsKeyArn = news.kmsKeyArn;
+    if (changed.has("frequency")) detector.AnomalyDetectorConfig = { AnomalyDetectorFrequency: news.frequency };
+
+    const ms: UpdateMetricSetCommandInput = { MetricSetArn: olds.metricSetArn };
+    if (changed.has("metricSet.description")) ms.MetricSetDescription = m.description;
+    if (changed.has("metricSet.metrics")) ms.MetricList = apiMetrics(m);
+    if (changed.has("metricSet.dimensions")) ms.DimensionList = [...m.dimensions];
+    if (changed.has("metricSet.dimensionFilters")) ms.DimensionFilterList = apiDimensionFilters(m);
+    if (changed.has("frequency")) ms.MetricSetFrequency = news.frequency;
+    if (changed.has("metricSet.source")) ms.MetricSource = apiMetricSource(m.source);
+    if (changed.has("metricSet.timestampColumn")) ms.TimestampColumn = apiTimestampColumn(m);
+    // The API takes an offset only for S3 (and database) sources.
+    if (changed.has("metricSet.offsetSeconds") && m.source.type === "s3") ms.Offset = m.offsetSeconds ?? 0;
+
+    return {
+        detector: Object.keys(detector).length > 1 ? detector : undefined,
+        metricSet: Object.keys(ms).length > 1 ? ms : undefined,
+        reconfigure: DETECTOR_RECONFIGURE_PATHS.some((p) => changed.has(p)),
+        tags: changed.has("tags"),
+    };
+}
+
 // ---- check -----------------------------------------------------------------------------------------------------
 
 export function checkDetectorInputs(news: unknown): { property: string; reason: string }[] {
@@ -254,6 +374,7 @@ export function checkDetectorInputs(news: unknown): { property: string; reason: 
     c.oneOf("frequency", FREQUENCIES);
     c.str("kmsKeyArn", { min: 20, max: 2048, pattern: KMS_KEY_ARN, rule: "is not a KMS key ARN" });
     c.tags("tags");
+    c.int("activationTimeoutSeconds", 1, 86400, false);
     c.str("metricSet.name", { required: true, min: 1, max: 63, pattern: NAME, rule: NAME_RULE });
     c.str("metricSet.description", { required: true, min: 1, max: 256, pattern: NON_BLANK, rule: "must not be blank" });
 
@@ -310,6 +431,13 @@ function client(region: string): LookoutMetricsClient {
     return new LookoutMetricsClient({ region, maxAttempts: 5 });
 }
 
+/** What an update waits for deactivation and reactivation when the inputs set no `activationTimeoutSeconds`. */
+const DEFAULT_ACTIVATION_TIMEOUT_SECONDS = 900;
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
+
 async function syncTags(lm: LookoutMetricsClient, arn: string, olds: Record<string, string> | undefined, news: Record<string, string> | undefined): Promise<void> {
     const { remove, set } = tagChanges(olds, news);
     if (remove.length > 0) await lm.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: remove }));
@@ -354,7 +482,7 @@ export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynam
 
         async diff(_id, olds, news) {
             const [a, b] = [normalizeDetector(olds), normalizeDetector(news)];
-            const replaces = changedPaths(a, b, DETECTOR_REPLACE_PATHS);
+            const replaces = [...changedPaths(a, b, DETECTOR_REPLACE_PATHS), ...replacingChanges(a, b)];
             // A metric set that disappeared (seen on refresh) can only come back with a new detector.
             if (!olds.metricSetArn && !replaces.includes("metricSet.name")) replaces.push("metricSet.name");
             const updates = changedPaths(a, b, DETECTOR_UPDATE_PATHS);
@@ -388,22 +516,63 @@ export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynam
 
         async update(id, olds, news) {
             const lm = client(news.region);
-            if (canonical(olds.description) !== canonical(news.description)) {
-                await lm.send(new UpdateAnomalyDetectorCommand({ AnomalyDetectorArn: id, AnomalyDetectorDescription: news.description }));
+            const plan = detectorUpdatePlan({ ...olds, arn: id }, news);
+            let status = olds.status;
+            let restore: ActivationMode | undefined;
+            const activation = (mode: ActivationMode) => ({
+                providerVersion: news.providerVersion, region: news.region, detectorArn: id, mode,
+                timeoutSeconds: news.activationTimeoutSeconds ?? DEFAULT_ACTIVATION_TIMEOUT_SECONDS,
+            });
+            const leftInactive = `; the detector "${news.name}" (${id}) may be left inactive: run pulumi refresh, then pulumi up`;
+
+            if (plan.reconfigure) {
+                // Only the description and the offset can change while the detector runs: deactivate it first.
+                const d = await lm.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: id }));
+                status = d.Status ?? "unknown";
+                if (status === "DELETING") throw new Error(`Lookout for Metrics detector "${news.name}" (${id}) is being deleted and cannot be updated`);
+                if (status === "FAILED" && plan.detector?.KmsKeyArn !== undefined) {
+                    throw new Error(
+                        `Lookout for Metrics detector "${news.name}" (${id}) has FAILED, and a failed detector's KMS key cannot be changed; ` +
+                        `run pulumi refresh, then pulumi up, to replace the detector`,
+                    );
+                }
+                restore = RUNNING[status];
+                if (restore !== undefined || SETTLING.includes(status)) {
+                    try {
+                        await ensureInactive(activation(restore ?? "live"), o);
+                    } catch (err) {
+                        throw new Error(`${messageOf(err)}${leftInactive}`);
+                    }
+                }
             }
-            const msChanged = changedPaths(olds, news, ["metricSet.description", "metricSet.offsetSeconds"]);
-            if (msChanged.length > 0) {
-                await lm.send(new UpdateMetricSetCommand({
-                    MetricSetArn: olds.metricSetArn,
-                    MetricSetDescription: msChanged.includes("metricSet.description") ? news.metricSet.description : undefined,
-                    Offset: msChanged.includes("metricSet.offsetSeconds") ? news.metricSet.offsetSeconds ?? 0 : undefined,
-                }));
+
+            try {
+                if (plan.detector) await lm.send(new UpdateAnomalyDetectorCommand(plan.detector));
+                if (plan.metricSet) await lm.send(new UpdateMetricSetCommand(plan.metricSet));
+            } catch (err) {
+                // Put the detector back to work as it was before failing the update.
+                if (restore !== undefined) {
+                    try {
+                        await ensureActive(activation(restore), o);
+                    } catch (again) {
+                        throw new Error(`${messageOf(err)}; activating the detector again failed too: ${messageOf(again)}${leftInactive}`);
+                    }
+                }
+                throw err;
             }
-            if (canonical(apiTags(olds.tags)) !== canonical(apiTags(news.tags))) {
+            if (restore !== undefined) {
+                try {
+                    status = (await ensureActive(activation(restore), o)).Status ?? "unknown";
+                } catch (err) {
+                    throw new Error(`${messageOf(err)}${leftInactive}`);
+                }
+            }
+
+            if (plan.tags) {
                 await syncTags(lm, id, olds.tags, news.tags);
                 await syncTags(lm, olds.metricSetArn, olds.tags, news.tags);
             }
-            return { outs: { ...news, arn: id, metricSetArn: olds.metricSetArn, status: olds.status } };
+            return { outs: { ...news, arn: id, metricSetArn: olds.metricSetArn, status } };
         },
 
         async read(id, props) {
