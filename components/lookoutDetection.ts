@@ -171,6 +171,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
         const ruleFilter = args.waf.ruleNames.length > 0 ? [{ name: "Rule", values: args.waf.ruleNames }] : [];
         this.wafDetector = new AnomalyDetector(`${name}-waf`, {
             ...common,
+            activationTimeoutSeconds: det.activationTimeoutSeconds,
             name: `${base}-waf`,
             description: `AWS WAF ${WAF_METRIC} per rule of this stack's web ACL (${config.project}/${config.stack})`,
             frequency: WAF_FREQUENCY,
@@ -188,6 +189,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
         const dims = DIMENSIONS.filter((d) => det.ecommerceDimensions.includes(d));
         this.ecommerceDetector = new AnomalyDetector(`${name}-ecommerce`, {
             ...common,
+            activationTimeoutSeconds: det.activationTimeoutSeconds,
             name: `${base}-ecommerce`,
             description: `Ecommerce ${MEASURES.join(", ")} by ${dims.join(" and ") || "total"} (${config.project}/${config.stack})`,
             frequency: det.frequency,

@@ -51,6 +51,24 @@ function encode(config: Record<string, unknown>): Record<string, string> {
 
 let runCount = 0;
 
+function waitForRPCs(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+/**
+ * Runs `f`; when it throws (a config error half-way through the program), lets the registrations it had
+ * already started finish before rethrowing, so they cannot land in the next run's record.
+ */
+async function drainedOnError<T>(f: () => T): Promise<T> {
+    try {
+        return f();
+    } catch (err) {
+        await waitForRPCs().catch(() => undefined);
+        throw err;
+    }
+}
+
 /** Runs the program with `config` (a stack file's `config:` map) as stack `stack`. */
 export async function runProgram(config: Record<string, unknown>, stack = "test"): Promise<ProgramRun> {
     registered.length = 0;
@@ -59,13 +77,12 @@ export async function runProgram(config: Record<string, unknown>, stack = "test"
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 ? `-${runCount}` : ""}`, false);
     clearProgramModule();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(ROOT, "index")) as Record<string, unknown>;
+    const program = await drainedOnError(() => require(path.join(ROOT, "index")) as Record<string, unknown>);
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
         outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await waitForRPCs();
     return view([...registered], outputs);
 }
 
@@ -80,15 +97,14 @@ export async function runWith(config: Record<string, unknown>, build: (cfg: impo
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}-${runCount}`, false);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { loadConfig } = require("../config") as typeof import("../config");
-    const built = build(loadConfig());
+    const built = await drainedOnError(() => build(loadConfig()));
     const outputs: Record<string, unknown> = {};
     if (built && typeof built === "object") {
         for (const [name, value] of Object.entries(built as Record<string, unknown>)) {
             if (pulumi.Output.isInstance(value)) outputs[name] = await promiseOf(value);
         }
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await waitForRPCs();
     return view([...registered], outputs);
 }
 
