@@ -11,6 +11,7 @@
 // The same timing model decides the CloudWatch alarms' shape (components/cloudwatchDetection.ts), so the
 // alarms and the latency figure cannot disagree.
 import type { AppConfig, Engine } from "../config";
+import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 
 // ---- documented figures --------------------------------------------------------------------------------------
 
@@ -35,10 +36,10 @@ export const MAX_ALARM_WINDOW_SECONDS = 604_800;
 export const MAX_SHORT_PERIOD_ALARM_WINDOW_SECONDS = ONE_DAY_SECONDS;
 /**
  * Amazon Data Firehose developer guide, "Transform source data": "The default Lambda buffering interval hint is
- * sixty seconds" (range 0–900). The pipeline keeps the default, so a record waits at most this long before the
- * transform (which writes the EMF metrics) sees it.
+ * sixty seconds" (range 0–900). The pipeline sets it explicitly to this value, so a record waits at most this long
+ * before the transform (which writes the EMF metrics) sees it.
  */
-export const FIREHOSE_LAMBDA_BUFFER_SECONDS = 60;
+export const FIREHOSE_LAMBDA_BUFFER_SECONDS = TRANSFORM_BUFFER_SECONDS;
 /**
  * Firehose developer guide, "Buffer data for dynamic partitioning": "end-to-end delay of a batch of records
  * might be 1.5 times of the configured buffering hint time".

@@ -30,6 +30,7 @@ import {
     LIVE_PREFIX_EXPRESSION,
     stackDimensionValue,
     templatedPath,
+    TRANSFORM_BUFFER_SECONDS,
 } from "./ecommerceSchema";
 import { InlineFunction } from "./inlineFunction";
 
@@ -44,8 +45,6 @@ export const ECOMMERCE_ROOT = "ecommerce/";
 export const DYNAMIC_PARTITIONING_RETRY_SECONDS = 300;
 /** Firehose buffers up to this much for one transform invocation (MB; the Lambda request limit is 6 MB). */
 export const TRANSFORM_BUFFER_MB = 3;
-/** Firehose invokes the transform at least this often (seconds) when the buffer does not fill. */
-export const TRANSFORM_BUFFER_SECONDS = 60;
 
 /**
  * The Lambda handler: a factory run once per cold start, which reads the options from the environment. EMF
@@ -299,6 +298,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
                         parameters: [
                             { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${this.transform.arn}:$LATEST` },
                             { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_BUFFER_MB) },
+                            { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_BUFFER_SECONDS) },
                         ],
                     }],
                 },

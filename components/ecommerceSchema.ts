@@ -117,6 +117,16 @@ export const DIMENSION_VALUE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const MAX_EVENT_AGE_SECONDS = 24 * 3600;
 /** Events stamped further than this in the future (client clock skew) are refused. */
 export const MAX_FUTURE_SKEW_SECONDS = 5 * 60;
+/**
+ * Firehose invokes the transform at least this often (seconds) when its 3 MB buffer does not fill: the
+ * processor's BufferIntervalInSeconds, set explicitly, and the Lambda buffer term of the latency model.
+ */
+export const TRANSFORM_BUFFER_SECONDS = 60;
+/**
+ * Revenue of one checkout above this is refused as bad data: summed per interval it must stay a finite number
+ * CloudWatch accepts (|value| < 2^360) and that does not swamp a detector's sums.
+ */
+export const MAX_REVENUE = 1e9;
 
 // ---- S3 layout --------------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import {
     DIMENSIONS,
     MAX_EVENT_AGE_SECONDS,
     MAX_FUTURE_SKEW_SECONDS,
+    MAX_REVENUE,
     MALFORMED_METRIC_NAME,
     METRIC_DIMENSION_NAMES,
     METRIC_NAMES,
@@ -285,9 +286,12 @@ function parseIso(ctx: Ctx, s: string): boolean {
     return true;
 }
 
+/** The largest instant a Date can hold (ms); beyond it formatting would throw. */
+const MAX_DATE_MS = 8.64e15;
+
 function parseTimestamp(ctx: Ctx, v: unknown): boolean {
     if (typeof v === "string") return parseIso(ctx, v);
-    if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) {
+    if (typeof v === "number" && Number.isSafeInteger(v) && v > 0 && v <= MAX_DATE_MS) {
         ctx.ms = v;
         ctx.text = formatMs(ctx, v);
         return true;
@@ -327,7 +331,8 @@ function show(v: unknown): string {
     try {
         s = v === undefined ? "undefined" : JSON.stringify(v) ?? String(v);
     } catch {
-        s = String(v);
+        // e.g. arrays nested 10,000 deep: JSON.stringify and String() both overflow the stack.
+        s = Array.isArray(v) ? "[array]" : typeof v === "object" && v !== null ? "{object}" : typeof v;
     }
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -345,7 +350,7 @@ function describe(code: number, ev: Record<string, unknown> | undefined, opts: T
         case F_BAD_MARKETPLACE: return `marketplace ${show(ev?.marketplace)} is not 1-64 of A-Z a-z 0-9 _ . -`;
         case F_BAD_REVENUE:
             return ev?.eventType === "checkout"
-                ? `revenue ${show(ev?.revenue)} must be a finite number >= 0 on a checkout`
+                ? `revenue ${show(ev?.revenue)} must be a number from 0 to ${MAX_REVENUE} on a checkout`
                 : `revenue ${show(ev?.revenue)} is only allowed (non-zero) on a checkout`;
         default: return "unexpected error while transforming the record";
     }
@@ -470,7 +475,7 @@ function validate(ctx: Ctx, st: RecordState, ev: Record<string, unknown>, arriva
     const r = ev.revenue;
     const head = '{"timestamp":"' + ctx.text + '","platform":"' + platform + '","marketplace":"' + marketplace;
     if (kind === KIND_CHECKOUT) {
-        if (typeof r !== "number" || !(r >= 0) || r === Infinity) return F_BAD_REVENUE;
+        if (typeof r !== "number" || !(r >= 0) || !(r <= MAX_REVENUE)) return F_BAD_REVENUE;
         st.revenue = r;
         st.row = head + ROW_TAIL_CHECKOUT + r + "}\n";
     } else {
@@ -600,7 +605,13 @@ export function transformBatch(records: readonly FirehoseRecord[], opts: Transfo
         if (code !== OK) {
             counts[code] += 1;
             if (samples.length < MAX_SAMPLES) {
-                samples.push({ recordId: rec.recordId, reason: FAILURE_REASONS[code], detail: describe(code, ev, opts) });
+                let detail: string;
+                try {
+                    detail = describe(code, ev, opts);
+                } catch {
+                    detail = "(value not printable)";
+                }
+                samples.push({ recordId: rec.recordId, reason: FAILURE_REASONS[code], detail });
             }
             out[i] = { recordId: rec.recordId, result: "ProcessingFailed", data: typeof rec.data === "string" ? rec.data : "" };
         }

@@ -121,6 +121,7 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
         assert.deepStrictEqual(proc.parameters, [
             { parameterName: "LambdaArn", parameterValue: `${fn.state.arn}:$LATEST` },
             { parameterName: "BufferSizeInMBs", parameterValue: "3" },
+            { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
         ]);
     });
 

@@ -182,6 +182,9 @@ describe("ecommerce transform: malformed records", () => {
         ["revenue as a string", view({ eventType: "checkout", revenue: "12.50" }), "bad-revenue"],
         ["infinite revenue", '{"timestamp":"2024-05-15T10:07:00Z","eventType":"checkout","platform":"web","marketplace":"US","revenue":1e999}', "bad-revenue"],
         ["revenue on a view", view({ revenue: 3 }), "bad-revenue"],
+        ["revenue above the ceiling (would overflow sums and CloudWatch's range)", view({ eventType: "checkout", revenue: 1e303 }), "bad-revenue"],
+        ["epoch beyond what a Date holds", view({ timestamp: 9007199254740991 }), "bad-timestamp"],
+        ["a timestamp nested 20,000 arrays deep", '{"timestamp":' + "[".repeat(20000) + "]".repeat(20000) + ',"eventType":"view","platform":"web","marketplace":"US"}', "bad-timestamp"],
     ];
 
     for (const [name, body, reason] of bad) {
@@ -202,7 +205,20 @@ describe("ecommerce transform: malformed records", () => {
     it("names the field at fault in the failure sample", () => {
         const outcome = transformBatch([kinesisRecord(view({ eventType: "purchase" })), kinesisRecord(view({ eventType: "checkout", revenue: -1 }))], LOOKOUT, ARRIVAL);
         assert.match(outcome.samples[0].detail, /^eventType "purchase" is not one of view, cart, checkout$/);
-        assert.match(outcome.samples[1].detail, /^revenue -1 must be a finite number >= 0 on a checkout$/);
+        assert.match(outcome.samples[1].detail, /^revenue -1 must be a number from 0 to 1000000000 on a checkout$/);
+    });
+
+    it("keeps the good records of a batch whose bad record cannot even be printed (deep nesting)", () => {
+        const deep = kinesisRecord('{"platform":' + "[".repeat(100000) + "]".repeat(100000) + ',"timestamp":"2024-05-15T10:07:00Z","eventType":"view","marketplace":"US"}');
+        const good = kinesisRecord(view({}));
+        const outcome = transformBatch([deep, good], LOOKOUT, ARRIVAL);
+        assert.deepStrictEqual(outcome.response.records.map((r) => r.result), ["ProcessingFailed", "Ok"]);
+        assert.match(outcome.samples[0].detail, /\[array\]|not printable/);
+    });
+
+    it("accepts revenue up to the ceiling", () => {
+        const outcome = transformBatch([kinesisRecord(view({ eventType: "checkout", revenue: 1e9 }))], LOOKOUT, ARRIVAL);
+        assert.strictEqual(outcome.response.records[0].result, "Ok");
     });
 
     it("accepts zero revenue on any event, a literal U+FFFD in an ignored field, and the edges of the time window", () => {
