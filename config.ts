@@ -4,6 +4,8 @@
 // fails before anything is planned.
 import * as pulumi from "@pulumi/pulumi";
 
+import { OTHER_DIMENSION_VALUE } from "./components/ecommerceSchema";
+
 export const PROJECT = "edge-anomaly-detection";
 
 export type Engine = "cloudwatch" | "lookout";
@@ -260,8 +262,9 @@ const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 const NAMESPACE = /^[^:$][^$]{0,254}$/;
-const DIM_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
-const DIM_RULE = "is not a dimension value (1–64 letters, digits, _ . -)";
+// A watched platform/marketplace value; `_other` is the bucket the transform sums all unwatched values into.
+const DIM_VALUE = new RegExp(`^(?!${OTHER_DIMENSION_VALUE}$)[A-Za-z0-9_.-]{1,64}$`);
+const DIM_RULE = `is not a dimension value (1–64 letters, digits, _ . -; not ${OTHER_DIMENSION_VALUE}, the bucket of unwatched values)`;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 // ---- parse ---------------------------------------------------------------------------------------------------

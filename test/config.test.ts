@@ -106,6 +106,8 @@ describe("config", () => {
             expectConfigError(withArea("detection", { ecommerceDimensions: ["platform", "country"] }), "edge-anomaly-detection:detection.ecommerceDimensions[1]", /platform and\/or marketplace/));
         it("a value listed twice (each watched value gets its own alarms and metrics)", () =>
             expectConfigError(withArea("detection", { platforms: ["web", "ios", "web"] }), "edge-anomaly-detection:detection.platforms", /lists "web" twice/));
+        it("a watched value that collides with the transform's bucket of unwatched values", () =>
+            expectConfigError(withArea("detection", { marketplaces: ["US", "_other"] }), "edge-anomaly-detection:detection.marketplaces[1]", /not _other/));
         it("a retention CloudWatch Logs does not offer", () =>
             expectConfigError({ ...devRaw(), logRetentionDays: 10 }, "edge-anomaly-detection:logRetentionDays", /use one of: 1, 3, 5, 7, 14, 30/));
         it("a rate limit below WAF's minimum", () =>
