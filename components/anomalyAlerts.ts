@@ -10,18 +10,22 @@
 //   it; IAM policies in this account may grant it to their principals (the Lookout engine's SNS role).
 // - The topic policy admits one service principal — CloudWatch — with aws:SourceAccount/aws:SourceArn conditions.
 // - The finding Lambda (InlineFunction: explicit runtime, own role, log group with retention, no bundled SDK)
-//   may only import into this account's default product, read findings to archive, and write to its DLQ.
+//   may only import into this account's default product, read findings to archive, read the state of this
+//   region's metric alarms (an ALARM delivered after its episode ended is filed ARCHIVED), and write to its DLQ.
 // - Asynchronous invocations retry (config), then go to the encrypted SQS dead-letter queue (on-failure
 //   destination); SNS deliveries it could not make go there too (subscription redrive policy). A CloudWatch
 //   alarm on the queue's depth notifies the topic, so a lost alert reaches people and Security Hub.
 // - Optionally enables Security Hub in the account (config `alerts.enableSecurityHub`).
 import { createHash } from "crypto";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "../config";
-import { AlertHandlingResult, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig } from "../handlers/securityHubFinding";
+import {
+    AlertClients, AlertHandlingResult, cloudWatchClientConfig, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig,
+} from "../handlers/securityHubFinding";
 import { InlineFunction } from "./inlineFunction";
 
 export interface AnomalyAlertsArgs {
@@ -33,13 +37,16 @@ export interface AnomalyAlertsArgs {
 }
 
 /**
- * The Lambda handler. A factory, so the Security Hub client is made once per cold start inside the Lambda (a
- * client captured at deploy time cannot be serialized) and a missing setting fails the cold start loudly.
+ * The Lambda handler. A factory, so the Security Hub and CloudWatch clients are made once per cold start inside
+ * the Lambda (a client captured at deploy time cannot be serialized) and a missing setting fails the cold start loudly.
  */
 export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandlingResult> {
     const settings = findingSettingsFromEnv(process.env);
-    const client = new SecurityHubClient(securityHubClientConfig(settings.region));
-    return (event: unknown) => handleAlertEvent(event, client, settings);
+    const clients: AlertClients = {
+        securityHub: new SecurityHubClient(securityHubClientConfig(settings.region)),
+        cloudWatch: new CloudWatchClient(cloudWatchClientConfig(settings.region)),
+    };
+    return (event: unknown) => handleAlertEvent(event, clients, settings);
 }
 
 /** KMS actions the account (its IAM policies) may use on the key: administration plus data-key use. No wildcards. */
@@ -232,6 +239,13 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Effect: "Allow",
                     Action: ["securityhub:GetFindings"],
                     Resource: hubArn,
+                },
+                {
+                    // Only metric alarms are asked for: composite alarms would need DescribeAlarms on "*".
+                    Sid: "ReadAlarmStateBeforeFilingAlarmFindings",
+                    Effect: "Allow",
+                    Action: ["cloudwatch:DescribeAlarms"],
+                    Resource: alarmsInRegion,
                 },
                 {
                     Sid: "SendFailedInvocationsToTheDlq",

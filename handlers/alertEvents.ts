@@ -12,6 +12,9 @@
 //    `ThresholdMetricId`; static alarms carry `MetricName`/`Namespace`/`Dimensions` instead. Dimension entries
 //    in the notification are spelled `{ "name", "value" }` (lower case).
 //
+// SNS-delivered alerts come either as an SNS event (`Records[].Sns`) or, replayed from the dead-letter queue, as
+// the bare SNS notification SNS redrove there (`{ "Type": "Notification", "MessageId", "TopicArn", "Message" }`).
+//
 // Plain functions, no AWS SDK: the Lambda bundle carries this file as-is.
 
 /** A payload the function cannot act on. The message names the field and what was found. */
@@ -260,9 +263,25 @@ export function parseAlarmTime(s: string, where: string): Date {
 
 // ---- envelopes -----------------------------------------------------------------------------------------------------
 
+/** One SNS notification (a Records entry's `Sns`, or a bare notification) as an envelope. */
+function snsEnvelope(sns: Obj, where: string, fallbackId: string): AlertEnvelope {
+    if (typeof sns.Message !== "string") fail(`${where}.Message`, "must be a string", sns.Message);
+    return {
+        delivery: "sns",
+        body: sns.Message,
+        sns: {
+            messageId: optStr(sns, "MessageId", where) ?? fallbackId,
+            topicArn: optStr(sns, "TopicArn", where) ?? "an unknown topic",
+            subject: optStr(sns, "Subject", where) ?? null,
+            timestamp: optStr(sns, "Timestamp", where),
+        },
+    };
+}
+
 /**
- * Splits an invocation event into the alerts it carries: an SNS event (one or more records) or an L4M Lambda
- * alert (the event itself). Anything else is an error naming what was received.
+ * Splits an invocation event into the alerts it carries: an SNS event (one or more records), a bare SNS
+ * notification (`Type: "Notification"` — what SNS redrives to the dead-letter queue, replayed by invoking the
+ * function with it) or an L4M Lambda alert (the event itself). Anything else is an error naming what was received.
  */
 export function envelopesOf(event: unknown): AlertEnvelope[] {
     const e = obj(event, "unrecognised invocation event:");
@@ -271,22 +290,12 @@ export function envelopesOf(event: unknown): AlertEnvelope[] {
         return objects(e.Records, "SNS event: Records").map((rec, i) => {
             const where = `SNS event: Records[${i}]`;
             if ((rec.EventSource ?? rec.eventSource) !== "aws:sns") fail(`${where}.EventSource`, `must be "aws:sns" (only SNS-delivered alerts come in Records)`, rec.EventSource ?? rec.eventSource);
-            const sns = obj(rec.Sns, `${where}.Sns`);
-            if (typeof sns.Message !== "string") fail(`${where}.Sns.Message`, "must be a string", sns.Message);
-            return {
-                delivery: "sns" as const,
-                body: sns.Message,
-                sns: {
-                    messageId: optStr(sns, "MessageId", where) ?? `record-${i}`,
-                    topicArn: optStr(sns, "TopicArn", where) ?? "an unknown topic",
-                    subject: optStr(sns, "Subject", where) ?? null,
-                    timestamp: optStr(sns, "Timestamp", where),
-                },
-            };
+            return snsEnvelope(obj(rec.Sns, `${where}.Sns`), `${where}.Sns`, `record-${i}`);
         });
     }
+    if (e.Type === "Notification") return [snsEnvelope(e, "SNS notification", "notification")];
     if ("anomalyDetectorArn" in e || "impactedMetric" in e) return [{ delivery: "lambda", body: e }];
-    return fail("unrecognised invocation event:", "is neither an SNS event (Records) nor a Lookout for Metrics alert (anomalyDetectorArn, impactedMetric)", e);
+    return fail("unrecognised invocation event:", "is neither an SNS event (Records), an SNS notification (Type \"Notification\", as replayed from the dead-letter queue) nor a Lookout for Metrics alert (anomalyDetectorArn, impactedMetric)", e);
 }
 
 /** Parses one delivered alert. Throws AlertParseError naming the problem. */

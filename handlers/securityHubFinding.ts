@@ -9,9 +9,13 @@
 //     used: the two deliveries come from two different alerts (an L4M alert has exactly one action), so those
 //     differ. `anomalyGroupId` is not used either: older Lambda payloads do not carry it.
 //   * CloudWatch alarm: alarm ARN + StateChangeTime (one finding per ALARM episode).
-// - `OK` notifications archive (RecordState ARCHIVED) the alarm's ACTIVE findings, found with GetFindings by
-//   GeneratorId (the alarm ARN). BatchImportFindings cannot change Workflow after creation (customer field),
-//   so resolution is expressed the provider's way: ARCHIVED.
+// - `OK` notifications archive (RecordState ARCHIVED) the alarm's ACTIVE findings created up to the OK's
+//   StateChangeTime, found with GetFindings by GeneratorId (the alarm ARN) and CreatedAt (a late OK never
+//   archives a later episode). BatchImportFindings cannot change Workflow after creation (customer field), so
+//   resolution is expressed the provider's way: ARCHIVED.
+// - An `ALARM` notification is checked against the alarm's current state (DescribeAlarms) before it is filed:
+//   when the episode is over (alarm OK, in a later ALARM episode, or deleted) — a retried or replayed delivery
+//   arriving after the OK — the finding is imported already ARCHIVED, so nothing is left ACTIVE (or re-activated).
 // - Severity mapped from the anomaly score (L4M) or from how far outside the band the value went (CloudWatch).
 // - Resources name what is affected: the metric series with their dimension values, the alarm or detector, the
 //   web ACL (WAF findings) and the Kinesis data stream carrying the ecommerce events (ecommerce findings: L4M
@@ -20,6 +24,8 @@
 //   destination keeps the event). The SDK retries throttling itself. A payload it cannot understand is an
 //   error with a clear message — never a silent success.
 import { createHash } from "crypto";
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, CloudWatchClientConfig } from "@aws-sdk/client-cloudwatch";
 import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import type { AwsSecurityFinding, Resource, SecurityHubClient, SecurityHubClientConfig, SeverityLabel } from "@aws-sdk/client-securityhub";
 
@@ -44,10 +50,17 @@ export const MAX_OTHER_DETAILS = 50;
 export const MAX_OTHER_DETAIL_VALUE_LENGTH = 1024;
 /** BatchImportFindings takes at most 100 findings per call. */
 export const MAX_FINDINGS_PER_IMPORT = 100;
-/** GetFindings pages read when archiving (100 findings a page). */
+/** GetFindings pages read per OK (100 findings a page); beyond them the invocation fails (its retry archives the rest). */
 export const MAX_ARCHIVE_PAGES = 10;
 /** Attempts the SDK makes per call (throttling and 5xx are retried with backoff). */
 export const SECURITY_HUB_MAX_ATTEMPTS = 5;
+export const CLOUDWATCH_MAX_ATTEMPTS = 5;
+/**
+ * An alarm whose state changed more than this after a notification's StateChangeTime is in a later episode.
+ * CloudWatch evaluates an alarm at most every 10 s, so two transitions are never this close; the margin keeps a
+ * rounding difference between the notification's and DescribeAlarms' timestamps from retiring a live episode.
+ */
+export const ALARM_TIME_TOLERANCE_MS = 1000;
 
 /** ASFF `namespace/category/classifier` types. */
 export const FINDING_TYPES = {
@@ -115,6 +128,10 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
 /** The client configuration the deployed function uses (tests point the same config at a local endpoint). */
 export function securityHubClientConfig(region: string): SecurityHubClientConfig {
     return { region, maxAttempts: SECURITY_HUB_MAX_ATTEMPTS };
+}
+
+export function cloudWatchClientConfig(region: string): CloudWatchClientConfig {
+    return { region, maxAttempts: CLOUDWATCH_MAX_ATTEMPTS };
 }
 
 // ---- small helpers ---------------------------------------------------------------------------------------------------
@@ -603,6 +620,13 @@ export const consoleLogger: Logger = (level, message, fields) => {
 
 /** What the function needs of the Security Hub client (tests pass a real client, stubbed or pointed locally). */
 export type SecurityHubSender = Pick<SecurityHubClient, "send">;
+/** What it needs of the CloudWatch client: DescribeAlarms, to tell a current ALARM episode from a finished one. */
+export type CloudWatchSender = Pick<CloudWatchClient, "send">;
+
+export interface AlertClients {
+    securityHub: SecurityHubSender;
+    cloudWatch: CloudWatchSender;
+}
 
 export type AlertPlan =
     | { action: "import"; findings: AwsSecurityFinding[]; source: string }
@@ -613,6 +637,8 @@ export interface AlertOutcome {
     action: "imported" | "archived" | "skipped";
     source: string;
     findingIds: string[];
+    /** Imported findings: ACTIVE, or ARCHIVED when the alarm episode was already over. */
+    recordState?: "ACTIVE" | "ARCHIVED";
     reason?: string;
 }
 
@@ -656,8 +682,11 @@ export async function importFindings(client: SecurityHubSender, findings: AwsSec
     return ids;
 }
 
-/** The ACTIVE findings this product filed under a generator (an alarm ARN), up to MAX_ARCHIVE_PAGES pages. */
-export async function activeFindings(client: SecurityHubSender, s: FindingSettings, generatorId: string): Promise<AwsSecurityFinding[]> {
+/**
+ * The ACTIVE findings this product filed under a generator (an alarm ARN) created up to `until` (the OK's
+ * StateChangeTime), up to MAX_ARCHIVE_PAGES pages; `more` when GetFindings had further pages.
+ */
+export async function activeFindings(client: SecurityHubSender, s: FindingSettings, generatorId: string, until: Date): Promise<{ findings: AwsSecurityFinding[]; more: boolean }> {
     const found: AwsSecurityFinding[] = [];
     let token: string | undefined;
     for (let page = 0; page < MAX_ARCHIVE_PAGES; page++) {
@@ -667,15 +696,40 @@ export async function activeFindings(client: SecurityHubSender, s: FindingSettin
                 AwsAccountId: [{ Value: s.accountId, Comparison: "EQUALS" }],
                 GeneratorId: [{ Value: generatorId, Comparison: "EQUALS" }],
                 RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
+                CreatedAt: [{ End: until.toISOString() }],
             },
             MaxResults: 100,
             NextToken: token,
         }));
-        found.push(...(out.Findings ?? []));
+        // Checked here too: a finding of a later episode must never be archived by this OK.
+        found.push(...(out.Findings ?? []).filter((f) => Date.parse(f.CreatedAt ?? "") <= until.getTime()));
         token = out.NextToken;
-        if (!token) break;
+        if (!token) return { findings: found, more: false };
     }
-    return found;
+    return { findings: found, more: true };
+}
+
+/**
+ * Whether the ALARM episode a notification announces is over, from the alarm's current state: the alarm is
+ * deleted, OK, or in ALARM since a later transition. Then the resolution to file the finding with; undefined
+ * when the episode may be current (ALARM since this transition, or INSUFFICIENT_DATA: no recovery seen — the
+ * next OK archives it). A DescribeAlarms failure propagates (the invocation retries).
+ */
+export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: FindingSettings, now: Date): Promise<{ resolvedAt: Date; reason: string } | undefined> {
+    const n = p.notification;
+    const region = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn").region;
+    if (region !== s.region) throw new Error(`CloudWatch alarm ${n.AlarmArn} is in ${region}; this function reads alarm state in ${s.region}`);
+    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [n.AlarmName], AlarmTypes: ["MetricAlarm"] }));
+    const alarm = (out.MetricAlarms ?? []).find((a) => a.AlarmArn === n.AlarmArn);
+    const episode = `superseded: the ALARM of ${p.stateChangeTime.toISOString()} was delivered after it ended`;
+    if (!alarm) return { resolvedAt: now, reason: `${episode}; alarm ${n.AlarmName} no longer exists` };
+    const since = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
+    const at = since ? ` since ${since.toISOString()}` : "";
+    if (alarm.StateValue === "OK") return { resolvedAt: since ?? now, reason: `${episode}; alarm ${n.AlarmName} is OK${at}` };
+    if (alarm.StateValue === "ALARM" && since && since.getTime() > p.stateChangeTime.getTime() + ALARM_TIME_TOLERANCE_MS) {
+        return { resolvedAt: since, reason: `${episode}; alarm ${n.AlarmName} is in a later ALARM episode${at}` };
+    }
+    return undefined;
 }
 
 export interface HandlerDeps {
@@ -690,7 +744,8 @@ const defaultDeps: HandlerDeps = { now: () => new Date(), log: consoleLogger };
  * and, after the others were applied, reported together as one error so the invocation fails (and is retried;
  * re-applying the ones that succeeded is harmless — same Ids).
  */
-export async function handleAlertEvent(event: unknown, client: SecurityHubSender, s: FindingSettings, deps: Partial<HandlerDeps> = {}): Promise<AlertHandlingResult> {
+export async function handleAlertEvent(event: unknown, clients: AlertClients, s: FindingSettings, deps: Partial<HandlerDeps> = {}): Promise<AlertHandlingResult> {
+    const client = clients.securityHub;
     const { now, log } = { ...defaultDeps, ...deps };
     let envelopes;
     try {
@@ -707,13 +762,21 @@ export async function handleAlertEvent(event: unknown, client: SecurityHubSender
             const parsed = parseEnvelope(env);
             const plan = planAlert(parsed, s, now(), log);
             if (plan.action === "import") {
-                const ids = await importFindings(client, plan.findings);
-                log("info", "imported finding", { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label) });
-                outcomes.push({ action: "imported", source: plan.source, findingIds: ids });
+                const ended = parsed.kind === "cloudwatch" ? await episodeEnded(clients.cloudWatch, parsed, s, now()) : undefined;
+                const findings = ended ? plan.findings.map((f) => archivedVersion(f, ended.resolvedAt, ended.reason, now())) : plan.findings;
+                const ids = await importFindings(client, findings);
+                const recordState = ended ? "ARCHIVED" : "ACTIVE";
+                log("info", ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",
+                    { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label), recordState, reason: ended?.reason });
+                outcomes.push({ action: "imported", source: plan.source, findingIds: ids, recordState, ...(ended ? { reason: ended.reason } : {}) });
             } else if (plan.action === "archive") {
-                const active = await activeFindings(client, s, plan.generatorId);
-                const ids = active.length ? await importFindings(client, active.map((f) => archivedVersion(f, plan.resolvedAt, plan.reason, now()))) : [];
+                const active = await activeFindings(client, s, plan.generatorId, plan.resolvedAt);
+                const ids = active.findings.length ? await importFindings(client, active.findings.map((f) => archivedVersion(f, plan.resolvedAt, plan.reason, now()))) : [];
                 log("info", ids.length ? "archived findings: alarm is OK" : "alarm is OK and has no active finding to archive", { source: plan.source, findingIds: ids });
+                if (active.more) {
+                    throw new Error(`GetFindings returned more than ${MAX_ARCHIVE_PAGES} pages of ACTIVE findings for ${plan.generatorId}: `
+                        + `archived ${ids.length}, others are still ACTIVE; failing so the retry archives the rest`);
+                }
                 outcomes.push({ action: "archived", source: plan.source, findingIds: ids, reason: plan.reason });
             } else {
                 log("info", "skipped alert", { source: plan.source, reason: plan.reason });

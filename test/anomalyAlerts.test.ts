@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
@@ -135,7 +136,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         );
     });
 
-    it("the function's role: import into this account's default product only, read findings on this hub, write the DLQ — nothing else", () => {
+    it("the function's role: import into this account's default product only, read findings on this hub, read this region's metric alarms, write the DLQ — nothing else", () => {
         const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === fn.inputs.role)!;
         const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
         assert.equal(policies.length, 1);
@@ -143,6 +144,8 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         assert.deepEqual(statements.slice(1), [
             { Sid: "ImportFindingsIntoThisAccountsDefaultProduct", Effect: "Allow", Action: ["securityhub:BatchImportFindings"], Resource: PRODUCT_ARN },
             { Sid: "FindActiveFindingsToArchiveOnOk", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default` },
+            // DescribeAlarms supports the alarm resource type; only metric alarms are asked for (composites would need "*").
+            { Sid: "ReadAlarmStateBeforeFilingAlarmFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
             { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.state.arn },
             { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
         ]);
@@ -227,13 +230,35 @@ describe("AnomalyAlerts options", () => {
 
 describe("finding Lambda as deployed", () => {
     let hub: AwsClientStub<SecurityHubClient>;
-    before(() => { hub = mockClient(SecurityHubClient); });
-    afterEach(() => hub.reset());
-    after(() => hub.restore());
+    let cw: AwsClientStub<CloudWatchClient>;
+    before(() => {
+        hub = mockClient(SecurityHubClient);
+        cw = mockClient(CloudWatchClient);
+    });
+    beforeEach(() => {
+        // Each fixture alarm is in ALARM since its notification: the current episode.
+        cw.on(DescribeAlarmsCommand).callsFake((input) => ({
+            MetricAlarms: input.AlarmNames.map((name: string) => {
+                const file = name.includes("ecommerce") ? "cw-ecommerce-alarm" : "cw-waf-alarm";
+                const msg = JSON.parse(require(`./fixtures/alerts/${file}.json`).Records[0].Sns.Message);
+                const since = new Date(msg.StateChangeTime.replace(/\+0000$/, "Z"));
+                return { AlarmName: name, AlarmArn: msg.AlarmArn, StateValue: "ALARM", StateTransitionedTimestamp: since, StateUpdatedTimestamp: since };
+            }),
+        }));
+    });
+    afterEach(() => {
+        hub.reset();
+        cw.reset();
+    });
+    after(() => {
+        hub.restore();
+        cw.restore();
+    });
 
     it("serializes as a Lambda closure that requires the SDK from the runtime and carries no Pulumi code", async () => {
         const closure = await pulumi.runtime.serializeFunction(findingHandlerFactory, { isFactoryFunction: true });
         assert.match(closure.text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
+        assert.match(closure.text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/);
         assert.ok(!closure.text.includes("@pulumi/"), "no Pulumi SDK in the Lambda");
         assert.ok(closure.text.length <= MAX_ARCHIVE_BYTES, `${closure.text.length} bytes`);
     });
@@ -256,6 +281,11 @@ describe("finding Lambda as deployed", () => {
             const calls = hub.commandCalls(BatchImportFindingsCommand);
             assert.equal(calls.length, 1);
             assert.equal(calls[0].args[0].input.Findings![0].ProductArn, PRODUCT_ARN);
+            assert.equal(calls[0].args[0].input.Findings![0].RecordState, "ACTIVE");
+            assert.deepEqual(cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input), [
+                { AlarmNames: ["edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked"], AlarmTypes: ["MetricAlarm"] },
+            ], "its own CloudWatch client asked for the alarm's state");
+            assert.equal(await (cw.commandCalls(DescribeAlarmsCommand)[0].thisValue as CloudWatchClient).config.region(), REGION);
         } finally {
             console.info = info;
             process.env = saved;

@@ -1,14 +1,16 @@
 import { strict as assert } from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { AwsSecurityFinding, BatchImportFindingsCommand, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { DescribeAlarmsCommand, DescribeAlarmsCommandInput, MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import { AwsSecurityFinding, BatchImportFindingsCommand, GetFindingsCommand, GetFindingsCommandInput, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { AlertParseError, envelopesOf, parseAlarmTime, parseAlertEvent, parseL4mTimestamp } from "../handlers/alertEvents";
 import {
-    alarmMetric, anomalyBand, archivedVersion, BAND_SEVERITY_STEPS, bandSeverity, boundedProductFields, FindingSettings, findingSettingsFromEnv,
-    handleAlertEvent, labelForNormalized, Logger, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_PRODUCT_FIELDS, MAX_TITLE_LENGTH, parseBandReason, planAlert,
-    productArnFor, scoreSeverity, SECURITY_HUB_MAX_ATTEMPTS, securityHubClientConfig, strongestBreach,
+    AlertClients, alarmMetric, anomalyBand, archivedVersion, BAND_SEVERITY_STEPS, bandSeverity, boundedProductFields, CLOUDWATCH_MAX_ATTEMPTS, cloudWatchClientConfig,
+    CloudWatchSender, FindingSettings, findingSettingsFromEnv, handleAlertEvent, labelForNormalized, Logger, MAX_ARCHIVE_PAGES, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH,
+    MAX_PRODUCT_FIELDS, MAX_TITLE_LENGTH, parseBandReason, planAlert, productArnFor, scoreSeverity, SECURITY_HUB_MAX_ATTEMPTS, securityHubClientConfig, strongestBreach,
+    SecurityHubSender,
 } from "../handlers/securityHubFinding";
 
 const ACCOUNT = "123456789012";
@@ -33,6 +35,34 @@ function findingFor(event: unknown, s: FindingSettings = settings): AwsSecurityF
     if (plan.action !== "import") throw new Error("unreachable");
     assert.equal(plan.findings.length, 1);
     return plan.findings[0];
+}
+
+/** What DescribeAlarms says of an alarm now. */
+type AlarmNow = Pick<MetricAlarm, "AlarmName" | "AlarmArn" | "StateValue" | "StateTransitionedTimestamp" | "StateUpdatedTimestamp">;
+
+/** A CloudWatch client whose DescribeAlarms answers from `alarms` (by name) or fails with `error`; it records each request. */
+function cloudWatchWith(alarms: AlarmNow[] | Error): { sender: CloudWatchSender; requests: DescribeAlarmsCommandInput[] } {
+    const requests: DescribeAlarmsCommandInput[] = [];
+    const sender = {
+        send: async (cmd: unknown) => {
+            assert.ok(cmd instanceof DescribeAlarmsCommand, "the function calls nothing but DescribeAlarms on CloudWatch");
+            requests.push(cmd.input);
+            if (alarms instanceof Error) throw alarms;
+            return { MetricAlarms: alarms.filter((a) => cmd.input.AlarmNames?.includes(a.AlarmName!)), CompositeAlarms: [] };
+        },
+    } as unknown as CloudWatchSender;
+    return { sender, requests };
+}
+
+/** Every fixture alarm in ALARM since its notification's StateChangeTime: each ALARM fixture is the current episode. */
+const FIXTURE_ALARMS_IN_ALARM: AlarmNow[] = ["cw-waf-alarm", "cw-ecommerce-alarm", "cw-dlq-alarm"].map((name) => {
+    const [p] = parseAlertEvent(fixture(name));
+    if (p.kind !== "cloudwatch") throw new Error(name);
+    return { AlarmName: p.notification.AlarmName, AlarmArn: p.notification.AlarmArn, StateValue: "ALARM", StateTransitionedTimestamp: p.stateChangeTime, StateUpdatedTimestamp: p.stateChangeTime };
+});
+
+function clients(securityHub: SecurityHubSender, cloudWatch: CloudWatchSender = cloudWatchWith(FIXTURE_ALARMS_IN_ALARM).sender): AlertClients {
+    return { securityHub, cloudWatch };
 }
 
 interface Logged { level: string; message: string; fields?: Record<string, unknown> }
@@ -137,8 +167,8 @@ describe("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)",
         try {
             const client = new SecurityHubClient({ region: REGION });
             const { log } = recorder();
-            await handleAlertEvent(fixture("cw-waf-alarm"), client, settings, { now: () => NOW, log });
-            await handleAlertEvent(fixture("cw-waf-alarm"), client, settings, { now: () => NOW, log });
+            await handleAlertEvent(fixture("cw-waf-alarm"), clients(client), settings, { now: () => NOW, log });
+            await handleAlertEvent(fixture("cw-waf-alarm"), clients(client), settings, { now: () => NOW, log });
             const [a, b] = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings!);
             assert.equal(a.length, 1);
             assert.deepEqual(a, b);
@@ -423,7 +453,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
         hub.on(GetFindingsCommand).resolves({ Findings: [active] });
         hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
         const { log, lines } = recorder();
-        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log });
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(client()), settings, { now: () => NOW, log });
 
         assert.deepEqual(hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input), [{
             Filters: {
@@ -431,6 +461,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
                 AwsAccountId: [{ Value: ACCOUNT, Comparison: "EQUALS" }],
                 GeneratorId: [{ Value: WAF_ALARM_ARN, Comparison: "EQUALS" }],
                 RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
+                CreatedAt: [{ End: "2025-03-04T10:22:24.388Z" }],
             },
             MaxResults: 100,
             NextToken: undefined,
@@ -460,7 +491,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
         const second = { ...active, Id: `${WAF_ALARM_ARN}/2025-03-03T08:00:00.000Z` };
         hub.on(GetFindingsCommand).resolvesOnce({ Findings: [active], NextToken: "page-2" }).resolvesOnce({ Findings: [second] });
         hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 2, FailedFindings: [] });
-        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log: recorder().log });
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(client()), settings, { now: () => NOW, log: recorder().log });
         assert.deepEqual(hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input.NextToken), [undefined, "page-2"]);
         assert.deepEqual(result.outcomes[0].findingIds, [active.Id, second.Id]);
     });
@@ -468,7 +499,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
     it("OK with nothing active imports nothing and logs that explicitly", async () => {
         hub.on(GetFindingsCommand).resolves({ Findings: [] });
         const { log, lines } = recorder();
-        const result = await handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { now: () => NOW, log });
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(client()), settings, { now: () => NOW, log });
         assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 0);
         assert.deepEqual(result.outcomes[0].findingIds, []);
         assert.deepEqual(lines.map((l) => [l.level, l.message]), [["info", "alarm is OK and has no active finding to archive"]]);
@@ -477,7 +508,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
     it("INSUFFICIENT_DATA changes nothing, and says why in the result and the log", async () => {
         const ev = editSns("cw-waf-alarm", (m) => { m.NewStateValue = "INSUFFICIENT_DATA"; m.OldStateValue = "ALARM"; });
         const { log, lines } = recorder();
-        const result = await handleAlertEvent(ev, client(), settings, { now: () => NOW, log });
+        const result = await handleAlertEvent(ev, clients(client()), settings, { now: () => NOW, log });
         assert.equal(hub.calls().length, 0);
         assert.equal(result.outcomes[0].action, "skipped");
         assert.match(result.outcomes[0].reason!, /INSUFFICIENT_DATA: not an anomaly and not a recovery/);
@@ -506,7 +537,7 @@ describe("Security Hub finding: failures are errors, never silent successes", ()
         });
         const { log, lines } = recorder();
         await assert.rejects(
-            handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log }),
+            handleAlertEvent(fixture("cw-waf-alarm"), clients(client()), settings, { now: () => NOW, log }),
             (err: Error) => {
                 assert.equal(err.message, "finding Lambda: 1 of 1 alert(s) failed: SNS message 3c1f0a2e-7d4b-5e6f-8a9b-0c1d2e3f4a5b (1 of 1): "
                     + `BatchImportFindings rejected 1 of 1 finding(s): ${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z: InvalidInput: Finding does not adhere to ASFF`);
@@ -519,20 +550,20 @@ describe("Security Hub finding: failures are errors, never silent successes", ()
     it("a failed AWS call propagates (Lambda retries the invocation, then the DLQ keeps it)", async () => {
         hub.on(BatchImportFindingsCommand).rejects(Object.assign(new Error("Account 123456789012 is not subscribed to AWS Security Hub"), { name: "InvalidAccessException" }));
         await assert.rejects(
-            handleAlertEvent(fixture("l4m-lambda-waf"), client(), settings, { now: () => NOW, log: recorder().log }),
+            handleAlertEvent(fixture("l4m-lambda-waf"), clients(client()), settings, { now: () => NOW, log: recorder().log }),
             /Lookout for Metrics Lambda alert \(1 of 1\): InvalidAccessException: Account 123456789012 is not subscribed to AWS Security Hub/,
         );
     });
 
     it("GetFindings failing on OK is an error too", async () => {
         hub.on(GetFindingsCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
-        await assert.rejects(handleAlertEvent(fixture("cw-waf-ok"), client(), settings, { log: recorder().log }), /AccessDeniedException: denied/);
+        await assert.rejects(handleAlertEvent(fixture("cw-waf-ok"), clients(client()), settings, { log: recorder().log }), /AccessDeniedException: denied/);
     });
 
     const bad: [string, unknown, RegExp][] = [
         ["null", null, /unrecognised invocation event: must be an object \(got null\)/],
         ["a string", "ALARM", /unrecognised invocation event: must be an object \(got string "ALARM"\)/],
-        ["an empty object", {}, /is neither an SNS event \(Records\) nor a Lookout for Metrics alert/],
+        ["an empty object", {}, /is neither an SNS event \(Records\), an SNS notification \(Type "Notification", as replayed from the dead-letter queue\) nor a Lookout for Metrics alert/],
         ["empty Records", { Records: [] }, /SNS event: Records must be a non-empty list \(got a list of 0\)/],
         ["an SQS record", { Records: [{ eventSource: "aws:sqs", body: "{}" }] }, /Records\[0\]\.EventSource must be "aws:sns".*\(got string "aws:sqs"\)/],
         ["an L4M SNS alert in LONG_TEXT", editSnsRaw("cw-waf-alarm", "Amazon Lookout for Metrics detected an anomaly in revenue..."), /is not JSON: Lookout for Metrics alerts on this topic must use SnsFormat JSON/],
@@ -552,7 +583,7 @@ describe("Security Hub finding: failures are errors, never silent successes", ()
     for (const [what, event, message] of bad) {
         it(`rejects ${what} with a clear message and calls nothing`, async () => {
             const { log, lines } = recorder();
-            await assert.rejects(handleAlertEvent(event, client(), settings, { now: () => NOW, log }), message);
+            await assert.rejects(handleAlertEvent(event, clients(client()), settings, { now: () => NOW, log }), message);
             assert.equal(hub.calls().length, 0);
             assert.equal(lines.filter((l) => l.level === "error").length, 1, "one error line in the log");
         });
@@ -563,10 +594,300 @@ describe("Security Hub finding: failures are errors, never silent successes", ()
         const good = fixture("cw-waf-alarm").Records[0];
         const badRec = editSnsRaw("cw-dlq-alarm", "not json").Records[0];
         await assert.rejects(
-            handleAlertEvent({ Records: [good, badRec] }, client(), settings, { now: () => NOW, log: recorder().log }),
+            handleAlertEvent({ Records: [good, badRec] }, clients(client()), settings, { now: () => NOW, log: recorder().log }),
             /1 of 2 alert\(s\) failed: SNS message 9c0d1e2f-3a4b-5c6d-7e8f-9a0b1c2d3e4f \(2 of 2\): AlertParseError: SNS message .* is not JSON/,
         );
         assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 1, "the good alert was filed");
+    });
+});
+
+/** The WAF ALARM fixture moved to another episode (StateChangeTime `iso`, as CloudWatch writes it). */
+function wafAlarmAt(time: string): any {
+    return editSns("cw-waf-alarm", (m) => { m.StateChangeTime = time; });
+}
+const IMPORT_OK = { FailedCount: 0, SuccessCount: 1, FailedFindings: [] };
+
+describe("Security Hub finding: a late OK never archives a later episode", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+
+    it("asks only for findings created up to the OK, and archives none created after it even if returned", async () => {
+        const episode1 = findingFor(fixture("cw-waf-alarm"));
+        const episode2 = findingFor(wafAlarmAt("2025-03-04T11:07:24.105+0000"));
+        assert.equal(episode2.CreatedAt, "2025-03-04T11:07:24.105Z");
+        // A service that ignored the CreatedAt filter: the function still leaves episode 2 alone.
+        hub.on(GetFindingsCommand).resolves({ Findings: [episode2, episode1] });
+        hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
+        const [request] = hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input as GetFindingsCommandInput);
+        assert.deepEqual(request.Filters!.CreatedAt, [{ End: "2025-03-04T10:22:24.388Z" }], "the OK's StateChangeTime bounds CreatedAt");
+        const imported = hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!);
+        assert.deepEqual(imported.map((f) => [f.Id, f.RecordState]), [[episode1.Id, "ARCHIVED"]]);
+        assert.deepEqual(result.outcomes[0].findingIds, [episode1.Id]);
+    });
+
+    it("a finding created exactly at the OK's time is archived; one a millisecond later is not", async () => {
+        const at = findingFor(wafAlarmAt("2025-03-04T10:22:24.388+0000"));
+        const after = findingFor(wafAlarmAt("2025-03-04T10:22:24.389+0000"));
+        hub.on(GetFindingsCommand).resolves({ Findings: [at, after] });
+        hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
+        await handleAlertEvent(fixture("cw-waf-ok"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
+        assert.deepEqual(hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!.map((f) => f.Id)), [at.Id]);
+    });
+});
+
+describe("Security Hub finding: an ALARM delivered after its episode ended (retry, DLQ replay)", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    beforeEach(() => { hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+    const hubClient = () => new SecurityHubClient({ region: REGION, maxAttempts: 1 });
+    const ALARM_TIME = new Date("2025-03-04T10:07:24.105Z");
+    const wafNow = (state: Partial<AlarmNow>): AlarmNow[] => [{ AlarmName: WAF_ALARM, AlarmArn: WAF_ALARM_ARN, StateValue: "ALARM", StateTransitionedTimestamp: ALARM_TIME, StateUpdatedTimestamp: ALARM_TIME, ...state }];
+    const imported = () => hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!);
+
+    async function file(alarms: AlarmNow[], event: unknown = fixture("cw-waf-alarm")) {
+        const cw = cloudWatchWith(alarms);
+        const { log, lines } = recorder();
+        const result = await handleAlertEvent(event, clients(hubClient(), cw.sender), settings, { now: () => NOW, log });
+        return { result, lines, requests: cw.requests };
+    }
+
+    /** The finding as filed ACTIVE, with RecordState ARCHIVED and the resolution first in ProductFields. */
+    function archivedAs(resolvedAt: string, resolution: string): AwsSecurityFinding {
+        const active = findingFor(fixture("cw-waf-alarm"));
+        return {
+            ...active,
+            ProductFields: { "edgeAnomaly/resolvedAt": resolvedAt, "edgeAnomaly/resolution": resolution, ...active.ProductFields },
+            RecordState: "ARCHIVED",
+        };
+    }
+
+    it("a current ALARM is filed ACTIVE, after asking CloudWatch for exactly this alarm", async () => {
+        const { result, lines, requests } = await file(wafNow({}));
+        assert.deepEqual(requests, [{ AlarmNames: [WAF_ALARM], AlarmTypes: ["MetricAlarm"] }]);
+        assert.deepEqual(imported(), [findingFor(fixture("cw-waf-alarm"))]);
+        assert.equal(imported()[0].RecordState, "ACTIVE");
+        assert.deepEqual(result.outcomes, [{ action: "imported", source: `cloudwatch:${WAF_ALARM_ARN}:ALARM`, findingIds: [`${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`], recordState: "ACTIVE" }]);
+        assert.deepEqual(lines.map((l) => [l.level, l.message, l.fields?.recordState]), [["info", "imported finding", "ACTIVE"]]);
+    });
+
+    it("the alarm is OK now: the finding is imported already ARCHIVED, resolved when the alarm went OK", async () => {
+        const okAt = new Date("2025-03-04T10:22:24.388Z");
+        const { result, lines } = await file(wafNow({ StateValue: "OK", StateTransitionedTimestamp: okAt, StateUpdatedTimestamp: okAt }));
+        const reason = `superseded: the ALARM of 2025-03-04T10:07:24.105Z was delivered after it ended; alarm ${WAF_ALARM} is OK since 2025-03-04T10:22:24.388Z`;
+        assert.deepEqual(imported(), [archivedAs("2025-03-04T10:22:24.388Z", reason)]);
+        assert.deepEqual(result.outcomes[0], { action: "imported", source: `cloudwatch:${WAF_ALARM_ARN}:ALARM`, findingIds: [`${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`], recordState: "ARCHIVED", reason });
+        assert.deepEqual(lines.map((l) => [l.level, l.message, l.fields?.recordState, l.fields?.reason]), [["info", "imported finding as ARCHIVED: alarm episode already over", "ARCHIVED", reason]]);
+    });
+
+    it("the alarm is in a later ALARM episode: this one is imported ARCHIVED", async () => {
+        const later = new Date("2025-03-04T11:07:24.105Z");
+        await file(wafNow({ StateTransitionedTimestamp: later, StateUpdatedTimestamp: later }));
+        assert.deepEqual(imported(), [archivedAs("2025-03-04T11:07:24.105Z",
+            `superseded: the ALARM of 2025-03-04T10:07:24.105Z was delivered after it ended; alarm ${WAF_ALARM} is in a later ALARM episode since 2025-03-04T11:07:24.105Z`)]);
+    });
+
+    it("without StateTransitionedTimestamp, StateUpdatedTimestamp tells the episodes apart", async () => {
+        const later = new Date("2025-03-04T11:07:24.105Z");
+        await file(wafNow({ StateTransitionedTimestamp: undefined, StateUpdatedTimestamp: later }));
+        assert.equal(imported()[0].RecordState, "ARCHIVED");
+        hub.reset();
+        hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
+        await file(wafNow({ StateTransitionedTimestamp: undefined }));
+        assert.equal(imported()[0].RecordState, "ACTIVE");
+    });
+
+    it("StateTransitionedTimestamp wins: an EvaluationState update (StateUpdatedTimestamp later) does not end the episode", async () => {
+        await file(wafNow({ StateUpdatedTimestamp: new Date("2025-03-04T10:30:00.000Z") }));
+        assert.equal(imported()[0].RecordState, "ACTIVE");
+    });
+
+    it("the alarm was deleted: imported ARCHIVED, resolved at processing time", async () => {
+        await file([]);
+        assert.deepEqual(imported(), [archivedAs(NOW.toISOString(),
+            `superseded: the ALARM of 2025-03-04T10:07:24.105Z was delivered after it ended; alarm ${WAF_ALARM} no longer exists`)]);
+    });
+
+    it("another alarm of the same name (another ARN) counts as deleted", async () => {
+        await file(wafNow({ AlarmArn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:other` }));
+        assert.equal(imported()[0].RecordState, "ARCHIVED");
+    });
+
+    it("same episode within the timestamp tolerance, and INSUFFICIENT_DATA (no recovery seen), stay ACTIVE", async () => {
+        await file(wafNow({ StateTransitionedTimestamp: new Date(ALARM_TIME.getTime() + 999) }));
+        await file(wafNow({ StateValue: "INSUFFICIENT_DATA", StateTransitionedTimestamp: new Date("2025-03-04T10:30:00.000Z") }));
+        await file(wafNow({ StateTransitionedTimestamp: new Date(ALARM_TIME.getTime() + 1001) }));
+        assert.deepEqual(imported().map((f) => f.RecordState), ["ACTIVE", "ACTIVE", "ARCHIVED"]);
+    });
+
+    it("the pipeline-health alarm is checked the same way", async () => {
+        const { requests } = await file([], fixture("cw-dlq-alarm"));
+        assert.deepEqual(requests, [{ AlarmNames: ["edge-anomaly-detection-dev-alerts-dlq-depth"], AlarmTypes: ["MetricAlarm"] }]);
+        assert.equal(imported()[0].RecordState, "ARCHIVED");
+    });
+
+    it("a DescribeAlarms failure fails the invocation and files nothing", async () => {
+        const cw = cloudWatchWith(Object.assign(new Error("User is not authorized to perform: cloudwatch:DescribeAlarms"), { name: "AccessDenied" }));
+        const { log, lines } = recorder();
+        await assert.rejects(
+            handleAlertEvent(fixture("cw-waf-alarm"), clients(hubClient(), cw.sender), settings, { now: () => NOW, log }),
+            /finding Lambda: 1 of 1 alert\(s\) failed: SNS message 3c1f0a2e-7d4b-5e6f-8a9b-0c1d2e3f4a5b \(1 of 1\): AccessDenied: User is not authorized to perform: cloudwatch:DescribeAlarms/,
+        );
+        assert.equal(hub.calls().length, 0);
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["error", "alert not filed"]]);
+    });
+
+    it("an alarm of another region is an error (CloudWatch is asked in this function's region only)", async () => {
+        const ev = editSns("cw-waf-alarm", (m) => { m.AlarmArn = m.AlarmArn.replace(":us-east-1:", ":eu-west-1:"); });
+        const cw = cloudWatchWith(FIXTURE_ALARMS_IN_ALARM);
+        await assert.rejects(handleAlertEvent(ev, clients(hubClient(), cw.sender), settings, { now: () => NOW, log: recorder().log }),
+            /CloudWatch alarm arn:aws:cloudwatch:eu-west-1:123456789012:alarm:\S+ is in eu-west-1; this function reads alarm state in us-east-1/);
+        assert.equal(cw.requests.length, 0);
+        assert.equal(hub.calls().length, 0);
+    });
+
+    it("Lookout for Metrics alerts never ask CloudWatch", async () => {
+        const cw = cloudWatchWith(new Error("DescribeAlarms must not be called"));
+        for (const name of ["l4m-lambda-waf", "l4m-sns-ecommerce"]) {
+            const result = await handleAlertEvent(fixture(name), clients(hubClient(), cw.sender), settings, { now: () => NOW, log: recorder().log });
+            assert.equal(result.outcomes[0].recordState, "ACTIVE", name);
+        }
+        assert.equal(cw.requests.length, 0);
+        assert.deepEqual(imported().map((f) => f.RecordState), ["ACTIVE", "ACTIVE"]);
+    });
+});
+
+describe("Security Hub finding: episodes against a Security Hub that keeps its findings", () => {
+    // A stand-in for Security Hub: stores imports by Id (a newer UpdatedAt replaces), answers GetFindings with
+    // the filters the function uses (GeneratorId, RecordState, CreatedAt End).
+    const store = new Map<string, AwsSecurityFinding>();
+    const hub = {
+        send: async (cmd: unknown) => {
+            if (cmd instanceof BatchImportFindingsCommand) {
+                for (const f of cmd.input.Findings!) {
+                    const old = store.get(f.Id!);
+                    if (!old || old.UpdatedAt! < f.UpdatedAt!) store.set(f.Id!, f);
+                }
+                return IMPORT_OK;
+            }
+            if (cmd instanceof GetFindingsCommand) {
+                const f = cmd.input.Filters!;
+                const end = Date.parse(f.CreatedAt![0].End!);
+                return {
+                    Findings: [...store.values()].filter((x) => x.GeneratorId === f.GeneratorId![0].Value && x.RecordState === f.RecordState![0].Value
+                        && Date.parse(x.CreatedAt!) <= end),
+                };
+            }
+            throw new Error(`unexpected ${String(cmd)}`);
+        },
+    } as unknown as SecurityHubSender;
+    let alarmNow: AlarmNow[] = [];
+    const cw = { send: async (cmd: DescribeAlarmsCommand) => ({ MetricAlarms: alarmNow.filter((a) => cmd.input.AlarmNames!.includes(a.AlarmName!)) }) } as unknown as CloudWatchSender;
+    let tick = Date.parse("2025-03-04T12:00:00Z");
+    const deps = { now: () => new Date((tick += 1000)), log: recorder().log };
+    const states = () => Object.fromEntries([...store.values()].map((f) => [f.CreatedAt, f.RecordState]));
+    const at = (iso: string, state: "OK" | "ALARM") => { alarmNow = [{ AlarmName: WAF_ALARM, AlarmArn: WAF_ALARM_ARN, StateValue: state, StateTransitionedTimestamp: new Date(iso) }]; };
+    const episode2 = wafAlarmAt("2025-03-04T11:07:24.105+0000");
+
+    it("ALARM, OK, then the ALARM again (retry or replay): the finding stays ARCHIVED", async () => {
+        store.clear();
+        at("2025-03-04T10:07:24.105Z", "ALARM");
+        await handleAlertEvent(fixture("cw-waf-alarm"), clients(hub, cw), settings, deps);
+        at("2025-03-04T10:22:24.388Z", "OK");
+        await handleAlertEvent(fixture("cw-waf-ok"), clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED" });
+        await handleAlertEvent(fixture("cw-waf-alarm"), clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED" }, "the replay did not re-activate it");
+        await handleAlertEvent(fixture("cw-waf-alarm-dlq"), clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED" }, "nor did the DLQ replay");
+    });
+
+    it("episode 1's OK delivered after episode 2 began: episode 2 stays ACTIVE until its own OK", async () => {
+        store.clear();
+        at("2025-03-04T10:07:24.105Z", "ALARM");
+        await handleAlertEvent(fixture("cw-waf-alarm"), clients(hub, cw), settings, deps);
+        at("2025-03-04T11:07:24.105Z", "ALARM");
+        await handleAlertEvent(episode2, clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ACTIVE", "2025-03-04T11:07:24.105Z": "ACTIVE" });
+        await handleAlertEvent(fixture("cw-waf-ok"), clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED", "2025-03-04T11:07:24.105Z": "ACTIVE" });
+        const ok2 = editSns("cw-waf-ok", (m) => { m.StateChangeTime = "2025-03-04T11:30:00.000+0000"; });
+        at("2025-03-04T11:30:00.000Z", "OK");
+        await handleAlertEvent(ok2, clients(hub, cw), settings, deps);
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED", "2025-03-04T11:07:24.105Z": "ARCHIVED" });
+    });
+});
+
+describe("Security Hub finding: GetFindings pagination limit", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+
+    it(`more than ${MAX_ARCHIVE_PAGES} pages: archives what it read, then fails the invocation so the retry archives the rest`, async () => {
+        let page = 0;
+        hub.on(GetFindingsCommand).callsFake(() => {
+            page += 1;
+            return { Findings: [{ ...findingFor(fixture("cw-waf-alarm")), Id: `${WAF_ALARM_ARN}/page-${page}` }], NextToken: `token-${page}` };
+        });
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: MAX_ARCHIVE_PAGES, FailedFindings: [] });
+        const { log, lines } = recorder();
+        await assert.rejects(
+            handleAlertEvent(fixture("cw-waf-ok"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log }),
+            new RegExp(`GetFindings returned more than ${MAX_ARCHIVE_PAGES} pages of ACTIVE findings for ${WAF_ALARM_ARN.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `
+                + `archived ${MAX_ARCHIVE_PAGES}, others are still ACTIVE; failing so the retry archives the rest`),
+        );
+        assert.equal(hub.commandCalls(GetFindingsCommand).length, MAX_ARCHIVE_PAGES);
+        const archived = hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!);
+        assert.equal(archived.length, MAX_ARCHIVE_PAGES);
+        assert.ok(archived.every((f) => f.RecordState === "ARCHIVED"));
+        assert.deepEqual(lines.map((l) => [l.level, l.message]), [["info", "archived findings: alarm is OK"], ["error", "alert not filed"]]);
+    });
+
+    it(`exactly ${MAX_ARCHIVE_PAGES} pages (no token after the last) succeeds`, async () => {
+        let page = 0;
+        hub.on(GetFindingsCommand).callsFake(() => {
+            page += 1;
+            return { Findings: [{ ...findingFor(fixture("cw-waf-alarm")), Id: `${WAF_ALARM_ARN}/page-${page}` }], NextToken: page < MAX_ARCHIVE_PAGES ? `token-${page}` : undefined };
+        });
+        hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
+        const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
+        assert.equal(result.outcomes[0].findingIds.length, MAX_ARCHIVE_PAGES);
+    });
+});
+
+describe("Security Hub finding: a bare SNS notification (replayed from the dead-letter queue)", () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    before(() => { hub = mockClient(SecurityHubClient); });
+    afterEach(() => hub.reset());
+    after(() => hub.restore());
+
+    it("is read as one SNS envelope, the same as the Records form", () => {
+        assert.deepEqual(envelopesOf(fixture("cw-waf-alarm-dlq")), envelopesOf(fixture("cw-waf-alarm")));
+        assert.deepEqual(parseAlertEvent(fixture("cw-waf-alarm-dlq")), parseAlertEvent(fixture("cw-waf-alarm")));
+    });
+
+    it("files exactly the finding the Records form files (same Id: the replay updates it)", async () => {
+        hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
+        const a = await handleAlertEvent(fixture("cw-waf-alarm"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
+        const b = await handleAlertEvent(fixture("cw-waf-alarm-dlq"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
+        const [viaRecords, viaBare] = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings);
+        assert.deepEqual(viaBare, viaRecords);
+        assert.deepEqual(b, a);
+    });
+
+    it("a bare notification whose Message is not a string, or not JSON, is an error naming it", async () => {
+        const noMessage = { ...fixture("cw-waf-alarm-dlq"), Message: { AlarmName: "x" } };
+        await assert.rejects(handleAlertEvent(noMessage, clients(new SecurityHubClient({ region: REGION })), settings, { log: recorder().log }),
+            /SNS notification\.Message must be a string \(got an object with keys \[AlarmName\]\)/);
+        const prose = { ...fixture("cw-waf-alarm-dlq"), Message: "ALARM: something happened" };
+        await assert.rejects(handleAlertEvent(prose, clients(new SecurityHubClient({ region: REGION })), settings, { log: recorder().log }),
+            /SNS message 3c1f0a2e-7d4b-5e6f-8a9b-0c1d2e3f4a5b from arn:aws:sns:us-east-1:123456789012:edge-anomaly-detection-dev-alerts is not JSON/);
+        assert.equal(hub.calls().length, 0);
     });
 });
 
@@ -610,14 +931,16 @@ describe("Security Hub client behaviour against a local endpoint", () => {
         credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
     });
 
-    it(`the deployed client config retries throttling (up to ${SECURITY_HUB_MAX_ATTEMPTS} attempts)`, () => {
+    it(`the deployed client configs retry throttling (up to ${SECURITY_HUB_MAX_ATTEMPTS} attempts)`, () => {
         assert.deepEqual(securityHubClientConfig("eu-west-1"), { region: "eu-west-1", maxAttempts: SECURITY_HUB_MAX_ATTEMPTS });
+        assert.deepEqual(cloudWatchClientConfig("eu-west-1"), { region: "eu-west-1", maxAttempts: CLOUDWATCH_MAX_ATTEMPTS });
+        assert.equal(CLOUDWATCH_MAX_ATTEMPTS, 5);
     });
 
     it("a throttled BatchImportFindings (429 LimitExceededException) is retried by the SDK and the finding is filed", async () => {
         replies.push({ status: 429, type: "LimitExceededException", body: { message: "Rate exceeded" } });
         replies.push({ status: 200, body: { FailedCount: 0, SuccessCount: 1, FailedFindings: [] } });
-        const result = await handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log: recorder().log });
+        const result = await handleAlertEvent(fixture("cw-waf-alarm"), clients(client()), settings, { now: () => NOW, log: recorder().log });
         assert.equal(requests.length, 2);
         assert.deepEqual(requests.map((r) => [r.method, r.url]), [["POST", "/findings/import"], ["POST", "/findings/import"]]);
         assert.equal(requests[0].body, requests[1].body, "the retry sends the same finding");
@@ -628,7 +951,7 @@ describe("Security Hub client behaviour against a local endpoint", () => {
     it("an invalid request is not retried: the error surfaces at once", async () => {
         replies.push({ status: 400, type: "InvalidInputException", body: { Message: "Invalid finding", Code: "InvalidInputException" } });
         await assert.rejects(
-            handleAlertEvent(fixture("cw-waf-alarm"), client(), settings, { now: () => NOW, log: recorder().log }),
+            handleAlertEvent(fixture("cw-waf-alarm"), clients(client()), settings, { now: () => NOW, log: recorder().log }),
             /InvalidInputException/,
         );
         assert.equal(requests.length, 1);
