@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import * as pulumi from "@pulumi/pulumi";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { heartbeatHandlerFactory, HEARTBEAT_SCHEDULE } from "../components/blockedRequestsHeartbeat";
 import { heartbeatRequests, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
@@ -15,8 +15,13 @@ const settings = {
 };
 
 describe("heartbeat handler", () => {
-    const cw = mockClient(CloudWatchClient);
+    // Stub in before() (not at file load) and restore after: other files stub and restore the same client class.
+    let cw: AwsClientStub<CloudWatchClient>;
+    before(() => {
+        cw = mockClient(CloudWatchClient);
+    });
     afterEach(() => cw.reset());
+    after(() => cw.restore());
 
     it("sends one PutMetricData with a zero BlockedRequests datapoint per rule, minute-aligned", async () => {
         cw.on(PutMetricDataCommand).resolves({});
