@@ -20,8 +20,6 @@ export interface InlineFunctionArgs<E, R> {
     environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     timeoutSeconds?: number;
     memorySizeMb?: number;
-    /** Reserved concurrency (unset: the account pool). */
-    reservedConcurrency?: number;
     /**
      * JSON (default) wraps each console line in a JSON record with level and request id. Text leaves stdout
      * lines as written, which CloudWatch Embedded Metric Format records need.
@@ -96,7 +94,6 @@ export class InlineFunction<E, R> extends pulumi.ComponentResource {
             role: this.role,
             timeout: args.timeoutSeconds ?? 30,
             memorySize: args.memorySizeMb ?? 256,
-            reservedConcurrentExecutions: args.reservedConcurrency,
             environment: args.environment ? { variables: args.environment } : undefined,
             loggingConfig: (args.logFormat ?? "JSON") === "JSON"
                 ? { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" }
