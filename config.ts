@@ -4,7 +4,7 @@
 // fails before anything is planned.
 import * as pulumi from "@pulumi/pulumi";
 
-import { OTHER_DIMENSION_VALUE } from "./components/ecommerceSchema";
+import { OTHER_DIMENSION_VALUE } from "./model/ecommerceSchema";
 
 export const PROJECT = "edge-anomaly-detection";
 

@@ -6,7 +6,7 @@ import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { CloudWatchDetection } from "./components/cloudwatchDetection";
 import { DetectionDashboard } from "./components/detectionDashboard";
-import { detectionLatency as latencyOf } from "./components/detectionLatency";
+import { detectionLatency as latencyOf } from "./model/detectionLatency";
 import { EcommercePipeline } from "./components/ecommercePipeline";
 import { LookoutDetection } from "./components/lookoutDetection";
 import { WafProtectedApi } from "./components/wafProtectedApi";

@@ -11,7 +11,7 @@ import { parseArgs } from "util";
 
 import { FirehoseRecord, FirehoseResponseRecord, TransformOptions, transformBatch } from "../handlers/ecommerceTransform";
 import { seededRng, TrafficModel } from "../scripts/lib/trafficModel";
-import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../components/ecommerceSchema";
+import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../model/ecommerceSchema";
 
 export const TARGET_RATIO = 0.75;
 

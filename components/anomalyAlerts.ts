@@ -26,7 +26,7 @@ import { AppConfig } from "../config";
 import {
     AlertClients, AlertHandlingResult, cloudWatchClientConfig, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig,
 } from "../handlers/securityHubFinding";
-import { InlineFunction } from "./inlineFunction";
+import { InlineFunction } from "../lambda/inlineFunction";
 
 export interface AnomalyAlertsArgs {
     config: AppConfig;

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "../config";
 import { HeartbeatResult, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
-import { InlineFunction } from "./inlineFunction";
+import { InlineFunction } from "../lambda/inlineFunction";
 
 export interface BlockedRequestsHeartbeatArgs {
     config: AppConfig;

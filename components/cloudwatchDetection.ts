@@ -22,8 +22,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig, ConfigError, EcommerceDimension } from "../config";
-import { METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION } from "./ecommerceSchema";
-import { AlarmTiming, alarmWindowProblem, ecommerceAlarmTiming, wafAlarmTiming } from "./detectionLatency";
+import { METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION } from "../model/ecommerceSchema";
+import { AlarmTiming, alarmWindowProblem, ecommerceAlarmTiming, wafAlarmTiming } from "../model/detectionLatency";
 
 export const WAF_NAMESPACE = "AWS/WAFV2";
 export const WAF_METRIC_NAME = "BlockedRequests";

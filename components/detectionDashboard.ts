@@ -14,8 +14,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "../config";
 import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
-import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds, wafAlarmTiming } from "./detectionLatency";
-import { METRIC_NAMESPACE } from "./ecommerceSchema";
+import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds, wafAlarmTiming } from "../model/detectionLatency";
+import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
 
 // ---- typed dashboard body ------------------------------------------------------------------------------------
 

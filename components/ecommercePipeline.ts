@@ -31,8 +31,8 @@ import {
     stackDimensionValue,
     templatedPath,
     TRANSFORM_BUFFER_SECONDS,
-} from "./ecommerceSchema";
-import { InlineFunction } from "./inlineFunction";
+} from "../model/ecommerceSchema";
+import { InlineFunction } from "../lambda/inlineFunction";
 
 export interface EcommercePipelineArgs {
     config: AppConfig;

@@ -12,8 +12,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig, ConfigError } from "../config";
-import { firehoseS3DeliverySeconds } from "./detectionLatency";
-import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "./ecommerceSchema";
+import { firehoseS3DeliverySeconds } from "../model/detectionLatency";
+import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../model/ecommerceSchema";
 import {
     Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
 } from "../providers/lookout";

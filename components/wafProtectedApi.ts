@@ -5,7 +5,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig } from "../config";
-import { wafRules, WafRuleSpec } from "./wafRules";
+import { wafRules, WafRuleSpec } from "../model/wafRules";
 
 export interface WafProtectedApiArgs {
     config: AppConfig;

@@ -22,7 +22,7 @@ import {
     MEASURES,
     OTHER_DIMENSION_VALUE,
     STACK_DIMENSION,
-} from "../components/ecommerceSchema";
+} from "../model/ecommerceSchema";
 
 // ---- Firehose data-transformation contract --------------------------------------------------------------------
 

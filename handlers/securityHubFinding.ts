@@ -29,7 +29,7 @@ import type { CloudWatchClient, CloudWatchClientConfig } from "@aws-sdk/client-c
 import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import type { AwsSecurityFinding, Resource, SecurityHubClient, SecurityHubClientConfig, SeverityLabel } from "@aws-sdk/client-securityhub";
 
-import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../components/ecommerceSchema";
+import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../model/ecommerceSchema";
 import {
     AlarmDimension, AlarmTrigger, AlertParseError, arnParts, envelopesOf, parseEnvelope, ParsedAlarm,
     ParsedAlert, ParsedL4mAlert,

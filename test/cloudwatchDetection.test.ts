@@ -6,8 +6,8 @@ import * as assert from "assert";
 
 import { AppConfig, ConfigError, PROJECT } from "../config";
 import { CloudWatchDetection, allEcommerceSeries, planCloudWatchAlarms } from "../components/cloudwatchDetection";
-import { METRIC_NAMESPACE } from "../components/ecommerceSchema";
-import { wafRuleMetricNames } from "../components/wafRules";
+import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
+import { wafRuleMetricNames } from "../model/wafRules";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, REGION, Registered, registered } from "./mocks";
 

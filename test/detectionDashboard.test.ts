@@ -18,7 +18,7 @@ import {
     dashboardName,
     layout,
 } from "../components/detectionDashboard";
-import { wafRuleMetricNames } from "../components/wafRules";
+import { wafRuleMetricNames } from "../model/wafRules";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";

@@ -15,7 +15,7 @@ import {
     emfTimestampSkewSeconds,
     firehoseS3DeliverySeconds,
     wafAlarmTiming,
-} from "../components/detectionLatency";
+} from "../model/detectionLatency";
 import { stackFileConfig } from "./harness";
 
 /** The dev stack file's config as parseConfig takes it, with `detection` / `pipeline` fields overridden. */

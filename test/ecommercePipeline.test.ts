@@ -14,7 +14,7 @@ import {
     EcommercePipeline,
     transformHandlerFactory,
 } from "../components/ecommercePipeline";
-import { intervalStartMs, partitionOf } from "../components/ecommerceSchema";
+import { intervalStartMs, partitionOf } from "../model/ecommerceSchema";
 import { ENV, FirehoseTransformResponse } from "../handlers/ecommerceTransform";
 import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";

@@ -12,7 +12,7 @@ import {
     OTHER_DIMENSION_VALUE,
     partitionOf,
     TIMESTAMP_COLUMN,
-} from "../components/ecommerceSchema";
+} from "../model/ecommerceSchema";
 import {
     daysFromCivil,
     ENV,

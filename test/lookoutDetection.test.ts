@@ -48,7 +48,7 @@ function build(cfg: AppConfig) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LookoutDetection } = require("../components/lookoutDetection") as typeof import("../components/lookoutDetection");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { wafRuleMetricNames } = require("../components/wafRules") as typeof import("../components/wafRules");
+    const { wafRuleMetricNames } = require("../model/wafRules") as typeof import("../model/wafRules");
     const detection = new LookoutDetection("detection", {
         config: cfg,
         waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) },

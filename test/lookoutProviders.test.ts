@@ -35,7 +35,7 @@ import {
     AlertInputs, AlertOutputs, alertProvider, AnomalyDetectorInputs, AnomalyDetectorOutputs, anomalyDetectorProvider,
     DetectorActivationInputs, DetectorActivationOutputs, detectorActivationProvider, LOOKOUT_PROVIDER_VERSION, ProviderOptions, UNKNOWN,
 } from "../providers/lookout";
-import { templatedPath, historicalPath, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../components/ecommerceSchema";
+import { templatedPath, historicalPath, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../model/ecommerceSchema";
 import { assertValidRequests, operationOf, SentCommand, validateRequest } from "./fixtures/lookout/apiModel";
 
 const ACCOUNT = "123456789012";

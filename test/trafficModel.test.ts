@@ -10,8 +10,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { KinesisClient, PutRecordsCommand, PutRecordsCommandInput } from "@aws-sdk/client-kinesis";
 import { PutObjectCommand, PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 
-import { DIMENSIONS, EcommerceEvent, intervalStartMs, MEASURES, partitionOf, TIMESTAMP_COLUMN } from "../components/ecommerceSchema";
-import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../components/ecommerceSchema";
+import { DIMENSIONS, EcommerceEvent, intervalStartMs, MEASURES, partitionOf, TIMESTAMP_COLUMN } from "../model/ecommerceSchema";
+import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../model/ecommerceSchema";
 import { FirehoseRecord, transformBatch } from "../handlers/ecommerceTransform";
 import { BackfillError, backfillRange, planBackfill, uploadBackfill, writeBackfillToDir } from "../scripts/lib/backfill";
 import { backfillCli, generateTrafficCli, UsageError } from "../scripts/lib/cli";

@@ -18,7 +18,7 @@ import {
     intervalFolder,
     intervalStartMs,
     dataFileExtension,
-} from "../../components/ecommerceSchema";
+} from "../../model/ecommerceSchema";
 import { Rng, TrafficModel } from "./trafficModel";
 
 export const MAX_BACKFILL_DAYS = 90;

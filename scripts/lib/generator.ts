@@ -5,7 +5,7 @@
 // retried by the SDK client itself (maxAttempts on the client).
 import { KinesisClient, PutRecordsCommand, PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
 
-import { EcommerceEvent } from "../../components/ecommerceSchema";
+import { EcommerceEvent } from "../../model/ecommerceSchema";
 import { Rng, TrafficModel } from "./trafficModel";
 
 export const MAX_RECORDS_PER_CALL = 500;

@@ -2,7 +2,7 @@
 // rates per (platform, marketplace) with a daily curve in each marketplace's local time (web peaks at midday,
 // apps in the evening), a weekly curve (weekends lift apps and dip web), a fixed view → cart → checkout funnel,
 // order values per marketplace, and an optional injected anomaly. Deterministic for a seed.
-import { EcommerceEvent } from "../../components/ecommerceSchema";
+import { EcommerceEvent } from "../../model/ecommerceSchema";
 
 // ---- randomness ---------------------------------------------------------------------------------------------
 
