@@ -29,7 +29,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     let queue: Registered;
 
     before(async () => {
-        run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config }));
+        run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (config) => new AnomalyAlerts("alerts", { config }));
         fn = run.one("aws:lambda/function:Function", "alerts-finding");
         topic = run.one("aws:sns/topic:Topic");
         key = run.one("aws:kms/key:Key");
