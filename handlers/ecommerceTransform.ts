@@ -337,7 +337,7 @@ function show(v: unknown): string {
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-function describe(code: number, ev: Record<string, unknown> | undefined, opts: TransformOptions): string {
+function failureDetail(code: number, ev: Record<string, unknown> | undefined, opts: TransformOptions): string {
     switch (code) {
         case F_NOT_UTF8: return "data is not valid UTF-8";
         case F_NOT_JSON: return "data is not JSON";
@@ -607,7 +607,7 @@ export function transformBatch(records: readonly FirehoseRecord[], opts: Transfo
             if (samples.length < MAX_SAMPLES) {
                 let detail: string;
                 try {
-                    detail = describe(code, ev, opts);
+                    detail = failureDetail(code, ev, opts);
                 } catch {
                     detail = "(value not printable)";
                 }

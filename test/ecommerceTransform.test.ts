@@ -13,17 +13,31 @@ import {
     partitionOf,
     TIMESTAMP_COLUMN,
 } from "../model/ecommerceSchema";
-import {
-    daysFromCivil,
-    ENV,
-    FAILURE_REASONS,
-    FirehoseRecord,
-    FirehoseTransformEvent,
-    handleTransformEvent,
-    optionsFromEnv,
-    TransformOptions,
-    transformBatch,
-} from "../handlers/ecommerceTransform";
+import * as source from "../handlers/ecommerceTransform";
+import { ENV, FAILURE_REASONS, FirehoseRecord, FirehoseTransformEvent, TransformOptions } from "../handlers/ecommerceTransform";
+import { Artifacts, artifactsOf, forBothArtifacts } from "./serialized";
+
+// Every behavioural test below runs twice: against the source and against the serialized copy of the handler's
+// functions (what Pulumi ships; test/serialized.ts). `current` is the artifact of the describe that is running.
+const transformFunctions = () => ({
+    daysFromCivil: source.daysFromCivil, handleTransformEvent: source.handleTransformEvent,
+    optionsFromEnv: source.optionsFromEnv, transformBatch: source.transformBatch,
+});
+type TransformFunctions = ReturnType<typeof transformFunctions>;
+const transformArtifacts: Artifacts<TransformFunctions> = artifactsOf(transformFunctions, { factory: true, name: "ecommerce-transform-functions" });
+let current: TransformFunctions | undefined;
+const fns = (): TransformFunctions => current ?? (() => { throw new Error("no transform artifact loaded"); })();
+const daysFromCivil: TransformFunctions["daysFromCivil"] = (...a) => fns().daysFromCivil(...a);
+const handleTransformEvent: TransformFunctions["handleTransformEvent"] = (...a) => fns().handleTransformEvent(...a);
+const optionsFromEnv: TransformFunctions["optionsFromEnv"] = (...a) => fns().optionsFromEnv(...a);
+const transformBatch: TransformFunctions["transformBatch"] = (...a) => fns().transformBatch(...a);
+function describeBoth(title: string, body: () => void): void {
+    forBothArtifacts(title, transformArtifacts, (get) => {
+        before(() => { current = get(); });
+        after(() => { current = undefined; });
+        body();
+    });
+}
 
 const b64 = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s).toString("base64");
 const unb64 = (s: string) => Buffer.from(s, "base64").toString("utf8");
@@ -68,7 +82,7 @@ function firehoseEvent(records: FirehoseRecord[]): FirehoseTransformEvent {
 const ev = (o: Record<string, unknown>) => JSON.stringify(o);
 const view = (extra: Record<string, unknown> = {}) => ev({ eventId: "e1", timestamp: "2024-05-15T10:07:23.120Z", eventType: "view", platform: "web", marketplace: "US", ...extra });
 
-describe("ecommerce transform: rows and partition keys", () => {
+describeBoth("ecommerce transform: rows and partition keys", () => {
     it("turns a real-shaped Kinesis-sourced Firehose event into detector rows with interval partition keys", () => {
         const records = [
             kinesisRecord(view()),
@@ -145,7 +159,7 @@ describe("ecommerce transform: rows and partition keys", () => {
     });
 });
 
-describe("ecommerce transform: malformed records", () => {
+describeBoth("ecommerce transform: malformed records", () => {
     const bad: [string, string | Buffer, (typeof FAILURE_REASONS)[number]][] = [
         ["invalid UTF-8", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), "not-utf8"],
         ["truncated UTF-8 sequence", Buffer.concat([Buffer.from(view().slice(0, -1)), Buffer.from([0xe2, 0x82])]), "not-utf8"],
@@ -261,7 +275,7 @@ describe("ecommerce transform: malformed records", () => {
     });
 });
 
-describe("ecommerce transform: property test over generated good and bad records", () => {
+describeBoth("ecommerce transform: property test over generated good and bad records", () => {
     const platforms = ["web", "ios", "android", "smarttv"];
     const marketplaces = ["US", "UK", "DE", "JP", "BR"];
     const goodEvent = fc.record({
@@ -360,7 +374,7 @@ describe("ecommerce transform: property test over generated good and bad records
     });
 });
 
-describe("ecommerce transform: CloudWatch Embedded Metric Format", () => {
+describeBoth("ecommerce transform: CloudWatch Embedded Metric Format", () => {
     const at = (hhmmss: string) => `2024-05-15T${hhmmss}Z`;
     const records = () => [
         kinesisRecord(view({ timestamp: at("10:05:00"), platform: "web", marketplace: "US" })),
@@ -414,7 +428,7 @@ describe("ecommerce transform: CloudWatch Embedded Metric Format", () => {
     });
 });
 
-describe("ecommerce transform: Lambda entry and environment", () => {
+describeBoth("ecommerce transform: Lambda entry and environment", () => {
     const env = {
         [ENV.intervalSeconds]: "600",
         [ENV.emitMetrics]: "true",

@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import * as pulumi from "@pulumi/pulumi";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { heartbeatHandlerFactory, HEARTBEAT_SCHEDULE } from "../components/blockedRequestsHeartbeat";
 import { heartbeatRequests, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
 import { ProgramRun, runProgram, stackFileConfig } from "./harness";
+import { artifactsOf, forBothArtifacts, serializedText } from "./serialized";
 
 const settings = {
     namespace: "AWS/WAFV2",
@@ -14,7 +14,13 @@ const settings = {
     rules: ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"],
 };
 
-describe("heartbeat handler", () => {
+/** The handler's plain functions, serialized together as the deployed factory captures them. */
+const heartbeatFunctions = () => ({ publishHeartbeat, heartbeatRequests, settingsFromEnv });
+type HeartbeatFunctions = ReturnType<typeof heartbeatFunctions>;
+
+const DEPLOYED_ENV = { METRIC_NAMESPACE: "AWS/WAFV2", WAF_REGION: "us-east-1", WEB_ACL_NAME: "acl", WAF_RULES: "A", AWS_REGION: "us-east-1" };
+
+forBothArtifacts("heartbeat handler", artifactsOf<HeartbeatFunctions>(heartbeatFunctions, { factory: true, name: "heartbeat-functions" }), (fns) => {
     // Stub in before() (not at file load) and restore after: other files stub and restore the same client class.
     let cw: AwsClientStub<CloudWatchClient>;
     before(() => {
@@ -25,7 +31,7 @@ describe("heartbeat handler", () => {
 
     it("sends one PutMetricData with a zero BlockedRequests datapoint per rule, minute-aligned", async () => {
         cw.on(PutMetricDataCommand).resolves({});
-        const result = await publishHeartbeat(new CloudWatchClient({ region: "us-east-1" }), settings, new Date("2026-11-23T10:07:42.123Z"));
+        const result = await fns().publishHeartbeat(new CloudWatchClient({ region: "us-east-1" }), settings, new Date("2026-11-23T10:07:42.123Z"));
         const calls = cw.commandCalls(PutMetricDataCommand);
         assert.equal(calls.length, 1);
         const ts = new Date("2026-11-23T10:07:00.000Z");
@@ -48,7 +54,7 @@ describe("heartbeat handler", () => {
 
     it("splits more than 1,000 rules across requests", () => {
         const many = { ...settings, rules: Array.from({ length: 2001 }, (_, i) => `r${i}`) };
-        const reqs = heartbeatRequests(many, new Date(0));
+        const reqs = fns().heartbeatRequests(many, new Date(0));
         assert.deepEqual(reqs.map((r) => r.MetricData!.length), [1000, 1000, 1]);
         assert.deepEqual(reqs.flatMap((r) => r.MetricData!.map((d) => d.Dimensions![1].Value)), many.rules);
     });
@@ -57,36 +63,63 @@ describe("heartbeat handler", () => {
         const denied = Object.assign(new Error("User is not authorized to perform: cloudwatch:PutMetricData"), { name: "AccessDenied" });
         cw.on(PutMetricDataCommand).rejects(denied);
         await assert.rejects(
-            publishHeartbeat(new CloudWatchClient({ region: "us-east-1", maxAttempts: 1 }), settings, new Date()),
+            fns().publishHeartbeat(new CloudWatchClient({ region: "us-east-1", maxAttempts: 1 }), settings, new Date()),
             /heartbeat: PutMetricData to AWS\/WAFV2 failed after 0 of 3 datapoints: AccessDenied: User is not authorized/,
         );
     });
 
     it("reads its settings from the environment and names a missing variable", () => {
         const env = { METRIC_NAMESPACE: "AWS/WAFV2", WAF_REGION: "eu-west-1", WEB_ACL_NAME: "acl", WAF_RULES: "A, B,," };
-        assert.deepEqual(settingsFromEnv(env), { namespace: "AWS/WAFV2", region: "eu-west-1", webAclName: "acl", rules: ["A", "B"] });
-        assert.throws(() => settingsFromEnv({ ...env, WEB_ACL_NAME: "" }), /environment variable WEB_ACL_NAME is not set/);
-        assert.throws(() => settingsFromEnv({ ...env, WAF_RULES: " , " }), /WAF_RULES lists no rule/);
+        assert.deepEqual(fns().settingsFromEnv(env), { namespace: "AWS/WAFV2", region: "eu-west-1", webAclName: "acl", rules: ["A", "B"] });
+        assert.throws(() => fns().settingsFromEnv({ ...env, WEB_ACL_NAME: "" }), /environment variable WEB_ACL_NAME is not set/);
+        assert.throws(() => fns().settingsFromEnv({ ...env, WAF_RULES: " , " }), /WAF_RULES lists no rule/);
+    });
+});
+
+describe("heartbeat handler as deployed", () => {
+    let cw: AwsClientStub<CloudWatchClient>;
+    let saved: NodeJS.ProcessEnv;
+    before(() => {
+        cw = mockClient(CloudWatchClient);
+        saved = { ...process.env };
+        Object.assign(process.env, DEPLOYED_ENV);
+    });
+    afterEach(() => cw.reset());
+    after(() => {
+        cw.restore();
+        process.env = saved;
     });
 
-    it("the deployed handler (factory) publishes through the Lambda's own client", async () => {
-        cw.on(PutMetricDataCommand).resolves({});
-        const saved = { ...process.env };
-        Object.assign(process.env, { METRIC_NAMESPACE: "AWS/WAFV2", WAF_REGION: "us-east-1", WEB_ACL_NAME: "acl", WAF_RULES: "A", AWS_REGION: "us-east-1" });
-        try {
-            const handler = heartbeatHandlerFactory();
-            const result = await handler({ "detail-type": "Scheduled Event" });
-            assert.equal(result.datapoints, 1);
+    // The factory runs at load (the cold start), reading the environment set in before().
+    forBothArtifacts("the factory's handler", artifactsOf<(e: unknown) => Promise<{ datapoints: number }>>(heartbeatHandlerFactory, { factory: true }), (handler) => {
+        it("publishes through the Lambda's own client", async () => {
+            cw.on(PutMetricDataCommand).resolves({});
+            const log = console.log;
+            console.log = () => undefined;
+            try {
+                const result = await handler()({ "detail-type": "Scheduled Event" });
+                assert.equal(result.datapoints, 1);
+            } finally {
+                console.log = log;
+            }
             assert.equal(cw.commandCalls(PutMetricDataCommand).length, 1);
-        } finally {
-            process.env = saved;
-        }
+            assert.equal(await (cw.commandCalls(PutMetricDataCommand)[0].thisValue as CloudWatchClient).config.region(), "us-east-1");
+        });
+
+        it("a refused call fails the invocation with the reason (not an empty message)", async () => {
+            cw.on(PutMetricDataCommand).rejects(Object.assign(new Error("denied by policy"), { name: "AccessDenied" }));
+            await assert.rejects(handler()({}), (err: Error) => {
+                assert.ok(err instanceof Error);
+                assert.match(err.message, /^heartbeat: PutMetricData to AWS\/WAFV2 failed after 0 of 1 datapoints: AccessDenied: denied by policy$/);
+                return true;
+            });
+        });
     });
 
     it("serializes as a Lambda closure (a serialization failure would hang `pulumi up`)", async () => {
-        const closure = await pulumi.runtime.serializeFunction(heartbeatHandlerFactory, { isFactoryFunction: true });
-        assert.match(closure.text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/, "the SDK is required from the Lambda runtime, not bundled");
-        assert.ok(!closure.text.includes("@pulumi/aws"), "the handler does not drag the Pulumi SDK into the Lambda");
+        const text = await serializedText(heartbeatHandlerFactory, { factory: true });
+        assert.match(text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/, "the SDK is required from the Lambda runtime, not bundled");
+        assert.ok(!text.includes("@pulumi/aws"), "the handler does not drag the Pulumi SDK into the Lambda");
     });
 });
 

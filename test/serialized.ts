@@ -1,0 +1,149 @@
+// Test what is deployed: the Lambda code Pulumi ships is not the TypeScript source but the text
+// `pulumi.runtime.serializeFunction` produces from it (closure serialization). That text behaves differently in
+// ways source tests cannot see (`class X extends Error` loses its message, class field initializers vanish, a
+// free name that is also a global binds to the global). This module gives every Lambda test one way to run the
+// same assertions against both.
+//
+// API
+// - `serializedText(fn, { factory? })` → the closure text, serialized with exactly the options
+//   `aws.lambda.CallbackFunction` uses (`serialize: () => true, exportName: "handler", isFactoryFunction,
+//   allowSecrets: true`). Cached per function and options (serializing takes ~0.5 s).
+// - `loadSerialized(fn, { factory?, name? })` → the module's `handler` export, freshly loaded: the text is written
+//   to `<repo>/.serialized/<name>-<sha256>.js` (git-ignored) and compiled as a new module instance each call, so
+//   a factory runs again (reads `process.env` again, makes new SDK clients — a cold start), while
+//   `require("@aws-sdk/...")` inside resolves from the repo's node_modules to the SAME module instances the test
+//   imports: `instanceof SomeCommand` holds across the boundary and `aws-sdk-client-mock` still intercepts.
+//   - `fn` a plain function: the export IS that function, serialized (call it like the source).
+//   - `fn` a factory (`factory: true`, what `callbackFactory` receives): the export is what the factory returned
+//     when the module loaded — the handler as Lambda runs it. Set the environment before loading.
+//   - A factory may also return an object of several plain functions (`() => ({ a, b })`), so a test can drive
+//     serialized copies of a module's functions that share one closure, as the deployed code does.
+// - `forBothArtifacts(title, { source, serialized }, body)` → two mocha `describe`s, `title [source]` and
+//   `title [serialized]`, each running `body(get, kind)`. `source` and `serialized` are thunks (sync or async)
+//   resolved in a `before()`; `get()` returns the resolved artifact inside `it`/hooks. `artifactsOf(fn, opts)`
+//   builds both thunks from one function (source: `fn` itself, or `fn()` for a factory; serialized: loadSerialized).
+//
+// Example
+//   forBothArtifacts("finding Lambda", artifactsOf(handleAlertEvent), (handle) => {
+//       it("rejects {}", async () => { await assert.rejects(handle()({}, clients, settings), /neither an SNS event/); });
+//   });
+//
+// Keep what handlers capture in forms that serialize faithfully: plain functions and object literals, constants,
+// `new Error(msg)` with properties assigned after (not `class … extends Error`), no class field initializers, no
+// module-level names that collide with test-runner globals (`describe`, `it`, `before`, …), SDK clients made
+// inside the factory (never captured).
+import { createHash } from "crypto";
+import * as fs from "fs";
+import Module from "module";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The git-ignored folder the serialized artifacts are written to (inside the repo so node_modules resolves). */
+export const SERIALIZED_DIR = path.join(__dirname, "..", ".serialized");
+
+export interface SerializeOptions {
+    /** `fn` is a factory (as `CallbackFunction.callbackFactory`): the export is what it returns at load. */
+    factory?: boolean;
+    /** File name prefix in SERIALIZED_DIR (default: the function's name). */
+    name?: string;
+}
+
+const texts = new Map<Function, Map<boolean, Promise<string>>>();
+
+/** The closure text Pulumi would deploy for `fn` (the `CallbackFunction` serialization options). */
+export function serializedText(fn: Function, opts: SerializeOptions = {}): Promise<string> {
+    const factory = !!opts.factory;
+    let byKind = texts.get(fn);
+    if (!byKind) texts.set(fn, (byKind = new Map()));
+    let text = byKind.get(factory);
+    if (!text) {
+        text = pulumi.runtime.serializeFunction(fn, { serialize: () => true, exportName: "handler", isFactoryFunction: factory, allowSecrets: true })
+            .then((sf) => sf.text);
+        byKind.set(factory, text);
+    }
+    return text;
+}
+
+/**
+ * Under mocha, a module-level name that is also a test-runner global (`describe`, `it`, ...) is serialized as a
+ * reference to the global — the deployed code (serialized without mocha) carries its own function instead. The
+ * loaded copy gets these names bound to functions that fail naming the collision, so such a test fails loudly
+ * instead of calling into mocha.
+ */
+export const TEST_RUNNER_GLOBALS = ["describe", "it", "before", "after", "beforeEach", "afterEach", "context", "specify", "xdescribe", "xit", "xcontext", "xspecify", "suite", "test", "setup", "teardown", "suiteSetup", "suiteTeardown", "run"];
+
+function guarded(text: string): string {
+    const guards = TEST_RUNNER_GLOBALS.map((g) => `${g} = () => { throw new Error("serialized code called the test runner's global ${g}: rename the module-level ${g} it captures (under mocha it serializes as the global)"); }`);
+    // One line, prepended: line numbers of the serialized text stay as they are, shifted by one.
+    return `var ${guards.join(", ")};\n${text}`;
+}
+
+type ModuleInternals = {
+    new(id: string, parent?: NodeModule): NodeModule & { _compile(code: string, filename: string): void; paths: string[] };
+    _nodeModulePaths(dir: string): string[];
+};
+
+/** Loads serialized text as a fresh module whose file lives in SERIALIZED_DIR; returns its `handler` export. */
+export function loadText<T = unknown>(text: string, name: string): T {
+    fs.mkdirSync(SERIALIZED_DIR, { recursive: true });
+    const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    const safe = name.replace(/[^A-Za-z0-9_-]/g, "_") || "handler";
+    const filename = path.join(SERIALIZED_DIR, `${safe}-${digest}.js`);
+    // Earlier versions of the same artifact are stale: keep the folder to one file per artifact.
+    for (const f of fs.readdirSync(SERIALIZED_DIR)) {
+        if (f.startsWith(`${safe}-`) && f !== path.basename(filename) && /^[0-9a-f]{16}\.js$/.test(f.slice(safe.length + 1))) {
+            fs.rmSync(path.join(SERIALIZED_DIR, f), { force: true });
+        }
+    }
+    if (!fs.existsSync(filename)) fs.writeFileSync(filename, text);
+    const Ctor = Module as unknown as ModuleInternals;
+    const m = new Ctor(filename, module);
+    m.filename = filename;
+    m.paths = Ctor._nodeModulePaths(SERIALIZED_DIR);
+    m._compile(guarded(text), filename);
+    const handler = (m.exports as { handler?: T }).handler;
+    if (handler === undefined) throw new Error(`serialized ${name}: the module exports no handler`);
+    return handler;
+}
+
+/** `fn` as Pulumi deploys it: serialized, written under SERIALIZED_DIR, loaded fresh, its handler returned. */
+export async function loadSerialized<T = unknown>(fn: Function, opts: SerializeOptions = {}): Promise<T> {
+    const text = await serializedText(fn, opts);
+    return loadText<T>(text, opts.name ?? (fn.name || "handler"));
+}
+
+export type Artifact = "source" | "serialized";
+
+export interface Artifacts<T> {
+    source: () => T | Promise<T>;
+    serialized: () => T | Promise<T>;
+}
+
+/**
+ * Both artifacts of one function: the source (`fn`, or `fn()` for a factory) and the serialized copy.
+ * `T` is the handler's type: for a factory, what it returns.
+ */
+export function artifactsOf<T>(fn: Function, opts: SerializeOptions = {}): Artifacts<T> {
+    return {
+        source: () => (opts.factory ? (fn as () => T)() : (fn as unknown as T)),
+        serialized: () => loadSerialized<T>(fn, opts),
+    };
+}
+
+/** Runs `body` twice, in `describe(title [source])` and `describe(title [serialized])`. */
+export function forBothArtifacts<T>(title: string, artifacts: Artifacts<T>, body: (get: () => T, kind: Artifact) => void): void {
+    for (const kind of ["source", "serialized"] as const) {
+        describe(`${title} [${kind}]`, () => {
+            let value: T | undefined;
+            let loaded = false;
+            before(async () => {
+                value = await artifacts[kind]();
+                loaded = true;
+            });
+            body(() => {
+                if (!loaded) throw new Error(`${title} [${kind}]: the artifact is read before it was loaded (call get() inside it() or a hook)`);
+                return value as T;
+            }, kind);
+        });
+    }
+}
