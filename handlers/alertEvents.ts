@@ -183,7 +183,7 @@ function isObject(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function describe(v: unknown): string {
+function shown(v: unknown): string {
     if (v === undefined || v === null) return String(v);
     if (Array.isArray(v)) return `a list of ${v.length}`;
     if (typeof v === "object") return `an object with keys [${Object.keys(v).slice(0, 12).join(", ")}]`;
@@ -192,7 +192,7 @@ function describe(v: unknown): string {
 }
 
 function fail(where: string, what: string, got: unknown): never {
-    throw new AlertParseError(`${where} ${what} (got ${describe(got)})`);
+    throw new AlertParseError(`${where} ${what} (got ${shown(got)})`);
 }
 
 function obj(v: unknown, where: string): Obj {
