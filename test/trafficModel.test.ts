@@ -15,6 +15,7 @@ import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../model/ecommer
 import { FirehoseRecord, transformBatch } from "../handlers/ecommerceTransform";
 import { BackfillError, backfillRange, planBackfill, uploadBackfill, writeBackfillToDir } from "../scripts/lib/backfill";
 import { backfillCli, generateTrafficCli, UsageError } from "../scripts/lib/cli";
+import { parseInstant } from "../scripts/lib/instant";
 import {
     backoffMs, batches, MAX_RECORDS_PER_CALL, PutRecordsError, putRecordsWithRetry, RetryOptions, runGenerator, sendEvents, toEntries,
 } from "../scripts/lib/generator";
@@ -124,6 +125,8 @@ describe("traffic model", () => {
             ["kind=drop,factor=2", /a drop needs a factor below 1/],
             ["kind=spike,factor=0.5", /a spike needs a factor above 1/],
             ["kind=drop,at=soon", /at "soon" must be \+SECONDS or an ISO-8601 instant/],
+            ["kind=drop,at=2025-02-30T10:00:00Z", /at "2025-02-30T10:00:00Z" is not a date: 2025-02 has 28 days/],
+            ["kind=drop,at=2024-05-15T11:00:00", /at "2024-05-15T11:00:00" is not an ISO-8601 instant with a time zone/],
             ["kind=drop,duration=-5", /duration "-5" must be a positive number/],
             ["kind", /"kind" is not key=value/],
         ];
@@ -293,7 +296,11 @@ describe("traffic generator: ticks and command line", () => {
             [["--dry-run", "--rate", "0"], /--rate must be a positive number/],
             [["--dry-run", "--duration", "abc"], /--duration must be a positive number/],
             [["--stream", "s", "--start", "2024-05-15T10:00:00Z"], /--start is only for --dry-run/],
-            [["--dry-run", "--start", "yesterday"], /--start must be an ISO-8601 instant/],
+            [["--dry-run", "--start", "yesterday"], /--start "yesterday" is not an ISO-8601 instant/],
+            [["--dry-run", "--start", "2025-02-30T00:00:00Z"], /--start "2025-02-30T00:00:00Z" is not a date: 2025-02 has 28 days \(day 30\)/],
+            [["--dry-run", "--start", "2023-02-29T00:00:00Z"], /--start "2023-02-29T00:00:00Z" is not a date: 2023-02 has 28 days/],
+            [["--dry-run", "--start", "2024-04-31T00:00:00Z"], /--start "2024-04-31T00:00:00Z" is not a date: 2024-04 has 30 days/],
+            [["--dry-run", "--start", "2024-05-15T24:00:00Z"], /--start "2024-05-15T24:00:00Z" has hour 24/],
             [["--dry-run", "--seed", "1.5"], /--seed must be a whole number/],
             [["--dry-run", "--anomaly", "kind=explode"], /kind must be drop or spike/],
             [["--dry-run", "--frobnicate"], /Unknown option '--frobnicate'/],
@@ -466,7 +473,12 @@ describe("historical backfill", () => {
                 [["--bucket", "b", "--days", "400"], /--days must be a whole number from 1 to 90/],
                 [["--days", "1", "--dry-run", "--out", "x"], /--dry-run and --out exclude each other/],
                 [["--bucket", "b", "--days", "1", "--concurrency", "0"], /--concurrency must be a positive whole number/],
-                [["--bucket", "b", "--days", "1", "--end", "now"], /--end must be an ISO-8601 instant/],
+                [["--bucket", "b", "--days", "1", "--end", "now"], /--end "now" is not an ISO-8601 instant/],
+                [["--bucket", "b", "--days", "1", "--end", "2024-02-30T00:00:00Z"], /--end "2024-02-30T00:00:00Z" is not a date: 2024-02 has 29 days \(day 30\)/],
+                [["--bucket", "b", "--days", "1", "--end", "2024-05-15T10:00:00"], /--end "2024-05-15T10:00:00" is not an ISO-8601 instant with a time zone/],
+                // T0 is "now" for these runs: a minute later is the future.
+                [["--bucket", "b", "--days", "1", "--end", "2024-05-15T10:08:00Z"], /--end 2024-05-15T10:08:00Z is in the future \(now is 2024-05-15T10:07:00\.000Z\)/],
+                [["--days", "1", "--dry-run", "--end", "2024-05-15T12:08:00+02:00"], /--end .* is in the future/],
                 [["--bucket", "b", "--days", "1", "--stack", "nosuch"], /Pulumi\.nosuch\.yaml does not exist/],
                 [["--bucket", "b", "--days", "1", "--verbose"], /Unknown option '--verbose'/],
             ];
@@ -478,5 +490,55 @@ describe("historical backfill", () => {
             }
             assert.strictEqual(s3.commandCalls(PutObjectCommand).length, 0);
         });
+    });
+});
+
+describe("strict ISO-8601 instants (command-line flags)", () => {
+    it("accepts valid instants with Z or an offset, leap days included", () => {
+        const ok: [string, number][] = [
+            ["2024-05-15T10:00:00Z", Date.UTC(2024, 4, 15, 10)],
+            ["2024-05-15T10:00Z", Date.UTC(2024, 4, 15, 10)],
+            ["2024-05-15T12:00:00+02:00", Date.UTC(2024, 4, 15, 10)],
+            ["2024-05-15T05:30:00.250-04:30", Date.UTC(2024, 4, 15, 10, 0, 0, 250)],
+            ["2024-02-29T00:00:00Z", Date.UTC(2024, 1, 29)],
+            ["2000-02-29T23:59:59Z", Date.UTC(2000, 1, 29, 23, 59, 59)],
+            ["2025-12-31T23:59:59Z", Date.UTC(2025, 11, 31, 23, 59, 59)],
+        ];
+        for (const [text, ms] of ok) assert.deepStrictEqual(parseInstant(text), { ms }, text);
+    });
+
+    it("rejects dates Date.parse would roll forward, naming what is wrong", () => {
+        // What the old parser did: Date.parse moves these to another day without a word.
+        assert.strictEqual(new Date(Date.parse("2025-02-30T00:00:00Z")).toISOString(), "2025-03-02T00:00:00.000Z");
+        const bad: [string, RegExp][] = [
+            ["2025-02-30T00:00:00Z", /is not a date: 2025-02 has 28 days \(day 30\)/],
+            ["2025-02-29T00:00:00Z", /2025-02 has 28 days/],
+            ["1900-02-29T00:00:00Z", /1900-02 has 28 days/],
+            ["2025-04-31T00:00:00Z", /2025-04 has 30 days/],
+            ["2025-06-00T00:00:00Z", /2025-06 has 30 days \(day 00\)/],
+            ["2025-13-01T00:00:00Z", /month 13/],
+            ["2025-00-10T00:00:00Z", /month 00/],
+            ["2025-01-01T24:00:00Z", /hour 24/],
+            ["2025-01-01T10:60:00Z", /minute 60/],
+            ["2025-01-01T10:00:60Z", /second 60/],
+            ["2025-01-01T10:00:00+24:00", /offset \+24:00/],
+            ["2025-01-01T10:00:00", /with a time zone/],
+            ["2025-01-01", /with a time zone/],
+            ["tomorrow", /is not an ISO-8601 instant/],
+        ];
+        for (const [text, message] of bad) {
+            const r = parseInstant(text);
+            assert.ok("error" in r, `${text} must be refused`);
+            assert.match(r.error, message, text);
+        }
+    });
+
+    it("the backfill accepts --end at exactly now and in the past, and writes nothing after it", async () => {
+        const out: string[] = [];
+        const now = Date.UTC(2024, 4, 15, 10, 7);
+        const deps = { createClient: () => new S3Client({}), now: () => now, stdout: (t: string) => out.push(t), stderr: () => undefined };
+        await backfillCli(["--days", "1", "--dry-run", "--end", "2024-05-15T10:07:00Z"], deps);
+        await backfillCli(["--days", "1", "--dry-run", "--end", "2024-03-01T00:00:00Z"], deps);
+        assert.match(out.join(""), /last:  ecommerce\/historical\/20240229\/2355\/backfill\.jsonl/);
     });
 });

@@ -8,6 +8,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 
 import { AppConfig } from "../../config";
 import { BackfillObject, backfillRange, MAX_BACKFILL_DAYS, planBackfill, uploadBackfill, writeBackfillToDir } from "./backfill";
+import { parseInstant } from "./instant";
 import { Clock, DEFAULT_RETRY, runGenerator, sendEvents, SendStats } from "./generator";
 import { loadStackConfig } from "./stackConfig";
 import { KNOWN_MARKETPLACES, KNOWN_PLATFORMS, parseAnomaly, seededRng, TrafficModel } from "./trafficModel";
@@ -32,10 +33,11 @@ function positive(name: string, v: string | undefined, integer = false): number 
     return n;
 }
 
+/** A strict ISO-8601 instant (calendar-checked, zone required): `2025-02-30T00:00:00Z` is an error, not March 2nd. */
 function instant(name: string, v: string): number {
-    const ms = /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO-8601 instant such as 2024-05-15T10:00:00Z (got ${JSON.stringify(v)})`);
-    return ms;
+    const r = parseInstant(v);
+    if ("error" in r) throw new UsageError(`--${name} ${JSON.stringify(v)} ${r.error}`);
+    return r.ms;
 }
 
 function seedOf(v: string | undefined, dflt: number): number {
@@ -76,7 +78,7 @@ export const GENERATOR_USAGE = `Sends realistic ecommerce events to the pipeline
   --seed       random seed (default: from the clock); the same seed and start give the same events
   --stack      take the platform and marketplace values from Pulumi.<stack>.yaml (default: web, ios, android x US, UK, DE, JP)
   --dry-run    write the events to stdout as JSON Lines instead of sending them, without waiting in real time
-  --start      dry run: the first instant of the simulated traffic (default: now)`;
+  --start      dry run: the first instant of the simulated traffic, ISO-8601 with a zone (default: now)`;
 
 export interface GeneratorDeps extends Io {
     createClient: (region: string) => KinesisClient;
@@ -168,7 +170,8 @@ ecommerce/historical/ (Lookout for Metrics' HistoricalDataPathList), so a new de
   --seed         random seed (default 1): re-running with the same arguments rewrites the same objects
   --region       AWS region (default: AWS_REGION, else the stack's aws:region)
   --concurrency  PutObject calls in flight (default 8)
-  --end          history ends at the start of the interval containing this instant (default: now)
+  --end          history ends at the start of the interval containing this instant (default: now; not in the future),
+                 an ISO-8601 instant with a zone such as 2024-05-15T10:00:00Z
   --dry-run      print what would be written (objects, rows, keys, a sample) and write nothing
   --out DIR      write the objects under DIR instead of S3 (same keys)`;
 
@@ -202,7 +205,12 @@ export async function backfillCli(argv: string[], deps: BackfillDeps): Promise<{
     const rate = positive("rate", v.rate as string);
     const concurrency = positive("concurrency", v.concurrency as string, true);
     const cfg = loadStackConfig(v.stack as string);
-    const endMs = v.end !== undefined ? instant("end", v.end as string) : deps.now();
+    const now = deps.now();
+    const endMs = v.end !== undefined ? instant("end", v.end as string) : now;
+    if (endMs > now) {
+        throw new UsageError(`--end ${v.end} is in the future (now is ${new Date(now).toISOString()}): history can only end at or before now; ` +
+            `leave --end out to end where live data begins`);
+    }
     const plan = {
         model: new TrafficModel({ rate, platforms: cfg.detection.platforms, marketplaces: cfg.detection.marketplaces }),
         rng: seededRng(seedOf(v.seed as string | undefined, 1)),

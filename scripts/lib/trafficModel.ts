@@ -3,6 +3,7 @@
 // apps in the evening), a weekly curve (weekends lift apps and dip web), a fixed view → cart → checkout funnel,
 // order values per marketplace, and an optional injected anomaly. Deterministic for a seed.
 import { EcommerceEvent } from "../../model/ecommerceSchema";
+import { parseInstant } from "./instant";
 
 // ---- randomness ---------------------------------------------------------------------------------------------
 
@@ -145,8 +146,11 @@ export function parseAnomaly(spec: string, startMs: number, dims: { platforms: r
     let at = startMs;
     if (fields.at !== undefined) {
         if (/^\+\d+(\.\d+)?$/.test(fields.at)) at = startMs + Number(fields.at.slice(1)) * 1000;
-        else if (/^\d{4}-\d{2}-\d{2}T/.test(fields.at) && !Number.isNaN(Date.parse(fields.at))) at = Date.parse(fields.at);
-        else throw new Error(`--anomaly: at "${fields.at}" must be +SECONDS or an ISO-8601 instant`);
+        else if (/^\d{4}-/.test(fields.at)) {
+            const r = parseInstant(fields.at);
+            if ("error" in r) throw new Error(`--anomaly: at "${fields.at}" ${r.error}`);
+            at = r.ms;
+        } else throw new Error(`--anomaly: at "${fields.at}" must be +SECONDS or an ISO-8601 instant`);
     }
     const duration = fields.duration === undefined ? 600 : Number(fields.duration);
     if (!Number.isFinite(duration) || duration <= 0) throw new Error(`--anomaly: duration "${fields.duration}" must be a positive number of seconds`);
