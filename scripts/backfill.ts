@@ -1,11 +1,11 @@
 // Writes N days of generated history under ecommerce/historical/ (see --help and README "Ecommerce pipeline").
 //   node -r ts-node/register/transpile-only scripts/backfill.ts --bucket BUCKET --days 14 --stack dev
-import { S3Client } from "@aws-sdk/client-s3";
-
+import { backfillS3Client } from "./lib/backfill";
 import { backfillCli, UsageError } from "./lib/cli";
 
 backfillCli(process.argv.slice(2), {
-    createClient: (region) => new S3Client({ region, maxAttempts: 5 }),
+    // one attempt per call: the backfill retries each object itself (a warm client's SDK retry quota drains)
+    createClient: (region) => backfillS3Client(region),
     now: () => Date.now(),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

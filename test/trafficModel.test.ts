@@ -6,14 +6,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+import * as http from "http";
+import { spawn } from "child_process";
 import { KinesisClient, PutRecordsCommand, PutRecordsCommandInput } from "@aws-sdk/client-kinesis";
 import { PutObjectCommand, PutObjectCommandInput, S3Client } from "@aws-sdk/client-s3";
 
 import { DIMENSIONS, EcommerceEvent, intervalStartMs, MEASURES, partitionOf, TIMESTAMP_COLUMN } from "../model/ecommerceSchema";
 import { MAX_EVENT_AGE_SECONDS, MAX_FUTURE_SKEW_SECONDS } from "../model/ecommerceSchema";
 import { FirehoseRecord, transformBatch } from "../handlers/ecommerceTransform";
-import { BackfillError, backfillRange, planBackfill, uploadBackfill, writeBackfillToDir } from "../scripts/lib/backfill";
+import {
+    backfillRange, backfillS3Client, DEFAULT_PUT_RETRY, isBackfillError, isRetryablePutError, planBackfill, putBackoffMs, uploadBackfill, writeBackfillToDir,
+} from "../scripts/lib/backfill";
 import { backfillCli, generateTrafficCli, UsageError } from "../scripts/lib/cli";
 import { parseInstant } from "../scripts/lib/instant";
 import {
@@ -318,9 +322,14 @@ describe("traffic generator: ticks and command line", () => {
 
 // ---- backfill ---------------------------------------------------------------------------------------------------
 
-const s3 = mockClient(S3Client);
+// Stubbed for this block only: the throttling tests below talk to a real S3 client on a local endpoint.
+let s3: AwsClientStub<S3Client>;
 
 describe("historical backfill", () => {
+    before(() => {
+        s3 = mockClient(S3Client);
+    });
+    after(() => s3.restore());
     const plan = (over: Partial<Parameters<typeof planBackfill>[0]> = {}) => ({
         model: new TrafficModel({ rate: 20 }), rng: seededRng(1), days: 1, intervalSeconds: 300, endMs: T0, compression: "UNCOMPRESSED" as const, ...over,
     });
@@ -399,7 +408,7 @@ describe("historical backfill", () => {
             }
             const byKey = new Map(objects.map((o) => [o.key, o]));
             for (const p of puts) assert.strictEqual(p.Body, byKey.get(p.Key!)!.body);
-            assert.deepStrictEqual(stats, { objects: 288, rows: objects.reduce((a, o) => a + o.rows, 0), bytes: objects.reduce((a, o) => a + o.body.length, 0) });
+            assert.deepStrictEqual(stats, { retried: 0, objects: 288, rows: objects.reduce((a, o) => a + o.rows, 0), bytes: objects.reduce((a, o) => a + o.body.length, 0) });
         });
 
         it("keeps going past a failed object and then fails naming it", async () => {
@@ -407,11 +416,12 @@ describe("historical backfill", () => {
             s3.on(PutObjectCommand).resolves({});
             s3.on(PutObjectCommand, { Key: objects[3].key }).rejects(Object.assign(new Error("Access Denied"), { name: "AccessDenied" }));
             const err = await uploadBackfill(new S3Client({ region: "us-east-1" }), "b", objects, { concurrency: 3 }).then(() => undefined, (e) => e);
-            assert.ok(err instanceof BackfillError);
-            assert.deepStrictEqual(err.failures, [{ key: objects[3].key, error: "AccessDenied: Access Denied" }]);
+            assert.ok(isBackfillError(err));
+            // AccessDenied is not retried: one attempt, then reported.
+            assert.deepStrictEqual(err.failures, [{ key: objects[3].key, attempts: 1, error: "AccessDenied: Access Denied" }]);
             assert.strictEqual(err.written.objects, 9);
             assert.strictEqual(s3.commandCalls(PutObjectCommand).length, 10);
-            assert.match(err.message, /1 object\(s\) could not be written \(9 were\): ecommerce\/historical\/.*AccessDenied/);
+            assert.match(err.message, /^1 object\(s\) not written \(9 were\): ecommerce\/historical\/.* \(1 attempt\(s\)\): AccessDenied/);
         });
     });
 
@@ -540,5 +550,134 @@ describe("strict ISO-8601 instants (command-line flags)", () => {
         await backfillCli(["--days", "1", "--dry-run", "--end", "2024-05-15T10:07:00Z"], deps);
         await backfillCli(["--days", "1", "--dry-run", "--end", "2024-03-01T00:00:00Z"], deps);
         assert.match(out.join(""), /last:  ecommerce\/historical\/20240229\/2355\/backfill\.jsonl/);
+    });
+});
+
+// ---- backfill under sustained throttling: a real S3 client against a local endpoint -------------------------------
+
+/** A local S3 endpoint (path-style PutObject) that answers 503 SlowDown as `throttle(key, attempt)` decides. */
+async function fakeS3(decide: (key: string, attempt: number) => "ok" | "throttle" | "deny") {
+    const stored = new Map<string, Buffer>();
+    const attempts = new Map<string, number>();
+    let throttled = 0;
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const url = new URL(req.url ?? "/", "http://local");
+            const key = decodeURIComponent(url.pathname.split("/").slice(2).join("/"));
+            const n = (attempts.get(key) ?? 0) + 1;
+            attempts.set(key, n);
+            const verdict = req.method === "PUT" ? decide(key, n) : "deny";
+            if (verdict === "ok") {
+                stored.set(key, Buffer.concat(chunks));
+                res.writeHead(200, { ETag: '"etag"' }).end();
+                return;
+            }
+            if (verdict === "throttle") throttled += 1;
+            const [status, code, message] = verdict === "throttle" ? [503, "SlowDown", "Please reduce your request rate."] : [403, "AccessDenied", "Access Denied"];
+            res.writeHead(status, { "Content-Type": "application/xml" })
+                .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>r</RequestId></Error>`);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return {
+        endpoint, stored, attempts,
+        get throttled() {
+            return throttled;
+        },
+        client: () => backfillS3Client("us-east-1", { endpoint, forcePathStyle: true, credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+describe("historical backfill under sustained throttling (local S3 endpoint)", function () {
+    this.timeout(120_000);
+    const plan = () => ({ model: new TrafficModel({ rate: 20 }), rng: seededRng(1), days: 1, intervalSeconds: 600, endMs: T0, compression: "UNCOMPRESSED" as const });
+
+    it("classifies errors: throttling, 5xx and dropped connections are retried; AccessDenied is not", () => {
+        assert.ok(isRetryablePutError({ name: "SlowDown", $metadata: { httpStatusCode: 503 } }));
+        assert.ok(isRetryablePutError({ name: "InternalError", $fault: "server" }));
+        assert.ok(isRetryablePutError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })));
+        assert.ok(isRetryablePutError({ name: "Whatever", $metadata: { httpStatusCode: 429 } }));
+        assert.ok(!isRetryablePutError({ name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
+        assert.ok(!isRetryablePutError({ name: "NoSuchBucket", $metadata: { httpStatusCode: 404 } }));
+        assert.deepStrictEqual([1, 2, 3, 7, 8, 20].map((a) => putBackoffMs(a, { ...DEFAULT_PUT_RETRY, random: () => 0.999999 })), [200, 400, 800, 12800, 20000, 20000]);
+    });
+
+    it("one warm client, every object throttled 3 times (432 SlowDowns): every object is written, none given up", async () => {
+        const srv = await fakeS3((_key, attempt) => (attempt <= 3 ? "throttle" : "ok"));
+        try {
+            const objects = [...planBackfill(plan())];
+            assert.strictEqual(objects.length, 144);
+            const sleeps: number[] = [];
+            const stats = await uploadBackfill(srv.client(), "data-bucket", objects, {
+                concurrency: 8,
+                retry: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+            });
+            assert.ok(srv.throttled >= 200, `only ${srv.throttled} throttled calls`);
+            assert.strictEqual(srv.throttled, 432);
+            assert.strictEqual(stats.objects, 144);
+            assert.strictEqual(stats.retried, 432);
+            // Every object landed with its exact body, after exactly 4 calls (the client itself makes one attempt).
+            for (const o of objects) {
+                assert.deepStrictEqual(srv.stored.get(o.key), o.body, o.key);
+                assert.strictEqual(srv.attempts.get(o.key), 4, o.key);
+            }
+            // Backoff per object: 100, 200, 400 ms (half of the doubling cap with random 0.5).
+            assert.deepStrictEqual([...new Set(sleeps)].sort((a, b) => a - b), [100, 200, 400]);
+            assert.strictEqual(sleeps.length, 432);
+        } finally {
+            await srv.close();
+        }
+    });
+
+    it("a key throttled without end fails after its attempts, listed with the reason; the rest is written", async () => {
+        const objects = [...planBackfill(plan())];
+        const stuck = new Set([objects[10].key, objects[99].key]);
+        const srv = await fakeS3((key, attempt) => (stuck.has(key) || attempt <= 2 ? "throttle" : "ok"));
+        try {
+            const err = await uploadBackfill(srv.client(), "data-bucket", objects, { retry: { sleep: async () => undefined, random: () => 0.5 } })
+                .then(() => undefined, (e: unknown) => e);
+            assert.ok(isBackfillError(err), String(err));
+            assert.deepStrictEqual(err.failures.map((f) => [f.key, f.attempts]), [...stuck].sort().map((k) => [k, DEFAULT_PUT_RETRY.maxAttempts]));
+            assert.match(err.failures[0].error, /^SlowDown: Please reduce your request rate/);
+            assert.strictEqual(err.written.objects, 142);
+            assert.strictEqual(srv.stored.size, 142);
+            assert.ok(srv.throttled >= 200, `only ${srv.throttled} throttled calls`);
+        } finally {
+            await srv.close();
+        }
+    });
+
+    it("the command lists every object not written and fails; scripts/backfill.ts exits 1", async () => {
+        const keys = [...planBackfill({ ...plan(), intervalSeconds: 300, endMs: T0 })].map((o) => o.key);
+        const denied = new Set([keys[5], keys[200]]);
+        const srv = await fakeS3((key) => (denied.has(key) ? "deny" : "ok"));
+        try {
+            const err: string[] = [];
+            await assert.rejects(backfillCli(["--bucket", "data-bucket", "--days", "1", "--region", "us-east-1"], {
+                createClient: () => srv.client(), now: () => T0, sleep: async () => undefined, stdout: () => undefined, stderr: (t) => err.push(t),
+            }), /2 object\(s\) not written \(286 were\)/);
+            const text = err.join("");
+            for (const k of denied) assert.match(text, new RegExp(`not written: s3://data-bucket/${k} after 1 attempt\\(s\\): AccessDenied: Access Denied`));
+            assert.match(text, /2 of 288 objects NOT written \(286 written/);
+
+            // The script itself, as `npm run backfill` runs it, against the same endpoint (AWS_ENDPOINT_URL_S3).
+            srv.stored.clear();
+            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/backfill.ts", "--bucket", "data-bucket", "--days", "1", "--region", "us-east-1", "--end", "2024-05-15T10:07:00Z"], {
+                cwd: path.join(__dirname, ".."),
+                env: { ...process.env, AWS_ENDPOINT_URL_S3: srv.endpoint, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_PROFILE: "" },
+            });
+            let stderr = "";
+            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+            const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+            assert.strictEqual(code, 1, stderr);
+            for (const k of denied) assert.ok(stderr.includes(`not written: s3://data-bucket/${k}`), stderr);
+            assert.strictEqual(srv.stored.size, 286);
+        } finally {
+            await srv.close();
+        }
     });
 });

@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 
 import {
     EcommerceRow,
@@ -94,29 +94,107 @@ export interface WriteStats {
     bytes: number;
 }
 
-/** Objects that could not be written (after the SDK's own retries). */
-export class BackfillError extends Error {
-    constructor(public readonly failures: { key: string; error: string }[], public readonly written: WriteStats) {
-        super(`backfill: ${failures.length} object(s) could not be written (${written.objects} were): ` +
-            failures.slice(0, 5).map((f) => `${f.key}: ${f.error}`).join("; ") + (failures.length > 5 ? "; ..." : ""));
-        this.name = "BackfillError";
-    }
+/** One object that was not written: its key, how many PutObject calls were made for it, and the last error. */
+export interface BackfillFailure {
+    key: string;
+    attempts: number;
+    error: string;
+}
+
+/**
+ * Objects that could not be written. A plain Error with properties (not a subclass) so `failures` and `written`
+ * survive whatever wraps or copies it; `name` is "BackfillError".
+ */
+export type BackfillError = Error & { name: "BackfillError"; failures: BackfillFailure[]; written: UploadStats };
+
+export function backfillError(failures: BackfillFailure[], written: UploadStats): BackfillError {
+    const e = new Error(`${failures.length} object(s) not written (${written.objects} were): ` +
+        failures.slice(0, 5).map((f) => `${f.key} (${f.attempts} attempt(s)): ${f.error}`).join("; ") + (failures.length > 5 ? "; ..." : ""));
+    return Object.assign(e, { name: "BackfillError" as const, failures, written });
+}
+
+export function isBackfillError(e: unknown): e is BackfillError {
+    return e instanceof Error && e.name === "BackfillError" && Array.isArray((e as Partial<BackfillError>).failures);
+}
+
+/**
+ * The backfill's own retry schedule, per object. The SDK's standard retry strategy shares one retry quota per
+ * client (@smithy/util-retry: 500 tokens, 5 per retry, 10 per timeout, refilled only by successes): under
+ * sustained throttling a warm client drains it after about 100 retries, and from then on every call gets one
+ * attempt. So the backfill's client makes one attempt per call (`backfillS3Client`) and this loop retries each
+ * object itself, with capped exponential backoff and full jitter, until it is written or its attempts run out.
+ */
+export interface PutRetryOptions {
+    /** PutObject calls per object, the first included (default 12). */
+    maxAttempts: number;
+    /** First backoff cap (default 200 ms); doubles per retry up to `maxDelayMs` (default 20 s). */
+    baseDelayMs: number;
+    maxDelayMs: number;
+    sleep: (ms: number) => Promise<void>;
+    /** Uniform [0, 1) for the jitter. */
+    random: () => number;
+}
+
+export const DEFAULT_PUT_RETRY: Omit<PutRetryOptions, "sleep" | "random"> = { maxAttempts: 12, baseDelayMs: 200, maxDelayMs: 20_000 };
+
+const RETRYABLE_CODES = new Set([
+    "SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestThrottledException",
+    "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException", "RequestTimeout",
+    "RequestTimeoutException", "InternalError", "ServiceUnavailable", "TimeoutError",
+]);
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED"]);
+
+/** Throttling, a 5xx, a timeout or a dropped connection: worth another attempt. AccessDenied, NoSuchBucket: not. */
+export function isRetryablePutError(e: unknown): boolean {
+    if (typeof e !== "object" || e === null) return false;
+    const x = e as { name?: string; code?: string; $retryable?: unknown; $fault?: string; $metadata?: { httpStatusCode?: number } };
+    const status = x.$metadata?.httpStatusCode;
+    return !!x.$retryable || RETRYABLE_CODES.has(x.name ?? "") || NETWORK_CODES.has(x.code ?? "") ||
+        x.$fault === "server" || (status !== undefined && (status >= 500 || status === 429));
+}
+
+/** Delay before retry `attempt` (1 = the first retry): full jitter under a cap that doubles per retry. */
+export function putBackoffMs(attempt: number, o: Pick<PutRetryOptions, "baseDelayMs" | "maxDelayMs" | "random">): number {
+    return Math.round(Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** (attempt - 1)) * o.random());
+}
+
+/** An S3 client for the backfill: one attempt per call (the backfill retries per object, see PutRetryOptions). */
+export function backfillS3Client(region: string, extra: Omit<S3ClientConfig, "region" | "maxAttempts"> = {}): S3Client {
+    return new S3Client({ ...extra, region, maxAttempts: 1 });
+}
+
+export interface UploadOptions {
+    concurrency?: number;
+    onObject?: (o: BackfillObject) => void;
+    retry?: Partial<PutRetryOptions>;
+}
+
+export interface UploadStats extends WriteStats {
+    /** PutObject calls that failed and were retried. */
+    retried: number;
 }
 
 /**
  * Uploads the objects with at most `concurrency` PutObject calls in flight. The bucket's default encryption
  * (the pipeline's KMS key) applies: no ServerSideEncryption header is sent, since `aws:kms` without a key id
- * would pick the AWS-managed key instead. A failed object does not stop the others; all failures are reported.
+ * would pick the AWS-managed key instead. Each object is retried on its own (throttling, 5xx, timeouts) until it
+ * is written or out of attempts; a failed object does not stop the others, and every object not written is
+ * reported in the BackfillError (key, attempts, last error).
  */
-export async function uploadBackfill(client: S3Client, bucket: string, objects: Iterable<BackfillObject>, opts: { concurrency?: number; onObject?: (o: BackfillObject) => void } = {}): Promise<WriteStats> {
+export async function uploadBackfill(client: S3Client, bucket: string, objects: Iterable<BackfillObject>, opts: UploadOptions = {}): Promise<UploadStats> {
     const concurrency = opts.concurrency ?? 8;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error(`--concurrency must be a whole number from 1 to 64`);
+    const retry: PutRetryOptions = {
+        ...DEFAULT_PUT_RETRY,
+        sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+        random: Math.random,
+        ...opts.retry,
+    };
     const it = objects[Symbol.iterator]();
-    const stats: WriteStats = { objects: 0, rows: 0, bytes: 0 };
-    const failures: { key: string; error: string }[] = [];
-    const worker = async () => {
-        for (let next = it.next(); !next.done; next = it.next()) {
-            const o = next.value;
+    const stats: UploadStats = { objects: 0, rows: 0, bytes: 0, retried: 0 };
+    const failures: BackfillFailure[] = [];
+    const put = async (o: BackfillObject): Promise<void> => {
+        for (let attempt = 1; ; attempt++) {
             try {
                 await client.send(new PutObjectCommand({
                     Bucket: bucket,
@@ -124,17 +202,33 @@ export async function uploadBackfill(client: S3Client, bucket: string, objects: 
                     Body: o.body,
                     ContentType: o.key.endsWith(".gz") ? "application/gzip" : "application/x-ndjson",
                 }));
-                stats.objects += 1;
-                stats.rows += o.rows;
-                stats.bytes += o.body.length;
-                opts.onObject?.(o);
+                return;
             } catch (e) {
-                failures.push({ key: o.key, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+                if (!isRetryablePutError(e) || attempt >= retry.maxAttempts) {
+                    failures.push({ key: o.key, attempts: attempt, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+                    throw e;
+                }
+                stats.retried += 1;
+                await retry.sleep(putBackoffMs(attempt, retry));
             }
         }
     };
+    const worker = async () => {
+        for (let next = it.next(); !next.done; next = it.next()) {
+            const o = next.value;
+            try {
+                await put(o);
+            } catch {
+                continue; // recorded in failures
+            }
+            stats.objects += 1;
+            stats.rows += o.rows;
+            stats.bytes += o.body.length;
+            opts.onObject?.(o);
+        }
+    };
     await Promise.all(Array.from({ length: concurrency }, worker));
-    if (failures.length) throw new BackfillError(failures, stats);
+    if (failures.length) throw backfillError(failures.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), stats);
     return stats;
 }
 

@@ -7,7 +7,9 @@ import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
 
 import { AppConfig } from "../../config";
-import { BackfillObject, backfillRange, MAX_BACKFILL_DAYS, planBackfill, uploadBackfill, writeBackfillToDir } from "./backfill";
+import {
+    BackfillObject, backfillRange, DEFAULT_PUT_RETRY, isBackfillError, MAX_BACKFILL_DAYS, planBackfill, uploadBackfill, writeBackfillToDir,
+} from "./backfill";
 import { parseInstant } from "./instant";
 import { Clock, DEFAULT_RETRY, runGenerator, sendEvents, SendStats } from "./generator";
 import { loadStackConfig } from "./stackConfig";
@@ -169,15 +171,20 @@ ecommerce/historical/ (Lookout for Metrics' HistoricalDataPathList), so a new de
   --rate         mean events per second of the generated history (default 20)
   --seed         random seed (default 1): re-running with the same arguments rewrites the same objects
   --region       AWS region (default: AWS_REGION, else the stack's aws:region)
-  --concurrency  PutObject calls in flight (default 8)
+  --concurrency  PutObject calls in flight (default 8); a throttled or failed call is retried per object
+                 (up to ${DEFAULT_PUT_RETRY.maxAttempts} attempts, backoff up to ${DEFAULT_PUT_RETRY.maxDelayMs / 1000} s); objects still not written are listed
   --end          history ends at the start of the interval containing this instant (default: now; not in the future),
                  an ISO-8601 instant with a zone such as 2024-05-15T10:00:00Z
   --dry-run      print what would be written (objects, rows, keys, a sample) and write nothing
   --out DIR      write the objects under DIR instead of S3 (same keys)`;
 
 export interface BackfillDeps extends Io {
+    /** The S3 client to upload with; scripts/backfill.ts passes `backfillS3Client` (one attempt per call). */
     createClient: (region: string) => S3Client;
     now: () => number;
+    /** Waits between the per-object retries (default: real time). */
+    sleep?: (ms: number) => Promise<void>;
+    random?: () => number;
 }
 
 export async function backfillCli(argv: string[], deps: BackfillDeps): Promise<{ objects: number; rows: number }> {
@@ -254,13 +261,26 @@ export async function backfillCli(argv: string[], deps: BackfillDeps): Promise<{
     }
     const client = deps.createClient(regionOf(v.region as string | undefined, cfg));
     let done = 0;
-    const s = await uploadBackfill(client, v.bucket as string, planBackfill(plan), {
-        concurrency,
-        onObject: () => {
-            done += 1;
-            if (done % 500 === 0) deps.stderr(`${done}/${count} objects\n`);
-        },
-    });
-    deps.stderr(`wrote ${s.objects} objects, ${s.rows} rows, ${s.bytes} bytes to s3://${v.bucket}/ecommerce/historical/\n`);
+    let s;
+    try {
+        s = await uploadBackfill(client, v.bucket as string, planBackfill(plan), {
+            concurrency,
+            retry: { ...(deps.sleep ? { sleep: deps.sleep } : {}), ...(deps.random ? { random: deps.random } : {}) },
+            onObject: () => {
+                done += 1;
+                if (done % 500 === 0) deps.stderr(`${done}/${count} objects\n`);
+            },
+        });
+    } catch (e) {
+        if (isBackfillError(e)) {
+            // Every object not written, one per line, so a re-run (same arguments, same keys) can be checked.
+            deps.stderr(e.failures.map((f) => `not written: s3://${v.bucket}/${f.key} after ${f.attempts} attempt(s): ${f.error}\n`).join(""));
+            deps.stderr(`${e.failures.length} of ${count} objects NOT written (${e.written.objects} written, ${e.written.retried} calls retried); ` +
+                `re-run the same command to write them (keys are deterministic)\n`);
+        }
+        throw e;
+    }
+    deps.stderr(`wrote ${s.objects} objects, ${s.rows} rows, ${s.bytes} bytes to s3://${v.bucket}/ecommerce/historical/` +
+        (s.retried > 0 ? ` (${s.retried} throttled or failed calls retried)` : "") + "\n");
     return { objects: s.objects, rows: s.rows };
 }
