@@ -2,6 +2,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig } from "./config";
+import {
+    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs, wafProtectedApiArgs,
+} from "./componentArgs";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { CloudWatchDetection } from "./components/cloudwatchDetection";
@@ -14,28 +17,27 @@ import { WafProtectedApi } from "./components/wafProtectedApi";
 const config = loadConfig();
 
 // Edge: the API behind WAF.
-const api = new WafProtectedApi("edge", { config });
+const api = new WafProtectedApi("edge", wafProtectedApiArgs(config));
 const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
 
 // Business: the ecommerce pipeline.
-const pipeline = new EcommercePipeline("ecommerce", { config });
+const pipeline = new EcommercePipeline("ecommerce", ecommercePipelineArgs(config));
 
 // One alert path for every detector.
-const alerts = new AnomalyAlerts("alerts", { config, webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn });
+const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn }));
 
 const heartbeat = config.heartbeat.enabled
-    ? new BlockedRequestsHeartbeat("blocked-heartbeat", { config, ...waf, alarmTopicArn: alerts.topicArn })
+    ? new BlockedRequestsHeartbeat("blocked-heartbeat", heartbeatArgs(config, { ...waf, alarmTopicArn: alerts.topicArn }))
     : undefined;
 
 // Detection: one engine per stack.
 let alarmArns: pulumi.Output<string[]> | string[] = [];
 let lookout: LookoutDetection | undefined;
 if (config.detection.engine === "cloudwatch") {
-    const cw = new CloudWatchDetection("detection", { config, waf, alerts: { topicArn: alerts.topicArn } });
+    const cw = new CloudWatchDetection("detection", cloudWatchDetectionArgs(config, { waf, alerts: { topicArn: alerts.topicArn } }));
     alarmArns = cw.alarmArns;
 } else {
-    lookout = new LookoutDetection("lookout", {
-        config,
+    lookout = new LookoutDetection("lookout", lookoutDetectionArgs(config, {
         waf,
         pipeline: {
             bucketName: pipeline.bucketName,
@@ -44,18 +46,17 @@ if (config.detection.engine === "cloudwatch") {
             readStatements: pipeline.detectorReadStatements(),
         },
         alerts: { topicArn: alerts.topicArn, topicKeyArn: alerts.topicKeyArn, findingFunctionArn: alerts.findingFunctionArn },
-    });
+    }));
 }
 
-const dashboard = new DetectionDashboard("detection", {
-    config,
+const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(config, {
     waf,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
     alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn]).apply(([engineAlarms, dlqAlarm, heartbeatAlarm]) =>
         [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : [])]),
-});
+}));
 
 const latency = latencyOf(config);
 

@@ -22,14 +22,29 @@ import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
 import {
     AlertClients, AlertHandlingResult, cloudWatchClientConfig, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig,
 } from "../handlers/securityHubFinding";
 import { InlineFunction } from "../lambda/inlineFunction";
+import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 
-export interface AnomalyAlertsArgs {
-    config: AppConfig;
+export interface AnomalyAlertsArgs extends StackScopeArgs {
+    /** Region of the topic, the finding Lambda and the Security Hub product. Default: `aws:region`. */
+    region?: string;
+    /** The finding Lambda's runtime and log retention. */
+    functions?: FunctionSettings;
+    /** Email subscribers of the topic. Default none. */
+    emails?: readonly string[];
+    /** SMS subscribers (E.164). Default none. */
+    smsNumbers?: readonly string[];
+    /** HTTPS endpoint subscribers. Default none. */
+    httpsEndpoints?: readonly string[];
+    /** Enable Security Hub in the account from this stack. Default false (it is often managed centrally). */
+    enableSecurityHub?: boolean;
+    /** Asynchronous invocation retries of the finding Lambda, 0–2. Default 2. */
+    maxRetryAttempts?: number;
+    /** Asynchronous invocation maximum event age, 60–21600 s. Default 3600. */
+    maxEventAgeSeconds?: number;
     /** The project's web ACL ARN: findings about that web ACL name it by ARN (optional; else by name). */
     webAclArn?: pulumi.Input<string>;
     /** The Kinesis data stream carrying the ecommerce events: ecommerce findings name it as a resource (optional). */
@@ -66,9 +81,11 @@ const SQS_ACTIONS_TLS_ONLY = [
     "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:PurgeQueue",
 ];
 
+export const ANOMALY_ALERTS_DEFAULTS = { enableSecurityHub: false, maxRetryAttempts: 2, maxEventAgeSeconds: 3600 } as const;
+
 /** `project-stack-suffix`, limited to the characters SNS, SQS, KMS aliases and alarm names all accept. */
-export function physicalName(config: AppConfig, suffix: string, maxLength: number): string {
-    const base = `${config.project}-${config.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
+export function physicalName(scope: { project: string; stack: string }, suffix: string, maxLength: number): string {
+    const base = `${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
     return `${base.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
 }
 
@@ -94,20 +111,21 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
     constructor(name: string, args: AnomalyAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:alerts:AnomalyAlerts", name, {}, opts);
-        const { config } = args;
+        const scope = stackScope(args);
+        const d = ANOMALY_ALERTS_DEFAULTS;
         const parent = { parent: this };
-        const region = config.region;
+        const region = regionOf(args.region, "AnomalyAlerts");
         const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         const partition = aws.getPartitionOutput({}, parent).partition;
 
         // Names are set (not auto-suffixed) so the key policy can name the topic before the topic exists.
-        const topicName = physicalName(config, "alerts", 256);
+        const topicName = physicalName(scope, "alerts", 256);
         const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${topicName}`;
         const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
         this.productArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
         const hubArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:hub/default`;
 
-        if (config.alerts.enableSecurityHub) {
+        if (args.enableSecurityHub ?? d.enableSecurityHub) {
             // Disabling Security Hub deletes every finding in the account: never do it on `pulumi destroy`.
             this.securityHub = new aws.securityhub.Account(`${name}-securityhub`, {
                 enableDefaultStandards: false,
@@ -115,7 +133,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         }
 
         this.topicKey = new aws.kms.Key(`${name}-key`, {
-            description: `Encrypts the anomaly alert topic and its dead-letter queue (${config.project}/${config.stack})`,
+            description: `Encrypts the anomaly alert topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             policy: pulumi.all([accountId, partition, topicArn, alarmsInRegion]).apply(([account, part, topic, alarms]) => JSON.stringify({
@@ -146,20 +164,20 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     },
                 ],
             })),
-            tags: config.tags,
+            tags: scope.tags,
         }, parent);
         this.topicKeyArn = this.topicKey.arn;
 
         new aws.kms.Alias(`${name}-key-alias`, {
-            name: `alias/${physicalName(config, "alerts", 250)}`,
+            name: `alias/${physicalName(scope, "alerts", 250)}`,
             targetKeyId: this.topicKey.keyId,
         }, parent);
 
         this.topic = new aws.sns.Topic(`${name}-topic`, {
             name: topicName,
-            displayName: `Anomaly alerts (${config.stack})`,
+            displayName: `Anomaly alerts (${scope.stack})`,
             kmsMasterKeyId: this.topicKey.arn,
-            tags: config.tags,
+            tags: scope.tags,
         }, parent);
         this.topicArn = this.topic.arn;
 
@@ -179,11 +197,11 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         }, parent);
 
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
-            name: physicalName(config, "alerts-dlq", 80),
+            name: physicalName(scope, "alerts-dlq", 80),
             kmsMasterKeyId: this.topicKey.arn,
             kmsDataKeyReusePeriodSeconds: 300,
             messageRetentionSeconds: 14 * 24 * 3600,
-            tags: config.tags,
+            tags: scope.tags,
         }, parent);
         this.deadLetterQueueName = this.deadLetterQueue.name;
         this.deadLetterQueueArn = this.deadLetterQueue.arn;
@@ -214,7 +232,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         }, parent);
 
         this.findingFunction = new InlineFunction<unknown, AlertHandlingResult>(`${name}-finding`, {
-            config,
+            project: scope.project, stack: scope.stack, tags: scope.tags, ...args.functions,
             description: "Files anomaly alerts (Lookout for Metrics, CloudWatch alarms) as Security Hub findings",
             callbackFactory: findingHandlerFactory,
             timeoutSeconds: 60,
@@ -267,8 +285,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         // Asynchronous invocations (SNS, and L4M's own): bounded retries, then the event (with the error) to the DLQ.
         new aws.lambda.FunctionEventInvokeConfig(`${name}-finding-async`, {
             functionName: this.findingFunction.name,
-            maximumRetryAttempts: config.alerts.maxRetryAttempts,
-            maximumEventAgeInSeconds: config.alerts.maxEventAgeSeconds,
+            maximumRetryAttempts: args.maxRetryAttempts ?? d.maxRetryAttempts,
+            maximumEventAgeInSeconds: args.maxEventAgeSeconds ?? d.maxEventAgeSeconds,
             destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
         }, parent);
 
@@ -288,9 +306,9 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: this.securityHub ? [snsInvoke, this.securityHub] : [snsInvoke] });
 
         const people: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
-            { protocol: "email", endpoints: config.alerts.emails },
-            { protocol: "sms", endpoints: config.alerts.smsNumbers },
-            { protocol: "https", endpoints: config.alerts.httpsEndpoints },
+            { protocol: "email", endpoints: args.emails ?? [] },
+            { protocol: "sms", endpoints: args.smsNumbers ?? [] },
+            { protocol: "https", endpoints: args.httpsEndpoints ?? [] },
         ];
         for (const { protocol, endpoints } of people) {
             for (const endpoint of endpoints) {
@@ -305,7 +323,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         }
 
         this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth`, {
-            name: physicalName(config, "alerts-dlq-depth", 255),
+            name: physicalName(scope, "alerts-dlq-depth", 255),
             alarmDescription: "Alerts are waiting in the alert dead-letter queue: they did not become Security Hub findings "
                 + "(or an SNS delivery failed). Read the messages for the error, fix it, then redrive them.",
             namespace: "AWS/SQS",
@@ -319,7 +337,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             treatMissingData: "notBreaching",
             alarmActions: [this.topic.arn],
             okActions: [this.topic.arn],
-            tags: config.tags,
+            tags: scope.tags,
         }, parent);
 
         this.registerOutputs({

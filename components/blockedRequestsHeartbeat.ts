@@ -6,12 +6,17 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
 import { HeartbeatResult, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
 import { InlineFunction } from "../lambda/inlineFunction";
+import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 
-export interface BlockedRequestsHeartbeatArgs {
-    config: AppConfig;
+export interface BlockedRequestsHeartbeatArgs extends StackScopeArgs {
+    /** The `Region` dimension of the zero datapoints (the web ACL's region). Default: `aws:region`. */
+    region?: string;
+    /** The heartbeat Lambda's runtime and log retention. */
+    functions?: FunctionSettings;
+    /** Namespace of the zero datapoints. Default `AWS/WAFV2` (what a detector reading WAF metrics sees). */
+    namespace?: string;
     webAclName: pulumi.Input<string>;
     /** The `Rule` dimension values (the web ACL rules' metric names). */
     ruleNames: string[];
@@ -42,18 +47,19 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
 
     constructor(name: string, args: BlockedRequestsHeartbeatArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:api:BlockedRequestsHeartbeat", name, {}, opts);
-        const { config } = args;
-        const namespace = config.heartbeat.namespace;
+        const scope = stackScope(args);
+        const namespace = args.namespace ?? "AWS/WAFV2";
+        const region = regionOf(args.region, "BlockedRequestsHeartbeat");
 
         this.fn = new InlineFunction<unknown, HeartbeatResult>(`${name}-fn`, {
-            config,
+            project: scope.project, stack: scope.stack, tags: scope.tags, ...args.functions,
             description: `Publishes BlockedRequests=0 per WAF rule to ${namespace} every 5 minutes`,
             callbackFactory: heartbeatHandlerFactory,
             timeoutSeconds: 30,
             memorySizeMb: 128,
             environment: {
                 METRIC_NAMESPACE: namespace,
-                WAF_REGION: config.region,
+                WAF_REGION: region,
                 WEB_ACL_NAME: args.webAclName,
                 WAF_RULES: args.ruleNames.join(","),
             },
@@ -77,7 +83,7 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
         this.scheduleRule = new aws.cloudwatch.EventRule(`${name}-schedule`, {
             description: "Every 5 minutes: publish zero BlockedRequests datapoints",
             scheduleExpression: HEARTBEAT_SCHEDULE,
-            tags: config.tags,
+            tags: scope.tags,
         }, { parent: this });
 
         const permission = new aws.lambda.Permission(`${name}-invoke`, {
@@ -106,7 +112,7 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
             treatMissingData: "notBreaching",
             alarmActions: [args.alarmTopicArn],
             okActions: [args.alarmTopicArn],
-            tags: config.tags,
+            tags: scope.tags,
         }, { parent: this });
 
         this.registerOutputs({ functionName: this.fn.name, scheduleRuleArn: this.scheduleRule.arn, errorAlarmArn: this.errorAlarm.arn });

@@ -21,9 +21,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig, ConfigError, EcommerceDimension } from "../config";
-import { METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION } from "../model/ecommerceSchema";
-import { AlarmTiming, alarmWindowProblem, ecommerceAlarmTiming, wafAlarmTiming } from "../model/detectionLatency";
+import { EcommerceDimension, FREQUENCY_SECONDS, Frequency } from "../config";
+import {
+    EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, resolveEcommerceSeries,
+} from "../model/ecommerceSchema";
+import { AlarmTiming, TimingSettings, alarmWindowProblem, ecommerceAlarmTiming, wafAlarmTiming } from "../model/detectionLatency";
+import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 
 export const WAF_NAMESPACE = "AWS/WAFV2";
 export const WAF_METRIC_NAME = "BlockedRequests";
@@ -43,11 +46,60 @@ export function bandExpression(expressionId: string, bandWidth: number): string 
     return `ANOMALY_DETECTION_BAND(${expressionId}, ${bandWidth})`;
 }
 
-export interface CloudWatchDetectionArgs {
-    config: AppConfig;
-    /** ruleNames: `wafRuleMetricNames(config.waf)` (the `Rule` dimension values). */
+export interface CloudWatchDetectionArgs extends StackScopeArgs {
+    /** Region of the watched metrics (the `Region` dimension of AWS/WAFV2). Default: `aws:region`. */
+    region?: string;
+    /** The watched web ACL and its rules' metric names (the `Rule` dimension values). */
     waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
+    /** Every alarm notifies this topic on ALARM and on OK. */
     alerts: { topicArn: pulumi.Input<string> };
+    /** Anomaly band width, standard deviations (> 0). Default 2. */
+    bandWidth?: number;
+    /** Period of the WAF alarms: 60 or a multiple of 60 up to 3600 s. Default 60. */
+    wafPeriodSeconds?: number;
+    /** N of "M out of N" (complete datapoints). Default 1. */
+    evaluationPeriods?: number;
+    /** M of "M out of N". Default 1. */
+    datapointsToAlarm?: number;
+    /** The ecommerce interval (EMF metrics are stamped per interval). Default `PT5M`. */
+    frequency?: Frequency;
+    /** The watched ecommerce series (the pipeline transform must emit the same). */
+    ecommerce?: EcommerceSeriesOptions;
+}
+
+export const CLOUDWATCH_DETECTION_DEFAULTS = { bandWidth: 2, wafPeriodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, frequency: "PT5M" } as const;
+
+/** The args with their defaults applied. */
+export interface CloudWatchDetectionSettings {
+    readonly scope: StackScope;
+    readonly region: string;
+    readonly bandWidth: number;
+    readonly timing: TimingSettings;
+    readonly series: EcommerceSeriesSettings;
+}
+
+export function cloudWatchDetectionSettings(args: CloudWatchDetectionArgs): CloudWatchDetectionSettings {
+    const d = CLOUDWATCH_DETECTION_DEFAULTS;
+    const scope = stackScope(args);
+    const frequency = args.frequency ?? d.frequency;
+    return {
+        scope,
+        region: regionOf(args.region, "CloudWatchDetection"),
+        bandWidth: args.bandWidth ?? d.bandWidth,
+        timing: {
+            detection: {
+                engine: "cloudwatch",
+                frequency,
+                intervalSeconds: FREQUENCY_SECONDS[frequency],
+                wafPeriodSeconds: args.wafPeriodSeconds ?? d.wafPeriodSeconds,
+                evaluationPeriods: args.evaluationPeriods ?? d.evaluationPeriods,
+                datapointsToAlarm: args.datapointsToAlarm ?? d.datapointsToAlarm,
+                offsetSeconds: 0,
+            },
+            pipeline: { bufferingIntervalSeconds: 60 },
+        },
+        series: resolveEcommerceSeries(args.ecommerce, scope.stack),
+    };
 }
 
 /** One ecommerce time series the engine watches. */
@@ -67,17 +119,17 @@ export interface EcommerceSeries {
 }
 
 /** The series of one measure: the total, then each configured value of each configured dimension. */
-export function ecommerceSeries(config: AppConfig, measure: Measure): EcommerceSeries[] {
+export function ecommerceSeries(series: EcommerceSeriesSettings, measure: Measure): EcommerceSeries[] {
     const metricName = METRIC_NAMES[measure];
     const out: EcommerceSeries[] = [{
         measure,
         metricName,
-        dimensions: { [STACK_DIMENSION]: config.stack },
+        dimensions: { [STACK_DIMENSION]: series.stackDimension },
         key: `${measure}-total`,
         label: `${metricName} (total)`,
     }];
-    for (const dimension of config.detection.ecommerceDimensions) {
-        const values = dimension === "platform" ? config.detection.platforms : config.detection.marketplaces;
+    for (const dimension of series.dimensions as readonly EcommerceDimension[]) {
+        const values = dimension === "platform" ? series.platforms : series.marketplaces;
         const dimName = METRIC_DIMENSION_NAMES[dimension];
         for (const value of values) {
             out.push({
@@ -85,7 +137,7 @@ export function ecommerceSeries(config: AppConfig, measure: Measure): EcommerceS
                 metricName,
                 dimension,
                 value,
-                dimensions: { [STACK_DIMENSION]: config.stack, [dimName]: value },
+                dimensions: { [STACK_DIMENSION]: series.stackDimension, [dimName]: value },
                 key: `${measure}-${dimension}-${value}`,
                 label: `${metricName} (${dimName}=${value})`,
             });
@@ -95,8 +147,8 @@ export function ecommerceSeries(config: AppConfig, measure: Measure): EcommerceS
 }
 
 /** Every watched ecommerce series, measure by measure. */
-export function allEcommerceSeries(config: AppConfig): EcommerceSeries[] {
-    return WATCHED_MEASURES.flatMap((m) => ecommerceSeries(config, m));
+export function allEcommerceSeries(series: EcommerceSeriesSettings): EcommerceSeries[] {
+    return WATCHED_MEASURES.flatMap((m) => ecommerceSeries(series, m));
 }
 
 export type AlarmKind = "waf" | "spike" | "drop";
@@ -115,22 +167,34 @@ export interface AlarmSpec {
     metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
 }
 
-/** Throws a ConfigError naming the key when this config cannot be deployed with the cloudwatch engine. */
-export function validateCloudWatchDetection(config: AppConfig): void {
-    const key = (name: string) => `${config.project}:detection.${name}`;
+/** An argument these alarms cannot be built with: which one, and why. */
+export interface ArgProblem {
+    arg: "evaluationPeriods";
+    detail: string;
+}
+
+/** Why these settings cannot be deployed (the alarm window exceeds CloudWatch's limits), or undefined. */
+export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings): ArgProblem | undefined {
+    const t = settings.timing;
     const checks: Array<[AlarmTiming, string]> = [
-        [wafAlarmTiming(config), `with detection.wafPeriodSeconds = ${config.detection.wafPeriodSeconds}`],
-        [ecommerceAlarmTiming(config), `with detection.frequency = ${config.detection.frequency}`],
+        [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.detection.wafPeriodSeconds}`],
+        [ecommerceAlarmTiming(t), `with detection.frequency = ${t.detection.frequency}`],
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);
-        if (problem) throw new ConfigError(key("evaluationPeriods"), `${config.detection.evaluationPeriods} is too many ${context}: ${problem}`);
+        if (problem) return { arg: "evaluationPeriods", detail: `${t.detection.evaluationPeriods} is too many ${context}: ${problem}` };
     }
+    return undefined;
 }
 
-/** The alarms this config needs, validated. Pure apart from the Inputs it carries. */
-export function planCloudWatchAlarms(config: AppConfig, waf: CloudWatchDetectionArgs["waf"]): AlarmSpec[] {
-    validateCloudWatchDetection(config);
+/** The alarms these args need, validated. Pure apart from the Inputs it carries. */
+export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[] {
+    const settings = cloudWatchDetectionSettings(args);
+    const problem = cloudWatchDetectionProblem(settings);
+    if (problem) throw new Error(`CloudWatchDetection: args.${problem.arg} ${problem.detail}`);
+    const waf = args.waf;
+    const config = { ...settings.scope, region: settings.region, detection: { ...settings.timing.detection, bandWidth: settings.bandWidth } };
+    const timing = settings.timing;
     if (new Set(waf.ruleNames).size !== waf.ruleNames.length) {
         throw new Error(`CloudWatchDetection: duplicate WAF rule names in ${JSON.stringify(waf.ruleNames)}`);
     }
@@ -138,7 +202,7 @@ export function planCloudWatchAlarms(config: AppConfig, waf: CloudWatchDetection
     const prefix = `${config.project}-${config.stack}`;
     const specs: AlarmSpec[] = [];
 
-    const wt = wafAlarmTiming(config);
+    const wt = wafAlarmTiming(timing);
     for (const rule of waf.ruleNames) {
         specs.push({
             kind: "waf",
@@ -165,8 +229,8 @@ export function planCloudWatchAlarms(config: AppConfig, waf: CloudWatchDetection
         });
     }
 
-    const et = ecommerceAlarmTiming(config);
-    for (const s of allEcommerceSeries(config)) {
+    const et = ecommerceAlarmTiming(timing);
+    for (const s of allEcommerceSeries(settings.series)) {
         const where = `Ecommerce ${s.label}`;
         const metricQueries = queries(
             { namespace: METRIC_NAMESPACE, metricName: s.metricName, dimensions: s.dimensions },
@@ -229,7 +293,8 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
 
     constructor(name: string, args: CloudWatchDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad config fails preview without a half-built component.
-        const specs = planCloudWatchAlarms(args.config, args.waf);
+        const specs = planCloudWatchAlarms(args);
+        const tags = stackScope(args).tags;
         super("edge-anomaly:detection:CloudWatchDetection", name, {}, opts);
 
         this.alarms = specs.map((s) => new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
@@ -244,7 +309,7 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
             actionsEnabled: true,
             alarmActions: [args.alerts.topicArn],
             okActions: [args.alerts.topicArn],
-            tags: { ...args.config.tags },
+            tags: { ...tags },
         }, { parent: this }));
         this.alarmArns = pulumi.all(this.alarms.map((a) => a.arn));
         this.registerOutputs({ alarmArns: this.alarmArns });

@@ -12,10 +12,69 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
+import { Engine, FREQUENCY_SECONDS, Frequency } from "../config";
 import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
 import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds, wafAlarmTiming } from "../model/detectionLatency";
-import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
+import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
+import { TimingSettings } from "../model/detectionLatency";
+import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
+
+// ---- what the dashboard shows -------------------------------------------------------------------------------
+
+/** The detection settings the dashboard mirrors (graphs, bands, latency figures); defaults as the engines'. */
+export interface DashboardOptions extends StackScopeArgs {
+    /** Region of the graphed metrics. Default: `aws:region`. */
+    region?: string;
+    /** Default `cloudwatch` (graphs carry the alarms' band). */
+    engine?: Engine;
+    /** Default 2. */
+    bandWidth?: number;
+    /** Default 60. */
+    wafPeriodSeconds?: number;
+    /** Default 1. */
+    evaluationPeriods?: number;
+    /** Default 1. */
+    datapointsToAlarm?: number;
+    /** The ecommerce interval. Default `PT5M`. */
+    frequency?: Frequency;
+    /** Lookout engine: the ecommerce detector's offset. Default 180. */
+    offsetSeconds?: number;
+    /** The pipeline's Firehose S3 buffer interval. Default 60. */
+    bufferingIntervalSeconds?: number;
+    /** The watched ecommerce series. */
+    ecommerce?: EcommerceSeriesOptions;
+}
+
+/** DashboardOptions with defaults applied, in the shape the timing model reads. */
+export interface DashboardSettings extends TimingSettings {
+    readonly project: string;
+    readonly stack: string;
+    readonly region: string;
+    readonly detection: TimingSettings["detection"] & { readonly bandWidth: number };
+    readonly series: EcommerceSeriesSettings;
+}
+
+export function dashboardSettings(o: DashboardOptions): DashboardSettings {
+    const { project, stack } = stackScope(o);
+    const frequency = o.frequency ?? "PT5M";
+    return {
+        project,
+        stack,
+        region: regionOf(o.region, "DetectionDashboard"),
+        detection: {
+            engine: o.engine ?? "cloudwatch",
+            bandWidth: o.bandWidth ?? 2,
+            frequency,
+            intervalSeconds: FREQUENCY_SECONDS[frequency],
+            wafPeriodSeconds: o.wafPeriodSeconds ?? 60,
+            evaluationPeriods: o.evaluationPeriods ?? 1,
+            datapointsToAlarm: o.datapointsToAlarm ?? 1,
+            offsetSeconds: o.offsetSeconds ?? 180,
+        },
+        pipeline: { bufferingIntervalSeconds: o.bufferingIntervalSeconds ?? 60 },
+        series: resolveEcommerceSeries(o.ecommerce, stack),
+    };
+}
 
 // ---- typed dashboard body ------------------------------------------------------------------------------------
 
@@ -139,7 +198,7 @@ function text(markdown: string, height: number): Omit<TextWidget, "x" | "y"> {
     return { type: "text", width: GRID_COLUMNS, height, properties: { markdown } };
 }
 
-function graph(config: AppConfig, t: string, period: number, stat: Stat, metrics: MetricsEntry[], extra: Partial<MetricWidgetProperties> = {}): Omit<MetricWidget, "x" | "y"> {
+function graph(config: { region: string }, t: string, period: number, stat: Stat, metrics: MetricsEntry[], extra: Partial<MetricWidgetProperties> = {}): Omit<MetricWidget, "x" | "y"> {
     return {
         type: "metric",
         ...GRAPH,
@@ -180,8 +239,8 @@ export interface DashboardTargets {
     ecommerceMetrics?: boolean;
 }
 
-/** The dashboard body for this config and these resolved names. Pure. */
-export function dashboardBody(config: AppConfig, t: DashboardTargets): DashboardBody {
+/** The dashboard body for these settings (`dashboardSettings(options)`) and these resolved names. Pure. */
+export function dashboardBody(config: DashboardSettings, t: DashboardTargets): DashboardBody {
     const cloudwatch = config.detection.engine === "cloudwatch";
     const band = cloudwatch ? config.detection.bandWidth : undefined;
     const latency = detectionLatency(config);
@@ -238,7 +297,7 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
         ].join("\n\n"), 2)]);
     }
     for (const measure of ecommerceMetrics ? WATCHED_MEASURES : []) {
-        const series: EcommerceSeries[] = ecommerceSeries(config, measure);
+        const series: EcommerceSeries[] = ecommerceSeries(config.series, measure);
         sections.push([
             text(`## Ecommerce ${series[0].metricName} per ${config.detection.frequency} interval${cloudwatch ? ", with the expected band" : ""}`, 1),
             ...series.map((s) => graph(config, s.label, ecoPeriod, STATISTIC,
@@ -278,12 +337,11 @@ export function dashboardBody(config: AppConfig, t: DashboardTargets): Dashboard
 }
 
 /** Dashboard names allow letters, digits, `-` and `_` (1–255). */
-export function dashboardName(config: AppConfig): string {
+export function dashboardName(config: { project: string; stack: string }): string {
     return `${config.project}-${config.stack}-detection`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 255);
 }
 
-export interface DetectionDashboardArgs {
-    config: AppConfig;
+export interface DetectionDashboardArgs extends DashboardOptions {
     waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
     pipeline: { deliveryStreamName: pulumi.Input<string>; transformFunctionName: pulumi.Input<string>; streamName: pulumi.Input<string> };
     alerts: { findingFunctionName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> };
@@ -296,7 +354,8 @@ export class DetectionDashboard extends pulumi.ComponentResource {
 
     constructor(name: string, args: DetectionDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:detection:DetectionDashboard", name, {}, opts);
-        const { config } = args;
+        const scope = stackScope(args);
+        const settings = dashboardSettings(args);
         const body = pulumi.all([
             args.waf.webAclName,
             args.pipeline.deliveryStreamName,
@@ -306,7 +365,7 @@ export class DetectionDashboard extends pulumi.ComponentResource {
             args.alerts.deadLetterQueueName,
             args.alarmArns,
         ]).apply(([webAclName, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns]) =>
-            JSON.stringify(dashboardBody(config, {
+            JSON.stringify(dashboardBody(settings, {
                 webAclName,
                 ruleNames: args.waf.ruleNames,
                 deliveryStreamName,
@@ -317,7 +376,7 @@ export class DetectionDashboard extends pulumi.ComponentResource {
                 alarmArns,
             })));
         const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
-            dashboardName: dashboardName(config),
+            dashboardName: dashboardName(scope),
             dashboardBody: body,
         }, { parent: this });
         this.dashboardName = dashboard.dashboardName;

@@ -13,7 +13,7 @@ import * as crypto from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
+import { Compression } from "../config";
 import {
     ENV,
     FirehoseTransformEvent,
@@ -23,20 +23,52 @@ import {
 } from "../handlers/ecommerceTransform";
 import {
     dataFileExtension,
+    EcommerceSeriesOptions,
     ERROR_PREFIX,
     ERROR_PREFIX_EXPRESSION,
     historicalPath,
     LIVE_PREFIX,
     LIVE_PREFIX_EXPRESSION,
-    stackDimensionValue,
+    resolveEcommerceSeries,
     templatedPath,
     TRANSFORM_BUFFER_SECONDS,
 } from "../model/ecommerceSchema";
 import { InlineFunction } from "../lambda/inlineFunction";
+import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 
-export interface EcommercePipelineArgs {
-    config: AppConfig;
+export interface EcommercePipelineArgs extends StackScopeArgs {
+    /** Region of the stream, bucket and Firehose (ARNs and kms:ViaService conditions). Default: `aws:region`. */
+    region?: string;
+    /** The transform Lambda's runtime and log retention. */
+    functions?: FunctionSettings;
+    /** Retention of the Firehose delivery log group, days. Default 30. */
+    logRetentionDays?: number;
+    /** 0 (default) for an ON_DEMAND stream; a positive number for a PROVISIONED stream with that many shards. */
+    shardCount?: number;
+    /** Stream retention, hours. Default 24. */
+    retentionHours?: number;
+    /** Firehose S3 buffer interval, 60–900 s. Default 60. */
+    bufferingIntervalSeconds?: number;
+    /** Firehose S3 buffer size, 64–128 MiB (dynamic partitioning needs at least 64). Default 64. */
+    bufferingSizeMiB?: number;
+    /** Default `UNCOMPRESSED`. */
+    compression?: Compression;
+    /** Days until live rows and error objects expire. Default 90. */
+    dataExpirationDays?: number;
+    /** Let `pulumi destroy` delete the data bucket with its objects. Default false. */
+    forceDestroyBucket?: boolean;
+    /** The detector interval the transform partitions rows by, seconds. Default 300. */
+    intervalSeconds?: number;
+    /** Emit the CloudWatch EMF metrics the cloudwatch engine watches. Default true. */
+    emitMetrics?: boolean;
+    /** Which series the EMF metrics break down by. */
+    metrics?: EcommerceSeriesOptions;
 }
+
+export const ECOMMERCE_PIPELINE_DEFAULTS = {
+    logRetentionDays: 30, shardCount: 0, retentionHours: 24, bufferingIntervalSeconds: 60, bufferingSizeMiB: 64,
+    compression: "UNCOMPRESSED", dataExpirationDays: 90, forceDestroyBucket: false, intervalSeconds: 300, emitMetrics: true,
+} as const;
 
 /** Everything the detectors read lives under this prefix (live rows, history, errors). */
 export const ECOMMERCE_ROOT = "ecommerce/";
@@ -109,37 +141,40 @@ export class EcommercePipeline extends pulumi.ComponentResource {
 
     constructor(name: string, args: EcommercePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:pipeline:EcommercePipeline", name, {}, opts);
-        const { config } = args;
+        const { project, stack, tags } = stackScope(args);
+        const d = ECOMMERCE_PIPELINE_DEFAULTS;
         const parent = { parent: this };
-        const tags = config.tags;
-        const region = config.region;
+        const region = regionOf(args.region, "EcommercePipeline");
+        const shardCount = args.shardCount ?? d.shardCount;
+        const dataExpirationDays = args.dataExpirationDays ?? d.dataExpirationDays;
+        const series = resolveEcommerceSeries(args.metrics, stack);
         this.region = region;
         const caller = aws.getCallerIdentityOutput({}, parent);
         const partition = aws.getPartitionOutput({}, parent);
-        const firehoseName = deliveryStreamName(config.project, config.stack);
+        const firehoseName = deliveryStreamName(project, stack);
         const firehoseArn = pulumi.interpolate`arn:${partition.partition}:firehose:${region}:${caller.accountId}:deliverystream/${firehoseName}`;
 
         // ---- key -------------------------------------------------------------------------------------------
         // The default key policy (the account administers the key; IAM policies grant its use) keeps every grant
         // in the IAM statements below, each scoped to the service that uses the key (kms:ViaService).
         this.dataKey = new aws.kms.Key(`${name}-key`, {
-            description: `Encrypts the ecommerce stream and data bucket of ${config.project}/${config.stack}`,
+            description: `Encrypts the ecommerce stream and data bucket of ${project}/${stack}`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
             tags,
         }, parent);
         new aws.kms.Alias(`${name}-key-alias`, {
-            name: `alias/${bounded(`${config.project}-${config.stack}-ecommerce`.replace(/[^a-zA-Z0-9/_-]/g, "-"), 200)}`,
+            name: `alias/${bounded(`${project}-${stack}-ecommerce`.replace(/[^a-zA-Z0-9/_-]/g, "-"), 200)}`,
             targetKeyId: this.dataKey.keyId,
         }, parent);
         this.dataKeyArn = this.dataKey.arn;
 
         // ---- Kinesis data stream -----------------------------------------------------------------------------
-        const provisioned = config.pipeline.shardCount > 0;
+        const provisioned = shardCount > 0;
         this.stream = new aws.kinesis.Stream(`${name}-stream`, {
             streamModeDetails: { streamMode: provisioned ? "PROVISIONED" : "ON_DEMAND" },
-            shardCount: provisioned ? config.pipeline.shardCount : undefined,
-            retentionPeriod: config.pipeline.retentionHours,
+            shardCount: provisioned ? shardCount : undefined,
+            retentionPeriod: args.retentionHours ?? d.retentionHours,
             encryptionType: "KMS",
             kmsKeyId: this.dataKey.arn,
             tags,
@@ -149,9 +184,9 @@ export class EcommercePipeline extends pulumi.ComponentResource {
 
         // ---- S3 bucket ---------------------------------------------------------------------------------------
         this.bucket = new aws.s3.Bucket(`${name}-data`, {
-            bucketPrefix: bucketPrefix(config.project, config.stack),
+            bucketPrefix: bucketPrefix(project, stack),
             // Off by default: data (and backfilled history) must not vanish with a stack by accident.
-            forceDestroy: config.pipeline.forceDestroyBucket,
+            forceDestroy: args.forceDestroyBucket ?? d.forceDestroyBucket,
             tags,
         }, parent);
         this.bucketName = this.bucket.bucket;
@@ -183,13 +218,13 @@ export class EcommercePipeline extends pulumi.ComponentResource {
                     id: "expire-live-rows",
                     status: "Enabled",
                     filter: { prefix: LIVE_PREFIX },
-                    expiration: { days: config.pipeline.dataExpirationDays },
+                    expiration: { days: dataExpirationDays },
                 },
                 {
                     id: "expire-error-records",
                     status: "Enabled",
                     filter: { prefix: ERROR_PREFIX },
-                    expiration: { days: config.pipeline.dataExpirationDays },
+                    expiration: { days: dataExpirationDays },
                 },
                 {
                     id: "abort-incomplete-uploads",
@@ -215,9 +250,9 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [publicAccess, ownership] });
 
         // ---- transform Lambda ------------------------------------------------------------------------------
-        const cloudwatch = config.detection.engine === "cloudwatch";
+        const cloudwatch = args.emitMetrics ?? d.emitMetrics;
         this.transform = new InlineFunction<FirehoseTransformEvent, FirehoseTransformResponse>(`${name}-transform`, {
-            config,
+            project, stack, tags, ...args.functions,
             description: `Firehose transform: ecommerce events -> detector rows under ${LIVE_PREFIX}<interval start>/` +
                 (cloudwatch ? " + EMF metrics" : ""),
             callbackFactory: transformHandlerFactory,
@@ -227,12 +262,12 @@ export class EcommercePipeline extends pulumi.ComponentResource {
             // EMF must reach the log stream as bare JSON lines; the JSON log format suits the Lookout engine's plain logs
             logFormat: cloudwatch ? "Text" : "JSON",
             environment: {
-                [ENV.intervalSeconds]: String(config.detection.intervalSeconds),
+                [ENV.intervalSeconds]: String(args.intervalSeconds ?? d.intervalSeconds),
                 [ENV.emitMetrics]: cloudwatch ? "true" : "false",
-                [ENV.metricStack]: stackDimensionValue(config),
-                [ENV.metricDimensions]: config.detection.ecommerceDimensions.join(","),
-                [ENV.watchedPlatforms]: config.detection.platforms.join(","),
-                [ENV.watchedMarketplaces]: config.detection.marketplaces.join(","),
+                [ENV.metricStack]: series.stackDimension,
+                [ENV.metricDimensions]: series.dimensions.join(","),
+                [ENV.watchedPlatforms]: series.platforms.join(","),
+                [ENV.watchedMarketplaces]: series.marketplaces.join(","),
             },
             // no statements: the transform only reads its event and writes its own logs
         }, parent);
@@ -241,7 +276,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         // ---- Firehose ----------------------------------------------------------------------------------------
         this.firehoseLogGroup = new aws.cloudwatch.LogGroup(`${name}-firehose-logs`, {
             name: `/aws/kinesisfirehose/${firehoseName}`,
-            retentionInDays: config.logRetentionDays,
+            retentionInDays: args.logRetentionDays ?? d.logRetentionDays,
             tags,
         }, parent);
         const deliveryLogStream = new aws.cloudwatch.LogStream(`${name}-firehose-delivery-log`, {
@@ -273,7 +308,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
             })),
         }, parent);
 
-        const compression = config.pipeline.compression;
+        const compression = args.compression ?? d.compression;
         this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(`${name}-firehose`, {
             name: firehoseName,
             destination: "extended_s3",
@@ -284,8 +319,8 @@ export class EcommercePipeline extends pulumi.ComponentResource {
                 prefix: LIVE_PREFIX_EXPRESSION,
                 errorOutputPrefix: ERROR_PREFIX_EXPRESSION,
                 customTimeZone: "UTC",
-                bufferingInterval: config.pipeline.bufferingIntervalSeconds,
-                bufferingSize: config.pipeline.bufferingSizeMiB,
+                bufferingInterval: args.bufferingIntervalSeconds ?? d.bufferingIntervalSeconds,
+                bufferingSize: args.bufferingSizeMiB ?? d.bufferingSizeMiB,
                 compressionFormat: compression,
                 fileExtension: dataFileExtension(compression),
                 kmsKeyArn: this.dataKey.arn,

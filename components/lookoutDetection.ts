@@ -11,15 +11,29 @@ import * as crypto from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig, ConfigError } from "../config";
+import { Compression, EcommerceDimension, FREQUENCY_SECONDS, Frequency } from "../config";
 import { firehoseS3DeliverySeconds } from "../model/detectionLatency";
 import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../model/ecommerceSchema";
+import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 import {
     Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
 } from "../providers/lookout";
 
-export interface LookoutDetectionArgs {
-    config: AppConfig;
+export interface LookoutDetectionArgs extends StackScopeArgs {
+    /** Region of the detectors (and of the watched WAF metrics). Default: `aws:region`. */
+    region?: string;
+    /** The ecommerce detector's interval. Default `PT5M`. */
+    frequency?: Frequency;
+    /** Alert sensitivity threshold, 0–100. Default 70. */
+    alertSensitivity?: number;
+    /** Seconds the ecommerce detector waits for late rows, 0–432000; at least Firehose's worst-case delivery. Default 180. */
+    offsetSeconds?: number;
+    /** Read `ecommerce/historical/` so a new detector skips the cold start. Default true. */
+    useHistoricalData?: boolean;
+    /** How long `pulumi up` waits for activation, seconds. Default 900. */
+    activationTimeoutSeconds?: number;
+    /** Dimensions the ecommerce detector breaks metrics down by. Default `platform, marketplace`. */
+    ecommerceDimensions?: readonly EcommerceDimension[];
     waf: {
         webAclName: pulumi.Input<string>;
         /** The `Rule` dimension values (the web ACL rules' metric names). */
@@ -33,6 +47,10 @@ export interface LookoutDetectionArgs {
         historicalPath: pulumi.Input<string>;
         /** What reading the ecommerce prefix takes (bucket, prefix, key). */
         readStatements: pulumi.Input<aws.iam.PolicyStatement[]>;
+        /** Compression of the rows. Default `UNCOMPRESSED`. */
+        compression?: Compression;
+        /** The pipeline's Firehose S3 buffer interval (the offset must cover the delivery it causes). Default 60. */
+        bufferingIntervalSeconds?: number;
     };
     alerts: {
         topicArn: pulumi.Input<string>;
@@ -67,25 +85,29 @@ export function lookoutBaseName(project: string, stack: string): string {
     return base || "edge-anomaly";
 }
 
+export const LOOKOUT_DETECTION_DEFAULTS = {
+    frequency: "PT5M", alertSensitivity: 70, offsetSeconds: 180, useHistoricalData: true, activationTimeoutSeconds: 900,
+    ecommerceDimensions: ["platform", "marketplace"], compression: "UNCOMPRESSED", bufferingIntervalSeconds: 60,
+} as const;
+
 /**
- * Settings that are valid one by one but lose data together with this engine; each fails preview naming its key.
- * - The ecommerce detector reads an interval's folder `offsetSeconds` after the interval ends; a row Firehose
- *   delivers later than that is never analysed.
- * - The WAF detector reads AWS/WAFV2: heartbeat zeros published anywhere else never reach it.
+ * Why these args lose data, or undefined: the ecommerce detector reads an interval's folder `offsetSeconds`
+ * after the interval ends, so a row Firehose delivers later than that is never analysed.
  */
-export function validateLookoutDetection(config: AppConfig): void {
-    const delivery = firehoseS3DeliverySeconds(config);
-    if (config.detection.offsetSeconds < delivery) {
-        throw new ConfigError(`${config.project}:detection.offsetSeconds`,
-            `${config.detection.offsetSeconds} s is shorter than Firehose's worst-case delivery to S3 (${delivery} s with ` +
-            `pipeline.bufferingIntervalSeconds = ${config.pipeline.bufferingIntervalSeconds}); rows delivered later are never analysed. ` +
-            `Use at least ${delivery}.`);
+export function lookoutDetectionProblem(args: Pick<LookoutDetectionArgs, "offsetSeconds" | "frequency" | "pipeline">): { arg: "offsetSeconds"; detail: string } | undefined {
+    const d = LOOKOUT_DETECTION_DEFAULTS;
+    const offsetSeconds = args.offsetSeconds ?? d.offsetSeconds;
+    const bufferingIntervalSeconds = args.pipeline.bufferingIntervalSeconds ?? d.bufferingIntervalSeconds;
+    const delivery = firehoseS3DeliverySeconds({ pipeline: { bufferingIntervalSeconds } });
+    if (offsetSeconds < delivery) {
+        return {
+            arg: "offsetSeconds",
+            detail: `${offsetSeconds} s is shorter than Firehose's worst-case delivery to S3 (${delivery} s with ` +
+                `pipeline.bufferingIntervalSeconds = ${bufferingIntervalSeconds}); rows delivered later are never analysed. ` +
+                `Use at least ${delivery}.`,
+        };
     }
-    if (config.heartbeat.enabled && config.heartbeat.namespace !== "AWS/WAFV2") {
-        throw new ConfigError(`${config.project}:heartbeat.namespace`,
-            `${JSON.stringify(config.heartbeat.namespace)} is not read by the lookout engine's WAF detector (AWS/WAFV2); ` +
-            `use AWS/WAFV2 or turn the heartbeat off`);
-    }
+    return undefined;
 }
 
 export class LookoutDetection extends pulumi.ComponentResource {
@@ -101,13 +123,24 @@ export class LookoutDetection extends pulumi.ComponentResource {
 
     constructor(name: string, args: LookoutDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:detection:LookoutDetection", name, {}, opts);
-        const { config } = args;
-        validateLookoutDetection(config);
-        const det = config.detection;
-        const region = config.region;
+        const problem = lookoutDetectionProblem(args);
+        if (problem) throw new Error(`LookoutDetection: args.${problem.arg} ${problem.detail}`);
+        const scope = stackScope(args);
+        const dflt = LOOKOUT_DETECTION_DEFAULTS;
+        const frequency = args.frequency ?? dflt.frequency;
+        const det = {
+            frequency,
+            intervalSeconds: FREQUENCY_SECONDS[frequency],
+            alertSensitivity: args.alertSensitivity ?? dflt.alertSensitivity,
+            offsetSeconds: args.offsetSeconds ?? dflt.offsetSeconds,
+            useHistoricalData: args.useHistoricalData ?? dflt.useHistoricalData,
+            activationTimeoutSeconds: args.activationTimeoutSeconds ?? dflt.activationTimeoutSeconds,
+            ecommerceDimensions: args.ecommerceDimensions ?? dflt.ecommerceDimensions,
+        };
+        const region = regionOf(args.region, "LookoutDetection");
         const parent = { parent: this };
-        const base = lookoutBaseName(config.project, config.stack);
-        const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags };
+        const base = lookoutBaseName(scope.project, scope.stack);
+        const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: scope.tags };
 
         const caller = aws.getCallerIdentityOutput({}, parent);
         const partition = aws.getPartitionOutput({}, parent);
@@ -129,9 +162,9 @@ export class LookoutDetection extends pulumi.ComponentResource {
 
         const role = (suffix: string, description: string, statements: pulumi.Input<pulumi.Input<aws.iam.PolicyStatement>[]>) => {
             const r = new aws.iam.Role(`${name}-${suffix}`, {
-                description: `${description} (${config.project}/${config.stack})`,
+                description: `${description} (${scope.project}/${scope.stack})`,
                 assumeRolePolicy,
-                tags: config.tags,
+                tags: scope.tags,
             }, parent);
             const p = new aws.iam.RolePolicy(`${name}-${suffix}`, {
                 role: r.id,
@@ -173,7 +206,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
             ...common,
             activationTimeoutSeconds: det.activationTimeoutSeconds,
             name: `${base}-waf`,
-            description: `AWS WAF ${WAF_METRIC} per rule of this stack's web ACL (${config.project}/${config.stack})`,
+            description: `AWS WAF ${WAF_METRIC} per rule of this stack's web ACL (${scope.project}/${scope.stack})`,
             frequency: WAF_FREQUENCY,
             metricSet: {
                 name: `${base}-waf-blocked`,
@@ -191,7 +224,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
             ...common,
             activationTimeoutSeconds: det.activationTimeoutSeconds,
             name: `${base}-ecommerce`,
-            description: `Ecommerce ${MEASURES.join(", ")} by ${dims.join(" and ") || "total"} (${config.project}/${config.stack})`,
+            description: `Ecommerce ${MEASURES.join(", ")} by ${dims.join(" and ") || "total"} (${scope.project}/${scope.stack})`,
             frequency: det.frequency,
             metricSet: {
                 name: `${base}-ecommerce-rows`,
@@ -203,7 +236,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
                     roleArn: s3.role.arn,
                     templatedPath: args.pipeline.templatedPath,
                     historicalPath: det.useHistoricalData ? args.pipeline.historicalPath : undefined,
-                    fileFormat: { type: "json", compression: config.pipeline.compression === "GZIP" ? "GZIP" : "NONE", charset: "UTF-8" },
+                    fileFormat: { type: "json", compression: (args.pipeline.compression ?? dflt.compression) === "GZIP" ? "GZIP" : "NONE", charset: "UTF-8" },
                 },
                 timestampColumn: { name: TIMESTAMP_COLUMN, format: TIMESTAMP_FORMAT },
                 offsetSeconds: det.offsetSeconds,

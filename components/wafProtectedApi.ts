@@ -4,12 +4,32 @@ import * as crypto from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
-import { wafRules, WafRuleSpec } from "../model/wafRules";
+import { resolveWafRuleSet, WafRuleSet, WafRuleSetOptions, wafRules, WafRuleSpec } from "../model/wafRules";
+import { stackScope, StackScopeArgs } from "../model/stackScope";
 
-export interface WafProtectedApiArgs {
-    config: AppConfig;
+export interface WafProtectedApiArgs extends StackScopeArgs {
+    /** API Gateway stage name. Default `prod`. */
+    stageName?: string;
+    /** Steady-state requests per second allowed on the stage. Default 100. */
+    throttleRateLimit?: number;
+    /** Burst allowed on the stage. Default 200. */
+    throttleBurstLimit?: number;
+    /**
+     * Create the account-wide API Gateway CloudWatch Logs role (`aws.apigateway.Account`). One per account and
+     * region: leave false (the default) when another stack already owns it.
+     */
+    manageAccountLogsRole?: boolean;
+    /** Retention of the stage's access log group, days. Default 30. */
+    accessLogRetentionDays?: number;
+    /** The web ACL's rules (see model/wafRules.ts). Default: common + known bad inputs + rate limit 2000/300 s, block. */
+    rules?: WafRuleSetOptions;
+    /** Retention of the `aws-waf-logs-*` log group, days. Default 30. */
+    wafLogRetentionDays?: number;
 }
+
+export const WAF_PROTECTED_API_DEFAULTS = {
+    stageName: "prod", throttleRateLimit: 100, throttleBurstLimit: 200, manageAccountLogsRole: false, accessLogRetentionDays: 30, wafLogRetentionDays: 30,
+} as const;
 
 /** Headers WAF logs never show. */
 export const REDACTED_HEADERS = ["authorization", "cookie"] as const;
@@ -43,14 +63,16 @@ export class WafProtectedApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: WafProtectedApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:api:WafProtectedApi", name, {}, opts);
-        const { config } = args;
+        const { project, stack, tags } = stackScope(args);
+        const d = WAF_PROTECTED_API_DEFAULTS;
+        const stageName = args.stageName ?? d.stageName;
         const parent = { parent: this };
-        const tags = config.tags;
-        const rules = wafRules(config.waf);
+        const ruleSet = resolveWafRuleSet(args.rules);
+        const rules = wafRules(ruleSet);
 
         // --- API Gateway: REST API with a mock GET / answering 200 -------------------------------------------
         this.restApi = new aws.apigateway.RestApi(`${name}-api`, {
-            description: `Demo API protected by AWS WAF (${config.project}/${config.stack})`,
+            description: `Demo API protected by AWS WAF (${project}/${stack})`,
             endpointConfiguration: { types: "REGIONAL" },
             tags,
         }, parent);
@@ -96,14 +118,14 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [method, integration, methodResponse, integrationResponse] });
 
         const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
-            namePrefix: `/aws/apigateway/${config.project}-${config.stack}-access-`,
-            retentionInDays: config.logRetentionDays,
+            namePrefix: `/aws/apigateway/${project}-${stack}-access-`,
+            retentionInDays: args.accessLogRetentionDays ?? d.accessLogRetentionDays,
             tags,
         }, parent);
 
         // Access logging needs the account-level CloudWatch role; create it only where this stack owns it.
         const stageDeps: pulumi.Resource[] = [];
-        if (config.api.manageAccountLogsRole) {
+        if (args.manageAccountLogsRole ?? d.manageAccountLogsRole) {
             const logsRole = new aws.iam.Role(`${name}-apigw-logs-role`, {
                 description: "API Gateway account role: push API logs to CloudWatch Logs",
                 assumeRolePolicy: JSON.stringify({
@@ -124,7 +146,7 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         this.stage = new aws.apigateway.Stage(`${name}-stage`, {
             restApi: this.restApi.id,
             deployment: deployment.id,
-            stageName: config.api.stageName,
+            stageName,
             accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
             xrayTracingEnabled: false,
             tags,
@@ -136,18 +158,18 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             methodPath: "*/*",
             settings: {
                 metricsEnabled: true,
-                throttlingRateLimit: config.api.throttleRateLimit,
-                throttlingBurstLimit: config.api.throttleBurstLimit,
+                throttlingRateLimit: args.throttleRateLimit ?? d.throttleRateLimit,
+                throttlingBurstLimit: args.throttleBurstLimit ?? d.throttleBurstLimit,
             },
         }, parent);
 
         // --- WAFv2 web ACL ----------------------------------------------------------------------------------
-        const aclMetricName = `${config.project}-${config.stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
+        const aclMetricName = `${project}-${stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
         this.webAcl = new aws.wafv2.WebAcl(`${name}-webacl`, {
-            description: wafDescription(`Protects the ${config.api.stageName} stage of the ${config.project} API, stack ${config.stack}`),
+            description: wafDescription(`Protects the ${stageName} stage of the ${project} API, stack ${stack}`),
             scope: "REGIONAL",
             defaultAction: { allow: {} },
-            rules: rules.map((r) => wafRule(r, config)),
+            rules: rules.map((r) => wafRule(r, ruleSet)),
             visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: aclMetricName, sampledRequestsEnabled: true },
             tags,
         }, parent);
@@ -160,8 +182,8 @@ export class WafProtectedApi extends pulumi.ComponentResource {
 
         // WAF logs go to CloudWatch Logs; the group name must start with aws-waf-logs-.
         const wafLogs = new aws.cloudwatch.LogGroup(`${name}-waf-logs`, {
-            name: `aws-waf-logs-${config.project}-${config.stack}`,
-            retentionInDays: config.waf.logRetentionDays,
+            name: `aws-waf-logs-${project}-${stack}`,
+            retentionInDays: args.wafLogRetentionDays ?? d.wafLogRetentionDays,
             tags,
         }, parent);
         new aws.wafv2.WebAclLoggingConfiguration(`${name}-waf-logging`, {
@@ -197,7 +219,7 @@ export function wafDescription(text: string): string {
 }
 
 /** One web ACL rule from its spec: per-rule CloudWatch metrics named after the rule. */
-export function wafRule(r: WafRuleSpec, config: AppConfig): aws.types.input.wafv2.WebAclRule {
+export function wafRule(r: WafRuleSpec, ruleSet: WafRuleSet): aws.types.input.wafv2.WebAclRule {
     const visibilityConfig = { cloudwatchMetricsEnabled: true, metricName: r.name, sampledRequestsEnabled: true };
     if (r.kind === "managed") {
         return {
@@ -209,7 +231,7 @@ export function wafRule(r: WafRuleSpec, config: AppConfig): aws.types.input.wafv
             visibilityConfig,
         };
     }
-    const rl = config.waf.rateLimit;
+    const rl = ruleSet.rateLimit;
     return {
         name: r.name,
         priority: r.priority,

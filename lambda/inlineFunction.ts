@@ -8,8 +8,6 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig } from "../config";
-
 export interface InlineFunctionArgs<E, R> {
     /** The handler, or a factory run once per cold start that returns it (create SDK clients there). */
     callback?: aws.lambda.Callback<E, R>;
@@ -25,8 +23,19 @@ export interface InlineFunctionArgs<E, R> {
      * lines as written, which CloudWatch Embedded Metric Format records need.
      */
     logFormat?: "JSON" | "Text";
-    config: AppConfig;
+    /** Names the log group and role description: `/aws/lambda/<project>-<stack>-<name>-`. Default: `pulumi.getProject()`. */
+    project?: string;
+    /** Default: `pulumi.getStack()`. */
+    stack?: string;
+    /** Lambda runtime. Default `nodejs22.x` (the Node.js runtime that ships AWS SDK v3). */
+    runtime?: "nodejs22.x" | "nodejs24.x";
+    /** Retention of the function's log group, days. Default 30. */
+    logRetentionDays?: number;
+    /** Tags of the function, its role and its log group. Default none. */
+    tags?: Record<string, string>;
 }
+
+export const INLINE_FUNCTION_DEFAULTS = { runtime: "nodejs22.x", logRetentionDays: 30 } as const;
 
 /** The AWS SDK v3 packages this project depends on: present in the Lambda Node.js runtime, so not bundled. */
 export function awsSdkPackages(): string[] {
@@ -45,18 +54,20 @@ export class InlineFunction<E, R> extends pulumi.ComponentResource {
 
     constructor(name: string, args: InlineFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
         super("edge-anomaly:lambda:InlineFunction", name, {}, opts);
-        const { config } = args;
+        const project = args.project ?? pulumi.getProject();
+        const stack = args.stack ?? pulumi.getStack();
+        const tags = args.tags ?? {};
         const parent = { parent: this };
         const caller = aws.getCallerIdentityOutput({}, parent);
 
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            namePrefix: `/aws/lambda/${config.project}-${config.stack}-${name}-`,
-            retentionInDays: config.logRetentionDays,
-            tags: config.tags,
+            namePrefix: `/aws/lambda/${project}-${stack}-${name}-`,
+            retentionInDays: args.logRetentionDays ?? INLINE_FUNCTION_DEFAULTS.logRetentionDays,
+            tags,
         }, parent);
 
         this.role = new aws.iam.Role(`${name}-role`, {
-            description: `Execution role of the ${name} function (${config.project}/${config.stack})`,
+            description: `Execution role of the ${name} function (${project}/${stack})`,
             assumeRolePolicy: caller.accountId.apply((accountId) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{
@@ -66,7 +77,7 @@ export class InlineFunction<E, R> extends pulumi.ComponentResource {
                     Condition: { StringEquals: { "aws:SourceAccount": accountId } },
                 }],
             })),
-            tags: config.tags,
+            tags,
         }, parent);
 
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
@@ -90,7 +101,7 @@ export class InlineFunction<E, R> extends pulumi.ComponentResource {
             callback: args.callback,
             callbackFactory: args.callbackFactory,
             description: args.description,
-            runtime: config.lambdaRuntime,
+            runtime: args.runtime ?? INLINE_FUNCTION_DEFAULTS.runtime,
             role: this.role,
             timeout: args.timeoutSeconds ?? 30,
             memorySize: args.memorySizeMb ?? 256,
@@ -100,7 +111,7 @@ export class InlineFunction<E, R> extends pulumi.ComponentResource {
                 : { logFormat: "Text", logGroup: this.logGroup.name },
             tracingConfig: { mode: "PassThrough" },
             codePathOptions: { extraExcludePackages: awsSdkPackages() },
-            tags: config.tags,
+            tags,
         }, { parent: this, dependsOn: [policy, this.logGroup] });
 
         this.arn = this.function.arn;

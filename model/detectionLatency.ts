@@ -10,8 +10,17 @@
 //
 // The same timing model decides the CloudWatch alarms' shape (components/cloudwatchDetection.ts), so the
 // alarms and the latency figure cannot disagree.
-import type { AppConfig, Engine } from "../config";
+import type { DetectionConfig, Engine, PipelineConfig } from "../config";
 import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
+
+/**
+ * The settings the timing model reads: a subset of the stack config (an AppConfig is one), which the detection
+ * components build from their own args.
+ */
+export interface TimingSettings {
+    readonly detection: Pick<DetectionConfig, "engine" | "frequency" | "intervalSeconds" | "wafPeriodSeconds" | "evaluationPeriods" | "datapointsToAlarm" | "offsetSeconds">;
+    readonly pipeline: Pick<PipelineConfig, "bufferingIntervalSeconds">;
+}
 
 // ---- documented figures --------------------------------------------------------------------------------------
 
@@ -198,28 +207,28 @@ export function wafMetricLagSeconds(): number {
  * the interval-start bucket of the newest windows keeps filling until the interval has ended and its data is in.
  * (Stamping at the event's minute would make this 0 and save one period of latency.)
  */
-export function emfTimestampSkewSeconds(config: AppConfig): number {
+export function emfTimestampSkewSeconds(config: TimingSettings): number {
     return config.detection.intervalSeconds - 60;
 }
 
 /** Lag of the ecommerce EMF metrics: interval-start stamping, Firehose's Lambda buffer, log-to-metric extraction. */
-export function ecommerceMetricLagSeconds(config: AppConfig): number {
+export function ecommerceMetricLagSeconds(config: TimingSettings): number {
     return emfTimestampSkewSeconds(config) + FIREHOSE_LAMBDA_BUFFER_SECONDS + EMF_EXTRACTION_SECONDS;
 }
 
 /** Worst case from a record entering Firehose to its row being in S3 (Lambda buffer, then the S3 buffer). */
-export function firehoseS3DeliverySeconds(config: AppConfig): number {
+export function firehoseS3DeliverySeconds(config: Pick<TimingSettings, "pipeline">): number {
     return FIREHOSE_LAMBDA_BUFFER_SECONDS + Math.ceil(DYNAMIC_PARTITIONING_DELAY_FACTOR * config.pipeline.bufferingIntervalSeconds);
 }
 
 /** The WAF alarms' timing for this config (cloudwatch engine). */
-export function wafAlarmTiming(config: AppConfig): AlarmTiming {
+export function wafAlarmTiming(config: TimingSettings): AlarmTiming {
     const d = config.detection;
     return alarmTiming(d.wafPeriodSeconds, wafMetricLagSeconds(), d.evaluationPeriods, d.datapointsToAlarm);
 }
 
 /** The ecommerce alarms' timing for this config (cloudwatch engine). */
-export function ecommerceAlarmTiming(config: AppConfig): AlarmTiming {
+export function ecommerceAlarmTiming(config: TimingSettings): AlarmTiming {
     const d = config.detection;
     return alarmTiming(d.intervalSeconds, ecommerceMetricLagSeconds(config), d.evaluationPeriods, d.datapointsToAlarm);
 }
@@ -241,7 +250,7 @@ export interface LatencyBreakdown {
 }
 
 /** Worst-case seconds from an anomalous datapoint to an alert, per path, for this stack's config and engine. */
-export function detectionLatency(config: AppConfig): LatencyBreakdown {
+export function detectionLatency(config: TimingSettings): LatencyBreakdown {
     const engine = config.detection.engine;
     const warnings: string[] = [];
     let waf: LatencyTerm[];

@@ -72,6 +72,38 @@ export function stackDimensionValue(config: { stack: string }): string {
     return config.stack;
 }
 
+/** Which ecommerce series the CloudWatch engine emits (pipeline transform) and watches (alarms, dashboard). */
+export interface EcommerceSeriesOptions {
+    /** Value of the `Stack` dimension. Default: the stack name (`stackDimensionValue`). */
+    stackDimension?: string;
+    /** Dimensions besides the total. Default `["platform", "marketplace"]`. */
+    dimensions?: readonly (typeof DIMENSIONS)[number][];
+    /** Platform values with their own series (others are summed under `_other`). Default `web, ios, android`. */
+    platforms?: readonly string[];
+    /** Marketplace values with their own series. Default `US, UK, DE, JP`. */
+    marketplaces?: readonly string[];
+}
+
+export interface EcommerceSeriesSettings {
+    readonly stackDimension: string;
+    readonly dimensions: readonly (typeof DIMENSIONS)[number][];
+    readonly platforms: readonly string[];
+    readonly marketplaces: readonly string[];
+}
+
+export const ECOMMERCE_SERIES_DEFAULTS = {
+    dimensions: ["platform", "marketplace"], platforms: ["web", "ios", "android"], marketplaces: ["US", "UK", "DE", "JP"],
+} as const;
+
+export function resolveEcommerceSeries(o: EcommerceSeriesOptions | undefined, stack: string): EcommerceSeriesSettings {
+    return {
+        stackDimension: o?.stackDimension ?? stackDimensionValue({ stack }),
+        dimensions: o?.dimensions ?? ECOMMERCE_SERIES_DEFAULTS.dimensions,
+        platforms: o?.platforms ?? ECOMMERCE_SERIES_DEFAULTS.platforms,
+        marketplaces: o?.marketplaces ?? ECOMMERCE_SERIES_DEFAULTS.marketplaces,
+    };
+}
+
 /** CloudWatch EMF units of each measure. */
 export const METRIC_UNITS: Readonly<Record<Measure, "Count" | "None">> = {
     views: "Count",

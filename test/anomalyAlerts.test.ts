@@ -7,6 +7,7 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { AppConfig } from "../config";
 import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName } from "../components/anomalyAlerts";
 import { lambdaArchiveSize, MAX_ARCHIVE_BYTES } from "./archiveSize";
+import { anomalyAlertsArgs } from "../componentArgs";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, REGION, Registered } from "./mocks";
 
@@ -29,7 +30,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     let queue: Registered;
 
     before(async () => {
-        run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (config) => new AnomalyAlerts("alerts", { config }));
+        run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
         fn = run.one("aws:lambda/function:Function", "alerts-finding");
         topic = run.one("aws:sns/topic:Topic");
         key = run.one("aws:kms/key:Key");
@@ -186,19 +187,19 @@ describe("AnomalyAlerts options", () => {
     it("subscribes SMS numbers and HTTPS endpoints from config, each named by its endpoint", async () => {
         const run = await runWith(devConfig({
             emails: ["a@example.com", "b@example.com"], smsNumbers: ["+15555550100"], httpsEndpoints: ["https://hooks.example.com/alerts"],
-        }), (config) => new AnomalyAlerts("alerts", { config }));
+        }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
         const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.protocol !== "lambda");
         assert.deepEqual(subs.map((s) => [s.inputs.protocol, s.inputs.endpoint]).sort(), [
             ["email", "a@example.com"], ["email", "b@example.com"], ["https", "https://hooks.example.com/alerts"], ["sms", "+15555550100"],
         ]);
         assert.equal(new Set(subs.map((s) => s.name)).size, 4);
-        const again = await runWith(devConfig({ emails: ["b@example.com"] }), (config) => new AnomalyAlerts("alerts", { config }));
+        const again = await runWith(devConfig({ emails: ["b@example.com"] }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
         const b = (r: ProgramRun) => r.ofType("aws:sns/topicSubscription:TopicSubscription").find((s) => s.inputs.endpoint === "b@example.com")!.name;
         assert.equal(b(again), b(run), "removing another address does not rename (re-create) this subscription");
     });
 
     it("enables Security Hub when asked, without turning on default standards; retry settings follow config", async () => {
-        const run = await runWith(devConfig({ enableSecurityHub: true, maxRetryAttempts: 0, maxEventAgeSeconds: 600 }), (config) => new AnomalyAlerts("alerts", { config }));
+        const run = await runWith(devConfig({ enableSecurityHub: true, maxRetryAttempts: 0, maxEventAgeSeconds: 600 }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
         const hub = run.one("aws:securityhub/account:Account");
         assert.equal(hub.inputs.enableDefaultStandards, false);
         const cfg = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
@@ -208,13 +209,13 @@ describe("AnomalyAlerts options", () => {
 
     it("names the web ACL by ARN when the program passes it", async () => {
         const arn = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0f1e2d3c`;
-        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config, webAclArn: arn }));
+        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { webAclArn: arn })));
         assert.equal(run.one("aws:lambda/function:Function").inputs.environment.variables.WEB_ACL_ARN, arn);
     });
 
     it("passes the ecommerce stream ARN to the function when the program gives it, and only then", async () => {
         const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
-        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", { config, ecommerceStreamArn: pulumi.output(stream) }));
+        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { ecommerceStreamArn: pulumi.output(stream) })));
         assert.deepEqual(run.one("aws:lambda/function:Function").inputs.environment.variables, {
             FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, ECOMMERCE_STREAM_ARN: stream,
         });

@@ -8,6 +8,7 @@ import { AppConfig, ConfigError, PROJECT } from "../config";
 import { CloudWatchDetection, allEcommerceSeries, planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
 import { wafRuleMetricNames } from "../model/wafRules";
+import { cloudWatchDetectionArgs, ecommerceSeriesSettingsOf } from "../componentArgs";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, REGION, Registered, registered } from "./mocks";
 
@@ -26,11 +27,10 @@ async function build(config: Record<string, unknown>): Promise<{ run: ProgramRun
     let cfg: AppConfig | undefined;
     const run = await runWith(config, (c) => {
         cfg = c;
-        return new CloudWatchDetection("detection", {
-            config: c,
+        return new CloudWatchDetection("detection", cloudWatchDetectionArgs(c, {
             waf: { webAclName: ACL, ruleNames: wafRuleMetricNames(c.waf) },
             alerts: { topicArn: TOPIC },
-        });
+        }));
     });
     return { run, cfg: cfg! };
 }
@@ -60,7 +60,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
     it("dev stack: 3 WAF alarms + 2 measures × (total + 3 platforms + 4 marketplaces) × spike/drop = 35 alarms", () => {
         const rules = wafRuleMetricNames(cfg.waf);
         assert.deepStrictEqual(rules, ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
-        assert.strictEqual(allEcommerceSeries(cfg).length, 16);
+        assert.strictEqual(allEcommerceSeries(ecommerceSeriesSettingsOf(cfg)).length, 16);
         assert.strictEqual(run.ofType(ALARM).length, 35);
         const names = run.ofType(ALARM).map((a) => a.inputs.name as string);
         assert.strictEqual(new Set(names).size, 35, "alarm names are unique");
@@ -145,7 +145,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
 
     it("exposes the alarm ARNs in plan order: WAF rules first, then each ecommerce series' spike and drop", () => {
         const arns = run.outputs.alarmArns as string[];
-        const plan = planCloudWatchAlarms(cfg, { webAclName: ACL, ruleNames: wafRuleMetricNames(cfg.waf) });
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: TOPIC } }));
         assert.deepStrictEqual(arns, plan.map((s) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${s.alarmName}`));
         assert.deepStrictEqual(plan.slice(0, 5).map((s) => s.kind), ["waf", "waf", "waf", "spike", "drop"]);
     });
@@ -213,7 +213,7 @@ describe("planCloudWatchAlarms", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { parseConfig } = require("../config") as typeof import("../config");
         const cfg = parseConfig(raw, { stack: "dev", region: "us-east-1" });
-        assert.throws(() => planCloudWatchAlarms(cfg, { webAclName: ACL, ruleNames: ["A", "A"] }), /duplicate WAF rule names/);
-        assert.strictEqual(planCloudWatchAlarms(cfg, { webAclName: ACL, ruleNames: [] }).filter((s) => s.kind === "waf").length, 0);
+        assert.throws(() => planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: ["A", "A"] }, alerts: { topicArn: TOPIC } })), /duplicate WAF rule names/);
+        assert.strictEqual(planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: [] }, alerts: { topicArn: TOPIC } })).filter((s) => s.kind === "waf").length, 0);
     });
 });

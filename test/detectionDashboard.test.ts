@@ -19,6 +19,7 @@ import {
     layout,
 } from "../components/detectionDashboard";
 import { wafRuleMetricNames } from "../model/wafRules";
+import { cloudWatchDetectionArgs, dashboardSettingsOf, detectionDashboardArgs } from "../componentArgs";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
@@ -82,13 +83,12 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     before(async () => {
         run = await runWith(stackFileConfig("dev"), (c) => {
             cfg = c;
-            return new DetectionDashboard("detection", {
-                config: c,
+            return new DetectionDashboard("detection", detectionDashboardArgs(c, {
                 waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(c.waf) },
                 pipeline: { deliveryStreamName: "ecommerce-firehose", transformFunctionName: "ecommerce-transform", streamName: "ecommerce-stream" },
                 alerts: { findingFunctionName: "finding-fn", deadLetterQueueName: "finding-dlq" },
                 alarmArns: arns,
-            });
+            }));
         });
         body = JSON.parse(run.one(DASHBOARD).inputs.dashboardBody as string) as DashboardBody;
     });
@@ -116,7 +116,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     });
 
     it("one WAF graph per rule, with the alarm's exact metric math: hidden Sum metric, FILL(m1, 0), ANOMALY_DETECTION_BAND(e1, 2) at 60 s", () => {
-        const plan = planCloudWatchAlarms(cfg, { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) });
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } }));
         for (const rule of wafRuleMetricNames(cfg.waf)) {
             const w = titled(body, `Blocked requests — ${rule}`);
             assert.strictEqual(w.properties.period, 60);
@@ -174,9 +174,9 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
 describe("dashboardBody", () => {
     it("lookout engine: WAF graphs without bands, the alert path's alarm only, no empty EMF graphs, the detector offset on the freshness graph", () => {
         const cfg = devConfig({ engine: "lookout" });
-        assert.strictEqual(alarmWidgets(dashboardBody(cfg, targets(cfg, []))).length, 0, "no alarms, no alarm widget");
+        assert.strictEqual(alarmWidgets(dashboardBody(dashboardSettingsOf(cfg), targets(cfg, []))).length, 0, "no alarms, no alarm widget");
         const dlqAlarm = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:edge-anomaly-detection-dev-alerts-dlq-depth";
-        const body = dashboardBody(cfg, targets(cfg, [dlqAlarm]));
+        const body = dashboardBody(dashboardSettingsOf(cfg), targets(cfg, [dlqAlarm]));
         assert.deepStrictEqual(alarmWidgets(body).map((w) => [w.properties.title, w.properties.alarms]), [["Alarms (1)", [dlqAlarm]]]);
         const all = metricWidgets(body).flatMap((w) => expressions(w).map((e) => e.expression));
         assert.ok(all.length > 0 && all.every((e) => !e.includes("ANOMALY_DETECTION_BAND")), "no bands with the lookout engine");
@@ -195,7 +195,7 @@ describe("dashboardBody", () => {
 
     it("lookout engine with EMF metrics emitted: ecommerce graphs without bands", () => {
         const cfg = devConfig({ engine: "lookout" });
-        const body = dashboardBody(cfg, { ...targets(cfg, []), ecommerceMetrics: true });
+        const body = dashboardBody(dashboardSettingsOf(cfg), { ...targets(cfg, []), ecommerceMetrics: true });
         const w = titled(body, "Views (Platform=ios)");
         assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)"]);
         assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \(/.test(x.properties.title)).length, 16);
@@ -203,13 +203,13 @@ describe("dashboardBody", () => {
 
     it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
         const cfg = devConfig();
-        assert.strictEqual(alarmWidgets(dashboardBody(cfg, targets(cfg, []))).length, 0);
+        assert.strictEqual(alarmWidgets(dashboardBody(dashboardSettingsOf(cfg), targets(cfg, []))).length, 0);
     });
 
     it("splits alarm status into widgets of at most 100 ARNs", () => {
         const cfg = devConfig();
         const arns = Array.from({ length: 250 }, (_, i) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:a${i}`);
-        const aw = alarmWidgets(dashboardBody(cfg, targets(cfg, arns)));
+        const aw = alarmWidgets(dashboardBody(dashboardSettingsOf(cfg), targets(cfg, arns)));
         assert.deepStrictEqual(aw.map((w) => w.properties.alarms.length), [100, 100, 50]);
         assert.deepStrictEqual(aw.flatMap((w) => w.properties.alarms), arns);
         assert.deepStrictEqual(aw.map((w) => w.properties.title), ["Alarms 1–100 of 250", "Alarms 101–200 of 250", "Alarms 201–250 of 250"]);
@@ -217,7 +217,7 @@ describe("dashboardBody", () => {
 
     it("band width, WAF period and interval follow the config", () => {
         const cfg = devConfig({ bandWidth: 3, wafPeriodSeconds: 300, frequency: "PT1H", ecommerceDimensions: ["marketplace"] });
-        const body = dashboardBody(cfg, targets(cfg, ["arn:a"]));
+        const body = dashboardBody(dashboardSettingsOf(cfg), targets(cfg, ["arn:a"]));
         const waf = titled(body, "Blocked requests — AWSManagedRulesCommonRuleSet");
         assert.strictEqual(waf.properties.period, 300);
         assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 3)");

@@ -18,6 +18,7 @@ import { intervalStartMs, partitionOf } from "../model/ecommerceSchema";
 import { ENV, FirehoseTransformResponse } from "../handlers/ecommerceTransform";
 import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
+import { ecommercePipelineArgs } from "../componentArgs";
 import { ProgramRun, promiseOf, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, REGION, Registered } from "./mocks";
 
@@ -64,7 +65,7 @@ async function build(config: Record<string, unknown>): Promise<Built> {
     let pipeline: EcommercePipeline | undefined;
     const run = await runWith(config, (c) => {
         cfg = c;
-        pipeline = new EcommercePipeline("ecommerce", { config: c });
+        pipeline = new EcommercePipeline("ecommerce", ecommercePipelineArgs(c));
         return pipeline;
     });
     const statements = await promiseOf(pipeline!.detectorReadStatements());

@@ -49,8 +49,9 @@ function build(cfg: AppConfig) {
     const { LookoutDetection } = require("../components/lookoutDetection") as typeof import("../components/lookoutDetection");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { wafRuleMetricNames } = require("../model/wafRules") as typeof import("../model/wafRules");
-    const detection = new LookoutDetection("detection", {
-        config: cfg,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { lookoutDetectionArgs } = require("../componentArgs") as typeof import("../componentArgs");
+    const detection = new LookoutDetection("detection", lookoutDetectionArgs(cfg, {
         waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) },
         pipeline: {
             bucketName: BUCKET,
@@ -59,7 +60,7 @@ function build(cfg: AppConfig) {
             readStatements: READ_STATEMENTS,
         },
         alerts: { topicArn: TOPIC, topicKeyArn: TOPIC_KEY, findingFunctionArn: FUNCTION },
-    });
+    }));
     return { wafDetectorArn: detection.wafDetectorArn, ecommerceDetectorArn: detection.ecommerceDetectorArn, alertArns: detection.alertArns };
 }
 

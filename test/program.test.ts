@@ -151,3 +151,28 @@ describe("program: the finding Lambda knows what to name in findings", () => {
         assert.equal(env.ECOMMERCE_STREAM_ARN, run.one("aws:kinesis/stream:Stream").state.arn);
     });
 });
+
+describe("program and library entry points", () => {
+    it("pulumi up runs index.ts (Pulumi.yaml main); package.json main/exports name the library, which declares nothing when imported", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const fs = require("fs") as typeof import("fs");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const yaml = require("js-yaml") as typeof import("js-yaml");
+        const { ROOT } = await import("./harness");
+        const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { main?: string };
+        // Without `main`, the Node.js language host would run package.json's `exports["."]` (the library).
+        assert.equal(project.main, "index.ts");
+        const pkg = JSON.parse(fs.readFileSync(`${ROOT}/package.json`, "utf8"));
+        assert.equal(pkg.main, "lib.ts");
+        assert.equal(pkg.exports["."], "./lib.ts");
+        const { registered } = await import("./mocks");
+        registered.length = 0;
+        // Self-reference by package name resolves through `exports`, as it would for a program that installs it.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const lib = require("edge-anomaly-detection") as typeof import("../lib");
+        for (const name of ["WafProtectedApi", "EcommercePipeline", "AnomalyAlerts", "CloudWatchDetection", "LookoutDetection", "DetectionDashboard", "BlockedRequestsHeartbeat"]) {
+            assert.equal(typeof (lib as Record<string, unknown>)[name], "function", name);
+        }
+        assert.equal(registered.length, 0, "importing the library registers no resource");
+    });
+});

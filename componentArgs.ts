@@ -1,0 +1,164 @@
+// Stack config → component args: the one place that knows both the stack configuration (config.ts) and the
+// components' own typed Args. index.ts composes the components with what these functions return; tests build
+// single components the same way. Checks that need more than one component's settings (or that must name a
+// stack config key rather than an argument) live here and throw a ConfigError naming the key.
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig, ConfigError } from "./config";
+import { AnomalyAlertsArgs } from "./components/anomalyAlerts";
+import { BlockedRequestsHeartbeatArgs } from "./components/blockedRequestsHeartbeat";
+import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectionSettings } from "./components/cloudwatchDetection";
+import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardSettings } from "./components/detectionDashboard";
+import { EcommercePipelineArgs } from "./components/ecommercePipeline";
+import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
+import { WafProtectedApiArgs } from "./components/wafProtectedApi";
+import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
+import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
+
+/** Project, stack and tags of every component. */
+export function scopeOf(config: AppConfig): Required<StackScopeArgs> {
+    return { project: config.project, stack: config.stack, tags: { ...config.tags } };
+}
+
+/** Runtime and log retention of every inline Lambda. */
+export function functionsOf(config: AppConfig): FunctionSettings {
+    return { runtime: config.lambdaRuntime, logRetentionDays: config.logRetentionDays };
+}
+
+/** The ecommerce series the transform emits and the cloudwatch engine watches. */
+export function ecommerceSeriesOf(config: AppConfig): EcommerceSeriesOptions {
+    const d = config.detection;
+    return { dimensions: d.ecommerceDimensions, platforms: d.platforms, marketplaces: d.marketplaces };
+}
+
+/** The same series, resolved (what the alarms and the dashboard list). */
+export function ecommerceSeriesSettingsOf(config: AppConfig): EcommerceSeriesSettings {
+    return resolveEcommerceSeries(ecommerceSeriesOf(config), config.stack);
+}
+
+export function wafProtectedApiArgs(config: AppConfig): WafProtectedApiArgs {
+    return {
+        ...scopeOf(config),
+        stageName: config.api.stageName,
+        throttleRateLimit: config.api.throttleRateLimit,
+        throttleBurstLimit: config.api.throttleBurstLimit,
+        manageAccountLogsRole: config.api.manageAccountLogsRole,
+        accessLogRetentionDays: config.logRetentionDays,
+        rules: { knownBadInputs: config.waf.knownBadInputs, rateLimit: { ...config.waf.rateLimit } },
+        wafLogRetentionDays: config.waf.logRetentionDays,
+    };
+}
+
+export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs {
+    const p = config.pipeline;
+    return {
+        ...scopeOf(config),
+        region: config.region,
+        functions: functionsOf(config),
+        logRetentionDays: config.logRetentionDays,
+        shardCount: p.shardCount,
+        retentionHours: p.retentionHours,
+        bufferingIntervalSeconds: p.bufferingIntervalSeconds,
+        bufferingSizeMiB: p.bufferingSizeMiB,
+        compression: p.compression,
+        dataExpirationDays: p.dataExpirationDays,
+        forceDestroyBucket: p.forceDestroyBucket,
+        intervalSeconds: config.detection.intervalSeconds,
+        // Lookout for Metrics reads the rows from S3; only the cloudwatch engine watches EMF metrics.
+        emitMetrics: config.detection.engine === "cloudwatch",
+        metrics: ecommerceSeriesOf(config),
+    };
+}
+
+export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "ecommerceStreamArn"> = {}): AnomalyAlertsArgs {
+    const a = config.alerts;
+    return {
+        ...scopeOf(config),
+        region: config.region,
+        functions: functionsOf(config),
+        emails: a.emails,
+        smsNumbers: a.smsNumbers,
+        httpsEndpoints: a.httpsEndpoints,
+        enableSecurityHub: a.enableSecurityHub,
+        maxRetryAttempts: a.maxRetryAttempts,
+        maxEventAgeSeconds: a.maxEventAgeSeconds,
+        ...wiring,
+    };
+}
+
+export function heartbeatArgs(config: AppConfig, wiring: Pick<BlockedRequestsHeartbeatArgs, "webAclName" | "ruleNames" | "alarmTopicArn">): BlockedRequestsHeartbeatArgs {
+    return { ...scopeOf(config), region: config.region, functions: functionsOf(config), namespace: config.heartbeat.namespace, ...wiring };
+}
+
+export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWatchDetectionArgs, "waf" | "alerts">): CloudWatchDetectionArgs {
+    const d = config.detection;
+    const args: CloudWatchDetectionArgs = {
+        ...scopeOf(config),
+        region: config.region,
+        bandWidth: d.bandWidth,
+        wafPeriodSeconds: d.wafPeriodSeconds,
+        evaluationPeriods: d.evaluationPeriods,
+        datapointsToAlarm: d.datapointsToAlarm,
+        frequency: d.frequency,
+        ecommerce: ecommerceSeriesOf(config),
+        ...wiring,
+    };
+    const problem = cloudWatchDetectionProblem(cloudWatchDetectionSettings(args));
+    if (problem) throw new ConfigError(`${config.project}:detection.${problem.arg}`, problem.detail);
+    return args;
+}
+
+export function lookoutDetectionArgs(config: AppConfig, wiring: Pick<LookoutDetectionArgs, "waf" | "pipeline" | "alerts">): LookoutDetectionArgs {
+    const d = config.detection;
+    const args: LookoutDetectionArgs = {
+        ...scopeOf(config),
+        region: config.region,
+        frequency: d.frequency,
+        alertSensitivity: d.alertSensitivity,
+        offsetSeconds: d.offsetSeconds,
+        useHistoricalData: d.useHistoricalData,
+        activationTimeoutSeconds: d.activationTimeoutSeconds,
+        ecommerceDimensions: d.ecommerceDimensions,
+        ...wiring,
+        pipeline: { compression: config.pipeline.compression, bufferingIntervalSeconds: config.pipeline.bufferingIntervalSeconds, ...wiring.pipeline },
+    };
+    const problem = lookoutDetectionProblem(args);
+    if (problem) throw new ConfigError(`${config.project}:detection.${problem.arg}`, problem.detail);
+    // The WAF detector reads AWS/WAFV2: heartbeat zeros published anywhere else never reach it.
+    if (config.heartbeat.enabled && config.heartbeat.namespace !== "AWS/WAFV2") {
+        throw new ConfigError(`${config.project}:heartbeat.namespace`,
+            `${JSON.stringify(config.heartbeat.namespace)} is not read by the lookout engine's WAF detector (AWS/WAFV2); ` +
+            `use AWS/WAFV2 or turn the heartbeat off`);
+    }
+    return args;
+}
+
+/** What the dashboard mirrors of the detection settings. */
+export function dashboardOptionsOf(config: AppConfig): DashboardOptions {
+    const d = config.detection;
+    return {
+        ...scopeOf(config),
+        region: config.region,
+        engine: d.engine,
+        bandWidth: d.bandWidth,
+        wafPeriodSeconds: d.wafPeriodSeconds,
+        evaluationPeriods: d.evaluationPeriods,
+        datapointsToAlarm: d.datapointsToAlarm,
+        frequency: d.frequency,
+        offsetSeconds: d.offsetSeconds,
+        bufferingIntervalSeconds: config.pipeline.bufferingIntervalSeconds,
+        ecommerce: ecommerceSeriesOf(config),
+    };
+}
+
+/** The same, resolved: what `dashboardBody` takes. */
+export function dashboardSettingsOf(config: AppConfig): DashboardSettings {
+    return dashboardSettings(dashboardOptionsOf(config));
+}
+
+export function detectionDashboardArgs(
+    config: AppConfig,
+    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts"> & { alarmArns: pulumi.Input<string[]> },
+): DetectionDashboardArgs {
+    return { ...dashboardOptionsOf(config), ...wiring };
+}
