@@ -1,0 +1,291 @@
+// Ecommerce root cause at alert time: when a total-series alarm (Stack dimension only) fires, which platform and
+// marketplace values made the deviation. Called by the finding Lambda's "enrich" stage.
+//
+// Interface:
+//
+//   const settings = ecommerceSettingsFromEnv(process.env);          // ECOMMERCE_ROOT_CAUSE, see ecommerceRootCauseEnv
+//   const r = await ecommerceRootCause(
+//       { metricName: "Views", direction: "below", window },          // window: alarmWindow(...) of ./wafRootCause
+//       settings, { cloudWatch: new CloudWatchClient(...), deadlineMs });
+//
+//   r.dimensionContribution — the Lookout `dimensionContribution` shape the finding already maps: per dimension
+//   (Platform, Marketplace), each value's share (%) of that dimension's deviation in the alarm's direction, largest
+//   first; the shares of a dimension add up to exactly 100 (largest-remainder rounding to 0.01). Values that moved
+//   the other way (or had no band) get no share and are listed in `r.series` with their own deviation.
+//   r.status "complete" | "partial" (some series unreadable: `reason`) | "unavailable" (nothing readable).
+//
+// How: every watched series of the measure — the total, each watched value of each dimension and the `_other`
+// bucket (the transform sums unwatched values there, so a dimension's series add up to the total) — is read for
+// the alarm window with the alarms' exact metric math: m1 = Sum per period, e1 = FILL(m1, 0),
+// ad1 = ANOMALY_DETECTION_BAND(e1, bandWidth). One GetMetricData call per series with those same ids, so the band
+// comes from the model CloudWatch trains for that series' alarm expression and each call stays within the
+// 10-query limit of metric-math anomaly detection (3 queries, far under GetMetricData's 500); pages (NextToken)
+// are followed. The expected value is the band's midpoint; a series' deviation is Σ(value − expected) over the
+// window's datapoints that have a band (above), or Σ(expected − value) (below).
+import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+
+import { METRIC_NAMESPACE, OTHER_DIMENSION_VALUE, STACK_DIMENSION } from "../../components/ecommerceSchema";
+import type { L4mDimensionContribution } from "../alertEvents";
+
+export interface EcommerceRootCauseSettings {
+    namespace: string;
+    /** The `Stack` dimension value. */
+    stack: string;
+    periodSeconds: number;
+    /** ANOMALY_DETECTION_BAND width of the alarms. */
+    bandWidth: number;
+    /** Watched values per EMF dimension name (`Platform`, `Marketplace`). The `_other` bucket is read too. */
+    dimensions: Record<string, string[]>;
+}
+
+export interface EcommerceRootCauseRequest {
+    /** EMF metric name of the alarm (`Views`, `Revenue`). */
+    metricName: string;
+    /** Above the band (spike) or below it (drop). */
+    direction: "above" | "below";
+    window: { start: Date; end: Date };
+}
+
+export interface SeriesDeviation {
+    /** Undefined for the total. */
+    dimension?: string;
+    value?: string;
+    observed: number;
+    expected: number;
+    /** Signed, in the alarm's direction (positive = contributes to the anomaly). */
+    deviation: number;
+    /** % of the dimension's deviation (0 for values that did not contribute). */
+    share: number;
+    datapoints: number;
+    note?: string;
+}
+
+export interface EcommerceRootCause {
+    kind: "ecommerce";
+    status: "complete" | "partial" | "unavailable";
+    reason?: string;
+    metricName: string;
+    direction: "above" | "below";
+    window: { start: string; end: string };
+    total?: SeriesDeviation;
+    /** Every dimension value read, ranked by deviation within its dimension. */
+    series: SeriesDeviation[];
+    dimensionContribution: L4mDimensionContribution[];
+}
+
+export type CloudWatchSender = Pick<CloudWatchClient, "send">;
+
+export interface EcommerceRootCauseDeps {
+    cloudWatch: CloudWatchSender;
+    /** Series read at once (default 4). */
+    maxConcurrentCalls?: number;
+}
+
+/** GetMetricData's documented limit per call. */
+export const MAX_QUERIES_PER_CALL = 500;
+/** Pages followed per series before giving up on it. */
+export const MAX_PAGES = 10;
+export const ENV_NAME = "ECOMMERCE_ROOT_CAUSE";
+const IDS = { metric: "m1", filled: "e1", band: "ad1" } as const;
+
+// ---- settings --------------------------------------------------------------------------------------------------------
+
+/** The environment value the program sets for the finding Lambda (JSON of the settings). */
+export function ecommerceRootCauseEnv(s: EcommerceRootCauseSettings): string {
+    return JSON.stringify(s);
+}
+
+/** Reads ECOMMERCE_ROOT_CAUSE; undefined when not set (no ecommerce root cause); a malformed value is an error naming it. */
+export function ecommerceSettingsFromEnv(env: NodeJS.ProcessEnv): EcommerceRootCauseSettings | undefined {
+    const raw = env[ENV_NAME]?.trim();
+    if (!raw) return undefined;
+    let v: Partial<EcommerceRootCauseSettings>;
+    try {
+        v = JSON.parse(raw);
+    } catch (e) {
+        throw new Error(`finding Lambda: ${ENV_NAME} is not JSON (${(e as Error).message})`);
+    }
+    const bad = (what: string) => new Error(`finding Lambda: ${ENV_NAME} ${what}`);
+    if (typeof v !== "object" || v === null) throw bad("must be a JSON object");
+    if (typeof v.stack !== "string" || !v.stack) throw bad("needs stack (the Stack dimension value)");
+    if (!(Number.isInteger(v.periodSeconds) && v.periodSeconds! >= 60 && v.periodSeconds! % 60 === 0)) throw bad(`periodSeconds ${v.periodSeconds} must be a multiple of 60`);
+    if (!(typeof v.bandWidth === "number" && v.bandWidth > 0)) throw bad(`bandWidth ${v.bandWidth} must be a positive number`);
+    const dims = v.dimensions ?? {};
+    if (typeof dims !== "object" || Array.isArray(dims) || !Object.values(dims).every((l) => Array.isArray(l) && l.every((x) => typeof x === "string" && x))) {
+        throw bad("dimensions must map a dimension name to a list of values");
+    }
+    return { namespace: v.namespace || METRIC_NAMESPACE, stack: v.stack, periodSeconds: v.periodSeconds!, bandWidth: v.bandWidth, dimensions: dims };
+}
+
+// ---- queries -----------------------------------------------------------------------------------------------------------
+
+export interface SeriesRef {
+    dimension?: string;
+    value?: string;
+}
+
+/** The series read for an alarm on `metricName`: the total first, then each dimension's watched values and `_other`. */
+export function seriesToRead(s: EcommerceRootCauseSettings): SeriesRef[] {
+    const out: SeriesRef[] = [{}];
+    for (const [dimension, values] of Object.entries(s.dimensions)) {
+        if (!values.length) continue;
+        for (const value of [...new Set([...values, OTHER_DIMENSION_VALUE])]) out.push({ dimension, value });
+    }
+    return out;
+}
+
+/** The alarm's metric math for one series (same ids, FILL and band width as components/cloudwatchDetection.ts). */
+export function seriesQueries(s: EcommerceRootCauseSettings, metricName: string, ref: SeriesRef): MetricDataQuery[] {
+    const dimensions = [{ Name: STACK_DIMENSION, Value: s.stack }, ...(ref.dimension ? [{ Name: ref.dimension, Value: ref.value! }] : [])];
+    return [
+        { Id: IDS.metric, MetricStat: { Metric: { Namespace: s.namespace, MetricName: metricName, Dimensions: dimensions }, Period: s.periodSeconds, Stat: "Sum" }, ReturnData: false },
+        { Id: IDS.filled, Expression: `FILL(${IDS.metric}, 0)`, ReturnData: true },
+        { Id: IDS.band, Expression: `ANOMALY_DETECTION_BAND(${IDS.filled}, ${s.bandWidth})`, ReturnData: true },
+    ];
+}
+
+// ---- reading -----------------------------------------------------------------------------------------------------------
+
+interface SeriesData {
+    values: Map<number, number>;
+    /** The band's results (two series, lower and upper, told apart per timestamp by min/max). */
+    band: Map<number, number[]>;
+    messages: string[];
+}
+
+function errorText(e: unknown): string {
+    const x = e as { name?: string; message?: string };
+    return `${x?.name ?? "Error"}: ${x?.message ?? String(e)}`;
+}
+
+async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], window: { start: Date; end: Date }): Promise<SeriesData> {
+    if (queries.length > MAX_QUERIES_PER_CALL) throw new Error(`GetMetricData takes at most ${MAX_QUERIES_PER_CALL} queries (got ${queries.length})`);
+    const data: SeriesData = { values: new Map(), band: new Map(), messages: [] };
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await cw.send(new GetMetricDataCommand({
+            MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: "TimestampAscending", NextToken: token,
+        }));
+        for (const r of out.MetricDataResults ?? []) add(data, r);
+        for (const m of out.Messages ?? []) data.messages.push(`${m.Code}: ${m.Value}`);
+        token = out.NextToken;
+        if (!token) return data;
+    }
+    data.messages.push(`more than ${MAX_PAGES} pages; later datapoints not read`);
+    return data;
+}
+
+function add(data: SeriesData, r: MetricDataResult): void {
+    const ts = r.Timestamps ?? [];
+    const vs = r.Values ?? [];
+    if (r.StatusCode && r.StatusCode !== "Complete") data.messages.push(`${r.Id} ${r.StatusCode}`);
+    for (const m of r.Messages ?? []) data.messages.push(`${r.Id}: ${m.Code}: ${m.Value}`);
+    ts.forEach((t, i) => {
+        const at = new Date(t).getTime();
+        const v = vs[i];
+        if (!Number.isFinite(v)) return;
+        if (r.Id === IDS.filled) data.values.set(at, (data.values.get(at) ?? 0) + v);
+        else if (r.Id === IDS.band) data.band.set(at, [...(data.band.get(at) ?? []), v]);
+    });
+}
+
+function deviationOf(ref: SeriesRef, d: SeriesData, direction: "above" | "below"): SeriesDeviation {
+    let observed = 0;
+    let expected = 0;
+    let n = 0;
+    for (const [at, value] of d.values) {
+        const band = d.band.get(at);
+        if (!band || band.length < 2) continue;
+        expected += (Math.min(...band) + Math.max(...band)) / 2;
+        observed += value;
+        n += 1;
+    }
+    const raw = observed - expected;
+    const out: SeriesDeviation = { ...ref, observed, expected, deviation: direction === "above" ? raw : -raw, share: 0, datapoints: n };
+    if (n === 0) out.note = d.values.size ? "no band for the window's datapoints (model not trained yet?)" : "no datapoints in the window";
+    if (d.messages.length) out.note = [out.note, ...d.messages].filter(Boolean).join("; ");
+    return out;
+}
+
+/**
+ * Shares (%) of the positive deviations, rounded to 0.01 so that they add up to exactly 100 (largest remainder).
+ * Returns zeros when nothing deviated in the alarm's direction.
+ */
+export function sharesOf(deviations: number[]): number[] {
+    const pos = deviations.map((d) => (d > 0 && Number.isFinite(d) ? d : 0));
+    const sum = pos.reduce((a, b) => a + b, 0);
+    if (sum <= 0) return pos.map(() => 0);
+    const exact = pos.map((d) => (d / sum) * 10000);
+    const floors = exact.map(Math.floor);
+    let left = 10000 - floors.reduce((a, b) => a + b, 0);
+    const order = exact.map((x, i) => [x - floors[i], i] as const).filter(([, i]) => pos[i] > 0).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    for (const [, i] of order) {
+        if (left <= 0) break;
+        floors[i] += 1;
+        left -= 1;
+    }
+    return floors.map((f) => f / 100);
+}
+
+/** Ranks read series into per-dimension contributions (pure; exported for tests and for the Lookout-shaped mapping). */
+export function rankContributions(series: SeriesDeviation[]): { series: SeriesDeviation[]; dimensionContribution: L4mDimensionContribution[] } {
+    const byDim = new Map<string, SeriesDeviation[]>();
+    for (const s of series) if (s.dimension) byDim.set(s.dimension, [...(byDim.get(s.dimension) ?? []), s]);
+    const ranked: SeriesDeviation[] = [];
+    const contributions: L4mDimensionContribution[] = [];
+    for (const [dimension, list] of byDim) {
+        const usable = list.map((s) => (s.datapoints > 0 ? s.deviation : 0));
+        const shares = sharesOf(usable);
+        const withShares = list.map((s, i) => ({ ...s, share: shares[i] }))
+            .sort((a, b) => b.share - a.share || b.deviation - a.deviation || String(a.value).localeCompare(String(b.value)));
+        ranked.push(...withShares);
+        const contributing = withShares.filter((s) => s.share > 0);
+        if (contributing.length) {
+            contributions.push({ dimensionName: dimension, dimensionValueContributions: contributing.map((s) => ({ dimensionValue: s.value!, valueContribution: s.share })) });
+        }
+    }
+    return { series: ranked, dimensionContribution: contributions };
+}
+
+/**
+ * The root cause of an ecommerce total anomaly. Never throws for AWS-side trouble: a series that cannot be read is
+ * noted and left out of the ranking (status partial); nothing readable gives status unavailable with the reason.
+ */
+export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: EcommerceRootCauseSettings, deps: EcommerceRootCauseDeps): Promise<EcommerceRootCause> {
+    if (!(req.window.end.getTime() > req.window.start.getTime())) throw new Error(`ecommerce root cause: window ${req.window.start.toISOString()} – ${req.window.end.toISOString()} is empty`);
+    const base: EcommerceRootCause = {
+        kind: "ecommerce", status: "complete", metricName: req.metricName, direction: req.direction,
+        window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, series: [], dimensionContribution: [],
+    };
+    const refs = seriesToRead(s);
+    if (refs.length === 1) return { ...base, status: "unavailable", reason: "no platform or marketplace values are watched: there is nothing to break the total down by" };
+    const failures: string[] = [];
+    const results: (SeriesDeviation | undefined)[] = new Array(refs.length);
+    const limit = Math.max(1, deps.maxConcurrentCalls ?? 4);
+    let next = 0;
+    const worker = async () => {
+        while (next < refs.length) {
+            const i = next++;
+            const ref = refs[i];
+            try {
+                results[i] = deviationOf(ref, await readSeries(deps.cloudWatch, seriesQueries(s, req.metricName, ref), req.window), req.direction);
+            } catch (e) {
+                failures.push(`${ref.dimension ? `${ref.dimension}=${ref.value}` : "total"}: ${errorText(e)}`);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, refs.length) }, worker));
+    const [total, ...rest] = results;
+    const read = rest.filter((x): x is SeriesDeviation => x !== undefined);
+    const ranked = rankContributions(read);
+    const out: EcommerceRootCause = { ...base, total, series: ranked.series, dimensionContribution: ranked.dimensionContribution };
+    if (!read.length) return { ...out, status: "unavailable", reason: `no dimension series could be read: ${failures.join("; ")}` };
+    if (failures.length) {
+        out.status = "partial";
+        out.reason = `not read (left out of the ranking): ${failures.join("; ")}`;
+    } else if (!ranked.dimensionContribution.length) {
+        out.reason = `no watched value moved ${req.direction} its expected value in the window`;
+    }
+    return out;
+}

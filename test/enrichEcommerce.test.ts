@@ -1,0 +1,194 @@
+// Ecommerce root cause (handlers/enrich/ecommerceRootCause.ts) with GetMetricData stubbed on the real CloudWatch
+// client; every request is validated against the SDK's own GetMetricData schema and GetMetricData's 500-query limit.
+import * as assert from "assert";
+import { CloudWatchClient, GetMetricData$, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+import { mockClient } from "aws-sdk-client-mock";
+import fc from "fast-check";
+
+import { bandExpression, fillExpression, QUERY_IDS } from "../components/cloudwatchDetection";
+import { METRIC_NAMESPACE } from "../components/ecommerceSchema";
+import {
+    ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
+    seriesQueries, seriesToRead, sharesOf,
+} from "../handlers/enrich/ecommerceRootCause";
+import { validateAgainstSdk } from "./standins/sdkSchema";
+
+const T1 = new Date("2026-12-01T10:00:00Z");
+const T2 = new Date("2026-12-01T10:05:00Z");
+const WINDOW = { start: T1, end: new Date("2026-12-01T10:10:00Z") };
+const SETTINGS: EcommerceRootCauseSettings = {
+    namespace: METRIC_NAMESPACE, stack: "dev", periodSeconds: 300, bandWidth: 2,
+    dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] },
+};
+
+/** Per series key (`total`, `Platform=web`): datapoints [value, bandLower, bandUpper] at T1 and T2; null = no band. */
+type Points = [number, number, number][] | [number, number | null, number | null][];
+const DROP: Record<string, Points> = {
+    // total: expected 1000 at both, observed 400 and 500 → 1100 below
+    total: [[400, 900, 1100], [500, 900, 1100]],
+    // Platform: web 950 below, ios 50 below, _other 100 below → 86.36 / 9.09 / 4.55
+    "Platform=web": [[100, 550, 650], [150, 550, 650]],
+    "Platform=ios": [[250, 280, 320], [300, 280, 320]],
+    "Platform=_other": [[50, 80, 120], [50, 80, 120]],
+    // Marketplace: US 350 below; DE rose (−100: no share); _other 400 below, band only at T1 → 46.67 / 53.33
+    "Marketplace=US": [[300, 450, 550], [350, 450, 550]],
+    "Marketplace=DE": [[150, 90, 110], [150, 90, 110]],
+    "Marketplace=_other": [[0, 300, 500], [20, null, null]],
+};
+
+function keyOf(input: GetMetricDataCommandInput): string {
+    const m = input.MetricDataQueries!.find((q) => q.MetricStat)!.MetricStat!.Metric!;
+    const dim = m.Dimensions!.find((d) => d.Name !== "Stack");
+    return dim ? `${dim.Name}=${dim.Value}` : "total";
+}
+
+describe("ecommerce root cause (GetMetricData stubbed)", () => {
+    const cw = mockClient(CloudWatchClient);
+    const client = new CloudWatchClient({ region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    let data: Record<string, Points>;
+    let pageSplit = false;
+    let failFor: string | undefined;
+
+    beforeEach(() => {
+        cw.reset();
+        data = DROP;
+        pageSplit = false;
+        failFor = undefined;
+        cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+            const key = keyOf(input);
+            if (key === failFor) throw Object.assign(new Error("Rate exceeded"), { name: "LimitExceededException" });
+            const points = data[key];
+            if (!points || points.length === 0) return { MetricDataResults: [{ Id: "e1", StatusCode: "Complete", Timestamps: [], Values: [] }, { Id: "ad1", StatusCode: "Complete", Timestamps: [], Values: [] }] };
+            const times = [T1, T2];
+            // with pageSplit, T1 comes in the first page and T2 in the second
+            const pick = pageSplit ? (input.NextToken ? [1] : [0]) : [0, 1];
+            const results: MetricDataResult[] = [
+                { Id: "e1", StatusCode: "Complete", Timestamps: pick.map((i) => times[i]), Values: pick.map((i) => points[i][0]) },
+                // the band as two series: upper first here (the module tells them apart per timestamp)
+                { Id: "ad1", StatusCode: "Complete", Label: "upper", Timestamps: pick.filter((i) => points[i][2] !== null).map((i) => times[i]), Values: pick.filter((i) => points[i][2] !== null).map((i) => points[i][2] as number) },
+                { Id: "ad1", StatusCode: "Complete", Label: "lower", Timestamps: pick.filter((i) => points[i][1] !== null).map((i) => times[i]), Values: pick.filter((i) => points[i][1] !== null).map((i) => points[i][1] as number) },
+            ];
+            return { MetricDataResults: results, NextToken: pageSplit && !input.NextToken ? "page-2" : undefined };
+        });
+    });
+
+    afterEach(() => {
+        const calls = cw.commandCalls(GetMetricDataCommand);
+        const problems = calls.flatMap((c) => validateAgainstSdk(GetMetricData$ as never, c.args[0].input));
+        assert.deepStrictEqual(problems, [], "every GetMetricData request matches the SDK's model");
+        for (const c of calls) assert.ok(c.args[0].input.MetricDataQueries!.length <= MAX_QUERIES_PER_CALL);
+    });
+    after(() => cw.restore());
+
+    it("a drop of the total: contributions ranked per dimension, shares (hand-computed) adding up to 100", async () => {
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        assert.strictEqual(r.status, "complete", r.reason);
+        assert.deepStrictEqual(r.total && [r.total.observed, r.total.expected, r.total.deviation], [900, 2000, 1100]);
+        assert.deepStrictEqual(r.dimensionContribution, [
+            { dimensionName: "Platform", dimensionValueContributions: [
+                { dimensionValue: "web", valueContribution: 86.36 }, { dimensionValue: "_other", valueContribution: 9.09 }, { dimensionValue: "ios", valueContribution: 4.55 },
+            ] },
+            { dimensionName: "Marketplace", dimensionValueContributions: [
+                { dimensionValue: "_other", valueContribution: 53.33 }, { dimensionValue: "US", valueContribution: 46.67 },
+            ] },
+        ]);
+        for (const dc of r.dimensionContribution) {
+            const sum = dc.dimensionValueContributions.reduce((a, v) => a + v.valueContribution, 0);
+            assert.strictEqual(Math.round(sum * 100), 10000, `${dc.dimensionName} shares add up to 100`);
+        }
+        // DE moved the other way: listed with its deviation, no share; _other's second datapoint had no band
+        const de = r.series.find((x) => x.value === "DE")!;
+        assert.deepStrictEqual([de.deviation, de.share], [-100, 0]);
+        assert.strictEqual(r.series.find((x) => x.dimension === "Marketplace" && x.value === "_other")!.datapoints, 1);
+    });
+
+    it("reads every watched series plus each dimension's _other bucket with the alarms' exact metric math, one call each", async () => {
+        await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        assert.deepStrictEqual(calls.map(keyOf).sort(), ["Marketplace=DE", "Marketplace=US", "Marketplace=_other", "Platform=_other", "Platform=ios", "Platform=web", "total"]);
+        for (const input of calls) {
+            assert.deepStrictEqual([input.StartTime, input.EndTime], [WINDOW.start, WINDOW.end]);
+            const q = input.MetricDataQueries!;
+            assert.deepStrictEqual(q.map((x) => x.Id), [QUERY_IDS.metric, QUERY_IDS.filled, QUERY_IDS.band]);
+            assert.strictEqual(q[1].Expression, fillExpression(QUERY_IDS.metric));
+            assert.strictEqual(q[2].Expression, bandExpression(QUERY_IDS.filled, SETTINGS.bandWidth));
+            assert.deepStrictEqual([q[0].MetricStat!.Period, q[0].MetricStat!.Stat, q[0].MetricStat!.Metric!.Namespace, q[0].MetricStat!.Metric!.MetricName], [300, "Sum", METRIC_NAMESPACE, "Views"]);
+            assert.deepStrictEqual(q[0].MetricStat!.Metric!.Dimensions![0], { Name: "Stack", Value: "dev" });
+        }
+    });
+
+    it("follows NextToken pages: the same result from two pages", async () => {
+        pageSplit = true;
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        assert.strictEqual(r.dimensionContribution[0].dimensionValueContributions[0].valueContribution, 86.36);
+        const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        assert.strictEqual(calls.length, 14);
+        assert.strictEqual(calls.filter((c) => c.NextToken === "page-2").length, 7);
+    });
+
+    it("a spike: the same data read above the band ranks the values that rose", async () => {
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "above", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        // only DE rose (+100): all of Marketplace's share; Platform: nothing rose
+        assert.deepStrictEqual(r.dimensionContribution, [{ dimensionName: "Marketplace", dimensionValueContributions: [{ dimensionValue: "DE", valueContribution: 100 }] }]);
+    });
+
+    it("a series that cannot be read: left out with the reason (partial); the others still add up to 100", async () => {
+        failFor = "Platform=web";
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        assert.strictEqual(r.status, "partial");
+        assert.match(r.reason!, /Platform=web: LimitExceededException: Rate exceeded/);
+        assert.deepStrictEqual(r.dimensionContribution[0].dimensionValueContributions, [
+            { dimensionValue: "_other", valueContribution: 66.67 }, { dimensionValue: "ios", valueContribution: 33.33 },
+        ]);
+    });
+
+    it("missing data: a series with no datapoints or no band gets no share and says why", async () => {
+        data = { ...DROP, "Platform=ios": [] as unknown as Points, "Platform=_other": [[10, null, null], [10, null, null]] };
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client });
+        assert.deepStrictEqual(r.dimensionContribution[0], { dimensionName: "Platform", dimensionValueContributions: [{ dimensionValue: "web", valueContribution: 100 }] });
+        assert.match(r.series.find((x) => x.value === "ios")!.note!, /no datapoints in the window/);
+        assert.match(r.series.find((x) => x.dimension === "Platform" && x.value === "_other")!.note!, /no band/);
+    });
+
+    it("nothing to break down (no watched values): unavailable with the reason, no call", async () => {
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, { ...SETTINGS, dimensions: {} }, { cloudWatch: client });
+        assert.strictEqual(r.status, "unavailable");
+        assert.match(r.reason!, /no platform or marketplace values are watched/);
+        assert.strictEqual(cw.commandCalls(GetMetricDataCommand).length, 0);
+    });
+});
+
+describe("ecommerce root cause: ranking and settings (pure)", () => {
+    it("shares add up to exactly 100 for any deviations with a positive one; zero when none", () => {
+        fc.assert(fc.property(fc.array(fc.double({ min: -1e6, max: 1e9, noNaN: true }), { minLength: 1, maxLength: 40 }), (devs) => {
+            const s = sharesOf(devs);
+            const positive = devs.some((d) => d > 0);
+            const sum = Math.round(s.reduce((a, b) => a + b, 0) * 100);
+            assert.strictEqual(sum, positive ? 10000 : 0);
+            devs.forEach((d, i) => { if (!(d > 0)) assert.strictEqual(s[i], 0); });
+        }));
+        assert.deepStrictEqual(sharesOf([1, 1, 1]), [33.34, 33.33, 33.33]);
+        assert.deepStrictEqual(sharesOf([-5, 0]), [0, 0]);
+    });
+
+    it("ranks by share within each dimension", () => {
+        const r = rankContributions([
+            { dimension: "Platform", value: "a", observed: 0, expected: 0, deviation: 1, share: 0, datapoints: 1 },
+            { dimension: "Platform", value: "b", observed: 0, expected: 0, deviation: 3, share: 0, datapoints: 1 },
+        ]);
+        assert.deepStrictEqual(r.dimensionContribution, [{ dimensionName: "Platform", dimensionValueContributions: [{ dimensionValue: "b", valueContribution: 75 }, { dimensionValue: "a", valueContribution: 25 }] }]);
+    });
+
+    it("series to read: the total, then each dimension's watched values and _other (once)", () => {
+        assert.deepStrictEqual(seriesToRead({ ...SETTINGS, dimensions: { Platform: ["web", "_other"], Marketplace: [] } }), [{}, { dimension: "Platform", value: "web" }, { dimension: "Platform", value: "_other" }]);
+        assert.strictEqual(seriesQueries(SETTINGS, "Revenue", {}).length, 3);
+    });
+
+    it("ECOMMERCE_ROOT_CAUSE: round-trips; absent = off; a malformed value names the variable and the field", () => {
+        assert.deepStrictEqual(ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: ecommerceRootCauseEnv(SETTINGS) }), SETTINGS);
+        assert.strictEqual(ecommerceSettingsFromEnv({}), undefined);
+        assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: "{" }), /ECOMMERCE_ROOT_CAUSE is not JSON/);
+        assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, periodSeconds: 90 }) }), /periodSeconds 90/);
+        assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, dimensions: { Platform: "web" } }) }), /dimensions must map/);
+    });
+});
