@@ -6,7 +6,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 
 import { bandExpression, fillExpression, QUERY_IDS } from "../components/cloudwatchDetection";
-import { METRIC_NAMESPACE } from "../components/ecommerceSchema";
+import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
 import {
     ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
     seriesQueries, seriesToRead, sharesOf,

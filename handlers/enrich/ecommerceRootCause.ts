@@ -25,7 +25,7 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
 
-import { METRIC_NAMESPACE, OTHER_DIMENSION_VALUE, STACK_DIMENSION } from "../../components/ecommerceSchema";
+import { METRIC_NAMESPACE, OTHER_DIMENSION_VALUE, STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { L4mDimensionContribution } from "../alertEvents";
 
 export interface EcommerceRootCauseSettings {
