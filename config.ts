@@ -146,6 +146,12 @@ export class ConfigError extends Error {
     }
 }
 
+/**
+ * What a `secure:` stack value reads as in the offline plan, which cannot decrypt it: string validators accept it
+ * as an opaque value (its content is checked by `pulumi preview`, which decrypts).
+ */
+export const OFFLINE_SECRET = "[secret]";
+
 /** The raw stack config: top-level keys of the project namespace, objects already JSON-parsed. */
 export type RawConfig = Record<string, unknown>;
 
@@ -212,6 +218,7 @@ class Reader {
     str(name: string, dflt: string, pattern: RegExp, rule: string): string {
         const v = this.obj[name];
         if (v === undefined || v === null) return dflt;
+        if (v === OFFLINE_SECRET) return v;
         if (typeof v !== "string" || !pattern.test(v)) {
             throw new ConfigError(this.key(name), `${JSON.stringify(v)} ${rule}`);
         }
@@ -225,6 +232,7 @@ class Reader {
         if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
         const seen = new Set<string>();
         return v.map((item, i) => {
+            if (item === OFFLINE_SECRET) return item;
             if (typeof item !== "string" || !pattern.test(item)) {
                 throw new ConfigError(`${this.key(name)}[${i}]`, `${JSON.stringify(item)} ${rule}`);
             }

@@ -69,12 +69,15 @@ async function drainedOnError<T>(f: () => T): Promise<T> {
     }
 }
 
-/** Runs the program with `config` (a stack file's `config:` map) as stack `stack`. */
-export async function runProgram(config: Record<string, unknown>, stack = "test"): Promise<ProgramRun> {
+/**
+ * Runs the program with `config` (a stack file's `config:` map) as stack `stack`. Later runs in the same process
+ * get `stack-N` as their stack name unless `exactStackName` (the offline plan, whose names must be the stack's).
+ */
+export async function runProgram(config: Record<string, unknown>, stack = "test", opts: { exactStackName?: boolean } = {}): Promise<ProgramRun> {
     registered.length = 0;
     runCount += 1;
     pulumi.runtime.setAllConfig(encode(config));
-    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 ? `-${runCount}` : ""}`, false);
+    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 && !opts.exactStackName ? `-${runCount}` : ""}`, false);
     clearProgramModule();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = await drainedOnError(() => require(path.join(ROOT, "index")) as Record<string, unknown>);

@@ -10,6 +10,7 @@
 //               transform Lambda runs once per buffering interval, rows land in S3 with dynamic partitioning.
 //   requests/s  requests through the web ACL and the REST API; each WAF log record is wafLogBytes; with a logging
 //               filter that keeps BLOCK and COUNT only, loggedFraction of the requests are logged.
+import { MEASURES } from "../../model/ecommerceSchema";
 import { alarmMonthlyUsd, HOURS_PER_MONTH, PRICE_TABLE, priceOf, PriceKey, SECONDS_PER_MONTH } from "./prices";
 
 export interface Load {
@@ -155,6 +156,23 @@ function customSeries(alarms: CostInput[]): Set<string> {
     return out;
 }
 
+/**
+ * Custom metric series the ecommerce transform publishes (EMF): every measure for the total, for each watched
+ * value and the `_other` bucket of each configured dimension, plus the malformed-records count.
+ */
+export function emfSeries(functions: readonly CostInput[]): number {
+    let n = 0;
+    for (const f of functions) {
+        const env = ((f.props.environment as Props | undefined)?.variables ?? {}) as Record<string, string>;
+        if (env.ECOMMERCE_EMIT_METRICS !== "true") continue;
+        const dims = (env.ECOMMERCE_METRIC_DIMENSIONS ?? "").split(",").filter(Boolean);
+        const count = (v: string | undefined) => (v ?? "").split(",").filter(Boolean).length + 1; // + _other
+        const sets = 1 + (dims.includes("platform") ? count(env.ECOMMERCE_WATCHED_PLATFORMS) : 0) + (dims.includes("marketplace") ? count(env.ECOMMERCE_WATCHED_MARKETPLACES) : 0);
+        n += MEASURES.length * sets + 1;
+    }
+    return n;
+}
+
 /** Billed alarm metrics of one metric alarm. */
 export function alarmUsd(p: Props): { usd: number; metrics: number; band: boolean; highRes: boolean } {
     const queries = list(p.metricQueries as Props[] | undefined);
@@ -190,11 +208,11 @@ export function estimateCost(resources: readonly CostInput[], load: Load = IDLE)
         const usd = each.reduce((s, e) => s + e.usd, 0);
         add("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm metrics", alarms.length, usd,
             `${bands} anomaly-band alarms × 3 alarm metrics per metric read, ${alarms.length - bands} others × metrics read; $${P.alarmMetricStandard.usd}/alarm metric`);
-        const series = customSeries(alarms);
-        const transformEmitsMalformed = of("aws:lambda/function:Function").some((f) => ((f.props.environment as Props | undefined)?.variables as Props | undefined)?.ECOMMERCE_EMIT_METRICS === "true");
-        const n = series.size + (transformEmitsMalformed ? 1 : 0);
-        add("aws:cloudwatch/metricAlarm:MetricAlarm", "custom metrics (read by alarms)", n, usdOf("customMetric", n),
-            `${n} series (namespace + name + dimensions) × $${P.customMetric.usd}/metric-month; billed once datapoints are published`);
+        const published = emfSeries(of("aws:lambda/function:Function"));
+        const read = [...customSeries(alarms)].length;
+        const n = Math.max(published, read);
+        add("aws:cloudwatch/metricAlarm:MetricAlarm", "custom metrics (EMF, once events flow)", n, usdOf("customMetric", n),
+            `${n} series (namespace + name + dimension values) × $${P.customMetric.usd}/metric-month`);
     }
     const composites = of("aws:cloudwatch/compositeAlarm:CompositeAlarm");
     add("aws:cloudwatch/compositeAlarm:CompositeAlarm", "composite alarms", composites.length, composites.length * P.compositeAlarm.usd, `${composites.length} × $${P.compositeAlarm.usd}`);
@@ -273,10 +291,10 @@ export function estimateCost(resources: readonly CostInput[], load: Load = IDLE)
             add("aws:lambda/function:Function", "transform invocations", 1, usdOf("lambdaRequests", invocations) + usdOf("lambdaGbSecond", seconds * memGb),
                 `${fmt(invocations)} invocations × (0.5 s × ${memGb} GB × $${P.lambdaGbSecond.usd} + $${P.lambdaRequests.usd}/M)`);
             // EMF metric lines the transform writes to its log group: ~one 400-byte line per series per batch.
-            const series = new Set([...customSeries(alarms)].map((k) => k.slice(k.indexOf("{")))).size || 1;
+            const series = Math.max(1, Math.round((emfSeries(of("aws:lambda/function:Function")) - 1) / MEASURES.length));
             const emfGb = gb(invocations * series * 400);
             add("aws:cloudwatch/logGroup:LogGroup", "EMF log ingestion (transform metrics)", 1, usdOf("logsIngestion", emfGb),
-                `${fmt(invocations)} batches × ${series} lines × 400 B = ${emfGb.toFixed(2)} GB × $${P.logsIngestion.usd}`);
+                `${fmt(invocations)} batches × ${series} lines (one per dimension set) × 400 B = ${emfGb.toFixed(2)} GB × $${P.logsIngestion.usd}`);
         }
     }
 

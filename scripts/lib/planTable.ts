@@ -125,7 +125,7 @@ const SUMMARIES: Record<string, (p: Props) => string> = {
     "aws:lambda/permission:Permission": (p) => `${p.principal} may ${p.action}${p.sourceArn ? ` from ${shortArn(p.sourceArn)}` : ""}`,
     "aws:sns/topic:Topic": (p) => `${p.name ?? ""}; ${p.kmsMasterKeyId ? `KMS ${shortArn(p.kmsMasterKeyId)}` : "unencrypted"}`.trim(),
     "aws:sns/topicPolicy:TopicPolicy": (p) => `allows ${allowedActions(p.policy).join(", ")}`,
-    "aws:sns/topicSubscription:TopicSubscription": (p) => `${p.protocol} → ${p.protocol === "email" || p.protocol === "sms" ? "(endpoint)" : shortArn(p.endpoint)}${p.redrivePolicy ? "; redrive to DLQ" : ""}`,
+    "aws:sns/topicSubscription:TopicSubscription": (p) => `${p.protocol} → ${typeof p.endpoint === "string" && /^(email|email-json|sms|https?)$/.test(String(p.protocol)) ? p.endpoint : shortArn(p.endpoint)}${p.redrivePolicy ? "; redrive to DLQ" : ""}`,
     "aws:sqs/queue:Queue": (p) => `${p.name ?? ""}; ${p.kmsMasterKeyId ? `KMS ${shortArn(p.kmsMasterKeyId)}` : p.sqsManagedSseEnabled ? "SSE-SQS" : "no explicit encryption"}; retention ${p.messageRetentionSeconds ?? 345600} s`,
     "aws:sqs/queuePolicy:QueuePolicy": (p) => `allows ${allowedActions(p.policy).join(", ")}`,
     "aws:kms/key:Key": (p) => `rotation ${p.enableKeyRotation ? "on" : "off"}; deletion window ${p.deletionWindowInDays ?? 30} d`,
@@ -206,11 +206,17 @@ export function formatTable(rows: PlanRow[], width = 160): string {
     return lines.join("\n");
 }
 
-function wrap(text: string, width: number): string[] {
+/** Words of `text` in lines of at most `width` characters; a word longer than a line is cut. */
+export function wrap(text: string, width: number): string[] {
     if (text.length <= width) return [text];
     const out: string[] = [];
     let line = "";
-    for (const word of text.split(" ")) {
+    for (let word of text.split(" ")) {
+        while (word.length > width) {
+            if (line) { out.push(line); line = ""; }
+            out.push(word.slice(0, width));
+            word = word.slice(width);
+        }
         if (line && line.length + 1 + word.length > width) {
             out.push(line);
             line = word;
@@ -220,4 +226,94 @@ function wrap(text: string, width: number): string[] {
     }
     if (line) out.push(line);
     return out;
+}
+
+// ---- values AWS assigns at deploy ----------------------------------------------------------------------------
+
+/** What the mocks returned for one resource: the outputs the program did not set itself (ids, ARNs, names). */
+export interface Generated {
+    name: string;
+    id: string;
+    inputs: Record<string, unknown>;
+    state: Record<string, unknown>;
+}
+
+/**
+ * Replaces, in every string of `value`, the outputs the mocks made up (ids, ARNs, generated names: values AWS
+ * or Pulumi assign at deploy) with `<resource.output>`, so the plan shows no placeholder ids.
+ */
+export function deployTimeValues(resources: readonly Generated[]): (value: unknown) => unknown {
+    const tokens = new Map<string, string>();
+    for (const r of resources) {
+        const put = (v: unknown, field: string) => {
+            if (typeof v === "string" && v.length >= 6 && !tokens.has(v)) tokens.set(v, `<${r.name}.${field}>`);
+        };
+        for (const [k, v] of Object.entries(r.state)) if (r.inputs[k] === undefined || r.inputs[k] !== v) put(v, k);
+        put(r.id, "id");
+    }
+    if (tokens.size === 0) return (v) => v;
+    const escaped = [...tokens.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    const re = new RegExp(escaped.join("|"), "g");
+    const walk = (v: unknown): unknown => {
+        if (typeof v === "string") return v.replace(re, (m) => tokens.get(m) ?? m);
+        if (Array.isArray(v)) return v.map(walk);
+        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x)]));
+        return v;
+    };
+    return walk;
+}
+
+// ---- grouped layout ------------------------------------------------------------------------------------------
+
+export interface GroupedRow extends PlanRow {
+    component: string;
+}
+
+export interface ComponentInfo {
+    name: string;
+    type: string;
+}
+
+/** The component a resource belongs to: the longest component name its own name starts with (`name-…`). */
+export function componentOf(name: string, components: readonly ComponentInfo[]): ComponentInfo | undefined {
+    let best: ComponentInfo | undefined;
+    for (const c of components) {
+        if ((name === c.name || name.startsWith(`${c.name}-`)) && (!best || c.name.length > best.name.length)) best = c;
+    }
+    return best;
+}
+
+/**
+ * The plan for a reviewer: resources grouped by component, then by type with counts, one resource per row
+ * (settings wrapped under their column), every line at most `width` columns.
+ */
+export function formatGrouped(rows: readonly GroupedRow[], components: readonly ComponentInfo[], width = 120): string {
+    const out: string[] = [];
+    const byComponent = new Map<string, GroupedRow[]>();
+    for (const r of rows) byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r]);
+    const fit = (line: string, indent: string) => (line.length <= width ? [line] : wrap(line.trim(), width - indent.length).map((l) => indent + l));
+    for (const [component, members] of byComponent) {
+        const info = components.find((c) => c.name === component);
+        out.push(...fit(`${component}${info ? ` (${info.type})` : ""}: ${members.length} resource${members.length === 1 ? "" : "s"}`, "  "));
+        const byType = new Map<string, GroupedRow[]>();
+        for (const r of members) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+        for (const [type, rs] of byType) {
+            out.push(...fit(`  ${type} × ${rs.length}`, "    "));
+            const nameW = Math.min(40, Math.max(...rs.map((r) => r.name.length)));
+            const settingsIndent = 4 + nameW + 2;
+            const settingsW = width - settingsIndent;
+            for (const r of rs) {
+                const chunks = r.settings ? wrap(r.settings, settingsW) : [""];
+                if (r.name.length > nameW) {
+                    out.push(...fit(`    ${r.name}`, "      "));
+                    for (const c of chunks) if (c) out.push(`${" ".repeat(settingsIndent)}${c}`);
+                    continue;
+                }
+                out.push(`    ${r.name.padEnd(nameW)}  ${chunks[0]}`.trimEnd());
+                for (const c of chunks.slice(1)) out.push(`${" ".repeat(settingsIndent)}${c}`);
+            }
+        }
+        out.push("");
+    }
+    return out.join("\n").trimEnd();
 }
