@@ -11,6 +11,7 @@ import {
     ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
     seriesQueries, seriesToRead, sharesOf,
 } from "../handlers/enrich/ecommerceRootCause";
+import { artifactsOf, forBothArtifacts } from "./serialized";
 import { validateAgainstSdk } from "./standins/sdkSchema";
 
 const T1 = new Date("2026-12-01T10:00:00Z");
@@ -42,8 +43,13 @@ function keyOf(input: GetMetricDataCommandInput): string {
     return dim ? `${dim.Name}=${dim.Value}` : "total";
 }
 
-describe("ecommerce root cause (GetMetricData stubbed)", () => {
-    const cw = mockClient(CloudWatchClient);
+/** The module's entry point as Pulumi serializes it into the finding Lambda, and from source. */
+const moduleFactory = () => ({ ecommerceRootCause });
+
+forBothArtifacts("ecommerce root cause (GetMetricData stubbed)", artifactsOf<{ ecommerceRootCause: typeof ecommerceRootCause }>(moduleFactory, { factory: true, name: "enrich-ecommerce" }), (get) => {
+    const ecommerceRootCause: typeof import("../handlers/enrich/ecommerceRootCause").ecommerceRootCause = (req, s, d) => get().ecommerceRootCause(req, s, d);
+    let cw: ReturnType<typeof mockClient>;
+    before(() => { cw = mockClient(CloudWatchClient); });
     const client = new CloudWatchClient({ region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
     let data: Record<string, Points>;
     let pageSplit = false;

@@ -9,6 +9,7 @@ import {
     alarmWindow, Clock, findWafLogGroup, POLL, WafAclRef, wafContributions, wafLogGroupsFromEnv, wafQueries, wafRootCause,
     WafRootCauseDeps, WafRootCauseRequest, wafRootCauseStatements,
 } from "../handlers/enrich/wafRootCause";
+import { artifactsOf, forBothArtifacts } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
 
 const GROUP = "aws-waf-logs-edge-anomaly-dev";
@@ -59,8 +60,12 @@ function virtualClock(start = T0 + 6 * 60_000): Clock & { t: number } {
     return c;
 }
 
-describe("WAF root cause (Logs Insights stand-in)", () => {
+/** The module's entry points as one closure: the test runs them from source and as Pulumi serializes them. */
+const moduleFactory = () => ({ wafRootCause });
+
+forBothArtifacts("WAF root cause (Logs Insights stand-in)", artifactsOf<{ wafRootCause: typeof wafRootCause }>(moduleFactory, { factory: true, name: "enrich-waf" }), (get) => {
     const standin = new LogsInsightsStandin();
+    const wafRootCause: typeof import("../handlers/enrich/wafRootCause").wafRootCause = (req, d) => get().wafRootCause(req, d);
     let deps: (over?: Partial<WafRootCauseDeps>) => WafRootCauseDeps;
     const regionsAsked: string[] = [];
 
