@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { bandExpression, fillExpression, QUERY_IDS } from "../components/cloudwatchDetection";
 import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
 import {
-    ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
+    ecommerceRequestFromAlarm, ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
     seriesQueries, seriesToRead, sharesOf,
 } from "../handlers/enrich/ecommerceRootCause";
 import { artifactsOf, forBothArtifacts } from "./serialized";
@@ -183,6 +183,17 @@ describe("ecommerce root cause: ranking and settings (pure)", () => {
             { dimension: "Platform", value: "b", observed: 0, expected: 0, deviation: 3, share: 0, datapoints: 1 },
         ]);
         assert.deepStrictEqual(r.dimensionContribution, [{ dimensionName: "Platform", dimensionValueContributions: [{ dimensionValue: "b", valueContribution: 75 }, { dimensionValue: "a", valueContribution: 25 }] }]);
+    });
+
+    it("request from an alarm: only a total-series alarm of this stack; direction from the operator", () => {
+        const base = { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: [{ name: "Stack", value: "dev" }], window: WINDOW };
+        assert.deepStrictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), { metricName: "Revenue", direction: "below", window: WINDOW });
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "GreaterThanUpperThreshold" }, SETTINGS)!.direction, "above");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold", breachDirection: "above" }, SETTINGS)!.direction, "above");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold" }, SETTINGS), undefined);
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "dev" }, { name: "Platform", value: "web" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "per-value alarm");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "prod" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "another stack");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, namespace: "AWS/WAFV2", comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined);
     });
 
     it("series to read: the total, then each dimension's watched values and _other (once)", () => {

@@ -7,7 +7,7 @@ import { WAFV2Client } from "@aws-sdk/client-wafv2";
 
 import {
     alarmWindow, Clock, findWafLogGroup, POLL, WafAclRef, wafContributions, wafLogGroupsFromEnv, wafQueries, wafRootCause,
-    WafRootCauseDeps, WafRootCauseRequest, wafRootCauseStatements,
+    WafRootCauseDeps, WafRootCauseRequest, wafRootCauseStatements, wafRequestFromAlarm,
 } from "../handlers/enrich/wafRootCause";
 import { artifactsOf, forBothArtifacts } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
@@ -312,6 +312,18 @@ describe("WAF root cause: queries, window, log groups, IAM (pure)", () => {
         assert.throws(() => wafRootCauseStatements({ logGroupArns: ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/x"] }), /not a WAF log group/);
         assert.throws(() => wafRootCauseStatements({ logGroupArns: ["aws-waf-logs-x"] }), /not a log group ARN/);
         assert.deepStrictEqual(wafRootCauseStatements({ logGroupArns: [] }), []);
+    });
+
+    it("request from a WAF alarm: REGIONAL with Region, CLOUDFRONT without (us-east-1); ARN and Count action when known; not a WAF alarm → undefined", () => {
+        const at = new Date("2026-12-01T10:03:10Z");
+        const timing = { stateChangeTime: at, periodSeconds: 60, evaluationPeriods: 3 };
+        assert.deepStrictEqual(wafRequestFromAlarm({ ...timing, dimensions: [{ name: "Region", value: "eu-west-1" }, { name: "Rule", value: "rate-limit" }, { name: "WebACL", value: "edge-acl" }], aclArns: { "edge-acl": ACL_ARN }, countRules: ["rate-limit"] }), {
+            acl: { name: "edge-acl", scope: "REGIONAL", region: "eu-west-1", arn: ACL_ARN }, rule: "rate-limit", ruleAction: "count",
+            window: { start: new Date("2026-12-01T10:00:00Z"), end: at },
+        });
+        const cf = wafRequestFromAlarm({ ...timing, dimensions: [{ name: "Rule", value: "ALL" }, { name: "WebACL", value: "cf-acl" }], countRules: ["ALL"] })!;
+        assert.deepStrictEqual([cf.acl.scope, cf.acl.region, cf.acl.arn, cf.ruleAction], ["CLOUDFRONT", "us-east-1", undefined, "block"]);
+        assert.strictEqual(wafRequestFromAlarm({ ...timing, dimensions: [{ name: "Stack", value: "dev" }] }), undefined);
     });
 
     it("wafContributions: the top values in the Lookout dimensionContribution shape", () => {

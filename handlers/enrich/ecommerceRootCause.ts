@@ -13,6 +13,8 @@
 //   first; the shares of a dimension add up to exactly 100 (largest-remainder rounding to 0.01). Values that moved
 //   the other way (or had no band) get no share and are listed in `r.series` with their own deviation.
 //   r.status "complete" | "partial" (some series unreadable: `reason`) | "unavailable" (nothing readable).
+//   ecommerceRequestFromAlarm({ namespace, metricName, dimensions, comparisonOperator, window }, settings) builds
+//   the request from a total-series alarm (undefined for a per-value alarm: nothing to break down).
 //
 // How: every watched series of the measure — the total, each watched value of each dimension and the `_other`
 // bucket (the transform sums unwatched values there, so a dimension's series add up to the total) — is read for
@@ -288,4 +290,23 @@ export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: Ecom
         out.reason = `no watched value moved ${req.direction} its expected value in the window`;
     }
     return out;
+}
+
+/**
+ * The request for an ecommerce alarm, or undefined when it is not a total-series alarm of the settings' stack
+ * (a per-value alarm names its own series; there is nothing to break down). Direction from the comparison
+ * operator: above for GreaterThanUpperThreshold, below for LessThanLowerThreshold, else `breachDirection`.
+ */
+export function ecommerceRequestFromAlarm(a: {
+    namespace?: string;
+    metricName: string;
+    dimensions: { name: string; value: string }[];
+    comparisonOperator: string;
+    breachDirection?: "above" | "below";
+    window: { start: Date; end: Date };
+}, s: EcommerceRootCauseSettings): EcommerceRootCauseRequest | undefined {
+    if (a.namespace !== undefined && a.namespace !== s.namespace) return undefined;
+    if (a.dimensions.length !== 1 || a.dimensions[0].name !== STACK_DIMENSION || a.dimensions[0].value !== s.stack) return undefined;
+    const direction = a.comparisonOperator === "GreaterThanUpperThreshold" ? "above" : a.comparisonOperator === "LessThanLowerThreshold" ? "below" : a.breachDirection;
+    return direction ? { metricName: a.metricName, direction, window: a.window } : undefined;
 }

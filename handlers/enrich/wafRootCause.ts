@@ -16,6 +16,8 @@
 //   share in % of `total`, largest first (labels and user agents: a request may carry several labels or none).
 //   wafContributions(result) turns `top` into the L4M `dimensionContribution` shape the finding already maps.
 //   wafRootCauseStatements({ logGroupArns, webAclArns }) are the IAM statements the finding role needs.
+//   wafRequestFromAlarm({ dimensions, stateChangeTime, periodSeconds, evaluationPeriods, ... }) builds the request
+//   from a WAF alarm's metric dimensions (WebACL, Rule, Region) and timing.
 //
 // Which log group: the caller's map (`WAF_LOG_GROUPS` env var, JSON `{ "<web ACL ARN or name>": "aws-waf-logs-…" }`,
 // for the project's own web ACL whose group the program creates); else, when the ACL ARN is known and a WAFv2
@@ -450,4 +452,34 @@ export function wafRootCauseStatements(a: { logGroupArns: string[]; webAclArns?:
     const acls = [...new Set(a.webAclArns ?? [])];
     if (acls.length) out.push({ Sid: "ReadWebAclLoggingConfiguration", Effect: "Allow", Action: ["wafv2:GetLoggingConfiguration"], Resource: acls });
     return out;
+}
+
+// ---- from an alarm -----------------------------------------------------------------------------------------------------
+
+/**
+ * The request for a WAF alarm, from its metric's dimensions (`WebACL`, `Rule`, and `Region` for REGIONAL ACLs —
+ * CLOUDFRONT ACLs publish in us-east-1 without `Region`) and its timing. Undefined when the dimensions name no
+ * web ACL or rule (not a WAF alarm). `aclArns` (name → ARN) lets the logging configuration be looked up;
+ * `countRules` names the rules whose action is Count.
+ */
+export function wafRequestFromAlarm(a: {
+    dimensions: { name: string; value: string }[];
+    stateChangeTime: Date;
+    periodSeconds: number;
+    evaluationPeriods: number;
+    datapointTimes?: Date[];
+    aclArns?: Record<string, string>;
+    countRules?: string[];
+}): WafRootCauseRequest | undefined {
+    const dim = (n: string) => a.dimensions.find((d) => d.name === n)?.value;
+    const name = dim("WebACL");
+    const rule = dim("Rule");
+    if (!name || !rule) return undefined;
+    const region = dim("Region");
+    const acl: WafAclRef = { name, scope: region ? "REGIONAL" : "CLOUDFRONT", region: region ?? "us-east-1", arn: a.aclArns?.[name] };
+    return {
+        acl, rule,
+        ruleAction: rule !== "ALL" && a.countRules?.includes(rule) ? "count" : "block",
+        window: alarmWindow(a),
+    };
 }
