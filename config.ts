@@ -136,6 +136,8 @@ export interface AppConfig {
     readonly pipeline: PipelineConfig;
     readonly detection: DetectionConfig;
     readonly alerts: AlertsConfig;
+    /** Optional extra anomaly sources (off by default): Redshift business metrics, DevOps Guru insights. */
+    readonly sources: SourcesConfig;
 }
 
 /** A stack configuration value that cannot be used. `key` is the full config key, `project:area.field`. */
@@ -156,7 +158,7 @@ export const OFFLINE_SECRET = "[secret]";
 export type RawConfig = Record<string, unknown>;
 
 /** Top-level keys this program reads, with what each holds. Anything else in the namespace is an error. */
-export const TOP_LEVEL_KEYS = ["tags", "logRetentionDays", "lambdaRuntime", "api", "waf", "heartbeat", "pipeline", "detection", "alerts"] as const;
+export const TOP_LEVEL_KEYS = ["tags", "logRetentionDays", "lambdaRuntime", "api", "waf", "heartbeat", "pipeline", "detection", "alerts", "sources"] as const;
 
 // ---- small typed readers -------------------------------------------------------------------------------------
 
@@ -240,6 +242,14 @@ class Reader {
             seen.add(item);
             return item;
         });
+    }
+
+    /** A list of any items (each validated by the caller); absent is an empty list. */
+    items(name: string): unknown[] {
+        const v = this.obj[name];
+        if (v === undefined || v === null) return [];
+        if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
+        return v;
     }
 
     child(name: string, allowed: readonly string[]): Reader {
@@ -404,6 +414,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         pipeline: pipelineCfg,
         detection: detectionCfg,
         alerts: alertsCfg,
+        sources: parseSources(raw, project, detectionCfg),
     });
 }
 
@@ -475,4 +486,140 @@ function splitKey(full: string): [string, string] {
     const ns = full.slice(0, i);
     const rest = full.slice(i + 1).replace(/^config:/, "");
     return [ns, rest];
+}
+
+// ---- sources (optional anomaly sources: Redshift, DevOps Guru) ------------------------------------------------
+
+export interface RedshiftQueryConfig {
+    /** 1–64 of `A–Z a–z 0–9 _ -`, unique: the `Query` dimension, the S3 folder and the schedule name. */
+    readonly name: string;
+    /** SELECT with the named parameters `:start` and `:end` (the interval, `yyyy-MM-dd HH:mm:ss` UTC). */
+    readonly sql: string;
+    /** Result column with each row's time (default `timestamp`). */
+    readonly timestampColumn: string;
+    readonly measures: readonly string[];
+    readonly dimensions: readonly string[];
+    /** CloudWatch engine: per dimension, the values with their own series and alarms (others sum under `_other`). */
+    readonly watch: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface RedshiftSourceConfig {
+    readonly workgroupName?: string;
+    readonly clusterIdentifier?: string;
+    readonly database: string;
+    readonly secretArn?: string;
+    readonly dbUser?: string;
+    /** The interval each query covers (default `detection.frequency`). */
+    readonly frequency: Frequency;
+    readonly intervalSeconds: number;
+    /** Minutes after each interval ends that its queries run (late rows in the warehouse), 0 – interval − 1. */
+    readonly delayMinutes: number;
+    /** Bounded wait for one statement, seconds (10–240). */
+    readonly waitSeconds: number;
+    /** Largest result one run reads (1–100,000 rows). */
+    readonly maxRows: number;
+    readonly queries: readonly RedshiftQueryConfig[];
+}
+
+export interface DevOpsGuruSourceConfig {
+    /** DevOps Guru application boundary tag key (must start with `DevOps-Guru-`, any casing). */
+    readonly tagKey?: string;
+    readonly tagValues: readonly string[];
+    readonly cloudFormationStacks: readonly string[];
+}
+
+export interface SourcesConfig {
+    /** Present only when `sources.redshift.enabled` is true. */
+    readonly redshift?: RedshiftSourceConfig;
+    /** Present only when `sources.devopsGuru.enabled` is true. */
+    readonly devopsGuru?: DevOpsGuruSourceConfig;
+}
+
+const QUERY_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const COLUMN = /^[a-z_][a-z0-9_]{0,126}$/;
+const WORKGROUP = /^[a-z0-9-]{3,64}$/;
+const CLUSTER_ID = /^[a-z][a-z0-9-]{0,62}$/;
+const DATABASE = /^[a-zA-Z0-9_$-]{1,127}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const DB_USER = /^[a-zA-Z0-9_.@$-]{1,127}$/;
+const DEVOPS_GURU_TAG_KEY = /^devops-guru-[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,116}$/iu;
+const CFN_STACK = /^[a-zA-Z][a-zA-Z0-9-]{0,127}$/;
+/** Datapoints one Redshift interval may publish: one PutMetricData request (keeps each write atomic). */
+export const MAX_REDSHIFT_DATUMS = 1000;
+
+function parseSources(raw: RawConfig, project: string, detection: DetectionConfig): SourcesConfig {
+    const src = objReader(raw, project, "sources", ["redshift", "devopsGuru"]);
+    return { redshift: parseRedshift(src.child("redshift", [
+        "enabled", "workgroupName", "clusterIdentifier", "database", "secretArn", "dbUser", "frequency", "delayMinutes", "waitSeconds", "maxRows", "queries",
+    ]), detection), devopsGuru: parseDevOpsGuru(src.child("devopsGuru", ["enabled", "tagKey", "tagValues", "cloudFormationStacks"])) };
+}
+
+function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceConfig | undefined {
+    if (!r.bool("enabled", false)) return undefined;
+    const has = (k: string) => r.has(k);
+    if (has("workgroupName") === has("clusterIdentifier")) {
+        throw new ConfigError(r.key("workgroupName"), "set exactly one of workgroupName (Redshift Serverless) and clusterIdentifier (provisioned cluster)");
+    }
+    const workgroupName = has("workgroupName") ? r.str("workgroupName", "", WORKGROUP, "is not a Redshift Serverless workgroup name (3–64 of a–z 0–9 -)") : undefined;
+    const clusterIdentifier = has("clusterIdentifier") ? r.str("clusterIdentifier", "", CLUSTER_ID, "is not a Redshift cluster identifier (lowercase letter, then up to 62 of a–z 0–9 -)") : undefined;
+    if (!has("database")) throw new ConfigError(r.key("database"), "is required: the database the queries run in");
+    const database = r.str("database", "", DATABASE, "is not a Redshift database name");
+    const secretArn = has("secretArn") ? r.str("secretArn", "", SECRET_ARN, "is not a Secrets Manager secret ARN") : undefined;
+    const dbUser = has("dbUser") ? r.str("dbUser", "", DB_USER, "is not a database user name") : undefined;
+    if (secretArn && dbUser) throw new ConfigError(r.key("dbUser"), "set secretArn or dbUser, not both");
+    if (workgroupName && dbUser) throw new ConfigError(r.key("dbUser"), "is for provisioned clusters; a workgroup without secretArn uses IAM credentials (redshift-serverless:GetCredentials)");
+    if (clusterIdentifier && !secretArn && !dbUser) throw new ConfigError(r.key("secretArn"), "a provisioned cluster needs secretArn or dbUser (temporary credentials)");
+    const frequency = r.oneOf<Frequency>("frequency", detection.frequency, ["PT5M", "PT10M", "PT1H", "P1D"]);
+    const intervalSeconds = FREQUENCY_SECONDS[frequency];
+    const delayMinutes = r.int("delayMinutes", Math.min(2, intervalSeconds / 60 - 1), 0, intervalSeconds / 60 - 1);
+    const waitSeconds = r.int("waitSeconds", 120, 10, 240);
+    const maxRows = r.int("maxRows", 10_000, 1, 100_000);
+    const qv = r.items("queries");
+    if (qv.length === 0) throw new ConfigError(r.key("queries"), "must be a non-empty list of { name, sql, measures, dimensions?, timestampColumn?, watch? }");
+    const names = new Set<string>();
+    const queries = qv.map((item: unknown, i: number): RedshiftQueryConfig => {
+        const qk = `${r.key("queries")}[${i}]`;
+        const q = new Reader(asObject(item, qk), qk, ["name", "sql", "measures", "dimensions", "timestampColumn", "watch"]);
+        if (!q.has("name")) throw new ConfigError(q.key("name"), "is required");
+        const name = q.str("name", "", QUERY_NAME, "is not a query name (1–64 of A–Z a–z 0–9 _ -)");
+        if (names.has(name)) throw new ConfigError(q.key("name"), `${JSON.stringify(name)} is used by two queries`);
+        names.add(name);
+        const sql = q.str("sql", "", /\S/, "must be a SQL SELECT");
+        if (!/:start\b/.test(sql) || !/:end\b/.test(sql)) {
+            throw new ConfigError(q.key("sql"), "must use the named parameters :start and :end for its interval (e.g. WHERE ts >= :start::timestamp AND ts < :end::timestamp)");
+        }
+        if (sql.length > 100_000) throw new ConfigError(q.key("sql"), "is longer than 100,000 characters");
+        const colRule = "is not a result column name (lowercase: a–z 0–9 _, starting with a letter or _)";
+        const timestampColumn = q.str("timestampColumn", "timestamp", COLUMN, colRule);
+        const measures = q.strList("measures", COLUMN, colRule);
+        if (measures.length === 0) throw new ConfigError(q.key("measures"), "must list at least one measure column");
+        const dimensions = q.strList("dimensions", COLUMN, colRule);
+        const all = [timestampColumn, ...measures, ...dimensions];
+        const dup = all.find((c, j) => all.indexOf(c) !== j);
+        if (dup) throw new ConfigError(q.key("measures"), `column ${JSON.stringify(dup)} is used twice (timestamp, measures and dimensions must differ)`);
+        if (measures.length + dimensions.length > 10) throw new ConfigError(q.key("measures"), "at most 10 measures and dimensions together per query");
+        const watch: Record<string, string[]> = {};
+        const w = q.child("watch", dimensions);
+        for (const d of dimensions) if (w.has(d)) watch[d] = w.strList(d, DIM_VALUE, DIM_RULE);
+        const perMeasure = 1 + dimensions.reduce((n, d) => n + (watch[d]?.length ? watch[d].length + 1 : 0), 0);
+        if (measures.length * perMeasure + 1 > MAX_REDSHIFT_DATUMS) {
+            throw new ConfigError(q.key("watch"), `${measures.length * perMeasure + 1} series per interval do not fit one PutMetricData request (${MAX_REDSHIFT_DATUMS}); watch fewer values`);
+        }
+        return { name, sql, timestampColumn, measures, dimensions, watch };
+    });
+    return { workgroupName, clusterIdentifier, database, secretArn, dbUser, frequency, intervalSeconds, delayMinutes, waitSeconds, maxRows, queries };
+}
+
+function parseDevOpsGuru(r: Reader): DevOpsGuruSourceConfig | undefined {
+    if (!r.bool("enabled", false)) return undefined;
+    const tagKey = r.has("tagKey") ? r.str("tagKey", "", DEVOPS_GURU_TAG_KEY, "must start with DevOps-Guru- (any casing; DevOps Guru's application boundary key), at most 128 characters") : undefined;
+    const tagValues = r.strList("tagValues", /^(\*|[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256})$/u, "is not a tag value (or * for every value)");
+    const cloudFormationStacks = r.strList("cloudFormationStacks", CFN_STACK, "is not a CloudFormation stack name");
+    if (!!tagKey === cloudFormationStacks.length > 0) {
+        throw new ConfigError(r.key("tagKey"), "set exactly one of tagKey (with tagValues) and cloudFormationStacks: DevOps Guru covers one resource collection per account and region");
+    }
+    if (tagKey && tagValues.length === 0) throw new ConfigError(r.key("tagValues"), "must list the tag values to cover (or [\"*\"] for every value of the key)");
+    if (!tagKey && tagValues.length) throw new ConfigError(r.key("tagValues"), "needs tagKey");
+    if (cloudFormationStacks.length > 1000) throw new ConfigError(r.key("cloudFormationStacks"), "at most 1,000 stacks");
+    return { tagKey, tagValues, cloudFormationStacks };
 }

@@ -73,6 +73,11 @@ function check(schemaRef: SchemaRef, v: unknown, form: Form, where: string, prob
         return;
     }
     const kind = s[0] as number;
+    if (kind === 0) {
+        // a named simple schema with traits: [0, ns, name, traits, simpleSchema]
+        check(s[4], v, form, where, problems);
+        return;
+    }
     if (kind === 3 || kind === -3 || kind === 4) {
         // structure / error / union: [kind, ns, name, traits, memberNames, memberSchemas, requiredCount?]
         const name = s[2] as string;

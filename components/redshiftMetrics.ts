@@ -1,0 +1,531 @@
+// RedshiftMetrics: business metrics from Amazon Redshift, on a schedule, into the detector of the stack's engine.
+//
+//   EventBridge Scheduler (one schedule per query, `delayMinutes` after each interval ends)
+//     └─▶ query runner Lambda ──Redshift Data API (Execute / Describe / GetStatementResult)──▶ workgroup or cluster
+//            ├─ cloudwatch engine: PutMetricData EdgeAnomaly/Redshift (interval sums, stamped at the interval start)
+//            │     └─▶ band alarms per query series (spike and drop, the ecommerce series' shape) ─▶ alert topic
+//            └─ lookout engine: S3 redshift/<query>/live/yyyyMMdd/HHmm/ (+ historical/ from the backfill)
+//                  └─▶ one Lookout for Metrics detector per query (S3 metric set) ─▶ alert topic + finding Lambda
+//   RejectedRows (rows with bad types) ─▶ static alarm ─▶ alert topic; failed runs ─▶ retries ─▶ alert DLQ
+//
+// Least privilege: ExecuteStatement only on this workgroup/cluster; Describe/GetStatementResult/Cancel only on
+// statements this role submitted (redshift-data:statement-owner-iam-userid — these actions have no resource
+// types); the secret (or the serverless/cluster temporary-credential action); PutMetricData only into
+// EdgeAnomaly/Redshift; PutObject only under redshift/ of the data bucket; the DLQ. The scheduler's role may only
+// invoke this function, and is trusted by scheduler.amazonaws.com for this account and this schedule group only.
+import * as crypto from "crypto";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
+import { S3Client } from "@aws-sdk/client-s3";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+import { AppConfig, RedshiftQueryConfig, RedshiftSourceConfig } from "../config";
+import {
+    defaultDeps, historicalPathFor, parseRunEvent, QUERY_DIMENSION, QuerySpec, REDSHIFT_NAMESPACE, REDSHIFT_PREFIX,
+    REJECTED_ROWS_METRIC, runnerEnvironment, RunnerSettings, RunResult, runQuery, STACK_DIMENSION, templatedPathFor,
+} from "../handlers/redshiftQuery";
+import { InlineFunction } from "../lambda/inlineFunction";
+import { AlarmTiming, alarmTiming, alarmWindowProblem } from "../model/detectionLatency";
+import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
+import { bandExpression, fillExpression, QUERY_IDS } from "./cloudwatchDetection";
+import { lookoutBaseName } from "./lookoutDetection";
+
+/** The statistic of every Redshift series: one datapoint per series and interval, so a re-published one changes nothing. */
+export const REDSHIFT_STATISTIC = "Average";
+/** Seconds the runner takes beyond the statement wait (Lambda start, result paging, writes) — the timeout's margin. */
+export const RUNNER_MARGIN_SECONDS = 60;
+
+export interface RedshiftMetricsArgs {
+    config: AppConfig;
+    source: RedshiftSourceConfig;
+    alerts: {
+        topicArn: pulumi.Input<string>;
+        /** The alert dead-letter queue and the key it is encrypted with. */
+        deadLetterQueueArn: pulumi.Input<string>;
+        deadLetterKeyArn: pulumi.Input<string>;
+        findingFunctionArn: pulumi.Input<string>;
+    };
+    /** lookout engine: where the rows go and who may alert. */
+    lookout?: {
+        bucketName: pulumi.Input<string>;
+        bucketArn: pulumi.Input<string>;
+        dataKeyArn: pulumi.Input<string>;
+        /** LookoutDetection's alert roles (SNS publish to the topic, invoke the finding function). */
+        snsAlertRoleArn: pulumi.Input<string>;
+        lambdaAlertRoleArn: pulumi.Input<string>;
+    };
+}
+
+/** The runner's settings: everything known at preview (the deploy-time values come from its environment). */
+export function runnerSettings(config: AppConfig, source: RedshiftSourceConfig): RunnerSettings {
+    return {
+        engine: config.detection.engine,
+        stack: config.stack,
+        intervalSeconds: source.intervalSeconds,
+        waitSeconds: source.waitSeconds,
+        maxRows: source.maxRows,
+        namespace: REDSHIFT_NAMESPACE,
+        queries: source.queries.map(querySpec),
+    };
+}
+
+export function querySpec(q: RedshiftQueryConfig): QuerySpec {
+    return {
+        name: q.name, sql: q.sql, timestampColumn: q.timestampColumn, measures: [...q.measures], dimensions: [...q.dimensions],
+        watch: Object.fromEntries(Object.entries(q.watch).map(([k, v]) => [k, [...v]])),
+    };
+}
+
+/**
+ * The Lambda handler factory for these settings. The settings are plain data captured in the closure (so they are
+ * part of the deployed code, not of the 4 KB environment); clients are created once per cold start.
+ */
+export function redshiftRunnerFactory(settings: RunnerSettings): () => (event: unknown) => Promise<RunResult> {
+    return () => {
+        const env = runnerEnvironment(process.env, settings.engine);
+        const clients = {
+            data: new RedshiftDataClient({ region: env.region, maxAttempts: 5 }),
+            cloudWatch: new CloudWatchClient({ region: env.region, maxAttempts: 5 }),
+            s3: settings.engine === "lookout" ? new S3Client({ region: env.region, maxAttempts: 5 }) : undefined,
+        };
+        return async (event: unknown) => {
+            const { query, startMs } = parseRunEvent(event, settings);
+            return runQuery(clients, settings, env, query, startMs, "live", defaultDeps);
+        };
+    };
+}
+
+/** EventBridge Scheduler cron: `delayMinutes` after every interval boundary (UTC). */
+export function scheduleExpression(intervalSeconds: number, delayMinutes: number): string {
+    switch (intervalSeconds) {
+        case 300: return `cron(${delayMinutes}/5 * * * ? *)`;
+        case 600: return `cron(${delayMinutes}/10 * * * ? *)`;
+        case 3600: return `cron(${delayMinutes} * * * ? *)`;
+        case 86400: return `cron(${delayMinutes % 60} ${Math.floor(delayMinutes / 60)} * * ? *)`;
+        default: throw new Error(`no schedule for a ${intervalSeconds}-second interval`);
+    }
+}
+
+/** Worst-case seconds after an interval ends until its datapoints are in CloudWatch: delay + wait + margin. */
+export function redshiftDataLagSeconds(source: RedshiftSourceConfig): number {
+    return source.delayMinutes * 60 + source.waitSeconds + RUNNER_MARGIN_SECONDS;
+}
+
+/**
+ * The alarm timing of the Redshift series. A datapoint is stamped at its interval start and written after the
+ * interval ended plus the lag, so (like the ecommerce EMF series) the interval itself counts as lag.
+ */
+export function redshiftAlarmTiming(config: AppConfig, source: RedshiftSourceConfig): AlarmTiming {
+    return alarmTiming(source.intervalSeconds, source.intervalSeconds + redshiftDataLagSeconds(source), config.detection.evaluationPeriods, config.detection.datapointsToAlarm);
+}
+
+/** One Redshift series the cloudwatch engine watches. */
+export interface RedshiftSeries {
+    query: string;
+    measure: string;
+    dimensions: Record<string, string>;
+    /** URN-safe key, e.g. `orders-revenue-total`, `orders-revenue-region-eu`. */
+    key: string;
+    label: string;
+}
+
+export function redshiftSeries(config: AppConfig, source: RedshiftSourceConfig): RedshiftSeries[] {
+    const out: RedshiftSeries[] = [];
+    for (const q of source.queries) {
+        const base = { [STACK_DIMENSION]: config.stack, [QUERY_DIMENSION]: q.name };
+        for (const m of q.measures) {
+            out.push({ query: q.name, measure: m, dimensions: base, key: `${q.name}-${m}-total`, label: `${q.name} ${m} (total)` });
+            for (const d of q.dimensions) {
+                for (const v of q.watch[d] ?? []) {
+                    out.push({ query: q.name, measure: m, dimensions: { ...base, [d]: v }, key: `${q.name}-${m}-${d}-${v}`, label: `${q.name} ${m} (${d}=${v})` });
+                }
+            }
+        }
+    }
+    return out;
+}
+
+export interface RedshiftAlarmSpec {
+    key: string;
+    alarmName: string;
+    description: string;
+    comparisonOperator: "GreaterThanUpperThreshold" | "LessThanLowerThreshold";
+    evaluationPeriods: number;
+    datapointsToAlarm: number;
+    treatMissingData: "notBreaching" | "ignore";
+    metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
+}
+
+/** The band alarms of every Redshift series: spike above and drop below the band, as for the ecommerce series. */
+export function planRedshiftAlarms(config: AppConfig, source: RedshiftSourceConfig): RedshiftAlarmSpec[] {
+    const t = redshiftAlarmTiming(config, source);
+    const problem = alarmWindowProblem(t);
+    if (problem) throw new Error(`sources.redshift: ${config.detection.evaluationPeriods} evaluation periods are too many with frequency ${source.frequency}: ${problem}`);
+    const prefix = `${config.project}-${config.stack}`;
+    const bandWidth = config.detection.bandWidth;
+    const specs: RedshiftAlarmSpec[] = [];
+    for (const s of redshiftSeries(config, source)) {
+        const metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[] = [
+            { id: QUERY_IDS.metric, metric: { namespace: REDSHIFT_NAMESPACE, metricName: s.measure, dimensions: s.dimensions, period: t.periodSeconds, stat: REDSHIFT_STATISTIC }, returnData: false },
+            { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Redshift ${s.label} (missing = 0)`, returnData: true },
+            { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected Redshift ${s.label} (missing = 0)`, returnData: true },
+        ];
+        const source_ = `Metric ${REDSHIFT_NAMESPACE}/${s.measure} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")} (Redshift query ${s.query}).`;
+        specs.push({
+            key: `${s.key}-spike`,
+            alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-spike`),
+            description: `Redshift ${s.label} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
+                + `${t.datapointsToAlarmAbove} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints. ${source_} Stack ${config.stack}.`,
+            comparisonOperator: "GreaterThanUpperThreshold",
+            evaluationPeriods: t.evaluationPeriods,
+            datapointsToAlarm: t.datapointsToAlarmAbove,
+            treatMissingData: "notBreaching",
+            metricQueries,
+        });
+        specs.push({
+            key: `${s.key}-drop`,
+            alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-drop`),
+            description: `Redshift ${s.label} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
+                + `${t.configuredDatapointsToAlarm} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints `
+                + `and in the ${t.fillingDatapoints} still filling. Intervals without rows count as 0. ${source_} Stack ${config.stack}.`,
+            comparisonOperator: "LessThanLowerThreshold",
+            evaluationPeriods: t.evaluationPeriods,
+            datapointsToAlarm: t.datapointsToAlarmBelow,
+            treatMissingData: "ignore",
+            metricQueries,
+        });
+    }
+    return specs;
+}
+
+function shortHash(s: string, n = 8): string {
+    return crypto.createHash("sha256").update(s).digest("hex").slice(0, n);
+}
+
+/** Alarm names are at most 255 characters: longer ones keep a readable prefix and a hash. */
+function boundedAlarmName(name: string): string {
+    return name.length <= 255 ? name : `${name.slice(0, 246)}-${shortHash(name)}`;
+}
+
+/** Lookout detector name of a query: `<base>-rs-<query>` within L4M's 63 characters (a hash for long names). */
+export function redshiftDetectorName(project: string, stack: string, query: string): string {
+    const base = lookoutBaseName(project, stack);
+    const room = 63 - base.length - "-rs-".length;
+    return `${base}-rs-${query.length <= room ? query : shortHash(query, Math.min(8, room))}`;
+}
+
+/** Scheduler names: 1–64 of `0-9 a-z A-Z - _ .`. */
+function schedulerName(s: string, max = 64): string {
+    const clean = s.replace(/[^0-9a-zA-Z._-]/g, "-");
+    return clean.length <= max ? clean : `${clean.slice(0, max - 9)}-${shortHash(clean)}`;
+}
+
+export class RedshiftMetrics extends pulumi.ComponentResource {
+    public readonly runner: InlineFunction<unknown, RunResult>;
+    public readonly scheduleGroup: aws.scheduler.ScheduleGroup;
+    public readonly schedules: aws.scheduler.Schedule[];
+    public readonly schedulerRole: aws.iam.Role;
+    /** Band alarms (cloudwatch engine) plus the rejected-rows and runner-error alarms. */
+    public readonly alarms: aws.cloudwatch.MetricAlarm[];
+    public readonly alarmArns: pulumi.Output<string[]>;
+    public readonly detectors: AnomalyDetector[];
+    public readonly runnerFunctionName: pulumi.Output<string>;
+
+    constructor(name: string, args: RedshiftMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { config, source } = args;
+        const engine = config.detection.engine;
+        if (engine === "lookout" && !args.lookout) throw new Error("RedshiftMetrics: the lookout engine needs args.lookout (bucket and alert roles)");
+        // Validate before registering anything.
+        const alarmSpecs = engine === "cloudwatch" ? planRedshiftAlarms(config, source) : [];
+        super("edge-anomaly:sources:RedshiftMetrics", name, {}, opts);
+        const parent = { parent: this };
+        const region = config.region;
+        const caller = aws.getCallerIdentityOutput({}, parent);
+        const partition = aws.getPartitionOutput({}, parent);
+        const account = caller.accountId;
+        const part = partition.partition;
+
+        // ---- what the runner may do ------------------------------------------------------------------------------
+        const targetArn: pulumi.Output<string> = source.workgroupName
+            ? aws.redshiftserverless.getWorkgroupOutput({ workgroupName: source.workgroupName }, parent).arn
+            : pulumi.interpolate`arn:${part}:redshift:${region}:${account}:cluster:${source.clusterIdentifier}`;
+        const credentialStatements: pulumi.Output<aws.iam.PolicyStatement[]> = source.secretArn
+            ? pulumi.output([{ Sid: "ReadDatabaseSecret", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: source.secretArn }])
+            : source.workgroupName
+                ? targetArn.apply((arn) => [{ Sid: "ServerlessTemporaryCredentials", Effect: "Allow" as const, Action: ["redshift-serverless:GetCredentials"], Resource: arn }])
+                : pulumi.all([part, account]).apply(([p, a]) => [{
+                    Sid: "ClusterTemporaryCredentials",
+                    Effect: "Allow" as const,
+                    Action: ["redshift:GetClusterCredentials"],
+                    Resource: [
+                        `arn:${p}:redshift:${region}:${a}:dbuser:${source.clusterIdentifier}/${source.dbUser}`,
+                        `arn:${p}:redshift:${region}:${a}:dbname:${source.clusterIdentifier}/${source.database}`,
+                    ],
+                }]);
+        const lookout = args.lookout;
+        const statements = pulumi.all([
+            targetArn, credentialStatements, pulumi.output(args.alerts.deadLetterQueueArn), pulumi.output(args.alerts.deadLetterKeyArn),
+            lookout ? pulumi.output(lookout.bucketArn) : undefined, lookout ? pulumi.output(lookout.dataKeyArn) : undefined, partition.dnsSuffix,
+        ]).apply(([target, creds, dlq, dlqKey, bucketArn, dataKey, dnsSuffix]) => redshiftRunnerStatements({
+            region, dnsSuffix, targetArn: target, credentialStatements: creds, deadLetterQueueArn: dlq, deadLetterKeyArn: dlqKey, bucketArn, dataKeyArn: dataKey,
+        }));
+
+        const settings = runnerSettings(config, source);
+        this.runner = new InlineFunction<unknown, RunResult>(`${name}-runner`, {
+            config,
+            description: `Runs the Redshift queries ${source.queries.map((q) => q.name).join(", ")} per ${source.frequency} interval into ${engine === "cloudwatch" ? REDSHIFT_NAMESPACE : "S3"}`,
+            callbackFactory: redshiftRunnerFactory(settings),
+            timeoutSeconds: source.waitSeconds + RUNNER_MARGIN_SECONDS,
+            memorySizeMb: 256,
+            environment: {
+                REDSHIFT_DATABASE: source.database,
+                ...(source.workgroupName ? { REDSHIFT_WORKGROUP: source.workgroupName } : { REDSHIFT_CLUSTER: source.clusterIdentifier! }),
+                ...(source.secretArn ? { REDSHIFT_SECRET_ARN: source.secretArn } : {}),
+                ...(source.dbUser ? { REDSHIFT_DB_USER: source.dbUser } : {}),
+                ...(lookout ? { REDSHIFT_BUCKET: lookout.bucketName } : {}),
+            },
+            statements,
+        }, parent);
+        this.runnerFunctionName = this.runner.name;
+
+        // A failed run retries twice, then the event and its error go to the alert DLQ (its depth alarm notifies).
+        new aws.lambda.FunctionEventInvokeConfig(`${name}-runner-async`, {
+            functionName: this.runner.name,
+            maximumRetryAttempts: 2,
+            maximumEventAgeInSeconds: Math.max(60, Math.min(21600, source.intervalSeconds * 2)),
+            destinationConfig: { onFailure: { destination: args.alerts.deadLetterQueueArn } },
+        }, parent);
+
+        // ---- schedules ---------------------------------------------------------------------------------------------
+        const groupName = schedulerName(`${config.project}-${config.stack}-redshift`);
+        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: groupName, tags: config.tags }, parent);
+        const groupArn = pulumi.interpolate`arn:${part}:scheduler:${region}:${account}:schedule-group/${groupName}`;
+        this.schedulerRole = new aws.iam.Role(`${name}-scheduler`, {
+            description: `EventBridge Scheduler runs the Redshift query runner (${config.project}/${config.stack})`,
+            assumeRolePolicy: pulumi.all([account, groupArn]).apply(([a, g]) => JSON.stringify(schedulerTrustPolicy(a, g))),
+            tags: config.tags,
+        }, parent);
+        const schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler`, {
+            role: this.schedulerRole.id,
+            policy: pulumi.all([this.runner.arn, pulumi.output(args.alerts.deadLetterQueueArn), pulumi.output(args.alerts.deadLetterKeyArn)])
+                .apply(([fn, dlq, key]) => JSON.stringify({ Version: "2012-10-17", Statement: schedulerStatements(fn, dlq, key) })),
+        }, parent);
+        const expression = scheduleExpression(source.intervalSeconds, source.delayMinutes);
+        this.schedules = source.queries.map((q) => new aws.scheduler.Schedule(`${name}-${q.name}`, {
+            name: schedulerName(`${config.project}-${config.stack}-rs-${q.name}`),
+            groupName: this.scheduleGroup.name,
+            description: `Redshift query ${q.name}: the ${source.frequency} interval that ended ${source.delayMinutes} minute(s) ago`,
+            scheduleExpression: expression,
+            scheduleExpressionTimezone: "UTC",
+            flexibleTimeWindow: { mode: "OFF" },
+            state: "ENABLED",
+            target: {
+                arn: this.runner.arn,
+                roleArn: this.schedulerRole.arn,
+                input: JSON.stringify({ query: q.name, scheduledTime: "<aws.scheduler.scheduled-time>" }),
+                retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: Math.max(60, Math.min(86400, source.intervalSeconds)) },
+                deadLetterConfig: { arn: args.alerts.deadLetterQueueArn },
+            },
+        }, { parent: this, dependsOn: [schedulerPolicy] }));
+
+        // ---- detection -----------------------------------------------------------------------------------------------
+        const alarm = (key: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "actionsEnabled" | "tags">) =>
+            new aws.cloudwatch.MetricAlarm(`${name}-${key}`, {
+                ...a,
+                actionsEnabled: true,
+                alarmActions: [args.alerts.topicArn],
+                okActions: [args.alerts.topicArn],
+                tags: { ...config.tags },
+            }, parent);
+        this.alarms = alarmSpecs.map((s) => alarm(s.key, {
+            name: s.alarmName,
+            alarmDescription: s.description,
+            comparisonOperator: s.comparisonOperator,
+            thresholdMetricId: QUERY_IDS.band,
+            evaluationPeriods: s.evaluationPeriods,
+            datapointsToAlarm: s.datapointsToAlarm,
+            treatMissingData: s.treatMissingData,
+            metricQueries: s.metricQueries,
+        }));
+        for (const q of source.queries) {
+            // Not an anomaly alarm: the finding Lambda files it as pipeline health.
+            this.alarms.push(alarm(`${q.name}-rejected-rows`, {
+                name: boundedAlarmName(`${config.project}-${config.stack}-redshift-${q.name}-rejected-rows`),
+                alarmDescription: `Redshift query ${q.name} returned rows the runner rejected (NULL or non-numeric measures, bad timestamps, `
+                    + `rows outside the interval). They are not in the detector's data: read the runner's log (message "rejected rows")`
+                    + `${engine === "lookout" ? ` and s3://…/${REDSHIFT_PREFIX}${q.name}/rejected/` : ""}, then fix the query or the data.`,
+                namespace: REDSHIFT_NAMESPACE,
+                metricName: REJECTED_ROWS_METRIC,
+                dimensions: { [STACK_DIMENSION]: config.stack, [QUERY_DIMENSION]: q.name },
+                statistic: "Maximum",
+                period: source.intervalSeconds,
+                evaluationPeriods: 1,
+                threshold: 0,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+            }));
+        }
+        this.alarms.push(alarm("runner-errors", {
+            name: boundedAlarmName(`${config.project}-${config.stack}-redshift-runner-errors`),
+            alarmDescription: pulumi.interpolate`The Redshift query runner (${this.runner.name}) failed: an interval's data is missing until a retry or a redrive from the alert DLQ succeeds. See the function's log group.`,
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions: { FunctionName: this.runner.name },
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+            treatMissingData: "notBreaching",
+        }));
+
+        this.detectors = [];
+        if (engine === "lookout" && lookout) {
+            const s3Role = new aws.iam.Role(`${name}-l4m-s3`, {
+                description: `Lookout for Metrics reads the Redshift rows (${config.project}/${config.stack})`,
+                assumeRolePolicy: pulumi.all([account, part]).apply(([a, p]) => JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{
+                        Effect: "Allow",
+                        Principal: { Service: "lookoutmetrics.amazonaws.com" },
+                        Action: "sts:AssumeRole",
+                        Condition: {
+                            StringEquals: { "aws:SourceAccount": a },
+                            ArnLike: { "aws:SourceArn": `arn:${p}:lookoutmetrics:${region}:${a}:AnomalyDetector:${lookoutBaseName(config.project, config.stack)}-rs-*` },
+                        },
+                    }],
+                })),
+                tags: config.tags,
+            }, parent);
+            const s3Policy = new aws.iam.RolePolicy(`${name}-l4m-s3`, {
+                role: s3Role.id,
+                policy: pulumi.all([pulumi.output(lookout.bucketArn), pulumi.output(lookout.dataKeyArn)]).apply(([bucketArn, keyArn]) => JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: lookoutReadStatements(region, bucketArn, keyArn),
+                })),
+            }, parent);
+            for (const q of source.queries) {
+                const detectorName = redshiftDetectorName(config.project, config.stack, q.name);
+                const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags };
+                const detector = new AnomalyDetector(`${name}-${q.name}-detector`, {
+                    ...common,
+                    activationTimeoutSeconds: config.detection.activationTimeoutSeconds,
+                    name: detectorName,
+                    description: `Redshift query ${q.name}: ${q.measures.join(", ")}${q.dimensions.length ? ` by ${q.dimensions.join(", ")}` : ""} (${config.project}/${config.stack})`,
+                    frequency: source.frequency,
+                    metricSet: {
+                        name: `${detectorName}-rows`,
+                        description: pulumi.interpolate`JSON Lines rows in s3://${lookout.bucketName}/${REDSHIFT_PREFIX}${q.name}/ written by the Redshift query runner`,
+                        metrics: q.measures.map((m) => ({ name: m, aggregation: "SUM" as const })),
+                        dimensions: [...q.dimensions],
+                        source: {
+                            type: "s3",
+                            roleArn: s3Role.arn,
+                            templatedPath: pulumi.output(lookout.bucketName).apply((b) => templatedPathFor(b, q.name)),
+                            historicalPath: config.detection.useHistoricalData ? pulumi.output(lookout.bucketName).apply((b) => historicalPathFor(b, q.name)) : undefined,
+                            fileFormat: { type: "json", compression: "NONE", charset: "UTF-8" },
+                        },
+                        timestampColumn: { name: "timestamp", format: "yyyy-MM-dd HH:mm:ss" },
+                        // The rows of an interval are written delay + query time after it ends.
+                        offsetSeconds: redshiftDataLagSeconds(source),
+                    },
+                }, { parent: this, dependsOn: [s3Policy] });
+                this.detectors.push(detector);
+                const activation = new DetectorActivation(`${name}-${q.name}-activation`, {
+                    providerVersion: LOOKOUT_PROVIDER_VERSION, region, detectorArn: detector.arn, timeoutSeconds: config.detection.activationTimeoutSeconds, mode: "live",
+                }, parent);
+                new Alert(`${name}-${q.name}-sns`, {
+                    ...common, name: `${detectorName}-sns`, detectorArn: detector.arn, description: `Anomalies in Redshift query ${q.name} to the alert topic`,
+                    sensitivityThreshold: config.detection.alertSensitivity,
+                    action: { type: "sns", roleArn: lookout.snsAlertRoleArn, topicArn: args.alerts.topicArn, format: "JSON" },
+                }, { parent: this, dependsOn: [activation] });
+                new Alert(`${name}-${q.name}-lambda`, {
+                    ...common, name: `${detectorName}-lambda`, detectorArn: detector.arn, description: `Anomalies in Redshift query ${q.name} to Security Hub through the finding function`,
+                    sensitivityThreshold: config.detection.alertSensitivity,
+                    action: { type: "lambda", roleArn: lookout.lambdaAlertRoleArn, functionArn: args.alerts.findingFunctionArn },
+                }, { parent: this, dependsOn: [activation] });
+            }
+        }
+
+        this.alarmArns = pulumi.all(this.alarms.map((a) => a.arn));
+        this.registerOutputs({ runnerFunctionName: this.runnerFunctionName, alarmArns: this.alarmArns, scheduleGroup: this.scheduleGroup.name });
+    }
+}
+
+/** The runner's statements besides its own logs. */
+export function redshiftRunnerStatements(r: {
+    region: string; dnsSuffix: string; targetArn: string; credentialStatements: aws.iam.PolicyStatement[]; deadLetterQueueArn: string; deadLetterKeyArn: string;
+    bucketArn?: string; dataKeyArn?: string;
+}): aws.iam.PolicyStatement[] {
+    return [
+        { Sid: "RunQueriesOnThisTarget", Effect: "Allow", Action: ["redshift-data:ExecuteStatement"], Resource: r.targetArn },
+        {
+            // These actions have no resource types (Service Authorization Reference): the owner condition limits them
+            // to statements this role's session submitted.
+            Sid: "ReadOwnStatements",
+            Effect: "Allow",
+            Action: ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"],
+            Resource: "*",
+            Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
+        },
+        ...r.credentialStatements,
+        {
+            // PutMetricData has no resource-level permissions; the namespace condition is the restriction.
+            Sid: "PutRedshiftMetrics",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": REDSHIFT_NAMESPACE } },
+        },
+        ...(r.bucketArn && r.dataKeyArn ? [
+            { Sid: "WriteRedshiftRows", Effect: "Allow" as const, Action: ["s3:PutObject"], Resource: `${r.bucketArn}/${REDSHIFT_PREFIX}*` },
+            {
+                Sid: "EncryptRedshiftRows",
+                Effect: "Allow" as const,
+                Action: ["kms:GenerateDataKey"],
+                Resource: r.dataKeyArn,
+                Condition: {
+                    StringEquals: { "kms:ViaService": `s3.${r.region}.${r.dnsSuffix}` },
+                    StringLike: { "kms:EncryptionContext:aws:s3:arn": [r.bucketArn, `${r.bucketArn}/${REDSHIFT_PREFIX}*`] },
+                },
+            },
+        ] : []),
+        { Sid: "SendFailedRunsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: r.deadLetterQueueArn },
+        { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: r.deadLetterKeyArn },
+    ];
+}
+
+/** Scheduler's role: trusted by EventBridge Scheduler for this account and this schedule group only. */
+export function schedulerTrustPolicy(accountId: string, scheduleGroupArn: string): object {
+    return {
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "scheduler.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId, "aws:SourceArn": scheduleGroupArn } },
+        }],
+    };
+}
+
+export function schedulerStatements(functionArn: string, deadLetterQueueArn: string, deadLetterKeyArn: string): aws.iam.PolicyStatement[] {
+    return [
+        { Sid: "InvokeRunner", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [functionArn, `${functionArn}:*`] },
+        { Sid: "UndeliveredToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: deadLetterQueueArn },
+        { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: deadLetterKeyArn },
+    ];
+}
+
+/** What a Redshift detector's source role needs: read redshift/ objects, list that prefix, decrypt via S3. */
+export function lookoutReadStatements(region: string, bucketArn: string, keyArn: string): aws.iam.PolicyStatement[] {
+    return [
+        { Sid: "ReadRedshiftRows", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/${REDSHIFT_PREFIX}*` },
+        {
+            Sid: "ListRedshiftPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn,
+            Condition: { StringLike: { "s3:prefix": [REDSHIFT_PREFIX.slice(0, -1), `${REDSHIFT_PREFIX}*`] } },
+        },
+        { Sid: "DecryptRedshiftRows", Effect: "Allow", Action: ["kms:Decrypt"], Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+    ];
+}
+
