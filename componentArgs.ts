@@ -11,6 +11,7 @@ import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectio
 import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardSettings } from "./components/detectionDashboard";
 import { EcommercePipelineArgs } from "./components/ecommercePipeline";
 import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
+import { RedshiftMetricsArgs, redshiftSettings, redshiftSettingsProblem } from "./components/redshiftMetrics";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
 import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
@@ -158,7 +159,39 @@ export function dashboardSettingsOf(config: AppConfig): DashboardSettings {
 
 export function detectionDashboardArgs(
     config: AppConfig,
-    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts"> & { alarmArns: pulumi.Input<string[]> },
+    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts" | "sourceSections"> & { alarmArns: pulumi.Input<string[]> },
 ): DetectionDashboardArgs {
     return { ...dashboardOptionsOf(config), ...wiring };
+}
+
+/** `sources.redshift` → RedshiftMetrics args (undefined when the source is off). */
+export function redshiftMetricsArgs(config: AppConfig, wiring: Pick<RedshiftMetricsArgs, "alerts" | "lookout">): RedshiftMetricsArgs | undefined {
+    const r = config.sources.redshift;
+    if (!r) return undefined;
+    const d = config.detection;
+    const args: RedshiftMetricsArgs = {
+        ...scopeOf(config),
+        region: config.region,
+        functions: functionsOf(config),
+        engine: d.engine,
+        target: { workgroupName: r.workgroupName, clusterIdentifier: r.clusterIdentifier, database: r.database, secretArn: r.secretArn, dbUser: r.dbUser },
+        queries: r.queries,
+        frequency: r.frequency,
+        delayMinutes: r.delayMinutes,
+        waitSeconds: r.waitSeconds,
+        maxRows: r.maxRows,
+        bandWidth: d.bandWidth,
+        evaluationPeriods: d.evaluationPeriods,
+        datapointsToAlarm: d.datapointsToAlarm,
+        alertSensitivity: d.alertSensitivity,
+        activationTimeoutSeconds: d.activationTimeoutSeconds,
+        useHistoricalData: d.useHistoricalData,
+        ...wiring,
+    };
+    const problem = redshiftSettingsProblem(redshiftSettings(args));
+    if (problem) {
+        const key = ["bandWidth", "evaluationPeriods", "datapointsToAlarm"].includes(problem.arg) ? `detection.${problem.arg}` : `sources.redshift.${problem.arg}`;
+        throw new ConfigError(`${config.project}:${key}`, problem.detail);
+    }
+    return args;
 }

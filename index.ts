@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig } from "./config";
 import {
-    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs, wafProtectedApiArgs,
+    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs, redshiftMetricsArgs,
+    wafProtectedApiArgs,
 } from "./componentArgs";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
@@ -12,6 +13,7 @@ import { DetectionDashboard } from "./components/detectionDashboard";
 import { detectionLatency as latencyOf } from "./model/detectionLatency";
 import { EcommercePipeline } from "./components/ecommercePipeline";
 import { LookoutDetection } from "./components/lookoutDetection";
+import { RedshiftMetrics, redshiftDashboardSections, redshiftLatencySeconds, redshiftSettings } from "./components/redshiftMetrics";
 import { WafProtectedApi } from "./components/wafProtectedApi";
 
 const config = loadConfig();
@@ -49,13 +51,35 @@ if (config.detection.engine === "cloudwatch") {
     }));
 }
 
+// Optional sources (off by default), on the same alert path.
+const redshiftArgs = redshiftMetricsArgs(config, {
+    alerts: {
+        topicArn: alerts.topicArn,
+        deadLetterQueueArn: alerts.deadLetterQueueArn,
+        deadLetterKeyArn: alerts.topicKeyArn,
+        findingFunctionArn: alerts.findingFunctionArn,
+    },
+    lookout: lookout ? {
+        bucketName: pipeline.bucketName,
+        bucketArn: pipeline.bucketArn,
+        dataKeyArn: pipeline.dataKeyArn,
+        snsAlertRoleArn: lookout.roles.snsAlerts.arn,
+        lambdaAlertRoleArn: lookout.roles.lambdaAlerts.arn,
+    } : undefined,
+});
+const redshift = redshiftArgs ? new RedshiftMetrics("redshift", redshiftArgs) : undefined;
+const redshiftResolved = redshiftArgs ? redshiftSettings(redshiftArgs) : undefined;
+
 const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(config, {
     waf,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
-    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn]).apply(([engineAlarms, dlqAlarm, heartbeatAlarm]) =>
-        [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : [])]),
+    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? []]).apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms]) =>
+        [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms]),
+    sourceSections: pulumi.all([redshift?.runnerFunctionName]).apply(([runnerName]) => [
+        ...(redshiftResolved && runnerName ? redshiftDashboardSections(redshiftResolved, runnerName) : []),
+    ]),
 }));
 
 const latency = latencyOf(config);
@@ -86,5 +110,14 @@ export const lookoutDetectorArns = lookout
     : undefined;
 export const dashboardName = dashboard.dashboardName;
 /** Worst-case seconds from an anomalous datapoint to the alert (README: "Detection latency"). */
-export const detectionLatencySeconds = latency.worstSeconds;
-export const detectionLatencyBreakdown = { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds, warnings: latency.warnings };
+const redshiftSeconds = redshiftResolved ? redshiftLatencySeconds(redshiftResolved) : undefined;
+export const detectionLatencySeconds = Math.max(latency.worstSeconds, redshiftSeconds ?? 0);
+export const detectionLatencyBreakdown = {
+    wafSeconds: latency.wafSeconds,
+    ecommerceSeconds: latency.ecommerceSeconds,
+    ...(redshiftSeconds !== undefined ? { redshiftSeconds } : {}),
+    warnings: latency.warnings,
+};
+// Optional sources
+export const redshiftRunnerFunctionName = redshift?.runnerFunctionName;
+export const redshiftScheduleGroupName = redshift?.scheduleGroup.name;

@@ -148,7 +148,7 @@ export interface DashboardBody {
 }
 
 /** A widget before layout: its size and content. */
-type Unplaced = Omit<MetricWidget, "x" | "y"> | Omit<AlarmWidget, "x" | "y"> | Omit<TextWidget, "x" | "y">;
+export type Unplaced = Omit<MetricWidget, "x" | "y"> | Omit<AlarmWidget, "x" | "y"> | Omit<TextWidget, "x" | "y">;
 
 /** Dashboard grid width (CloudWatch: 24 columns). */
 export const GRID_COLUMNS = 24;
@@ -237,6 +237,8 @@ export interface DashboardTargets {
      * (handlers/ecommerceTransform.ts emits none for Lookout for Metrics, which reads the rows from S3).
      */
     ecommerceMetrics?: boolean;
+    /** Sections of the optional sources (Redshift, DevOps Guru), placed after the ecommerce series. */
+    sourceSections?: Unplaced[][];
 }
 
 /** The dashboard body for these settings (`dashboardSettings(options)`) and these resolved names. Pure. */
@@ -306,6 +308,8 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
         ]);
     }
 
+    sections.push(...(t.sourceSections ?? []));
+
     const health = 60;
     const freshnessAnnotations: HorizontalAnnotation[] = [
         { value: firehoseS3DeliverySeconds(config), label: "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)" },
@@ -347,6 +351,8 @@ export interface DetectionDashboardArgs extends DashboardOptions {
     alerts: { findingFunctionName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> };
     /** The alarms whose state the dashboard shows: the cloudwatch engine's and the alert path's DLQ alarm. */
     alarmArns: pulumi.Input<string[]>;
+    /** Widgets of the optional sources (components/redshiftMetrics.ts, components/devopsGuruInsights.ts). */
+    sourceSections?: pulumi.Input<Unplaced[][]>;
 }
 
 export class DetectionDashboard extends pulumi.ComponentResource {
@@ -364,7 +370,8 @@ export class DetectionDashboard extends pulumi.ComponentResource {
             args.alerts.findingFunctionName,
             args.alerts.deadLetterQueueName,
             args.alarmArns,
-        ]).apply(([webAclName, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns]) =>
+            pulumi.output(args.sourceSections ?? []),
+        ]).apply(([webAclName, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns, sourceSections]) =>
             JSON.stringify(dashboardBody(settings, {
                 webAclName,
                 ruleNames: args.waf.ruleNames,
@@ -374,6 +381,7 @@ export class DetectionDashboard extends pulumi.ComponentResource {
                 findingFunctionName,
                 deadLetterQueueName,
                 alarmArns,
+                sourceSections: sourceSections as Unplaced[][],
             })));
         const dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, {
             dashboardName: dashboardName(scope),

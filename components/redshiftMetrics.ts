@@ -20,15 +20,16 @@ import { S3Client } from "@aws-sdk/client-s3";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { AppConfig, RedshiftQueryConfig, RedshiftSourceConfig } from "../config";
 import {
     defaultDeps, historicalPathFor, parseRunEvent, QUERY_DIMENSION, QuerySpec, REDSHIFT_NAMESPACE, REDSHIFT_PREFIX,
     REJECTED_ROWS_METRIC, runnerEnvironment, RunnerSettings, RunResult, runQuery, STACK_DIMENSION, templatedPathFor,
 } from "../handlers/redshiftQuery";
 import { InlineFunction } from "../lambda/inlineFunction";
-import { AlarmTiming, alarmTiming, alarmWindowProblem } from "../model/detectionLatency";
+import { AlarmTiming, alarmTiming, alarmWindowProblem, LOOKOUT_PROCESSING_SECONDS } from "../model/detectionLatency";
+import { FunctionSettings, regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
 import { bandExpression, fillExpression, QUERY_IDS } from "./cloudwatchDetection";
+import { expressionRow, MetricsEntry, metricRow, Stat, Unplaced } from "./detectionDashboard";
 import { lookoutBaseName } from "./lookoutDetection";
 
 /** The statistic of every Redshift series: one datapoint per series and interval, so a re-published one changes nothing. */
@@ -36,9 +37,47 @@ export const REDSHIFT_STATISTIC = "Average";
 /** Seconds the runner takes beyond the statement wait (Lambda start, result paging, writes) — the timeout's margin. */
 export const RUNNER_MARGIN_SECONDS = 60;
 
-export interface RedshiftMetricsArgs {
-    config: AppConfig;
-    source: RedshiftSourceConfig;
+export type RedshiftFrequency = "PT5M" | "PT10M" | "PT1H" | "P1D";
+export const REDSHIFT_FREQUENCY_SECONDS: Readonly<Record<RedshiftFrequency, number>> = { PT5M: 300, PT10M: 600, PT1H: 3600, P1D: 86400 };
+
+/** One query: see `QuerySpec` (handlers/redshiftQuery.ts) for what it must return. */
+export interface RedshiftQueryArgs {
+    name: string;
+    /** SELECT with the named parameters `:start` and `:end` (the interval). */
+    sql: string;
+    measures: readonly string[];
+    dimensions?: readonly string[];
+    /** Default `timestamp`. */
+    timestampColumn?: string;
+    /** cloudwatch engine: per dimension, the values with their own series and alarms. Default none (totals only). */
+    watch?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface RedshiftMetricsArgs extends StackScopeArgs {
+    /** Default: `aws:region`. */
+    region?: string;
+    functions?: FunctionSettings;
+    /** Where the rows go: CloudWatch metrics and band alarms, or S3 and one Lookout for Metrics detector per query. */
+    engine: "cloudwatch" | "lookout";
+    /** Exactly one of workgroupName and clusterIdentifier; secretArn, or dbUser (clusters), or IAM (workgroups). */
+    target: { workgroupName?: string; clusterIdentifier?: string; database: string; secretArn?: string; dbUser?: string };
+    queries: readonly RedshiftQueryArgs[];
+    /** Interval of every query. Default `PT5M`. */
+    frequency?: RedshiftFrequency;
+    /** Minutes after an interval ends that its queries run (0 – interval − 1). Default 2 (0 for… never: min(2, interval − 1)). */
+    delayMinutes?: number;
+    /** Bounded wait for a statement, seconds (10–240). Default 120. */
+    waitSeconds?: number;
+    /** Largest result a run reads. Default 10,000. */
+    maxRows?: number;
+    /** cloudwatch engine: band width and M of N. Defaults 2, 1 of 1. */
+    bandWidth?: number;
+    evaluationPeriods?: number;
+    datapointsToAlarm?: number;
+    /** lookout engine. Defaults 70, 900 s, true. */
+    alertSensitivity?: number;
+    activationTimeoutSeconds?: number;
+    useHistoricalData?: boolean;
     alerts: {
         topicArn: pulumi.Input<string>;
         /** The alert dead-letter queue and the key it is encrypted with. */
@@ -57,23 +96,85 @@ export interface RedshiftMetricsArgs {
     };
 }
 
-/** The runner's settings: everything known at preview (the deploy-time values come from its environment). */
-export function runnerSettings(config: AppConfig, source: RedshiftSourceConfig): RunnerSettings {
+/** Everything of the args that shapes the resources, defaults applied (pure; tests and the dashboard use it). */
+export interface RedshiftSettings extends StackScope {
+    region: string;
+    engine: "cloudwatch" | "lookout";
+    target: RedshiftMetricsArgs["target"];
+    frequency: RedshiftFrequency;
+    intervalSeconds: number;
+    delayMinutes: number;
+    waitSeconds: number;
+    maxRows: number;
+    bandWidth: number;
+    evaluationPeriods: number;
+    datapointsToAlarm: number;
+    alertSensitivity: number;
+    activationTimeoutSeconds: number;
+    useHistoricalData: boolean;
+    queries: QuerySpec[];
+}
+
+export const REDSHIFT_DEFAULTS = {
+    frequency: "PT5M", waitSeconds: 120, maxRows: 10_000, bandWidth: 2, evaluationPeriods: 1, datapointsToAlarm: 1,
+    alertSensitivity: 70, activationTimeoutSeconds: 900, useHistoricalData: true,
+} as const;
+
+export function redshiftSettings(args: Omit<RedshiftMetricsArgs, "alerts" | "lookout">): RedshiftSettings {
+    const frequency = args.frequency ?? REDSHIFT_DEFAULTS.frequency;
+    const intervalSeconds = REDSHIFT_FREQUENCY_SECONDS[frequency];
     return {
-        engine: config.detection.engine,
-        stack: config.stack,
-        intervalSeconds: source.intervalSeconds,
-        waitSeconds: source.waitSeconds,
-        maxRows: source.maxRows,
-        namespace: REDSHIFT_NAMESPACE,
-        queries: source.queries.map(querySpec),
+        ...stackScope(args),
+        region: regionOf(args.region, "RedshiftMetrics"),
+        engine: args.engine,
+        target: { ...args.target },
+        frequency,
+        intervalSeconds,
+        delayMinutes: args.delayMinutes ?? Math.min(2, intervalSeconds / 60 - 1),
+        waitSeconds: args.waitSeconds ?? REDSHIFT_DEFAULTS.waitSeconds,
+        maxRows: args.maxRows ?? REDSHIFT_DEFAULTS.maxRows,
+        bandWidth: args.bandWidth ?? REDSHIFT_DEFAULTS.bandWidth,
+        evaluationPeriods: args.evaluationPeriods ?? REDSHIFT_DEFAULTS.evaluationPeriods,
+        datapointsToAlarm: args.datapointsToAlarm ?? REDSHIFT_DEFAULTS.datapointsToAlarm,
+        alertSensitivity: args.alertSensitivity ?? REDSHIFT_DEFAULTS.alertSensitivity,
+        activationTimeoutSeconds: args.activationTimeoutSeconds ?? REDSHIFT_DEFAULTS.activationTimeoutSeconds,
+        useHistoricalData: args.useHistoricalData ?? REDSHIFT_DEFAULTS.useHistoricalData,
+        queries: args.queries.map(querySpec),
     };
 }
 
-export function querySpec(q: RedshiftQueryConfig): QuerySpec {
+/** Why these settings cannot be deployed (the argument at fault), or undefined. */
+export function redshiftSettingsProblem(s: RedshiftSettings): { arg: string; detail: string } | undefined {
+    const t = s.target;
+    if (!t.workgroupName === !t.clusterIdentifier) return { arg: "workgroupName", detail: "set exactly one of workgroupName and clusterIdentifier" };
+    if (t.clusterIdentifier && !t.secretArn && !t.dbUser) return { arg: "secretArn", detail: "a provisioned cluster needs secretArn or dbUser" };
+    if (!(s.delayMinutes >= 0 && s.delayMinutes < s.intervalSeconds / 60)) return { arg: "delayMinutes", detail: `${s.delayMinutes} must be from 0 to ${s.intervalSeconds / 60 - 1}` };
+    if (s.waitSeconds + RUNNER_MARGIN_SECONDS > 900) return { arg: "waitSeconds", detail: "the runner's timeout would exceed Lambda's 900 s" };
+    if (s.queries.length === 0) return { arg: "queries", detail: "at least one query" };
+    if (s.engine === "cloudwatch") {
+        const problem = alarmWindowProblem(redshiftAlarmTiming(s));
+        if (problem) return { arg: "evaluationPeriods", detail: `${s.evaluationPeriods} is too many with frequency ${s.frequency}: ${problem}` };
+    }
+    return undefined;
+}
+
+/** The runner's settings: everything known at preview (the deploy-time values come from its environment). */
+export function runnerSettings(s: RedshiftSettings): RunnerSettings {
     return {
-        name: q.name, sql: q.sql, timestampColumn: q.timestampColumn, measures: [...q.measures], dimensions: [...q.dimensions],
-        watch: Object.fromEntries(Object.entries(q.watch).map(([k, v]) => [k, [...v]])),
+        engine: s.engine,
+        stack: s.stack,
+        intervalSeconds: s.intervalSeconds,
+        waitSeconds: s.waitSeconds,
+        maxRows: s.maxRows,
+        namespace: REDSHIFT_NAMESPACE,
+        queries: s.queries,
+    };
+}
+
+export function querySpec(q: RedshiftQueryArgs): QuerySpec {
+    return {
+        name: q.name, sql: q.sql, timestampColumn: q.timestampColumn ?? "timestamp", measures: [...q.measures], dimensions: [...(q.dimensions ?? [])],
+        watch: Object.fromEntries(Object.entries(q.watch ?? {}).map(([k, v]) => [k, [...v]])),
     };
 }
 
@@ -108,16 +209,16 @@ export function scheduleExpression(intervalSeconds: number, delayMinutes: number
 }
 
 /** Worst-case seconds after an interval ends until its datapoints are in CloudWatch: delay + wait + margin. */
-export function redshiftDataLagSeconds(source: RedshiftSourceConfig): number {
-    return source.delayMinutes * 60 + source.waitSeconds + RUNNER_MARGIN_SECONDS;
+export function redshiftDataLagSeconds(s: Pick<RedshiftSettings, "delayMinutes" | "waitSeconds">): number {
+    return s.delayMinutes * 60 + s.waitSeconds + RUNNER_MARGIN_SECONDS;
 }
 
 /**
  * The alarm timing of the Redshift series. A datapoint is stamped at its interval start and written after the
  * interval ended plus the lag, so (like the ecommerce EMF series) the interval itself counts as lag.
  */
-export function redshiftAlarmTiming(config: AppConfig, source: RedshiftSourceConfig): AlarmTiming {
-    return alarmTiming(source.intervalSeconds, source.intervalSeconds + redshiftDataLagSeconds(source), config.detection.evaluationPeriods, config.detection.datapointsToAlarm);
+export function redshiftAlarmTiming(s: RedshiftSettings): AlarmTiming {
+    return alarmTiming(s.intervalSeconds, s.intervalSeconds + redshiftDataLagSeconds(s), s.evaluationPeriods, s.datapointsToAlarm);
 }
 
 /** One Redshift series the cloudwatch engine watches. */
@@ -130,10 +231,10 @@ export interface RedshiftSeries {
     label: string;
 }
 
-export function redshiftSeries(config: AppConfig, source: RedshiftSourceConfig): RedshiftSeries[] {
+export function redshiftSeries(s: RedshiftSettings): RedshiftSeries[] {
     const out: RedshiftSeries[] = [];
-    for (const q of source.queries) {
-        const base = { [STACK_DIMENSION]: config.stack, [QUERY_DIMENSION]: q.name };
+    for (const q of s.queries) {
+        const base = { [STACK_DIMENSION]: s.stack, [QUERY_DIMENSION]: q.name };
         for (const m of q.measures) {
             out.push({ query: q.name, measure: m, dimensions: base, key: `${q.name}-${m}-total`, label: `${q.name} ${m} (total)` });
             for (const d of q.dimensions) {
@@ -158,14 +259,15 @@ export interface RedshiftAlarmSpec {
 }
 
 /** The band alarms of every Redshift series: spike above and drop below the band, as for the ecommerce series. */
-export function planRedshiftAlarms(config: AppConfig, source: RedshiftSourceConfig): RedshiftAlarmSpec[] {
-    const t = redshiftAlarmTiming(config, source);
-    const problem = alarmWindowProblem(t);
-    if (problem) throw new Error(`sources.redshift: ${config.detection.evaluationPeriods} evaluation periods are too many with frequency ${source.frequency}: ${problem}`);
-    const prefix = `${config.project}-${config.stack}`;
-    const bandWidth = config.detection.bandWidth;
+export function planRedshiftAlarms(settings: RedshiftSettings): RedshiftAlarmSpec[] {
+    const problem = redshiftSettingsProblem(settings);
+    if (problem) throw new Error(`RedshiftMetrics: ${problem.arg}: ${problem.detail}`);
+    const t = redshiftAlarmTiming(settings);
+    const prefix = `${settings.project}-${settings.stack}`;
+    const bandWidth = settings.bandWidth;
+    const stack = settings.stack;
     const specs: RedshiftAlarmSpec[] = [];
-    for (const s of redshiftSeries(config, source)) {
+    for (const s of redshiftSeries(settings)) {
         const metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[] = [
             { id: QUERY_IDS.metric, metric: { namespace: REDSHIFT_NAMESPACE, metricName: s.measure, dimensions: s.dimensions, period: t.periodSeconds, stat: REDSHIFT_STATISTIC }, returnData: false },
             { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Redshift ${s.label} (missing = 0)`, returnData: true },
@@ -176,7 +278,7 @@ export function planRedshiftAlarms(config: AppConfig, source: RedshiftSourceConf
             key: `${s.key}-spike`,
             alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-spike`),
             description: `Redshift ${s.label} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
-                + `${t.datapointsToAlarmAbove} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints. ${source_} Stack ${config.stack}.`,
+                + `${t.datapointsToAlarmAbove} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints. ${source_} Stack ${stack}.`,
             comparisonOperator: "GreaterThanUpperThreshold",
             evaluationPeriods: t.evaluationPeriods,
             datapointsToAlarm: t.datapointsToAlarmAbove,
@@ -188,7 +290,7 @@ export function planRedshiftAlarms(config: AppConfig, source: RedshiftSourceConf
             alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-drop`),
             description: `Redshift ${s.label} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
                 + `${t.configuredDatapointsToAlarm} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints `
-                + `and in the ${t.fillingDatapoints} still filling. Intervals without rows count as 0. ${source_} Stack ${config.stack}.`,
+                + `and in the ${t.fillingDatapoints} still filling. Intervals without rows count as 0. ${source_} Stack ${stack}.`,
             comparisonOperator: "LessThanLowerThreshold",
             evaluationPeriods: t.evaluationPeriods,
             datapointsToAlarm: t.datapointsToAlarmBelow,
@@ -233,14 +335,18 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
     public readonly runnerFunctionName: pulumi.Output<string>;
 
     constructor(name: string, args: RedshiftMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
-        const { config, source } = args;
-        const engine = config.detection.engine;
+        const settings = redshiftSettings(args);
+        const engine = settings.engine;
         if (engine === "lookout" && !args.lookout) throw new Error("RedshiftMetrics: the lookout engine needs args.lookout (bucket and alert roles)");
         // Validate before registering anything.
-        const alarmSpecs = engine === "cloudwatch" ? planRedshiftAlarms(config, source) : [];
+        const problem = redshiftSettingsProblem(settings);
+        if (problem) throw new Error(`RedshiftMetrics: ${problem.arg}: ${problem.detail}`);
+        const alarmSpecs = engine === "cloudwatch" ? planRedshiftAlarms(settings) : [];
         super("edge-anomaly:sources:RedshiftMetrics", name, {}, opts);
         const parent = { parent: this };
-        const region = config.region;
+        const region = settings.region;
+        const source = { ...settings.target, ...settings };
+        const config = { project: settings.project, stack: settings.stack, tags: settings.tags };
         const caller = aws.getCallerIdentityOutput({}, parent);
         const partition = aws.getPartitionOutput({}, parent);
         const account = caller.accountId;
@@ -271,11 +377,10 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
             region, dnsSuffix, targetArn: target, credentialStatements: creds, deadLetterQueueArn: dlq, deadLetterKeyArn: dlqKey, bucketArn, dataKeyArn: dataKey,
         }));
 
-        const settings = runnerSettings(config, source);
         this.runner = new InlineFunction<unknown, RunResult>(`${name}-runner`, {
-            config,
+            project: settings.project, stack: settings.stack, tags: settings.tags, ...args.functions,
             description: `Runs the Redshift queries ${source.queries.map((q) => q.name).join(", ")} per ${source.frequency} interval into ${engine === "cloudwatch" ? REDSHIFT_NAMESPACE : "S3"}`,
-            callbackFactory: redshiftRunnerFactory(settings),
+            callbackFactory: redshiftRunnerFactory(runnerSettings(settings)),
             timeoutSeconds: source.waitSeconds + RUNNER_MARGIN_SECONDS,
             memorySizeMb: 256,
             environment: {
@@ -410,7 +515,7 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                 const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags };
                 const detector = new AnomalyDetector(`${name}-${q.name}-detector`, {
                     ...common,
-                    activationTimeoutSeconds: config.detection.activationTimeoutSeconds,
+                    activationTimeoutSeconds: settings.activationTimeoutSeconds,
                     name: detectorName,
                     description: `Redshift query ${q.name}: ${q.measures.join(", ")}${q.dimensions.length ? ` by ${q.dimensions.join(", ")}` : ""} (${config.project}/${config.stack})`,
                     frequency: source.frequency,
@@ -423,7 +528,7 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                             type: "s3",
                             roleArn: s3Role.arn,
                             templatedPath: pulumi.output(lookout.bucketName).apply((b) => templatedPathFor(b, q.name)),
-                            historicalPath: config.detection.useHistoricalData ? pulumi.output(lookout.bucketName).apply((b) => historicalPathFor(b, q.name)) : undefined,
+                            historicalPath: settings.useHistoricalData ? pulumi.output(lookout.bucketName).apply((b) => historicalPathFor(b, q.name)) : undefined,
                             fileFormat: { type: "json", compression: "NONE", charset: "UTF-8" },
                         },
                         timestampColumn: { name: "timestamp", format: "yyyy-MM-dd HH:mm:ss" },
@@ -433,16 +538,16 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                 }, { parent: this, dependsOn: [s3Policy] });
                 this.detectors.push(detector);
                 const activation = new DetectorActivation(`${name}-${q.name}-activation`, {
-                    providerVersion: LOOKOUT_PROVIDER_VERSION, region, detectorArn: detector.arn, timeoutSeconds: config.detection.activationTimeoutSeconds, mode: "live",
+                    providerVersion: LOOKOUT_PROVIDER_VERSION, region, detectorArn: detector.arn, timeoutSeconds: settings.activationTimeoutSeconds, mode: "live",
                 }, parent);
                 new Alert(`${name}-${q.name}-sns`, {
                     ...common, name: `${detectorName}-sns`, detectorArn: detector.arn, description: `Anomalies in Redshift query ${q.name} to the alert topic`,
-                    sensitivityThreshold: config.detection.alertSensitivity,
+                    sensitivityThreshold: settings.alertSensitivity,
                     action: { type: "sns", roleArn: lookout.snsAlertRoleArn, topicArn: args.alerts.topicArn, format: "JSON" },
                 }, { parent: this, dependsOn: [activation] });
                 new Alert(`${name}-${q.name}-lambda`, {
                     ...common, name: `${detectorName}-lambda`, detectorArn: detector.arn, description: `Anomalies in Redshift query ${q.name} to Security Hub through the finding function`,
-                    sensitivityThreshold: config.detection.alertSensitivity,
+                    sensitivityThreshold: settings.alertSensitivity,
                     action: { type: "lambda", roleArn: lookout.lambdaAlertRoleArn, functionArn: args.alerts.findingFunctionArn },
                 }, { parent: this, dependsOn: [activation] });
             }
@@ -529,3 +634,52 @@ export function lookoutReadStatements(region: string, bucketArn: string, keyArn:
     ];
 }
 
+
+/**
+ * The dashboard rows of the Redshift source: per series the alarm's exact metric math (cloudwatch engine: FILL and
+ * the band), then the runner's health (errors, duration against its timeout, rejected rows per query).
+ */
+export function redshiftDashboardSections(s: RedshiftSettings, runnerFunctionName: string): Unplaced[][] {
+    const config = s;
+    const source = s;
+    const cloudwatch = s.engine === "cloudwatch";
+    const period = source.intervalSeconds;
+    const graph = (title: string, p: number, stat: Stat, metrics: MetricsEntry[]): Unplaced => ({
+        type: "metric", width: 6, height: 6,
+        properties: { title, region: config.region, view: "timeSeries", stacked: false, period: p, stat, metrics, yAxis: { left: { min: 0 } } },
+    });
+    const text = (markdown: string, height: number): Unplaced => ({ type: "text", width: 24, height, properties: { markdown } });
+    const sections: Unplaced[][] = [];
+    if (cloudwatch) {
+        sections.push([
+            text(`## Redshift business metrics per ${source.frequency} interval (${REDSHIFT_NAMESPACE}, ${REDSHIFT_STATISTIC}), with the expected band`, 1),
+            ...redshiftSeries(s).map((s) => graph(`Redshift ${s.label}`, period, REDSHIFT_STATISTIC, [
+                metricRow(REDSHIFT_NAMESPACE, s.measure, s.dimensions, { id: QUERY_IDS.metric, visible: false, stat: REDSHIFT_STATISTIC, period }),
+                expressionRow(fillExpression(QUERY_IDS.metric), QUERY_IDS.filled, { label: `Redshift ${s.label} (missing = 0)`, period }),
+                expressionRow(bandExpression(QUERY_IDS.filled, config.bandWidth), QUERY_IDS.band, { label: `Expected Redshift ${s.label} (missing = 0)`, period }),
+            ])),
+        ]);
+    } else {
+        sections.push([text(`## Redshift business metrics\n\nOne Lookout for Metrics detector per query reads \`${REDSHIFT_PREFIX}<query>/live/\` (one folder per ${source.frequency} interval); anomalies are in the Lookout for Metrics console and in Security Hub.`, 2)]);
+    }
+    sections.push([
+        text("## Redshift query runner health", 1),
+        graph("Redshift runner errors and duration", 60, "Sum", [
+            metricRow("AWS/Lambda", "Errors", { FunctionName: runnerFunctionName }, { stat: "Sum", label: "Errors" }),
+            metricRow("AWS/Lambda", "Duration", { FunctionName: runnerFunctionName }, { stat: "Maximum", label: "Duration (ms)", yAxis: "right" }),
+        ]),
+        graph("Redshift rejected rows per query", period, "Maximum", source.queries.map((q) =>
+            metricRow(REDSHIFT_NAMESPACE, REJECTED_ROWS_METRIC, { [STACK_DIMENSION]: config.stack, [QUERY_DIMENSION]: q.name }, { stat: "Maximum", label: q.name }))),
+    ]);
+    return sections;
+}
+
+/**
+ * Worst-case seconds from the start of an anomalous Redshift interval to the alert: with cloudwatch the band
+ * alarm's timing (the interval, the schedule delay, the statement wait and the runner margin as data lag); with
+ * lookout the interval, the detector offset (= that lag) and Lookout's assumed processing time.
+ */
+export function redshiftLatencySeconds(s: RedshiftSettings): number {
+    if (s.engine === "cloudwatch") return redshiftAlarmTiming(s).latencySeconds;
+    return s.intervalSeconds + redshiftDataLagSeconds(s) + LOOKOUT_PROCESSING_SECONDS;
+}

@@ -112,6 +112,11 @@ export const mocks: pulumi.runtime.Mocks = {
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:index/getRegion:getRegion":
                 return { name: REGION, region: REGION, id: REGION };
+            case "aws:redshiftserverless/getWorkgroup:getWorkgroup":
+                return {
+                    ...args.inputs, id: args.inputs.workgroupName, workgroupId: `${args.inputs.workgroupName}-0000-4000-8000-000000000001`,
+                    arn: `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/${args.inputs.workgroupName}-0000-4000-8000-000000000001`,
+                };
             default:
                 return args.inputs;
         }

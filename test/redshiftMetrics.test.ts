@@ -1,0 +1,279 @@
+// RedshiftMetrics under the shared mocks, through the whole program (index.ts) with sources.redshift enabled:
+// the schedules, the roles (exact documents), the alarms per query series, the lookout detectors, the dashboard,
+// the latency output, and zero mandatory policy violations.
+import { strict as assert } from "assert";
+
+import { redshiftMetricsArgs } from "../componentArgs";
+import { parseConfig } from "../config";
+import { redshiftSeries, redshiftSettings } from "../components/redshiftMetrics";
+import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
+import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
+import { ProgramRun, runProgram, stackFileConfig } from "./harness";
+import { ACCOUNT, REGION } from "./mocks";
+
+const P = "edge-anomaly-detection";
+export const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:redshift/analytics-AbCdEf`;
+
+export const REDSHIFT_SOURCE = {
+    enabled: true,
+    workgroupName: "sales-wg",
+    database: "analytics",
+    secretArn: SECRET,
+    queries: [
+        {
+            name: "orders",
+            sql: "SELECT date_trunc('minute', ordered_at) AS timestamp, region, SUM(amount) AS revenue, COUNT(*) AS orders FROM sales.orders WHERE ordered_at >= :start::timestamp AND ordered_at < :end::timestamp GROUP BY 1, 2",
+            measures: ["revenue", "orders"],
+            dimensions: ["region"],
+            watch: { region: ["eu", "us"] },
+        },
+        { name: "signups", sql: "SELECT :start::timestamp AS timestamp, COUNT(*) AS signups FROM app.users WHERE created_at >= :start::timestamp AND created_at < :end::timestamp", measures: ["signups"] },
+    ],
+};
+
+export function withSources(sources: Record<string, unknown>, engine = "cloudwatch"): Record<string, unknown> {
+    const c = stackFileConfig("dev");
+    c[`${P}:detection`] = { ...(c[`${P}:detection`] as object), engine };
+    c[`${P}:sources`] = sources;
+    return c;
+}
+
+/** The stack name the harness ran with (it numbers repeated runs: dev, dev-2, ...). */
+function stackOf(run: ProgramRun): string {
+    return run.one("aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name.replace(`${P}-`, "").replace(/-redshift$/, "");
+}
+
+function policyOf(run: ProgramRun, roleArn: string): any {
+    const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === roleArn)!;
+    const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
+    assert.equal(policies.length, 1, `one inline policy on ${role.name}`);
+    assert.equal(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.state.name).length, 0, "no managed policies");
+    return { trust: JSON.parse(role.inputs.assumeRolePolicy), policy: JSON.parse(policies[0].inputs.policy) };
+}
+
+async function mandatoryViolations(run: ProgramRun, stack = "dev"): Promise<string[]> {
+    const report = await evaluatePolicies(policies, fromRecorded(run.resources, stack, P), { packEnforcementLevel: PACK_ENFORCEMENT_LEVEL });
+    return [
+        ...report.violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.type} ${v.name}: ${v.message}`),
+        ...report.violations.filter((v) => v.couldNotRun).map((v) => `could not run ${v.policy}: ${v.message}`),
+    ];
+}
+
+describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret)", () => {
+    let run: ProgramRun;
+    const wgArn = `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/sales-wg-0000-4000-8000-000000000001`;
+    before(async () => {
+        run = await runProgram(withSources({ redshift: REDSHIFT_SOURCE }), "dev");
+    });
+
+    it("one schedule per query, 2 minutes after each 5-minute interval, invoking the runner through its own role, failures to the alert DLQ", () => {
+        const fn = run.one("aws:lambda/function:Function", "redshift-runner");
+        const role = run.one("aws:iam/role:Role", "redshift-scheduler");
+        const dlq = run.one("aws:sqs/queue:Queue", "alerts-dlq");
+        const group = run.one("aws:scheduler/scheduleGroup:ScheduleGroup");
+        const stack = stackOf(run);
+        assert.match(stack, /^dev(-\d+)?$/);
+        assert.deepEqual(group.inputs.tags, { owner: "platform-security", environment: "dev", app: P, stack });
+        const schedules = run.ofType("aws:scheduler/schedule:Schedule").sort((a, b) => a.inputs.name.localeCompare(b.inputs.name));
+        assert.deepEqual(schedules.map((s) => s.inputs.name), [`${P}-${stack}-rs-orders`, `${P}-${stack}-rs-signups`]);
+        for (const [i, s] of schedules.entries()) {
+            const query = ["orders", "signups"][i];
+            assert.equal(s.inputs.groupName, group.state.name);
+            assert.equal(s.inputs.scheduleExpression, "cron(2/5 * * * ? *)");
+            assert.equal(s.inputs.scheduleExpressionTimezone, "UTC");
+            assert.deepEqual(s.inputs.flexibleTimeWindow, { mode: "OFF" });
+            assert.deepEqual(s.inputs.target, {
+                arn: fn.state.arn,
+                roleArn: role.state.arn,
+                input: JSON.stringify({ query, scheduledTime: "<aws.scheduler.scheduled-time>" }),
+                retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 300 },
+                deadLetterConfig: { arn: dlq.state.arn },
+            });
+        }
+        const async = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "redshift-runner-async");
+        assert.equal(async.inputs.maximumRetryAttempts, 2);
+        assert.deepEqual(async.inputs.destinationConfig, { onFailure: { destination: dlq.state.arn } });
+    });
+
+    it("the scheduler's role: trusted by Scheduler for this account and schedule group only, may only invoke the runner and reach the DLQ", () => {
+        const fn = run.one("aws:lambda/function:Function", "redshift-runner");
+        const { trust, policy } = policyOf(run, run.one("aws:iam/role:Role", "redshift-scheduler").state.arn);
+        assert.deepEqual(trust, {
+            Version: "2012-10-17",
+            Statement: [{
+                Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${P}-${stackOf(run)}-redshift` } },
+            }],
+        });
+        assert.deepEqual(policy, {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "InvokeRunner", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [fn.state.arn, `${fn.state.arn}:*`] },
+                { Sid: "UndeliveredToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn },
+                { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: run.one("aws:kms/key:Key", "alerts-key").state.arn },
+            ],
+        });
+    });
+
+    it("the runner's role: ExecuteStatement on this workgroup only, its own statements, the secret, its namespace, the DLQ (exact document)", () => {
+        const fn = run.one("aws:lambda/function:Function", "redshift-runner");
+        const logs = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.state.name === fn.inputs.loggingConfig.logGroup)!;
+        const { trust, policy } = policyOf(run, fn.inputs.role);
+        assert.deepEqual(trust.Statement, [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } }]);
+        assert.deepEqual(policy, {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logs.state.arn}:*` },
+                { Sid: "RunQueriesOnThisTarget", Effect: "Allow", Action: ["redshift-data:ExecuteStatement"], Resource: wgArn },
+                {
+                    Sid: "ReadOwnStatements", Effect: "Allow",
+                    Action: ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement"],
+                    Resource: "*", Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
+                },
+                { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: SECRET },
+                { Sid: "PutRedshiftMetrics", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EdgeAnomaly/Redshift" } } },
+                { Sid: "SendFailedRunsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn },
+                { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: run.one("aws:kms/key:Key", "alerts-key").state.arn },
+            ],
+        });
+        assert.deepEqual(fn.inputs.environment.variables, { REDSHIFT_DATABASE: "analytics", REDSHIFT_WORKGROUP: "sales-wg", REDSHIFT_SECRET_ARN: SECRET });
+        assert.equal(fn.inputs.timeout, 180, "statement wait (120 s) + margin");
+        assert.equal(fn.inputs.runtime, "nodejs22.x");
+    });
+
+    it("two band alarms (spike, drop) per query series — total and each watched value — on the Average of EdgeAnomaly/Redshift", () => {
+        const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-") && a.inputs.thresholdMetricId === "ad1");
+        const series = ["orders-revenue-total", "orders-revenue-region-eu", "orders-revenue-region-us", "orders-orders-total", "orders-orders-region-eu", "orders-orders-region-us", "signups-signups-total"];
+        const stack = stackOf(run);
+        assert.deepEqual(alarms.map((a) => a.inputs.name).sort(), series.flatMap((s) => [`${P}-${stack}-redshift-${s}-spike`, `${P}-${stack}-redshift-${s}-drop`]).sort());
+        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        const eu = alarms.find((a) => a.inputs.name.endsWith("orders-revenue-region-eu-drop"))!;
+        assert.deepEqual(eu.inputs.metricQueries, [
+            { id: "m1", metric: { namespace: "EdgeAnomaly/Redshift", metricName: "revenue", dimensions: { Stack: stack, Query: "orders", region: "eu" }, period: 300, stat: "Average" }, returnData: false },
+            { id: "e1", expression: "FILL(m1, 0)", label: "Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
+            { id: "ad1", expression: "ANOMALY_DETECTION_BAND(e1, 2)", label: "Expected Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
+        ]);
+        // Lag = the interval (stamped at its start) + 2 min delay + 120 s wait + 60 s margin = 600 s: two datapoints still filling.
+        assert.equal(eu.inputs.comparisonOperator, "LessThanLowerThreshold");
+        assert.deepEqual([eu.inputs.evaluationPeriods, eu.inputs.datapointsToAlarm, eu.inputs.treatMissingData], [3, 3, "ignore"]);
+        const spike = alarms.find((a) => a.inputs.name.endsWith("orders-revenue-region-eu-spike"))!;
+        assert.deepEqual([spike.inputs.comparisonOperator, spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, spike.inputs.treatMissingData], ["GreaterThanUpperThreshold", 3, 1, "notBreaching"]);
+        for (const a of alarms) {
+            assert.deepEqual([a.inputs.actionsEnabled, a.inputs.alarmActions, a.inputs.okActions], [true, [topic], [topic]]);
+        }
+        const cfg = parseConfig({ detection: { engine: "cloudwatch" }, sources: { redshift: REDSHIFT_SOURCE } }, { stack: "dev", region: REGION });
+        const args = redshiftMetricsArgs(cfg, { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } })!;
+        assert.equal(redshiftSeries(redshiftSettings(args)).length * 2, alarms.length);
+    });
+
+    it("a rejected-rows alarm per query and a runner-errors alarm notify the alert topic", () => {
+        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        const rejected = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "redshift-orders-rejected-rows");
+        assert.deepEqual([rejected.inputs.namespace, rejected.inputs.metricName, rejected.inputs.dimensions, rejected.inputs.threshold, rejected.inputs.comparisonOperator],
+            ["EdgeAnomaly/Redshift", "RejectedRows", { Stack: stackOf(run), Query: "orders" }, 0, "GreaterThanThreshold"]);
+        const errors = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "redshift-runner-errors");
+        assert.deepEqual(errors.inputs.dimensions, { FunctionName: run.one("aws:lambda/function:Function", "redshift-runner").state.name });
+        for (const a of [rejected, errors]) assert.deepEqual(a.inputs.alarmActions, [topic]);
+    });
+
+    it("the dashboard shows every Redshift series with its band and the runner's health; its alarms are in the status widget", () => {
+        const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+        const titles = body.widgets.filter((w: any) => w.type === "metric").map((w: any) => w.properties.title);
+        for (const t of ["Redshift orders revenue (total)", "Redshift orders orders (region=us)", "Redshift signups signups (total)", "Redshift runner errors and duration", "Redshift rejected rows per query"]) {
+            assert.ok(titles.includes(t), `dashboard has ${t}`);
+        }
+        const alarmWidgets = body.widgets.filter((w: any) => w.type === "alarm").flatMap((w: any) => w.properties.alarms);
+        const redshiftAlarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-"));
+        assert.equal(redshiftAlarms.length, 14 + 2 + 1);
+        for (const a of redshiftAlarms) assert.ok(alarmWidgets.includes(a.state.arn), `${a.name} on the dashboard`);
+    });
+
+    it("the latency output covers the Redshift path", () => {
+        const b = run.outputs.detectionLatencyBreakdown as { redshiftSeconds: number };
+        // (1 datapoint + 2 filling) × 300 s
+        assert.equal(b.redshiftSeconds, 900);
+        assert.equal(run.outputs.detectionLatencySeconds, 900);
+    });
+
+    it("zero mandatory policy violations", async () => {
+        assert.deepEqual(await mandatoryViolations(run), []);
+    });
+});
+
+describe("RedshiftMetrics (provisioned cluster with dbUser)", () => {
+    it("ExecuteStatement on the cluster ARN and temporary credentials for that user and database only", async () => {
+        const run = await runProgram(withSources({ redshift: { ...REDSHIFT_SOURCE, workgroupName: undefined, secretArn: undefined, clusterIdentifier: "sales-cluster", dbUser: "anomaly_reader" } }), "dev");
+        const fn = run.one("aws:lambda/function:Function", "redshift-runner");
+        const { policy } = policyOf(run, fn.inputs.role);
+        const sids = Object.fromEntries(policy.Statement.map((s: any) => [s.Sid, s]));
+        assert.equal(sids.RunQueriesOnThisTarget.Resource, `arn:aws:redshift:${REGION}:${ACCOUNT}:cluster:sales-cluster`);
+        assert.deepEqual(sids.ClusterTemporaryCredentials, {
+            Sid: "ClusterTemporaryCredentials", Effect: "Allow", Action: ["redshift:GetClusterCredentials"],
+            Resource: [`arn:aws:redshift:${REGION}:${ACCOUNT}:dbuser:sales-cluster/anomaly_reader`, `arn:aws:redshift:${REGION}:${ACCOUNT}:dbname:sales-cluster/analytics`],
+        });
+        assert.equal(sids.ReadDatabaseSecret, undefined);
+        assert.deepEqual(fn.inputs.environment.variables, { REDSHIFT_DATABASE: "analytics", REDSHIFT_CLUSTER: "sales-cluster", REDSHIFT_DB_USER: "anomaly_reader" });
+        assert.deepEqual(await mandatoryViolations(run), []);
+    });
+});
+
+describe("RedshiftMetrics (lookout engine)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram(withSources({ redshift: { ...REDSHIFT_SOURCE, secretArn: undefined } }, "lookout"), "dev");
+    });
+
+    it("one S3 detector per query reading redshift/<query>/live/ in the interval layout (and historical/), activated, alerting topic and finding Lambda", () => {
+        const bucket = run.one("aws:s3/bucket:Bucket").state.bucket;
+        const detectors = run.ofType("pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector").filter((d) => d.name.startsWith("redshift-"))
+            .sort((a, b) => a.inputs.name.localeCompare(b.inputs.name));
+        const stack = stackOf(run);
+        assert.deepEqual(detectors.map((d) => d.inputs.name), [`${P}-${stack}-rs-orders`, `${P}-${stack}-rs-signups`]);
+        const orders = detectors[0].inputs;
+        assert.equal(orders.frequency, "PT5M");
+        assert.deepEqual(orders.metricSet.metrics, [{ name: "revenue", aggregation: "SUM" }, { name: "orders", aggregation: "SUM" }]);
+        assert.deepEqual(orders.metricSet.dimensions, ["region"]);
+        assert.equal(orders.metricSet.source.templatedPath, `s3://${bucket}/redshift/orders/live/{{yyyyMMdd}}/{{HHmm}}`);
+        assert.equal(orders.metricSet.source.historicalPath, `s3://${bucket}/redshift/orders/historical/`);
+        assert.deepEqual(orders.metricSet.timestampColumn, { name: "timestamp", format: "yyyy-MM-dd HH:mm:ss" });
+        assert.equal(orders.metricSet.offsetSeconds, 300, "delay + wait + margin");
+        const alerts = run.ofType("pulumi-nodejs:dynamic/edge-anomaly-lookout:Alert").filter((a) => a.name.startsWith("redshift-"));
+        assert.deepEqual(alerts.map((a) => a.inputs.action.type).sort(), ["lambda", "lambda", "sns", "sns"]);
+        assert.equal(run.ofType("pulumi-nodejs:dynamic/edge-anomaly-lookout:DetectorActivation").filter((a) => a.name.startsWith("redshift-")).length, 2);
+        assert.equal(run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-") && a.inputs.thresholdMetricId).length, 0, "no band alarms with lookout");
+    });
+
+    it("the runner may write only under redshift/ (and encrypt with the data key through S3); serverless IAM credentials on the workgroup", () => {
+        const fn = run.one("aws:lambda/function:Function", "redshift-runner");
+        const bucketArn = run.one("aws:s3/bucket:Bucket").state.arn;
+        const key = run.one("aws:kms/key:Key", "ecommerce-key").state.arn;
+        const sids = Object.fromEntries(policyOf(run, fn.inputs.role).policy.Statement.map((s: any) => [s.Sid, s]));
+        assert.deepEqual(sids.WriteRedshiftRows, { Sid: "WriteRedshiftRows", Effect: "Allow", Action: ["s3:PutObject"], Resource: `${bucketArn}/redshift/*` });
+        assert.deepEqual(sids.EncryptRedshiftRows.Condition, {
+            StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
+            StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/redshift/*`] },
+        });
+        assert.equal(sids.EncryptRedshiftRows.Resource, key);
+        assert.deepEqual(sids.ServerlessTemporaryCredentials.Action, ["redshift-serverless:GetCredentials"]);
+        assert.equal(fn.inputs.environment.variables.REDSHIFT_BUCKET, run.one("aws:s3/bucket:Bucket").state.bucket);
+    });
+
+    it("the detectors' source role reads only redshift/, trusted by Lookout for this stack's Redshift detectors", () => {
+        const role = run.one("aws:iam/role:Role", "redshift-l4m-s3");
+        const { trust, policy } = policyOf(run, role.state.arn);
+        assert.deepEqual(trust.Statement[0].Condition, {
+            StringEquals: { "aws:SourceAccount": ACCOUNT },
+            ArnLike: { "aws:SourceArn": `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:${P}-${stackOf(run)}-rs-*` },
+        });
+        const bucketArn = run.one("aws:s3/bucket:Bucket").state.arn;
+        assert.deepEqual(policy.Statement.map((s: any) => [s.Action, s.Resource]), [
+            [["s3:GetObject"], `${bucketArn}/redshift/*`],
+            [["s3:ListBucket"], bucketArn],
+            [["kms:Decrypt"], run.one("aws:kms/key:Key", "ecommerce-key").state.arn],
+        ]);
+    });
+
+    it("zero mandatory policy violations", async () => {
+        assert.deepEqual(await mandatoryViolations(run), []);
+    });
+});
