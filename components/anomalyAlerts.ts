@@ -77,11 +77,29 @@ export const KEY_ACCOUNT_ACTIONS = [
 /** What a service needs to write into something encrypted with the key (SNS topic, SQS queue). */
 export const KEY_SERVICE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
 
-const SQS_ACTIONS_TLS_ONLY = [
-    "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:PurgeQueue",
+/**
+ * The topic actions denied over plain HTTP. A topic policy may name only SNS actions (no `sns:*`, no other
+ * service's): these are the eight AWS's own default topic policy lists, `sns:Publish` first — the statement the
+ * SNS security best practices ("Enforce encryption of data in transit") show.
+ */
+export const SNS_TOPIC_ACTIONS = [
+    "sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+    "sns:DeleteTopic", "sns:ListSubscriptionsByTopic",
 ];
 
 export const ANOMALY_ALERTS_DEFAULTS = { enableSecurityHub: false, maxRetryAttempts: 2, maxEventAgeSeconds: 3600 } as const;
+
+/** Denies every request over plain HTTP, whoever makes it (resource policies: SQS takes `sqs:*`, SNS only its list). */
+export function denyInsecureTransport(action: string | string[], resource: string): Record<string, unknown> {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: action,
+        Resource: resource,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
 
 /** `project-stack-suffix`, limited to the characters SNS, SQS, KMS aliases and alarm names all accept. */
 export function physicalName(scope: { project: string; stack: string }, suffix: string, maxLength: number): string {
@@ -185,14 +203,17 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             arn: this.topic.arn,
             policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
                 Version: "2012-10-17",
-                Statement: [{
-                    Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                    Effect: "Allow",
-                    Principal: { Service: "cloudwatch.amazonaws.com" },
-                    Action: "sns:Publish",
-                    Resource: topic,
-                    Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                }],
+                Statement: [
+                    {
+                        Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: "sns:Publish",
+                        Resource: topic,
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
+                    },
+                    denyInsecureTransport(SNS_TOPIC_ACTIONS, topic),
+                ],
             })),
         }, parent);
 
@@ -219,14 +240,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                         Resource: queue,
                         Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
                     },
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: SQS_ACTIONS_TLS_ONLY,
-                        Resource: queue,
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
-                    },
+                    denyInsecureTransport("sqs:*", queue),
                 ],
             })),
         }, parent);

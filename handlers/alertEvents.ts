@@ -17,12 +17,22 @@
 //
 // Plain functions, no AWS SDK: the Lambda bundle carries this file as-is.
 
-/** A payload the function cannot act on. The message names the field and what was found. */
-export class AlertParseError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "AlertParseError";
-    }
+/** The `name` of every error for a payload the function cannot act on (the message names the field and what was found). */
+export const ALERT_PARSE_ERROR = "AlertParseError";
+
+/**
+ * A payload error: a plain `Error` with its name assigned after. Not a subclass: Pulumi's closure serialization
+ * turns `class … extends Error` into a function whose `Error.call(this, message)` sets no message, so the deployed
+ * code would throw (and log) errors without a reason.
+ */
+export function alertParseError(message: string): Error {
+    const e = new Error(message);
+    e.name = ALERT_PARSE_ERROR;
+    return e;
+}
+
+export function isAlertParseError(e: unknown): boolean {
+    return e instanceof Error && e.name === ALERT_PARSE_ERROR;
 }
 
 // ---- Lookout for Metrics --------------------------------------------------------------------------------------
@@ -192,22 +202,27 @@ function shown(v: unknown): string {
 }
 
 function fail(where: string, what: string, got: unknown): never {
-    throw new AlertParseError(`${where} ${what} (got ${shown(got)})`);
+    throw alertParseError(`${where} ${what} (got ${shown(got)})`);
 }
 
 function obj(v: unknown, where: string): Obj {
     return isObject(v) ? v : fail(where, "must be an object", v);
 }
 
+/** `where.key`, or `where key` after a label ending in ":" (`L4M alert: alertName`). */
+function field(where: string, key: string): string {
+    return where.endsWith(":") ? `${where} ${key}` : `${where}.${key}`;
+}
+
 function str(o: Obj, key: string, where: string): string {
     const v = o[key];
-    return typeof v === "string" && v.trim() !== "" ? v : fail(`${where}.${key}`, "must be a non-empty string", v);
+    return typeof v === "string" && v.trim() !== "" ? v : fail(field(where, key), "must be a non-empty string", v);
 }
 
 /** A string, or undefined when absent or null. */
 function optStr(o: Obj, key: string, where: string): string | undefined {
     const v = o[key];
-    return v === undefined || v === null ? undefined : typeof v === "string" ? v : fail(`${where}.${key}`, "must be a string when present", v);
+    return v === undefined || v === null ? undefined : typeof v === "string" ? v : fail(field(where, key), "must be a string when present", v);
 }
 
 function num(v: unknown, where: string): number {
@@ -232,9 +247,25 @@ export function arnParts(arn: string, where: string): { partition: string; servi
 
 // ---- timestamps --------------------------------------------------------------------------------------------------
 
-/** `base` (ISO date-time without offset) at `offset` (`Z`, `+0000` or `+00:00`), to milliseconds. */
+/** Days in `month` (1–12) of `year`, proleptic Gregorian. */
+export function daysInMonth(year: number, month: number): number {
+    return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+const CIVIL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
+
+/**
+ * `base` (ISO date-time without offset) at `offset` (`Z`, `+0000` or `+00:00`), to milliseconds; an invalid Date
+ * when any field is out of range. `Date` itself rolls impossible dates forward (`2025-02-30` becomes March 2nd),
+ * so every field is checked first: month 1–12, day within the month, hour 0–23, minute and second 0–59, offset
+ * within ±23:59.
+ */
 function instant(base: string, offset: string): Date {
     const off = offset === "Z" || offset.includes(":") ? offset : `${offset.slice(0, 3)}:${offset.slice(3)}`;
+    const c = CIVIL.exec(base);
+    const [y, mo, d, h, mi, se] = c ? c.slice(1).map(Number) : [];
+    const offOk = off === "Z" || (Number(off.slice(1, 3)) <= 23 && Number(off.slice(4, 6)) <= 59);
+    if (!c || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || se > 59 || !offOk) return new Date(NaN);
     return new Date(`${base.replace(/(\.\d{3})\d+$/, "$1")}${off}`);
 }
 
@@ -298,7 +329,7 @@ export function envelopesOf(event: unknown): AlertEnvelope[] {
     return fail("unrecognised invocation event:", "is neither an SNS event (Records), an SNS notification (Type \"Notification\", as replayed from the dead-letter queue) nor a Lookout for Metrics alert (anomalyDetectorArn, impactedMetric)", e);
 }
 
-/** Parses one delivered alert. Throws AlertParseError naming the problem. */
+/** Parses one delivered alert. Throws an AlertParseError (alertParseError) naming the problem. */
 export function parseEnvelope(env: AlertEnvelope): ParsedAlert {
     if (env.delivery === "lambda") return parseL4mAlert(env.body, "lambda");
     const where = `SNS message ${env.sns.messageId} from ${env.sns.topicArn}`;

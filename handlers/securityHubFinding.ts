@@ -29,9 +29,10 @@ import type { CloudWatchClient, CloudWatchClientConfig } from "@aws-sdk/client-c
 import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import type { AwsSecurityFinding, Resource, SecurityHubClient, SecurityHubClientConfig, SeverityLabel } from "@aws-sdk/client-securityhub";
 
+import { ALERT_RETRY, alertRetryStrategy, RetryOptions } from "./alert/retry";
 import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../model/ecommerceSchema";
 import {
-    AlarmDimension, AlarmTrigger, AlertParseError, arnParts, envelopesOf, parseEnvelope, ParsedAlarm,
+    AlarmDimension, AlarmTrigger, alertParseError, arnParts, envelopesOf, parseEnvelope, ParsedAlarm,
     ParsedAlert, ParsedL4mAlert,
 } from "./alertEvents";
 
@@ -52,9 +53,14 @@ export const MAX_OTHER_DETAIL_VALUE_LENGTH = 1024;
 export const MAX_FINDINGS_PER_IMPORT = 100;
 /** GetFindings pages read per OK (100 findings a page); beyond them the invocation fails (its retry archives the rest). */
 export const MAX_ARCHIVE_PAGES = 10;
-/** Attempts the SDK makes per call (throttling and 5xx are retried with backoff). */
-export const SECURITY_HUB_MAX_ATTEMPTS = 5;
-export const CLOUDWATCH_MAX_ATTEMPTS = 5;
+/** Attempts the SDK makes per call (throttling and 5xx are retried with backoff; handlers/alert/retry.ts). */
+export const SECURITY_HUB_MAX_ATTEMPTS = ALERT_RETRY.maxAttempts;
+export const CLOUDWATCH_MAX_ATTEMPTS = ALERT_RETRY.maxAttempts;
+/**
+ * Security Hub keeps a finding 90 days after its last update: the Start of the CreatedAt filter an OK archives
+ * with (a DateFilter with both Start and End, as the API reference documents it).
+ */
+export const FINDING_RETENTION_DAYS = 90;
 /**
  * An alarm whose state changed more than this after a notification's StateChangeTime is in a later episode.
  * CloudWatch evaluates an alarm at most every 10 s, so two transitions are never this close; the margin keeps a
@@ -126,12 +132,13 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
 }
 
 /** The client configuration the deployed function uses (tests point the same config at a local endpoint). */
-export function securityHubClientConfig(region: string): SecurityHubClientConfig {
-    return { region, maxAttempts: SECURITY_HUB_MAX_ATTEMPTS };
+/** The client configuration the deployed function uses: its own retry strategy (no cross-call quota, see retry.ts). */
+export function securityHubClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): SecurityHubClientConfig {
+    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
 }
 
-export function cloudWatchClientConfig(region: string): CloudWatchClientConfig {
-    return { region, maxAttempts: CLOUDWATCH_MAX_ATTEMPTS };
+export function cloudWatchClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): CloudWatchClientConfig {
+    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
 }
 
 // ---- small helpers ---------------------------------------------------------------------------------------------------
@@ -434,7 +441,7 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
     const a = p.alert;
     const det = arnParts(a.anomalyDetectorArn, "L4M alert anomalyDetectorArn");
     if (det.account !== s.accountId) {
-        throw new AlertParseError(`L4M alert: detector ${a.anomalyDetectorArn} is in account ${det.account}; this function files findings for ${s.accountId}`);
+        throw alertParseError(`L4M alert: detector ${a.anomalyDetectorArn} is in account ${det.account}; this function files findings for ${s.accountId}`);
     }
     const detectorName = det.resource.replace(/^AnomalyDetector:/, "");
     const metric = a.impactedMetric.metricName;
@@ -501,7 +508,7 @@ function alarmAccount(p: ParsedAlarm, s: FindingSettings) {
     const n = p.notification;
     const arn = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn");
     if (n.AWSAccountId !== s.accountId || arn.account !== s.accountId) {
-        throw new AlertParseError(`CloudWatch alarm ${n.AlarmName} is in account ${n.AWSAccountId}; this function files findings for ${s.accountId}`);
+        throw alertParseError(`CloudWatch alarm ${n.AlarmName} is in account ${n.AWSAccountId}; this function files findings for ${s.accountId}`);
     }
     return arn;
 }
@@ -598,11 +605,10 @@ const PROVIDER_FIELDS = [
     "Severity", "FindingProviderFields", "Title", "Description", "Resources", "Remediation", "SourceUrl",
 ] as const;
 
-/** The update that archives an active finding: same Id, RecordState ARCHIVED, a newer UpdatedAt, and why. */
+/** The update that archives an active finding: same Id, RecordState ARCHIVED, a newer UpdatedAt, and why. `aws/...` product fields are Security Hub's own: a provider does not send them. */
 export function archivedVersion(f: AwsSecurityFinding, resolvedAt: Date, reason: string, now: Date): AwsSecurityFinding {
     const out: Record<string, unknown> = {};
     for (const k of PROVIDER_FIELDS) if (f[k] !== undefined) out[k] = f[k];
-    // `aws/...` keys are Security Hub's own; a provider does not send them.
     const own = Object.entries(f.ProductFields ?? {}).filter(([k]) => !k.startsWith("aws/") && k !== `${PF}resolvedAt` && k !== `${PF}resolution`);
     out.ProductFields = boundedProductFields([[`${PF}resolvedAt`, resolvedAt.toISOString()], [`${PF}resolution`, reason], ...own]);
     out.UpdatedAt = now.toISOString();
@@ -684,7 +690,8 @@ export async function importFindings(client: SecurityHubSender, findings: AwsSec
 
 /**
  * The ACTIVE findings this product filed under a generator (an alarm ARN) created up to `until` (the OK's
- * StateChangeTime), up to MAX_ARCHIVE_PAGES pages; `more` when GetFindings had further pages.
+ * StateChangeTime), up to MAX_ARCHIVE_PAGES pages; `more` when GetFindings had further pages. CreatedAt is checked
+ * on the results too: a finding of a later episode must never be archived by this OK.
  */
 export async function activeFindings(client: SecurityHubSender, s: FindingSettings, generatorId: string, until: Date): Promise<{ findings: AwsSecurityFinding[]; more: boolean }> {
     const found: AwsSecurityFinding[] = [];
@@ -696,12 +703,11 @@ export async function activeFindings(client: SecurityHubSender, s: FindingSettin
                 AwsAccountId: [{ Value: s.accountId, Comparison: "EQUALS" }],
                 GeneratorId: [{ Value: generatorId, Comparison: "EQUALS" }],
                 RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
-                CreatedAt: [{ End: until.toISOString() }],
+                CreatedAt: [{ Start: new Date(until.getTime() - FINDING_RETENTION_DAYS * 86_400_000).toISOString(), End: until.toISOString() }],
             },
             MaxResults: 100,
             NextToken: token,
         }));
-        // Checked here too: a finding of a later episode must never be archived by this OK.
         found.push(...(out.Findings ?? []).filter((f) => Date.parse(f.CreatedAt ?? "") <= until.getTime()));
         token = out.NextToken;
         if (!token) return { findings: found, more: false };
@@ -740,7 +746,11 @@ export interface HandlerDeps {
 const defaultDeps: HandlerDeps = { now: () => new Date(), log: consoleLogger };
 
 /**
- * Handles one invocation: every alert it carries is parsed, planned and applied. Alerts that fail are logged
+ * Handles one invocation: every alert it carries is parsed, planned and applied. An ALARM is checked against the
+ * alarm's state before its import and again after it: an OK that ran while the import was under way (throttled,
+ * retried) found nothing to archive, so a `late` end of the episode archives the finding just imported (with an
+ * UpdatedAt newer than it, even within the same millisecond); an OK later than the second look finds the finding.
+ * Alerts that fail are logged
  * and, after the others were applied, reported together as one error so the invocation fails (and is retried;
  * re-applying the ones that succeeded is harmless — same Ids).
  */
@@ -762,12 +772,15 @@ export async function handleAlertEvent(event: unknown, clients: AlertClients, s:
             const parsed = parseEnvelope(env);
             const plan = planAlert(parsed, s, now(), log);
             if (plan.action === "import") {
-                const ended = parsed.kind === "cloudwatch" ? await episodeEnded(clients.cloudWatch, parsed, s, now()) : undefined;
-                const findings = ended ? plan.findings.map((f) => archivedVersion(f, ended.resolvedAt, ended.reason, now())) : plan.findings;
+                const alarm = parsed.kind === "cloudwatch" ? parsed : undefined;
+                let ended = alarm && await episodeEnded(clients.cloudWatch, alarm, s, now());
+                const findings = ended ? plan.findings.map((f) => archivedVersion(f, ended!.resolvedAt, ended!.reason, now())) : plan.findings;
                 const ids = await importFindings(client, findings);
+                const late = !ended && alarm && (ended = await episodeEnded(clients.cloudWatch, alarm, s, now()));
+                if (late) await importFindings(client, findings.map((f) => archivedVersion(f, late.resolvedAt, late.reason, new Date(Math.max(now().getTime(), Date.parse(f.UpdatedAt!) + 1)))));
                 const recordState = ended ? "ARCHIVED" : "ACTIVE";
-                log("info", ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",
-                    { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label), recordState, reason: ended?.reason });
+                log("info", late ? "imported finding, then archived it: the alarm episode ended while it was filed" : ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",
+                    { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label), recordState, reason: ended ? ended.reason : undefined });
                 outcomes.push({ action: "imported", source: plan.source, findingIds: ids, recordState, ...(ended ? { reason: ended.reason } : {}) });
             } else if (plan.action === "archive") {
                 const active = await activeFindings(client, s, plan.generatorId, plan.resolvedAt);

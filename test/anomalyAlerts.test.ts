@@ -5,10 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { AppConfig } from "../config";
-import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName } from "../components/anomalyAlerts";
+import { AlertHandlingResult } from "../handlers/securityHubFinding";
+import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName, SNS_TOPIC_ACTIONS } from "../components/anomalyAlerts";
 import { lambdaArchiveSize, MAX_ARCHIVE_BYTES } from "./archiveSize";
 import { anomalyAlertsArgs } from "../componentArgs";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
+import { artifactsOf, forBothArtifacts, loadSerialized, serializedText } from "./serialized";
 import { ACCOUNT, REGION, Registered } from "./mocks";
 
 const NS = "edge-anomaly-detection";
@@ -75,7 +77,18 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
             Sid: "CloudWatchAlarmsOfThisAccountPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: "sns:Publish", Resource: topic.state.arn,
             Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` } },
+        }, {
+            Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: SNS_TOPIC_ACTIONS, Resource: topic.state.arn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
         }]);
+    });
+
+    it("topic policy TLS deny names only SNS topic actions (a topic policy accepts nothing else), Publish first", () => {
+        // The eight actions of AWS's default topic policy; no wildcard, no other service's action.
+        assert.deepEqual([...SNS_TOPIC_ACTIONS].sort(), ["sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
+            "sns:Publish", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe"]);
+        assert.equal(SNS_TOPIC_ACTIONS[0], "sns:Publish");
+        for (const a of SNS_TOPIC_ACTIONS) assert.match(a, /^sns:[A-Z][A-Za-z]+$/);
     });
 
     it("subscribes the email address from config and the finding Lambda, both redriving undeliverable messages to the DLQ", () => {
@@ -108,9 +121,11 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
             Sid: "TopicRedrivesUndeliveredMessages", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage",
             Resource: queue.state.arn, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": topic.state.arn } },
         });
-        assert.equal(deny.Effect, "Deny");
-        assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": "false" } });
-        assert.ok(deny.Action.includes("sqs:SendMessage") && deny.Action.includes("sqs:ReceiveMessage"));
+        // Every SQS action over plain HTTP, by anyone: sqs:* (not a list that misses some).
+        assert.deepEqual(deny, {
+            Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: queue.state.arn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        });
     });
 
     it("asynchronous invocations retry per config, then land in the DLQ (on-failure destination)", () => {
@@ -229,12 +244,35 @@ describe("AnomalyAlerts options", () => {
     });
 });
 
+const DEPLOYED_ENV = {
+    FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+    AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+};
+type FindingHandler = (event: unknown) => Promise<AlertHandlingResult>;
+
+/** Console lines the handler writes while `run` runs, by level. */
+async function capturingConsole<T>(run: () => Promise<T>): Promise<{ result?: T; error?: unknown; lines: { level: string; entry: any }[] }> {
+    const lines: { level: string; entry: any }[] = [];
+    const saved = { info: console.info, warn: console.warn, error: console.error };
+    for (const level of ["info", "warn", "error"] as const) console[level] = (line: string) => lines.push({ level, entry: JSON.parse(line) });
+    try {
+        return { result: await run(), lines };
+    } catch (error) {
+        return { error, lines };
+    } finally {
+        Object.assign(console, saved);
+    }
+}
+
 describe("finding Lambda as deployed", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     let cw: AwsClientStub<CloudWatchClient>;
+    let savedEnv: NodeJS.ProcessEnv;
     before(() => {
         hub = mockClient(SecurityHubClient);
         cw = mockClient(CloudWatchClient);
+        savedEnv = { ...process.env };
+        Object.assign(process.env, DEPLOYED_ENV);
     });
     beforeEach(() => {
         // Each fixture alarm is in ALARM since its notification: the current episode.
@@ -254,77 +292,96 @@ describe("finding Lambda as deployed", () => {
     after(() => {
         hub.restore();
         cw.restore();
+        process.env = savedEnv;
     });
 
     it("serializes as a Lambda closure that requires the SDK from the runtime and carries no Pulumi code", async () => {
-        const closure = await pulumi.runtime.serializeFunction(findingHandlerFactory, { isFactoryFunction: true });
-        assert.match(closure.text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
-        assert.match(closure.text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/);
-        assert.ok(!closure.text.includes("@pulumi/"), "no Pulumi SDK in the Lambda");
-        assert.ok(closure.text.length <= MAX_ARCHIVE_BYTES, `${closure.text.length} bytes`);
+        const text = await serializedText(findingHandlerFactory, { factory: true });
+        assert.match(text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
+        assert.match(text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/);
+        assert.ok(!text.includes("@pulumi/"), "no Pulumi SDK in the Lambda");
+        assert.ok(text.length <= MAX_ARCHIVE_BYTES, `${text.length} bytes`);
     });
 
-    it("the factory reads its settings from the environment and files a finding through its own client", async () => {
-        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
-        const saved = { ...process.env };
-        Object.assign(process.env, {
-            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
-            AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
-        });
-        const logged: string[] = [];
-        const info = console.info;
-        console.info = (line: string) => logged.push(line);
-        try {
-            const handler = findingHandlerFactory();
-            const result = await handler(require("./fixtures/alerts/cw-waf-alarm.json"));
-            assert.equal(JSON.parse(logged[0]).message, "imported finding", "one JSON log line per filed alert");
-            assert.deepEqual(result.outcomes.map((o) => o.action), ["imported"]);
+    // The handler as Lambda runs it: the factory ran at load (cold start) with DEPLOYED_ENV, and made its own clients.
+    forBothArtifacts("the factory's handler", artifactsOf<FindingHandler>(findingHandlerFactory, { factory: true }), (handler, kind) => {
+        /** A fresh cold start with the environment as it is now. */
+        const coldStart = (): Promise<FindingHandler> | FindingHandler => (kind === "source" ? findingHandlerFactory() : loadSerialized<FindingHandler>(findingHandlerFactory, { factory: true }));
+
+        it("reads its settings from the environment and files a finding through its own client", async () => {
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            const { result, lines, error } = await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
+            assert.equal(error, undefined);
+            assert.equal(lines[0].entry.message, "imported finding", "one JSON log line per filed alert");
+            assert.deepEqual(result!.outcomes.map((o) => o.action), ["imported"]);
             const calls = hub.commandCalls(BatchImportFindingsCommand);
             assert.equal(calls.length, 1);
             assert.equal(calls[0].args[0].input.Findings![0].ProductArn, PRODUCT_ARN);
             assert.equal(calls[0].args[0].input.Findings![0].RecordState, "ACTIVE");
-            assert.deepEqual(cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input), [
+            assert.deepEqual(cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input), Array(2).fill(
                 { AlarmNames: ["edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked"], AlarmTypes: ["MetricAlarm"] },
-            ], "its own CloudWatch client asked for the alarm's state");
+            ), "its own CloudWatch client asked for the alarm's state, before and after the import");
             assert.equal(await (cw.commandCalls(DescribeAlarmsCommand)[0].thisValue as CloudWatchClient).config.region(), REGION);
-        } finally {
-            console.info = info;
-            process.env = saved;
-        }
-    });
-
-    it("with ECOMMERCE_STREAM_ARN set, an ecommerce alarm's finding names the stream", async () => {
-        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
-        const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
-        const saved = { ...process.env };
-        Object.assign(process.env, {
-            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
-            ECOMMERCE_STREAM_ARN: stream, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
         });
-        const info = console.info;
-        console.info = () => undefined;
-        try {
-            await findingHandlerFactory()(require("./fixtures/alerts/cw-ecommerce-alarm.json"));
+
+        // The must-show of issue 11 #1: in the deployed code, a rejected event fails with an Error that says why,
+        // and the log line carries that reason (a `class … extends Error` lost both when serialized).
+        const rejected: [string, () => unknown, string, RegExp][] = [
+            ["{}", () => ({}), "rejected invocation event",
+                /^unrecognised invocation event: is neither an SNS event \(Records\), an SNS notification .* nor a Lookout for Metrics alert \(anomalyDetectorArn, impactedMetric\) \(got an object with keys \[\]\)$/],
+            ["{Records: []}", () => ({ Records: [] }), "rejected invocation event", /^SNS event: Records must be a non-empty list \(got a list of 0\)$/],
+            ["an SNS message that is not JSON", () => snsWith("ALARM: something happened"), "alert not filed",
+                /SNS message m-1 from arn:aws:sns:us-east-1:123456789012:alarms is not JSON: Lookout for Metrics alerts on this topic must use SnsFormat JSON/],
+            ["an alarm without required fields (no AlarmName)", () => {
+                const msg = JSON.parse(require("./fixtures/alerts/cw-waf-alarm.json").Records[0].Sns.Message);
+                delete msg.AlarmName;
+                return snsWith(JSON.stringify(msg));
+            }, "alert not filed", /CloudWatch alarm notification \(SNS message m-1\): AlarmName must be a non-empty string \(got undefined\)/],
+        ];
+        for (const [what, event, logMessage, reason] of rejected) {
+            it(`rejects ${what} with an Error whose message says why, and logs that reason`, async () => {
+                const { error, lines } = await capturingConsole(() => handler()(event()));
+                assert.ok(error instanceof Error, "an Error is thrown");
+                assert.ok(error.message.length > 0 && error.message !== "undefined", `message: ${JSON.stringify(error.message)}`);
+                const thrown = logMessage === "rejected invocation event" ? error.message : error.message.replace(/^finding Lambda: 1 of 1 alert\(s\) failed: .*?\(1 of 1\): AlertParseError: /, "");
+                assert.match(thrown, reason);
+                const logged = lines.filter((l) => l.level === "error");
+                assert.equal(logged.length, 1);
+                assert.equal(logged[0].entry.message, logMessage);
+                assert.match(logged[0].entry.error, reason, "the log line carries the reason");
+                assert.equal(hub.calls().length, 0, "nothing filed");
+            });
+        }
+
+        it("with ECOMMERCE_STREAM_ARN set, an ecommerce alarm's finding names the stream", async () => {
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
+            process.env.ECOMMERCE_STREAM_ARN = stream;
+            try {
+                const fresh = await coldStart();
+                await capturingConsole(() => fresh(require("./fixtures/alerts/cw-ecommerce-alarm.json")));
+            } finally {
+                delete process.env.ECOMMERCE_STREAM_ARN;
+            }
             const [finding] = hub.commandCalls(BatchImportFindingsCommand)[0].args[0].input.Findings!;
             assert.deepEqual(finding.Resources!.map((r) => [r.Type, r.Id]), [
                 ["Other", "EdgeAnomaly/Ecommerce/Revenue{Stack=dev,Platform=ios}"],
                 ["AwsKinesisStream", stream],
                 ["Other", `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:edge-anomaly-detection-dev-ecommerce-Revenue-Platform-ios`],
             ]);
-        } finally {
-            console.info = info;
-            process.env = saved;
-        }
-    });
+        });
 
-    it("a missing setting fails the cold start, naming the variable", () => {
-        const saved = { ...process.env };
-        delete process.env.FINDING_PRODUCT_ARN;
-        Object.assign(process.env, { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws" });
-        try {
-            assert.throws(() => findingHandlerFactory(), /environment variable FINDING_PRODUCT_ARN is not set/);
-        } finally {
-            process.env = saved;
-        }
+        it("a missing setting fails the cold start, naming the variable", async () => {
+            delete process.env.FINDING_PRODUCT_ARN;
+            try {
+                await assert.rejects(async () => coldStart(), /environment variable FINDING_PRODUCT_ARN is not set/);
+            } finally {
+                process.env.FINDING_PRODUCT_ARN = PRODUCT_ARN;
+            }
+        });
     });
 });
+
+function snsWith(message: string): unknown {
+    return { Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", TopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`, Message: message } }] };
+}

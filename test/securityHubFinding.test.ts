@@ -5,13 +5,54 @@ import { DescribeAlarmsCommand, DescribeAlarmsCommandInput, MetricAlarm } from "
 import { AwsSecurityFinding, BatchImportFindingsCommand, GetFindingsCommand, GetFindingsCommandInput, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
-import { AlertParseError, envelopesOf, parseAlarmTime, parseAlertEvent, parseL4mTimestamp } from "../handlers/alertEvents";
+import * as events from "../handlers/alertEvents";
+import { ALERT_PARSE_ERROR } from "../handlers/alertEvents";
+import * as finding from "../handlers/securityHubFinding";
 import {
-    AlertClients, alarmMetric, anomalyBand, archivedVersion, BAND_SEVERITY_STEPS, bandSeverity, boundedProductFields, CLOUDWATCH_MAX_ATTEMPTS, cloudWatchClientConfig,
-    CloudWatchSender, FindingSettings, findingSettingsFromEnv, handleAlertEvent, labelForNormalized, Logger, MAX_ARCHIVE_PAGES, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH,
-    MAX_PRODUCT_FIELDS, MAX_TITLE_LENGTH, parseBandReason, planAlert, productArnFor, scoreSeverity, SECURITY_HUB_MAX_ATTEMPTS, securityHubClientConfig, strongestBreach,
-    SecurityHubSender,
+    AlertClients, BAND_SEVERITY_STEPS, CLOUDWATCH_MAX_ATTEMPTS, CloudWatchSender, FindingSettings, Logger, MAX_ARCHIVE_PAGES, MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH,
+    MAX_PRODUCT_FIELDS, MAX_TITLE_LENGTH, productArnFor, SECURITY_HUB_MAX_ATTEMPTS, SecurityHubSender,
 } from "../handlers/securityHubFinding";
+import { ALERT_RETRY, RetryOptions } from "../handlers/alert/retry";
+import { Artifacts, artifactsOf, forBothArtifacts } from "./serialized";
+
+// Every behavioural test below runs twice: against the source and against the serialized copy of the finding
+// Lambda's functions (what Pulumi ships; test/serialized.ts). `current` is the artifact of the running describe.
+const findingFunctions = () => ({
+    envelopesOf: events.envelopesOf, parseAlarmTime: events.parseAlarmTime, parseAlertEvent: events.parseAlertEvent, parseL4mTimestamp: events.parseL4mTimestamp,
+    alarmMetric: finding.alarmMetric, anomalyBand: finding.anomalyBand, archivedVersion: finding.archivedVersion, bandSeverity: finding.bandSeverity,
+    boundedProductFields: finding.boundedProductFields, cloudWatchClientConfig: finding.cloudWatchClientConfig, findingSettingsFromEnv: finding.findingSettingsFromEnv,
+    handleAlertEvent: finding.handleAlertEvent, labelForNormalized: finding.labelForNormalized, parseBandReason: finding.parseBandReason, planAlert: finding.planAlert,
+    scoreSeverity: finding.scoreSeverity, securityHubClientConfig: finding.securityHubClientConfig, strongestBreach: finding.strongestBreach,
+});
+type FindingFunctions = ReturnType<typeof findingFunctions>;
+const findingArtifacts: Artifacts<FindingFunctions> = artifactsOf(findingFunctions, { factory: true, name: "finding-functions" });
+let current: FindingFunctions | undefined;
+const fns = (): FindingFunctions => current ?? (() => { throw new Error("no finding artifact loaded"); })();
+function describeBoth(title: string, body: () => void): void {
+    forBothArtifacts(title, findingArtifacts, (get) => {
+        before(() => { current = get(); });
+        after(() => { current = undefined; });
+        body();
+    });
+}
+const envelopesOf: FindingFunctions["envelopesOf"] = (...a) => fns().envelopesOf(...a);
+const parseAlarmTime: FindingFunctions["parseAlarmTime"] = (...a) => fns().parseAlarmTime(...a);
+const parseAlertEvent: FindingFunctions["parseAlertEvent"] = (...a) => fns().parseAlertEvent(...a);
+const parseL4mTimestamp: FindingFunctions["parseL4mTimestamp"] = (...a) => fns().parseL4mTimestamp(...a);
+const alarmMetric: FindingFunctions["alarmMetric"] = (...a) => fns().alarmMetric(...a);
+const anomalyBand: FindingFunctions["anomalyBand"] = (...a) => fns().anomalyBand(...a);
+const archivedVersion: FindingFunctions["archivedVersion"] = (...a) => fns().archivedVersion(...a);
+const bandSeverity: FindingFunctions["bandSeverity"] = (...a) => fns().bandSeverity(...a);
+const boundedProductFields: FindingFunctions["boundedProductFields"] = (...a) => fns().boundedProductFields(...a);
+const cloudWatchClientConfig: FindingFunctions["cloudWatchClientConfig"] = (...a) => fns().cloudWatchClientConfig(...a);
+const findingSettingsFromEnv: FindingFunctions["findingSettingsFromEnv"] = (...a) => fns().findingSettingsFromEnv(...a);
+const handleAlertEvent: FindingFunctions["handleAlertEvent"] = (...a) => fns().handleAlertEvent(...a);
+const labelForNormalized: FindingFunctions["labelForNormalized"] = (...a) => fns().labelForNormalized(...a);
+const parseBandReason: FindingFunctions["parseBandReason"] = (...a) => fns().parseBandReason(...a);
+const planAlert: FindingFunctions["planAlert"] = (...a) => fns().planAlert(...a);
+const scoreSeverity: FindingFunctions["scoreSeverity"] = (...a) => fns().scoreSeverity(...a);
+const securityHubClientConfig: FindingFunctions["securityHubClientConfig"] = (...a) => fns().securityHubClientConfig(...a);
+const strongestBreach: FindingFunctions["strongestBreach"] = (...a) => fns().strongestBreach(...a);
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -28,9 +69,9 @@ function editSns(name: string, edit: (msg: any) => void): any {
     ev.Records[0].Sns.Message = JSON.stringify(msg);
     return ev;
 }
-function findingFor(event: unknown, s: FindingSettings = settings): AwsSecurityFinding {
-    const [parsed] = parseAlertEvent(event);
-    const plan = planAlert(parsed, s, NOW);
+function findingFor(event: unknown, s: FindingSettings = settings, fs: Pick<FindingFunctions, "parseAlertEvent" | "planAlert"> = fns()): AwsSecurityFinding {
+    const [parsed] = fs.parseAlertEvent(event);
+    const plan = fs.planAlert(parsed, s, NOW);
     assert.equal(plan.action, "import");
     if (plan.action !== "import") throw new Error("unreachable");
     assert.equal(plan.findings.length, 1);
@@ -56,7 +97,7 @@ function cloudWatchWith(alarms: AlarmNow[] | Error): { sender: CloudWatchSender;
 
 /** Every fixture alarm in ALARM since its notification's StateChangeTime: each ALARM fixture is the current episode. */
 const FIXTURE_ALARMS_IN_ALARM: AlarmNow[] = ["cw-waf-alarm", "cw-ecommerce-alarm", "cw-dlq-alarm"].map((name) => {
-    const [p] = parseAlertEvent(fixture(name));
+    const [p] = events.parseAlertEvent(fixture(name));
     if (p.kind !== "cloudwatch") throw new Error(name);
     return { AlarmName: p.notification.AlarmName, AlarmArn: p.notification.AlarmArn, StateValue: "ALARM", StateTransitionedTimestamp: p.stateChangeTime, StateUpdatedTimestamp: p.stateChangeTime };
 });
@@ -83,7 +124,7 @@ const STREAM_RESOURCE = {
     Details: { AwsKinesisStream: { Name: STREAM_NAME, Arn: STREAM_ARN } },
 };
 
-describe("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)", () => {
+describeBoth("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)", () => {
     it("builds exactly this ASFF finding", () => {
         assert.deepEqual(findingFor(fixture("cw-waf-alarm")), {
             SchemaVersion: "2018-10-08",
@@ -179,7 +220,7 @@ describe("Security Hub finding: CloudWatch anomaly alarm (WAF, above the band)",
     });
 });
 
-describe("Security Hub finding: CloudWatch anomaly alarm (ecommerce, both sides of the band)", () => {
+describeBoth("Security Hub finding: CloudWatch anomaly alarm (ecommerce, both sides of the band)", () => {
     const f = () => findingFor(fixture("cw-ecommerce-alarm"));
 
     it("takes the datapoint furthest outside its band: 290 below a lower edge of 1150.2 is 3.97x → HIGH", () => {
@@ -215,7 +256,7 @@ describe("Security Hub finding: CloudWatch anomaly alarm (ecommerce, both sides 
     });
 });
 
-describe("Security Hub finding: ecommerce findings name the Kinesis data stream carrying the events", () => {
+describeBoth("Security Hub finding: ecommerce findings name the Kinesis data stream carrying the events", () => {
     const ECOMMERCE_ALARM_ARN = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:edge-anomaly-detection-dev-ecommerce-Revenue-Platform-ios`;
     const alarmSeries = {
         Type: "Other", Id: "EdgeAnomaly/Ecommerce/Revenue{Stack=dev,Platform=ios}", Partition: "aws", Region: REGION,
@@ -290,7 +331,7 @@ describe("Security Hub finding: ecommerce findings name the Kinesis data stream 
     });
 });
 
-describe("Security Hub finding: Lookout for Metrics alerts", () => {
+describeBoth("Security Hub finding: Lookout for Metrics alerts", () => {
     it("Lambda alert (null description, no anomaly group): the finding's fields", () => {
         const f = findingFor(fixture("l4m-lambda-ecommerce"));
         const url = `https://${REGION}.console.aws.amazon.com/lookoutmetrics/home?region=${REGION}#${ECOMMERCE_DETECTOR}/anomalies`;
@@ -411,7 +452,7 @@ describe("Security Hub finding: Lookout for Metrics alerts", () => {
     });
 });
 
-describe("Security Hub finding: the alert path's own health alarm (static threshold)", () => {
+describeBoth("Security Hub finding: the alert path's own health alarm (static threshold)", () => {
     it("files the DLQ depth alarm as a HIGH pipeline-health finding", () => {
         const f = findingFor(fixture("cw-dlq-alarm"));
         assert.equal(f.Title, "Alert pipeline health: alarm edge-anomaly-detection-dev-alerts-dlq-depth is in ALARM");
@@ -427,17 +468,18 @@ describe("Security Hub finding: the alert path's own health alarm (static thresh
     });
 });
 
-describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
+describeBoth("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
     after(() => hub.restore());
     const client = () => new SecurityHubClient({ region: REGION });
 
+    // Test data (what GetFindings returns), built with the source at load time.
     const active: AwsSecurityFinding = {
-        ...findingFor(fixture("cw-waf-alarm")),
+        ...findingFor(fixture("cw-waf-alarm"), settings, { parseAlertEvent: events.parseAlertEvent, planAlert: finding.planAlert }),
         ProductFields: {
-            ...findingFor(fixture("cw-waf-alarm")).ProductFields,
+            ...findingFor(fixture("cw-waf-alarm"), settings, { parseAlertEvent: events.parseAlertEvent, planAlert: finding.planAlert }).ProductFields,
             "aws/securityhub/FindingId": "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default/abc",
             "aws/securityhub/ProductName": "Default",
         },
@@ -461,7 +503,8 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
                 AwsAccountId: [{ Value: ACCOUNT, Comparison: "EQUALS" }],
                 GeneratorId: [{ Value: WAF_ALARM_ARN, Comparison: "EQUALS" }],
                 RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
-                CreatedAt: [{ End: "2025-03-04T10:22:24.388Z" }],
+                // Start and End, as the DateFilter reference documents it: Security Hub's 90-day retention back from the OK.
+                CreatedAt: [{ Start: "2024-12-04T10:22:24.388Z", End: "2025-03-04T10:22:24.388Z" }],
             },
             MaxResults: 100,
             NextToken: undefined,
@@ -523,7 +566,7 @@ describe("Security Hub finding: OK and INSUFFICIENT_DATA notifications", () => {
     });
 });
 
-describe("Security Hub finding: failures are errors, never silent successes", () => {
+describeBoth("Security Hub finding: failures are errors, never silent successes", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
@@ -607,7 +650,7 @@ function wafAlarmAt(time: string): any {
 }
 const IMPORT_OK = { FailedCount: 0, SuccessCount: 1, FailedFindings: [] };
 
-describe("Security Hub finding: a late OK never archives a later episode", () => {
+describeBoth("Security Hub finding: a late OK never archives a later episode", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
@@ -622,7 +665,7 @@ describe("Security Hub finding: a late OK never archives a later episode", () =>
         hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK);
         const result = await handleAlertEvent(fixture("cw-waf-ok"), clients(new SecurityHubClient({ region: REGION })), settings, { now: () => NOW, log: recorder().log });
         const [request] = hub.commandCalls(GetFindingsCommand).map((c) => c.args[0].input as GetFindingsCommandInput);
-        assert.deepEqual(request.Filters!.CreatedAt, [{ End: "2025-03-04T10:22:24.388Z" }], "the OK's StateChangeTime bounds CreatedAt");
+        assert.deepEqual(request.Filters!.CreatedAt, [{ Start: "2024-12-04T10:22:24.388Z", End: "2025-03-04T10:22:24.388Z" }], "the OK's StateChangeTime bounds CreatedAt");
         const imported = hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!);
         assert.deepEqual(imported.map((f) => [f.Id, f.RecordState]), [[episode1.Id, "ARCHIVED"]]);
         assert.deepEqual(result.outcomes[0].findingIds, [episode1.Id]);
@@ -638,7 +681,7 @@ describe("Security Hub finding: a late OK never archives a later episode", () =>
     });
 });
 
-describe("Security Hub finding: an ALARM delivered after its episode ended (retry, DLQ replay)", () => {
+describeBoth("Security Hub finding: an ALARM delivered after its episode ended (retry, DLQ replay)", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     beforeEach(() => { hub.on(BatchImportFindingsCommand).resolves(IMPORT_OK); });
@@ -668,7 +711,8 @@ describe("Security Hub finding: an ALARM delivered after its episode ended (retr
 
     it("a current ALARM is filed ACTIVE, after asking CloudWatch for exactly this alarm", async () => {
         const { result, lines, requests } = await file(wafNow({}));
-        assert.deepEqual(requests, [{ AlarmNames: [WAF_ALARM], AlarmTypes: ["MetricAlarm"] }]);
+        // Asked before the import and again after it (an OK may have run while the import was under way).
+        assert.deepEqual(requests, [{ AlarmNames: [WAF_ALARM], AlarmTypes: ["MetricAlarm"] }, { AlarmNames: [WAF_ALARM], AlarmTypes: ["MetricAlarm"] }]);
         assert.deepEqual(imported(), [findingFor(fixture("cw-waf-alarm"))]);
         assert.equal(imported()[0].RecordState, "ACTIVE");
         assert.deepEqual(result.outcomes, [{ action: "imported", source: `cloudwatch:${WAF_ALARM_ARN}:ALARM`, findingIds: [`${WAF_ALARM_ARN}/2025-03-04T10:07:24.105Z`], recordState: "ACTIVE" }]);
@@ -726,7 +770,7 @@ describe("Security Hub finding: an ALARM delivered after its episode ended (retr
 
     it("the pipeline-health alarm is checked the same way", async () => {
         const { requests } = await file([], fixture("cw-dlq-alarm"));
-        assert.deepEqual(requests, [{ AlarmNames: ["edge-anomaly-detection-dev-alerts-dlq-depth"], AlarmTypes: ["MetricAlarm"] }]);
+        assert.deepEqual(requests, [{ AlarmNames: ["edge-anomaly-detection-dev-alerts-dlq-depth"], AlarmTypes: ["MetricAlarm"] }], "deleted: filed ARCHIVED at once, no second look");
         assert.equal(imported()[0].RecordState, "ARCHIVED");
     });
 
@@ -761,9 +805,9 @@ describe("Security Hub finding: an ALARM delivered after its episode ended (retr
     });
 });
 
-describe("Security Hub finding: episodes against a Security Hub that keeps its findings", () => {
+describeBoth("Security Hub finding: episodes against a Security Hub that keeps its findings", () => {
     // A stand-in for Security Hub: stores imports by Id (a newer UpdatedAt replaces), answers GetFindings with
-    // the filters the function uses (GeneratorId, RecordState, CreatedAt End).
+    // the filters the function uses (GeneratorId, RecordState, CreatedAt Start and End).
     const store = new Map<string, AwsSecurityFinding>();
     const hub = {
         send: async (cmd: unknown) => {
@@ -776,10 +820,11 @@ describe("Security Hub finding: episodes against a Security Hub that keeps its f
             }
             if (cmd instanceof GetFindingsCommand) {
                 const f = cmd.input.Filters!;
+                const start = Date.parse(f.CreatedAt![0].Start!);
                 const end = Date.parse(f.CreatedAt![0].End!);
                 return {
                     Findings: [...store.values()].filter((x) => x.GeneratorId === f.GeneratorId![0].Value && x.RecordState === f.RecordState![0].Value
-                        && Date.parse(x.CreatedAt!) <= end),
+                        && Date.parse(x.CreatedAt!) >= start && Date.parse(x.CreatedAt!) <= end),
                 };
             }
             throw new Error(`unexpected ${String(cmd)}`);
@@ -806,6 +851,37 @@ describe("Security Hub finding: episodes against a Security Hub that keeps its f
         assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED" }, "nor did the DLQ replay");
     });
 
+    it("race: the ALARM's import is held up (throttled) until after the OK ran — the finding still ends ARCHIVED", async () => {
+        store.clear();
+        // The ALARM's BatchImportFindings is held until the OK has run: a throttled import retried with backoff.
+        let reached!: () => void;
+        const importReached = new Promise<void>((r) => { reached = r; });
+        let release!: () => void;
+        const released = new Promise<void>((r) => { release = r; });
+        let held = false;
+        const slowHub = {
+            send: async (cmd: unknown) => {
+                if (cmd instanceof BatchImportFindingsCommand && !held && cmd.input.Findings!.some((f) => f.RecordState === "ACTIVE")) {
+                    held = true;
+                    reached();
+                    await released;
+                }
+                return hub.send(cmd as never);
+            },
+        } as unknown as SecurityHubSender;
+        at("2025-03-04T10:07:24.105Z", "ALARM");
+        const alarm = handleAlertEvent(fixture("cw-waf-alarm"), clients(slowHub, cw), settings, deps);
+        await importReached;
+        at("2025-03-04T10:22:24.388Z", "OK");
+        const ok = await handleAlertEvent(fixture("cw-waf-ok"), clients(slowHub, cw), settings, deps);
+        assert.deepEqual(ok.outcomes[0].findingIds, [], "the OK found nothing to archive: the import had not landed");
+        release();
+        const result = await alarm;
+        assert.deepEqual(states(), { "2025-03-04T10:07:24.105Z": "ARCHIVED" }, "not left ACTIVE for an alarm that is OK");
+        assert.equal(result.outcomes[0].recordState, "ARCHIVED");
+        assert.match(result.outcomes[0].reason!, /alarm edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked is OK since 2025-03-04T10:22:24.388Z/);
+    });
+
     it("episode 1's OK delivered after episode 2 began: episode 2 stays ACTIVE until its own OK", async () => {
         store.clear();
         at("2025-03-04T10:07:24.105Z", "ALARM");
@@ -822,7 +898,7 @@ describe("Security Hub finding: episodes against a Security Hub that keeps its f
     });
 });
 
-describe("Security Hub finding: GetFindings pagination limit", () => {
+describeBoth("Security Hub finding: GetFindings pagination limit", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
@@ -860,7 +936,7 @@ describe("Security Hub finding: GetFindings pagination limit", () => {
     });
 });
 
-describe("Security Hub finding: a bare SNS notification (replayed from the dead-letter queue)", () => {
+describeBoth("Security Hub finding: a bare SNS notification (replayed from the dead-letter queue)", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     before(() => { hub = mockClient(SecurityHubClient); });
     afterEach(() => hub.reset());
@@ -898,7 +974,7 @@ function editSnsRaw(name: string, raw: string): any {
     return ev;
 }
 
-describe("Security Hub client behaviour against a local endpoint", () => {
+describeBoth("Security Hub client behaviour against a local endpoint", () => {
     let server: http.Server;
     let port: number;
     let replies: { status: number; type?: string; body: unknown }[];
@@ -931,10 +1007,44 @@ describe("Security Hub client behaviour against a local endpoint", () => {
         credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
     });
 
-    it(`the deployed client configs retry throttling (up to ${SECURITY_HUB_MAX_ATTEMPTS} attempts)`, () => {
-        assert.deepEqual(securityHubClientConfig("eu-west-1"), { region: "eu-west-1", maxAttempts: SECURITY_HUB_MAX_ATTEMPTS });
-        assert.deepEqual(cloudWatchClientConfig("eu-west-1"), { region: "eu-west-1", maxAttempts: CLOUDWATCH_MAX_ATTEMPTS });
+    it(`the deployed client configs retry throttling (up to ${SECURITY_HUB_MAX_ATTEMPTS} attempts) with the project's quota-free strategy`, () => {
+        for (const config of [securityHubClientConfig("eu-west-1"), cloudWatchClientConfig("eu-west-1")]) {
+            assert.deepEqual({ ...config, retryStrategy: undefined }, { region: "eu-west-1", maxAttempts: SECURITY_HUB_MAX_ATTEMPTS, retryStrategy: undefined });
+            assert.deepEqual(Object.keys(config.retryStrategy as object).sort(), ["acquireInitialRetryToken", "recordSuccess", "refreshRetryTokenForRetry"]);
+        }
         assert.equal(CLOUDWATCH_MAX_ATTEMPTS, 5);
+        assert.deepEqual(ALERT_RETRY, { maxAttempts: 5, throttlingBaseMs: 500, baseMs: 100, maxDelayMs: 20_000 });
+    });
+
+    // The SDK's standard strategy keeps a per-client quota (500 tokens, 5 per throttled retry): in a warm
+    // container ~100 throttled retries leave every later call with ONE attempt. The deployed strategy has none.
+    // Backoff bases of 1 ms keep this fast; everything else is the deployed strategy and client.
+    const FAST: RetryOptions = { ...ALERT_RETRY, throttlingBaseMs: 1, baseMs: 1, maxDelayMs: 4 };
+    const warmClient = () => new SecurityHubClient({
+        ...securityHubClientConfig(REGION, FAST), endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    });
+
+    it("sustained throttling in one warm container: 300 throttled calls, and every later invocation still gets all 5 attempts", async () => {
+        const throttled = { status: 429, type: "LimitExceededException", body: { message: "Rate exceeded" } };
+        const hub = warmClient(); // one client for every invocation, as in one warm Lambda container
+        const invocations = 60;
+        for (let i = 0; i < invocations; i++) {
+            replies.push(...Array(SECURITY_HUB_MAX_ATTEMPTS).fill(throttled));
+            await assert.rejects(handleAlertEvent(fixture("cw-waf-alarm"), clients(hub), settings, { now: () => NOW, log: recorder().log }), /LimitExceededException: Rate exceeded/);
+            assert.equal(requests.length, (i + 1) * SECURITY_HUB_MAX_ATTEMPTS, `invocation ${i + 1} made all ${SECURITY_HUB_MAX_ATTEMPTS} attempts`);
+        }
+        assert.equal(requests.length, 300, "300 throttled calls (240 retries: more than twice the SDK quota's 100)");
+        // The throttling eases: the next invocation is throttled 4 times and filed on its 5th attempt.
+        replies.push(...Array(SECURITY_HUB_MAX_ATTEMPTS - 1).fill(throttled), { status: 200, body: { FailedCount: 0, SuccessCount: 1, FailedFindings: [] } });
+        const result = await handleAlertEvent(fixture("cw-waf-alarm"), clients(hub), settings, { now: () => NOW, log: recorder().log });
+        assert.equal(requests.length, 300 + SECURITY_HUB_MAX_ATTEMPTS);
+        assert.deepEqual(result.outcomes.map((o) => o.action), ["imported"]);
+    });
+
+    it("a client error is not retried by the deployed strategy either", async () => {
+        replies.push({ status: 400, type: "InvalidInputException", body: { Message: "Invalid finding", Code: "InvalidInputException" } });
+        await assert.rejects(handleAlertEvent(fixture("cw-waf-alarm"), clients(warmClient()), settings, { now: () => NOW, log: recorder().log }), /InvalidInputException/);
+        assert.equal(requests.length, 1);
     });
 
     it("a throttled BatchImportFindings (429 LimitExceededException) is retried by the SDK and the finding is filed", async () => {
@@ -958,7 +1068,7 @@ describe("Security Hub client behaviour against a local endpoint", () => {
     });
 });
 
-describe("severity mapping", () => {
+describeBoth("severity mapping", () => {
     it("L4M: the score is the normalized severity, labelled by ASFF's ranges", () => {
         const cases: [number, string, number][] = [[0, "INFORMATIONAL", 0], [0.4, "INFORMATIONAL", 0], [1, "LOW", 1], [39.4, "LOW", 39], [39.5, "MEDIUM", 40], [69, "MEDIUM", 69],
             [70, "HIGH", 70], [89.49, "HIGH", 89], [89.5, "CRITICAL", 90], [100, "CRITICAL", 100]];
@@ -984,7 +1094,7 @@ describe("severity mapping", () => {
     });
 });
 
-describe("alarm notification parsing details", () => {
+describeBoth("alarm notification parsing details", () => {
     it("reads datapoints and band edges from the three reason forms", () => {
         assert.deepEqual(parseBandReason("Thresholds Crossed: 1 out of the last 1 datapoints [239.0 (25/07/24 07:21:00)] was greater than the upper thresholds [225.71426732099445] (minimum 1 datapoint for OK -> ALARM transition)."),
             [{ value: 239, at: new Date("2024-07-25T07:21:00Z"), upper: 225.71426732099445 }]);
@@ -1012,13 +1122,38 @@ describe("alarm notification parsing details", () => {
         assert.equal(findingFor(ev).Title, "Ecommerce Revenue anomaly below the expected band: Marketplace=UK");
     });
 
+    it("rejects impossible dates and times instead of rolling them forward (Date turns 2025-02-30 into March 2nd)", () => {
+        for (const bad of ["2025-02-30T10:00:00.000+0000", "2025-02-29T10:00:00.000+0000", "2025-04-31T10:00:00.000+0000", "2025-13-01T10:00:00.000+0000",
+            "2025-00-10T10:00:00.000+0000", "2025-03-00T10:00:00.000+0000", "2025-03-04T24:00:00.000+0000", "2025-03-04T10:60:00.000+0000",
+            "2025-03-04T10:00:60.000+0000", "2025-03-04T10:00:00.000+2400", "2025-03-04T10:00:00.000+0060"]) {
+            assert.throws(() => parseAlarmTime(bad, "StateChangeTime"), (e: Error) => e.name === ALERT_PARSE_ERROR && e.message.includes(`(got string "${bad}")`), bad);
+        }
+        for (const bad of ["2025-02-30T10:00Z[UTC]", "2023-02-29T04:25:00+05:30[Asia/Kolkata]", "2025-06-31T00:00Z", "2025-03-04T25:00Z[UTC]"]) {
+            assert.throws(() => parseL4mTimestamp(bad), (e: Error) => e.name === ALERT_PARSE_ERROR && /must be a time like/.test(e.message), bad);
+        }
+        // The real edges stay valid: a leap day, month ends, the last second of a day.
+        assert.equal(parseAlarmTime("2024-02-29T23:59:59.999+0000", "t").toISOString(), "2024-02-29T23:59:59.999Z");
+        assert.equal(parseAlarmTime("2000-02-29T00:00:00.000+0000", "t").toISOString(), "2000-02-29T00:00:00.000Z");
+        assert.throws(() => parseAlarmTime("1900-02-29T00:00:00.000+0000", "t"), /must be a time like/, "1900 is not a leap year");
+        assert.equal(parseL4mTimestamp("2025-04-30T23:59Z[UTC]").instant.toISOString(), "2025-04-30T23:59:00.000Z");
+    });
+
+    it("an alarm notification or L4M alert with an impossible date is rejected as an invocation error, naming it", async () => {
+        const alarm = editSns("cw-waf-alarm", (m) => { m.StateChangeTime = "2025-02-30T10:07:24.105+0000"; });
+        await assert.rejects(handleAlertEvent(alarm, clients({ send: async () => assert.fail("nothing is sent") } as never), settings, { log: recorder().log }),
+            /StateChangeTime must be a time like 2023-03-07T10:44:24\.105\+0000 \(got string "2025-02-30T10:07:24\.105\+0000"\)/);
+        const l4m = { ...fixture("l4m-lambda-waf"), timestamp: "2025-02-30T10:05Z[UTC]" };
+        await assert.rejects(handleAlertEvent(l4m, clients({ send: async () => assert.fail("nothing is sent") } as never), settings, { log: recorder().log }),
+            /L4M alert: timestamp must be a time like 2021-02-17T11:00Z\[UTC\] \(got string "2025-02-30T10:05Z\[UTC\]"\)/);
+    });
+
     it("parses the time formats: L4M bracketed zones, CloudWatch +0000", () => {
         assert.deepEqual(parseL4mTimestamp("2021-02-14T04:00Z[Atlantic/St_Helena]"), { instant: new Date("2021-02-14T04:00:00Z"), zone: "Atlantic/St_Helena" });
         assert.deepEqual(parseL4mTimestamp("2021-02-17T11:00Z"), { instant: new Date("2021-02-17T11:00:00Z"), zone: undefined });
         assert.equal(parseL4mTimestamp("2022-01-15T04:25:00+05:30[Asia/Kolkata]").instant.toISOString(), "2022-01-14T22:55:00.000Z");
         assert.equal(parseAlarmTime("2023-03-07T10:44:24.105+0000", "t").toISOString(), "2023-03-07T10:44:24.105Z");
         assert.equal(parseAlarmTime("2023-03-07T10:44:24.105123+0200", "t").toISOString(), "2023-03-07T08:44:24.105Z");
-        assert.throws(() => parseL4mTimestamp("2021-02-30T25:00Z[UTC]"), AlertParseError);
+        assert.throws(() => parseL4mTimestamp("2021-02-30T25:00Z[UTC]"), (e: Error) => e.name === ALERT_PARSE_ERROR && /must be a time like/.test(e.message));
     });
 
     it("tells the deliveries apart", () => {
@@ -1028,7 +1163,7 @@ describe("alarm notification parsing details", () => {
     });
 });
 
-describe("finding settings from the environment", () => {
+describeBoth("finding settings from the environment", () => {
     const env = { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: settings.productArn };
 
     it("reads them, with the optional web ACL ARN and ecommerce stream ARN", () => {
