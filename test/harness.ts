@@ -1,12 +1,12 @@
-// Runs the Pulumi program (index.ts) in-process under the shared mocks with a given stack configuration and
-// returns what it registered and exported. Each run gets its own stack name and loads index.ts afresh, so one
+// Runs the Pulumi program (from its entry point, main.ts) in-process under the shared mocks with a given stack configuration and
+// returns what it registered and exported. Each run gets its own stack name and loads the program afresh, so one
 // mocha process can run the program for several configurations (e.g. both engines).
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
-import { mocks, registered, Registered } from "./mocks";
+import { mocks, reads, registered, Registered } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -25,6 +25,8 @@ export function stackNames(): string[] {
 
 export interface ProgramRun {
     resources: Registered[];
+    /** Reads of existing resources (preflight lookups): `read` steps, nothing created. */
+    reads: Registered[];
     outputs: Record<string, unknown>;
     /** Resources of one type token. */
     ofType(type: string): Registered[];
@@ -32,12 +34,16 @@ export interface ProgramRun {
     one(type: string, fragment?: string): Registered;
 }
 
+/** The program's entry point as the Pulumi CLI loads it: Pulumi.yaml `main` (main.ts: preflight, then index.ts). */
+export const ENTRY = path.join(ROOT, (yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { main: string }).main);
+
 /**
- * index.ts declares the resources when it is loaded, so each run loads it afresh. The modules it imports are
- * stateless (classes and functions) and stay cached, so a class such as ConfigError is the same in the tests
- * and in the program.
+ * The entry point and index.ts declare the resources when they are loaded, so each run loads them afresh. The
+ * modules they import are stateless (classes and functions) and stay cached, so a class such as ConfigError is
+ * the same in the tests and in the program.
  */
 function clearProgramModule(): void {
+    delete require.cache[require.resolve(ENTRY)];
     delete require.cache[require.resolve(path.join(ROOT, "index"))];
 }
 
@@ -60,9 +66,9 @@ function waitForRPCs(): Promise<void> {
  * Runs `f`; when it throws (a config error half-way through the program), lets the registrations it had
  * already started finish before rethrowing, so they cannot land in the next run's record.
  */
-async function drainedOnError<T>(f: () => T): Promise<T> {
+async function drainedOnError<T>(f: () => T | Promise<T>): Promise<T> {
     try {
-        return f();
+        return await f();
     } catch (err) {
         await waitForRPCs().catch(() => undefined);
         throw err;
@@ -70,23 +76,25 @@ async function drainedOnError<T>(f: () => T): Promise<T> {
 }
 
 /**
- * Runs the program with `config` (a stack file's `config:` map) as stack `stack`. Later runs in the same process
- * get `stack-N` as their stack name unless `exactStackName` (the offline plan, whose names must be the stack's).
+ * Runs the program with `config` (a stack file's `config:` map) as stack `stack`, from its entry point (preflight
+ * checks included, reads answered by the mocks' `accountState`). Later runs in the same process get `stack-N` as
+ * their stack name unless `exactStackName` (the offline plan, whose names must be the stack's).
  */
 export async function runProgram(config: Record<string, unknown>, stack = "test", opts: { exactStackName?: boolean } = {}): Promise<ProgramRun> {
     registered.length = 0;
+    reads.length = 0;
     runCount += 1;
     pulumi.runtime.setAllConfig(encode(config));
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 && !opts.exactStackName ? `-${runCount}` : ""}`, false);
     clearProgramModule();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = await drainedOnError(() => require(path.join(ROOT, "index")) as Record<string, unknown>);
+    const program = await drainedOnError(() => require(ENTRY) as Promise<Record<string, unknown>>);
     const outputs: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(program)) {
         outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
     }
     await waitForRPCs();
-    return view([...registered], outputs);
+    return view([...registered], outputs, [...reads]);
 }
 
 /**
@@ -95,6 +103,7 @@ export async function runProgram(config: Record<string, unknown>, stack = "test"
  */
 export async function runWith(config: Record<string, unknown>, build: (cfg: import("../config").AppConfig) => unknown, stack = "unit"): Promise<ProgramRun> {
     registered.length = 0;
+    reads.length = 0;
     runCount += 1;
     pulumi.runtime.setAllConfig(encode(config));
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}-${runCount}`, false);
@@ -108,12 +117,13 @@ export async function runWith(config: Record<string, unknown>, build: (cfg: impo
         }
     }
     await waitForRPCs();
-    return view([...registered], outputs);
+    return view([...registered], outputs, [...reads]);
 }
 
-function view(resources: Registered[], outputs: Record<string, unknown>): ProgramRun {
+function view(resources: Registered[], outputs: Record<string, unknown>, readsDone: Registered[]): ProgramRun {
     return {
         resources,
+        reads: readsDone,
         outputs,
         ofType: (type) => resources.filter((r) => r.type === type),
         one(type, fragment) {

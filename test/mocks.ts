@@ -18,6 +18,18 @@ export interface Registered {
 /** Every resource registered since the last reset, in registration order. */
 export const registered: Registered[] = [];
 
+/** Every read of an existing resource (`Resource.get`, a `read` step: nothing is created) since the last reset. */
+export const reads: Registered[] = [];
+
+/**
+ * The account state that reads are answered with. Tests change it to model another account (and put it back);
+ * by default the region's API Gateway account settings have a CloudWatch role, as in most used accounts.
+ */
+export const accountState: { apiGatewayCloudWatchRoleArn: string | undefined } = {
+    apiGatewayCloudWatchRoleArn: `arn:aws:iam::${ACCOUNT}:role/api-gateway-cloudwatch-logs`,
+};
+export const DEFAULT_API_GATEWAY_ROLE_ARN = accountState.apiGatewayCloudWatchRoleArn;
+
 const SERVICE_OF: Record<string, string> = {
     apigateway: "apigateway", wafv2: "wafv2", lambda: "lambda", iam: "iam", cloudwatch: "logs", sns: "sns", sqs: "sqs",
     kinesis: "kinesis", kms: "kms", s3: "s3", scheduler: "scheduler", securityhub: "securityhub",
@@ -65,9 +77,26 @@ function arnFor(type: string, name: string, inputs: Record<string, any>): string
     }
 }
 
+function readState(type: string, id: string): Record<string, any> {
+    switch (type) {
+        case "aws:apigateway/account:Account":
+            // GetAccount: cloudwatchRoleArn is absent from the response when no role is set.
+            return { id, region: REGION, apiKeyVersion: "4", features: ["UsagePlans"], throttleSettings: [{ burstLimit: 5000, rateLimit: 10000 }],
+                ...(accountState.apiGatewayCloudWatchRoleArn ? { cloudwatchRoleArn: accountState.apiGatewayCloudWatchRoleArn } : {}) };
+        default:
+            throw new Error(`test/mocks.ts: no account state for a read of ${type} ${id}`);
+    }
+}
+
 export const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const inputs = args.inputs as Record<string, any>;
+        if (args.id && args.custom) {
+            // A read (`Resource.get`): answer from the account state; the program imports nothing.
+            const state = readState(args.type, args.id);
+            reads.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id: args.id, inputs, state });
+            return { id: args.id, state };
+        }
         const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}abc123` : `${args.name}-abc123`);
         const id = args.id || `${args.name}-id`;
         const state: Record<string, any> = { ...inputs, name: physicalName, arn: arnFor(args.type, args.name, { ...inputs, name: physicalName }) };
