@@ -99,6 +99,31 @@ export function transformHandlerFactory(): aws.lambda.Callback<FirehoseTransform
     return async (event: FirehoseTransformEvent) => handleTransformEvent(event, opts, io);
 }
 
+/**
+ * Firehose's defaults for a Lambda processor's parameters on an S3 destination ("Transform source data", Firehose
+ * developer guide: buffer size 1 MB except Splunk and Snowflake, interval 60 s except Snowflake; 3 retries). The AWS
+ * provider does not store a parameter whose value equals its default (nor the RoleArn equal to the destination's
+ * role), so setting one makes every later preview show a diff that no update can settle.
+ */
+export const LAMBDA_PROCESSOR_DEFAULTS: Readonly<Record<"BufferSizeInMBs" | "BufferIntervalInSeconds" | "NumberOfRetries", number>> = {
+    BufferSizeInMBs: 1,
+    BufferIntervalInSeconds: 60,
+    NumberOfRetries: 3,
+};
+
+/**
+ * The Lambda processor's parameters: the function, then each wanted setting that differs from Firehose's default
+ * (a setting equal to the default is what Firehose does anyway, and is left out so the provider has nothing to diff).
+ */
+export function lambdaProcessorParameters<A>(lambdaArn: A, wanted: Partial<Record<keyof typeof LAMBDA_PROCESSOR_DEFAULTS, number>>): { parameterName: string; parameterValue: A | string }[] {
+    const out: { parameterName: string; parameterValue: A | string }[] = [{ parameterName: "LambdaArn", parameterValue: lambdaArn }];
+    for (const name of Object.keys(LAMBDA_PROCESSOR_DEFAULTS) as (keyof typeof LAMBDA_PROCESSOR_DEFAULTS)[]) {
+        const value = wanted[name];
+        if (value !== undefined && value !== LAMBDA_PROCESSOR_DEFAULTS[name]) out.push({ parameterName: name, parameterValue: String(value) });
+    }
+    return out;
+}
+
 /** Shortens `name` to `max` characters with a stable hash of the original, so distinct inputs stay distinct. */
 function bounded(name: string, max: number): string {
     if (name.length <= max) return name;
@@ -150,9 +175,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         const series = resolveEcommerceSeries(args.metrics, stack);
         this.region = region;
         const caller = aws.getCallerIdentityOutput({}, parent);
-        const partition = aws.getPartitionOutput({}, parent);
         const firehoseName = deliveryStreamName(project, stack);
-        const firehoseArn = pulumi.interpolate`arn:${partition.partition}:firehose:${region}:${caller.accountId}:deliverystream/${firehoseName}`;
 
         // ---- key -------------------------------------------------------------------------------------------
         // The default key policy (the account administers the key; IAM policies grant its use) keeps every grant
@@ -286,15 +309,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
 
         this.firehoseRole = new aws.iam.Role(`${name}-firehose-role`, {
             description: `Firehose ${firehoseName}: read the ecommerce stream, run the transform, write the data bucket`,
-            assumeRolePolicy: pulumi.all([caller.accountId, firehoseArn]).apply(([accountId, arn]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Effect: "Allow",
-                    Principal: { Service: "firehose.amazonaws.com" },
-                    Action: "sts:AssumeRole",
-                    Condition: { StringEquals: { "aws:SourceAccount": accountId, "aws:SourceArn": arn } },
-                }],
-            })),
+            assumeRolePolicy: caller.accountId.apply(firehoseTrustPolicy),
             tags,
         }, parent);
 
@@ -330,11 +345,10 @@ export class EcommercePipeline extends pulumi.ComponentResource {
                     enabled: true,
                     processors: [{
                         type: "Lambda",
-                        parameters: [
-                            { parameterName: "LambdaArn", parameterValue: pulumi.interpolate`${this.transform.arn}:$LATEST` },
-                            { parameterName: "BufferSizeInMBs", parameterValue: String(TRANSFORM_BUFFER_MB) },
-                            { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_BUFFER_SECONDS) },
-                        ],
+                        parameters: lambdaProcessorParameters(pulumi.interpolate`${this.transform.arn}:$LATEST`, {
+                            BufferSizeInMBs: TRANSFORM_BUFFER_MB,
+                            BufferIntervalInSeconds: TRANSFORM_BUFFER_SECONDS,
+                        }),
                     }],
                 },
                 cloudwatchLoggingOptions: {
@@ -370,6 +384,23 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         return pulumi.all([this.bucket.arn, this.dataKey.arn]).apply(([bucketArn, keyArn]) =>
             detectorStatements({ region: this.region, bucketArn, keyArn }));
     }
+}
+
+/**
+ * The Firehose role's trust policy in the form the Firehose developer guide documents ("Allow Firehose to assume an
+ * IAM role"): the service principal with `sts:ExternalId` = this account's id. (aws:SourceAccount/aws:SourceArn,
+ * the general confused-deputy form, is not what Firehose documents for its role.)
+ */
+export function firehoseTrustPolicy(accountId: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "firehose.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "sts:ExternalId": accountId } },
+        }],
+    });
 }
 
 /** The Firehose role's statements: this stream, this bucket's ecommerce prefixes, this key (via Kinesis / S3 only), this function. */

@@ -126,6 +126,23 @@ function hasSpecificSourceCondition(st: Statement): boolean {
         !/^(StringNot|ArnNot|Null)/.test(c.operator) && c.values.length > 0 && c.values.every((v: Str) => v === UNKNOWN || (v.trim() !== "" && v.trim() !== "*"))));
 }
 
+/**
+ * Services whose own documentation pins the role with another condition than aws:SourceAccount/aws:SourceArn.
+ * Amazon Data Firehose ("Allow Firehose to assume an IAM role", Firehose developer guide) documents
+ * `StringEquals sts:ExternalId = <account id>`: accepted for it, with an account id as the value.
+ */
+export const DOCUMENTED_TRUST_KEYS: Readonly<Record<string, { key: string; value: RegExp }>> = {
+    "firehose.amazonaws.com": { key: "sts:ExternalId", value: /^\d{12}$/ },
+};
+
+function hasDocumentedServiceCondition(st: Statement, services: string[]): boolean {
+    return services.every((service) => {
+        const documented = DOCUMENTED_TRUST_KEYS[service];
+        return !!documented && conditionValues(st, documented.key).some((c) =>
+            c.operator === "StringEquals" && c.values.length > 0 && c.values.every((v: Str) => v === UNKNOWN || documented.value.test(v)));
+    });
+}
+
 interface TrustConfig {
     exemptServices?: string[];
 }
@@ -146,16 +163,17 @@ function checkTrust(doc: unknown, exempt: Set<string>, report: ReportViolation):
         const services = servicePrincipals(st).filter((s): s is string => typeof s === "string");
         const checked = services.filter((s) => !exempt.has(s));
         if (checked.length === 0) return;
-        if (!hasSpecificSourceCondition(st)) {
+        if (!hasSpecificSourceCondition(st) && !hasDocumentedServiceCondition(st, checked)) {
+            const documented = checked.filter((s) => DOCUMENTED_TRUST_KEYS[s]).map((s) => `${DOCUMENTED_TRUST_KEYS[s].key} = the account id for ${s}`);
             report(`assumeRolePolicy ${statementName(st, i)} trusts ${checked.join(", ")} without an aws:SourceAccount or aws:SourceArn ` +
-                `condition: any account's use of the service could act through this role (confused deputy).`);
+                `condition${documented.length ? ` (or the documented ${documented.join(", ")})` : ""}: any account's use of the service could act through this role (confused deputy).`);
         }
     });
 }
 
 export const iamServiceTrustConditions: ResourceValidationPolicy = {
     name: "iam-service-trust-conditions",
-    description: "Roles trusted by AWS service principals carry an aws:SourceAccount or aws:SourceArn condition (confused-deputy protection); no role is assumable by everyone.",
+    description: "Roles trusted by AWS service principals carry an aws:SourceAccount or aws:SourceArn condition, or the condition the service documents instead (Firehose: sts:ExternalId = the account id) (confused-deputy protection); no role is assumable by everyone.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Add Condition { StringEquals: { "aws:SourceAccount": "<account id>" } } (and ArnLike aws:SourceArn where the service sends it) to the trust statement.`,

@@ -12,9 +12,11 @@ import {
     bucketPrefix,
     deliveryStreamName,
     EcommercePipeline,
+    LAMBDA_PROCESSOR_DEFAULTS,
+    lambdaProcessorParameters,
     transformHandlerFactory,
 } from "../components/ecommercePipeline";
-import { intervalStartMs, partitionOf } from "../model/ecommerceSchema";
+import { intervalStartMs, partitionOf, TRANSFORM_BUFFER_SECONDS } from "../model/ecommerceSchema";
 import { ENV, FirehoseTransformResponse } from "../handlers/ecommerceTransform";
 import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
@@ -119,10 +121,27 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
         assert.strictEqual(s3.processingConfiguration.processors.length, 1);
         const proc = s3.processingConfiguration.processors[0];
         assert.strictEqual(proc.type, "Lambda");
+        // 3 MB per invocation is set; the 60 s interval is Firehose's default and is left out (the provider does not
+        // store a default-valued parameter, so setting it would show a diff on every preview).
         assert.deepStrictEqual(proc.parameters, [
             { parameterName: "LambdaArn", parameterValue: `${fn.state.arn}:$LATEST` },
             { parameterName: "BufferSizeInMBs", parameterValue: "3" },
-            { parameterName: "BufferIntervalInSeconds", parameterValue: "60" },
+        ]);
+        assert.strictEqual(TRANSFORM_BUFFER_SECONDS, LAMBDA_PROCESSOR_DEFAULTS.BufferIntervalInSeconds, "the latency model's 60 s is Firehose's default");
+    });
+
+    it("sets no Lambda processor parameter to Firehose's documented default (nothing the provider would drop from state)", () => {
+        for (const proc of run.one(T.firehose).inputs.extendedS3Configuration.processingConfiguration.processors) {
+            for (const { parameterName, parameterValue } of proc.parameters) {
+                const dflt = (LAMBDA_PROCESSOR_DEFAULTS as Record<string, number>)[parameterName];
+                assert.ok(dflt === undefined || Number(parameterValue) !== dflt, `${parameterName} = ${parameterValue} is the default`);
+            }
+        }
+        assert.deepStrictEqual(lambdaProcessorParameters("fn", { BufferSizeInMBs: 1, BufferIntervalInSeconds: 60, NumberOfRetries: 3 }), [{ parameterName: "LambdaArn", parameterValue: "fn" }]);
+        assert.deepStrictEqual(lambdaProcessorParameters("fn", { BufferIntervalInSeconds: 120, NumberOfRetries: 2 }), [
+            { parameterName: "LambdaArn", parameterValue: "fn" },
+            { parameterName: "BufferIntervalInSeconds", parameterValue: "120" },
+            { parameterName: "NumberOfRetries", parameterValue: "2" },
         ]);
     });
 
@@ -193,17 +212,37 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
         assert.strictEqual(run.one(T.bucket).inputs.forceDestroy, false, "destroy keeps a bucket that still holds data");
     });
 
-    it("trusts Firehose only for this account and this delivery stream", () => {
+    it("trusts Firehose in the form the Firehose guide documents: sts:ExternalId = this account", () => {
         const trust = doc(run.one(T.role, "firehose-role"), "assumeRolePolicy");
         assert.deepStrictEqual(trust.Statement, [{
             Effect: "Allow",
             Principal: { Service: "firehose.amazonaws.com" },
             Action: "sts:AssumeRole",
-            Condition: { StringEquals: {
-                "aws:SourceAccount": ACCOUNT,
-                "aws:SourceArn": `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/${deliveryStreamName(PROJECT, b.cfg.stack)}`,
-            } },
+            Condition: { StringEquals: { "sts:ExternalId": ACCOUNT } },
         }]);
+    });
+
+    it("the policy pack accepts that trust, and refuses it with another value, a wildcard, or for another service", async () => {
+        const trustPolicy = (condition: unknown, service = "firehose.amazonaws.com") => JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", Condition: condition }],
+        });
+        const verdict = async (assumeRolePolicy: string) => {
+            const role = { ...run.one(T.role, "firehose-role") };
+            role.inputs = { ...role.inputs, assumeRolePolicy };
+            const report = await evaluatePolicies(policies.filter((p) => p.name === "iam-service-trust-conditions"), fromRecorded([role], b.cfg.stack, PROJECT),
+                { packEnforcementLevel: PACK_ENFORCEMENT_LEVEL });
+            return report.violations.map((v) => v.message);
+        };
+        assert.deepStrictEqual(await verdict(run.one(T.role, "firehose-role").inputs.assumeRolePolicy), []);
+        assert.deepStrictEqual(await verdict(trustPolicy({ StringEquals: { "sts:ExternalId": ACCOUNT } })), []);
+        for (const bad of [{ StringEquals: { "sts:ExternalId": "*" } }, { StringLike: { "sts:ExternalId": "*" } }, { StringEquals: { "sts:ExternalId": "my-stack" } }, {}]) {
+            const messages = await verdict(trustPolicy(bad));
+            assert.strictEqual(messages.length, 1, JSON.stringify(bad));
+            assert.match(messages[0], /trusts firehose\.amazonaws\.com without an aws:SourceAccount or aws:SourceArn condition/);
+        }
+        const lambda = await verdict(trustPolicy({ StringEquals: { "sts:ExternalId": ACCOUNT } }, "lambda.amazonaws.com"));
+        assert.strictEqual(lambda.length, 1, "only Firehose documents sts:ExternalId for its role");
     });
 
     it("scopes the Firehose role to this stream, this bucket's prefixes, this key (via Kinesis/S3) and this function", () => {
