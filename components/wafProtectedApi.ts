@@ -49,6 +49,36 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
     webAclArn: "$context.webaclArn",
 });
 
+/** The REST API's definition on its root resource `/`: what each API Gateway resource is built from. */
+export interface RestApiDefinition {
+    readonly method: { readonly httpMethod: string; readonly authorization: string };
+    readonly integration: { readonly httpMethod: string; readonly type: string; readonly requestTemplates: Readonly<Record<string, string>> };
+    readonly methodResponse: { readonly httpMethod: string; readonly statusCode: string; readonly responseModels: Readonly<Record<string, string>> };
+    readonly integrationResponse: { readonly httpMethod: string; readonly statusCode: string; readonly responseTemplates: Readonly<Record<string, string>> };
+}
+
+/** GET / answered 200 `{"message":"ok"}` by a mock integration. */
+export const REST_API_DEFINITION: RestApiDefinition = {
+    method: { httpMethod: "GET", authorization: "NONE" },
+    integration: { httpMethod: "GET", type: "MOCK", requestTemplates: { "application/json": JSON.stringify({ statusCode: 200 }) } },
+    methodResponse: { httpMethod: "GET", statusCode: "200", responseModels: { "application/json": "Empty" } },
+    integrationResponse: { httpMethod: "GET", statusCode: "200", responseTemplates: { "application/json": JSON.stringify({ message: "ok" }) } },
+};
+
+/** JSON with object keys sorted at every level, so equal definitions hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+    if (value && typeof value === "object") {
+        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
+/** The deployment trigger: a SHA-256 of the whole definition (methods, integrations, method and integration responses). */
+export function apiDefinitionHash(def: RestApiDefinition): string {
+    return crypto.createHash("sha256").update(canonicalJson(def)).digest("hex");
+}
+
 export class WafProtectedApi extends pulumi.ComponentResource {
     public readonly restApi: aws.apigateway.RestApi;
     public readonly stage: aws.apigateway.Stage;
@@ -77,35 +107,34 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             tags,
         }, parent);
 
+        // Every part of the API definition comes from REST_API_DEFINITION, and the deployment's trigger hashes all
+        // of it, so a change to any method, integration or response redeploys the stage.
+        const def = REST_API_DEFINITION;
         const method = new aws.apigateway.Method(`${name}-get`, {
             restApi: this.restApi.id,
             resourceId: this.restApi.rootResourceId,
-            httpMethod: "GET",
-            authorization: "NONE",
+            ...def.method,
         }, parent);
 
-        const integrationSpec = { type: "MOCK", requestTemplates: { "application/json": JSON.stringify({ statusCode: 200 }) } };
         const integration = new aws.apigateway.Integration(`${name}-get-mock`, {
             restApi: this.restApi.id,
             resourceId: this.restApi.rootResourceId,
+            ...def.integration,
             httpMethod: method.httpMethod,
-            ...integrationSpec,
         }, parent);
 
         const methodResponse = new aws.apigateway.MethodResponse(`${name}-get-200`, {
             restApi: this.restApi.id,
             resourceId: this.restApi.rootResourceId,
+            ...def.methodResponse,
             httpMethod: method.httpMethod,
-            statusCode: "200",
-            responseModels: { "application/json": "Empty" },
         }, parent);
 
-        const responseSpec = { statusCode: "200", responseTemplates: { "application/json": JSON.stringify({ message: "ok" }) } };
         const integrationResponse = new aws.apigateway.IntegrationResponse(`${name}-get-200`, {
             restApi: this.restApi.id,
             resourceId: this.restApi.rootResourceId,
+            ...def.integrationResponse,
             httpMethod: method.httpMethod,
-            ...responseSpec,
         }, { parent: this, dependsOn: [integration, methodResponse] });
 
         // A deployment is a snapshot: redeploy whenever the API definition above changes.
@@ -113,7 +142,7 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             restApi: this.restApi.id,
             description: "Managed by Pulumi",
             triggers: {
-                redeployment: crypto.createHash("sha256").update(JSON.stringify({ integrationSpec, responseSpec })).digest("hex"),
+                redeployment: apiDefinitionHash(def),
             },
         }, { parent: this, dependsOn: [method, integration, methodResponse, integrationResponse] });
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 
-import { WAF_DESCRIPTION_PATTERN, wafDescription } from "../components/wafProtectedApi";
+import { apiDefinitionHash, canonicalJson, REST_API_DEFINITION, RestApiDefinition, WAF_DESCRIPTION_PATTERN, wafDescription } from "../components/wafProtectedApi";
 import { ProgramRun, runProgram, stackFileConfig } from "./harness";
 
 const T = {
@@ -8,6 +8,7 @@ const T = {
     integration: "aws:apigateway/integration:Integration",
     integrationResponse: "aws:apigateway/integrationResponse:IntegrationResponse",
     method: "aws:apigateway/method:Method",
+    methodResponse: "aws:apigateway/methodResponse:MethodResponse",
     stage: "aws:apigateway/stage:Stage",
     deployment: "aws:apigateway/deployment:Deployment",
     methodSettings: "aws:apigateway/methodSettings:MethodSettings",
@@ -32,6 +33,51 @@ describe("WafProtectedApi (dev stack under mocks)", () => {
         assert.equal(integration.inputs.type, "MOCK");
         assert.deepEqual(JSON.parse(integration.inputs.requestTemplates["application/json"]), { statusCode: 200 });
         assert.equal(run.one(T.integrationResponse).inputs.statusCode, "200");
+    });
+
+    it("redeploys on any change to the API definition: the trigger hashes every method, integration and response as registered", () => {
+        // The definition as API Gateway receives it: each definition resource's inputs without the references to the API.
+        const registered = (type: string) => {
+            const hits = run.ofType(type);
+            assert.equal(hits.length, 1, type);
+            const { restApi, resourceId, ...definition } = hits[0].inputs;
+            assert.equal(restApi, run.one(T.restApi).id);
+            assert.equal(resourceId, run.one(T.restApi).state.rootResourceId);
+            return definition;
+        };
+        const asRegistered = {
+            method: registered(T.method),
+            integration: registered(T.integration),
+            methodResponse: registered(T.methodResponse),
+            integrationResponse: registered(T.integrationResponse),
+        } as unknown as RestApiDefinition;
+        assert.equal(canonicalJson(asRegistered), canonicalJson(REST_API_DEFINITION), "every definition input comes from REST_API_DEFINITION");
+        const deployment = run.one(T.deployment);
+        assert.equal(deployment.inputs.triggers.redeployment, apiDefinitionHash(asRegistered));
+
+        // A change in any part (not only the integration) changes the trigger, so the stage gets a new deployment.
+        const changes: [string, (d: any) => void][] = [
+            ["method authorization", (d) => { d.method.authorization = "AWS_IAM"; }],
+            ["method response model", (d) => { d.methodResponse.responseModels = { "application/json": "Error" }; }],
+            ["method response status", (d) => { d.methodResponse.statusCode = "204"; }],
+            ["integration template", (d) => { d.integration.requestTemplates = { "application/json": "{\"statusCode\": 204}" }; }],
+            ["integration response template", (d) => { d.integrationResponse.responseTemplates = { "application/json": "{}" }; }],
+        ];
+        const seen = new Set([apiDefinitionHash(REST_API_DEFINITION)]);
+        for (const [what, change] of changes) {
+            const d = JSON.parse(JSON.stringify(REST_API_DEFINITION));
+            change(d);
+            const h = apiDefinitionHash(d);
+            assert.ok(!seen.has(h), `${what} does not change the trigger`);
+            seen.add(h);
+        }
+        // ...and key order alone does not.
+        const reverseKeys = (v: unknown): unknown => v && typeof v === "object"
+            ? Object.fromEntries(Object.entries(v as Record<string, unknown>).reverse().map(([k, x]) => [k, reverseKeys(x)]))
+            : v;
+        const reordered = reverseKeys(REST_API_DEFINITION) as RestApiDefinition;
+        assert.notEqual(JSON.stringify(reordered), JSON.stringify(REST_API_DEFINITION));
+        assert.equal(apiDefinitionHash(reordered), apiDefinitionHash(REST_API_DEFINITION));
     });
 
     it("deploys a stage named from config, with JSON access logs to a log group with retention", () => {
