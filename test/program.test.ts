@@ -153,7 +153,7 @@ describe("program: the finding Lambda knows what to name in findings", () => {
 });
 
 describe("program and library entry points", () => {
-    it("pulumi up runs index.ts (Pulumi.yaml main); package.json main/exports name the library, which declares nothing when imported", async () => {
+    it("pulumi up runs main.ts (Pulumi.yaml main: preflight, then index.ts); package.json main/exports name the library, which declares nothing when imported", async () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const fs = require("fs") as typeof import("fs");
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -161,7 +161,7 @@ describe("program and library entry points", () => {
         const { ROOT } = await import("./harness");
         const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { main?: string };
         // Without `main`, the Node.js language host would run package.json's `exports["."]` (the library).
-        assert.equal(project.main, "index.ts");
+        assert.equal(project.main, "main.ts");
         const pkg = JSON.parse(fs.readFileSync(`${ROOT}/package.json`, "utf8"));
         assert.equal(pkg.main, "lib.ts");
         assert.equal(pkg.exports["."], "./lib.ts");
