@@ -66,7 +66,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         runs.badStack = await plan("--stack", "nope");
         runs.badPolicyConfig = await plan("--stack", "dev", "--policy-config", `${FIX}/Pulumi.cost-center.yaml`);
         const secret = path.join(tmp, "Pulumi.secret.yaml");
-        fs.writeFileSync(secret, "config:\n  edge-anomaly-detection:alerts:\n    emails:\n      - secure: v1:AAAAsecretCiphertext==\n      - oncall@example.com\n");
+        fs.writeFileSync(secret, "config:\n  edge-anomaly-detection:alerts:\n    emails:\n      - secure: v1:AAAAsecretCiphertext==\n      - oncall@acme-corp.net\n");
         runs.secret = await plan("--stack", "dev", "--config-file", secret, "--load", "events=5/s,requests=10/s");
     });
 
@@ -189,7 +189,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         const { code, stdout, stderr } = runs.secret;
         assert.equal(code, 0, stderr);
         assert.match(stdout, /^ {4}\S+ +email → \[secret\]; redrive to DLQ$/m);
-        assert.match(stdout, /^ {4}\S+ +email → oncall@example\.com; redrive to DLQ$/m);
+        assert.match(stdout, /^ {4}\S+ +email → oncall@acme-corp\.net; redrive to DLQ$/m);
         assert.doesNotMatch(stdout, /dev-\d+/, "the stack's own names, not the harness's per-run ones");
         assert.match(stdout, /load = 5 events\/s, 10 requests\/s/);
         assert.deepEqual(opaqueSecrets({ a: { secure: "v1:x" }, b: [{ secure: "v1:y" }, "z"], c: { secure: "v1:z", other: 1 } }),
