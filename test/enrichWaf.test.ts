@@ -112,8 +112,9 @@ forBothArtifacts("WAF root cause (Logs Insights stand-in)", artifactsOf<{ wafRoo
         assert.strictEqual(r.total, 100);
         assert.strictEqual(r.logGroup, GROUP);
         assert.strictEqual(r.logGroupSource, "configured");
+        // each IP with the country WAF resolved for it (grouped by both)
         assert.deepStrictEqual(r.top.clientIp, [
-            { value: "203.0.113.9", count: 60, share: 60 }, { value: "198.51.100.7", count: 30, share: 30 }, { value: "192.0.2.1", count: 10, share: 10 },
+            { value: "203.0.113.9", country: "CN", count: 60, share: 60 }, { value: "198.51.100.7", country: "US", count: 30, share: 30 }, { value: "192.0.2.1", country: "DE", count: 10, share: 10 },
         ]);
         assert.deepStrictEqual(r.top.country?.map((t) => [t.value, t.count, t.share]), [["CN", 60, 60], ["US", 30, 30], ["DE", 10, 10]]);
         assert.deepStrictEqual(r.top.uri?.map((t) => [t.value, t.count]), [["/login", 70], ["/search", 30]]);
@@ -152,7 +153,7 @@ forBothArtifacts("WAF root cause (Logs Insights stand-in)", artifactsOf<{ wafRoo
         const r = await wafRootCause(req({ rule: "rate-limit" }), deps());
         assert.strictEqual(r.status, "complete", r.reason);
         assert.strictEqual(r.total, 10);
-        assert.deepStrictEqual(r.top.clientIp, [{ value: "192.0.2.1", count: 10, share: 100 }]);
+        assert.deepStrictEqual(r.top.clientIp, [{ value: "192.0.2.1", country: "DE", count: 10, share: 100 }]);
         assert.strictEqual(r.top.terminatingRule, undefined);
         assert.strictEqual(standin.of("StartQuery").length, 7);
         assert.ok(standin.of("StartQuery").every((s) => String(s.body.queryString).startsWith(`filter action = "BLOCK" and terminatingRuleId = "rate-limit" |`)));

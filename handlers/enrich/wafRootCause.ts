@@ -84,6 +84,8 @@ export const WAF_DIMENSIONS: readonly WafDimension[] = ["clientIp", "country", "
 
 export interface TopValue {
     value: string;
+    /** Client IPs: the country WAF resolved for the IP (`httpRequest.country`). */
+    country?: string;
     count: number;
     /** Percentage (0–100) of the window's blocked (or counted) requests. */
     share: number;
@@ -165,6 +167,8 @@ export interface WafQuery {
     queryString: string;
     /** The result field holding the dimension value (absent for the total). */
     field?: string;
+    /** A second group-by field carried along (the client IP's country). */
+    extra?: string;
 }
 
 /** The Logs Insights queries for a request (pure). Throws for a rule name WAF would not accept. */
@@ -183,7 +187,7 @@ export function wafQueries(req: WafRootCauseRequest): WafQuery[] {
     const top = (field: string) => `stats count(*) as requests by ${field} | sort requests desc | limit ${topN}`;
     const queries: WafQuery[] = [
         { dimension: "total", queryString: `${scope} | stats count(*) as requests` },
-        { dimension: "clientIp", field: "httpRequest.clientIp", queryString: `${scope} | ${top("httpRequest.clientIp")}` },
+        { dimension: "clientIp", field: "httpRequest.clientIp", extra: "httpRequest.country", queryString: `${scope} | ${top("httpRequest.clientIp, httpRequest.country")}` },
         { dimension: "country", field: "httpRequest.country", queryString: `${scope} | ${top("httpRequest.country")}` },
         { dimension: "uri", field: "httpRequest.uri", queryString: `${scope} | ${top("httpRequest.uri")}` },
         { dimension: "terminatingRule", field: "terminatingRuleId", queryString: `${scope} | ${top("terminatingRuleId")}` },
@@ -271,14 +275,15 @@ interface Running {
     rows: ResultField[][];
 }
 
-function rowsToTop(rows: ResultField[][], field: string, total: number | undefined): TopValue[] {
+function rowsToTop(rows: ResultField[][], field: string, total: number | undefined, extra?: string): TopValue[] {
     const out: TopValue[] = [];
     for (const row of rows) {
         const get = (f: string) => row.find((c) => c.field === f)?.value;
         const count = Number(get("requests"));
         if (!Number.isFinite(count)) continue;
         const value = get(field) ?? "(none)";
-        out.push({ value, count, share: total && total > 0 ? Math.round((count / total) * 10000) / 100 : 0 });
+        const country = extra ? get(extra) : undefined;
+        out.push({ value, ...(country ? { country } : {}), count, share: total && total > 0 ? Math.round((count / total) * 10000) / 100 : 0 });
     }
     return out.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
 }
@@ -388,7 +393,7 @@ export async function wafRootCause(req: WafRootCauseRequest, deps: WafRootCauseD
     else if (totalValue !== undefined) result.total = Number(totalValue); // partial count: at least this many
     for (const r of finished) {
         if (r.q.dimension === "total" || !r.q.field) continue;
-        result.top[r.q.dimension] = rowsToTop(r.rows, r.q.field, result.total);
+        result.top[r.q.dimension] = rowsToTop(r.rows, r.q.field, result.total, r.q.extra);
     }
     if (result.incomplete.length && result.status === "complete") {
         result.status = "partial";

@@ -5,7 +5,7 @@
 //
 // It holds log groups of JSON log events and really runs the queries it gets, for the subset of the Logs
 // Insights language the WAF root-cause module writes — `filter` (`=` and `in [...]` joined by `and`),
-// `fields jsonParse(@message) as x`, `unnest <path> into x`, `stats count(*) as n [by <path>]`, `sort n desc`,
+// `fields jsonParse(@message) as x`, `unnest <path> into x`, `stats count(*) as n [by <path>, ...]`, `sort n desc`,
 // `limit N` — and answers anything else with MalformedQueryException, so a query outside that subset fails the
 // test instead of being faked. Discovered fields follow Logs Insights' flattening of JSON (`httpRequest.clientIp`;
 // list items by index). Time range: events with startTime*1000 <= timestamp <= endTime*1000 + 999 (both ends
@@ -209,7 +209,7 @@ type Command =
     | { kind: "filter"; conds: Cond[] }
     | { kind: "parse"; as: string }
     | { kind: "unnest"; path: string; as: string }
-    | { kind: "stats"; as: string; by?: string }
+    | { kind: "stats"; as: string; by: string[] }
     | { kind: "sort"; field: string; desc: boolean }
     | { kind: "limit"; n: number };
 
@@ -249,7 +249,9 @@ export function parse(q: string): Command[] {
         if ((m = /^filter\s+(.+)$/.exec(st))) return { kind: "filter", conds: m[1].split(/\s+and\s+/).map((c) => parseCond(c.trim())) };
         if ((m = /^fields\s+jsonParse\(@message\)\s+as\s+([A-Za-z_]\w*)$/.exec(st))) return { kind: "parse", as: m[1] };
         if ((m = new RegExp(`^unnest\\s+(${PATH})\\s+into\\s+([A-Za-z_]\\w*)$`).exec(st))) return { kind: "unnest", path: m[1], as: m[2] };
-        if ((m = new RegExp(`^stats\\s+count\\(\\*\\)\\s+as\\s+([A-Za-z_]\\w*)(?:\\s+by\\s+(${PATH}))?$`).exec(st))) return { kind: "stats", as: m[1], by: m[2] };
+        if ((m = new RegExp(`^stats\\s+count\\(\\*\\)\\s+as\\s+([A-Za-z_]\\w*)(?:\\s+by\\s+(${PATH}(?:\\s*,\\s*${PATH})*))?$`).exec(st))) {
+            return { kind: "stats", as: m[1], by: m[2] ? m[2].split(",").map((x) => x.trim()) : [] };
+        }
         if ((m = /^sort\s+([A-Za-z_]\w*)\s+(desc|asc)$/.exec(st))) return { kind: "sort", field: m[1], desc: m[2] === "desc" };
         if ((m = /^limit\s+(\d+)$/.exec(st))) return { kind: "limit", n: Number(m[1]) };
         throw new QueryError(`unsupported query stage: ${st}`);
@@ -310,13 +312,17 @@ export function run(commands: Command[], events: LogEvent[]): Row[] {
                 break;
             }
             case "stats": {
-                const counts = new Map<string, number>();
+                // Records missing a group-by field are left out of the groups.
+                const counts = new Map<string, { key: unknown[]; n: number }>();
                 for (const r of rows) {
-                    const key = c.by ? resolve(r, c.by, vars) : "";
-                    if (c.by && (key === undefined || key === null)) continue;
-                    counts.set(String(key), (counts.get(String(key)) ?? 0) + 1);
+                    const key = c.by.map((b) => resolve(r, b, vars));
+                    if (key.some((k) => k === undefined || k === null)) continue;
+                    const id = JSON.stringify(key);
+                    counts.set(id, { key, n: (counts.get(id)?.n ?? 0) + 1 });
                 }
-                rows = c.by ? [...counts].map(([k, n]) => ({ [c.by!]: k, [c.as]: n })) : [{ [c.as]: rows.length }];
+                rows = c.by.length
+                    ? [...counts.values()].map(({ key, n }) => ({ ...Object.fromEntries(c.by.map((b, i) => [b, key[i]])), [c.as]: n }))
+                    : [{ [c.as]: rows.length }];
                 break;
             }
             case "sort":
