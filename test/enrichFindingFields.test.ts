@@ -4,9 +4,18 @@ import * as assert from "assert";
 import { BatchImportFindings$ } from "@aws-sdk/client-securityhub";
 
 import type { EcommerceRootCause } from "../handlers/enrich/ecommerceRootCause";
-import { ROOT_CAUSE_PREFIX, rootCauseAsff, rootCauseProductFields, rootCauseText } from "../handlers/enrich/findingFields";
+import * as fields from "../handlers/enrich/findingFields";
+import { ROOT_CAUSE_PREFIX } from "../handlers/enrich/findingFields";
 import type { WafRootCause } from "../handlers/enrich/wafRootCause";
+import { artifactsOf, forBothArtifacts } from "./serialized";
 import { validateAgainstSdk } from "./standins/sdkSchema";
+
+type Fields = Pick<typeof fields, "rootCauseText" | "rootCauseProductFields" | "rootCauseAsff">;
+const moduleFactory = () => ({ rootCauseText: fields.rootCauseText, rootCauseProductFields: fields.rootCauseProductFields, rootCauseAsff: fields.rootCauseAsff });
+let current: Fields = moduleFactory();
+const rootCauseText: Fields["rootCauseText"] = (rc) => current.rootCauseText(rc);
+const rootCauseProductFields: Fields["rootCauseProductFields"] = (rc) => current.rootCauseProductFields(rc);
+const rootCauseAsff: Fields["rootCauseAsff"] = (rc) => current.rootCauseAsff(rc);
 
 const WAF: WafRootCause = {
     kind: "waf", status: "complete", acl: { name: "edge-acl", scope: "REGIONAL", region: "eu-west-1" }, rule: "ALL", measure: "blocked",
@@ -34,7 +43,8 @@ function findingWith(rc: WafRootCause | EcommerceRootCause) {
     };
 }
 
-describe("root cause in the finding (text, product fields, ASFF Network/Action)", () => {
+forBothArtifacts("root cause in the finding (text, product fields, ASFF Network/Action)", artifactsOf<Fields>(moduleFactory, { factory: true, name: "enrich-fields" }), (get) => {
+    beforeEach(() => { current = get(); });
     it("WAF: top IPs with their countries, countries and URIs with counts and shares; long values shortened", () => {
         const t = rootCauseText(WAF);
         assert.match(t, /^Root cause \(WAF logs 10:00–10:05 UTC, 500 blocked requests\): client IPs 203\.0\.113\.9 \[CN\] 412 \(82\.4%\), 198\.51\.100\.23 \[BR\] 61 \(12\.2%\), 192\.0\.2\.44 \[US\] 27 \(5\.4%\); countries CN 412 \(82\.4%\), BR 61 \(12\.2%\); URIs \/a+… 500 \(100%\)\.$/);
