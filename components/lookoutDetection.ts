@@ -140,7 +140,8 @@ export class LookoutDetection extends pulumi.ComponentResource {
         const region = regionOf(args.region, "LookoutDetection");
         const parent = { parent: this };
         const base = lookoutBaseName(scope.project, scope.stack);
-        const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: scope.tags };
+        // `owner` becomes the providers' owner tag: how a create that finds its name taken recognises this stack's resource.
+        const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: scope.tags, owner: `${scope.project}/${scope.stack}` };
 
         const caller = aws.getCallerIdentityOutput({}, parent);
         const partition = aws.getPartitionOutput({}, parent);

@@ -18,6 +18,8 @@
 //     when the module loaded — the handler as Lambda runs it. Set the environment before loading.
 //   - A factory may also return an object of several plain functions (`() => ({ a, b })`), so a test can drive
 //     serialized copies of a module's functions that share one closure, as the deployed code does.
+// - `loadSerializedProvider(provider)` → a dynamic provider as the engine runs it (`serializeFunction(() =>
+//   provider, { allowSecrets: true })`, the options pulumi.dynamic.Resource uses, loaded fresh, `handler()`).
 // - `forBothArtifacts(title, { source, serialized }, body)` → two mocha `describe`s, `title [source]` and
 //   `title [serialized]`, each running `body(get, kind)`. `source` and `serialized` are thunks (sync or async)
 //   resolved in a `before()`; `get()` returns the resolved artifact inside `it`/hooks. `artifactsOf(fn, opts)`
@@ -146,4 +148,20 @@ export function forBothArtifacts<T>(title: string, artifacts: Artifacts<T>, body
             }, kind);
         });
     }
+}
+
+/**
+ * The text of a dynamic provider as `pulumi.dynamic.Resource` ships it: `serializeFunction(() => provider,
+ * { allowSecrets: true })` (what @pulumi/pulumi's dynamic/index.js does).
+ */
+export async function serializedProviderText(provider: object): Promise<string> {
+    return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
+}
+
+/**
+ * A dynamic provider as the engine runs it: its serialized text loaded fresh (`loadText`) and `handler()` called,
+ * as the Node.js dynamic provider host does (`requireFromString(text).handler()`).
+ */
+export async function loadSerializedProvider<T extends object>(provider: T, name = "provider"): Promise<T> {
+    return loadText<() => T>(await serializedProviderText(provider), name)();
 }

@@ -4,6 +4,13 @@
 // UpdateAlert changes the description, the sensitivity threshold, the action and the filters in place; the name,
 // the detector and the region identify the alert, so changing them replaces it. Removing the filters also
 // replaces it (UpdateAlert cannot clear them).
+//
+// No orphans. CreateAlert has no idempotency token: when its response is lost (created, then a 5xx; the SDK's
+// retry gets ConflictException "already exists"), or a 5xx/throttle hides whether it was created, create looks
+// the alert up by name (ListAlerts). If it carries this stack's owner tag it is adopted (UpdateAlert and tags
+// bring it to the desired state); if it is ours but on another detector (left over), it is deleted and created
+// again; if it is not ours, create fails naming it and its owner. A failed update records the old outputs
+// marked `reconcile`, so the next update sends the full desired alert even if the inputs went back.
 import * as pulumi from "@pulumi/pulumi";
 import {
     Action as ApiAction,
@@ -12,6 +19,7 @@ import {
     CreateAlertCommandInput,
     DeleteAlertCommand,
     DescribeAlertCommand,
+    ListAlertsCommand,
     ListTagsForResourceCommand,
     LookoutMetricsClient,
     TagResourceCommand,
@@ -21,8 +29,9 @@ import {
 } from "@aws-sdk/client-lookoutmetrics";
 
 import {
-    apiTags, ARN, canonical, changedPaths, checker, DETECTOR_ARN, isNotFound, LOOKOUT_MODULE, NAME, NAME_RULE, NON_BLANK,
-    ProviderOptions, REGION, resolveOptions, retryOnRolePropagation, tagChanges,
+    apiTags, ARN, canonical, changedPaths, checker, DETECTOR_ARN, isNotFound, LOOKOUT_MODULE, mayHaveCreated, NAME, NAME_RULE,
+    NON_BLANK, notOurs, ownedTags, ownerOf, OWNER_TAG, partialFailure, ProviderOptions, reconcileState, REGION, resolveOptions, retryOnRolePropagation,
+    tagChanges, TAG_VALUE, userTags,
 } from "./common";
 
 export type SnsFormat = "JSON" | "LONG_TEXT" | "SHORT_TEXT";
@@ -49,10 +58,14 @@ export interface AlertInputs {
     action: AlertAction;
     filters?: AlertFilters;
     tags?: Record<string, string>;
+    /** `<project>/<stack>`, written as the owner tag: how create recognises an alert of this stack by name. */
+    owner: string;
 }
 
 export interface AlertOutputs extends AlertInputs {
     arn: string;
+    /** Set on outputs recorded after a failed create/update: the next update re-sends the whole desired alert. */
+    reconcile?: boolean;
 }
 
 type In<T> = pulumi.Input<T>;
@@ -70,6 +83,7 @@ export interface AlertArgs {
     >;
     filters?: In<{ metrics?: In<In<string>[]>; dimensions?: In<In<{ name: In<string>; values: In<In<string>[]> }>[]> }>;
     tags?: In<Record<string, In<string>>>;
+    owner: In<string>;
 }
 
 // ---- requests --------------------------------------------------------------------------------------------------
@@ -98,7 +112,7 @@ export function createAlertRequest(i: AlertInputs): CreateAlertCommandInput {
         AnomalyDetectorArn: i.detectorArn,
         Action: apiAction(i.action),
         AlertFilters: apiAlertFilters(i.filters),
-        Tags: apiTags(i.tags),
+        Tags: apiTags(ownedTags(i.tags, i.owner)),
     };
 }
 
@@ -113,7 +127,7 @@ export function updateAlertRequest(arn: string, i: AlertInputs): UpdateAlertComm
 }
 
 export const ALERT_REPLACE_PATHS = ["region", "name", "detectorArn"] as const;
-export const ALERT_UPDATE_PATHS = ["description", "sensitivityThreshold", "action", "filters", "tags", "providerVersion"] as const;
+export const ALERT_UPDATE_PATHS = ["description", "sensitivityThreshold", "action", "filters", "tags", "owner", "providerVersion"] as const;
 
 function normalizeAlert<T extends Partial<AlertInputs>>(i: T): T {
     const f = i.filters;
@@ -149,6 +163,7 @@ export function checkAlertInputs(news: unknown): { property: string; reason: str
         values?.forEach((_v, j) => c.str(`filters.dimensions.${i}.values.${j}`, { required: true, min: 1, max: 1024 }));
     });
     c.tags("tags");
+    c.str("owner", { required: true, min: 1, max: 256, pattern: TAG_VALUE, rule: "is not a valid tag value (letters, digits, spaces, _.:/=+-@)" });
     return c.failures;
 }
 
@@ -156,6 +171,67 @@ export function checkAlertInputs(news: unknown): { property: string; reason: str
 
 function client(region: string): LookoutMetricsClient {
     return new LookoutMetricsClient({ region, maxAttempts: 5 });
+}
+
+function messageOf(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
+
+async function deleteAlert(lm: LookoutMetricsClient, arn: string): Promise<void> {
+    try {
+        await lm.send(new DeleteAlertCommand({ AlertArn: arn }));
+    } catch (err) {
+        // Gone already: deleting its detector deletes the alert too.
+        if (!isNotFound(err)) throw err;
+    }
+}
+
+async function syncTags(lm: LookoutMetricsClient, arn: string, olds: Record<string, string> | undefined, news: Record<string, string> | undefined, onChange: () => void): Promise<void> {
+    const { remove, set } = tagChanges(olds, news);
+    if (remove.length > 0) {
+        await lm.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: remove }));
+        onChange();
+    }
+    if (Object.keys(set).length > 0) {
+        await lm.send(new TagResourceCommand({ ResourceArn: arn, Tags: set }));
+        onChange();
+    }
+}
+
+/** The alert named `i.name`: first among the detector's alerts, then among all alerts of the region. */
+async function findAlert(lm: LookoutMetricsClient, i: AlertInputs): Promise<{ arn: string; detectorArn: string } | undefined> {
+    for (const scope of [{ AnomalyDetectorArn: i.detectorArn }, {}]) {
+        let token: string | undefined;
+        do {
+            let page;
+            try {
+                page = await lm.send(new ListAlertsCommand({ ...scope, MaxResults: 100, NextToken: token }));
+            } catch (err) {
+                if (isNotFound(err)) break;
+                throw err;
+            }
+            const hit = (page.AlertSummaryList ?? []).find((a) => a.AlertName === i.name);
+            if (hit?.AlertArn) return { arn: hit.AlertArn, detectorArn: hit.AnomalyDetectorArn ?? "" };
+            token = page.NextToken;
+        } while (token);
+    }
+    return undefined;
+}
+
+/** Takes over this stack's alert found by name: the full desired alert and tags are sent, then it is in state. */
+async function adoptAlert(lm: LookoutMetricsClient, arn: string, i: AlertInputs, cause: unknown) {
+    try {
+        await lm.send(new UpdateAlertCommand(updateAlertRequest(arn, i)));
+        const live = (await lm.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags;
+        await syncTags(lm, arn, live, ownedTags(i.tags, i.owner), () => undefined);
+    } catch (err) {
+        // It exists and is ours: keep it in the state, and let the next update finish the job.
+        throw partialFailure(
+            `alert "${i.name}" (${arn}) already existed (${messageOf(cause)}) and is this stack's; bringing it to the desired state failed: ${messageOf(err)}`,
+            arn, { ...i, arn, reconcile: true },
+        );
+    }
+    return { id: arn, outs: { ...i, arn } };
 }
 
 export function alertProvider(options?: ProviderOptions): pulumi.dynamic.ResourceProvider<AlertInputs, AlertOutputs> {
@@ -171,7 +247,8 @@ export function alertProvider(options?: ProviderOptions): pulumi.dynamic.Resourc
             if (a.filters !== undefined && b.filters === undefined) replaces.push("filters");
             const updates = changedPaths(a, b, ALERT_UPDATE_PATHS);
             return {
-                changes: replaces.length > 0 || updates.length > 0,
+                // Outputs recorded after a failed create/update may not match the alert: always update once.
+                changes: replaces.length > 0 || updates.length > 0 || olds.reconcile === true,
                 replaces,
                 deleteBeforeReplace: replaces.length > 0 && canonical(olds.name) === canonical(news.name),
                 stables: replaces.length === 0 ? ["arn"] : undefined,
@@ -180,20 +257,45 @@ export function alertProvider(options?: ProviderOptions): pulumi.dynamic.Resourc
 
         async create(inputs) {
             const lm = client(inputs.region);
-            const res = await retryOnRolePropagation(() => lm.send(new CreateAlertCommand(createAlertRequest(inputs))), o);
-            if (!res.AlertArn) throw new Error(`CreateAlert returned no ARN for "${inputs.name}"`);
-            return { id: res.AlertArn, outs: { ...inputs, arn: res.AlertArn } };
+            for (let round = 1; ; round++) {
+                let arn: string | undefined;
+                try {
+                    const res = await retryOnRolePropagation(() => lm.send(new CreateAlertCommand(createAlertRequest(inputs))), o);
+                    arn = res.AlertArn;
+                    if (!arn) throw new Error(`CreateAlert returned no ARN for "${inputs.name}"`);
+                    return { id: arn, outs: { ...inputs, arn } };
+                } catch (err) {
+                    if (arn !== undefined || !mayHaveCreated(err)) throw err;
+                    const found = await findAlert(lm, inputs);
+                    if (!found) throw err;
+                    const owner = await ownerOf(lm, found.arn);
+                    if (owner !== inputs.owner) throw notOurs("alert", inputs.name, found.arn, owner, inputs.owner);
+                    if (found.detectorArn === inputs.detectorArn) return adoptAlert(lm, found.arn, inputs, err);
+                    // Ours, but on a detector this stack no longer uses (left over): remove it and create again, once.
+                    if (round > 1) throw err;
+                    await deleteAlert(lm, found.arn);
+                }
+            }
         },
 
         async update(id, olds, news) {
             const lm = client(news.region);
             const [a, b] = [normalizeAlert(olds), normalizeAlert(news)];
-            if (changedPaths(a, b, ["description", "sensitivityThreshold", "action", "filters"]).length > 0) {
-                await retryOnRolePropagation(() => lm.send(new UpdateAlertCommand(updateAlertRequest(id, news))), o);
+            let mutated = false;
+            try {
+                if (olds.reconcile || changedPaths(a, b, ["description", "sensitivityThreshold", "action", "filters"]).length > 0) {
+                    await retryOnRolePropagation(() => lm.send(new UpdateAlertCommand(updateAlertRequest(id, news))), o);
+                    mutated = true;
+                }
+                // After a failed create/update the outputs' tags may be wrong: compare with the alert's own.
+                const oldTags = olds.reconcile
+                    ? (await lm.send(new ListTagsForResourceCommand({ ResourceArn: id }))).Tags
+                    : ownedTags(olds.tags, olds.owner);
+                await syncTags(lm, id, oldTags, ownedTags(news.tags, news.owner), () => (mutated = true));
+            } catch (err) {
+                if (!mutated) throw err;
+                throw partialFailure(`${messageOf(err)} (alert "${news.name}" ${id} is partly updated; the next pulumi up completes it)`, id, reconcileState(olds, news));
             }
-            const { remove, set } = tagChanges(olds.tags, news.tags);
-            if (remove.length > 0) await lm.send(new UntagResourceCommand({ ResourceArn: id, TagKeys: remove }));
-            if (Object.keys(set).length > 0) await lm.send(new TagResourceCommand({ ResourceArn: id, Tags: set }));
             return { outs: { ...news, arn: id } };
         },
 
@@ -224,11 +326,12 @@ export function alertProvider(options?: ProviderOptions): pulumi.dynamic.Resourc
                         : {}),
                 }
                 : undefined;
-            const tagged = await lm.send(new ListTagsForResourceCommand({ ResourceArn: id }));
+            const tagged = (await lm.send(new ListTagsForResourceCommand({ ResourceArn: id }))).Tags;
             return {
                 id,
                 props: {
                     ...prior,
+                    owner: tagged?.[OWNER_TAG] as string,
                     arn: id,
                     name: alert.AlertName ?? prior.name,
                     detectorArn: alert.AnomalyDetectorArn ?? prior.detectorArn,
@@ -236,18 +339,13 @@ export function alertProvider(options?: ProviderOptions): pulumi.dynamic.Resourc
                     sensitivityThreshold: alert.AlertSensitivityThreshold ?? prior.sensitivityThreshold,
                     action,
                     filters,
-                    tags: apiTags(tagged.Tags),
+                    tags: userTags(tagged),
                 },
             };
         },
 
         async delete(id, props) {
-            try {
-                await client(props.region).send(new DeleteAlertCommand({ AlertArn: id }));
-            } catch (err) {
-                // Gone already: deleting its detector deletes the alert too.
-                if (!isNotFound(err)) throw err;
-            }
+            await deleteAlert(client(props.region), id);
         },
     };
 }

@@ -1,8 +1,24 @@
 // AnomalyDetector: a Lookout for Metrics anomaly detector together with its one metric set (dataset), as a Pulumi
 // dynamic resource. One resource for both because a detector has exactly one metric set and neither is useful
 // alone: create makes the detector and then the metric set (and removes the detector again if the metric set is
-// rejected, so a failed create leaves nothing behind); delete removes the detector, which removes its metric set
-// and alerts, and waits until it is gone so a replacement with the same name can be created.
+// rejected); delete removes the detector, which removes its metric set and alerts, and waits until it is gone so
+// a replacement with the same name can be created.
+//
+// No orphans (nothing this provider creates may end up outside the Pulumi state):
+// - Metric set rejected and deleting the detector fails too: create throws with partial state (`partialFailure`),
+//   so the engine records the detector without a metric set; the next `pulumi up` replaces it.
+// - CreateAnomalyDetector has no idempotency token. A lost response (created, then a 5xx; the SDK's retry gets
+//   ConflictException), a 5xx that hides a success, or a detector left by an earlier failed create: create finds
+//   the detector by name (ListAnomalyDetectors) and adopts it if its owner tag (`<project>/<stack>`) is this
+//   stack's: with its metric set it is updated to the inputs in place; without one (it has learned nothing) it is
+//   deleted and created afresh. A detector of that name that is not this stack's is left alone, and create fails
+//   naming its owner.
+// - Update failing after something changed (e.g. UpdateAnomalyDetector applied the new frequency, UpdateMetricSet
+//   failed): the detector is activated again if it ran, and the update throws partial state: the old outputs
+//   marked `reconcile`. The engine keeps them with init errors and calls update on the next up even when the
+//   inputs went back to the old values; that update plans from the live detector and metric set (frequencies
+//   compared one by one), so the two end at the same frequency, the one the state says. Refresh marks a state
+//   whose metric set frequency differs from the detector's the same way.
 //
 // Update vs replace. Replacing a detector throws away what it has learned, its anomaly history and feedback, so
 // everything the API can change in place is an update (UpdateAnomalyDetector: description, KmsKeyArn,
@@ -39,6 +55,8 @@ import {
     DescribeAnomalyDetectorCommand,
     DescribeMetricSetCommand,
     DescribeMetricSetCommandOutput,
+    ListAnomalyDetectorsCommand,
+    ListMetricSetsCommand,
     ListTagsForResourceCommand,
     LookoutMetricsClient,
     MetricSource as ApiMetricSource,
@@ -52,8 +70,9 @@ import {
 
 import {
     ARN, apiTags, at, canonical, changedPaths, checker, containsUnknown, FREQUENCIES, Frequency, HISTORICAL_PATH, isConflict,
-    isNotFound, KMS_KEY_ARN, LOOKOUT_MODULE, NAME, NAME_RULE, NAMESPACE, NON_BLANK, ProviderOptions, REGION, resolveOptions,
-    ResolvedOptions, retryOnRolePropagation, tagChanges, TEMPLATED_PATH,
+    isNotFound, KMS_KEY_ARN, LOOKOUT_MODULE, mayHaveCreated, NAME, NAME_RULE, NAMESPACE, NON_BLANK, notOurs, ownedTags, ownerOf, OWNER_TAG,
+    partialFailure, ProviderOptions, reconcileState, REGION, resolveOptions, ResolvedOptions, retryOnRolePropagation, tagChanges, TAG_VALUE,
+    TEMPLATED_PATH, userTags,
 } from "./common";
 import { ActivationMode, ensureActive, ensureInactive } from "./detectorActivation";
 
@@ -121,6 +140,8 @@ export interface AnomalyDetectorInputs {
     frequency: Frequency;
     kmsKeyArn?: string;
     tags?: Record<string, string>;
+    /** `<project>/<stack>`, written as the owner tag: how create recognises this stack's detector by name. */
+    owner: string;
     metricSet: MetricSetSpec;
     /**
      * How long an update that has to deactivate the detector waits for it to deactivate, and then to become ACTIVE
@@ -134,6 +155,11 @@ export interface AnomalyDetectorOutputs extends AnomalyDetectorInputs {
     metricSetArn: string;
     /** Detector status when last created, updated or refreshed. */
     status?: string;
+    /**
+     * Set on outputs recorded after a failed create or update (and by refresh when the metric set's frequency is
+     * not the detector's): they may not match the service, so the next update plans from the live detector.
+     */
+    reconcile?: boolean;
 }
 
 type In<T> = pulumi.Input<T>;
@@ -147,6 +173,7 @@ export interface AnomalyDetectorArgs {
     frequency: In<Frequency>;
     kmsKeyArn?: In<string>;
     tags?: In<Record<string, In<string>>>;
+    owner: In<string>;
     activationTimeoutSeconds?: In<number>;
     metricSet: In<{
         name: In<string>;
@@ -171,7 +198,7 @@ export function createDetectorRequest(i: AnomalyDetectorInputs) {
         AnomalyDetectorDescription: i.description,
         AnomalyDetectorConfig: { AnomalyDetectorFrequency: i.frequency },
         KmsKeyArn: i.kmsKeyArn,
-        Tags: apiTags(i.tags),
+        Tags: apiTags(ownedTags(i.tags, i.owner)),
     };
 }
 
@@ -217,7 +244,7 @@ export function createMetricSetRequest(i: AnomalyDetectorInputs, detectorArn: st
         TimestampColumn: apiTimestampColumn(m),
         // The API takes an offset only for S3 (and database) sources.
         Offset: m.source.type === "s3" ? m.offsetSeconds ?? 0 : undefined,
-        Tags: apiTags(i.tags),
+        Tags: apiTags(ownedTags(i.tags, i.owner)),
     };
 }
 
@@ -262,7 +289,7 @@ export function metricSetFromApi(d: DescribeMetricSetCommandOutput, prior: Metri
 /** Changes that always need a new detector: the service cannot rename a detector or a metric set, or move one. */
 export const DETECTOR_REPLACE_PATHS = ["region", "name", "metricSet.name"] as const;
 /** Changes applied in place while the detector keeps running. */
-export const DETECTOR_LIVE_PATHS = ["description", "metricSet.offsetSeconds", "tags", "providerVersion", "activationTimeoutSeconds"] as const;
+export const DETECTOR_LIVE_PATHS = ["description", "metricSet.offsetSeconds", "tags", "owner", "providerVersion", "activationTimeoutSeconds"] as const;
 /** Changes applied in place while the detector is deactivated for the moment (see the top of this file). */
 export const DETECTOR_RECONFIGURE_PATHS = [
     "frequency", "kmsKeyArn", "metricSet.description", "metricSet.metrics", "metricSet.dimensions", "metricSet.dimensionFilters",
@@ -329,7 +356,7 @@ export interface DetectorUpdatePlan {
 }
 
 /** The requests that take the detector from `olds` to `news`, each with only the members that changed. */
-export function detectorUpdatePlan(olds: AnomalyDetectorOutputs, news: AnomalyDetectorInputs): DetectorUpdatePlan {
+export function detectorUpdatePlan(olds: AnomalyDetectorOutputs, news: AnomalyDetectorInputs, live?: { metricSetFrequency?: string }): DetectorUpdatePlan {
     const [a, b] = [normalizeDetector(olds), normalizeDetector(news)];
     const changed = new Set<string>(changedPaths(a, b, DETECTOR_UPDATE_PATHS));
     const cannot = replacingChanges(a, b);
@@ -349,7 +376,10 @@ export function detectorUpdatePlan(olds: AnomalyDetectorOutputs, news: AnomalyDe
     if (changed.has("metricSet.metrics")) ms.MetricList = apiMetrics(m);
     if (changed.has("metricSet.dimensions")) ms.DimensionList = [...m.dimensions];
     if (changed.has("metricSet.dimensionFilters")) ms.DimensionFilterList = apiDimensionFilters(m);
-    if (changed.has("frequency")) ms.MetricSetFrequency = news.frequency;
+    // With the live metric set at hand (reconciling), its frequency is checked on its own: a partly failed update
+    // can leave it different from the detector's.
+    const metricSetFrequency = live ? live.metricSetFrequency !== news.frequency : changed.has("frequency");
+    if (metricSetFrequency) ms.MetricSetFrequency = news.frequency;
     if (changed.has("metricSet.source")) ms.MetricSource = apiMetricSource(m.source);
     if (changed.has("metricSet.timestampColumn")) ms.TimestampColumn = apiTimestampColumn(m);
     // The API takes an offset only for S3 (and database) sources.
@@ -358,8 +388,8 @@ export function detectorUpdatePlan(olds: AnomalyDetectorOutputs, news: AnomalyDe
     return {
         detector: Object.keys(detector).length > 1 ? detector : undefined,
         metricSet: Object.keys(ms).length > 1 ? ms : undefined,
-        reconfigure: DETECTOR_RECONFIGURE_PATHS.some((p) => changed.has(p)),
-        tags: changed.has("tags"),
+        reconfigure: DETECTOR_RECONFIGURE_PATHS.some((p) => changed.has(p)) || metricSetFrequency,
+        tags: changed.has("tags") || changed.has("owner"),
     };
 }
 
@@ -374,6 +404,7 @@ export function checkDetectorInputs(news: unknown): { property: string; reason: 
     c.oneOf("frequency", FREQUENCIES);
     c.str("kmsKeyArn", { min: 20, max: 2048, pattern: KMS_KEY_ARN, rule: "is not a KMS key ARN" });
     c.tags("tags");
+    c.str("owner", { required: true, min: 1, max: 256, pattern: TAG_VALUE, rule: "is not a valid tag value (letters, digits, spaces, _.:/=+-@)" });
     c.int("activationTimeoutSeconds", 1, 86400, false);
     c.str("metricSet.name", { required: true, min: 1, max: 63, pattern: NAME, rule: NAME_RULE });
     c.str("metricSet.description", { required: true, min: 1, max: 256, pattern: NON_BLANK, rule: "must not be blank" });
@@ -438,6 +469,11 @@ function messageOf(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
 }
 
+/** An error that already carries partial state for the engine (see `partialFailure`). */
+function hasPartialState(err: unknown): boolean {
+    return typeof err === "object" && err !== null && typeof (err as { id?: unknown }).id === "string" && "properties" in err;
+}
+
 async function syncTags(lm: LookoutMetricsClient, arn: string, olds: Record<string, string> | undefined, news: Record<string, string> | undefined): Promise<void> {
     const { remove, set } = tagChanges(olds, news);
     if (remove.length > 0) await lm.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: remove }));
@@ -473,6 +509,222 @@ async function deleteDetector(lm: LookoutMetricsClient, arn: string, name: strin
     }
 }
 
+/** The ARN of the detector named `name` in the client's region (ListAnomalyDetectors, every page), if any. */
+async function findDetector(lm: LookoutMetricsClient, name: string): Promise<string | undefined> {
+    let token: string | undefined;
+    do {
+        const page = await lm.send(new ListAnomalyDetectorsCommand({ MaxResults: 100, NextToken: token }));
+        const hit = (page.AnomalyDetectorSummaryList ?? []).find((d) => d.AnomalyDetectorName === name);
+        if (hit?.AnomalyDetectorArn) return hit.AnomalyDetectorArn;
+        token = page.NextToken;
+    } while (token);
+    return undefined;
+}
+
+async function listMetricSets(lm: LookoutMetricsClient, detectorArn: string): Promise<{ name: string; arn: string }[]> {
+    const out: { name: string; arn: string }[] = [];
+    let token: string | undefined;
+    do {
+        const page = await lm.send(new ListMetricSetsCommand({ AnomalyDetectorArn: detectorArn, MaxResults: 100, NextToken: token }));
+        for (const m of page.MetricSetSummaryList ?? []) if (m.MetricSetArn) out.push({ name: m.MetricSetName ?? "", arn: m.MetricSetArn });
+        token = page.NextToken;
+    } while (token);
+    return out;
+}
+
+interface LiveDetector {
+    outs: AnomalyDetectorOutputs;
+    /** The metric set's own frequency (a partly failed update can leave it different from the detector's). */
+    metricSetFrequency?: string;
+}
+
+/**
+ * The detector and its metric set as the service describes them, on the inputs' shape (`prior` fills what the API
+ * does not return). Undefined when the detector does not exist; `metricSetArn` is "" when the metric set does not.
+ */
+async function liveDetector(lm: LookoutMetricsClient, arn: string, prior: AnomalyDetectorInputs, metricSetArn: string): Promise<LiveDetector | undefined> {
+    let detector;
+    try {
+        detector = await lm.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: arn }));
+    } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+    }
+    let metricSet: MetricSetSpec = prior.metricSet;
+    let metricSetFrequency: string | undefined;
+    let liveMetricSetArn = metricSetArn;
+    if (metricSetArn) {
+        try {
+            const d = await lm.send(new DescribeMetricSetCommand({ MetricSetArn: metricSetArn }));
+            metricSet = metricSetFromApi(d, prior.metricSet);
+            metricSetFrequency = d.MetricSetFrequency;
+        } catch (err) {
+            if (!isNotFound(err)) throw err;
+            liveMetricSetArn = "";
+        }
+    }
+    const tagged = (await lm.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags;
+    return {
+        metricSetFrequency,
+        outs: {
+            ...prior,
+            arn,
+            name: detector.AnomalyDetectorName ?? prior.name,
+            description: detector.AnomalyDetectorDescription ?? prior.description,
+            frequency: (detector.AnomalyDetectorConfig?.AnomalyDetectorFrequency ?? prior.frequency) as Frequency,
+            kmsKeyArn: prior.kmsKeyArn === undefined ? undefined : detector.KmsKeyArn,
+            tags: userTags(tagged),
+            owner: tagged?.[OWNER_TAG] as string,
+            metricSet,
+            metricSetArn: liveMetricSetArn,
+            status: detector.Status,
+        },
+    };
+}
+
+/**
+ * Creates the metric set of a detector just created. Create is all or nothing: if the metric set is rejected the
+ * detector is deleted again; if that fails too, the detector is handed to the engine as partial state (it is
+ * recorded without a metric set, and the next `pulumi up` replaces it), never left outside the state.
+ */
+async function createMetricSetFor(lm: LookoutMetricsClient, arn: string, inputs: AnomalyDetectorInputs, o: ResolvedOptions) {
+    let metricSetArn: string;
+    try {
+        const ms = await retryOnRolePropagation(() => lm.send(new CreateMetricSetCommand(createMetricSetRequest(inputs, arn))), o);
+        if (!ms.MetricSetArn) throw new Error(`CreateMetricSet returned no ARN for "${inputs.metricSet.name}"`);
+        metricSetArn = ms.MetricSetArn;
+    } catch (err) {
+        try {
+            await deleteDetector(lm, arn, inputs.name, o);
+        } catch (cleanup) {
+            throw partialFailure(
+                `${messageOf(err)}; deleting the detector "${inputs.name}" (${arn}) again failed too (${messageOf(cleanup)}): ` +
+                `it stays in the stack's state without a metric set, and the next pulumi up replaces it`,
+                arn, { ...inputs, arn, metricSetArn: "" },
+            );
+        }
+        throw err;
+    }
+    return { id: arn, outs: { ...inputs, arn, metricSetArn } };
+}
+
+/**
+ * Takes over this stack's detector found by name (owner tag checked by the caller). With its metric set, it is
+ * reconciled to the inputs by an update (so whatever it has learned is kept). Without one, or with another metric
+ * set, or differing in something only a new detector can change, it is deleted and `undefined` returned: the
+ * caller creates it afresh.
+ */
+async function adoptDetector(lm: LookoutMetricsClient, arn: string, inputs: AnomalyDetectorInputs, cause: unknown, o: ResolvedOptions) {
+    const sets = await listMetricSets(lm, arn);
+    const mine = sets.length === 1 && sets[0].name === inputs.metricSet.name ? sets[0] : undefined;
+    const live = mine ? await liveDetector(lm, arn, inputs, mine.arn) : undefined;
+    const a = live && normalizeDetector(live.outs);
+    const b = normalizeDetector(inputs);
+    if (!mine || !live || !a || replacingChanges(a, b).length > 0 || changedPaths(a, b, DETECTOR_REPLACE_PATHS).length > 0) {
+        await deleteDetector(lm, arn, inputs.name, o);
+        return undefined;
+    }
+    try {
+        const outs = await applyUpdate(lm, arn, { ...live.outs, reconcile: true }, inputs, o, live);
+        return { id: arn, outs };
+    } catch (err) {
+        if (hasPartialState(err)) throw err;
+        throw partialFailure(
+            `detector "${inputs.name}" (${arn}) already existed (${messageOf(cause)}) and is this stack's; ` +
+            `bringing it to the desired state failed: ${messageOf(err)}`,
+            arn, reconcileState({ ...live.outs }, inputs),
+        );
+    }
+}
+
+/**
+ * Takes the detector from `olds` to `news` (see the top of this file). `olds.reconcile` (outputs recorded after a
+ * failed create or update) means the outputs may not match the service: the live detector and metric set are
+ * read and the plan is made from them, the metric set frequency checked on its own, and a detector that was
+ * running before the failure is running again afterwards. A failure after anything changed on the service is
+ * reported with partial state (`reconcile` set), so the engine keeps the resource and the next update converges.
+ */
+async function applyUpdate(lm: LookoutMetricsClient, id: string, olds: AnomalyDetectorOutputs, news: AnomalyDetectorInputs, o: ResolvedOptions, known?: LiveDetector): Promise<AnomalyDetectorOutputs> {
+    let base: AnomalyDetectorOutputs = { ...olds, arn: id };
+    let live: { metricSetFrequency?: string } | undefined;
+    // The status to come back to: for a reconciliation, the one before the failed operation.
+    let before = olds.status;
+    if (olds.reconcile) {
+        const l = known ?? await liveDetector(lm, id, olds, olds.metricSetArn);
+        if (!l) throw new Error(`Lookout for Metrics detector "${news.name}" (${id}) no longer exists; run pulumi refresh, then pulumi up to create it again`);
+        base = { ...l.outs, arn: id, metricSetArn: l.outs.metricSetArn };
+        live = { metricSetFrequency: l.metricSetFrequency };
+    }
+    const plan = detectorUpdatePlan(base, news, live);
+    let status = base.status;
+    let restore: ActivationMode | undefined;
+    let touched = false;
+    let reactivated = false;
+    const activation = (mode: ActivationMode) => ({
+        providerVersion: news.providerVersion, region: news.region, detectorArn: id, mode,
+        timeoutSeconds: news.activationTimeoutSeconds ?? DEFAULT_ACTIVATION_TIMEOUT_SECONDS,
+    });
+    const pending = `the detector "${news.name}" (${id}) may be left inactive or partly updated; the next pulumi up reconciles it`;
+
+    try {
+        if (plan.reconfigure) {
+            // Only the description and the offset can change while the detector runs: deactivate it first.
+            const d = await lm.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: id }));
+            status = d.Status ?? "unknown";
+            if (status === "DELETING") throw new Error(`Lookout for Metrics detector "${news.name}" (${id}) is being deleted and cannot be updated`);
+            if (status === "FAILED" && plan.detector?.KmsKeyArn !== undefined) {
+                throw new Error(
+                    `Lookout for Metrics detector "${news.name}" (${id}) has FAILED, and a failed detector's KMS key cannot be changed; ` +
+                    `run pulumi refresh, then pulumi up, to replace the detector`,
+                );
+            }
+            if (!olds.reconcile) before = status;
+            restore = RUNNING[status];
+            if (restore !== undefined || SETTLING.includes(status)) {
+                touched = true;
+                await ensureInactive(activation(restore ?? "live"), o);
+            }
+        }
+        if (plan.detector) {
+            touched = true;
+            await lm.send(new UpdateAnomalyDetectorCommand(plan.detector));
+        }
+        if (plan.metricSet) {
+            touched = true;
+            await lm.send(new UpdateMetricSetCommand(plan.metricSet));
+        }
+        // A reconciliation brings back a detector the failed operation left inactive.
+        restore ??= olds.reconcile ? RUNNING[before ?? ""] : undefined;
+        if (restore !== undefined) {
+            touched = true;
+            reactivated = true; // tried: a failure here is not retried below
+            status = (await ensureActive(activation(restore), o)).Status ?? "unknown";
+        }
+        if (plan.tags || olds.reconcile) {
+            const [from, to] = [ownedTags(base.tags, base.owner), ownedTags(news.tags, news.owner)];
+            const changes = tagChanges(from, to);
+            if (changes.remove.length > 0 || Object.keys(changes.set).length > 0) {
+                touched = true;
+                await syncTags(lm, id, from, to);
+                await syncTags(lm, base.metricSetArn, from, to);
+            }
+        }
+    } catch (err) {
+        if (!touched) throw err;
+        let message = messageOf(err);
+        // Put the detector back to work as it was before failing the update.
+        if (restore !== undefined && !reactivated) {
+            try {
+                await ensureActive(activation(restore), o);
+            } catch (again) {
+                message += `; activating the detector again failed too: ${messageOf(again)}`;
+            }
+        }
+        throw partialFailure(`${message}; ${pending}`, id, reconcileState(olds, news, { status: before ?? status }));
+    }
+    return { ...news, arn: id, metricSetArn: base.metricSetArn, status };
+}
+
 export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynamic.ResourceProvider<AnomalyDetectorInputs, AnomalyDetectorOutputs> {
     const o = resolveOptions(options);
     return {
@@ -486,7 +738,8 @@ export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynam
             // A metric set that disappeared (seen on refresh) can only come back with a new detector.
             if (!olds.metricSetArn && !replaces.includes("metricSet.name")) replaces.push("metricSet.name");
             const updates = changedPaths(a, b, DETECTOR_UPDATE_PATHS);
-            const changes = replaces.length > 0 || updates.length > 0;
+            // Outputs recorded after a failed create/update may not match the service: always update once.
+            const changes = replaces.length > 0 || updates.length > 0 || olds.reconcile === true;
             return {
                 changes,
                 replaces,
@@ -498,118 +751,39 @@ export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynam
 
         async create(inputs) {
             const lm = client(inputs.region);
-            const created = await lm.send(new CreateAnomalyDetectorCommand(createDetectorRequest(inputs)));
-            const arn = created.AnomalyDetectorArn;
-            if (!arn) throw new Error(`CreateAnomalyDetector returned no ARN for "${inputs.name}"`);
-            let metricSetArn: string;
-            try {
-                const ms = await retryOnRolePropagation(() => lm.send(new CreateMetricSetCommand(createMetricSetRequest(inputs, arn))), o);
-                if (!ms.MetricSetArn) throw new Error(`CreateMetricSet returned no ARN for "${inputs.metricSet.name}"`);
-                metricSetArn = ms.MetricSetArn;
-            } catch (err) {
-                // Create must be all or nothing: do not leave a detector without its metric set behind.
-                await deleteDetector(lm, arn, inputs.name, o).catch(() => undefined);
-                throw err;
+            for (let round = 1; ; round++) {
+                let arn: string | undefined;
+                try {
+                    arn = (await lm.send(new CreateAnomalyDetectorCommand(createDetectorRequest(inputs)))).AnomalyDetectorArn;
+                    if (!arn) throw new Error(`CreateAnomalyDetector returned no ARN for "${inputs.name}"`);
+                } catch (err) {
+                    // A lost response (created, then a 5xx; the SDK's retry gets ConflictException) or a detector
+                    // left by an earlier failed create: find it by name, and adopt it only if it is this stack's.
+                    if (arn !== undefined || !mayHaveCreated(err)) throw err;
+                    const found = await findDetector(lm, inputs.name);
+                    if (!found) throw err;
+                    const owner = await ownerOf(lm, found);
+                    if (owner !== inputs.owner) throw notOurs("anomaly detector", inputs.name, found, owner, inputs.owner);
+                    const adopted = await adoptDetector(lm, found, inputs, err, o);
+                    if (adopted) return adopted;
+                    if (round > 1) throw err;
+                    continue; // deleted as unusable: create it afresh, once
+                }
+                return createMetricSetFor(lm, arn, inputs, o);
             }
-            return { id: arn, outs: { ...inputs, arn, metricSetArn } };
         },
 
         async update(id, olds, news) {
-            const lm = client(news.region);
-            const plan = detectorUpdatePlan({ ...olds, arn: id }, news);
-            let status = olds.status;
-            let restore: ActivationMode | undefined;
-            const activation = (mode: ActivationMode) => ({
-                providerVersion: news.providerVersion, region: news.region, detectorArn: id, mode,
-                timeoutSeconds: news.activationTimeoutSeconds ?? DEFAULT_ACTIVATION_TIMEOUT_SECONDS,
-            });
-            const leftInactive = `; the detector "${news.name}" (${id}) may be left inactive: run pulumi refresh, then pulumi up`;
-
-            if (plan.reconfigure) {
-                // Only the description and the offset can change while the detector runs: deactivate it first.
-                const d = await lm.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: id }));
-                status = d.Status ?? "unknown";
-                if (status === "DELETING") throw new Error(`Lookout for Metrics detector "${news.name}" (${id}) is being deleted and cannot be updated`);
-                if (status === "FAILED" && plan.detector?.KmsKeyArn !== undefined) {
-                    throw new Error(
-                        `Lookout for Metrics detector "${news.name}" (${id}) has FAILED, and a failed detector's KMS key cannot be changed; ` +
-                        `run pulumi refresh, then pulumi up, to replace the detector`,
-                    );
-                }
-                restore = RUNNING[status];
-                if (restore !== undefined || SETTLING.includes(status)) {
-                    try {
-                        await ensureInactive(activation(restore ?? "live"), o);
-                    } catch (err) {
-                        throw new Error(`${messageOf(err)}${leftInactive}`);
-                    }
-                }
-            }
-
-            try {
-                if (plan.detector) await lm.send(new UpdateAnomalyDetectorCommand(plan.detector));
-                if (plan.metricSet) await lm.send(new UpdateMetricSetCommand(plan.metricSet));
-            } catch (err) {
-                // Put the detector back to work as it was before failing the update.
-                if (restore !== undefined) {
-                    try {
-                        await ensureActive(activation(restore), o);
-                    } catch (again) {
-                        throw new Error(`${messageOf(err)}; activating the detector again failed too: ${messageOf(again)}${leftInactive}`);
-                    }
-                }
-                throw err;
-            }
-            if (restore !== undefined) {
-                try {
-                    status = (await ensureActive(activation(restore), o)).Status ?? "unknown";
-                } catch (err) {
-                    throw new Error(`${messageOf(err)}${leftInactive}`);
-                }
-            }
-
-            if (plan.tags) {
-                await syncTags(lm, id, olds.tags, news.tags);
-                await syncTags(lm, olds.metricSetArn, olds.tags, news.tags);
-            }
-            return { outs: { ...news, arn: id, metricSetArn: olds.metricSetArn, status } };
+            return { outs: await applyUpdate(client(news.region), id, olds, news, o) };
         },
 
         async read(id, props) {
             const prior = props as AnomalyDetectorOutputs;
-            const lm = client(prior.region);
-            let detector;
-            try {
-                detector = await lm.send(new DescribeAnomalyDetectorCommand({ AnomalyDetectorArn: id }));
-            } catch (err) {
-                if (isNotFound(err)) return {};
-                throw err;
-            }
-            let metricSet: MetricSetSpec = prior.metricSet;
-            let metricSetArn = prior.metricSetArn;
-            try {
-                metricSet = metricSetFromApi(await lm.send(new DescribeMetricSetCommand({ MetricSetArn: prior.metricSetArn })), prior.metricSet);
-            } catch (err) {
-                if (!isNotFound(err)) throw err;
-                metricSetArn = "";
-            }
-            const tagged = await lm.send(new ListTagsForResourceCommand({ ResourceArn: id }));
-            const tags = tagged.Tags && Object.keys(tagged.Tags).length > 0 ? tagged.Tags : undefined;
-            return {
-                id,
-                props: {
-                    ...prior,
-                    arn: id,
-                    name: detector.AnomalyDetectorName ?? prior.name,
-                    description: detector.AnomalyDetectorDescription ?? prior.description,
-                    frequency: (detector.AnomalyDetectorConfig?.AnomalyDetectorFrequency ?? prior.frequency) as Frequency,
-                    kmsKeyArn: prior.kmsKeyArn === undefined ? undefined : detector.KmsKeyArn,
-                    tags,
-                    metricSet,
-                    metricSetArn,
-                    status: detector.Status,
-                },
-            };
+            const live = await liveDetector(client(prior.region), id, prior, prior.metricSetArn);
+            if (!live) return {};
+            // A metric set at another frequency than its detector (a partly failed update): reconcile on the next up.
+            const split = live.metricSetFrequency !== undefined && live.metricSetFrequency !== live.outs.frequency;
+            return { id, props: { ...live.outs, reconcile: split ? true : undefined } };
         },
 
         async delete(id, props) {

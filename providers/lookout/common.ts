@@ -4,9 +4,10 @@
 //
 // Everything the provider objects call from here is serialized with them (Pulumi closure serialization), so this
 // module must stay free of state: plain functions and constants only, no SDK client, no Pulumi objects.
+import { ListTagsForResourceCommand, LookoutMetricsClient } from "@aws-sdk/client-lookoutmetrics";
 
 /** Bump when a provider's behaviour or state shape changes: the diff turns it into an in-place update. */
-export const LOOKOUT_PROVIDER_VERSION = "1.0.0";
+export const LOOKOUT_PROVIDER_VERSION = "1.1.0";
 
 /**
  * The module part of the dynamic resources' type tokens. `pulumi.dynamic.Resource` always prefixes its tokens
@@ -77,6 +78,58 @@ export function isConflict(err: unknown): boolean {
 }
 
 /**
+ * Whether a failed create may still have created the resource. A ConflictException on a create means a resource
+ * with that name exists — possibly ours, from an earlier attempt whose response was lost (created, then a 5xx
+ * or a dropped connection, and the SDK's retry got the conflict). A 5xx, a throttle or a network error can hide
+ * the same success. Only the rejections that prove nothing was created (invalid input, no permission, missing
+ * detector, quota) are excluded.
+ */
+export function mayHaveCreated(err: unknown): boolean {
+    return !["ValidationException", "AccessDeniedException", "ResourceNotFoundException", "ServiceQuotaExceededException"].includes(errorName(err));
+}
+
+/**
+ * The tag every detector, metric set and alert this program creates carries: `<project>/<stack>`. A create that
+ * finds its name taken adopts the existing resource only when this tag says it is this stack's (a lost create
+ * response, or a cleanup that failed); anything else with the name is left alone and the error says so.
+ */
+export const OWNER_TAG = "edge-anomaly-lookout:owner";
+
+/** The tags to send: the user's tags plus the owner tag. */
+export function ownedTags(tags: Record<string, string> | undefined, owner: string | undefined): Record<string, string> | undefined {
+    return owner === undefined ? tags : { ...(tags ?? {}), [OWNER_TAG]: owner };
+}
+
+/** The user's tags as the service reports them: without the owner tag; undefined when none are left. */
+export function userTags(tags: Record<string, string> | undefined): Record<string, string> | undefined {
+    if (!tags) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(tags)) if (k !== OWNER_TAG) out[k] = v;
+    return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * A failure after the resource exists, for the Pulumi engine: the Node.js dynamic provider host turns an error
+ * carrying `id` and `properties` into ErrorResourceInitFailed, so the engine records the resource in the state
+ * with these outputs (instead of forgetting it, which orphans it) and, because the state then has init errors,
+ * calls update on the next `pulumi up` even when the inputs did not change. A plain Error with properties
+ * assigned, since serialized code loses the message of `class … extends Error`.
+ */
+export function partialFailure(message: string, id: string, properties: Record<string, unknown>): Error {
+    const e = new Error(message);
+    return Object.assign(e, { id, properties, reasons: [message] });
+}
+
+/** The dynamic provider host's key for the serialized provider: carried over into partial-failure properties. */
+export const PROVIDER_KEY = "__provider";
+
+/** `olds` marked for reconciliation, with the serialized provider of `news` (what the engine should keep). */
+export function reconcileState<T extends object>(olds: T, news: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const provider = (news as Record<string, unknown>)[PROVIDER_KEY] ?? (olds as Record<string, unknown>)[PROVIDER_KEY];
+    return { ...olds, ...extra, reconcile: true, ...(provider !== undefined ? { [PROVIDER_KEY]: provider } : {}) };
+}
+
+/**
  * A create call rejected because the service cannot assume a role created moments ago (IAM is eventually
  * consistent). Retried a few times; anything else fails at once.
  */
@@ -94,6 +147,21 @@ export async function retryOnRolePropagation<T>(call: () => Promise<T>, o: Resol
             await o.sleep(o.pollIntervalMs);
         }
     }
+}
+
+/** The owner tag of a Lookout for Metrics resource (undefined when it has none). */
+export async function ownerOf(lm: LookoutMetricsClient, arn: string): Promise<string | undefined> {
+    const t = await lm.send(new ListTagsForResourceCommand({ ResourceArn: arn }));
+    return t.Tags?.[OWNER_TAG];
+}
+
+/** The error for a name that is taken by a resource this stack did not create. */
+export function notOurs(kind: string, name: string, arn: string, owner: string | undefined, expected: string): Error {
+    return new Error(
+        `Lookout for Metrics ${kind} "${name}" already exists (${arn}) and is not this stack's: its ${OWNER_TAG} tag is ` +
+        `${owner === undefined ? "missing" : JSON.stringify(owner)}, this stack's is ${JSON.stringify(expected)}. ` +
+        `Delete it, or tag it ${OWNER_TAG}=${expected} to let the next pulumi up adopt it`,
+    );
 }
 
 // ---- comparing and validating inputs ---------------------------------------------------------------------------
@@ -226,8 +294,9 @@ export function checker(root: unknown): Checker {
             if (v === undefined || v === null || v === UNKNOWN) return;
             if (typeof v !== "object" || Array.isArray(v)) return fail(path, "must be a map of tag keys to values");
             const entries = Object.entries(v as Record<string, unknown>);
-            if (entries.length > 50) fail(path, `has ${entries.length} tags; at most 50 are allowed`);
+            if (entries.length > 49) fail(path, `has ${entries.length} tags; at most 49 are allowed (the service takes 50, one is ${OWNER_TAG})`);
             for (const [k, val] of entries) {
+                if (k === OWNER_TAG) fail(`${path}.${k}`, "is reserved: the providers set it to <project>/<stack> to recognise their own resources");
                 if (!TAG.test(k) || k.length < 1 || k.length > 128 || k.startsWith("aws:")) {
                     fail(`${path}.${k}`, "is not a valid tag key (1–128 letters, digits, spaces, _.:/=+@-, not starting with aws:)");
                 }
@@ -257,6 +326,8 @@ export const HISTORICAL_PATH = /^s3:\/\/[a-z0-9].+$/;
 /** Namespace: `[^:].*`, 1–255. */
 export const NAMESPACE = /^[^:]/;
 const TAG = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** Tag values (and so the owner): letters, digits, spaces, _.:/=+-@. */
+export const TAG_VALUE = TAG;
 
 export const FREQUENCIES = ["P1D", "PT1H", "PT10M", "PT5M"] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
