@@ -512,7 +512,7 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
             }, parent);
             for (const q of source.queries) {
                 const detectorName = redshiftDetectorName(config.project, config.stack, q.name);
-                const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags };
+                const common = { providerVersion: LOOKOUT_PROVIDER_VERSION, region, tags: config.tags, owner: `${config.project}/${config.stack}` };
                 const detector = new AnomalyDetector(`${name}-${q.name}-detector`, {
                     ...common,
                     activationTimeoutSeconds: settings.activationTimeoutSeconds,
