@@ -1,7 +1,9 @@
 // A local stand-in for CloudWatch Logs Insights (and WAFv2 GetLoggingConfiguration), for tests: an HTTP server
 // on 127.0.0.1 that speaks the AWS JSON 1.1 protocol the SDK clients use (`X-Amz-Target: Logs_20140328.<Op>` /
 // `AWSWAF_20190729.<Op>`, errors as `{ "__type", "message" }` with HTTP 400). Point a client at it with
-// `endpoint: standin.endpoint` and any static credentials.
+// `endpoint: standin.endpoint` and any static credentials — or, for code that makes its clients itself (a deployed
+// handler's factory), set `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (and `AWS_ENDPOINT_URL_WAFV2`) to `standin.endpoint`
+// with `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` before the clients are made (test/enrichAlarm.test.ts does).
 //
 // It holds log groups of JSON log events and really runs the queries it gets, for the subset of the Logs
 // Insights language the WAF root-cause module writes — `filter` (`=` and `in [...]` joined by `and`),
