@@ -1052,7 +1052,8 @@ describe("Lookout for Metrics dynamic providers", function () {
         it("lost response and the lookup failing too: nothing in state, a detector outside it — the next up adopts it", async () => {
             fake.fault("CreateAnomalyDetector", { after: true }).fault("ListAnomalyDetectors");
             const first = await detectorUp(undefined);
-            assert.ok(first.error);
+            // Both reasons reach the log: the create's and the lookup's.
+            assert.match(first.error!.message, /internal error.*; looking the detector "edge-dev-waf" up by name \(to adopt it if this stack created it\) failed too: We encountered an internal error/);
             assert.equal(first.state, undefined);
             assert.equal(fake.detectors.size, 1, "the orphan the old provider left behind for good");
             const second = await detectorUp(undefined);
@@ -1104,7 +1105,7 @@ describe("Lookout for Metrics dynamic providers", function () {
             const det = await detectorUp(undefined);
             fake.fault("CreateAlert", { after: true }).fault("ListAlerts");
             const first = await alertUp(undefined);
-            assert.ok(first.error);
+            assert.match(first.error!.message, /; looking the alert "edge-dev-waf-sns" up by name .* failed too: We encountered an internal error/);
             assert.equal(first.state, undefined);
             const second = await alertUp(undefined, { ...snsAlertInputs(), sensitivityThreshold: 55 });
             assert.equal(second.error, undefined, second.error?.message);

@@ -266,7 +266,9 @@ export function alertProvider(options?: ProviderOptions): pulumi.dynamic.Resourc
                     return { id: arn, outs: { ...inputs, arn } };
                 } catch (err) {
                     if (arn !== undefined || !mayHaveCreated(err)) throw err;
-                    const found = await findAlert(lm, inputs);
+                    const found = await findAlert(lm, inputs).catch((lookup: unknown) => {
+                        throw new Error(`${messageOf(err)}; looking the alert "${inputs.name}" up by name (to adopt it if this stack created it) failed too: ${messageOf(lookup)}`);
+                    });
                     if (!found) throw err;
                     const owner = await ownerOf(lm, found.arn);
                     if (owner !== inputs.owner) throw notOurs("alert", inputs.name, found.arn, owner, inputs.owner);

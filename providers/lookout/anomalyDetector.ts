@@ -760,7 +760,9 @@ export function anomalyDetectorProvider(options?: ProviderOptions): pulumi.dynam
                     // A lost response (created, then a 5xx; the SDK's retry gets ConflictException) or a detector
                     // left by an earlier failed create: find it by name, and adopt it only if it is this stack's.
                     if (arn !== undefined || !mayHaveCreated(err)) throw err;
-                    const found = await findDetector(lm, inputs.name);
+                    const found = await findDetector(lm, inputs.name).catch((lookup: unknown) => {
+                        throw new Error(`${messageOf(err)}; looking the detector "${inputs.name}" up by name (to adopt it if this stack created it) failed too: ${messageOf(lookup)}`);
+                    });
                     if (!found) throw err;
                     const owner = await ownerOf(lm, found);
                     if (owner !== inputs.owner) throw notOurs("anomaly detector", inputs.name, found, owner, inputs.owner);
