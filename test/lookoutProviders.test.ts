@@ -26,7 +26,7 @@ import {
     ValidationException,
     AccessDeniedException,
 } from "@aws-sdk/client-lookoutmetrics";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import {
     AlertInputs, AlertOutputs, alertProvider, AnomalyDetectorInputs, AnomalyDetectorOutputs, anomalyDetectorProvider,
@@ -152,7 +152,11 @@ const notFound = (id: string) => new ResourceNotFoundException({ message: `${id}
 const conflict = (msg: string) => new ConflictException({ message: msg, Message: msg, $metadata: {} });
 
 describe("Lookout for Metrics dynamic providers", function () {
-    const lm = mockClient(LookoutMetricsClient);
+    // Stubbed while this file runs only (not from load time), so other files can use a real client.
+    let lm: AwsClientStub<LookoutMetricsClient>;
+    before(() => {
+        lm = mockClient(LookoutMetricsClient);
+    });
 
     const sent = (): SentCommand[] => lm.calls().map((c) => c.args[0] as unknown as SentCommand);
     const ops = (): string[] => sent().map(operationOf);
