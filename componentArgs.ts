@@ -98,9 +98,12 @@ export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWat
         region: config.region,
         bandWidth: d.bandWidth,
         wafPeriodSeconds: d.wafPeriodSeconds,
+        // The ecommerce alarms' own period (not detection.frequency, which sets the S3 layout and Lookout).
+        ecommercePeriodSeconds: d.ecommercePeriodSeconds,
         evaluationPeriods: d.evaluationPeriods,
         datapointsToAlarm: d.datapointsToAlarm,
-        frequency: d.frequency,
+        minBlockedRequests: d.minBlockedRequests,
+        dropBaselineFloor: { ...d.dropBaselineFloor },
         ecommerce: ecommerceSeriesOf(config),
         ...wiring,
     };
@@ -143,8 +146,7 @@ export function dashboardOptionsOf(config: AppConfig): DashboardOptions {
         engine: d.engine,
         bandWidth: d.bandWidth,
         wafPeriodSeconds: d.wafPeriodSeconds,
-        evaluationPeriods: d.evaluationPeriods,
-        datapointsToAlarm: d.datapointsToAlarm,
+        ecommercePeriodSeconds: d.ecommercePeriodSeconds,
         frequency: d.frequency,
         offsetSeconds: d.offsetSeconds,
         bufferingIntervalSeconds: config.pipeline.bufferingIntervalSeconds,
@@ -159,7 +161,7 @@ export function dashboardSettingsOf(config: AppConfig): DashboardSettings {
 
 export function detectionDashboardArgs(
     config: AppConfig,
-    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts" | "sourceSections"> & { alarmArns: pulumi.Input<string[]> },
+    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts" | "sourceSections" | "latency"> & { alarmArns: pulumi.Input<string[]> },
 ): DetectionDashboardArgs {
     return { ...dashboardOptionsOf(config), ...wiring };
 }

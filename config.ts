@@ -94,9 +94,18 @@ export interface DetectionConfig {
     readonly bandWidth: number;
     /** CloudWatch period of the WAF alarms: 60 or a multiple of 60 up to 3600. */
     readonly wafPeriodSeconds: number;
-    /** CloudWatch: datapoints that must breach (M of N). */
-    readonly datapointsToAlarm: number;
-    readonly evaluationPeriods: number;
+    /** CloudWatch period of the ecommerce alarms (EMF metrics): 60 or a multiple of 60 up to 3600. */
+    readonly ecommercePeriodSeconds: number;
+    /**
+     * CloudWatch: datapoints that must breach (M of N), for every alarm kind when set; unset, each series kind
+     * takes its simulated default (model/alarmTiming.ts DEFAULT_DATAPOINTS).
+     */
+    readonly datapointsToAlarm?: number;
+    readonly evaluationPeriods?: number;
+    /** CloudWatch: a WAF alarm acts only when its window holds at least this many blocked requests. */
+    readonly minBlockedRequests: number;
+    /** CloudWatch: a drop alarm acts only when the series averaged at least this much per minute over the last hour. */
+    readonly dropBaselineFloor: { readonly views: number; readonly revenue: number };
     /** Dimensions the ecommerce detector breaks metrics down by. */
     readonly ecommerceDimensions: readonly EcommerceDimension[];
     /** CloudWatch engine: the platform values that get their own ecommerce alarms (besides the total). */
@@ -341,13 +350,14 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
 
     // detection (read before heartbeat: the heartbeat default depends on the engine)
     const det = objReader(raw, project, "detection", [
-        "engine", "frequency", "alertSensitivity", "bandWidth", "wafPeriodSeconds", "datapointsToAlarm", "evaluationPeriods",
+        "engine", "frequency", "alertSensitivity", "bandWidth", "wafPeriodSeconds", "ecommercePeriodSeconds", "datapointsToAlarm", "evaluationPeriods",
+        "minBlockedRequests", "dropBaselineFloor",
         "ecommerceDimensions", "platforms", "marketplaces", "offsetSeconds", "useHistoricalData", "activationTimeoutSeconds",
     ]);
     const frequency = det.oneOf<Frequency>("frequency", "PT5M", ["PT5M", "PT10M", "PT1H", "P1D"]);
-    const evaluationPeriods = det.int("evaluationPeriods", 1, 1, 100);
-    const datapointsToAlarm = det.int("datapointsToAlarm", 1, 1, 100);
-    if (datapointsToAlarm > evaluationPeriods) {
+    const evaluationPeriods = det.has("evaluationPeriods") ? det.int("evaluationPeriods", 1, 1, 100) : undefined;
+    const datapointsToAlarm = det.has("datapointsToAlarm") ? det.int("datapointsToAlarm", 1, 1, 100) : undefined;
+    if (datapointsToAlarm !== undefined && datapointsToAlarm > (evaluationPeriods ?? datapointsToAlarm)) {
         throw new ConfigError(det.key("datapointsToAlarm"), `${datapointsToAlarm} must not exceed detection.evaluationPeriods (${evaluationPeriods})`);
     }
     const dims = det.has("ecommerceDimensions")
@@ -359,10 +369,17 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         frequency,
         intervalSeconds: FREQUENCY_SECONDS[frequency],
         alertSensitivity: det.int("alertSensitivity", 70, 0, 100),
-        bandWidth: det.num("bandWidth", 2, (n) => n > 0 && n <= 100, "must be a number greater than 0 (standard deviations, at most 100)"),
+        bandWidth: det.num("bandWidth", 3, (n) => n > 0 && n <= 100, "must be a number greater than 0 (standard deviations, at most 100)"),
         wafPeriodSeconds: det.num("wafPeriodSeconds", 60, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
+        ecommercePeriodSeconds: det.num("ecommercePeriodSeconds", 60, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
         datapointsToAlarm,
         evaluationPeriods,
+        minBlockedRequests: det.int("minBlockedRequests", 20, 1, 1_000_000),
+        dropBaselineFloor: (() => {
+            const f = det.child("dropBaselineFloor", ["views", "revenue"]);
+            const rule = "must be a number ≥ 0 (average per minute over the last hour)";
+            return { views: f.num("views", 20, (n) => n >= 0, rule), revenue: f.num("revenue", 1500, (n) => n >= 0, rule) };
+        })(),
         ecommerceDimensions: dims as EcommerceDimension[],
         platforms: det.has("platforms") ? det.strList("platforms", DIM_VALUE, DIM_RULE) : ["web", "ios", "android"],
         marketplaces: det.has("marketplaces") ? det.strList("marketplaces", DIM_VALUE, DIM_RULE) : ["US", "UK", "DE", "JP"],

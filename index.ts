@@ -35,8 +35,10 @@ const heartbeat = config.heartbeat.enabled
 // Detection: one engine per stack.
 let alarmArns: pulumi.Output<string[]> | string[] = [];
 let lookout: LookoutDetection | undefined;
+let cloudwatchArgs: ReturnType<typeof cloudWatchDetectionArgs> | undefined;
 if (config.detection.engine === "cloudwatch") {
-    const cw = new CloudWatchDetection("detection", cloudWatchDetectionArgs(config, { waf, alerts: { topicArn: alerts.topicArn } }));
+    cloudwatchArgs = cloudWatchDetectionArgs(config, { waf, alerts: { topicArn: alerts.topicArn } });
+    const cw = new CloudWatchDetection("detection", cloudwatchArgs);
     alarmArns = cw.alarmArns;
 } else {
     lookout = new LookoutDetection("lookout", lookoutDetectionArgs(config, {
@@ -70,7 +72,11 @@ const redshiftArgs = redshiftMetricsArgs(config, {
 const redshift = redshiftArgs ? new RedshiftMetrics("redshift", redshiftArgs) : undefined;
 const redshiftResolved = redshiftArgs ? redshiftSettings(redshiftArgs) : undefined;
 
+// cloudwatch: the detection simulation's worst case for these exact alarms (model/detectionSim.ts).
+const latency = latencyOf(config, cloudwatchArgs);
+
 const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(config, {
+    latency: { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds },
     waf,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
@@ -81,8 +87,6 @@ const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(con
         ...(redshiftResolved && runnerName ? redshiftDashboardSections(redshiftResolved, runnerName) : []),
     ]),
 }));
-
-const latency = latencyOf(config);
 
 export const engine = config.detection.engine;
 // Edge

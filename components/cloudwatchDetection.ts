@@ -12,20 +12,28 @@
 //
 // Why two alarms per ecommerce series, and why the alarm windows are one datapoint longer than configured: an
 // alarm's window ends at the evaluation time, so its newest datapoint(s) are always still filling while the
-// metric's data lags (WAF's once-a-minute reporting; EMF stamped at the interval start, behind Firehose's Lambda
-// buffer and log-to-metric extraction). A filling datapoint
+// metric's data lags (WAF's once-a-minute reporting; EMF behind Firehose's Lambda buffer and log-to-metric
+// extraction). A filling datapoint
 // undercounts: harmless above the band (it can only delay a spike), but it looks exactly like a drop. So the
 // window carries the filling datapoints on top of the configured N, the spike/WAF alarms keep M, and the drop
 // alarms need M + filling — M complete breaching datapoints besides the filling ones. The timing model lives in
-// detectionLatency.ts, which the latency output uses too.
+// model/alarmTiming.ts; model/detectionSim.ts replays these exact specs (`npm run simulate`), and its worst case
+// is the `detectionLatencySeconds` output.
+//
+// Noise floor (composite alarms, actions only on the composite): a WAF alarm is ALARM(band) AND ALARM(floor), the
+// floor child being "Sum of BlockedRequests over the band alarm's window ≥ minBlockedRequests"; a drop alarm is
+// ALARM(band) AND ALARM(baseline), the baseline child being "Sum over the last hour ≥ 60 × dropBaselineFloor".
+// The children have actions enabled and none set (they only feed the composite). Spike alarms stay plain.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { EcommerceDimension, FREQUENCY_SECONDS, Frequency } from "../config";
+import { EcommerceDimension } from "../config";
 import {
     EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, resolveEcommerceSeries,
 } from "../model/ecommerceSchema";
-import { AlarmTiming, TimingSettings, alarmWindowProblem, ecommerceAlarmTiming, wafAlarmTiming } from "../model/detectionLatency";
+import {
+    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, alarmWindowProblem, ecommerceAlarmTiming, isSparseSeries, wafAlarmTiming,
+} from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 
 export const WAF_NAMESPACE = "AWS/WAFV2";
@@ -51,52 +59,58 @@ export interface CloudWatchDetectionArgs extends StackScopeArgs {
     region?: string;
     /** The watched web ACL and its rules' metric names (the `Rule` dimension values). */
     waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
-    /** Every alarm notifies this topic on ALARM and on OK. */
+    /** Every acting alarm (composites, spike alarms) notifies this topic on ALARM and on OK. */
     alerts: { topicArn: pulumi.Input<string> };
-    /** Anomaly band width, standard deviations (> 0). Default 2. */
+    /** Anomaly band width, standard deviations (> 0). Default 3 (the simulated M-of-N defaults assume it). */
     bandWidth?: number;
     /** Period of the WAF alarms: 60 or a multiple of 60 up to 3600 s. Default 60. */
     wafPeriodSeconds?: number;
-    /** N of "M out of N" (complete datapoints). Default 1. */
+    /** Period of the ecommerce alarms (the EMF metrics are stamped per minute): 60 or a multiple of 60 up to 3600 s. Default 60. */
+    ecommercePeriodSeconds?: number;
+    /** N of "M out of N" (complete datapoints) for every alarm kind. Default: per series kind (model/alarmTiming.ts). */
     evaluationPeriods?: number;
-    /** M of "M out of N". Default 1. */
+    /** M of "M out of N" for every alarm kind. Default: per series kind. */
     datapointsToAlarm?: number;
-    /** The ecommerce interval (EMF metrics are stamped per interval). Default `PT5M`. */
-    frequency?: Frequency;
+    /** A WAF alarm acts only with at least this many blocked requests in its window. Default 20. */
+    minBlockedRequests?: number;
+    /** A drop alarm acts only when the series averaged at least this much a minute over the last hour. Default views 20, revenue 1500. */
+    dropBaselineFloor?: { views?: number; revenue?: number };
     /** The watched ecommerce series (the pipeline transform must emit the same). */
     ecommerce?: EcommerceSeriesOptions;
 }
 
-export const CLOUDWATCH_DETECTION_DEFAULTS = { bandWidth: 2, wafPeriodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, frequency: "PT5M" } as const;
+export const CLOUDWATCH_DETECTION_DEFAULTS = {
+    bandWidth: 3, wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, minBlockedRequests: 20, dropBaselineFloor: { views: 20, revenue: 1500 },
+} as const;
 
 /** The args with their defaults applied. */
 export interface CloudWatchDetectionSettings {
     readonly scope: StackScope;
     readonly region: string;
     readonly bandWidth: number;
-    readonly timing: TimingSettings;
+    readonly timing: AlarmTimingSettings;
+    readonly minBlockedRequests: number;
+    readonly dropBaselineFloor: { readonly views: number; readonly revenue: number };
     readonly series: EcommerceSeriesSettings;
 }
 
 export function cloudWatchDetectionSettings(args: CloudWatchDetectionArgs): CloudWatchDetectionSettings {
     const d = CLOUDWATCH_DETECTION_DEFAULTS;
     const scope = stackScope(args);
-    const frequency = args.frequency ?? d.frequency;
     return {
         scope,
         region: regionOf(args.region, "CloudWatchDetection"),
         bandWidth: args.bandWidth ?? d.bandWidth,
         timing: {
-            detection: {
-                engine: "cloudwatch",
-                frequency,
-                intervalSeconds: FREQUENCY_SECONDS[frequency],
-                wafPeriodSeconds: args.wafPeriodSeconds ?? d.wafPeriodSeconds,
-                evaluationPeriods: args.evaluationPeriods ?? d.evaluationPeriods,
-                datapointsToAlarm: args.datapointsToAlarm ?? d.datapointsToAlarm,
-                offsetSeconds: 0,
-            },
-            pipeline: { bufferingIntervalSeconds: 60 },
+            wafPeriodSeconds: args.wafPeriodSeconds ?? d.wafPeriodSeconds,
+            ecommercePeriodSeconds: args.ecommercePeriodSeconds ?? d.ecommercePeriodSeconds,
+            evaluationPeriods: args.evaluationPeriods,
+            datapointsToAlarm: args.datapointsToAlarm,
+        },
+        minBlockedRequests: args.minBlockedRequests ?? d.minBlockedRequests,
+        dropBaselineFloor: {
+            views: args.dropBaselineFloor?.views ?? d.dropBaselineFloor.views,
+            revenue: args.dropBaselineFloor?.revenue ?? d.dropBaselineFloor.revenue,
         },
         series: resolveEcommerceSeries(args.ecommerce, scope.stack),
     };
@@ -153,9 +167,37 @@ export function allEcommerceSeries(series: EcommerceSeriesSettings): EcommerceSe
 
 export type AlarmKind = "waf" | "spike" | "drop";
 
+/** What an alarm watches. */
+export interface AlarmTarget {
+    label: string;
+    /** WAF alarms: the `Rule` dimension. */
+    rule?: string;
+    /** Ecommerce alarms: the series. */
+    series?: { measure: "views" | "revenue"; dimension?: EcommerceDimension; value?: string; key: string };
+}
+
+/**
+ * The noise-floor child of a composite alarm: a static alarm "Sum of the same metric over the trailing
+ * `windowSeconds` ≥ threshold" (period = the window, 1 of 1). The band alarm keeps its shape but loses its
+ * actions; the composite `ALARM(band) AND ALARM(gate)` carries them.
+ */
+export interface GateSpec {
+    key: string;
+    alarmName: string;
+    description: string;
+    windowSeconds: number;
+    threshold: number;
+    /** The band child's name (the composite's own name is AlarmSpec.alarmName). */
+    bandAlarmName: string;
+    metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
+}
+
 /** Everything about one alarm except the resource itself. */
 export interface AlarmSpec {
     kind: AlarmKind;
+    target: AlarmTarget;
+    /** With a gate, `alarmName` is the composite's and the band alarm is `gate.bandAlarmName`. */
+    gate?: GateSpec;
     /** Logical-name suffix, unique within the component. */
     key: string;
     alarmName: string;
@@ -177,12 +219,14 @@ export interface ArgProblem {
 export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings): ArgProblem | undefined {
     const t = settings.timing;
     const checks: Array<[AlarmTiming, string]> = [
-        [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.detection.wafPeriodSeconds}`],
-        [ecommerceAlarmTiming(t), `with detection.frequency = ${t.detection.frequency}`],
+        [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.wafPeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);
-        if (problem) return { arg: "evaluationPeriods", detail: `${t.detection.evaluationPeriods} is too many ${context}: ${problem}` };
+        if (problem) return { arg: "evaluationPeriods", detail: `${timing.configuredEvaluationPeriods} is too many ${context}: ${problem}` };
     }
     return undefined;
 }
@@ -193,7 +237,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
     const problem = cloudWatchDetectionProblem(settings);
     if (problem) throw new Error(`CloudWatchDetection: args.${problem.arg} ${problem.detail}`);
     const waf = args.waf;
-    const config = { ...settings.scope, region: settings.region, detection: { ...settings.timing.detection, bandWidth: settings.bandWidth } };
+    const config = { ...settings.scope, region: settings.region, detection: { bandWidth: settings.bandWidth, minBlockedRequests: settings.minBlockedRequests, dropBaselineFloor: settings.dropBaselineFloor } };
     const timing = settings.timing;
     if (new Set(waf.ruleNames).size !== waf.ruleNames.length) {
         throw new Error(`CloudWatchDetection: duplicate WAF rule names in ${JSON.stringify(waf.ruleNames)}`);
@@ -204,15 +248,30 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
 
     const wt = wafAlarmTiming(timing);
     for (const rule of waf.ruleNames) {
+        const wafMetric = { namespace: WAF_NAMESPACE, metricName: WAF_METRIC_NAME, dimensions: { Region: config.region, Rule: rule, WebACL: waf.webAclName } };
+        const alarmName = `${prefix}-waf-${rule}-blocked-requests-spike`;
+        const windowSeconds = wt.windowSeconds;
         specs.push({
             kind: "waf",
+            target: { label: `BlockedRequests ${rule}`, rule },
+            gate: {
+                key: `waf-${rule}-floor`,
+                alarmName: `${alarmName}-floor`,
+                bandAlarmName: `${alarmName}-band`,
+                description: `Noise floor of ${alarmName}: at least ${d.minBlockedRequests} blocked requests (detection.minBlockedRequests) ` +
+                    `for rule ${rule} in the last ${windowSeconds} s. No actions: the composite alarm ${alarmName} acts.`,
+                windowSeconds,
+                threshold: d.minBlockedRequests,
+                metricQueries: gateQueries(wafMetric, windowSeconds),
+            },
             key: `waf-${rule}`,
-            alarmName: `${prefix}-waf-${rule}-blocked-requests-spike`,
+            alarmName,
             description: pulumi.output(waf.webAclName).apply((acl) =>
                 `AWS WAF ${WAF_METRIC_NAME} for rule ${rule} of web ACL ${acl} (${config.region}) ` +
                 `rose above its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
                 `${wt.datapointsToAlarmAbove} of the last ${wt.configuredEvaluationPeriods} complete ${wt.periodSeconds}-second datapoints. ` +
-                `A period without blocked requests counts as 0. Stack ${config.stack}.`),
+                `A period without blocked requests counts as 0. It acts only with at least ${d.minBlockedRequests} blocked requests in its ` +
+                `${wt.windowSeconds}-second window (detection.minBlockedRequests). Stack ${config.stack}.`),
             comparisonOperator: "GreaterThanUpperThreshold",
             evaluationPeriods: wt.evaluationPeriods,
             datapointsToAlarm: wt.datapointsToAlarmAbove,
@@ -221,7 +280,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             // apply: nothing blocked is not a spike.
             treatMissingData: "notBreaching",
             metricQueries: queries(
-                { namespace: WAF_NAMESPACE, metricName: WAF_METRIC_NAME, dimensions: { Region: config.region, Rule: rule, WebACL: waf.webAclName } },
+                wafMetric,
                 wt.periodSeconds,
                 `${WAF_METRIC_NAME} ${rule} (missing = 0)`,
                 d.bandWidth,
@@ -229,11 +288,15 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         });
     }
 
-    const et = ecommerceAlarmTiming(timing);
+    const dt = ecommerceAlarmTiming(timing, "drop");
     for (const s of allEcommerceSeries(settings.series)) {
+        const et = ecommerceAlarmTiming(timing, isSparseSeries(s) ? "sparseSpike" : "spike");
         const where = `Ecommerce ${s.label}`;
+        const metric = { namespace: METRIC_NAMESPACE, metricName: s.metricName, dimensions: s.dimensions };
+        const measure = s.measure as "views" | "revenue";
+        const target: AlarmTarget = { label: s.label, series: { measure, dimension: s.dimension, value: s.value, key: s.key } };
         const metricQueries = queries(
-            { namespace: METRIC_NAMESPACE, metricName: s.metricName, dimensions: s.dimensions },
+            metric,
             et.periodSeconds,
             `${s.label} (missing = 0)`,
             d.bandWidth,
@@ -241,6 +304,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         const source = `Metric ${METRIC_NAMESPACE}/${s.metricName} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")}.`;
         specs.push({
             kind: "spike",
+            target,
             key: `${s.key}-spike`,
             alarmName: `${prefix}-ecommerce-${s.key}-spike`,
             description: `${where} rose above its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
@@ -252,16 +316,31 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             treatMissingData: "notBreaching",
             metricQueries,
         });
+        const dropName = `${prefix}-ecommerce-${s.key}-drop`;
+        const floor = d.dropBaselineFloor[measure];
+        const perHour = floor * (DROP_BASELINE_WINDOW_SECONDS / 60);
         specs.push({
             kind: "drop",
+            target,
+            gate: {
+                key: `${s.key}-drop-baseline`,
+                alarmName: `${dropName}-baseline`,
+                bandAlarmName: `${dropName}-band`,
+                description: `Baseline of ${dropName}: ${where} summed to at least ${perHour} over the last hour ` +
+                    `(detection.dropBaselineFloor.${measure} = ${floor} a minute). No actions: the composite alarm ${dropName} acts.`,
+                windowSeconds: DROP_BASELINE_WINDOW_SECONDS,
+                threshold: perHour,
+                metricQueries: gateQueries(metric, DROP_BASELINE_WINDOW_SECONDS),
+            },
             key: `${s.key}-drop`,
-            alarmName: `${prefix}-ecommerce-${s.key}-drop`,
+            alarmName: dropName,
             description: `${where} fell below its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
-                `${et.configuredDatapointsToAlarm} of the last ${et.configuredEvaluationPeriods} complete ${et.periodSeconds}-second datapoints ` +
-                `and in the ${et.fillingDatapoints} still filling. Intervals without events count as 0. ${source} Stack ${config.stack}.`,
+                `${dt.configuredDatapointsToAlarm} of the last ${dt.configuredEvaluationPeriods} complete ${dt.periodSeconds}-second datapoints ` +
+                `and in the ${dt.fillingDatapoints} still filling, with a baseline of at least ${floor} a minute over the last hour. ` +
+                `Periods without events count as 0. ${source} Stack ${config.stack}.`,
             comparisonOperator: "LessThanLowerThreshold",
-            evaluationPeriods: et.evaluationPeriods,
-            datapointsToAlarm: et.datapointsToAlarmBelow,
+            evaluationPeriods: dt.evaluationPeriods,
+            datapointsToAlarm: dt.datapointsToAlarmBelow,
             // When traffic stops, FILL turns the silent periods into zeros while older data is still in the
             // evaluation range, so the drop alarm fires; once the whole range is silent there is nothing to
             // evaluate and "ignore" keeps that ALARM (or, for a series that has never had traffic, the initial
@@ -271,6 +350,22 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         });
     }
     return specs;
+}
+
+/** The static gate child's query: Sum of the metric over one period as long as the gate's window, FILL to 0. */
+function gateQueries(
+    metric: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
+    windowSeconds: number,
+): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+    return [
+        { id: QUERY_IDS.metric, metric: { ...metric, period: windowSeconds, stat: STATISTIC }, returnData: false },
+        { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Sum over ${windowSeconds} s (missing = 0)`, returnData: true },
+    ];
+}
+
+/** The composite rule: the band child and the gate child both in ALARM. */
+export function compositeRule(gate: Pick<GateSpec, "bandAlarmName" | "alarmName">): string {
+    return `ALARM("${gate.bandAlarmName}") AND ALARM("${gate.alarmName}")`;
 }
 
 function queries(
@@ -287,31 +382,76 @@ function queries(
 }
 
 export class CloudWatchDetection extends pulumi.ComponentResource {
-    /** Every alarm, WAF first, then ecommerce series (spike, drop). */
+    /** Every metric alarm (band alarms, gate children), WAF first, then ecommerce series (spike, drop). */
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** The composite alarms (WAF and drop alarms with their noise floor). */
+    readonly composites: aws.cloudwatch.CompositeAlarm[];
+    /** The alarms that act (notify the alert topic): composites and spike alarms, in plan order. */
     readonly alarmArns: pulumi.Output<string[]>;
 
     constructor(name: string, args: CloudWatchDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything, so a bad config fails preview without a half-built component.
         const specs = planCloudWatchAlarms(args);
-        const tags = stackScope(args).tags;
+        const tags = { ...stackScope(args).tags };
         super("edge-anomaly:detection:CloudWatchDetection", name, {}, opts);
-
-        this.alarms = specs.map((s) => new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
-            name: s.alarmName,
-            alarmDescription: s.description,
-            comparisonOperator: s.comparisonOperator,
-            thresholdMetricId: QUERY_IDS.band,
-            evaluationPeriods: s.evaluationPeriods,
-            datapointsToAlarm: s.datapointsToAlarm,
-            treatMissingData: s.treatMissingData,
-            metricQueries: s.metricQueries,
-            actionsEnabled: true,
-            alarmActions: [args.alerts.topicArn],
-            okActions: [args.alerts.topicArn],
-            tags: { ...tags },
-        }, { parent: this }));
-        this.alarmArns = pulumi.all(this.alarms.map((a) => a.arn));
+        const topic = [args.alerts.topicArn];
+        this.alarms = [];
+        this.composites = [];
+        const acting: pulumi.Output<string>[] = [];
+        for (const s of specs) {
+            const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
+                name: s.gate ? s.gate.bandAlarmName : s.alarmName,
+                alarmDescription: s.gate
+                    ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
+                    : s.description,
+                comparisonOperator: s.comparisonOperator,
+                thresholdMetricId: QUERY_IDS.band,
+                evaluationPeriods: s.evaluationPeriods,
+                datapointsToAlarm: s.datapointsToAlarm,
+                treatMissingData: s.treatMissingData,
+                metricQueries: s.metricQueries,
+                // Children keep actions enabled with none set: the composite reads their state and alone acts
+                // (the policy pack's detection-alarm-actions accepts exactly this).
+                actionsEnabled: true,
+                alarmActions: s.gate ? [] : topic,
+                okActions: s.gate ? [] : topic,
+                tags,
+            }, { parent: this });
+            this.alarms.push(band);
+            if (!s.gate) {
+                acting.push(band.arn);
+                continue;
+            }
+            const g = s.gate;
+            const gate = new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
+                name: g.alarmName,
+                alarmDescription: g.description,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: g.threshold,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+                // FILL makes every period a value; a metric with no data at all in the window is below any floor.
+                treatMissingData: "notBreaching",
+                metricQueries: g.metricQueries,
+                actionsEnabled: true,
+                alarmActions: [],
+                okActions: [],
+                tags,
+            }, { parent: this });
+            this.alarms.push(gate);
+            const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
+                alarmName: s.alarmName,
+                alarmDescription: s.description,
+                alarmRule: compositeRule(g),
+                actionsEnabled: true,
+                alarmActions: topic,
+                okActions: topic,
+                tags,
+            }, { parent: this, dependsOn: [band, gate] });
+            this.composites.push(composite);
+            acting.push(composite.arn);
+        }
+        this.alarmArns = pulumi.all(acting);
         this.registerOutputs({ alarmArns: this.alarmArns });
     }
 }

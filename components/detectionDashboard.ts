@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { Engine, FREQUENCY_SECONDS, Frequency } from "../config";
 import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
-import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds, wafAlarmTiming } from "../model/detectionLatency";
+import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds } from "../model/detectionLatency";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
 import { TimingSettings } from "../model/detectionLatency";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
@@ -31,10 +31,14 @@ export interface DashboardOptions extends StackScopeArgs {
     bandWidth?: number;
     /** Default 60. */
     wafPeriodSeconds?: number;
-    /** Default 1. */
-    evaluationPeriods?: number;
-    /** Default 1. */
-    datapointsToAlarm?: number;
+    /** The ecommerce alarms' period. Default 60. */
+    ecommercePeriodSeconds?: number;
+    /**
+     * The worst-case latency to print in the header. The cloudwatch engine's figure is the detection simulation
+     * of its alarms (the stack output `detectionLatencySeconds`); without it the header leaves it out. The lookout
+     * figure is computed here when not given.
+     */
+    latency?: { wafSeconds: number; ecommerceSeconds: number };
     /** The ecommerce interval. Default `PT5M`. */
     frequency?: Frequency;
     /** Lookout engine: the ecommerce detector's offset. Default 180. */
@@ -50,7 +54,8 @@ export interface DashboardSettings extends TimingSettings {
     readonly project: string;
     readonly stack: string;
     readonly region: string;
-    readonly detection: TimingSettings["detection"] & { readonly bandWidth: number };
+    readonly detection: TimingSettings["detection"] & { readonly bandWidth: number; readonly wafPeriodSeconds: number; readonly ecommercePeriodSeconds: number };
+    readonly latency?: { readonly wafSeconds: number; readonly ecommerceSeconds: number };
     readonly series: EcommerceSeriesSettings;
 }
 
@@ -63,14 +68,14 @@ export function dashboardSettings(o: DashboardOptions): DashboardSettings {
         region: regionOf(o.region, "DetectionDashboard"),
         detection: {
             engine: o.engine ?? "cloudwatch",
-            bandWidth: o.bandWidth ?? 2,
+            bandWidth: o.bandWidth ?? 3,
             frequency,
             intervalSeconds: FREQUENCY_SECONDS[frequency],
             wafPeriodSeconds: o.wafPeriodSeconds ?? 60,
-            evaluationPeriods: o.evaluationPeriods ?? 1,
-            datapointsToAlarm: o.datapointsToAlarm ?? 1,
+            ecommercePeriodSeconds: o.ecommercePeriodSeconds ?? 60,
             offsetSeconds: o.offsetSeconds ?? 180,
         },
+        latency: o.latency,
         pipeline: { bufferingIntervalSeconds: o.bufferingIntervalSeconds ?? 60 },
         series: resolveEcommerceSeries(o.ecommerce, stack),
     };
@@ -245,7 +250,7 @@ export interface DashboardTargets {
 export function dashboardBody(config: DashboardSettings, t: DashboardTargets): DashboardBody {
     const cloudwatch = config.detection.engine === "cloudwatch";
     const band = cloudwatch ? config.detection.bandWidth : undefined;
-    const latency = detectionLatency(config);
+    const latency = config.latency ?? (cloudwatch ? undefined : detectionLatency(config));
     const sections: Unplaced[][] = [];
 
     sections.push([text([
@@ -253,7 +258,9 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
         cloudwatch
             ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations) alert the SNS topic, which files Security Hub findings.`
             : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the watched metrics without bands.`,
-        `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s.`,
+        latency
+            ? `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s${cloudwatch ? " (npm run simulate, noise-free worst case)" : ""}.`
+            : "Worst-case detection latency: see the stack output detectionLatencySeconds.",
     ].join("\n\n"), 3)]);
 
     // Alarm status: the engine's alarms (cloudwatch) and the alert path's own (DLQ depth), with either engine.
@@ -281,7 +288,7 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
     }
 
     // The period each engine looks at: the alarms' period, or the Lookout WAF detector's interval.
-    const wafPeriod = cloudwatch ? wafAlarmTiming(config).periodSeconds : LOOKOUT_WAF_INTERVAL_SECONDS;
+    const wafPeriod = cloudwatch ? config.detection.wafPeriodSeconds : LOOKOUT_WAF_INTERVAL_SECONDS;
     sections.push([
         text(`## AWS WAF blocked requests per rule (${wafPeriod} s, missing = 0)${cloudwatch ? ", with the expected band" : ""}`, 1),
         ...t.ruleNames.map((rule) => graph(config, `Blocked requests — ${rule}`, wafPeriod, STATISTIC,
@@ -289,7 +296,8 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
             { yAxis: { left: { min: 0 } } })),
     ]);
 
-    const ecoPeriod = config.detection.intervalSeconds;
+    // The alarms' period (detection.ecommercePeriodSeconds), so each graph's band is its alarm's model.
+    const ecoPeriod = config.detection.ecommercePeriodSeconds;
     const ecommerceMetrics = t.ecommerceMetrics ?? cloudwatch;
     if (!ecommerceMetrics) {
         sections.push([text([
@@ -301,7 +309,7 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
     for (const measure of ecommerceMetrics ? WATCHED_MEASURES : []) {
         const series: EcommerceSeries[] = ecommerceSeries(config.series, measure);
         sections.push([
-            text(`## Ecommerce ${series[0].metricName} per ${config.detection.frequency} interval${cloudwatch ? ", with the expected band" : ""}`, 1),
+            text(`## Ecommerce ${series[0].metricName} per ${ecoPeriod} s${cloudwatch ? ", with the expected band" : ""}`, 1),
             ...series.map((s) => graph(config, s.label, ecoPeriod, STATISTIC,
                 watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, ecoPeriod, band),
                 { yAxis: { left: { min: 0 } } })),

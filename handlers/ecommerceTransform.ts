@@ -3,7 +3,8 @@
 // dynamic-partitioning keys of the detector interval the event belongs to (interval START, UTC), so Firehose
 // writes it under `ecommerce/live/yyyyMMdd/HHmm/`. A record that cannot be used is answered ProcessingFailed
 // (Firehose writes it under the error prefix) — never dropped, never thrown for. With the CloudWatch engine the
-// same pass sums the rows per interval and dimension value into CloudWatch Embedded Metric Format lines.
+// same pass sums the rows per minute (the record's own minute) and dimension value into CloudWatch Embedded
+// Metric Format lines.
 //
 // This is the hot path of the pipeline (6 MB batches), so it avoids Date objects, regular expressions and
 // JSON.stringify per record; `bench/transform.bench.ts` holds it to >= 0.75 of a decode+parse+encode floor.
@@ -574,13 +575,16 @@ export function transformBatch(records: readonly FirehoseRecord[], opts: Transfo
                 };
                 ok += 1;
                 if (metrics !== undefined) {
-                    if (start !== lastStart) {
-                        last = sums.get(start);
+                    // EMF datapoints carry the record's own minute (not the detector interval's start), so a
+                    // CloudWatch alarm's period sums exactly the events that happened in it.
+                    const minute = Math.floor(ctx.ms / 60000) * 60000;
+                    if (minute !== lastStart) {
+                        last = sums.get(minute);
                         if (last === undefined) {
                             last = { total: [0, 0, 0, 0], platform: new Map(), marketplace: new Map(), platformCache: new Map(), marketplaceCache: new Map() };
-                            sums.set(start, last);
+                            sums.set(minute, last);
                         }
-                        lastStart = start;
+                        lastStart = minute;
                     }
                     const s = last as IntervalState;
                     const kind = st.kind;

@@ -1,5 +1,6 @@
 // CloudWatchDetection under Pulumi mocks: one anomaly-band alarm per WAF rule on FILL(BlockedRequests, 0), spike
-// and drop alarms per ecommerce series on the EMF metrics, every alarm wired to the alert topic for ALARM and OK,
+// and drop alarms per ecommerce series on the EMF metrics, the noise floors as composite alarms (band child AND
+// floor child, actions only on the composite), every acting alarm wired to the alert topic for ALARM and OK,
 // the alarm windows widened by the filling datapoints, and config errors that name the key before anything is
 // registered.
 import * as assert from "assert";
@@ -13,6 +14,7 @@ import { ProgramRun, runWith, stackFileConfig } from "./harness";
 import { ACCOUNT, REGION, Registered, registered } from "./mocks";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm";
 const TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-alerts`;
 const ACL = "edge-web-acl";
 
@@ -42,7 +44,9 @@ function query(alarm: Registered, id: string): Record<string, any> {
 }
 
 function byName(run: ProgramRun, suffix: string): Registered {
-    return run.one(ALARM, `detection-${suffix}`);
+    const hits = run.ofType(ALARM).filter((a) => a.name === `detection-${suffix}`);
+    assert.strictEqual(hits.length, 1, `one metric alarm named detection-${suffix}`);
+    return hits[0];
 }
 
 describe("CloudWatchDetection (cloudwatch engine)", () => {
@@ -57,17 +61,20 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         assert.strictEqual(run.ofType("edge-anomaly:detection:CloudWatchDetection").length, 1);
     });
 
-    it("dev stack: 3 WAF alarms + 2 measures × (total + 3 platforms + 4 marketplaces) × spike/drop = 35 alarms", () => {
+    it("dev stack: 3 WAF + 16 series × (spike, drop) = 35 acting alarms; WAF and drop alarms are composites of a band and a floor child", () => {
         const rules = wafRuleMetricNames(cfg.waf);
         assert.deepStrictEqual(rules, ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
         assert.strictEqual(allEcommerceSeries(ecommerceSeriesSettingsOf(cfg)).length, 16);
-        assert.strictEqual(run.ofType(ALARM).length, 35);
-        const names = run.ofType(ALARM).map((a) => a.inputs.name as string);
-        assert.strictEqual(new Set(names).size, 35, "alarm names are unique");
+        // metric alarms: 3 × (band, floor) + 16 × (spike, drop band, drop baseline) = 54; composites: 3 + 16 = 19
+        assert.strictEqual(run.ofType(ALARM).length, 54);
+        assert.strictEqual(run.ofType(COMPOSITE).length, 19);
+        const names = [...run.ofType(ALARM).map((a) => a.inputs.name as string), ...run.ofType(COMPOSITE).map((a) => a.inputs.alarmName as string)];
+        assert.strictEqual(new Set(names).size, 73, "alarm names are unique");
         for (const n of names) assert.ok(n.length <= 255 && /^[\x20-\x7e]+$/.test(n), `alarm name ${n} must be ≤ 255 ASCII characters`);
+        assert.strictEqual((run.outputs.alarmArns as string[]).length, 35);
     });
 
-    it("per WAF rule: BlockedRequests Sum per minute with Region/Rule/WebACL, FILL to 0, alarm above ANOMALY_DETECTION_BAND(e1, 2)", () => {
+    it("per WAF rule: BlockedRequests Sum per minute with Region/Rule/WebACL, FILL to 0, band child above ANOMALY_DETECTION_BAND(e1, 3)", () => {
         for (const rule of wafRuleMetricNames(cfg.waf)) {
             const a = byName(run, `waf-${rule}`);
             assert.deepStrictEqual(query(a, "m1"), {
@@ -83,49 +90,79 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             });
             assert.deepStrictEqual(
                 [query(a, "e1").expression, query(a, "e1").returnData, query(a, "ad1").expression, query(a, "ad1").returnData],
-                ["FILL(m1, 0)", true, "ANOMALY_DETECTION_BAND(e1, 2)", true],
+                ["FILL(m1, 0)", true, "ANOMALY_DETECTION_BAND(e1, 3)", true],
             );
             assert.strictEqual((a.inputs.metricQueries as unknown[]).length, 3);
             assert.strictEqual(a.inputs.thresholdMetricId, "ad1");
             assert.strictEqual(a.inputs.comparisonOperator, "GreaterThanUpperThreshold");
             assert.strictEqual(a.inputs.threshold, undefined, "a band alarm has no static threshold");
-            // Configured 1 of 1, plus the minute WAF has not reported yet (always 0 after FILL).
+            // Default 1 of 1, plus the minute WAF has not reported yet (always 0 after FILL).
             assert.deepStrictEqual([a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm], [2, 1]);
             assert.strictEqual(a.inputs.treatMissingData, "notBreaching");
-            assert.strictEqual(a.inputs.name, `edge-anomaly-detection-${cfg.stack}-waf-${rule}-blocked-requests-spike`);
-            assert.match(a.inputs.alarmDescription, new RegExp(`rule ${rule} of web ACL ${ACL} \\(us-east-1\\) rose above its expected band .*2 standard deviations.* 1 of the last 1 complete 60-second datapoints`));
+            const name = `edge-anomaly-detection-${cfg.stack}-waf-${rule}-blocked-requests-spike`;
+            assert.strictEqual(a.inputs.name, `${name}-band`);
+            assert.match(a.inputs.alarmDescription, new RegExp(`rule ${rule} of web ACL ${ACL} \\(us-east-1\\) rose above its expected band .*3 standard deviations.* 1 of the last 1 complete 60-second datapoints.*at least 20 blocked requests`));
         }
     });
 
-    it("every alarm notifies the alert topic on ALARM and on OK, with actions enabled, and carries the stack tags", () => {
-        for (const a of run.ofType(ALARM)) {
+    it("WAF noise floor: a floor child 'Sum over the 120 s window ≥ detection.minBlockedRequests' and a composite that alone acts", () => {
+        const rule = "AWSManagedRulesCommonRuleSet";
+        const name = `edge-anomaly-detection-${cfg.stack}-waf-${rule}-blocked-requests-spike`;
+        const band = byName(run, `waf-${rule}`);
+        const floor = byName(run, `waf-${rule}-floor`);
+        const composite = run.one(COMPOSITE, `detection-waf-${rule}-composite`);
+        assert.deepStrictEqual(query(floor, "m1").metric, { namespace: "AWS/WAFV2", metricName: "BlockedRequests", dimensions: { Region: "us-east-1", Rule: rule, WebACL: ACL }, period: 120, stat: "Sum" });
+        assert.strictEqual(query(floor, "e1").expression, "FILL(m1, 0)");
+        assert.deepStrictEqual(
+            [floor.inputs.name, floor.inputs.comparisonOperator, floor.inputs.threshold, floor.inputs.evaluationPeriods, floor.inputs.datapointsToAlarm, floor.inputs.thresholdMetricId],
+            [`${name}-floor`, "GreaterThanOrEqualToThreshold", 20, 1, 1, undefined],
+        );
+        assert.strictEqual(composite.inputs.alarmName, name);
+        assert.strictEqual(composite.inputs.alarmRule, `ALARM("${name}-band") AND ALARM("${name}-floor")`);
+        assert.deepStrictEqual([composite.inputs.alarmActions, composite.inputs.okActions, composite.inputs.actionsEnabled], [[TOPIC], [TOPIC], true]);
+        for (const child of [band, floor]) {
+            assert.strictEqual(child.inputs.actionsEnabled, true, child.name);
+            assert.deepStrictEqual([child.inputs.alarmActions ?? [], child.inputs.okActions ?? []], [[], []], `${child.name} has no actions`);
+        }
+    });
+
+    it("acting alarms (composites and spike alarms) notify the alert topic on ALARM and OK; children notify nobody; all carry the stack tags", () => {
+        const tags = { owner: "platform-security", environment: "dev", app: "edge-anomaly-detection", stack: cfg.stack };
+        const acting = [...run.ofType(COMPOSITE), ...run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length > 0)];
+        assert.strictEqual(acting.length, 35);
+        for (const a of acting) {
             assert.deepStrictEqual(a.inputs.alarmActions, [TOPIC], a.name);
             assert.deepStrictEqual(a.inputs.okActions, [TOPIC], a.name);
             assert.strictEqual(a.inputs.insufficientDataActions, undefined, a.name);
-            assert.strictEqual(a.inputs.actionsEnabled, true);
-            assert.deepStrictEqual(a.inputs.tags, { owner: "platform-security", environment: "dev", app: "edge-anomaly-detection", stack: cfg.stack });
+        }
+        for (const a of [...run.ofType(ALARM), ...run.ofType(COMPOSITE)]) {
+            assert.deepStrictEqual(a.inputs.tags, tags);
             assert.ok((a.inputs.alarmDescription as string).length <= 1024, `${a.name} description too long`);
         }
+        assert.strictEqual(run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length === 0 && (a.inputs.okActions ?? []).length === 0).length, 54 - 16);
     });
 
-    it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 5-minute Sum, above the band, 1 of 3", () => {
+    it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 1-minute Sum, above the band, 2 of 3", () => {
         const a = byName(run, "views-platform-web-spike");
         assert.deepStrictEqual(query(a, "m1").metric, {
             namespace: METRIC_NAMESPACE,
             metricName: "Views",
             dimensions: { Stack: cfg.stack, Platform: "web" },
-            period: 300,
+            period: 60,
             stat: "Sum",
         });
         assert.strictEqual(query(a, "e1").expression, "FILL(m1, 0)");
-        assert.strictEqual(query(a, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 2)");
+        assert.strictEqual(query(a, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 3)");
         assert.deepStrictEqual(
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
-            ["GreaterThanUpperThreshold", "ad1", 3, 1, "notBreaching"],
+            ["GreaterThanUpperThreshold", "ad1", 3, 2, "notBreaching"],
         );
+        // sparse series (revenue by dimension): 3 of 3 complete + 1 filling
+        const sparse = byName(run, "revenue-marketplace-JP-spike");
+        assert.deepStrictEqual([sparse.inputs.evaluationPeriods, sparse.inputs.datapointsToAlarm], [4, 3]);
     });
 
-    it("ecommerce drop alarm: below the band, needs a complete breaching datapoint besides the 2 filling ones (3 of 3), keeps state when the series goes silent", () => {
+    it("ecommerce drop: band child below the band, 2 complete + 1 filling (3 of 3), keeps state when silent; baseline child over the last hour", () => {
         const a = byName(run, "revenue-marketplace-JP-drop");
         assert.deepStrictEqual(query(a, "m1").metric.dimensions, { Stack: cfg.stack, Marketplace: "JP" });
         assert.strictEqual(query(a, "m1").metric.metricName, "Revenue");
@@ -133,8 +170,17 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
             ["LessThanLowerThreshold", "ad1", 3, 3, "ignore"],
         );
-        assert.strictEqual(a.inputs.name, `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-marketplace-JP-drop`);
-        assert.match(a.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band/);
+        const name = `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-marketplace-JP-drop`;
+        assert.strictEqual(a.inputs.name, `${name}-band`);
+        const baseline = byName(run, "revenue-marketplace-JP-drop-baseline");
+        assert.deepStrictEqual(query(baseline, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: { Stack: cfg.stack, Marketplace: "JP" }, period: 3600, stat: "Sum" });
+        // detection.dropBaselineFloor.revenue 1500 a minute → 90,000 over the hour
+        assert.deepStrictEqual([baseline.inputs.comparisonOperator, baseline.inputs.threshold, baseline.inputs.alarmActions], ["GreaterThanOrEqualToThreshold", 90000, []]);
+        assert.strictEqual(byName(run, "views-total-drop-baseline").inputs.threshold, 1200); // views floor 20 a minute
+        const composite = run.one(COMPOSITE, "detection-revenue-marketplace-JP-drop-composite");
+        assert.strictEqual(composite.inputs.alarmName, name);
+        assert.strictEqual(composite.inputs.alarmRule, `ALARM("${name}-band") AND ALARM("${name}-baseline")`);
+        assert.match(composite.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band.*baseline of at least 1500 a minute/);
     });
 
     it("the stack totals carry only the Stack dimension", () => {
@@ -143,7 +189,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         }
     });
 
-    it("exposes the alarm ARNs in plan order: WAF rules first, then each ecommerce series' spike and drop", () => {
+    it("exposes the acting alarms' ARNs in plan order: WAF rules first, then each ecommerce series' spike and drop", () => {
         const arns = run.outputs.alarmArns as string[];
         const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: TOPIC } }));
         assert.deepStrictEqual(arns, plan.map((s) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${s.alarmName}`));
@@ -152,31 +198,35 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
 });
 
 describe("CloudWatchDetection config variations", () => {
-    it("M of N, band width and dimensions come from config; drop alarms need M + filling", async () => {
-        const { run } = await build(devWith({ evaluationPeriods: 3, datapointsToAlarm: 2, bandWidth: 1.5, ecommerceDimensions: ["platform"] }));
-        // 3 WAF + 2 measures × (total + 3 platforms) × 2 = 19
-        assert.strictEqual(run.ofType(ALARM).length, 19);
+    it("M of N, band width, floors and dimensions come from config; drop alarms need M + filling", async () => {
+        const { run } = await build(devWith({ evaluationPeriods: 3, datapointsToAlarm: 2, bandWidth: 1.5, ecommerceDimensions: ["platform"], minBlockedRequests: 50, dropBaselineFloor: { views: 5 } }));
+        // 3 WAF × 2 + 2 measures × (total + 3 platforms) × 3 = 30 metric alarms
+        assert.strictEqual(run.ofType(ALARM).length, 30);
         assert.strictEqual(run.ofType(ALARM).filter((a) => /marketplace/i.test(a.name)).length, 0);
         const waf = byName(run, "waf-AWSManagedRulesCommonRuleSet");
         assert.deepStrictEqual([waf.inputs.evaluationPeriods, waf.inputs.datapointsToAlarm], [4, 2]);
         assert.strictEqual(query(waf, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 1.5)");
+        const floor = byName(run, "waf-AWSManagedRulesCommonRuleSet-floor");
+        assert.deepStrictEqual([floor.inputs.threshold, query(floor, "m1").metric.period], [50, 240]);
         const drop = byName(run, "views-platform-ios-drop");
-        assert.deepStrictEqual([drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm], [5, 4]);
+        assert.deepStrictEqual([drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm], [4, 3]);
+        assert.strictEqual(byName(run, "views-platform-ios-drop-baseline").inputs.threshold, 300);
+        assert.strictEqual(byName(run, "revenue-platform-ios-drop-baseline").inputs.threshold, 90000); // revenue keeps its default
         const spike = byName(run, "views-platform-ios-spike");
-        assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm], [5, 2]);
+        assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm], [4, 2]);
     });
 
-    it("a 10-minute WAF period and hourly ecommerce interval reach the metric queries", async () => {
-        const { run } = await build(devWith({ wafPeriodSeconds: 600, frequency: "PT1H" }));
+    it("a 10-minute WAF period and a 5-minute ecommerce period reach the metric queries; detection.frequency does not", async () => {
+        const { run } = await build(devWith({ wafPeriodSeconds: 600, ecommercePeriodSeconds: 300, frequency: "PT1H" }));
         assert.strictEqual(query(byName(run, "waf-RateLimitPerClientIp"), "m1").metric.period, 600);
-        assert.strictEqual(query(byName(run, "views-total-spike"), "m1").metric.period, 3600);
+        assert.strictEqual(query(byName(run, "views-total-spike"), "m1").metric.period, 300);
     });
 
     it("without the rate limit and known-bad-inputs rules only the common rule set is watched", async () => {
         const cfg = devWith();
         cfg[`${PROJECT}:waf`] = { knownBadInputs: false, rateLimit: { enabled: false } };
         const { run } = await build(cfg);
-        assert.deepStrictEqual(run.ofType(ALARM).filter((a) => a.name.includes("-waf-")).map((a) => a.name), ["detection-waf-AWSManagedRulesCommonRuleSet"]);
+        assert.deepStrictEqual(run.ofType(ALARM).filter((a) => a.name.includes("-waf-")).map((a) => a.name).sort(), ["detection-waf-AWSManagedRulesCommonRuleSet", "detection-waf-AWSManagedRulesCommonRuleSet-floor"]);
     });
 
     async function rejects(detection: Record<string, unknown>, key: string, message: RegExp): Promise<void> {
@@ -194,10 +244,17 @@ describe("CloudWatchDetection config variations", () => {
             /28 is too many with detection\.wafPeriodSeconds = 3000: .*29 × 3000 s = 87000 s .*at most 86400 s/);
     });
 
-    it("a daily interval allows at most 5 evaluation periods (7-day window with the 2 filling datapoints)", async () => {
-        await rejects({ frequency: "P1D", evaluationPeriods: 6 }, `${PROJECT}:detection.evaluationPeriods`, /with detection\.frequency = P1D: .*604800 s/);
-        const { run } = await build(devWith({ frequency: "P1D", evaluationPeriods: 5 }));
-        assert.strictEqual(byName(run, "views-total-drop").inputs.evaluationPeriods, 7);
+    it("an hourly ecommerce period allows a window up to 7 days (evaluationPeriods + 1 filling ≤ 168)", async () => {
+        await rejects({ ecommercePeriodSeconds: 1800, evaluationPeriods: 48 }, `${PROJECT}:detection.evaluationPeriods`, /with detection\.ecommercePeriodSeconds = 1800: .*49 × 1800 s/);
+        const { run } = await build(devWith({ ecommercePeriodSeconds: 3600, evaluationPeriods: 100 }));
+        assert.strictEqual(byName(run, "views-total-drop").inputs.evaluationPeriods, 101);
+    });
+
+    it("bad noise-floor and period keys fail preview naming the key", async () => {
+        await rejects({ ecommercePeriodSeconds: 90 }, `${PROJECT}:detection.ecommercePeriodSeconds`, /multiple of 60/);
+        await rejects({ minBlockedRequests: 0 }, `${PROJECT}:detection.minBlockedRequests`, /whole number from 1/);
+        await rejects({ dropBaselineFloor: { views: -1 } }, `${PROJECT}:detection.dropBaselineFloor.views`, /≥ 0/);
+        await rejects({ dropBaselineFloor: { orders: 3 } }, `${PROJECT}:detection.dropBaselineFloor.orders`, /unknown key/);
     });
 
     it("a watched value listed twice fails naming the list", async () => {

@@ -88,6 +88,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
                 pipeline: { deliveryStreamName: "ecommerce-firehose", transformFunctionName: "ecommerce-transform", streamName: "ecommerce-stream" },
                 alerts: { findingFunctionName: "finding-fn", deadLetterQueueName: "finding-dlq" },
                 alarmArns: arns,
+                latency: { wafSeconds: 130, ecommerceSeconds: 230 },
             }));
         });
         body = JSON.parse(run.one(DASHBOARD).inputs.dashboardBody as string) as DashboardBody;
@@ -115,7 +116,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         assert.strictEqual(aw[0].width, 24);
     });
 
-    it("one WAF graph per rule, with the alarm's exact metric math: hidden Sum metric, FILL(m1, 0), ANOMALY_DETECTION_BAND(e1, 2) at 60 s", () => {
+    it("one WAF graph per rule, with the alarm's exact metric math: hidden Sum metric, FILL(m1, 0), ANOMALY_DETECTION_BAND(e1, 3) at 60 s", () => {
         const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } }));
         for (const rule of wafRuleMetricNames(cfg.waf)) {
             const w = titled(body, `Blocked requests — ${rule}`);
@@ -126,11 +127,23 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
             const alarm = plan.find((s) => s.key === `waf-${rule}`)!;
             const alarmExpr = alarm.metricQueries.filter((q) => q.expression).map((q) => [q.id, q.expression, q.label]);
             assert.deepStrictEqual(expressions(w).map((e) => [e.id, e.expression, e.label]), alarmExpr);
-            assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 2)"]);
+            assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
         }
     });
 
-    it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its band at 300 s", () => {
+    it("every ecommerce band alarm (spike, drop band child) has a graph with its exact queries: metric, period, FILL and band", () => {
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } })).filter((s) => s.kind !== "waf");
+        assert.strictEqual(plan.length, 32);
+        for (const spec of plan) {
+            const w = titled(body, spec.target.label);
+            const m1 = spec.metricQueries.find((q) => q.id === "m1")!.metric as { namespace: string; metricName: string; dimensions: Record<string, string>; period: number; stat: string };
+            assert.strictEqual(w.properties.period, m1.period, spec.key);
+            assert.deepStrictEqual(rawRows(w), [[m1.namespace, m1.metricName, ...Object.entries(m1.dimensions).flat(), { id: "m1", visible: false, stat: m1.stat, period: m1.period }]], spec.key);
+            assert.deepStrictEqual(expressions(w).map((e) => [e.id, e.expression, e.label, e.period]), spec.metricQueries.filter((q) => q.expression).map((q) => [q.id, q.expression, q.label, m1.period]), spec.key);
+        }
+    });
+
+    it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its band at the 60 s alarm period", () => {
         const titles = metricWidgets(body).map((w) => w.properties.title);
         for (const m of ["Views", "Revenue"]) {
             for (const label of ["total", "Platform=web", "Platform=ios", "Platform=android", "Marketplace=US", "Marketplace=UK", "Marketplace=DE", "Marketplace=JP"]) {
@@ -138,15 +151,15 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
             }
         }
         const w = titled(body, "Revenue (Marketplace=DE)");
-        assert.strictEqual(w.properties.period, 300);
-        assert.deepStrictEqual(rawRows(w), [["EdgeAnomaly/Ecommerce", "Revenue", "Stack", cfg.stack, "Marketplace", "DE", { id: "m1", visible: false, stat: "Sum", period: 300 }]]);
-        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 2)"]);
+        assert.strictEqual(w.properties.period, 60);
+        assert.deepStrictEqual(rawRows(w), [["EdgeAnomaly/Ecommerce", "Revenue", "Stack", cfg.stack, "Marketplace", "DE", { id: "m1", visible: false, stat: "Sum", period: 60 }]]);
+        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
     });
 
     it("pipeline and alert-path health: Firehose freshness, Kinesis iterator age, transform and finding Lambda errors/throttles, DLQ depth", () => {
         const fresh = titled(body, "Firehose → S3 data freshness (s)");
         assert.deepStrictEqual(rawRows(fresh)[0].slice(0, 4), ["AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName", "ecommerce-firehose"]);
-        assert.deepStrictEqual(fresh.properties.annotations?.horizontal.map((a) => a.value), [150]);
+        assert.deepStrictEqual(fresh.properties.annotations?.horizontal.map((a) => a.value), [100]);
         assert.deepStrictEqual(rawRows(titled(body, "Kinesis iterator age (ms)"))[0].slice(0, 4), ["AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "StreamName", "ecommerce-stream"]);
         assert.deepStrictEqual(rawRows(titled(body, "Transform Lambda errors and throttles")).map((r) => r.slice(0, 4)), [
             ["AWS/Lambda", "Errors", "FunctionName", "ecommerce-transform"],
@@ -164,10 +177,12 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         assert.deepStrictEqual(dlq.map((r) => (r[r.length - 1] as { stat: string }).stat), ["Maximum", "Maximum"]);
     });
 
-    it("the header names the engine and the worst-case latency", () => {
+    it("the header names the engine and the worst-case latency it is given (the simulation's, from index.ts)", () => {
         const header = body.widgets[0];
         assert.strictEqual(header.type, "text");
-        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 120 s, ecommerce 900 s\./s);
+        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 130 s, ecommerce 230 s \(npm run simulate, noise-free worst case\)\./s);
+        const without = dashboardBody(dashboardSettingsOf(cfg), targets(cfg, []));
+        assert.match((without.widgets[0] as { properties: { markdown: string } }).properties.markdown, /see the stack output detectionLatencySeconds/);
     });
 });
 
@@ -186,7 +201,7 @@ describe("dashboardBody", () => {
         assert.ok(body.widgets.some((w) => w.type === "text" && /reads the rows the pipeline writes to S3 \(`ecommerce\/live\/`/.test(w.properties.markdown)));
         assert.strictEqual(titled(body, "Blocked requests — RateLimitPerClientIp").properties.period, 300);
         assert.deepStrictEqual(titled(body, "Firehose → S3 data freshness (s)").properties.annotations?.horizontal.map((a) => [a.value, a.label]), [
-            [150, "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)"],
+            [100, "worst-case delivery (Lambda buffer + 1.5 × S3 buffer)"],
             [180, "detector offset"],
         ]);
         assert.match((body.widgets[0] as { properties: { markdown: string } }).properties.markdown, /Engine \*\*lookout\*\*/);
@@ -215,12 +230,12 @@ describe("dashboardBody", () => {
         assert.deepStrictEqual(aw.map((w) => w.properties.title), ["Alarms 1–100 of 250", "Alarms 101–200 of 250", "Alarms 201–250 of 250"]);
     });
 
-    it("band width, WAF period and interval follow the config", () => {
-        const cfg = devConfig({ bandWidth: 3, wafPeriodSeconds: 300, frequency: "PT1H", ecommerceDimensions: ["marketplace"] });
+    it("band width, WAF period and ecommerce period follow the config (not detection.frequency)", () => {
+        const cfg = devConfig({ bandWidth: 2.5, wafPeriodSeconds: 300, ecommercePeriodSeconds: 3600, frequency: "PT10M", ecommerceDimensions: ["marketplace"] });
         const body = dashboardBody(dashboardSettingsOf(cfg), targets(cfg, ["arn:a"]));
         const waf = titled(body, "Blocked requests — AWSManagedRulesCommonRuleSet");
         assert.strictEqual(waf.properties.period, 300);
-        assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 3)");
+        assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 2.5)");
         assert.strictEqual(titled(body, "Views (total)").properties.period, 3600);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Platform=")).length, 0);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=")).length, 8);

@@ -121,13 +121,16 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
         assert.strictEqual(s3.processingConfiguration.processors.length, 1);
         const proc = s3.processingConfiguration.processors[0];
         assert.strictEqual(proc.type, "Lambda");
-        // 3 MB per invocation is set; the 60 s interval is Firehose's default and is left out (the provider does not
-        // store a default-valued parameter, so setting it would show a diff on every preview).
+        // 3 MB per invocation and a 10 s interval are set, neither Firehose's default (the provider does not store a
+        // default-valued parameter, so setting one would show a diff on every preview).
         assert.deepStrictEqual(proc.parameters, [
             { parameterName: "LambdaArn", parameterValue: `${fn.state.arn}:$LATEST` },
             { parameterName: "BufferSizeInMBs", parameterValue: "3" },
+            // 10 s, not the 60 s default: the EMF metrics' latency (README, "Detection latency")
+            { parameterName: "BufferIntervalInSeconds", parameterValue: String(TRANSFORM_BUFFER_SECONDS) },
         ]);
-        assert.strictEqual(TRANSFORM_BUFFER_SECONDS, LAMBDA_PROCESSOR_DEFAULTS.BufferIntervalInSeconds, "the latency model's 60 s is Firehose's default");
+        assert.strictEqual(TRANSFORM_BUFFER_SECONDS, 10);
+        assert.notStrictEqual(TRANSFORM_BUFFER_SECONDS, LAMBDA_PROCESSOR_DEFAULTS.BufferIntervalInSeconds, "set deliberately, and kept in state (not the default)");
     });
 
     it("sets no Lambda processor parameter to Firehose's documented default (nothing the provider would drop from state)", () => {

@@ -385,25 +385,30 @@ describeBoth("ecommerce transform: CloudWatch Embedded Metric Format", () => {
         kinesisRecord("broken"),
     ];
 
-    it("emits one line per (interval, dimension-set value), stamped with the interval start", () => {
+    it("emits one line per (minute, dimension-set value), stamped with the record's own minute, not the interval start", () => {
         const outcome = transformBatch(records(), CLOUDWATCH, ARRIVAL);
         const lines = outcome.emf.map((l) => JSON.parse(l));
-        const t1000 = Date.UTC(2024, 4, 15, 10, 0);
-        const t1005 = Date.UTC(2024, 4, 15, 10, 5);
+        const t = (m: number) => Date.UTC(2024, 4, 15, 10, m);
         const summary = lines.map((l) => [l._aws.Timestamp, l._aws.CloudWatchMetrics[0].Dimensions[0].join("+"), l.Platform ?? l.Marketplace ?? "-", l.Views, l.Carts, l.Checkouts, l.Revenue]);
         assert.deepStrictEqual(summary, [
-            [t1000, "Stack", "-", 1, 0, 0, 0],
-            [t1000, "Stack+Platform", "web", 1, 0, 0, 0],
-            [t1000, "Stack+Marketplace", "DE", 1, 0, 0, 0],
-            [t1005, "Stack", "-", 1, 1, 2, 30.3],
-            [t1005, "Stack+Platform", OTHER_DIMENSION_VALUE, 0, 1, 0, 0],
-            [t1005, "Stack+Platform", "ios", 0, 0, 2, 30.3],
-            [t1005, "Stack+Platform", "web", 1, 0, 0, 0],
-            [t1005, "Stack+Marketplace", "UK", 0, 0, 1, 20.2],
-            [t1005, "Stack+Marketplace", "US", 1, 0, 1, 10.1],
-            [t1005, "Stack+Marketplace", OTHER_DIMENSION_VALUE, 0, 1, 0, 0],
+            [t(0), "Stack", "-", 1, 0, 0, 0],
+            [t(0), "Stack+Platform", "web", 1, 0, 0, 0],
+            [t(0), "Stack+Marketplace", "DE", 1, 0, 0, 0],
+            [t(5), "Stack", "-", 1, 0, 0, 0],
+            [t(5), "Stack+Platform", "web", 1, 0, 0, 0],
+            [t(5), "Stack+Marketplace", "US", 1, 0, 0, 0],
+            [t(6), "Stack", "-", 0, 0, 1, 10.1],
+            [t(6), "Stack+Platform", "ios", 0, 0, 1, 10.1],
+            [t(6), "Stack+Marketplace", "US", 0, 0, 1, 10.1],
+            [t(7), "Stack", "-", 0, 1, 1, 20.2],
+            [t(7), "Stack+Platform", OTHER_DIMENSION_VALUE, 0, 1, 0, 0],
+            [t(7), "Stack+Platform", "ios", 0, 0, 1, 20.2],
+            [t(7), "Stack+Marketplace", "UK", 0, 0, 1, 20.2],
+            [t(7), "Stack+Marketplace", OTHER_DIMENSION_VALUE, 0, 1, 0, 0],
             [ARRIVAL, "Stack", "-", undefined, undefined, undefined, undefined],
         ]);
+        // The S3 rows still go to the detector interval's folder (10:05 for 10:05–10:07:30).
+        assert.deepStrictEqual(outcome.response.records.slice(0, 4).map((r) => r.metadata?.partitionKeys.time), ["1005", "1005", "1005", "1005"]);
         for (const l of lines) {
             assert.strictEqual(l.Stack, "dev");
             assert.strictEqual(l._aws.CloudWatchMetrics.length, 1);

@@ -282,10 +282,10 @@ describe("LookoutDetection: settings that would lose data fail preview, naming t
     };
 
     it("an S3 offset shorter than Firehose's worst-case delivery", async () => {
-        // dev: 60 s Lambda buffer + 1.5 x 60 s S3 buffer = 150 s
-        await assert.rejects(runProgram(lookoutCfg({ offsetSeconds: 149 }), "offset"),
-            /Invalid stack configuration 'edge-anomaly-detection:detection\.offsetSeconds': 149 s is shorter than Firehose's worst-case delivery to S3 \(150 s/);
-        const ok = await runProgram(lookoutCfg({ offsetSeconds: 150 }), "offset-ok");
+        // dev: 10 s Lambda buffer + 1.5 x 60 s S3 buffer = 100 s
+        await assert.rejects(runProgram(lookoutCfg({ offsetSeconds: 99 }), "offset"),
+            /Invalid stack configuration 'edge-anomaly-detection:detection\.offsetSeconds': 99 s is shorter than Firehose's worst-case delivery to S3 \(100 s/);
+        const ok = await runProgram(lookoutCfg({ offsetSeconds: 100 }), "offset-ok");
         assert.ok(ok.resources.length > 0);
     });
 

@@ -68,6 +68,8 @@ function arnFor(type: string, name: string, inputs: Record<string, any>): string
             return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rname}`;
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${rname}`;
+        case "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+            return `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${inputs.alarmName ?? name}`;
         case "pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector":
             return `arn:aws:lookoutmetrics:${REGION}:${ACCOUNT}:AnomalyDetector:${rname}`;
         case "pulumi-nodejs:dynamic/edge-anomaly-lookout:Alert":

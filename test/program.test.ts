@@ -7,6 +7,7 @@ import { ProgramRun, runProgram, stackFileConfig } from "./harness";
 const PROJECT = "edge-anomaly-detection";
 const T = {
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    composite: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     topic: "aws:sns/topic:Topic",
     dashboard: "aws:cloudwatch/dashboard:Dashboard",
     detector: "pulumi-nodejs:dynamic/edge-anomaly-lookout:AnomalyDetector",
@@ -37,15 +38,23 @@ describe("program: engine cloudwatch (dev)", () => {
 
     it("creates anomaly-band alarms, no Lookout resources and no heartbeat", () => {
         const anomaly = run.ofType(T.alarm).filter((a) => (a.inputs.metricQueries ?? []).some((q: any) => /ANOMALY_DETECTION_BAND/.test(q.expression ?? "")));
-        assert.equal(anomaly.length, 35, "3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop");
+        assert.equal(anomaly.length, 35, "3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop (band alarms and band children)");
         assert.equal(run.ofType(T.detector).length + run.ofType(T.activation).length + run.ofType(T.alert).length, 0);
         assert.equal(run.ofType(T.schedule).length, 0, "FILL(m, 0) replaces the heartbeat");
     });
 
-    it("wires every alarm, ALARM and OK, to the stack's one alert topic", () => {
+    it("wires every acting alarm, ALARM and OK, to the stack's one alert topic; noise-floor children act only through their composite", () => {
         const topic = run.one(T.topic);
         assert.equal(run.outputs.alertTopicArn, topic.state.arn);
-        for (const alarm of run.ofType(T.alarm)) {
+        const composites = run.ofType(T.composite);
+        assert.equal(composites.length, 19, "3 WAF + 16 drop composites");
+        const referenced = new Set(composites.flatMap((c) => [...(c.inputs.alarmRule as string).matchAll(/ALARM\("([^"]+)"\)/g)].map((m) => m[1])));
+        for (const alarm of [...run.ofType(T.alarm), ...composites]) {
+            if ((alarm.inputs.alarmActions ?? []).length === 0) {
+                assert.ok(referenced.has(alarm.inputs.name), `${alarm.name} has no actions and feeds no composite`);
+                assert.deepEqual(alarm.inputs.okActions ?? [], [], alarm.name);
+                continue;
+            }
             assert.deepEqual(alarm.inputs.alarmActions, [topic.state.arn], alarm.name);
             assert.deepEqual(alarm.inputs.okActions, [topic.state.arn], alarm.name);
         }
@@ -58,23 +67,26 @@ describe("program: engine cloudwatch (dev)", () => {
             const q = Object.fromEntries(alarm.inputs.metricQueries.map((x: any) => [x.id, x]));
             assert.deepEqual(q.m1.metric.dimensions, { Region: "us-east-1", Rule: rule, WebACL: run.outputs.webAclName });
             assert.equal(q.e1.expression, "FILL(m1, 0)");
-            assert.equal(q.ad1.expression, "ANOMALY_DETECTION_BAND(e1, 2)");
+            assert.equal(q.ad1.expression, "ANOMALY_DETECTION_BAND(e1, 3)");
             assert.equal(alarm.inputs.thresholdMetricId, "ad1");
         }
     });
 
-    it("shows every alarm, the alert DLQ alarm included, on the dashboard", () => {
+    it("shows every acting alarm, the alert DLQ alarm included, on the dashboard", () => {
         const onDashboard = new Set(dashboardAlarmArns(run));
-        const alarms = run.ofType(T.alarm).map((a) => a.state.arn);
-        assert.equal(alarms.length, 36, "35 anomaly alarms + the DLQ depth alarm");
-        for (const arn of alarms) assert.ok(onDashboard.has(arn), arn);
+        const acting = [...run.ofType(T.alarm), ...run.ofType(T.composite)].filter((a) => (a.inputs.alarmActions ?? []).length > 0).map((a) => a.state.arn);
+        assert.equal(acting.length, 36, "35 acting anomaly alarms (19 composites, 16 spike alarms) + the DLQ depth alarm");
+        for (const arn of acting) assert.ok(onDashboard.has(arn), arn);
+        assert.equal(onDashboard.size, 36);
         assert.equal(run.outputs.dashboardName, run.one(T.dashboard).inputs.dashboardName);
         assert.equal(run.outputs.alarmCount, 35);
     });
 
-    it("exports the worst-case detection latency: WAF 120 s, ecommerce 900 s", () => {
-        assert.equal(run.outputs.detectionLatencySeconds, 900);
-        assert.deepEqual(run.outputs.detectionLatencyBreakdown, { wafSeconds: 120, ecommerceSeconds: 900, warnings: [] });
+    it("exports the simulation's worst-case detection latency: WAF 130 s, ecommerce 230 s", () => {
+        assert.equal(run.outputs.detectionLatencySeconds, 230);
+        const b = run.outputs.detectionLatencyBreakdown as { wafSeconds: number; ecommerceSeconds: number; warnings: string[] };
+        assert.deepEqual([b.wafSeconds, b.ecommerceSeconds], [130, 230]);
+        assert.deepEqual(b.warnings.map((w) => w.split(":")[0]), ["revenue-total-drop"], "the total revenue drop is under its floor at night");
         assert.equal(run.outputs.lookoutDetectorArns, undefined);
     });
 });
@@ -131,7 +143,7 @@ describe("program: what both engines share", () => {
         const cw = await runProgram(devWithEngine("cloudwatch"), "share-cw");
         const l4m = await runProgram(devWithEngine("lookout"), "share-l4m");
         const shared = (run: ProgramRun) => run.resources
-            .filter((r) => !/MetricAlarm|edge-anomaly-lookout|Dashboard|LookoutDetection|CloudWatchDetection|heartbeat/i.test(`${r.type} ${r.name}`))
+            .filter((r) => !/MetricAlarm|CompositeAlarm|edge-anomaly-lookout|Dashboard|LookoutDetection|CloudWatchDetection|heartbeat/i.test(`${r.type} ${r.name}`))
             .filter((r) => !(r.type === "aws:iam/role:Role" && r.name.startsWith("lookout")) && !(r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.startsWith("lookout")))
             .map((r) => `${r.type} ${r.name}`)
             .sort();

@@ -151,7 +151,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         assert.deepEqual(eu.inputs.metricQueries, [
             { id: "m1", metric: { namespace: "EdgeAnomaly/Redshift", metricName: "revenue", dimensions: { Stack: stack, Query: "orders", region: "eu" }, period: 300, stat: "Average" }, returnData: false },
             { id: "e1", expression: "FILL(m1, 0)", label: "Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
-            { id: "ad1", expression: "ANOMALY_DETECTION_BAND(e1, 2)", label: "Expected Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
+            { id: "ad1", expression: "ANOMALY_DETECTION_BAND(e1, 3)", label: "Expected Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
         ]);
         // Lag = the interval (stamped at its start) + 2 min delay + 120 s wait + 60 s margin = 600 s: two datapoints still filling.
         assert.equal(eu.inputs.comparisonOperator, "LessThanLowerThreshold");

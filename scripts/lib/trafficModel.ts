@@ -90,9 +90,9 @@ export function marketplaceProfiles(names: readonly string[]): MarketplaceProfil
 /** Carts per view and checkouts per cart. */
 export const FUNNEL = { cartPerView: 0.08, checkoutPerCart: 0.35 } as const;
 /** Events of all types per view. */
-const EVENTS_PER_VIEW = 1 + FUNNEL.cartPerView + FUNNEL.cartPerView * FUNNEL.checkoutPerCart;
+export const EVENTS_PER_VIEW = 1 + FUNNEL.cartPerView + FUNNEL.cartPerView * FUNNEL.checkoutPerCart;
 /** Spread (log-space sigma) of order values. */
-const ORDER_SIGMA = 0.6;
+export const ORDER_SIGMA = 0.6;
 
 // ---- anomaly ------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,150 @@
+// `npm run simulate`: argument parsing and the printed report of the detection simulation (model/detectionSim.ts).
+import { parseArgs } from "util";
+
+import { AppConfig } from "../../config";
+import { cloudWatchDetectionArgs } from "../../componentArgs";
+import { CloudWatchDetectionArgs } from "../../components/cloudwatchDetection";
+import { wafRuleMetricNames } from "../../model/wafRules";
+import { SimOptions, SimulationReport, defaultSimOptions, simulate } from "../../model/detectionSim";
+import { EVALUATION_DELAY_SECONDS } from "../../model/alarmReplay";
+import {
+    KINESIS_TO_FIREHOSE_SECONDS,
+    LOG_TO_METRIC_SECONDS,
+    TRANSFORM_RUN_SECONDS,
+    WAF_PUBLISH_DELAY_SECONDS,
+} from "../../model/metricArrival";
+import { loadStackConfig } from "./stackConfig";
+
+export const SIMULATE_USAGE = `Replays traffic-model series through every CloudWatch alarm of a stack, in its exact shape, and reports per
+alarm kind the time from an injected anomaly's first second to the alarm's action, and the alarms a steady
+day raises.
+
+  simulate --stack NAME [--days N] [--replays N] [--seed N] [--rate N] [--buffer S] [--log-to-metric S]
+           [--evaluation-delay S] [--only KEY] [--per-alarm] [--json]
+
+  --stack             Pulumi.<stack>.yaml to take the alarms from (required)
+  --days              steady days replayed per alarm for false alarms (default 1)
+  --replays           injected anomalies per alarm, spread over the day (default 8)
+  --seed              random seed (default 1)
+  --rate              mean events per second (default 20, the generator's default)
+  --buffer            Firehose Lambda buffer interval hint to assume (default: the pipeline's)
+  --log-to-metric     upper bound of the log-to-metric assumption in seconds (default ${LOG_TO_METRIC_SECONDS.max})
+  --evaluation-delay  seconds after the whole minute an evaluation reads the data (default ${EVALUATION_DELAY_SECONDS})
+  --only              only alarms whose key contains this text (e.g. total, waf)
+  --per-alarm         also print one line per alarm
+  --json              print the report as JSON`;
+
+export class UsageError extends Error {}
+
+export interface SimulateArgs {
+    config: AppConfig;
+    options: SimOptions;
+    days: number;
+    replays: number;
+    seed: number;
+    only?: string;
+    perAlarm: boolean;
+    json: boolean;
+}
+
+function num(name: string, v: string | undefined, dflt: number, check: (n: number) => boolean, rule: string): number {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} ${rule} (got ${JSON.stringify(v)})`);
+    return n;
+}
+
+export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
+    let v: Record<string, string | boolean | undefined>;
+    try {
+        v = parseArgs({
+            args: argv,
+            strict: true,
+            allowPositionals: false,
+            options: {
+                stack: { type: "string" }, days: { type: "string" }, replays: { type: "string" }, seed: { type: "string" },
+                rate: { type: "string" }, buffer: { type: "string" }, "log-to-metric": { type: "string" }, "evaluation-delay": { type: "string" },
+                only: { type: "string" }, "per-alarm": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
+            },
+        }).values;
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+    if (v.help) return "help";
+    if (typeof v.stack !== "string") throw new UsageError("--stack is required");
+    let config: AppConfig;
+    try {
+        config = loadStackConfig(v.stack);
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+    if (config.detection.engine !== "cloudwatch") throw new UsageError(`stack ${v.stack} uses the ${config.detection.engine} engine; the simulation replays CloudWatch alarms`);
+    const d = defaultSimOptions();
+    const int = (n: number) => Number.isInteger(n);
+    const options: SimOptions = {
+        rate: num("rate", v.rate as string | undefined, d.rate, (n) => n > 0, "must be a positive number"),
+        bufferSeconds: num("buffer", v.buffer as string | undefined, d.bufferSeconds, (n) => int(n) && n >= 0 && n <= 900, "must be a whole number of seconds from 0 to 900"),
+        logToMetricMax: num("log-to-metric", v["log-to-metric"] as string | undefined, LOG_TO_METRIC_SECONDS.max, (n) => n >= LOG_TO_METRIC_SECONDS.min && n <= 600, `must be ${LOG_TO_METRIC_SECONDS.min}–600 s`),
+        evaluationDelaySeconds: num("evaluation-delay", v["evaluation-delay"] as string | undefined, EVALUATION_DELAY_SECONDS, (n) => n >= 0 && n < 60, "must be 0 to 59 s"),
+    };
+    return {
+        config,
+        options,
+        days: num("days", v.days as string | undefined, 1, (n) => int(n) && n >= 1 && n <= 30, "must be a whole number from 1 to 30"),
+        replays: num("replays", v.replays as string | undefined, 8, (n) => int(n) && n >= 1 && n <= 200, "must be a whole number from 1 to 200"),
+        seed: num("seed", v.seed as string | undefined, 1, (n) => int(n) && n >= 0, "must be a whole number ≥ 0"),
+        only: v.only as string | undefined,
+        perAlarm: v["per-alarm"] === true,
+        json: v.json === true,
+    };
+}
+
+/** The CloudWatchDetection args the stack config maps to (componentArgs.ts), with placeholder wiring. */
+export function simulationArgs(config: AppConfig): CloudWatchDetectionArgs {
+    return cloudWatchDetectionArgs(config, {
+        waf: { webAclName: "simulated-web-acl", ruleNames: wafRuleMetricNames(config.waf) },
+        alerts: { topicArn: `arn:aws:sns:${config.region}:000000000000:simulated` },
+    });
+}
+
+const s = (x: number | undefined) => (x === undefined ? "—" : `${x} s`);
+
+/** The printed report. */
+export function formatReport(r: SimulationReport, perAlarm: boolean): string {
+    const o = r.options;
+    const lines: string[] = [
+        `Detection simulation — stack ${r.stack}: ${r.replaysPerAlarm} injected anomalies per alarm (generator defaults: drop ×0.2, spike ×3, ` +
+        `WAF attack, ≥ 600 s), ${r.days} steady day(s) per alarm, ${o.rate} events/s`,
+        `Arrival: Firehose Lambda buffer ${o.bufferSeconds} s; assumed Kinesis→Firehose ≤ ${KINESIS_TO_FIREHOSE_SECONDS.max} s, transform ≤ ${TRANSFORM_RUN_SECONDS.max} s, ` +
+        `log→metric ${LOG_TO_METRIC_SECONDS.min}–${o.logToMetricMax ?? LOG_TO_METRIC_SECONDS.max} s, WAF publish ${WAF_PUBLISH_DELAY_SECONDS.min}–${WAF_PUBLISH_DELAY_SECONDS.max} s, ` +
+        `evaluation delay ${o.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS} s. Band: stand-in (expected ± width × sd of normal traffic).`,
+        "",
+        "detected: of the injected anomalies the alarm can see (its noise-free replay alarms); below: the others (inside the band at",
+        "this load, or the drop baseline under its floor). Times from the anomaly's first second to the alarm's action.",
+        "",
+        "alarms                alarms  detected  below      worst  median  best   bound (noise-free)  false alarms",
+    ];
+    for (const k of r.kinds) {
+        lines.push(`${k.group.padEnd(20)} ${String(k.alarms).padStart(7)}  ${`${k.detected}/${k.armed}`.padStart(8)}  ${String(k.injected - k.armed).padStart(5)}  ${s(k.worstSeconds).padStart(9)}  ${s(k.medianSeconds).padStart(6)}  ${s(k.bestSeconds).padStart(5)}  ${s(k.boundSeconds).padStart(18)}  ${String(k.falseAlarms).padStart(12)}`);
+        if (k.missedBy.length) lines.push(`${" ".repeat(21)}missed (by noise) by: ${k.missedBy.join(", ")}`);
+    }
+    if (perAlarm) {
+        lines.push("", "alarm                                      detected  below  worst   median  bound   (noise-free runs not alarming)  false");
+        for (const a of r.perAlarm) {
+            lines.push(`${a.key.padEnd(42)} ${`${a.detected}/${a.armed}`.padStart(8)}  ${String(a.injected - a.armed).padStart(5)}  ${s(a.worstSeconds).padStart(6)}  ${s(a.medianSeconds).padStart(6)}  ${s(a.boundSeconds).padStart(6)}  ${`${a.boundMissed}/${a.boundRuns}`.padStart(30)}  ${String(a.falseAlarms).padStart(5)}`);
+        }
+    }
+    return lines.join("\n") + "\n";
+}
+
+export function runSimulate(argv: string[], io: { stdout: (s: string) => void }): SimulationReport | undefined {
+    const a = parseSimulateArgs(argv);
+    if (a === "help") {
+        io.stdout(SIMULATE_USAGE + "\n");
+        return undefined;
+    }
+    const only = a.only;
+    const report = simulate(simulationArgs(a.config), a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
+    io.stdout(a.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report, a.perAlarm));
+    return report;
+}

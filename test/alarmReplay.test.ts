@@ -1,0 +1,142 @@
+// The alarm replay engine against hand-computed cases, one per alarm kind (WAF with its noise floor, ecommerce
+// spike, ecommerce drop with its baseline floor), and the arrival timelines against hand-computed seconds.
+// Every expected second below is worked out in the comment next to it.
+import * as assert from "assert";
+
+import { ReplaySeries, ReplayShape, firstAlarm, replay } from "../model/alarmReplay";
+import { emfArrivalParams, emfMaxLagSeconds, emfVisibleAt, wafVisibleAt } from "../model/metricArrival";
+
+function constant(minutes: number, mean: number) {
+    return { mean: new Float64Array(minutes).fill(mean), variance: new Float64Array(minutes).fill(mean) };
+}
+
+function series(seconds: number, value: (s: number) => number, visibleAt: (s: number) => number, mean: number): ReplaySeries {
+    const values = new Float64Array(seconds);
+    const vis = new Float64Array(seconds);
+    for (let s = 0; s < seconds; s++) {
+        values[s] = value(s);
+        vis[s] = visibleAt(s);
+    }
+    return { values, visibleAt: vis, expected: constant(Math.ceil(seconds / 60), mean) };
+}
+
+describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
+    describe("WAF: band 1 of 2 at 60 s, composite with a floor of 10 blocked requests in the 120 s window", () => {
+        // Normal traffic 1 blocked request a minute (variance 1): upper band 1 + 2 × 1 = 3.
+        // Each minute is published whole 30 s after it ends: minute [120,180) is readable at 210.
+        const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 2, datapointsToAlarm: 1, comparison: "GreaterThanUpperThreshold", bandWidth: 2, gate: { windowSeconds: 120, threshold: 10 } };
+        const waf = (blocked: number) => series(600, (s) => (s >= 150 && s < 150 + blocked ? 1 : 0), (s) => (Math.floor(s / 60) + 1) * 60 + 30, 1);
+
+        it("an attack from second 150 (one blocked request a second): ALARM at the 240 s evaluation, 90 s after it began", () => {
+            // W=180: minute [120,180) not readable until 210 → 0. W=240: [120,180) holds 30 (150..179) > 3 → 1 of 2
+            // breach; window Sum [120,240) readable = 30 ≥ 10 → composite ALARM at 240.
+            const r = replay(waf(300), shape);
+            assert.strictEqual(firstAlarm(r, 150), 240);
+            assert.deepStrictEqual(r.transitions[0], { at: 240, state: "ALARM" });
+        });
+
+        it("band breached below the floor (5 blocked requests): no alarm action; the band alone would have fired", () => {
+            // Minute [120,180) = 5 > 3 breaches at W=240, but the window holds 5 < 10.
+            assert.deepStrictEqual(replay(waf(5), shape).transitions, []);
+            const bandOnly = replay(waf(5), { ...shape, gate: undefined });
+            // At W=300 the window [180,300) no longer holds minute [120,180): OK.
+            assert.deepStrictEqual(bandOnly.transitions.slice(0, 2), [{ at: 240, state: "ALARM" }, { at: 300, state: "OK" }]);
+        });
+
+        it("band breached above the floor (12 blocked requests): ALARM at 240, OK once the minute leaves the window", () => {
+            // 12 ≥ 10 at W=240; at W=300 the window [180,300) holds 0.
+            assert.deepStrictEqual(replay(waf(12), shape).transitions, [{ at: 240, state: "ALARM" }, { at: 300, state: "OK" }]);
+        });
+    });
+
+    describe("ecommerce spike: 2 of 3 at 60 s (one filling datapoint), 41 s arrival lag", () => {
+        // Normal 1 view a second: 60 a minute, variance 60, sd 7.746 → upper band 60 + 2 × 7.746 = 75.49.
+        // From second 300 on: 3 views a second. Each second is readable 41 s later, so at an evaluation W the
+        // newest minute holds only its first 20 seconds (s ≤ W − 41).
+        const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2, comparison: "GreaterThanUpperThreshold", bandWidth: 2 };
+        const spike = series(900, (s) => (s >= 300 ? 3 : 1), (s) => s + 41, 60);
+
+        it("ALARM at 480: [300,360) and [360,420) complete and over the band; 180 s after the spike began", () => {
+            // W=360: [300,360) partial 20 × 3 = 60 ≤ 75.49. W=420: [360,420) partial 60, [300,360) 180 → 1.
+            // W=480: [360,420) 180 and [300,360) 180 → 2 of 3 → ALARM.
+            const r = replay(spike, shape);
+            assert.strictEqual(r.transitions[0]?.at, 480);
+            assert.strictEqual(firstAlarm(r, 300)! - 300, 180);
+        });
+
+        it("steady traffic never alarms: the filling minute undercounts (20 ≤ 75.49)", () => {
+            assert.deepStrictEqual(replay(series(900, () => 1, (s) => s + 41, 60), shape).transitions, []);
+        });
+    });
+
+    describe("ecommerce drop: 3 of 3 at 60 s (2 complete + 1 filling), composite with a baseline floor over the last hour", () => {
+        // Normal 60 a minute → lower band 60 − 2 × 7.746 = 44.51. Drop to 0.2 a second from second 4200.
+        // Before the drop only the filling minute (20 < 44.51) breaches: 1 of 3.
+        // W=4260: [4200,4260) partial 20 × 0.2 = 4 → 1. W=4320: 4 and [4200,4260) = 12 → 2.
+        // W=4380: 4, 12, 12 → 3 of 3 → band ALARM. Baseline = Sum [780,4380) readable at 4380 (s ≤ 4339):
+        // 3420 × 1 + 140 × 0.2 = 3448.
+        const drop = series(4800, (s) => (s >= 4200 ? 0.2 : 1), (s) => s + 41, 60);
+        const shape = (threshold: number): ReplayShape => ({
+            periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 3, comparison: "LessThanLowerThreshold", bandWidth: 2,
+            gate: { windowSeconds: 3600, threshold },
+        });
+
+        it("baseline above the floor (3448 ≥ 3000): ALARM at 4380, 180 s after the drop began", () => {
+            const r = replay(drop, shape(3000));
+            assert.deepStrictEqual(r.transitions[0], { at: 4380, state: "ALARM" });
+        });
+
+        it("baseline below the floor (3448 < 3500): the breached band raises no alarm action", () => {
+            assert.deepStrictEqual(replay(drop, shape(3500)).transitions, []);
+            assert.deepStrictEqual(replay(drop, { ...shape(3500), gate: undefined }).transitions[0], { at: 4380, state: "ALARM" });
+        });
+
+        it("without the filling datapoint on top (1 of 2 on a window ending now) steady traffic would alarm at once", () => {
+            const naive: ReplayShape = { periodSeconds: 60, evaluationPeriods: 2, datapointsToAlarm: 1, comparison: "LessThanLowerThreshold", bandWidth: 2 };
+            assert.strictEqual(replay(series(600, () => 1, (s) => s + 41, 60), naive).transitions[0]?.at, 120);
+        });
+    });
+
+    it("FILL(m, 0): a period with no readable data counts as 0 (a drop), and windows over a day are evaluated hourly", () => {
+        const silent = series(1200, (s) => (s < 600 ? 1 : 0), (s) => s + 1, 60);
+        const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, comparison: "LessThanLowerThreshold", bandWidth: 2 };
+        // Readable 1 s after each second: [540,600) = 60 at W=600; [600,660) has no data → FILL 0 < 44.51 at W=660.
+        assert.deepStrictEqual(replay(silent, shape).transitions, [{ at: 660, state: "ALARM" }]);
+        const long = series(2 * 86400, () => 1, (s) => s + 1, 60);
+        const r = replay(long, { periodSeconds: 3600, evaluationPeriods: 25, datapointsToAlarm: 1, comparison: "GreaterThanUpperThreshold", bandWidth: 2 });
+        // 25 × 3600 s = 90,000 s > 1 day: evaluated on the whole hours from 25 h (90,000 s) to 48 h: 24 evaluations.
+        assert.strictEqual(r.evaluations, 24);
+    });
+
+    it("rejects shapes PutMetricAlarm would refuse", () => {
+        const s = series(600, () => 1, (x) => x + 1, 60);
+        assert.throws(() => replay(s, { periodSeconds: 90, evaluationPeriods: 1, datapointsToAlarm: 1, comparison: "LessThanLowerThreshold", bandWidth: 2 }), /multiple of 60/);
+        assert.throws(() => replay(s, { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 2 }), /datapointsToAlarm/);
+    });
+});
+
+describe("metric arrival (model/metricArrival.ts)", () => {
+    it("EMF worst case with a 10 s Lambda buffer: read ≤ 5 s, next flush on the 10 s grid, run ≤ 5 s, log→metric ≤ 30 s", () => {
+        const p = emfArrivalParams(10);
+        assert.strictEqual(emfMaxLagSeconds(p), 50);
+        const v = emfVisibleAt(30, p, { mode: "worst" });
+        // s=0: read 5 → flush 10 → 10 + 35 = 45. s=7: read 12 → flush 20 → 55. s=15: read 20 → flush 20 → 55.
+        assert.deepStrictEqual([v[0], v[7], v[15], v[16]], [45, 55, 55, 65]);
+        // best case: read at once, flush on the grid, log→metric 2 s: s=0 → flush 0, counted at its end (1) + 2.
+        const b = emfVisibleAt(30, p, { mode: "best" });
+        assert.deepStrictEqual([b[0], b[3], b[10]], [3, 12, 13]);
+    });
+
+    it("EMF without buffering (hint 0): each second is passed on when read", () => {
+        const v = emfVisibleAt(5, emfArrivalParams(0), { mode: "worst" });
+        assert.deepStrictEqual([...v], [40, 41, 42, 43, 44]); // s + 5 + 5 + 30
+        assert.throws(() => emfArrivalParams(901), /0 to 900/);
+    });
+
+    it("WAF: a minute is readable whole, its publish delay after it ends (1–60 s)", () => {
+        const w = wafVisibleAt(180, { mode: "worst" });
+        assert.deepStrictEqual([w[0], w[59], w[60], w[179]], [120, 120, 180, 240]);
+        const b = wafVisibleAt(120, { mode: "best" });
+        assert.deepStrictEqual([b[0], b[60]], [61, 121]);
+    });
+});
