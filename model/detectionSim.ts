@@ -166,12 +166,16 @@ export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["
     const a = model.anomaly;
     for (const s of slices) {
         const perView = series.measure === "views" ? 1 : P1 * P2 * s.marketplace.averageOrderValue;
+        // The anomaly scales this slice by one factor inside [start, end) (views, or revenue on a revenue series).
+        const applies = a !== undefined && (a.measure === "views" || series.measure === "revenue") &&
+            anomalyFactor(a, s, a.startMs, a.measure) !== 1;
+        const from = applies ? (a.startMs - t0Ms - 500) / 1000 : Infinity;
+        const to = applies ? (a.startMs + a.durationMs - t0Ms - 500) / 1000 : -Infinity;
+        const factor = applies ? a.factor : 1;
         for (let minute = 0; minute * 60 < seconds; minute++) {
             const base = s.meanViewRate * model.seasonality(s, t0Ms + minute * 60_000 + 30_000) * perView;
-            for (let i = minute * 60; i < Math.min(seconds, minute * 60 + 60); i++) {
-                const mid = t0Ms + i * 1000 + 500;
-                out[i] += base * anomalyFactor(a, s, mid, "views") * (series.measure === "revenue" ? anomalyFactor(a, s, mid, "revenue") : 1);
-            }
+            const end = Math.min(seconds, minute * 60 + 60);
+            for (let i = minute * 60; i < end; i++) out[i] += i >= from && i < to ? base * factor : base;
         }
     }
     return out;

@@ -8,6 +8,7 @@ import { wafRuleMetricNames } from "../model/wafRules";
 import { defaultSimOptions, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms } from "../model/detectionSim";
 import { UsageError, formatReport, parseSimulateArgs, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
+import { alarmCost, bufferCost, costBeforeAfter, emfMetricCount } from "../scripts/lib/simulationCost";
 
 describe("detection simulation (model/detectionSim.ts) on the dev stack", () => {
     const cfg = loadStackConfig("dev");
@@ -43,6 +44,18 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const rule = simAlarms(args).find((a) => a.key === "waf-AWSManagedRulesCommonRuleSet")!;
         assert.strictEqual(steadyFalseAlarms(simStackOf(args), rule, o, 1, 11), 0);
         assert.ok(steadyFalseAlarms(simStackOf(args), { ...rule, shape: { ...rule.shape, gate: undefined } }, o, 1, 11) > 0);
+    });
+
+    it("cost from the plan's price table: 35 band alarms × $0.30 + 19 floor children × $0.10 + 19 composites × $0.50; 41 EMF metrics; the 10 s buffer's invocations", () => {
+        const a = alarmCost(args);
+        assert.deepStrictEqual([a.bandAlarms, a.gateAlarms, a.composites], [35, 19, 19]);
+        assert.strictEqual(Math.round(a.usd * 100), 2190);
+        assert.strictEqual(emfMetricCount(args), 41); // (1 + 3 + 1 + 4 + 1) dimension sets × 4 measures + MalformedRecords
+        const ab = costBeforeAfter(args);
+        assert.strictEqual(Math.round(ab.before.alarmsUsd * 100), 1050);
+        assert.strictEqual(Math.round(ab.after.metricsUsd * 100), 1230);
+        assert.strictEqual(bufferCost(args, 10).invocationsPerMonth, 262_800); // 730 h × 3600 s / 10 s
+        assert.ok(bufferCost(args, 10).usd > bufferCost(args, 60).usd);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {

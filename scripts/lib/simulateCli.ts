@@ -14,6 +14,8 @@ import {
     WAF_PUBLISH_DELAY_SECONDS,
 } from "../../model/metricArrival";
 import { loadStackConfig } from "./stackConfig";
+import { BufferChoice, alarmCost, bufferChoices, costBeforeAfter } from "./simulationCost";
+import { PRICE_TABLE } from "./prices";
 
 export const SIMULATE_USAGE = `Replays traffic-model series through every CloudWatch alarm of a stack, in its exact shape, and reports per
 alarm kind the time from an injected anomaly's first second to the alarm's action, and the alarms a steady
@@ -137,6 +139,27 @@ export function formatReport(r: SimulationReport, perAlarm: boolean): string {
     return lines.join("\n") + "\n";
 }
 
+const usd = (x: number) => `$${x.toFixed(2)}`;
+
+/** The cost of each choice beside its latency (prices: scripts/lib/prices.ts). */
+export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice[]): string {
+    const ab = costBeforeAfter(args);
+    const a = alarmCost(args);
+    const lines = [
+        "",
+        `Cost (us-east-1 list prices of ${PRICE_TABLE.date}, scripts/lib/prices.ts), a month:`,
+        `  alarms: ${a.bandAlarms} band alarms (3 alarm metrics each) + ${a.gateAlarms} noise-floor children + ${a.composites} composites = ${usd(a.usd)} ` +
+        `(before: ${usd(ab.before.alarmsUsd)} for plain band alarms); EMF custom metrics ${usd(ab.after.metricsUsd)} (unchanged by the period)`,
+        `  Firehose Lambda buffer (transform invocations, their duration, the EMF log lines): ${usd(ab.after.bufferUsd)} (before, 60 s: ${usd(ab.before.bufferUsd)})`,
+        "",
+        "  buffer  lag bound  invocations/month  EMF logs GB/month  cost/month  views-total spike  views-total drop",
+    ];
+    for (const c of choices) {
+        lines.push(`  ${`${c.bufferSeconds} s`.padStart(6)}  ${`${c.lagSeconds} s`.padStart(9)}  ${String(c.invocationsPerMonth).padStart(17)}  ${c.emfLogGbPerMonth.toFixed(2).padStart(17)}  ${usd(c.usd).padStart(10)}  ${s(c.spikeSeconds).padStart(17)}  ${s(c.dropSeconds).padStart(16)}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
 export function runSimulate(argv: string[], io: { stdout: (s: string) => void }): SimulationReport | undefined {
     const a = parseSimulateArgs(argv);
     if (a === "help") {
@@ -144,7 +167,11 @@ export function runSimulate(argv: string[], io: { stdout: (s: string) => void })
         return undefined;
     }
     const only = a.only;
-    const report = simulate(simulationArgs(a.config), a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
-    io.stdout(a.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report, a.perAlarm));
+    const args = simulationArgs(a.config);
+    const report = simulate(args, a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
+    const choices = bufferChoices(args);
+    io.stdout(a.json
+        ? JSON.stringify({ ...report, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), bufferChoices: choices } }, null, 2) + "\n"
+        : formatReport(report, a.perAlarm) + formatCosts(args, choices));
     return report;
 }
