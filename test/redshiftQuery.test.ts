@@ -2,8 +2,6 @@
 // against a local stand-in of the Redshift Data API (every request checked against @aws-sdk/client-redshift-data's
 // schemas), with CloudWatch and S3 stubbed (their requests checked against their SDK schemas too).
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +11,7 @@ import { redshiftRunnerFactory, scheduleExpression } from "../components/redshif
 import {
     checkRows, intervalForScheduledTime, parseRedshiftTime, parseRunEvent, QuerySpec, rowsKey, RunnerSettings, RunResult, sqlTimestamp,
 } from "../handlers/redshiftQuery";
-import { ROOT } from "./harness";
+import { loadSerialized as loadSerializedArtifact, serializedText } from "./serialized";
 import { column, FieldValue, RedshiftDataStandIn, startRedshiftDataStandIn, StatementScript } from "./standins/redshiftData";
 import { commandProblems, inputSchema, validate } from "./standins/sdkModel";
 
@@ -46,21 +44,20 @@ export function row(minute: number, region: string, revenue: FieldValue, orders:
     return [{ stringValue: `2026-11-30 10:0${minute}:00` }, { stringValue: region }, revenue, orders];
 }
 
-/** Loads the serialized closure the way Lambda does: a file whose `handler` export is the factory's result. */
+/**
+ * Loads the serialized closure the way Lambda does (test/serialized.ts: the text Pulumi deploys, a fresh module,
+ * the factory run at load with this environment).
+ */
 export async function loadSerialized(settings: RunnerSettings, env: Record<string, string>): Promise<{ handler: (e: unknown) => Promise<RunResult>; text: string; cleanup: () => void }> {
-    const closure = await pulumi.runtime.serializeFunction(redshiftRunnerFactory(settings), { isFactoryFunction: true, exportName: "handler" });
-    const dir = fs.mkdtempSync(path.join(ROOT, ".serialized-redshift-"));
-    const file = path.join(dir, "index.js");
-    fs.writeFileSync(file, closure.text);
+    const factory = redshiftRunnerFactory(settings);
+    const text = await serializedText(factory, { factory: true });
     const saved = { ...process.env };
     Object.assign(process.env, env);
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const mod = require(file) as { handler: (e: unknown) => Promise<RunResult> };
-        return { handler: mod.handler, text: closure.text, cleanup: () => { process.env = saved; fs.rmSync(dir, { recursive: true, force: true }); } };
+        const handler = await loadSerializedArtifact<(e: unknown) => Promise<RunResult>>(factory, { factory: true, name: "redshift-runner" });
+        return { handler, text, cleanup: () => { process.env = saved; } };
     } catch (e) {
         process.env = saved;
-        fs.rmSync(dir, { recursive: true, force: true });
         throw e;
     }
 }
