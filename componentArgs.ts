@@ -12,6 +12,7 @@ import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardS
 import { EcommercePipelineArgs } from "./components/ecommercePipeline";
 import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
 import { RedshiftMetricsArgs, redshiftSettings, redshiftSettingsProblem } from "./components/redshiftMetrics";
+import { DevOpsGuruInsightsArgs, devopsGuruProblem } from "./components/devopsGuruInsights";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
 import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
@@ -195,5 +196,22 @@ export function redshiftMetricsArgs(config: AppConfig, wiring: Pick<RedshiftMetr
         const key = ["bandWidth", "evaluationPeriods", "datapointsToAlarm"].includes(problem.arg) ? `detection.${problem.arg}` : `sources.redshift.${problem.arg}`;
         throw new ConfigError(`${config.project}:${key}`, problem.detail);
     }
+    return args;
+}
+
+/** `sources.devopsGuru` → DevOpsGuruInsights args (undefined when the source is off). */
+export function devopsGuruInsightsArgs(config: AppConfig, wiring: Pick<DevOpsGuruInsightsArgs, "alerts">): DevOpsGuruInsightsArgs | undefined {
+    const g = config.sources.devopsGuru;
+    if (!g) return undefined;
+    const args: DevOpsGuruInsightsArgs = {
+        ...scopeOf(config),
+        tagKey: g.tagKey,
+        tagValues: g.tagValues,
+        cloudFormationStacks: g.cloudFormationStacks,
+        manageResourceCollection: g.manageResourceCollection,
+        ...wiring,
+    };
+    const problem = devopsGuruProblem(args);
+    if (problem) throw new ConfigError(`${config.project}:sources.devopsGuru.${problem.arg}`, problem.detail);
     return args;
 }

@@ -543,6 +543,8 @@ export interface DevOpsGuruSourceConfig {
     readonly tagKey?: string;
     readonly tagValues: readonly string[];
     readonly cloudFormationStacks: readonly string[];
+    /** Create the account/region's one DevOps Guru resource collection from this stack (default true). */
+    readonly manageResourceCollection: boolean;
 }
 
 export interface SourcesConfig {
@@ -568,7 +570,7 @@ function parseSources(raw: RawConfig, project: string, detection: DetectionConfi
     const src = objReader(raw, project, "sources", ["redshift", "devopsGuru"]);
     return { redshift: parseRedshift(src.child("redshift", [
         "enabled", "workgroupName", "clusterIdentifier", "database", "secretArn", "dbUser", "frequency", "delayMinutes", "waitSeconds", "maxRows", "queries",
-    ]), detection), devopsGuru: parseDevOpsGuru(src.child("devopsGuru", ["enabled", "tagKey", "tagValues", "cloudFormationStacks"])) };
+    ]), detection), devopsGuru: parseDevOpsGuru(src.child("devopsGuru", ["enabled", "tagKey", "tagValues", "cloudFormationStacks", "manageResourceCollection"])) };
 }
 
 function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceConfig | undefined {
@@ -638,5 +640,5 @@ function parseDevOpsGuru(r: Reader): DevOpsGuruSourceConfig | undefined {
     if (tagKey && tagValues.length === 0) throw new ConfigError(r.key("tagValues"), "must list the tag values to cover (or [\"*\"] for every value of the key)");
     if (!tagKey && tagValues.length) throw new ConfigError(r.key("tagValues"), "needs tagKey");
     if (cloudFormationStacks.length > 1000) throw new ConfigError(r.key("cloudFormationStacks"), "at most 1,000 stacks");
-    return { tagKey, tagValues, cloudFormationStacks };
+    return { tagKey, tagValues, cloudFormationStacks, manageResourceCollection: r.bool("manageResourceCollection", true) };
 }

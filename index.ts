@@ -3,13 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig } from "./config";
 import {
-    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs, redshiftMetricsArgs,
-    wafProtectedApiArgs,
+    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, devopsGuruInsightsArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs,
+    redshiftMetricsArgs, wafProtectedApiArgs,
 } from "./componentArgs";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { CloudWatchDetection } from "./components/cloudwatchDetection";
 import { DetectionDashboard } from "./components/detectionDashboard";
+import { DevOpsGuruInsights, devopsGuruDashboardSections } from "./components/devopsGuruInsights";
 import { detectionLatency as latencyOf } from "./model/detectionLatency";
 import { EcommercePipeline } from "./components/ecommercePipeline";
 import { LookoutDetection } from "./components/lookoutDetection";
@@ -71,6 +72,10 @@ const redshiftArgs = redshiftMetricsArgs(config, {
 });
 const redshift = redshiftArgs ? new RedshiftMetrics("redshift", redshiftArgs) : undefined;
 const redshiftResolved = redshiftArgs ? redshiftSettings(redshiftArgs) : undefined;
+const devopsGuruArgs = devopsGuruInsightsArgs(config, {
+    alerts: { topicArn: alerts.topicArn, findingFunctionArn: alerts.findingFunctionArn, findingFunctionName: alerts.findingFunctionName },
+});
+const devopsGuru = devopsGuruArgs ? new DevOpsGuruInsights("devops-guru", devopsGuruArgs) : undefined;
 
 // cloudwatch: the detection simulation's worst case for these exact alarms (model/detectionSim.ts).
 const latency = latencyOf(config, cloudwatchArgs);
@@ -81,10 +86,12 @@ const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(con
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
-    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? []]).apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms]) =>
-        [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms]),
-    sourceSections: pulumi.all([redshift?.runnerFunctionName]).apply(([runnerName]) => [
+    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? [], devopsGuru?.failedInvocationsAlarm.arn])
+        .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms, devopsGuruAlarm]) =>
+            [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms, ...(devopsGuruAlarm ? [devopsGuruAlarm] : [])]),
+    sourceSections: pulumi.all([redshift?.runnerFunctionName, devopsGuru?.ruleName]).apply(([runnerName, ruleName]) => [
         ...(redshiftResolved && runnerName ? redshiftDashboardSections(redshiftResolved, runnerName) : []),
+        ...(ruleName ? devopsGuruDashboardSections(config.region, ruleName) : []),
     ]),
 }));
 
@@ -125,3 +132,4 @@ export const detectionLatencyBreakdown = {
 // Optional sources
 export const redshiftRunnerFunctionName = redshift?.runnerFunctionName;
 export const redshiftScheduleGroupName = redshift?.scheduleGroup.name;
+export const devopsGuruRuleName = devopsGuru?.ruleName;

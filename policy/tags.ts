@@ -48,8 +48,15 @@ export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
     "aws:glue/catalogTable:CatalogTable",
 ]);
 
+/**
+ * AWS types whose `tags` input is not resource tags: a DevOps Guru resource collection's `tags` is its application
+ * boundary (`appBoundaryKey`, `tagValues`); the resource itself takes no tags.
+ */
+export const TAGS_INPUT_IS_NOT_TAGGING: ReadonlySet<string> = new Set(["aws:devopsguru/resourceCollection:ResourceCollection"]);
+
 export function isTaggable(type: string, props: unknown): boolean {
     if (TAGGABLE_TYPES.has(type)) return true;
+    if (TAGS_INPUT_IS_NOT_TAGGING.has(type)) return false;
     const k = lookoutKind(type);
     if (k === "AnomalyDetector" || k === "Alert") return true;
     return type.startsWith("aws:") && get(props, "tags") !== undefined;

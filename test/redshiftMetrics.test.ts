@@ -8,36 +8,11 @@ import { parseConfig } from "../config";
 import { redshiftSeries, redshiftSettings } from "../components/redshiftMetrics";
 import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
-import { ProgramRun, runProgram, stackFileConfig } from "./harness";
+import { REDSHIFT_SOURCE, SECRET, withSources } from "./fixtures/sources";
+import { ProgramRun, runProgram } from "./harness";
 import { ACCOUNT, REGION } from "./mocks";
 
 const P = "edge-anomaly-detection";
-export const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:redshift/analytics-AbCdEf`;
-
-export const REDSHIFT_SOURCE = {
-    enabled: true,
-    workgroupName: "sales-wg",
-    database: "analytics",
-    secretArn: SECRET,
-    queries: [
-        {
-            name: "orders",
-            sql: "SELECT date_trunc('minute', ordered_at) AS timestamp, region, SUM(amount) AS revenue, COUNT(*) AS orders FROM sales.orders WHERE ordered_at >= :start::timestamp AND ordered_at < :end::timestamp GROUP BY 1, 2",
-            measures: ["revenue", "orders"],
-            dimensions: ["region"],
-            watch: { region: ["eu", "us"] },
-        },
-        { name: "signups", sql: "SELECT :start::timestamp AS timestamp, COUNT(*) AS signups FROM app.users WHERE created_at >= :start::timestamp AND created_at < :end::timestamp", measures: ["signups"] },
-    ],
-};
-
-export function withSources(sources: Record<string, unknown>, engine = "cloudwatch"): Record<string, unknown> {
-    const c = stackFileConfig("dev");
-    c[`${P}:detection`] = { ...(c[`${P}:detection`] as object), engine };
-    c[`${P}:sources`] = sources;
-    return c;
-}
-
 /** The stack name the harness ran with (it numbers repeated runs: dev, dev-2, ...). */
 function stackOf(run: ProgramRun): string {
     return run.one("aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name.replace(`${P}-`, "").replace(/-redshift$/, "");
