@@ -1,15 +1,32 @@
-// Writes N days of generated history under ecommerce/historical/ (see --help and README "Ecommerce pipeline").
-//   node -r ts-node/register/transpile-only scripts/backfill.ts --bucket BUCKET --days 14 --stack dev
+// Backfills history so detectors do not start cold (see --help and README):
+//   ecommerce (default): N days of generated rows under ecommerce/historical/
+//     node -r ts-node/register/transpile-only scripts/backfill.ts --bucket BUCKET --days 14 --stack dev
+//   redshift: the stack's Redshift queries over past intervals (scripts/lib/redshiftBackfill.ts)
+//     node -r ts-node/register/transpile-only scripts/backfill.ts --source redshift --days 14 --stack prod
 import { backfillS3Client } from "./lib/backfill";
 import { backfillCli, UsageError } from "./lib/cli";
+import { defaultClients, redshiftBackfillCli } from "./lib/redshiftBackfill";
+import { loadStackConfig } from "./lib/stackConfig";
 
-backfillCli(process.argv.slice(2), {
-    // one attempt per call: the backfill retries each object itself (a warm client's SDK retry quota drains)
-    createClient: (region) => backfillS3Client(region),
-    now: () => Date.now(),
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-}).catch((e: Error) => {
-    process.stderr.write(`backfill: ${e.message}\n${e instanceof UsageError ? "(--help for usage)\n" : ""}`);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
+/** `--source redshift` or `--source ecommerce` (the default); the ecommerce command gets the other arguments. */
+function sourceOf(argv: string[]): { source: string; rest: string[] } {
+    const i = argv.findIndex((a) => a === "--source" || a.startsWith("--source="));
+    if (i < 0) return { source: "ecommerce", rest: argv };
+    const inline = argv[i].includes("=") ? argv[i].slice("--source=".length) : undefined;
+    const source = inline ?? argv[i + 1] ?? "";
+    return { source, rest: argv.filter((_, j) => j !== i && (inline !== undefined || j !== i + 1)) };
+}
+
+const io = { now: () => Date.now(), stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
+const { source, rest } = sourceOf(process.argv.slice(2));
+const run: Promise<unknown> = source === "redshift"
+    ? redshiftBackfillCli(process.argv.slice(2), { ...io, loadConfig: (stack) => loadStackConfig(stack), createClients: defaultClients })
+    : source === "ecommerce"
+        // one attempt per call: the backfill retries each object itself (a warm client's SDK retry quota drains)
+        ? backfillCli(rest, { ...io, createClient: (region) => backfillS3Client(region) })
+        : Promise.reject(Object.assign(new Error(`--source must be ecommerce or redshift (got ${JSON.stringify(source)})`), { name: "UsageError" }));
+run.catch((e: Error) => {
+    const isUsage = e instanceof UsageError || e.name === "UsageError";
+    process.stderr.write(`backfill: ${e.message}\n${isUsage ? "(--help for usage)\n" : ""}`);
+    process.exitCode = isUsage ? 2 : 1;
 });

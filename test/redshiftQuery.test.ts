@@ -8,11 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { redshiftRunnerFactory, scheduleExpression } from "../components/redshiftMetrics";
-import {
-    checkRows, intervalForScheduledTime, parseRedshiftTime, parseRunEvent, QuerySpec, rowsKey, RunnerSettings, RunResult, sqlTimestamp,
-} from "../handlers/redshiftQuery";
-import { loadSerialized as loadSerializedArtifact, serializedText } from "./serialized";
-import { column, FieldValue, RedshiftDataStandIn, startRedshiftDataStandIn, StatementScript } from "./standins/redshiftData";
+import { checkRows, intervalForScheduledTime, parseRedshiftTime, parseRunEvent, rowsKey, RunResult, sqlTimestamp } from "../handlers/redshiftQuery";
+import { baseEnv, COLUMNS, loadSerialized, ORDERS, row, SCHEDULED, settingsFor, START } from "./fixtures/redshiftRunner";
+import { FieldValue, RedshiftDataStandIn, startRedshiftDataStandIn, StatementScript } from "./standins/redshiftData";
 import { commandProblems, inputSchema, validate } from "./standins/sdkModel";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,53 +19,6 @@ const cwModel = require("@aws-sdk/client-cloudwatch") as Record<string, unknown>
 const s3Model = require("@aws-sdk/client-s3") as Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dataModel = require("@aws-sdk/client-redshift-data") as Record<string, unknown>;
-
-export const ORDERS: QuerySpec = {
-    name: "orders",
-    sql: "SELECT date_trunc('minute', ordered_at) AS timestamp, region, SUM(amount) AS revenue, COUNT(*) AS orders FROM sales.orders WHERE ordered_at >= :start::timestamp AND ordered_at < :end::timestamp GROUP BY 1, 2",
-    timestampColumn: "timestamp",
-    measures: ["revenue", "orders"],
-    dimensions: ["region"],
-    watch: { region: ["eu", "us"] },
-};
-
-export function settingsFor(engine: "cloudwatch" | "lookout", overrides: Partial<RunnerSettings> = {}): RunnerSettings {
-    return { engine, stack: "dev", intervalSeconds: 300, waitSeconds: 20, maxRows: 10_000, namespace: "EdgeAnomaly/Redshift", queries: [ORDERS], ...overrides };
-}
-
-export const COLUMNS = [column("timestamp", "timestamp"), column("region", "varchar"), column("revenue", "numeric"), column("orders", "int8")];
-/** Interval 10:00–10:05 of 2026-11-30, scheduled at 10:07. */
-export const START = Date.parse("2026-11-30T10:00:00Z");
-export const SCHEDULED = "2026-11-30T10:07:00Z";
-
-export function row(minute: number, region: string, revenue: FieldValue, orders: FieldValue): FieldValue[] {
-    return [{ stringValue: `2026-11-30 10:0${minute}:00` }, { stringValue: region }, revenue, orders];
-}
-
-/**
- * Loads the serialized closure the way Lambda does (test/serialized.ts: the text Pulumi deploys, a fresh module,
- * the factory run at load with this environment).
- */
-export async function loadSerialized(settings: RunnerSettings, env: Record<string, string>): Promise<{ handler: (e: unknown) => Promise<RunResult>; text: string; cleanup: () => void }> {
-    const factory = redshiftRunnerFactory(settings);
-    const text = await serializedText(factory, { factory: true });
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-        const handler = await loadSerializedArtifact<(e: unknown) => Promise<RunResult>>(factory, { factory: true, name: "redshift-runner" });
-        return { handler, text, cleanup: () => { process.env = saved; } };
-    } catch (e) {
-        process.env = saved;
-        throw e;
-    }
-}
-
-export function baseEnv(standIn: RedshiftDataStandIn, extra: Record<string, string> = {}): Record<string, string> {
-    return {
-        AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_ENDPOINT_URL_REDSHIFT_DATA: standIn.endpoint,
-        REDSHIFT_DATABASE: "analytics", REDSHIFT_WORKGROUP: "sales-wg", ...extra,
-    };
-}
 
 function quietConsole(): { lines: { level: string; obj: any }[]; restore: () => void } {
     const lines: { level: string; obj: any }[] = [];
