@@ -205,6 +205,8 @@ export function devopsGuruInsightsArgs(config: AppConfig, wiring: Pick<DevOpsGur
     if (!g) return undefined;
     const args: DevOpsGuruInsightsArgs = {
         ...scopeOf(config),
+        region: config.region,
+        functions: functionsOf(config),
         tagKey: g.tagKey,
         tagValues: g.tagValues,
         cloudFormationStacks: g.cloudFormationStacks,

@@ -73,7 +73,7 @@ const redshiftArgs = redshiftMetricsArgs(config, {
 const redshift = redshiftArgs ? new RedshiftMetrics("redshift", redshiftArgs) : undefined;
 const redshiftResolved = redshiftArgs ? redshiftSettings(redshiftArgs) : undefined;
 const devopsGuruArgs = devopsGuruInsightsArgs(config, {
-    alerts: { topicArn: alerts.topicArn, findingFunctionArn: alerts.findingFunctionArn, findingFunctionName: alerts.findingFunctionName },
+    alerts: { topicArn: alerts.topicArn, productArn: alerts.productArn, deadLetterQueueArn: alerts.deadLetterQueueArn, deadLetterKeyArn: alerts.topicKeyArn },
 });
 const devopsGuru = devopsGuruArgs ? new DevOpsGuruInsights("devops-guru", devopsGuruArgs) : undefined;
 
@@ -86,9 +86,9 @@ const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(con
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
-    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? [], devopsGuru?.failedInvocationsAlarm.arn])
-        .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms, devopsGuruAlarm]) =>
-            [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms, ...(devopsGuruAlarm ? [devopsGuruAlarm] : [])]),
+    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? [], devopsGuru?.failedInvocationsAlarm.arn, devopsGuru?.errorAlarm.arn])
+        .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms, ...devopsGuruAlarms]) =>
+            [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms, ...devopsGuruAlarms.filter((a): a is string => !!a)]),
     sourceSections: pulumi.all([redshift?.runnerFunctionName, devopsGuru?.ruleName]).apply(([runnerName, ruleName]) => [
         ...(redshiftResolved && runnerName ? redshiftDashboardSections(redshiftResolved, runnerName) : []),
         ...(ruleName ? devopsGuruDashboardSections(config.region, ruleName) : []),

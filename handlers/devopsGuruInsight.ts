@@ -437,3 +437,51 @@ export async function fileInsight(client: SecurityHubSender, p: ParsedInsight | 
     const ids = await importFindings(client, [finding]);
     return { findingIds: ids, recordState: finding.RecordState as "ACTIVE" | "ARCHIVED", source: `devops-guru:${p.delivery}:${p.messageType}:${p.insightId}` };
 }
+
+/**
+ * The DevOps Guru delivery an alert envelope carries, parsed, or undefined when it is something else: an
+ * EventBridge event from aws.devops-guru, or an SNS message whose body is a DevOps Guru notification document.
+ */
+export function devopsGuruDelivery(env: { delivery: string; body: unknown; sns?: { messageId: string; timestamp?: string } }): ParsedInsight | ParsedFilterFailure | undefined {
+    if (env.delivery === "eventbridge") return parseInsightEvent(env.body);
+    if (env.delivery !== "sns" || typeof env.body !== "string") return undefined;
+    let body: unknown;
+    try {
+        body = JSON.parse(env.body);
+    } catch {
+        return undefined;
+    }
+    if (!isDevOpsGuruNotification(body)) return undefined;
+    const ts = env.sns?.timestamp ? Date.parse(env.sns.timestamp) : NaN;
+    return parseInsightDocument(body, "sns", env.sns?.messageId ?? "sns", Number.isNaN(ts) ? undefined : new Date(ts));
+}
+
+export interface InsightHandlingResult {
+    outcomes: InsightOutcome[];
+}
+
+/**
+ * One invocation of the insight finding function: an EventBridge event from the rule, or an SNS event whose
+ * records carry DevOps Guru notifications (a notification channel). Anything else, or a malformed delivery, fails
+ * the invocation naming the problem (retries, then the alert DLQ).
+ */
+export async function handleInsightEvent(event: unknown, client: SecurityHubSender, s: FindingSettings, now: () => Date = () => new Date()): Promise<InsightHandlingResult> {
+    const deliveries: { delivery: string; body: unknown; sns?: { messageId: string; timestamp?: string } }[] = [];
+    if (isDevOpsGuruEvent(event)) deliveries.push({ delivery: "eventbridge", body: event });
+    else if (isObj(event) && Array.isArray(event.Records)) {
+        for (const r of event.Records) {
+            const sns = isObj(r) && isObj(r.Sns) ? r.Sns : undefined;
+            deliveries.push({ delivery: "sns", body: sns?.Message, sns: { messageId: String(sns?.MessageId ?? "record"), timestamp: typeof sns?.Timestamp === "string" ? sns.Timestamp : undefined } });
+        }
+    }
+    if (deliveries.length === 0) fail("invocation event", "is neither a DevOps Guru EventBridge event (source aws.devops-guru) nor an SNS event with DevOps Guru notifications", event);
+    const outcomes: InsightOutcome[] = [];
+    for (const d of deliveries) {
+        const parsed = devopsGuruDelivery(d);
+        if (!parsed) fail(`SNS message ${d.sns?.messageId}`, "is not a DevOps Guru notification (messageType, insightId)", d.body);
+        const o = await fileInsight(client, parsed, s, now());
+        console.info(JSON.stringify({ message: o.recordState === "ARCHIVED" ? "imported DevOps Guru insight finding as ARCHIVED: the insight is closed" : "imported DevOps Guru insight finding", ...o }));
+        outcomes.push(o);
+    }
+    return { outcomes };
+}

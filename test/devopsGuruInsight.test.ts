@@ -10,8 +10,10 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import {
     fileInsight, insightFinding, insightFindingId, isDevOpsGuruNotification, parseInsightDocument, parseInsightEvent, ParsedInsight,
 } from "../handlers/devopsGuruInsight";
+import { insightHandlerFactory } from "../components/devopsGuruInsights";
 import { FindingSettings } from "../handlers/securityHubFinding";
 import { ACCOUNT, REGION } from "./mocks";
+import { loadSerialized, serializedText } from "./serialized";
 import { commandProblems, inputSchema, validate } from "./standins/sdkModel";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -174,5 +176,89 @@ describe("DevOps Guru insights → Security Hub (fileInsight with the Security H
         assert.equal(f.Title, "DevOps Guru resource filter covers no resources: Devops-Guru-orders-prod");
         assert.equal(f.Severity!.Label, "MEDIUM");
         valid(f);
+    });
+});
+
+// The insight finding Lambda as deployed (the factory Pulumi serializes, and its source): DevOps Guru EventBridge
+// events, as the rule delivers them, and a notification-channel SNS message.
+type FindingHandler = (event: unknown) => Promise<{ outcomes: { findingIds: string[]; recordState: string }[] }>;
+
+for (const kind of ["source", "serialized"] as const) describe(`insight finding Lambda [${kind}]`, () => {
+    let hub: AwsClientStub<SecurityHubClient>;
+    let store: Map<string, AwsSecurityFinding>;
+    let handler: FindingHandler;
+    const saved = { ...process.env };
+    before(async () => {
+        hub = mockClient(SecurityHubClient);
+        Object.assign(process.env, {
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT,
+            AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+        });
+        handler = kind === "source" ? insightHandlerFactory() : await loadSerialized<FindingHandler>(insightHandlerFactory, { factory: true });
+    });
+    beforeEach(() => {
+        hub.reset();
+        store = new Map();
+        hub.on(GetFindingsCommand).callsFake((input) => ({ Findings: [store.get(input.Filters.Id?.[0]?.Value)].filter(Boolean) }));
+        hub.on(BatchImportFindingsCommand).callsFake((input) => {
+            for (const f of input.Findings) store.set(f.Id, f);
+            return { FailedCount: 0, SuccessCount: input.Findings.length, FailedFindings: [] };
+        });
+    });
+    after(() => {
+        hub.restore();
+        process.env = saved;
+    });
+
+    it("open, redelivered open, upgrade, closed → one finding, ACTIVE then ARCHIVED; every request fits the model", async () => {
+        const info = console.info;
+        console.info = () => undefined;
+        try {
+            const states: string[] = [];
+            for (const name of ["eb-open", "eb-open", "eb-severity-upgraded", "eb-closed"]) {
+                const r = await handler(fixture(name));
+                assert.equal(r.outcomes.length, 1);
+                states.push(r.outcomes[0].recordState!);
+            }
+            assert.deepEqual(states, ["ACTIVE", "ACTIVE", "ACTIVE", "ARCHIVED"]);
+            assert.deepEqual([...store.keys()], [`devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`]);
+            const [f] = [...store.values()];
+            assert.deepEqual([f.RecordState, f.Severity!.Label, f.ProductArn], ["ARCHIVED", "HIGH", PRODUCT]);
+            assert.deepEqual(hub.calls().flatMap((c) => commandProblems(hubModel, c.args[0] as any)), []);
+        } finally {
+            console.info = info;
+        }
+    });
+
+    it("a notification-channel SNS message of the same insight updates the same finding", async () => {
+        const info = console.info;
+        console.info = () => undefined;
+        try {
+            const r = await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", TopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`, Message: JSON.stringify(fixture("sns-open")), Timestamp: "2025-11-30T10:06:11.000Z" } }] });
+            assert.deepEqual(r.outcomes[0].findingIds, [`devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`]);
+        } finally {
+            console.info = info;
+        }
+    });
+
+    it("serializes small (its own function: the shared finding Lambda's budget is spent) with the SDK from the runtime", async () => {
+        if (kind === "source") return;
+        const text = await serializedText(insightHandlerFactory, { factory: true });
+        assert.match(text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
+        assert.ok(!text.includes("@pulumi/"));
+        assert.ok(text.length < 64 * 1024, `${text.length} bytes`);
+    });
+
+    it("a malformed DevOps Guru event fails the invocation with the field named (retried, then the DLQ)", async () => {
+        const bad = fixture("eb-open");
+        delete bad.detail.insightId;
+        const error = console.error;
+        console.error = () => undefined;
+        try {
+            await assert.rejects(handler(bad), (e: Error) => e.name === "AlertParseError" && /^DevOps Guru insight: insightId must be a non-empty string \(got undefined\)$/.test(e.message));
+            await assert.rejects(handler({ hello: 1 }), /is neither a DevOps Guru EventBridge event \(source aws.devops-guru\) nor an SNS event with DevOps Guru notifications/);
+        } finally {
+            console.error = error;
+        }
     });
 });

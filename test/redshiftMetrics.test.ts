@@ -121,7 +121,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         const series = ["orders-revenue-total", "orders-revenue-region-eu", "orders-revenue-region-us", "orders-orders-total", "orders-orders-region-eu", "orders-orders-region-us", "signups-signups-total"];
         const stack = stackOf(run);
         assert.deepEqual(alarms.map((a) => a.inputs.name).sort(), series.flatMap((s) => [`${P}-${stack}-redshift-${s}-spike`, `${P}-${stack}-redshift-${s}-drop`]).sort());
-        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        const topic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
         const eu = alarms.find((a) => a.inputs.name.endsWith("orders-revenue-region-eu-drop"))!;
         assert.deepEqual(eu.inputs.metricQueries, [
             { id: "m1", metric: { namespace: "EdgeAnomaly/Redshift", metricName: "revenue", dimensions: { Stack: stack, Query: "orders", region: "eu" }, period: 300, stat: "Average" }, returnData: false },
@@ -142,7 +142,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
     });
 
     it("a rejected-rows alarm per query and a runner-errors alarm notify the alert topic", () => {
-        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        const topic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
         const rejected = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "redshift-orders-rejected-rows");
         assert.deepEqual([rejected.inputs.namespace, rejected.inputs.metricName, rejected.inputs.dimensions, rejected.inputs.threshold, rejected.inputs.comparisonOperator],
             ["EdgeAnomaly/Redshift", "RejectedRows", { Stack: stackOf(run), Query: "orders" }, 0, "GreaterThanThreshold"]);
