@@ -2,7 +2,8 @@
 // pinned to this account (confused-deputy protection).
 import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
 
-import { conditionValues, isDocument, isPublicPrincipal, isWildcardAction, parsePolicyDocument, servicePrincipals, Statement, Str } from "./lib/policyDocument";
+import { pinning, whyNotPinned } from "./lib/conditions";
+import { conditionValues, isDocument, isPublicPrincipal, isWildcardAction, isWildcardResource, parsePolicyDocument, servicePrincipals, Statement, Str } from "./lib/policyDocument";
 import { configWithDefaults, forTypes } from "./lib/policy";
 import { T } from "./lib/types";
 import { get, getArray, isUnknown, UNKNOWN } from "./lib/values";
@@ -56,15 +57,15 @@ function statementName(st: Statement, i: number): string {
 
 export const iamNoWildcardActions: ResourceValidationPolicy = {
     name: "iam-no-wildcard-actions",
-    description: `No policy document allows "*" or a whole-service wildcard ("s3:*") action, or uses NotAction in an Allow ` +
-        `(identity, trust and resource policies, Lambda permissions; a KMS key's default account-root statement excepted).`,
+    description: `No policy document allows an action written with a wildcard anywhere ("*", "s3:*", "s3:?*", "iam:*?", "s3:Get*"), ` +
+        `or uses NotAction in an Allow (identity, trust and resource policies, Lambda permissions; a KMS key's default account-root statement excepted).`,
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "List the exact actions the principal needs.",
     validateResource: forTypes((t) => t in DOCUMENTS || t === T.lambdaPermission, (props, args, report) => {
         if (args.type === T.lambdaPermission) {
             const action = get(props, "action");
-            if (typeof action === "string" && isWildcardAction(action)) report(`The permission grants "${action}": grant lambda:InvokeFunction only.`);
+            if (typeof action === "string" && (isWildcardAction(action) || !/^lambda:[A-Za-z]+$/.test(action.trim()))) report(`The permission grants "${action}": grant lambda:InvokeFunction only.`);
             return;
         }
         for (const { where, value } of documentsOf(args.type, props)) {
@@ -121,9 +122,20 @@ export const iamNoFullAccessPolicies: ResourceValidationPolicy = {
 /** Condition keys that tie a service's use of a role to this account or one resource. */
 export const SOURCE_KEYS = ["aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths"] as const;
 
-function hasSpecificSourceCondition(st: Statement): boolean {
-    return SOURCE_KEYS.some((key) => conditionValues(st, key).some((c) =>
-        !/^(StringNot|ArnNot|Null)/.test(c.operator) && c.values.length > 0 && c.values.every((v: Str) => v === UNKNOWN || (v.trim() !== "" && v.trim() !== "*"))));
+/**
+ * Actions that have no resource-level permissions (the Service Authorization Reference lists no resource type for
+ * them), so their Resource must be "*". Every other action with a wildcard Resource is reported.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_LEVEL = [
+    "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics",
+    "cloudwatch:DescribeAlarmsForMetric", "logs:DescribeLogGroups", "logs:GetQueryResults", "logs:StopQuery", "logs:DescribeQueries",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sts:GetCallerIdentity", "kms:ListKeys", "kms:ListAliases", "kms:CreateKey",
+    "s3:ListAllMyBuckets", "sns:ListTopics", "sqs:ListQueues", "lambda:ListFunctions", "kinesis:ListStreams",
+    "firehose:ListDeliveryStreams", "wafv2:ListWebACLs", "lookoutmetrics:ListAnomalyDetectors", "securityhub:DescribeHub",
+] as const;
+
+interface WildcardResourceConfig {
+    actionsWithoutResourceLevel?: string[];
 }
 
 /**
@@ -143,6 +155,51 @@ function hasDocumentedServiceCondition(st: Statement, services: string[]): boole
     });
 }
 
+/** Identity policies (the documents that grant a principal actions on resources). */
+const IDENTITY_DOCUMENTS = [T.iamRolePolicy, T.iamPolicy, T.iamUserPolicy, T.iamGroupPolicy, T.iamRole] as const;
+
+export const iamNoWildcardResources: ResourceValidationPolicy = {
+    name: "iam-no-wildcard-resources",
+    description: `No identity policy allows an action on a wildcard Resource ("*", "arn:aws:s3:::*", an ARN with a wildcard account) ` +
+        `when the action supports resource-level permissions; NotResource in an Allow is refused.`,
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: "Name the resources (ARNs) the actions apply to; keep \"*\" only for actions without resource-level permissions.",
+    configSchema: {
+        properties: {
+            actionsWithoutResourceLevel: {
+                type: "array",
+                items: { type: "string", pattern: "^[a-z0-9-]+:[A-Za-z0-9]+$" },
+                uniqueItems: true,
+                default: [...ACTIONS_WITHOUT_RESOURCE_LEVEL],
+                description: "Actions allowed on Resource \"*\" because they have no resource-level permissions.",
+            },
+        },
+    },
+    validateResource: forTypes([...IDENTITY_DOCUMENTS], (props, args, report) => {
+        const cfg = configWithDefaults<WildcardResourceConfig>(args, iamNoWildcardResources.configSchema);
+        const exempt = new Set((cfg.actionsWithoutResourceLevel ?? []).map((a) => a.toLowerCase()));
+        for (const { where, value } of documentsOf(args.type, props)) {
+            const doc = parsePolicyDocument(value);
+            if (doc === UNKNOWN || !isDocument(doc)) continue; // iam-no-wildcard-actions reports a broken document
+            doc.statements.forEach((st, i) => {
+                if (st.effect !== "Allow") return;
+                if (st.notResources.length) {
+                    report(`${where}: ${statementName(st, i)} allows its actions on everything except NotResource: name the resources instead.`);
+                    return;
+                }
+                const wild = st.resources.filter(isWildcardResource);
+                if (wild.length === 0) return;
+                const scoped = st.actions.filter((a): a is string => typeof a === "string" && !exempt.has(a.trim().toLowerCase()));
+                if (scoped.length) {
+                    report(`${where}: ${statementName(st, i)} allows ${scoped.join(", ")} on ${wild.map((r) => `"${String(r)}"`).join(", ")}: ` +
+                        `these actions support resource-level permissions, so name the resources.`);
+                }
+            });
+        }
+    }),
+};
+
 interface TrustConfig {
     exemptServices?: string[];
 }
@@ -156,24 +213,29 @@ function checkTrust(doc: unknown, exempt: Set<string>, report: ReportViolation):
     }
     parsed.statements.forEach((st, i) => {
         if (st.effect !== "Allow") return;
-        if (isPublicPrincipal(st) && Object.keys(st.conditions).length === 0) {
-            report(`assumeRolePolicy ${statementName(st, i)} lets any AWS principal assume the role.`);
+        if (isPublicPrincipal(st)) {
+            const pin = pinning(st);
+            if (!pin.pinned) report(`assumeRolePolicy ${statementName(st, i)} lets any AWS principal assume the role${whyNotPinned(pin)}.`);
             return;
         }
         const services = servicePrincipals(st).filter((s): s is string => typeof s === "string");
         const checked = services.filter((s) => !exempt.has(s));
         if (checked.length === 0) return;
-        if (!hasSpecificSourceCondition(st) && !hasDocumentedServiceCondition(st, checked)) {
+        const pin = pinning(st, SOURCE_KEYS);
+        if (!pin.pinned && !hasDocumentedServiceCondition(st, checked)) {
             const documented = checked.filter((s) => DOCUMENTED_TRUST_KEYS[s]).map((s) => `${DOCUMENTED_TRUST_KEYS[s].key} = the account id for ${s}`);
             report(`assumeRolePolicy ${statementName(st, i)} trusts ${checked.join(", ")} without an aws:SourceAccount or aws:SourceArn ` +
-                `condition${documented.length ? ` (or the documented ${documented.join(", ")})` : ""}: any account's use of the service could act through this role (confused deputy).`);
+                `condition that pins this account or resource${documented.length ? ` (or the documented ${documented.join(", ")})` : ""}${whyNotPinned(pin)}: ` +
+                `any account's use of the service could act through this role (confused deputy).`);
         }
     });
 }
 
 export const iamServiceTrustConditions: ResourceValidationPolicy = {
     name: "iam-service-trust-conditions",
-    description: "Roles trusted by AWS service principals carry an aws:SourceAccount or aws:SourceArn condition, or the condition the service documents instead (Firehose: sts:ExternalId = the account id) (confused-deputy protection); no role is assumable by everyone.",
+    description: "Roles trusted by AWS service principals carry an aws:SourceAccount or aws:SourceArn condition that pins a concrete " +
+        "account or resource (not a pattern, not IfExists, not negated), or the condition the service documents instead " +
+        "(Firehose: sts:ExternalId = the account id); no role is assumable by everyone.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Add Condition { StringEquals: { "aws:SourceAccount": "<account id>" } } (and ArnLike aws:SourceArn where the service sends it) to the trust statement.`,
@@ -199,4 +261,4 @@ export const iamServiceTrustConditions: ResourceValidationPolicy = {
     }),
 };
 
-export const iamPolicies = [iamNoWildcardActions, iamNoFullAccessPolicies, iamServiceTrustConditions];
+export const iamPolicies = [iamNoWildcardActions, iamNoWildcardResources, iamNoFullAccessPolicies, iamServiceTrustConditions];

@@ -6,6 +6,7 @@ import { detectionPolicies } from "./detection";
 import { encryptionPolicies } from "./encryption";
 import { iamPolicies } from "./iam";
 import { lambdaPolicies } from "./lambda";
+import { resourcePolicies } from "./resourcePolicies";
 import { s3Policies } from "./s3";
 import { tagPolicies } from "./tags";
 import { wafPolicies } from "./waf";
@@ -19,6 +20,7 @@ export const policies: Policies = [
     ...encryptionPolicies,
     ...s3Policies,
     ...iamPolicies,
+    ...resourcePolicies,
     ...lambdaPolicies,
     ...detectionPolicies,
     ...tagPolicies,

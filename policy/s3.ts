@@ -1,7 +1,8 @@
 // S3: no public access, and TLS only.
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 
-import { conditionValues, isDocument, isPublicPrincipal, parsePolicyDocument, Statement } from "./lib/policyDocument";
+import { isDocument, parsePolicyDocument, Statement } from "./lib/policyDocument";
+import { isTlsDeny, tlsDenyNarrowing } from "./resourcePolicies";
 import { requireAny } from "./lib/policy";
 import { identifiers, label, ofType, refersTo } from "./lib/stack";
 import { BUCKET_TYPES, T } from "./lib/types";
@@ -42,13 +43,9 @@ export const s3PublicAccessBlocked: StackValidationPolicy = {
     },
 };
 
-/** True for a statement that denies every S3 request made without TLS. */
+/** True for a statement that denies every S3 request made without TLS, from everyone, with no narrowing condition. */
 export function deniesInsecureTransport(st: Statement): boolean {
-    if (st.effect !== "Deny" || !isPublicPrincipal(st)) return false;
-    const actions = st.actions.filter((a): a is string => typeof a === "string").map((a) => a.toLowerCase());
-    if (!actions.includes("s3:*") && !actions.includes("*")) return false;
-    return conditionValues(st, "aws:SecureTransport").some((c) =>
-        (c.operator === "Bool" || c.operator === "BoolIfExists") && c.values.some((v) => v === "false"));
+    return isTlsDeny(st) && tlsDenyNarrowing(st, "s3").length === 0;
 }
 
 /** Whether the statement's resources cover the bucket and its objects (unknown resources are given the benefit). */
@@ -61,7 +58,8 @@ function coversBucket(st: Statement, bucketArn: string | undefined): boolean {
 
 export const s3DenyInsecureTransport: StackValidationPolicy = {
     name: "s3-deny-insecure-transport",
-    description: "Every S3 bucket has a bucket policy that denies requests without TLS (aws:SecureTransport = false) for the bucket and its objects.",
+    description: "Every S3 bucket has a bucket policy that denies requests without TLS (aws:SecureTransport = false) for the bucket and its objects, " +
+        "from everyone, not narrowed by any other condition, NotPrincipal, NotAction or NotResource.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Attach an aws.s3.BucketPolicy with { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [bucketArn, bucketArn + "/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } }.`,
@@ -95,6 +93,9 @@ export const s3DenyInsecureTransport: StackValidationPolicy = {
                 const deny = parsed.statements.filter(deniesInsecureTransport);
                 if (deny.some((st) => coversBucket(st, typeof arn === "string" ? arn : undefined))) ok = true;
                 else if (deny.length) problems.push("its TLS-only statement does not cover both the bucket and its objects (bucketArn and bucketArn/*)");
+                for (const st of parsed.statements.filter((x) => isTlsDeny(x) && !deniesInsecureTransport(x))) {
+                    problems.push(`its TLS-only statement is narrowed: ${tlsDenyNarrowing(st, "s3").join("; ")}`);
+                }
             }
             if (ok || unknown) continue;
             report(`The bucket policy of ${label(b)} does not deny requests without TLS` +

@@ -2,7 +2,7 @@
 // credentials redacted.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-import { forTypes, requireAny } from "./lib/policy";
+import { configWithDefaults, forTypes, requireAny } from "./lib/policy";
 import { identifiers, label, ofType, refersTo } from "./lib/stack";
 import { T } from "./lib/types";
 import { get, getArray, getRecord, getString, isUnknown, UNKNOWN } from "./lib/values";
@@ -38,74 +38,199 @@ interface ManagedRef {
     name: string;
     /** The rule's override action: `none`, `count`, or undefined when not set. */
     override: string | undefined;
+    priority: number | undefined;
+    /** ruleActionOverrides: rule name → the action it is switched to. */
+    ruleOverrides: { name: string; action: string }[];
+    scopeDown: boolean;
 }
 
-function managedRulesFromInputs(rules: unknown[]): ManagedRef[] {
-    const out: ManagedRef[] = [];
-    for (const r of rules) {
+/** Every rule of the web ACL, reduced to what the WAF checks need. */
+interface RuleRef {
+    name: string;
+    priority: number | undefined;
+    /** The rule's own action (`allow`, `block`, `count`, …) for plain rules; undefined for rule groups. */
+    action: string | undefined;
+    managed?: ManagedRef;
+}
+
+const firstKey = (o: unknown) => (o && typeof o === "object" && !Array.isArray(o) ? Object.keys(o as object)[0]?.toLowerCase() : undefined);
+
+function rulesFromInputs(rules: unknown[]): RuleRef[] {
+    return rules.map((r) => {
         const m = getRecord(r, "statement", "managedRuleGroupStatement");
-        if (!m || isUnknown(m)) continue;
         const override = getRecord(r, "overrideAction");
-        out.push({
-            rule: String(get(r, "name") ?? ""),
-            vendor: String(m.vendorName ?? ""),
-            name: String(m.name ?? ""),
-            override: override && !isUnknown(override) ? (override.count ? "count" : override.none ? "none" : undefined) : undefined,
-        });
-    }
-    return out;
+        const priority = get(r, "priority");
+        const ref: RuleRef = { name: String(get(r, "name") ?? ""), priority: typeof priority === "number" ? priority : undefined, action: firstKey(get(r, "action")) };
+        if (m && !isUnknown(m)) {
+            const overrides = Array.isArray(m.ruleActionOverrides) ? m.ruleActionOverrides : [];
+            ref.managed = {
+                rule: ref.name,
+                vendor: String(m.vendorName ?? ""),
+                name: String(m.name ?? ""),
+                override: override && !isUnknown(override) ? (override.count ? "count" : override.none ? "none" : undefined) : undefined,
+                priority: ref.priority,
+                ruleOverrides: overrides.map((o) => ({ name: String(get(o, "name") ?? ""), action: firstKey(get(o, "actionToUse")) ?? "?" })),
+                scopeDown: m.scopeDownStatement !== undefined && m.scopeDownStatement !== null,
+            };
+        }
+        return ref;
+    });
 }
 
-function managedRulesFromJson(json: string): ManagedRef[] | string {
+function rulesFromJson(json: string): RuleRef[] | string {
     let parsed: unknown;
     try {
         parsed = JSON.parse(json);
     } catch (e) {
         return `ruleJson is not valid JSON (${(e as Error).message})`;
     }
-    const out: ManagedRef[] = [];
-    for (const r of Array.isArray(parsed) ? parsed : []) {
+    return (Array.isArray(parsed) ? parsed : []).map((r) => {
         const m = get(r, "Statement", "ManagedRuleGroupStatement") as Record<string, unknown> | undefined;
-        if (!m || typeof m !== "object") continue;
         const override = get(r, "OverrideAction") as Record<string, unknown> | undefined;
-        out.push({
-            rule: String(get(r, "Name") ?? ""),
-            vendor: String(m.VendorName ?? ""),
-            name: String(m.Name ?? ""),
-            override: override ? (override.Count ? "count" : override.None ? "none" : undefined) : undefined,
-        });
-    }
-    return out;
+        const priority = get(r, "Priority");
+        const ref: RuleRef = { name: String(get(r, "Name") ?? ""), priority: typeof priority === "number" ? priority : undefined, action: firstKey(get(r, "Action")) };
+        if (m && typeof m === "object") {
+            const overrides = Array.isArray(m.RuleActionOverrides) ? m.RuleActionOverrides : [];
+            ref.managed = {
+                rule: ref.name,
+                vendor: String(m.VendorName ?? ""),
+                name: String(m.Name ?? ""),
+                override: override ? (override.Count ? "count" : override.None ? "none" : undefined) : undefined,
+                priority: ref.priority,
+                ruleOverrides: overrides.map((o) => ({ name: String(get(o, "Name") ?? ""), action: firstKey(get(o, "ActionToUse")) ?? "?" })),
+                scopeDown: m.ScopeDownStatement !== undefined && m.ScopeDownStatement !== null,
+            };
+        }
+        return ref;
+    });
+}
+
+interface CommonRuleSetConfig {
+    allowedRuleActionOverrides?: string[];
 }
 
 export const wafCommonRuleSet: ResourceValidationPolicy = {
     name: "waf-common-rule-set",
-    description: `Every WAF web ACL includes the AWS managed rule group ${COMMON_RULE_SET}, not overridden to count.`,
+    description: `Every WAF web ACL includes the AWS managed rule group ${COMMON_RULE_SET} and it really blocks: not overridden ` +
+        `to count (overrideAction), none of its rules switched to a non-blocking action (ruleActionOverrides) unless listed ` +
+        `in allowedRuleActionOverrides, no scope-down statement, and no allow rule evaluated before it.`,
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps: `Add a rule with statement.managedRuleGroupStatement { vendorName: "AWS", name: "${COMMON_RULE_SET}" } and overrideAction { none: {} }.`,
-    validateResource: forTypes([T.webAcl], (props, _args, report) => {
+    remediationSteps: `Add a rule with statement.managedRuleGroupStatement { vendorName: "AWS", name: "${COMMON_RULE_SET}" } and overrideAction { none: {} }, ` +
+        "without ruleActionOverrides or scopeDownStatement, at a priority before any allow rule.",
+    configSchema: {
+        properties: {
+            allowedRuleActionOverrides: {
+                type: "array",
+                items: { type: "string", minLength: 1 },
+                uniqueItems: true,
+                default: [],
+                description: `Rules of ${COMMON_RULE_SET} that may be switched to count (e.g. SizeRestrictions_BODY for large uploads).`,
+            },
+        },
+    },
+    validateResource: forTypes([T.webAcl], (props, args, report) => {
+        const cfg = configWithDefaults<CommonRuleSetConfig>(args, wafCommonRuleSet.configSchema);
         const ruleJson = getString(props, "ruleJson");
-        let refs: ManagedRef[];
+        let rules: RuleRef[];
         if (ruleJson === UNKNOWN) return; // checked again by `pulumi up` once known
         if (typeof ruleJson === "string" && ruleJson.trim() !== "") {
-            const parsed = managedRulesFromJson(ruleJson);
+            const parsed = rulesFromJson(ruleJson);
             if (typeof parsed === "string") {
                 report(parsed);
                 return;
             }
-            refs = parsed;
+            rules = parsed;
         } else {
-            const rules = getArray(props, "rules");
-            if (rules === UNKNOWN || rules.some(isUnknown)) return;
-            refs = managedRulesFromInputs(rules);
+            const list = getArray(props, "rules");
+            if (list === UNKNOWN || list.some(isUnknown)) return;
+            rules = rulesFromInputs(list);
         }
+        const refs = rules.map((r) => r.managed).filter((m): m is ManagedRef => !!m);
         const crs = refs.filter((r) => r.vendor === "AWS" && r.name === COMMON_RULE_SET);
         if (crs.length === 0) {
             report(`The web ACL does not include the AWS managed rule group ${COMMON_RULE_SET} (managed groups present: ` +
                 `${refs.map((r) => r.name).join(", ") || "none"}).`);
-        } else if (crs.every((r) => r.override === "count")) {
+            return;
+        }
+        if (crs.every((r) => r.override === "count")) {
             report(`${COMMON_RULE_SET} is in the web ACL (rule "${crs[0].rule}") but its overrideAction is count: it blocks nothing. Use overrideAction { none: {} }.`);
+        }
+        const allowed = new Set(cfg.allowedRuleActionOverrides ?? []);
+        for (const c of crs) {
+            const weakened = c.ruleOverrides.filter((o) => o.action !== "block" && !allowed.has(o.name));
+            if (weakened.length) {
+                report(`${COMMON_RULE_SET} (rule "${c.rule}") switches ${weakened.length} of its rules to a non-blocking action through ruleActionOverrides ` +
+                    `(${weakened.map((o) => `${o.name} → ${o.action}`).join(", ")}): requests those rules match are not blocked. ` +
+                    `Remove the overrides, or list deliberate ones in allowedRuleActionOverrides.`);
+            }
+            if (c.scopeDown) {
+                report(`${COMMON_RULE_SET} (rule "${c.rule}") has a scopeDownStatement: it inspects only the requests that statement matches ` +
+                    `(a scope-down that never matches switches it off). Remove the scope-down.`);
+            }
+            if (c.priority !== undefined) {
+                const before = rules.filter((r) => r.action === "allow" && r.priority !== undefined && r.priority < c.priority!);
+                if (before.length) {
+                    report(`Allow rule${before.length > 1 ? "s" : ""} ${before.map((r) => `"${r.name}" (priority ${r.priority})`).join(", ")} ` +
+                        `run${before.length > 1 ? "" : "s"} before ${COMMON_RULE_SET} (priority ${c.priority}): the requests they match are allowed ` +
+                        `without the common rules ever seeing them. Give ${COMMON_RULE_SET} a lower priority number than every allow rule.`);
+                }
+            }
+        }
+    }),
+};
+
+// ---- logging filter -------------------------------------------------------------------------------------------
+
+type Behavior = "KEEP" | "DROP";
+
+/**
+ * What a WAF logging filter does with a request whose action is `action`: "KEEP", "DROP", or "maybe-DROP" when a
+ * DROP filter on labels could match it (WAF's managed rules label what they block). Filters apply in order; the
+ * first that matches decides; otherwise the default behavior.
+ */
+export function loggingFilterFor(filter: unknown, action: string): Behavior | "maybe-DROP" {
+    if (!filter || typeof filter !== "object") return "KEEP";
+    const f = filter as Record<string, unknown>;
+    const filters = Array.isArray(f.filters) ? f.filters : [];
+    let maybeDrop = false;
+    for (const x of filters) {
+        const behavior = String(get(x, "behavior") ?? "").toUpperCase() as Behavior;
+        const requirement = String(get(x, "requirement") ?? "MEETS_ALL").toUpperCase();
+        const conditions = (get(x, "conditions") as unknown[] | undefined) ?? [];
+        const verdicts = conditions.map((c) => {
+            const a = get(c, "actionCondition", "action");
+            if (typeof a === "string") return a.toUpperCase() === action ? "yes" : "no";
+            return "maybe"; // labelNameCondition: depends on the request's labels
+        });
+        const matches = requirement === "MEETS_ANY"
+            ? (verdicts.includes("yes") ? "yes" : verdicts.includes("maybe") ? "maybe" : "no")
+            : (verdicts.includes("no") || verdicts.length === 0 ? "no" : verdicts.includes("maybe") ? "maybe" : "yes");
+        if (matches === "yes") return maybeDrop && behavior === "KEEP" ? "maybe-DROP" : behavior;
+        if (matches === "maybe" && behavior === "DROP") maybeDrop = true;
+    }
+    const dflt = String(f.defaultBehavior ?? "KEEP").toUpperCase() as Behavior;
+    return maybeDrop && dflt === "KEEP" ? "maybe-DROP" : dflt;
+}
+
+/** Actions whose requests WAF logs must keep: what root-cause analysis reads. */
+export const KEPT_ACTIONS = ["BLOCK", "COUNT"] as const;
+
+export const wafLoggingKeepsBlocked: ResourceValidationPolicy = {
+    name: "waf-logging-keeps-blocked",
+    description: "A WAF logging filter never drops blocked or counted requests (BLOCK, COUNT): it may drop allowed ones only.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: `Use loggingFilter { defaultBehavior: "DROP", filters: [{ behavior: "KEEP", requirement: "MEETS_ANY", ` +
+        `conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }] }] } (or no filter).`,
+    validateResource: forTypes([T.webAclLogging], (props, _args, report) => {
+        const filter = get(props, "loggingFilter");
+        if (filter === undefined || filter === null) return;
+        if (isUnknown(filter)) return;
+        for (const action of KEPT_ACTIONS) {
+            const b = loggingFilterFor(filter, action);
+            if (b === "DROP") report(`The logging filter drops ${action} requests: the blocked/counted traffic anomaly analysis reads leaves no log.`);
+            else if (b === "maybe-DROP") report(`The logging filter drops ${action} requests that carry certain labels (a DROP filter on labelNameCondition): managed rules label what they block.`);
         }
     }),
 };
@@ -198,4 +323,4 @@ export const wafRateBasedRule: ResourceValidationPolicy = {
     }),
 };
 
-export const wafPolicies = [wafStageProtected, wafCommonRuleSet, wafLoggingEnabled, wafLoggingRedactsCredentials, wafRateBasedRule];
+export const wafPolicies = [wafStageProtected, wafCommonRuleSet, wafLoggingEnabled, wafLoggingRedactsCredentials, wafLoggingKeepsBlocked, wafRateBasedRule];

@@ -209,27 +209,28 @@ describe("policy pack: S3", () => {
 describe("policy pack: IAM", () => {
     it("iam-no-wildcard-actions: `*` in a role policy", () =>
         violationOf((d) => {
-            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }] });
+            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Sid: "All", Effect: "Allow", Action: "*", Resource: "arn:aws:securityhub:us-east-1:123456789012:hub/default" }] });
         }, "iam-no-wildcard-actions", /policy: statement "All" allows "\*"/));
 
     it("iam-no-wildcard-actions: a whole-service wildcard in a list", () =>
         violationOf((d) => {
-            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents", "securityhub:*"], Resource: "*" }] });
+            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:PutLogEvents", "securityhub:*"], Resource: "arn:aws:securityhub:us-east-1:123456789012:hub/default" }] });
         }, "iam-no-wildcard-actions", /statement 1 allows "securityhub:\*"/));
 
     it("iam-no-wildcard-actions: NotAction in an Allow, and a wildcard in a topic policy", async () => {
         await violationOf((d) => {
-            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }] });
+            find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", NotAction: "iam:*", Resource: "arn:aws:securityhub:us-east-1:123456789012:hub/default" }] });
         }, "iam-no-wildcard-actions", /allows everything except NotAction/);
         await violationOf((d) => {
-            d.push({ type: "aws:sns/topicPolicy:TopicPolicy", name: "alerts-policy", props: { arn: ref("alerts"), policy: json({ Statement: [{ Effect: "Allow", Principal: { AWS: "*" }, Action: "sns:*", Resource: ref("alerts") }] }) } });
+            const policy = find(d, "alerts-policy").props.policy as { value: { Statement: Record<string, unknown>[] } };
+            policy.value.Statement[0].Action = "sns:*";
         }, "iam-no-wildcard-actions", /allows "sns:\*"/);
     });
 
     it("iam-no-wildcard-actions: a KMS key's account-root kms:* is the default key policy, but kms:* for anyone else is not", async () => {
         await violationOf((d) => {
             const key = find(d, "alerts-key");
-            key.props.policy = json({ Statement: [{ Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "kms:*", Resource: "*" }] });
+            key.props.policy = json({ Statement: [{ Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "kms:*", Resource: "*", Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } }] });
         }, "iam-no-wildcard-actions", /allows "kms:\*"/);
     });
 

@@ -17,6 +17,8 @@ export interface Statement {
     principal: "*" | Record<string, Str[]> | undefined;
     /** Condition operator → condition key → values. */
     conditions: Record<string, Record<string, Str[]>>;
+    /** The statement uses NotPrincipal (applies to everyone except the listed principals). */
+    notPrincipal: boolean;
 }
 
 export interface PolicyDocument {
@@ -80,16 +82,31 @@ export function parsePolicyDocument(value: unknown): ParsedDocument {
             notResources: strs(st.NotResource),
             principal,
             conditions,
+            notPrincipal: st.NotPrincipal !== undefined,
         });
     }
     return { statements };
 }
 
-/** `*` or a whole-service wildcard such as `s3:*` (any case). */
+/**
+ * An action written with a wildcard anywhere: `*`, `s3:*`, `s3:?*`, `iam:*?`, `s3:Get*`, `*:GetObject`. IAM
+ * matches `*` and `?` in any position, so each of these grants more than one (or every) action.
+ */
 export function isWildcardAction(action: Str): boolean {
     if (action === UNKNOWN) return false;
-    const a = action.trim();
-    return a === "*" || /^[A-Za-z0-9-]+:\*+$/.test(a);
+    return /[*?]/.test(action);
+}
+
+/** A Resource that matches every resource of a service: `*`, `arn:aws:s3:::*`, an ARN with `*` as account or resource. */
+export function isWildcardResource(resource: Str): boolean {
+    if (resource === UNKNOWN) return false;
+    const r = resource.trim();
+    if (/^[*?]+$/.test(r)) return true;
+    const parts = r.split(":");
+    if (parts[0] !== "arn" || parts.length < 6) return false;
+    const [, partition, service, , account, ...rest] = parts;
+    const res = rest.join(":");
+    return /[*?]/.test(partition) || /[*?]/.test(service) || /[*?]/.test(account) || /^[*?]+$/.test(res);
 }
 
 /** The values of condition `key` (any operator, key compared case-insensitively), with the operators used. */

@@ -1,0 +1,203 @@
+// Resource policies (S3 bucket, SNS topic, SQS queue, KMS key policies; Lambda permissions): nobody outside this
+// account gets in through a public or service principal whose conditions pin nothing, and the TLS-only denies are
+// real (every topic and queue has one, none narrowed by an extra condition).
+import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+
+import { broadValue, pinning, whyNotPinned } from "./lib/conditions";
+import { conditionValues, isDocument, isPublicPrincipal, parsePolicyDocument, servicePrincipals, Statement } from "./lib/policyDocument";
+import { configWithDefaults, forTypes, requireAny } from "./lib/policy";
+import { identifiers, label, ofType, refersTo } from "./lib/stack";
+import { T } from "./lib/types";
+import { get, getString, UNKNOWN } from "./lib/values";
+
+/** Resource-policy documents: type → property. */
+export const RESOURCE_POLICY_DOCUMENTS: Readonly<Record<string, string>> = {
+    [T.bucketPolicy]: "policy",
+    [T.bucket]: "policy",
+    [T.bucketV2]: "policy",
+    [T.snsTopicPolicy]: "policy",
+    [T.snsTopic]: "policy",
+    [T.sqsQueuePolicy]: "policy",
+    [T.sqsQueue]: "policy",
+    [T.kmsKey]: "policy",
+};
+
+/** Condition keys that pin a service principal's use to this account or one resource. */
+const SOURCE_KEYS = ["aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOwner"];
+
+function statementName(st: Statement, i: number): string {
+    return st.sid ? `statement "${st.sid}"` : `statement ${i + 1}`;
+}
+
+/** AWS's default key-policy statement: this account's root principal (IAM policies then decide). */
+function isAccountRootStatement(st: Statement): boolean {
+    if (!st.principal || st.principal === "*") return false;
+    const aws = st.principal.AWS ?? [];
+    return aws.length > 0 && aws.every((p) => typeof p === "string" && /^(arn:aws[a-z-]*:iam::\d{12}:root|\d{12})$/.test(p));
+}
+
+interface PinnedConfig {
+    exemptServices?: string[];
+}
+
+function checkDocument(where: string, value: unknown, exempt: Set<string>, report: ReportViolation): void {
+    const doc = parsePolicyDocument(value);
+    if (doc === UNKNOWN) return;
+    if (!isDocument(doc)) {
+        report(`${where}: ${doc.error}`);
+        return;
+    }
+    doc.statements.forEach((st, i) => {
+        if (st.effect !== "Allow") return;
+        if (st.notPrincipal) {
+            report(`${where}: ${statementName(st, i)} allows everyone except NotPrincipal: name the principals instead.`);
+            return;
+        }
+        if (isPublicPrincipal(st)) {
+            const pin = pinning(st);
+            if (!pin.pinned) report(`${where}: ${statementName(st, i)} allows any principal ("*")${whyNotPinned(pin)}: pin it to this account, organization or a source resource.`);
+            return;
+        }
+        if (isAccountRootStatement(st)) return;
+        const services = servicePrincipals(st).filter((s): s is string => typeof s === "string" && !exempt.has(s));
+        if (services.length === 0) return;
+        const pin = pinning(st, SOURCE_KEYS);
+        if (!pin.pinned) {
+            report(`${where}: ${statementName(st, i)} allows ${services.join(", ")} without an aws:SourceAccount or aws:SourceArn condition that ` +
+                `pins this account or resource${whyNotPinned(pin)}: the service acting for any account could use it (confused deputy).`);
+        }
+    });
+}
+
+export const resourcePolicyPrincipalsPinned: ResourceValidationPolicy = {
+    name: "resource-policy-principals-pinned",
+    description: "Resource policies (S3 bucket, SNS topic, SQS queue, KMS key) and Lambda permissions grant no public principal (\"*\") " +
+        "and no service principal unless a condition pins a concrete account, organization or source resource " +
+        "(not a pattern, not IfExists, not negated, not aws:SecureTransport); no NotPrincipal in an Allow.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    remediationSteps: `Add Condition { StringEquals: { "aws:SourceAccount": "<this account>" }, ArnEquals: { "aws:SourceArn": "<the source resource>" } }; ` +
+        "for a Lambda permission set sourceArn (and sourceAccount), never principal \"*\".",
+    configSchema: {
+        properties: {
+            exemptServices: {
+                type: "array",
+                items: { type: "string", pattern: "^[a-z0-9.-]+\\.amazonaws\\.com$" },
+                uniqueItems: true,
+                default: [],
+                description: "Service principals allowed in resource policies without a source condition.",
+            },
+        },
+    },
+    validateResource: forTypes((t) => t in RESOURCE_POLICY_DOCUMENTS || t === T.lambdaPermission, (props, args, report) => {
+        const cfg = configWithDefaults<PinnedConfig>(args, resourcePolicyPrincipalsPinned.configSchema);
+        const exempt = new Set(cfg.exemptServices ?? []);
+        if (args.type === T.lambdaPermission) {
+            const principal = getString(props, "principal");
+            if (principal === UNKNOWN || principal === undefined) return;
+            if (principal.trim() === "*") {
+                report(`The permission lets any principal ("*") invoke the function: name the service or account, with sourceArn.`);
+                return;
+            }
+            if (!principal.endsWith(".amazonaws.com") || exempt.has(principal)) return;
+            const sourceArn = getString(props, "sourceArn");
+            const sourceAccount = getString(props, "sourceAccount");
+            const arnOk = sourceArn === UNKNOWN || (typeof sourceArn === "string" && !broadValue("aws:SourceArn", /[*?]/.test(sourceArn) ? "ArnLike" : "ArnEquals", sourceArn));
+            const accountOk = sourceAccount === UNKNOWN || (typeof sourceAccount === "string" && !broadValue("aws:SourceAccount", "StringEquals", sourceAccount));
+            if (!arnOk && !accountOk) {
+                const why = [sourceArn === undefined ? "no sourceArn" : `sourceArn ${broadValue("aws:SourceArn", "ArnLike", sourceArn)}`,
+                    sourceAccount === undefined ? "no sourceAccount" : `sourceAccount ${broadValue("aws:SourceAccount", "StringEquals", sourceAccount)}`];
+                report(`The permission lets ${principal} invoke the function for any account (${why.join(", ")}): set sourceArn to the one resource that invokes it.`);
+            }
+            return;
+        }
+        const value = get(props, RESOURCE_POLICY_DOCUMENTS[args.type]);
+        if (value === undefined || value === "") return;
+        checkDocument(RESOURCE_POLICY_DOCUMENTS[args.type], value, exempt, report);
+    }),
+};
+
+// ---- TLS-only denies ------------------------------------------------------------------------------------------
+
+/** What a TLS-only deny for `service` must deny (any one of the sets). */
+const TLS_ACTIONS: Record<string, string[][]> = {
+    s3: [["s3:*"], ["*"]],
+    sns: [["sns:*"], ["*"], ["sns:Publish"]],
+    sqs: [["sqs:*"], ["*"], ["sqs:SendMessage", "sqs:ReceiveMessage"]],
+};
+
+/** A Deny on aws:SecureTransport = false (whatever else it says). */
+export function isTlsDeny(st: Statement): boolean {
+    return st.effect === "Deny" && conditionValues(st, "aws:SecureTransport").some((c) =>
+        /^Bool(IfExists)?$/.test(c.operator) && c.values.some((v) => typeof v === "string" && v.toLowerCase() === "false"));
+}
+
+/** Why a TLS deny for `service` enforces less than "no request without TLS, from anyone", or [] when it is whole. */
+export function tlsDenyNarrowing(st: Statement, service: "s3" | "sns" | "sqs"): string[] {
+    const out: string[] = [];
+    if (st.notPrincipal) out.push("it uses NotPrincipal, so the listed principals may use plain HTTP");
+    else if (!isPublicPrincipal(st)) out.push("its principal is not \"*\"");
+    if (st.notActions.length) out.push("it uses NotAction");
+    if (st.notResources.length) out.push("it uses NotResource");
+    const extra: string[] = [];
+    for (const [op, block] of Object.entries(st.conditions)) {
+        for (const key of Object.keys(block)) if (key.toLowerCase() !== "aws:securetransport") extra.push(`${op} ${key}`);
+    }
+    if (extra.length) out.push(`an extra condition (${extra.join(", ")}) narrows it to the requests that also match that`);
+    const actions = st.actions.filter((a): a is string => typeof a === "string").map((a) => a.toLowerCase());
+    if (st.actions.includes(UNKNOWN)) return out;
+    const covers = TLS_ACTIONS[service].some((set) => set.every((a) => actions.includes(a.toLowerCase())));
+    if (!covers) out.push(`its actions (${actions.join(", ") || "none"}) do not cover ${TLS_ACTIONS[service].map((s) => s.join(" + ")).join(" or ")}`);
+    return out;
+}
+
+const TLS_SUBJECTS: Record<string, { service: "sns" | "sqs"; policyTypes: string[]; ref: string }> = {
+    [T.snsTopic]: { service: "sns", policyTypes: [T.snsTopicPolicy], ref: "arn" },
+    [T.sqsQueue]: { service: "sqs", policyTypes: [T.sqsQueuePolicy], ref: "queueUrl" },
+};
+
+export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
+    name: "sns-sqs-deny-insecure-transport",
+    description: "Every SNS topic and SQS queue has a resource policy that denies requests without TLS (aws:SecureTransport = false) " +
+        "from everyone, not narrowed by any other condition, NotPrincipal, NotAction or NotResource.",
+    // Advisory until the alert topic's policy carries its TLS-only deny (the alert path's own change); then mandatory.
+    enforcementLevel: "advisory",
+    severity: "high",
+    remediationSteps: `Add { Effect: "Deny", Principal: "*", Action: "sns:Publish" (topics) or "sqs:*" (queues), Resource: <its ARN>, ` +
+        `Condition: { Bool: { "aws:SecureTransport": "false" } } } with no other condition.`,
+    validateStack: (args, report) => {
+        const subjects = ofType(args.resources, T.snsTopic, T.sqsQueue);
+        requireAny(args, "SNS topics or SQS queues", subjects.length);
+        for (const r of subjects) {
+            const { service, policyTypes } = TLS_SUBJECTS[r.type];
+            const ids = identifiers(r, "arn", "id", "url");
+            const docs: unknown[] = ofType(args.resources, ...policyTypes)
+                .filter((p) => refersTo(p, [service === "sns" ? "arn" : "queueUrl"], r, ids))
+                .map((p) => get(p.props, "policy"));
+            const inline = get(r.props, "policy");
+            if (inline !== undefined && inline !== "") docs.push(inline);
+            let whole = false;
+            let unknown = false;
+            const problems: string[] = [];
+            for (const d of docs) {
+                const parsed = parsePolicyDocument(d);
+                if (parsed === UNKNOWN) {
+                    unknown = true;
+                    continue;
+                }
+                if (!isDocument(parsed)) continue; // resource-policy-principals-pinned reports it
+                for (const st of parsed.statements.filter(isTlsDeny)) {
+                    const why = tlsDenyNarrowing(st, service);
+                    if (why.length === 0) whole = true;
+                    else problems.push(why.join("; "));
+                }
+            }
+            if (whole || (unknown && problems.length === 0)) continue;
+            report(problems.length
+                ? `The TLS-only deny of ${label(r)} enforces less than it says: ${problems.join(" | ")}.`
+                : `${label(r)} has no resource policy denying requests without TLS (aws:SecureTransport = false).`, r.urn);
+        }
+    },
+};
+
+export const resourcePolicies = [resourcePolicyPrincipalsPinned, snsSqsDenyInsecureTransport];

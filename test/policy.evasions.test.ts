@@ -1,0 +1,224 @@
+// Evasions of the policy pack, by class: each is a way of writing a violation that AWS accepts and that the pack
+// once let through. Every variant starts from the compliant reference stack and changes one thing; the pack must
+// name the right policy (and nothing else must fire). Each class also has look-alikes that are fine, so the
+// checks cannot pass by refusing everything.
+import { strict as assert } from "assert";
+
+import { EvaluationReport, evaluatePolicies, PlannedResource, PolicyPackConfig } from "../policy/lib/evaluate";
+import { broadValue, pinning } from "../policy/lib/conditions";
+import { isWildcardAction, isWildcardResource, parsePolicyDocument, PolicyDocument } from "../policy/lib/policyDocument";
+import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
+import { loggingFilterFor } from "../policy/waf";
+import { ACCOUNT, FixtureDef, find, json, REGION, stackWith } from "./fixtures/policy/stack";
+
+async function evaluate(resources: PlannedResource[], config?: PolicyPackConfig): Promise<EvaluationReport> {
+    return evaluatePolicies(policies, resources, { config, packEnforcementLevel: PACK_ENFORCEMENT_LEVEL });
+}
+
+/** Only `policy` fires, with a message matching `message`. */
+async function caught(edit: (d: FixtureDef[]) => void, policy: string, message: RegExp, config?: PolicyPackConfig): Promise<void> {
+    const report = await evaluate(stackWith(edit), config);
+    const others = report.violations.filter((v) => v.policy !== policy).map((v) => `${v.policy}: ${v.message}`);
+    assert.deepEqual(others, [], "other policies fired");
+    const mine = report.violations.filter((v) => v.policy === policy);
+    assert.ok(mine.some((v) => message.test(v.message)), `${policy} did not report ${message}: ${mine.map((v) => v.message).join(" | ") || "nothing"}`);
+}
+
+async function clean(edit: (d: FixtureDef[]) => void, config?: PolicyPackConfig): Promise<void> {
+    const report = await evaluate(stackWith(edit), config);
+    assert.deepEqual(report.violations.map((v) => `${v.policy}: ${v.message}`), []);
+}
+
+const HUB = `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default`;
+const rolePolicy = (d: FixtureDef[], statement: Record<string, unknown>) => {
+    find(d, "finding-policy").props.policy = json({ Version: "2012-10-17", Statement: [statement] });
+};
+const trust = (d: FixtureDef[], statement: Record<string, unknown>) => {
+    find(d, "finding-role").props.assumeRolePolicy = json({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", ...statement }] });
+};
+/** The document of a fixture resource, to edit in place. */
+const doc = (d: FixtureDef[], name: string) => (find(d, name).props.policy as { value: { Statement: Record<string, unknown>[] } }).value;
+
+describe("policy evasions: wildcards written another way", () => {
+    for (const action of ["s3:?*", "iam:*?", "s3:Get*", "*:GetObject", "securityhub:Batch?mportFindings", "S3:*"]) {
+        it(`iam-no-wildcard-actions: "${action}"`, () =>
+            caught((d) => rolePolicy(d, { Effect: "Allow", Action: [action], Resource: HUB }), "iam-no-wildcard-actions", new RegExp(`allows "${action.replace(/[*?]/g, "\\$&")}"`)));
+    }
+
+    it("iam-no-wildcard-actions: NotAction leaves everything else allowed (with or without a resource)", async () => {
+        await caught((d) => rolePolicy(d, { Effect: "Allow", NotAction: ["iam:*", "organizations:*"], Resource: HUB }), "iam-no-wildcard-actions", /allows everything except NotAction/);
+        await caught((d) => rolePolicy(d, { Effect: "Allow", NotAction: "s3:DeleteBucket", Resource: HUB }), "iam-no-wildcard-actions", /except NotAction/);
+    });
+
+    it("iam-no-wildcard-actions: a Lambda permission for lambda:Invoke* or a wildcard action", async () => {
+        await caught((d) => { find(d, "finding-from-topic").props.action = "lambda:Invoke*"; }, "iam-no-wildcard-actions", /grants "lambda:Invoke\*"/);
+        await caught((d) => { find(d, "finding-from-topic").props.action = "*"; }, "iam-no-wildcard-actions", /grants "\*"/);
+    });
+
+    for (const resource of ["*", "arn:aws:sqs:*:*:*", `arn:aws:sqs:${REGION}:*:fixture-alerts-dlq`, "arn:aws:s3:::*", `arn:aws:sqs:${REGION}:${ACCOUNT}:*`]) {
+        it(`iam-no-wildcard-resources: sqs:SendMessage on "${resource}"`, () =>
+            caught((d) => rolePolicy(d, { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: resource }), "iam-no-wildcard-resources",
+                /allows sqs:SendMessage on .*these actions support resource-level permissions/));
+    }
+
+    it("iam-no-wildcard-resources: NotResource in an Allow", () =>
+        caught((d) => rolePolicy(d, { Effect: "Allow", Action: ["sqs:SendMessage"], NotResource: "arn:aws:sqs:us-east-1:1:other" }), "iam-no-wildcard-resources", /except NotResource/));
+
+    it("fine: actions without resource-level permissions on \"*\", partial resource wildcards, exact actions", async () => {
+        await clean((d) => rolePolicy(d, { Effect: "Allow", Action: ["cloudwatch:PutMetricData", "cloudwatch:GetMetricData"], Resource: "*" }));
+        await clean((d) => rolePolicy(d, { Effect: "Allow", Action: ["logs:PutLogEvents"], Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/x:*` }));
+        await clean((d) => rolePolicy(d, { Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` }));
+        // The exemption list is configuration: a team can add an action it has checked.
+        await caught((d) => rolePolicy(d, { Effect: "Allow", Action: ["ec2:DescribeRegions"], Resource: "*" }), "iam-no-wildcard-resources", /ec2:DescribeRegions/);
+        await clean((d) => rolePolicy(d, { Effect: "Allow", Action: ["ec2:DescribeRegions"], Resource: "*" }),
+            { "iam-no-wildcard-resources": { actionsWithoutResourceLevel: ["ec2:DescribeRegions"] } });
+    });
+
+    it("the wildcard helpers: every position, every ARN segment", () => {
+        for (const a of ["*", "s3:*", "s3:?*", "iam:*?", "s3:Get*", "s3:G?tObject"]) assert.equal(isWildcardAction(a), true, a);
+        for (const a of ["s3:GetObject", "lambda:InvokeFunction"]) assert.equal(isWildcardAction(a), false, a);
+        for (const r of ["*", "?*", "arn:aws:s3:::*", "arn:*:sqs:us-east-1:1:q", "arn:aws:*:us-east-1:123456789012:q", "arn:aws:sqs:us-east-1:*:q"]) assert.equal(isWildcardResource(r), true, r);
+        for (const r of ["arn:aws:s3:::bucket/*", "arn:aws:logs:us-east-1:123456789012:log-group:g:*", "arn:aws:sqs:us-east-1:123456789012:q"]) assert.equal(isWildcardResource(r), false, r);
+    });
+});
+
+describe("policy evasions: conditions that condition nothing", () => {
+    const lambda = { Principal: { Service: "lambda.amazonaws.com" } };
+    const variants: [string, Record<string, unknown>, RegExp][] = [
+        ["aws:SecureTransport alone", { Bool: { "aws:SecureTransport": "true" } }, /aws:SecureTransport does not identify the caller/],
+        ["StringLike aws:SourceAccount \"*\"", { StringLike: { "aws:SourceAccount": "*" } }, /is a pattern, not an account/],
+        ["StringLike aws:SourceAccount \"?*\"", { StringLike: { "aws:SourceAccount": "?*" } }, /is a pattern, not an account/],
+        ["ArnLike aws:SourceArn \"arn:aws:*\"", { ArnLike: { "aws:SourceArn": "arn:aws:*" } }, /is not an ARN|matches any/],
+        ["ArnLike aws:SourceArn with any account", { ArnLike: { "aws:SourceArn": "arn:aws:lambda:us-east-1:*:function:*" } }, /matches any account/],
+        ["StringEqualsIfExists (true when the key is absent)", { StringEqualsIfExists: { "aws:SourceAccount": ACCOUNT } }, /true when the key is absent/],
+        ["StringNotEquals (excludes one account, admits the rest)", { StringNotEquals: { "aws:SourceAccount": "999999999999" } }, /excludes, it does not pin/],
+        ["ForAllValues (true when the key is absent)", { "ForAllValues:StringEquals": { "aws:SourceAccount": ACCOUNT } }, /true when the key is absent/],
+        ["an account id that is not one", { StringEquals: { "aws:SourceAccount": "12345" } }, /not a 12-digit account id/],
+    ];
+    for (const [what, condition, why] of variants) {
+        it(`iam-service-trust-conditions: a service trust "protected" by ${what}`, () =>
+            caught((d) => trust(d, { ...lambda, Condition: condition }), "iam-service-trust-conditions", why));
+    }
+
+    it("iam-service-trust-conditions: anyone (\"*\") with a condition that pins nothing", async () => {
+        await caught((d) => trust(d, { Principal: "*", Condition: { Bool: { "aws:SecureTransport": "true" } } }), "iam-service-trust-conditions", /lets any AWS principal assume the role \(its conditions pin nothing/);
+        await caught((d) => trust(d, { Principal: { AWS: "*" }, Condition: { StringLike: { "aws:PrincipalOrgID": "o-*" } } }), "iam-service-trust-conditions", /a pattern, not an organization/);
+    });
+
+    it("fine: a concrete account, a concrete source ARN, an organization; a pinning key next to a useless one", async () => {
+        await clean((d) => trust(d, { ...lambda, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } }));
+        await clean((d) => trust(d, { ...lambda, Condition: { ArnLike: { "aws:SourceArn": `arn:aws:lambda:${REGION}:${ACCOUNT}:function:*` } } }));
+        await clean((d) => trust(d, { Principal: { AWS: "*" }, Condition: { StringEquals: { "aws:PrincipalOrgID": "o-abcdefghij" } } }));
+        await clean((d) => trust(d, { ...lambda, Condition: { Bool: { "aws:SecureTransport": "true" }, StringEquals: { "aws:SourceAccount": ACCOUNT } } }));
+    });
+
+    it("resource-policy-principals-pinned: public and service principals in topic, queue, key and bucket policies", async () => {
+        await caught((d) => { doc(d, "alerts-policy").Statement[0].Principal = "*"; delete doc(d, "alerts-policy").Statement[0].Condition; },
+            "resource-policy-principals-pinned", /statement "Alarms" allows any principal \("\*"\) \(no condition\)/);
+        await caught((d) => { doc(d, "alerts-policy").Statement[0].Principal = { AWS: "*" }; doc(d, "alerts-policy").Statement[0].Condition = { Bool: { "aws:SecureTransport": "true" } }; },
+            "resource-policy-principals-pinned", /allows any principal .*does not identify the caller/);
+        await caught((d) => { doc(d, "alerts-dlq-policy").Statement[0].Condition = { ArnLike: { "aws:SourceArn": "arn:aws:sns:*:*:*" } }; },
+            "resource-policy-principals-pinned", /allows sns\.amazonaws\.com without .*matches any account/);
+        await caught((d) => { delete doc(d, "alerts-key").Statement[1].Condition; },
+            "resource-policy-principals-pinned", /allows cloudwatch\.amazonaws\.com without an aws:SourceAccount/);
+        await caught((d) => {
+            doc(d, "data-policy").Statement.push({ Sid: "Read", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::edge-anomaly-fixture-data/*", Condition: { StringLike: { "aws:SourceAccount": "*" } } });
+        }, "resource-policy-principals-pinned", /statement "Read" allows any principal .*a pattern, not an account/);
+        await caught((d) => { doc(d, "alerts-policy").Statement[0].NotPrincipal = { AWS: "arn:aws:iam::999999999999:root" }; delete doc(d, "alerts-policy").Statement[0].Principal; },
+            "resource-policy-principals-pinned", /everyone except NotPrincipal/);
+    });
+
+    it("resource-policy-principals-pinned: Lambda permissions with principal \"*\" or a source that matches anything", async () => {
+        await caught((d) => { find(d, "finding-from-topic").props.principal = "*"; }, "resource-policy-principals-pinned", /any principal \("\*"\) invoke the function/);
+        await caught((d) => { delete find(d, "finding-from-topic").props.sourceArn; }, "resource-policy-principals-pinned", /sns\.amazonaws\.com invoke the function for any account \(no sourceArn, no sourceAccount\)/);
+        await caught((d) => { find(d, "finding-from-topic").props.sourceArn = "arn:aws:sns:us-east-1:*:*"; }, "resource-policy-principals-pinned", /matches any account/);
+        await clean((d) => { delete find(d, "finding-from-topic").props.sourceArn; find(d, "finding-from-topic").props.sourceAccount = ACCOUNT; });
+    });
+
+    it("the condition helpers", () => {
+        assert.equal(broadValue("aws:SourceAccount", "StringEquals", ACCOUNT), undefined);
+        assert.match(broadValue("aws:SourceArn", "ArnLike", "arn:aws:*:*:*:*")!, /any service/);
+        assert.equal(broadValue("aws:SourceArn", "ArnEquals", "arn:aws:s3:::bucket"), undefined);
+        const d = parsePolicyDocument({ Statement: [{ Effect: "Allow", Condition: { "ForAnyValue:StringEquals": { "aws:SourceAccount": ACCOUNT } } }] }) as PolicyDocument;
+        assert.equal(pinning(d.statements[0]).pinned, true);
+    });
+});
+
+describe("policy evasions: a TLS-only deny narrowed so it enforces nothing", () => {
+    const narrowings: [string, (st: Record<string, unknown>) => void, RegExp][] = [
+        ["an extra StringEquals aws:SourceAccount of another account", (st) => { (st.Condition as Record<string, unknown>).StringEquals = { "aws:SourceAccount": "999999999999" }; }, /extra condition \(StringEquals aws:SourceAccount\)/],
+        ["an extra aws:PrincipalAccount", (st) => { (st.Condition as Record<string, unknown>).StringNotEquals = { "aws:PrincipalAccount": ACCOUNT }; }, /extra condition \(StringNotEquals aws:PrincipalAccount\)/],
+        ["NotPrincipal instead of Principal \"*\"", (st) => { delete st.Principal; st.NotPrincipal = { AWS: `arn:aws:iam::${ACCOUNT}:root` }; }, /NotPrincipal/],
+        ["a principal that is not everyone", (st) => { st.Principal = { AWS: "arn:aws:iam::999999999999:root" }; }, /principal is not "\*"/],
+    ];
+    for (const [what, edit, why] of narrowings) {
+        it(`s3-deny-insecure-transport: ${what}`, () =>
+            caught((d) => edit(doc(d, "data-policy").Statement[0]), "s3-deny-insecure-transport", new RegExp(`narrowed: .*${why.source}`)));
+        it(`sns-sqs-deny-insecure-transport: the queue's deny with ${what}`, async () => {
+            const report = await evaluate(stackWith((d) => edit(doc(d, "alerts-dlq-policy").Statement[1])));
+            const mine = report.violations.filter((v) => v.policy === "sns-sqs-deny-insecure-transport");
+            assert.ok(mine.some((v) => why.test(v.message) && /alerts-dlq/.test(v.message)), mine.map((v) => v.message).join(" | ") || "nothing reported");
+        });
+    }
+
+    it("sns-sqs-deny-insecure-transport: a topic whose deny covers another action, and one with no deny at all", async () => {
+        const notPublish = await evaluate(stackWith((d) => { doc(d, "alerts-policy").Statement[1].Action = "sns:Subscribe"; }));
+        assert.ok(notPublish.violations.some((v) => v.policy === "sns-sqs-deny-insecure-transport" && /do not cover sns:\*/.test(v.message)));
+        const none = await evaluate(stackWith((d) => { doc(d, "alerts-policy").Statement.pop(); }));
+        assert.ok(none.violations.some((v) => v.policy === "sns-sqs-deny-insecure-transport" && /has no resource policy denying requests without TLS/.test(v.message)));
+        assert.deepEqual((await evaluate(stackWith(() => undefined))).violations, []);
+    });
+});
+
+describe("policy evasions: WAF", () => {
+    const acl = (d: FixtureDef[]) => find(d, "webacl").props.rules as Record<string, any>[];
+    const crs = (d: FixtureDef[]) => acl(d).find((r) => r.name === "AWSManagedRulesCommonRuleSet")!;
+
+    it("waf-common-rule-set: the group switched to count rule by rule through ruleActionOverrides", async () => {
+        await caught((d) => {
+            crs(d).statement.managedRuleGroupStatement.ruleActionOverrides = ["CrossSiteScripting_BODY", "CrossSiteScripting_QUERYARGUMENTS"].map((name) => ({ name, actionToUse: { count: {} } }));
+        }, "waf-common-rule-set", /switches 2 of its rules to a non-blocking action through ruleActionOverrides \(CrossSiteScripting_BODY → count, CrossSiteScripting_QUERYARGUMENTS → count\)/);
+        await caught((d) => { crs(d).statement.managedRuleGroupStatement.ruleActionOverrides = [{ name: "GenericLFI_URIPATH", actionToUse: { allow: {} } }]; },
+            "waf-common-rule-set", /GenericLFI_URIPATH → allow/);
+        // The same through ruleJson (the JSON form AWS's API uses).
+        await caught((d) => {
+            const w = find(d, "webacl");
+            w.props.ruleJson = JSON.stringify([{ Name: "CRS", Priority: 10, OverrideAction: { None: {} }, Statement: { ManagedRuleGroupStatement: { VendorName: "AWS", Name: "AWSManagedRulesCommonRuleSet", RuleActionOverrides: [{ Name: "NoUserAgent_HEADER", ActionToUse: { Count: {} } }] } }, VisibilityConfig: {} },
+                { Name: "Rate", Priority: 0, Action: { Block: {} }, Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: "IP" } }, VisibilityConfig: {} }]);
+            delete w.props.rules;
+        }, "waf-common-rule-set", /NoUserAgent_HEADER → count/);
+        // A deliberate exception is configuration, and an override to block is no weakening.
+        await clean((d) => { crs(d).statement.managedRuleGroupStatement.ruleActionOverrides = [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]; },
+            { "waf-common-rule-set": { allowedRuleActionOverrides: ["SizeRestrictions_BODY"] } });
+        await clean((d) => { crs(d).statement.managedRuleGroupStatement.ruleActionOverrides = [{ name: "NoUserAgent_HEADER", actionToUse: { block: {} } }]; });
+    });
+
+    it("waf-common-rule-set: an allow rule evaluated before it", async () => {
+        const allowAll = { name: "AllowEverything", priority: 1, action: { allow: {} }, statement: { sizeConstraintStatement: { comparisonOperator: "GE", size: 0, fieldToMatch: { uriPath: {} }, textTransformations: [{ priority: 0, type: "NONE" }] } }, visibilityConfig: {} };
+        await caught((d) => { acl(d).push(allowAll); }, "waf-common-rule-set", /Allow rule "AllowEverything" \(priority 1\) runs before AWSManagedRulesCommonRuleSet \(priority 10\)/);
+        await caught((d) => { acl(d).push({ ...allowAll, name: "AllowOffice", statement: { ipSetReferenceStatement: { arn: "arn:aws:wafv2:us-east-1:1:regional/ipset/x/y" } } }); }, "waf-common-rule-set", /"AllowOffice"/);
+        await clean((d) => { acl(d).push({ ...allowAll, priority: 20 }); }); // after the common rules: they saw the request first
+    });
+
+    it("waf-common-rule-set: a scope-down statement (one that never matches switches the group off)", async () => {
+        await caught((d) => {
+            crs(d).statement.managedRuleGroupStatement.scopeDownStatement = { byteMatchStatement: { searchString: "never-sent", positionalConstraint: "EXACTLY", fieldToMatch: { singleHeader: { name: "x-never" } }, textTransformations: [{ priority: 0, type: "NONE" }] } };
+        }, "waf-common-rule-set", /has a scopeDownStatement/);
+        await caught((d) => { crs(d).statement.managedRuleGroupStatement.scopeDownStatement = { notStatement: { statement: { sizeConstraintStatement: { comparisonOperator: "GE", size: 0, fieldToMatch: { uriPath: {} }, textTransformations: [] } } } }; },
+            "waf-common-rule-set", /scopeDownStatement/);
+    });
+
+    it("waf-logging-keeps-blocked: logging filters that drop blocked or counted requests", async () => {
+        const logging = (d: FixtureDef[]) => find(d, "waf-logging").props;
+        await caught((d) => { logging(d).loggingFilter = { defaultBehavior: "DROP", filters: [] }; }, "waf-logging-keeps-blocked", /drops BLOCK requests/);
+        await caught((d) => { logging(d).loggingFilter = { defaultBehavior: "KEEP", filters: [{ behavior: "DROP", requirement: "MEETS_ANY", conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "ALLOW" } }] }] }; },
+            "waf-logging-keeps-blocked", /drops BLOCK requests/);
+        await caught((d) => { logging(d).loggingFilter = { defaultBehavior: "DROP", filters: [{ behavior: "KEEP", requirement: "MEETS_ALL", conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }] }] }; },
+            "waf-logging-keeps-blocked", /drops BLOCK requests/); // MEETS_ALL of two actions matches nothing
+        await caught((d) => { logging(d).loggingFilter = { defaultBehavior: "KEEP", filters: [{ behavior: "DROP", requirement: "MEETS_ANY", conditions: [{ labelNameCondition: { labelName: "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body" } }] }] }; },
+            "waf-logging-keeps-blocked", /drops BLOCK requests that carry certain labels/);
+        // The cost-cutting default is fine: keep BLOCK and COUNT, drop the rest.
+        await clean((d) => { logging(d).loggingFilter = { defaultBehavior: "DROP", filters: [{ behavior: "KEEP", requirement: "MEETS_ANY", conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }] }] }; });
+        assert.equal(loggingFilterFor({ defaultBehavior: "DROP", filters: [{ behavior: "KEEP", requirement: "MEETS_ANY", conditions: [{ actionCondition: { action: "COUNT" } }] }] }, "BLOCK"), "DROP");
+    });
+});
