@@ -48,6 +48,7 @@ export function wafProtectedApiArgs(config: AppConfig): WafProtectedApiArgs {
         accessLogRetentionDays: config.logRetentionDays,
         rules: { knownBadInputs: config.waf.knownBadInputs, rateLimit: { ...config.waf.rateLimit } },
         wafLogRetentionDays: config.waf.logRetentionDays,
+        logAllowedRequests: config.waf.logAllowedRequests,
     };
 }
 

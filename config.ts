@@ -58,6 +58,8 @@ export interface WafConfig {
     readonly rateLimit: RateLimitConfig;
     /** Retention of the `aws-waf-logs-*` log group. */
     readonly logRetentionDays: number;
+    /** Log allowed requests too (default false: a logging filter keeps BLOCK and COUNT only, what detection reads). */
+    readonly logAllowedRequests: boolean;
 }
 
 export interface HeartbeatConfig {
@@ -162,6 +164,46 @@ export class ConfigError extends Error {
  * as an opaque value (its content is checked by `pulumi preview`, which decrypts).
  */
 export const OFFLINE_SECRET = "[secret]";
+
+/** Tags the program puts on every resource itself. */
+export const PROGRAM_TAGS: readonly string[] = ["app", "stack"];
+/** AWS's limit of user tags per resource (tags with the aws: prefix do not count; users cannot set them). */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** Levenshtein distance (small strings: config namespaces). */
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    return d[a.length][b.length];
+}
+
+/**
+ * Checks the full keys of a stack's config (`namespace:key`): a namespace that is a near-miss of the project's
+ * (`edge-anomaly-detecton:`) would be silently ignored, a flat key with a dot (`project:detection.engine`, set
+ * without `--path`) is not the nested key it looks like, and any other key of the namespace is unknown.
+ */
+export function checkConfigKeys(keys: readonly string[], project = PROJECT): void {
+    for (const full of keys) {
+        const i = full.indexOf(":");
+        if (i < 0) continue;
+        const ns = full.slice(0, i);
+        const name = full.slice(i + 1).replace(/^config:/, "");
+        if (ns !== project && (ns.toLowerCase() === project.toLowerCase() || editDistance(ns.toLowerCase(), project.toLowerCase()) <= 3)) {
+            throw new ConfigError(full, `namespace "${ns}" is not this project's ("${project}"), so the program would never read it: rename the key to ${project}:${name}`);
+        }
+        if (ns !== project) continue;
+        if ((TOP_LEVEL_KEYS as readonly string[]).includes(name)) continue;
+        const head = name.split(/[.[]/)[0];
+        if (name !== head && (TOP_LEVEL_KEYS as readonly string[]).includes(head)) {
+            throw new ConfigError(full, `is a flat key with a dot in its name, not ${head}.${name.slice(head.length + 1)}: set it with ` +
+                `\`pulumi config set --path '${full}' <value>\` (and \`pulumi config rm '${full}'\`)`);
+        }
+        throw new ConfigError(full, `unknown key; allowed keys: ${TOP_LEVEL_KEYS.join(", ")}`);
+    }
+}
 
 /** The raw stack config: top-level keys of the project namespace, objects already JSON-parsed. */
 export type RawConfig = Record<string, unknown>;
@@ -282,13 +324,49 @@ function asObject(v: unknown, key: string): Record<string, unknown> {
     return v as Record<string, unknown>;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** A validator usable where the readers take a pattern. */
+function predicate(test: (v: string) => boolean): RegExp {
+    return { test } as unknown as RegExp;
+}
+
+/**
+ * An email address as mail systems accept it (RFC 5321 sizes, ASCII): local part of atext characters and single
+ * dots, a domain of at least two DNS labels with a letter-only top-level label.
+ */
+export function isEmailAddress(v: string): boolean {
+    if (v.length > 254 || !/^[\x21-\x7E]+$/.test(v)) return false;
+    const at = v.lastIndexOf("@");
+    if (at < 1) return false;
+    const local = v.slice(0, at);
+    const domain = v.slice(at + 1);
+    if (local.length > 64 || !/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local)) return false;
+    const labels = domain.split(".");
+    return labels.length >= 2 && labels.every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && /^[A-Za-z]{2,63}$/.test(labels[labels.length - 1]);
+}
+
+/** An https:// URL SNS can deliver to: parses, has a DNS or IP host, no spaces or control characters, at most 2,048 characters. */
+export function isHttpsEndpoint(v: string): boolean {
+    if (v.length > 2048 || !/^[\x21-\x7E]+$/.test(v)) return false;
+    let u: URL;
+    try {
+        u = new URL(v);
+    } catch {
+        return false;
+    }
+    if (u.protocol !== "https:" || !u.hostname) return false;
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    return /^[0-9a-fA-F:.]+$/.test(host) || host.split(".").every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && host.includes(".");
+}
+
+const EMAIL = predicate(isEmailAddress);
 const E164 = /^\+[1-9][0-9]{6,14}$/;
-const HTTPS_URL = /^https:\/\/[^\s]+$/;
-const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
+const HTTPS_URL = predicate(isHttpsEndpoint);
+/** API Gateway stage names: letters, digits, hyphens and underscores, 1–128 characters. */
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
-const NAMESPACE = /^[^:$][^$]{0,254}$/;
+/** CloudWatch metric namespaces: printable ASCII (32–126), 1–255 characters, not starting with ":", not only spaces. */
+const NAMESPACE = /^(?!:)(?=.*\S)[\x20-\x7E]{1,255}$/;
 // A watched platform/marketplace value; `_other` is the bucket the transform sums all unwatched values into.
 const DIM_VALUE = new RegExp(`^(?!${OTHER_DIMENSION_VALUE}$)[A-Za-z0-9_.-]{1,64}$`);
 const DIM_RULE = `is not a dimension value (1–64 letters, digits, _ . -; not ${OTHER_DIMENSION_VALUE}, the bucket of unwatched values)`;
@@ -319,7 +397,13 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         for (const [tk, tv] of Object.entries(obj)) {
             if (!TAG_KEY.test(tk)) throw new ConfigError(`${k("tags")}.${tk}`, `is not a valid tag key (1–128 characters, not starting with aws:)`);
             if (typeof tv !== "string" || !TAG_VALUE.test(tv)) throw new ConfigError(`${k("tags")}.${tk}`, `${JSON.stringify(tv)} is not a valid tag value (a string of 0–256 characters)`);
+            if (PROGRAM_TAGS.includes(tk)) {
+                throw new ConfigError(`${k("tags")}.${tk}`, `is a tag the program sets itself (${tk} = ${tk === "app" ? project : ctx.stack}); remove it from the stack's tags`);
+            }
             tags[tk] = tv;
+        }
+        if (Object.keys(tags).length + PROGRAM_TAGS.length > MAX_TAGS_PER_RESOURCE) {
+            throw new ConfigError(k("tags"), `${Object.keys(tags).length} tags plus the program's own ${PROGRAM_TAGS.length} (${PROGRAM_TAGS.join(", ")}) exceed AWS's ${MAX_TAGS_PER_RESOURCE} tags per resource`);
         }
     }
     const logRetentionDays = root.oneOf("logRetentionDays", 30, LOG_RETENTION_DAYS);
@@ -328,14 +412,14 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     // api
     const api = objReader(raw, project, "api", ["stageName", "throttleRateLimit", "throttleBurstLimit", "manageAccountLogsRole"]);
     const apiCfg: ApiConfig = {
-        stageName: api.str("stageName", "prod", STAGE_NAME, "is not a valid stage name: use 1–128 letters, digits or underscores (no spaces)"),
+        stageName: api.str("stageName", "prod", STAGE_NAME, "is not a valid stage name: use 1–128 letters, digits, hyphens or underscores (no spaces)"),
         throttleRateLimit: api.int("throttleRateLimit", 100, 1, 10000),
         throttleBurstLimit: api.int("throttleBurstLimit", 200, 1, 5000),
         manageAccountLogsRole: api.bool("manageAccountLogsRole", false),
     };
 
     // waf
-    const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays"]);
+    const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays", "logAllowedRequests"]);
     const rl = waf.child("rateLimit", ["enabled", "limit", "windowSeconds", "action"]);
     const wafCfg: WafConfig = {
         knownBadInputs: waf.bool("knownBadInputs", true),
@@ -346,6 +430,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
             action: rl.oneOf<WafAction>("action", "block", ["block", "count"]),
         },
         logRetentionDays: waf.oneOf("logRetentionDays", logRetentionDays, LOG_RETENTION_DAYS),
+        logAllowedRequests: waf.bool("logAllowedRequests", false),
     };
 
     // detection (read before heartbeat: the heartbeat default depends on the engine)
@@ -392,7 +477,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     const hb = objReader(raw, project, "heartbeat", ["enabled", "namespace"]);
     const heartbeatCfg: HeartbeatConfig = {
         enabled: hb.bool("enabled", engine === "lookout"),
-        namespace: hb.str("namespace", "AWS/WAFV2", NAMESPACE, "is not a valid CloudWatch namespace (1–255 characters, no $, not starting with :)"),
+        namespace: hb.str("namespace", "AWS/WAFV2", NAMESPACE, "is not a valid CloudWatch namespace (1–255 printable ASCII characters, not starting with :)"),
     };
 
     // pipeline
@@ -410,9 +495,9 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     // alerts
     const al = objReader(raw, project, "alerts", ["emails", "smsNumbers", "httpsEndpoints", "enableSecurityHub", "maxRetryAttempts", "maxEventAgeSeconds"]);
     const alertsCfg: AlertsConfig = {
-        emails: al.strList("emails", EMAIL, "is not an email address"),
+        emails: al.strList("emails", EMAIL, "is not an email address (ASCII local@domain.tld, at most 254 characters)"),
         smsNumbers: al.strList("smsNumbers", E164, "is not a phone number in E.164 form (+15555550100)"),
-        httpsEndpoints: al.strList("httpsEndpoints", HTTPS_URL, "is not an https:// URL"),
+        httpsEndpoints: al.strList("httpsEndpoints", HTTPS_URL, "is not an https:// URL with a host name (no spaces, at most 2,048 characters)"),
         enableSecurityHub: al.bool("enableSecurityHub", false),
         maxRetryAttempts: al.int("maxRetryAttempts", 2, 0, 2),
         maxEventAgeSeconds: al.int("maxEventAgeSeconds", 3600, 60, 21600),
@@ -458,14 +543,9 @@ export function loadConfig(): AppConfig {
         const v = cfg.get(key);
         if (v !== undefined) raw[key] = parseMaybeJson(v);
     }
-    // Keys in our namespace that the program does not read are mistakes (a typo silently ignored is worse).
-    const all = pulumiConfigKeys();
-    for (const full of all) {
-        const [ns, name] = splitKey(full);
-        if (ns === PROJECT && !(TOP_LEVEL_KEYS as readonly string[]).includes(name)) {
-            throw new ConfigError(`${PROJECT}:${name}`, `unknown key; allowed keys: ${TOP_LEVEL_KEYS.join(", ")}`);
-        }
-    }
+    // Keys in our namespace that the program does not read, and near-misses of the namespace, are mistakes (a
+    // typo silently ignored is worse).
+    checkConfigKeys(pulumiConfigKeys().map((full) => splitKey(full).join(":")));
     return parseConfig(raw, { project: PROJECT, stack: pulumi.getStack(), region: new pulumi.Config("aws").get("region") ?? process.env.AWS_REGION });
 }
 

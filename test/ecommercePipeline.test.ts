@@ -92,12 +92,12 @@ describe("EcommercePipeline (dev stack, cloudwatch engine)", () => {
         assert.strictEqual(run.ofType(T.component).length, 1);
     });
 
-    it("encrypts the Kinesis stream with the pipeline's KMS key, on demand by default, retention from config", () => {
+    it("encrypts the Kinesis stream with the pipeline's KMS key, dev's one provisioned shard (cheaper than on demand at dev load), retention from config", () => {
         const stream = run.one(T.stream);
         assert.strictEqual(stream.inputs.encryptionType, "KMS");
         assert.strictEqual(stream.inputs.kmsKeyId, keyArn(run));
-        assert.deepStrictEqual(stream.inputs.streamModeDetails, { streamMode: "ON_DEMAND" });
-        assert.strictEqual(stream.inputs.shardCount, undefined);
+        assert.deepStrictEqual(stream.inputs.streamModeDetails, { streamMode: "PROVISIONED" });
+        assert.strictEqual(stream.inputs.shardCount, 1);
         assert.strictEqual(stream.inputs.retentionPeriod, 24);
         assert.strictEqual(stream.inputs.tags.owner, "platform-security");
         const key = run.one(T.key);

@@ -210,8 +210,9 @@ export function estimateCost(resources: readonly CostInput[], load: Load = IDLE)
             `${bands} anomaly-band alarms × 3 alarm metrics per metric read, ${alarms.length - bands} others × metrics read; $${P.alarmMetricStandard.usd}/alarm metric`);
         const published = emfSeries(of("aws:lambda/function:Function"));
         const read = [...customSeries(alarms)].length;
-        const n = Math.max(published, read);
-        add("aws:cloudwatch/metricAlarm:MetricAlarm", "custom metrics (EMF, once events flow)", n, usdOf("customMetric", n),
+        // Billed only for hours in which datapoints arrive: the transform publishes them while events flow.
+        const n = events > 0 ? Math.max(published, read) : 0;
+        add("aws:cloudwatch/metricAlarm:MetricAlarm", "custom metrics (EMF, while events flow)", n, usdOf("customMetric", n),
             `${n} series (namespace + name + dimension values) × $${P.customMetric.usd}/metric-month`);
     }
     const composites = of("aws:cloudwatch/compositeAlarm:CompositeAlarm");

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 
-import { AppConfig, parseConfig, PROJECT, RawConfig } from "../../config";
+import { AppConfig, checkConfigKeys, parseConfig, PROJECT, RawConfig } from "../../config";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -13,6 +13,7 @@ export function loadStackConfig(stack: string, root = REPO_ROOT): AppConfig {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new Error(`--stack ${stack}: ${file} does not exist`);
     const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | undefined;
+    checkConfigKeys(Object.keys(doc?.config ?? {}));
     const raw: RawConfig = {};
     let region: string | undefined;
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
