@@ -132,6 +132,7 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL = [
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sts:GetCallerIdentity", "kms:ListKeys", "kms:ListAliases", "kms:CreateKey",
     "s3:ListAllMyBuckets", "sns:ListTopics", "sqs:ListQueues", "lambda:ListFunctions", "kinesis:ListStreams",
     "firehose:ListDeliveryStreams", "wafv2:ListWebACLs", "lookoutmetrics:ListAnomalyDetectors", "securityhub:DescribeHub",
+    "redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement", "redshift-data:ListStatements",
 ] as const;
 
 interface WildcardResourceConfig {

@@ -105,8 +105,9 @@ describe("offline plan (scripts/plan.ts)", function () {
         const idle = doc.cost.idle;
         const load = doc.cost.load;
         const line = (e: typeof idle, item: string) => e.lines.find((l) => l.item === item);
-        // Idle: the on-demand stream's hours are the largest fixed item; traffic items are zero.
-        assert.equal(line(idle, "on-demand stream-hours")?.usd.toFixed(2), (730 * 0.04).toFixed(2));
+        // Idle: dev's one provisioned shard is billed by the hour; traffic items are zero.
+        assert.equal(line(idle, "provisioned shard-hours")?.usd.toFixed(2), (730 * 0.015).toFixed(2));
+        assert.equal(line(idle, "custom metrics (EMF, while events flow)"), undefined);
         assert.equal(line(idle, "REST API requests")?.usd ?? 0, 0);
         // Load: 50 requests/s for a month through WAF and API Gateway.
         assert.equal(line(load, "REST API requests")?.usd.toFixed(2), ((50 * 730 * 3600) / 1e6 * 3.5).toFixed(2));
@@ -120,7 +121,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         const md = fs.readFileSync(path.join(tmp, "comment.md"), "utf8");
         assert.match(md, /^### Offline plan: stack `dev` — 0 mandatory violations$/m);
         assert.match(md, /\*\*Monthly cost estimate\*\* \(us-east-1 list prices of \d{4}-\d{2}-\d{2}/);
-        assert.match(md, /^\| aws:kinesis:Stream \| on-demand stream-hours \| \$29\.20 \| \$29\.20 \|$/m);
+        assert.match(md, /^\| aws:kinesis:Stream \| provisioned shard-hours \| \$10\.95 \| \$10\.95 \|$/m);
         assert.match(md, /^\| \*\*total\*\* \| \| \*\*\$\d+\.\d\d\*\* \| \*\*\$\d+\.\d\d\*\* \|$/m);
     });
 
