@@ -176,15 +176,46 @@ export function runBench(scenario: Scenario, rounds: number, sizeMB: number): Be
     };
 }
 
-function main(): void {
-    const { values } = parseArgs({
-        options: {
-            check: { type: "boolean", default: false },
-            rounds: { type: "string", default: "31" },
-            "size-mb": { type: "string", default: "6" },
-            scenario: { type: "string", multiple: true },
-        },
-    });
+export const BENCH_USAGE = `usage: npm run bench [-- options]
+
+Benchmarks the ecommerce Firehose transform on a full-size (6 MB) batch against a floor loop and prints
+records/s, MB/s and the ratio transform/floor.
+
+  --check          exit 1 when the ratio is below ${TARGET_RATIO} (the project's target)
+  --rounds N       rounds per scenario, median reported (default 31)
+  --size-mb N      request size in MB, in (0, 6] (default 6)
+  --scenario NAME  ${SCENARIOS.map((s) => s.name).join(" or ")}; repeatable (default: all)
+  --help, -h       this help
+
+Exit codes: 0 done; 1 below the target with --check; 2 bad arguments.`;
+
+export interface BenchArgs {
+    check: boolean;
+    rounds: number;
+    sizeMB: number;
+    scenarios: Scenario[];
+    help: boolean;
+}
+
+/** The benchmark's arguments; throws a one-line reason for anything it cannot use. */
+export function parseBenchArgs(argv: string[]): BenchArgs {
+    let values: { check?: boolean; rounds?: string; "size-mb"?: string; scenario?: string[]; help?: boolean };
+    try {
+        ({ values } = parseArgs({
+            args: argv,
+            options: {
+                check: { type: "boolean", default: false },
+                rounds: { type: "string", default: "31" },
+                "size-mb": { type: "string", default: "6" },
+                scenario: { type: "string", multiple: true },
+                help: { type: "boolean", short: "h", default: false },
+            },
+            strict: true,
+            allowPositionals: false,
+        }));
+    } catch (e) {
+        throw new Error((e as Error).message.split("\n")[0]);
+    }
     const rounds = Number(values.rounds);
     const sizeMB = Number(values["size-mb"]);
     if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive whole number`);
@@ -195,6 +226,24 @@ function main(): void {
         if (!s) throw new Error(`--scenario ${n}: use one of ${SCENARIOS.map((x) => x.name).join(", ")}`);
         return s;
     });
+    return { check: !!values.check, rounds, sizeMB, scenarios, help: !!values.help };
+}
+
+function main(argv: string[]): void {
+    let args: BenchArgs;
+    try {
+        args = parseBenchArgs(argv);
+    } catch (e) {
+        process.stderr.write(`bench: ${(e as Error).message} (see --help)\n`);
+        process.exitCode = 2;
+        return;
+    }
+    if (args.help) {
+        process.stdout.write(`${BENCH_USAGE}\n`);
+        return;
+    }
+    const { rounds, sizeMB, scenarios } = args;
+    const values = { check: args.check };
     console.log(`ecommerce transform benchmark — node ${process.version}, ${process.arch}, median of ${rounds} rounds, EMF on`);
     let worst = Infinity;
     for (const scenario of scenarios) {
@@ -215,4 +264,4 @@ function main(): void {
     }
 }
 
-if (require.main === module) main();
+if (require.main === module) main(process.argv.slice(2));
