@@ -160,8 +160,7 @@ export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
     name: "sns-sqs-deny-insecure-transport",
     description: "Every SNS topic and SQS queue has a resource policy that denies requests without TLS (aws:SecureTransport = false) " +
         "from everyone, not narrowed by any other condition, NotPrincipal, NotAction or NotResource.",
-    // Advisory until the alert topic's policy carries its TLS-only deny (the alert path's own change); then mandatory.
-    enforcementLevel: "advisory",
+    enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Add { Effect: "Deny", Principal: "*", Action: "sns:Publish" (topics) or "sqs:*" (queues), Resource: <its ARN>, ` +
         `Condition: { Bool: { "aws:SecureTransport": "false" } } } with no other condition.`,
@@ -171,8 +170,12 @@ export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
         for (const r of subjects) {
             const { service, policyTypes } = TLS_SUBJECTS[r.type];
             const ids = identifiers(r, "arn", "id", "url");
+            // A policy belongs to the resource when its target property refers to it, or (an output the provider
+            // may rewrite) when its document names the resource's ARN.
+            const arn = getString(r.props, "arn");
             const docs: unknown[] = ofType(args.resources, ...policyTypes)
-                .filter((p) => refersTo(p, [service === "sns" ? "arn" : "queueUrl"], r, ids))
+                .filter((p) => refersTo(p, [service === "sns" ? "arn" : "queueUrl"], r, ids) ||
+                    (typeof arn === "string" && arn !== "" && typeof get(p.props, "policy") === "string" && (get(p.props, "policy") as string).includes(`"${arn}"`)))
                 .map((p) => get(p.props, "policy"));
             const inline = get(r.props, "policy");
             if (inline !== undefined && inline !== "") docs.push(inline);
