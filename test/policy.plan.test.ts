@@ -50,7 +50,9 @@ function lastLine(s: string): string {
 }
 
 describe("offline plan (scripts/plan.ts)", function () {
-    this.timeout(240_000);
+    // About 30 s on a quiet 2-core machine; generous because a shared machine can be many times slower, and a
+    // before-all hook that times out leaves its program runs going into the next file's.
+    this.timeout(900_000);
     const runs: Record<string, Result> = {};
     let tmp: string;
 
