@@ -73,7 +73,7 @@ export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs 
     };
 }
 
-export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "ecommerceStreamArn"> = {}): AnomalyAlertsArgs {
+export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "ecommerceStreamArn" | "dashboardName"> = {}): AnomalyAlertsArgs {
     const a = config.alerts;
     return {
         ...scopeOf(config),

@@ -9,7 +9,7 @@ import {
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { CloudWatchDetection } from "./components/cloudwatchDetection";
-import { DetectionDashboard } from "./components/detectionDashboard";
+import { dashboardName as dashboardPhysicalName, DetectionDashboard } from "./components/detectionDashboard";
 import { DevOpsGuruInsights, devopsGuruDashboardSections } from "./components/devopsGuruInsights";
 import { detectionLatency as latencyOf } from "./model/detectionLatency";
 import { EcommercePipeline } from "./components/ecommercePipeline";
@@ -27,7 +27,7 @@ const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
 const pipeline = new EcommercePipeline("ecommerce", ecommercePipelineArgs(config));
 
 // One alert path for every detector.
-const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn }));
+const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn, dashboardName: dashboardPhysicalName(config) }));
 
 const heartbeat = config.heartbeat.enabled
     ? new BlockedRequestsHeartbeat("blocked-heartbeat", heartbeatArgs(config, { ...waf, alarmTopicArn: alerts.topicArn }))
@@ -111,6 +111,7 @@ export const liveDataPath = pipeline.templatedPath;
 export const historicalDataPath = pipeline.historicalPath;
 // Alerts
 export const alertTopicArn = alerts.topicArn;
+export const peopleTopicArn = alerts.peopleTopicArn;
 export const findingFunctionName = alerts.findingFunctionName;
 export const alertDeadLetterQueueName = alerts.deadLetterQueueName;
 export const securityHubProductArn = alerts.productArn;

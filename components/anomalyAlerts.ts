@@ -1,29 +1,34 @@
 // AnomalyAlerts: the one alert path every detector uses, whatever the engine.
 //
-//   CloudWatch alarms ──publish──▶ SNS topic (KMS) ──▶ email / SMS / HTTPS subscribers (people)
-//   L4M SNS alert (JSON) ─────────▶      │
-//                                        └──▶ finding Lambda ──BatchImportFindings──▶ Security Hub
-//   L4M Lambda alert ───────────── invoke ──▶ finding Lambda
+//   CloudWatch alarms (ALARM, OK) ─▶ alarm topic (KMS) ──▶ finding Lambda ──▶ Security Hub (BatchImportFindings)
+//   L4M SNS alert (JSON) ──────────▶      │                  │  (ACTIVE anomaly findings only: one notice each)
+//   L4M Lambda alert ──── invoke ──────────────────────────▶ │
+//                                                            ▼
+//   DLQ depth alarm (ALARM only) ──────────────────────▶ people topic (KMS) ──▶ email / SMS / HTTPS
 //
-// - The topic is encrypted with its own customer-managed key. The key policy lets CloudWatch alarms (this
-//   account, alarms in this region) and SNS (delivering to the encrypted dead-letter queue, this topic only) use
-//   it; IAM policies in this account may grant it to their principals (the Lookout engine's SNS role).
-// - The topic policy admits one service principal — CloudWatch — with aws:SourceAccount/aws:SourceArn conditions.
+// - Only the finding Lambda reads the alarm topic, so alarm state changes (first-deploy INSUFFICIENT_DATA → OK,
+//   every OK) never reach people; the Lambda announces ACTIVE findings on the people topic. The DLQ alarm also
+//   publishes its ALARM to the people topic directly: an alert path that fails still reaches people.
+// - Both topics use one customer-managed key. The key policy lets CloudWatch alarms (this account, alarms in this
+//   region) and SNS (delivering to the encrypted dead-letter queue, from these two topics only) use it; IAM
+//   policies in this account may grant it to their principals (the Lookout engine's SNS role, the finding Lambda).
+// - Each topic policy admits one service principal — CloudWatch — with aws:SourceAccount/aws:SourceArn
+//   conditions, and denies the topic actions without TLS.
 // - The finding Lambda (InlineFunction: explicit runtime, own role, log group with retention, no bundled SDK)
 //   may only import into this account's default product, read findings to archive, read the state of this
-//   region's metric alarms (an ALARM delivered after its episode ended is filed ARCHIVED), and write to its DLQ.
+//   region's metric alarms, publish to the people topic, and write to its DLQ.
 // - Asynchronous invocations retry (config), then go to the encrypted SQS dead-letter queue (on-failure
-//   destination); SNS deliveries it could not make go there too (subscription redrive policy). A CloudWatch
-//   alarm on the queue's depth notifies the topic, so a lost alert reaches people and Security Hub.
+//   destination); SNS deliveries it could not make go there too (subscription redrive policy).
 // - Optionally enables Security Hub in the account (config `alerts.enableSecurityHub`).
 import { createHash } from "crypto";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { SNSClient } from "@aws-sdk/client-sns";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import {
-    AlertClients, AlertHandlingResult, cloudWatchClientConfig, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig,
+    AlertClients, AlertHandlingResult, cloudWatchClientConfig, consoleUrl, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig, snsClientConfig,
 } from "../handlers/securityHubFinding";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
@@ -49,6 +54,8 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
     webAclArn?: pulumi.Input<string>;
     /** The Kinesis data stream carrying the ecommerce events: ecommerce findings name it as a resource (optional). */
     ecommerceStreamArn?: pulumi.Input<string>;
+    /** The detection dashboard's name: each people notice links to it (optional). */
+    dashboardName?: pulumi.Input<string>;
 }
 
 /**
@@ -60,6 +67,7 @@ export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandli
     const clients: AlertClients = {
         securityHub: new SecurityHubClient(securityHubClientConfig(settings.region)),
         cloudWatch: new CloudWatchClient(cloudWatchClientConfig(settings.region)),
+        sns: new SNSClient(snsClientConfig(settings.region)),
     };
     return (event: unknown) => handleAlertEvent(event, clients, settings);
 }
@@ -114,6 +122,9 @@ function shortHash(s: string): string {
 export class AnomalyAlerts extends pulumi.ComponentResource {
     public readonly topic: aws.sns.Topic;
     public readonly topicArn: pulumi.Output<string>;
+    /** The people topic: notices from the finding Lambda and the DLQ alarm; email/SMS/HTTPS subscribe here. */
+    public readonly peopleTopic: aws.sns.Topic;
+    public readonly peopleTopicArn: pulumi.Output<string>;
     public readonly topicKey: aws.kms.Key;
     public readonly topicKeyArn: pulumi.Output<string>;
     public readonly findingFunction: InlineFunction<unknown, AlertHandlingResult>;
@@ -139,6 +150,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         // Names are set (not auto-suffixed) so the key policy can name the topic before the topic exists.
         const topicName = physicalName(scope, "alerts", 256);
         const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${topicName}`;
+        const peopleTopicName = physicalName(scope, "alerts-people", 256);
+        const peopleTopicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${peopleTopicName}`;
         const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
         this.productArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
         const hubArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:hub/default`;
@@ -154,7 +167,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             description: `Encrypts the anomaly alert topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([accountId, partition, topicArn, alarmsInRegion]).apply(([account, part, topic, alarms]) => JSON.stringify({
+            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion]).apply(([account, part, topic, peopleTopic, alarms]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
@@ -178,7 +191,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                         Principal: { Service: "sns.amazonaws.com" },
                         Action: KEY_SERVICE_ACTIONS,
                         Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
                     },
                 ],
             })),
@@ -217,6 +230,34 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             })),
         }, parent);
 
+        // People hear only from the finding Lambda (one notice per ACTIVE anomaly finding; never OK or
+        // INSUFFICIENT_DATA) and from the DLQ alarm (directly, so a broken alert path still reaches them).
+        this.peopleTopic = new aws.sns.Topic(`${name}-people-topic`, {
+            name: peopleTopicName,
+            displayName: `Anomaly alerts for people (${scope.stack})`,
+            kmsMasterKeyId: this.topicKey.arn,
+            tags: scope.tags,
+        }, parent);
+        this.peopleTopicArn = this.peopleTopic.arn;
+
+        new aws.sns.TopicPolicy(`${name}-people-topic-policy`, {
+            arn: this.peopleTopic.arn,
+            policy: pulumi.all([this.peopleTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                        Effect: "Allow",
+                        Principal: { Service: "cloudwatch.amazonaws.com" },
+                        Action: "sns:Publish",
+                        Resource: topic,
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
+                    },
+                    denyInsecureTransport(SNS_TOPIC_ACTIONS, topic),
+                ],
+            })),
+        }, parent);
+
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             name: physicalName(scope, "alerts-dlq", 80),
             kmsMasterKeyId: this.topicKey.arn,
@@ -229,7 +270,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
             queueUrl: this.deadLetterQueue.url,
-            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, accountId]).apply(([queue, topic, account]) => JSON.stringify({
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId]).apply(([queue, topic, peopleTopic, account]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
@@ -238,7 +279,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                         Principal: { Service: "sns.amazonaws.com" },
                         Action: "sqs:SendMessage",
                         Resource: queue,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
                     },
                     denyInsecureTransport("sqs:*", queue),
                 ],
@@ -258,6 +299,11 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                 FINDING_PRODUCT_ARN: this.productArn,
                 ...(args.webAclArn ? { WEB_ACL_ARN: args.webAclArn } : {}),
                 ...(args.ecommerceStreamArn ? { ECOMMERCE_STREAM_ARN: args.ecommerceStreamArn } : {}),
+                PEOPLE_TOPIC_ARN: this.peopleTopic.arn,
+                ...(args.dashboardName ? {
+                    DASHBOARD_URL: pulumi.all([partition, args.dashboardName]).apply(([part, dashboard]) =>
+                        consoleUrl(part, region, `cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboard)}`)),
+                } : {}),
             },
             statements: [
                 {
@@ -280,13 +326,19 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Resource: alarmsInRegion,
                 },
                 {
+                    Sid: "NotifyPeople",
+                    Effect: "Allow",
+                    Action: ["sns:Publish"],
+                    Resource: this.peopleTopic.arn,
+                },
+                {
                     Sid: "SendFailedInvocationsToTheDlq",
                     Effect: "Allow",
                     Action: ["sqs:SendMessage"],
                     Resource: this.deadLetterQueue.arn,
                 },
                 {
-                    Sid: "EncryptForTheDlq",
+                    Sid: "EncryptForTheDlqAndPeopleTopic",
                     Effect: "Allow",
                     Action: KEY_SERVICE_ACTIONS,
                     Resource: this.topicKey.arn,
@@ -328,7 +380,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             for (const endpoint of endpoints) {
                 // Named by a hash of the endpoint, so editing the list never re-creates the other subscriptions.
                 new aws.sns.TopicSubscription(`${name}-${protocol}-${shortHash(endpoint)}`, {
-                    topic: this.topic.arn,
+                    topic: this.peopleTopic.arn,
                     protocol,
                     endpoint,
                     redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
@@ -349,13 +401,15 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             threshold: 0,
             comparisonOperator: "GreaterThanThreshold",
             treatMissingData: "notBreaching",
-            alarmActions: [this.topic.arn],
+            // ALARM: to people directly and to the finding Lambda (a pipeline-health finding). OK: the Lambda only.
+            alarmActions: [this.topic.arn, this.peopleTopic.arn],
             okActions: [this.topic.arn],
             tags: scope.tags,
         }, parent);
 
         this.registerOutputs({
             topicArn: this.topicArn,
+            peopleTopicArn: this.peopleTopicArn,
             topicKeyArn: this.topicKeyArn,
             findingFunctionArn: this.findingFunctionArn,
             findingFunctionName: this.findingFunctionName,

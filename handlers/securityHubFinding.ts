@@ -27,8 +27,10 @@ import { createHash } from "crypto";
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchClient, CloudWatchClientConfig } from "@aws-sdk/client-cloudwatch";
 import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
+import type { SNSClientConfig } from "@aws-sdk/client-sns";
 import type { AwsSecurityFinding, Resource, SecurityHubClient, SecurityHubClientConfig, SeverityLabel } from "@aws-sdk/client-securityhub";
 
+import { findingConsoleUrl, peopleNotice, publishNotice, SnsSender } from "./alert/notify";
 import { ALERT_RETRY, alertRetryStrategy, RetryOptions } from "./alert/retry";
 import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../model/ecommerceSchema";
 import {
@@ -94,6 +96,10 @@ export interface FindingSettings {
     webAclArn?: string;
     /** The Kinesis data stream carrying the ecommerce events (`STREAM_ARN` form): a resource of every ecommerce finding. */
     ecommerceStreamArn?: string;
+    /** The people topic: each ACTIVE anomaly finding is announced there (handlers/alert/notify.ts). */
+    peopleTopicArn?: string;
+    /** The detection dashboard, linked from each notice. */
+    dashboardUrl?: string;
 }
 
 /** `arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME` — groups: partition, region, account, name. */
@@ -118,6 +124,8 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         productArn: need("FINDING_PRODUCT_ARN"),
         webAclArn: optional("WEB_ACL_ARN"),
         ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
+        peopleTopicArn: optional("PEOPLE_TOPIC_ARN"),
+        dashboardUrl: optional("DASHBOARD_URL"),
     };
     if (!/^\d{12}$/.test(s.accountId)) throw new Error(`finding Lambda: FINDING_ACCOUNT_ID ${JSON.stringify(s.accountId)} is not a 12-digit account id`);
     const stream = s.ecommerceStreamArn;
@@ -138,6 +146,10 @@ export function securityHubClientConfig(region: string, retry: RetryOptions = AL
 }
 
 export function cloudWatchClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): CloudWatchClientConfig {
+    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
+}
+
+export function snsClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): SNSClientConfig {
     return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
 }
 
@@ -632,6 +644,8 @@ export type CloudWatchSender = Pick<CloudWatchClient, "send">;
 export interface AlertClients {
     securityHub: SecurityHubSender;
     cloudWatch: CloudWatchSender;
+    /** Publishes the people notices (needed when the settings name a people topic). */
+    sns?: SnsSender;
 }
 
 export type AlertPlan =
@@ -646,6 +660,8 @@ export interface AlertOutcome {
     /** Imported findings: ACTIVE, or ARCHIVED when the alarm episode was already over. */
     recordState?: "ACTIVE" | "ARCHIVED";
     reason?: string;
+    /** SNS MessageIds of the people notices published for it. */
+    notified?: string[];
 }
 
 export interface AlertHandlingResult {
@@ -738,6 +754,15 @@ export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: Find
     return undefined;
 }
 
+/** One notice per ACTIVE finding, to the people topic; without an SNS client that is a configuration error. */
+async function notifyPeople(c: AlertClients, s: FindingSettings, topicArn: string, findings: AwsSecurityFinding[]): Promise<string[]> {
+    if (!c.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
+    const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
+    const ids: string[] = [];
+    for (const f of findings) ids.push(await publishNotice(c.sns, topicArn, peopleNotice(f, { finding: findingConsoleUrl(base, s.region, f.Id!), dashboard: s.dashboardUrl })));
+    return ids;
+}
+
 export interface HandlerDeps {
     now: () => Date;
     log: Logger;
@@ -781,7 +806,9 @@ export async function handleAlertEvent(event: unknown, clients: AlertClients, s:
                 const recordState = ended ? "ARCHIVED" : "ACTIVE";
                 log("info", late ? "imported finding, then archived it: the alarm episode ended while it was filed" : ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",
                     { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label), recordState, reason: ended ? ended.reason : undefined });
-                outcomes.push({ action: "imported", source: plan.source, findingIds: ids, recordState, ...(ended ? { reason: ended.reason } : {}) });
+                const notified = !ended && s.peopleTopicArn ? await notifyPeople(clients, s, s.peopleTopicArn, findings) : undefined;
+                if (notified) log("info", "notified people", { source: plan.source, topicArn: s.peopleTopicArn, messageIds: notified });
+                outcomes.push({ action: "imported", source: plan.source, findingIds: ids, recordState, ...(ended ? { reason: ended.reason } : {}), ...(notified ? { notified } : {}) });
             } else if (plan.action === "archive") {
                 const active = await activeFindings(client, s, plan.generatorId, plan.resolvedAt);
                 const ids = active.findings.length ? await importFindings(client, active.findings.map((f) => archivedVersion(f, plan.resolvedAt, plan.reason, now()))) : [];

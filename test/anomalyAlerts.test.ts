@@ -1,15 +1,18 @@
 import { strict as assert } from "assert";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { BatchImportFindingsCommand, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import * as snsSdk from "@aws-sdk/client-sns";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import * as pulumi from "@pulumi/pulumi";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { AppConfig } from "../config";
 import { AlertHandlingResult } from "../handlers/securityHubFinding";
 import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName, SNS_TOPIC_ACTIONS } from "../components/anomalyAlerts";
-import { lambdaArchiveSize, MAX_ARCHIVE_BYTES } from "./archiveSize";
+import { archiveLimitFor, lambdaArchiveSize } from "./archiveSize";
 import { anomalyAlertsArgs } from "../componentArgs";
-import { ProgramRun, runWith, stackFileConfig } from "./harness";
+import { ProgramRun, runProgram, runWith, stackFileConfig } from "./harness";
+import { commandProblems } from "./standins/sdkModel";
 import { artifactsOf, forBothArtifacts, loadSerialized, serializedText } from "./serialized";
 import { ACCOUNT, REGION, Registered } from "./mocks";
 
@@ -28,13 +31,15 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     let run: ProgramRun;
     let fn: Registered;
     let topic: Registered;
+    let people: Registered;
     let key: Registered;
     let queue: Registered;
 
     before(async () => {
         run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
         fn = run.one("aws:lambda/function:Function", "alerts-finding");
-        topic = run.one("aws:sns/topic:Topic");
+        topic = run.one("aws:sns/topic:Topic", "alerts-topic");
+        people = run.one("aws:sns/topic:Topic", "people-topic");
         key = run.one("aws:kms/key:Key");
         queue = run.one("aws:sqs/queue:Queue");
     });
@@ -63,7 +68,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         assert.deepEqual(sns, {
             Sid: "SnsDeliversFailedMessagesToTheQueue", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" },
             Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*",
-            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": topic.state.arn } },
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": [topic.state.arn, people.state.arn] } },
         });
         const alias = run.one("aws:kms/alias:Alias");
         assert.equal(alias.inputs.targetKeyId, key.state.keyId);
@@ -71,7 +76,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     });
 
     it("topic policy admits only CloudWatch alarms of this account and region", () => {
-        const policy = run.one("aws:sns/topicPolicy:TopicPolicy");
+        const policy = run.one("aws:sns/topicPolicy:TopicPolicy", "alerts-topic-policy");
         assert.equal(policy.inputs.arn, topic.state.arn);
         assert.deepEqual(parse(policy.inputs.policy).Statement, [{
             Sid: "CloudWatchAlarmsOfThisAccountPublish", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" },
@@ -95,10 +100,23 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription");
         const redrive = JSON.stringify({ deadLetterTargetArn: queue.state.arn });
         const email = subs.filter((s) => s.inputs.protocol === "email");
-        assert.deepEqual(email.map((s) => [s.inputs.endpoint, s.inputs.topic, s.inputs.redrivePolicy]), [["security-alerts@example.com", topic.state.arn, redrive]]);
+        assert.deepEqual(email.map((s) => [s.inputs.endpoint, s.inputs.topic, s.inputs.redrivePolicy]), [["security-alerts@example.com", people.state.arn, redrive]], "people subscribe to the people topic");
         const lambda = subs.filter((s) => s.inputs.protocol === "lambda");
         assert.deepEqual(lambda.map((s) => [s.inputs.endpoint, s.inputs.topic, s.inputs.redrivePolicy]), [[fn.state.arn, topic.state.arn, redrive]]);
         assert.equal(subs.length, 2, "no SMS or HTTPS subscription unless configured");
+    });
+
+    it("topic layout: only the finding Lambda reads the alarm topic; people read the people topic, which is encrypted and TLS-only", () => {
+        const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription");
+        assert.deepEqual(subs.filter((s) => s.inputs.topic === topic.state.arn).map((s) => s.inputs.protocol), ["lambda"]);
+        assert.ok(subs.filter((s) => s.inputs.topic === people.state.arn).every((s) => s.inputs.protocol !== "lambda"));
+        assert.equal(people.inputs.kmsMasterKeyId, key.state.arn);
+        assert.match(people.inputs.name, /^edge-anomaly-detection-unit-\d+-alerts-people$/);
+        const policy = parse(run.one("aws:sns/topicPolicy:TopicPolicy", "people-topic-policy").inputs.policy);
+        assert.deepEqual(policy.Statement.map((st: any) => [st.Sid, st.Effect, st.Resource]), [
+            ["CloudWatchAlarmsOfThisAccountPublish", "Allow", people.state.arn], ["DenyInsecureTransport", "Deny", people.state.arn],
+        ]);
+        assert.equal(run.outputs.peopleTopicArn, people.state.arn);
     });
 
     it("lets SNS invoke the function only from this topic", () => {
@@ -119,7 +137,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         const [allow, deny] = parse(qp.inputs.policy).Statement;
         assert.deepEqual(allow, {
             Sid: "TopicRedrivesUndeliveredMessages", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage",
-            Resource: queue.state.arn, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": topic.state.arn } },
+            Resource: queue.state.arn, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": [topic.state.arn, people.state.arn] } },
         });
         // Every SQS action over plain HTTP, by anyone: sqs:* (not a list that misses some).
         assert.deepEqual(deny, {
@@ -147,7 +165,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
             {
                 namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: queue.state.name }, statistic: "Maximum",
                 threshold: 0, comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching",
-                alarmActions: [topic.state.arn], okActions: [topic.state.arn], period: 60,
+                alarmActions: [topic.state.arn, people.state.arn], okActions: [topic.state.arn], period: 60,
             },
         );
     });
@@ -162,8 +180,9 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
             { Sid: "FindActiveFindingsToArchiveOnOk", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default` },
             // DescribeAlarms supports the alarm resource type; only metric alarms are asked for (composites would need "*").
             { Sid: "ReadAlarmStateBeforeFilingAlarmFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
+            { Sid: "NotifyPeople", Effect: "Allow", Action: ["sns:Publish"], Resource: people.state.arn },
             { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.state.arn },
-            { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
+            { Sid: "EncryptForTheDlqAndPeopleTopic", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
         ]);
         assert.equal(statements[0].Sid, "WriteOwnLogs");
         assert.equal(run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0, "no managed policy attached");
@@ -171,7 +190,7 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
 
     it("passes account, region, partition and product through the environment (nothing captured in the code)", () => {
         assert.deepEqual(fn.inputs.environment.variables, {
-            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, PEOPLE_TOPIC_ARN: people.state.arn,
         });
         assert.equal(fn.inputs.runtime, "nodejs22.x");
         assert.equal(fn.inputs.timeout, 60);
@@ -182,9 +201,9 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         assert.equal(run.ofType("aws:securityhub/account:Account").length, 0);
     });
 
-    it(`deploys a code archive of at most ${MAX_ARCHIVE_BYTES} bytes (no bundled SDK)`, async () => {
+    it(`deploys a code archive of at most ${archiveLimitFor("alerts-finding")} bytes (no bundled SDK)`, async () => {
         const size = await lambdaArchiveSize(fn);
-        assert.ok(size.raw <= MAX_ARCHIVE_BYTES, `archive ${size.raw} bytes`);
+        assert.ok(size.raw <= archiveLimitFor(fn.name), `archive ${size.raw} bytes`);
         assert.deepEqual(size.entries.map(([name]) => name), ["__index.js"], "only the serialized handler; @aws-sdk comes from the runtime");
         if (process.env.REPORT_ARCHIVES) console.log(`      finding function archive: ${size.files} file(s), ${size.raw} B raw, ${size.deflated} B deflated`);
     });
@@ -233,6 +252,7 @@ describe("AnomalyAlerts options", () => {
         const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { ecommerceStreamArn: pulumi.output(stream) })));
         assert.deepEqual(run.one("aws:lambda/function:Function").inputs.environment.variables, {
             FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, ECOMMERCE_STREAM_ARN: stream,
+            PEOPLE_TOPIC_ARN: run.one("aws:sns/topic:Topic", "people-topic").state.arn,
         });
     });
 
@@ -244,8 +264,41 @@ describe("AnomalyAlerts options", () => {
     });
 });
 
+describe("quiet deploys: no alarm notification reaches people (whole program, both engines)", () => {
+    for (const engine of ["cloudwatch", "lookout"] as const) {
+        it(`${engine}: people's topic is an action of the DLQ alarm's ALARM only; every other alarm action is the alarm topic, read only by the finding Lambda`, async () => {
+            const cfg = stackFileConfig("dev");
+            cfg[`${NS}:detection`] = { ...(cfg[`${NS}:detection`] as object), engine };
+            cfg[`${NS}:alerts`] = { ...(cfg[`${NS}:alerts`] as object), emails: ["oncall@example.com"], smsNumbers: ["+15555550100"] };
+            const run = await runProgram(cfg, `quiet-${engine}`);
+            const alarmTopic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
+            const peopleTopic = run.one("aws:sns/topic:Topic", "people-topic").state.arn;
+            const alarms = [...run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm"), ...run.ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm")];
+            assert.ok(alarms.length >= 2, `${alarms.length} alarms`);
+            for (const a of alarms) {
+                const people = a.name.endsWith("alerts-dlq-depth") ? [alarmTopic, peopleTopic] : [alarmTopic];
+                assert.deepEqual(a.inputs.alarmActions ?? [], people, `${a.name} alarm actions`);
+                for (const k of ["okActions", "insufficientDataActions"]) {
+                    assert.ok(!(a.inputs[k] ?? []).includes(peopleTopic), `${a.name} ${k} never reach people`);
+                }
+            }
+            // Everything that may publish to people is the DLQ alarm (above), the finding Lambda (NotifyPeople), and the subscriptions read it.
+            const subs = run.ofType("aws:sns/topicSubscription:TopicSubscription");
+            assert.deepEqual(subs.filter((x) => x.inputs.topic === alarmTopic).map((x) => x.inputs.protocol), ["lambda"]);
+            assert.deepEqual(subs.filter((x) => x.inputs.topic === peopleTopic).map((x) => x.inputs.protocol).sort(), ["email", "sms"]);
+            if (engine === "lookout") {
+                const snsAlerts = run.resources.filter((r) => JSON.stringify(r.inputs).includes(peopleTopic) && r.type.startsWith("pulumi-nodejs:dynamic"));
+                assert.deepEqual(snsAlerts.map((r) => r.name), [], "no Lookout alert publishes to people");
+            }
+        });
+    }
+});
+
+const PEOPLE_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-people`;
+const DASHBOARD_URL = `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/edge-anomaly-detection-dev-detection`;
 const DEPLOYED_ENV = {
     FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN,
+    PEOPLE_TOPIC_ARN: PEOPLE_TOPIC, DASHBOARD_URL,
     AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
 };
 type FindingHandler = (event: unknown) => Promise<AlertHandlingResult>;
@@ -267,14 +320,17 @@ async function capturingConsole<T>(run: () => Promise<T>): Promise<{ result?: T;
 describe("finding Lambda as deployed", () => {
     let hub: AwsClientStub<SecurityHubClient>;
     let cw: AwsClientStub<CloudWatchClient>;
+    let sns: AwsClientStub<SNSClient>;
     let savedEnv: NodeJS.ProcessEnv;
     before(() => {
         hub = mockClient(SecurityHubClient);
         cw = mockClient(CloudWatchClient);
+        sns = mockClient(SNSClient);
         savedEnv = { ...process.env };
         Object.assign(process.env, DEPLOYED_ENV);
     });
     beforeEach(() => {
+        sns.on(PublishCommand).resolves({ MessageId: "notice-0" });
         // Each fixture alarm is in ALARM since its notification: the current episode.
         cw.on(DescribeAlarmsCommand).callsFake((input) => ({
             MetricAlarms: input.AlarmNames.map((name: string) => {
@@ -288,10 +344,12 @@ describe("finding Lambda as deployed", () => {
     afterEach(() => {
         hub.reset();
         cw.reset();
+        sns.reset();
     });
     after(() => {
         hub.restore();
         cw.restore();
+        sns.restore();
         process.env = savedEnv;
     });
 
@@ -300,7 +358,7 @@ describe("finding Lambda as deployed", () => {
         assert.match(text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
         assert.match(text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/);
         assert.ok(!text.includes("@pulumi/"), "no Pulumi SDK in the Lambda");
-        assert.ok(text.length <= MAX_ARCHIVE_BYTES, `${text.length} bytes`);
+        assert.ok(text.length <= archiveLimitFor("alerts-finding"), `${text.length} bytes`);
     });
 
     // The handler as Lambda runs it: the factory ran at load (cold start) with DEPLOYED_ENV, and made its own clients.
@@ -312,7 +370,7 @@ describe("finding Lambda as deployed", () => {
             hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
             const { result, lines, error } = await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
             assert.equal(error, undefined);
-            assert.equal(lines[0].entry.message, "imported finding", "one JSON log line per filed alert");
+            assert.deepEqual(lines.map((l) => l.entry.message), ["imported finding", "notified people"], "JSON log lines per filed alert");
             assert.deepEqual(result!.outcomes.map((o) => o.action), ["imported"]);
             const calls = hub.commandCalls(BatchImportFindingsCommand);
             assert.equal(calls.length, 1);
@@ -322,6 +380,61 @@ describe("finding Lambda as deployed", () => {
                 { AlarmNames: ["edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked"], AlarmTypes: ["MetricAlarm"] },
             ), "its own CloudWatch client asked for the alarm's state, before and after the import");
             assert.equal(await (cw.commandCalls(DescribeAlarmsCommand)[0].thisValue as CloudWatchClient).config.region(), REGION);
+        });
+
+        it("an ALARM: the finding is filed, then ONE notice goes to the people topic (a valid SNS Publish request)", async () => {
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            sns.on(PublishCommand).resolves({ MessageId: "notice-1" });
+            const { result, lines, error } = await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
+            assert.equal(error, undefined);
+            const calls = sns.commandCalls(PublishCommand);
+            assert.equal(calls.length, 1);
+            const cmd = calls[0].args[0] as PublishCommand;
+            assert.deepEqual(commandProblems(snsSdk as unknown as Record<string, unknown>, cmd), [], "valid against the SDK's Publish schema");
+            assert.equal(cmd.input.TopicArn, PEOPLE_TOPIC);
+            assert.ok(cmd.input.Subject!.length < 100 && /^[\x20-\x7E]+$/.test(cmd.input.Subject!), "SNS Subject: ASCII, < 100 characters");
+            assert.match(cmd.input.Message!, /^CRITICAL: WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123\n/);
+            assert.match(cmd.input.Message!, /\nHow far: 10\.69x outside the band \(value 412; band upper 38\.527913\)\n/);
+            assert.ok(cmd.input.Message!.includes(`\nDashboard: ${DASHBOARD_URL}`));
+            assert.match(cmd.input.Message!, /\nFinding: https:\/\/us-east-1\.console\.aws\.amazon\.com\/securityhub\/home\?region=us-east-1#\/findings\?search=Id%3D/);
+            assert.deepEqual(result!.outcomes[0].notified, ["notice-1"]);
+            assert.deepEqual(lines.map((l) => l.entry.message), ["imported finding", "notified people"]);
+            assert.ok(hub.commandCalls(BatchImportFindingsCommand)[0].args[0].input.Findings![0].RecordState === "ACTIVE");
+        });
+
+        it("OK and INSUFFICIENT_DATA (first deploy: INSUFFICIENT_DATA → OK): nothing reaches people; OK still archives", async () => {
+            const active: any = { Id: "arn:aws:cloudwatch:x/1", UpdatedAt: "2025-03-04T10:07:24.105Z", RecordState: "ACTIVE", CreatedAt: "2025-03-04T10:07:24.105Z" };
+            hub.on(GetFindingsCommand).resolves({ Findings: [active] });
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            const ok = require("./fixtures/alerts/cw-waf-ok.json");
+            const firstDeploy = JSON.parse(JSON.stringify(ok));
+            const msg = JSON.parse(firstDeploy.Records[0].Sns.Message);
+            msg.OldStateValue = "INSUFFICIENT_DATA";
+            firstDeploy.Records[0].Sns.Message = JSON.stringify(msg);
+            const insufficient = JSON.parse(JSON.stringify(ok));
+            const m2 = JSON.parse(insufficient.Records[0].Sns.Message);
+            m2.NewStateValue = "INSUFFICIENT_DATA";
+            m2.OldStateValue = "OK";
+            insufficient.Records[0].Sns.Message = JSON.stringify(m2);
+            for (const event of [ok, firstDeploy, insufficient]) {
+                const { error } = await capturingConsole(() => handler()(event));
+                assert.equal(error, undefined);
+            }
+            assert.equal(sns.commandCalls(PublishCommand).length, 0, "no notice for OK or INSUFFICIENT_DATA");
+            const archived = hub.commandCalls(BatchImportFindingsCommand).flatMap((c) => c.args[0].input.Findings!);
+            assert.deepEqual(archived.map((f) => [f.Id, f.RecordState]), [["arn:aws:cloudwatch:x/1", "ARCHIVED"], ["arn:aws:cloudwatch:x/1", "ARCHIVED"]], "both OKs archived");
+        });
+
+        it("an ALARM whose episode was already over (filed ARCHIVED) is not announced; a failed Publish fails the invocation", async () => {
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] }); // deleted since
+            await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
+            assert.equal(sns.commandCalls(PublishCommand).length, 0);
+            cw.reset();
+            cw.on(DescribeAlarmsCommand).callsFake((input) => ({ MetricAlarms: [{ AlarmName: input.AlarmNames[0], AlarmArn: JSON.parse(require("./fixtures/alerts/cw-waf-alarm.json").Records[0].Sns.Message).AlarmArn, StateValue: "ALARM", StateTransitionedTimestamp: new Date("2025-03-04T10:07:24.105Z") }] }));
+            sns.on(PublishCommand).rejects(Object.assign(new Error("KMS key disabled"), { name: "KMSDisabledException" }));
+            const { error } = await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
+            assert.match((error as Error).message, /KMSDisabledException: KMS key disabled/);
         });
 
         // The must-show of issue 11 #1: in the deployed code, a rejected event fails with an Error that says why,

@@ -185,7 +185,7 @@ describe("BlockedRequestsHeartbeat (under mocks)", () => {
         assert.deepEqual(alarm.inputs.dimensions, { FunctionName: fn.state.name });
         assert.equal(alarm.inputs.comparisonOperator, "GreaterThanThreshold");
         assert.equal(alarm.inputs.threshold, 0);
-        const topic = run.one("aws:sns/topic:Topic").state.arn;
+        const topic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
         assert.deepEqual(alarm.inputs.alarmActions, [topic]);
         assert.deepEqual(alarm.inputs.okActions, [topic]);
         const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);

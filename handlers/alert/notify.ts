@@ -1,0 +1,64 @@
+// Deliver stage, people: one short message per anomaly, published by the finding Lambda to the people topic
+// (email, SMS, HTTPS, chat). Built from the ASFF finding alone, so whatever the map stage (and any enrichment)
+// put into it shows here the same way:
+//
+//   what           the finding's Title and Severity label
+//   how far out    Severity.Original ("10.69x outside the band") or the Lookout anomaly score, and, for CloudWatch
+//                  alarms, the observed value against the band edges (edgeAnomaly/observedValue, bandLower/Upper)
+//   contributors   the largest edgeAnomaly/contribution/<dimension>/<value> shares (top 5)
+//   links          the finding in the Security Hub console, the detection dashboard
+//
+// Only ACTIVE findings of an ALARM (or a Lookout anomaly) are announced: OK, INSUFFICIENT_DATA, and an ALARM whose
+// episode was over before it was filed never reach people. Plain functions; the SDK command is the only import.
+import { PublishCommand } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
+
+export type SnsSender = Pick<SNSClient, "send">;
+
+/** SNS Subject: ASCII, no line breaks, fewer than 100 characters (SNS Publish reference). */
+export const MAX_SUBJECT_LENGTH = 99;
+/** Contributors listed in a message. */
+export const MAX_CONTRIBUTORS = 5;
+
+export interface PeopleNotice {
+    subject: string;
+    message: string;
+}
+
+export interface NoticeLinks {
+    /** The finding in the Security Hub console. */
+    finding?: string;
+    /** The detection dashboard. */
+    dashboard?: string;
+}
+
+/** The Security Hub console page listing this finding (search by its Id). */
+export function findingConsoleUrl(consoleBase: string, region: string, findingId: string): string {
+    return `${consoleBase}/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(`Id=\\operator\\:EQUALS\\:${findingId}`)}`;
+}
+
+/** The message for one ACTIVE finding. */
+export function peopleNotice(f: AwsSecurityFinding, links: NoticeLinks): PeopleNotice {
+    const pf = f.ProductFields ?? {};
+    const band = [pf["edgeAnomaly/bandLower"] && `lower ${pf["edgeAnomaly/bandLower"]}`, pf["edgeAnomaly/bandUpper"] && `upper ${pf["edgeAnomaly/bandUpper"]}`].filter(Boolean).join(", ");
+    const top = Object.entries(pf).filter(([k]) => k.startsWith("edgeAnomaly/contribution/"))
+        .map(([k, v]) => ({ name: k.slice(25), share: Number(v) })).sort((a, b) => b.share - a.share).slice(0, MAX_CONTRIBUTORS);
+    const label = f.Severity?.Label ?? "ALERT";
+    const lines = [
+        `${label}: ${f.Title}`,
+        `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (value ${pf["edgeAnomaly/observedValue"]}${band ? `; band ${band}` : ""})` : ""}`,
+        `When: ${f.FirstObservedAt ?? f.CreatedAt}${f.LastObservedAt && f.LastObservedAt !== f.FirstObservedAt ? ` to ${f.LastObservedAt}` : ""}`,
+        top.length ? `Top contributors: ${top.map((c) => `${c.name.replace("/", "=")} ${c.share}%`).join(", ")}` : "Top contributors: none in the alert",
+        ...(links.finding ? [`Finding: ${links.finding}`] : []),
+        ...(links.dashboard ? [`Dashboard: ${links.dashboard}`] : []),
+    ];
+    const subject = `[${label}] ${f.Title ?? "anomaly"}`.replace(/[^\x20-\x7E]/g, "?");
+    return { subject: subject.length > MAX_SUBJECT_LENGTH ? `${subject.slice(0, MAX_SUBJECT_LENGTH - 3)}...` : subject, message: lines.join("\n") };
+}
+
+/** Publishes the notice; returns the SNS MessageId. A failure propagates (the invocation fails and is retried). */
+export async function publishNotice(sns: SnsSender, topicArn: string, n: PeopleNotice): Promise<string> {
+    const out = await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: n.subject, Message: n.message }));
+    return out.MessageId ?? "";
+}
