@@ -44,7 +44,8 @@ describe("program: engine cloudwatch (dev)", () => {
     });
 
     it("wires every acting alarm, ALARM and OK, to the stack's one alert topic; noise-floor children act only through their composite", () => {
-        const topic = run.one(T.topic);
+        const topic = run.one(T.topic, "alerts-topic");
+        const people = run.one(T.topic, "people-topic");
         assert.equal(run.outputs.alertTopicArn, topic.state.arn);
         const composites = run.ofType(T.composite);
         assert.equal(composites.length, 19, "3 WAF + 16 drop composites");
@@ -55,7 +56,9 @@ describe("program: engine cloudwatch (dev)", () => {
                 assert.deepEqual(alarm.inputs.okActions ?? [], [], alarm.name);
                 continue;
             }
-            assert.deepEqual(alarm.inputs.alarmActions, [topic.state.arn], alarm.name);
+            // The DLQ alarm's ALARM also goes to people directly (a broken finding path still reaches them).
+            const actions = alarm.name.endsWith("alerts-dlq-depth") ? [topic.state.arn, people.state.arn] : [topic.state.arn];
+            assert.deepEqual(alarm.inputs.alarmActions, actions, alarm.name);
             assert.deepEqual(alarm.inputs.okActions, [topic.state.arn], alarm.name);
         }
     });
@@ -111,7 +114,7 @@ describe("program: engine lookout (dev, engine switched)", () => {
     });
 
     it("sends every Lookout alert to the stack's topic or finding function", () => {
-        const topicArn = run.one(T.topic).state.arn;
+        const topicArn = run.one(T.topic, "alerts-topic").state.arn;
         const findingArn = run.one(T.fn, "alerts-finding").state.arn;
         const targets = run.ofType(T.alert).map((a) => a.inputs.action.topicArn ?? a.inputs.action.functionArn);
         assert.deepEqual(targets.sort(), [findingArn, findingArn, topicArn, topicArn].sort());

@@ -1167,7 +1167,7 @@ describeBoth("finding settings from the environment", () => {
     const env = { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: settings.productArn };
 
     it("reads them, with the optional web ACL ARN and ecommerce stream ARN", () => {
-        assert.deepEqual(findingSettingsFromEnv(env), { ...settings, webAclArn: undefined, ecommerceStreamArn: undefined });
+        assert.deepEqual(findingSettingsFromEnv(env), { ...settings, webAclArn: undefined, ecommerceStreamArn: undefined, peopleTopicArn: undefined, dashboardUrl: undefined });
         assert.equal(findingSettingsFromEnv({ ...env, WEB_ACL_ARN: "arn:aws:wafv2:x" }).webAclArn, "arn:aws:wafv2:x");
         assert.equal(findingSettingsFromEnv({ ...env, ECOMMERCE_STREAM_ARN: ` ${STREAM_ARN} ` }).ecommerceStreamArn, STREAM_ARN);
         assert.equal(findingSettingsFromEnv({ ...env, ECOMMERCE_STREAM_ARN: "  " }).ecommerceStreamArn, undefined, "blank is none, not an error");
