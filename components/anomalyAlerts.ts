@@ -319,11 +319,20 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Resource: hubArn,
                 },
                 {
-                    // Only metric alarms are asked for: composite alarms would need DescribeAlarms on "*".
+                    // Metric alarms (a composite's band child, and metric alarms' own episode check) by ARN.
                     Sid: "ReadAlarmStateBeforeFilingAlarmFindings",
                     Effect: "Allow",
                     Action: ["cloudwatch:DescribeAlarms"],
                     Resource: alarmsInRegion,
+                },
+                {
+                    // The episode check of a composite alarm (the WAF and drop alarms): DescribeAlarms returns
+                    // composite alarms only to a cloudwatch:DescribeAlarms permission scoped to "*" (CloudWatch API
+                    // reference, DescribeAlarms). Read-only, one action; the resource cannot be narrowed.
+                    Sid: "ReadCompositeAlarmStateBeforeFilingFindings",
+                    Effect: "Allow",
+                    Action: ["cloudwatch:DescribeAlarms"],
+                    Resource: "*",
                 },
                 {
                     Sid: "NotifyPeople",

@@ -181,9 +181,41 @@ export interface ParsedAlarm {
     notification: CloudWatchAlarmNotification;
     stateChangeTime: Date;
     sns: SnsEnvelope;
+    /**
+     * Set when this is a composite alarm's ALARM read through its band child: the notification keeps the
+     * composite's name, ARN and StateChangeTime; Trigger and NewStateReason are the band child's (DescribeAlarms).
+     */
+    composite?: { alarmRule: string; bandAlarmName: string };
 }
 
-export type ParsedAlert = ParsedL4mAlert | ParsedAlarm;
+/** A child alarm as a composite's notification names it in TriggeringChildren. */
+export interface TriggeringChild {
+    Arn: string;
+    /** The alarm name (the ARN's last part). */
+    name: string;
+    State: { Value: AlarmState; Timestamp?: string };
+}
+
+/**
+ * A composite alarm's state-change notification: like a metric alarm's, but `AlarmRule` and
+ * `TriggeringChildren` instead of `Trigger` (CloudWatch user guide, composite alarms).
+ */
+export interface CompositeAlarmNotification extends Omit<CloudWatchAlarmNotification, "Trigger"> {
+    AlarmRule: string;
+    TriggeringChildren: TriggeringChild[];
+}
+
+export interface ParsedCompositeAlarm {
+    kind: "composite";
+    delivery: "sns";
+    notification: CompositeAlarmNotification;
+    stateChangeTime: Date;
+    /** The alarm names the rule's ALARM(...)/OK(...)/INSUFFICIENT_DATA(...) functions name, in rule order. */
+    ruleAlarmNames: string[];
+    sns: SnsEnvelope;
+}
+
+export type ParsedAlert = ParsedL4mAlert | ParsedAlarm | ParsedCompositeAlarm;
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
 
@@ -339,7 +371,9 @@ export function parseEnvelope(env: AlertEnvelope): ParsedAlert {
     } catch {
         fail(where, "is not JSON: Lookout for Metrics alerts on this topic must use SnsFormat JSON (CloudWatch alarm notifications always are)", env.body);
     }
-    if (isObject(body) && "AlarmArn" in body && "NewStateValue" in body) return parseAlarmNotification(body, env.sns);
+    if (isObject(body) && "AlarmArn" in body && "NewStateValue" in body) {
+        return parseAlarmNotification(body, env.sns);
+    }
     if (isObject(body) && ("anomalyDetectorArn" in body || "impactedMetric" in body)) return { ...parseL4mAlert(body, "sns"), sns: env.sns };
     return fail(where, "is neither a CloudWatch alarm notification (AlarmArn, NewStateValue) nor a Lookout for Metrics JSON alert (anomalyDetectorArn, impactedMetric)", body);
 }
@@ -411,15 +445,49 @@ function dimensions(v: unknown, where: string): AlarmDimension[] {
 }
 
 /**
- * Validates the fields the finding is built from; the rest of the notification is kept as delivered.
+ * Validates the fields the finding is built from; the rest of the notification is kept as delivered. A
+ * notification with `AlarmRule` and no `Trigger` is a composite alarm's: its rule must name an alarm and each
+ * TriggeringChildren entry needs an alarm ARN and a state.
  */
-export function parseAlarmNotification(body: Obj, sns: SnsEnvelope): ParsedAlarm {
-    const w = `CloudWatch alarm notification (SNS message ${sns.messageId}):`;
+export function parseAlarmNotification(body: Obj, sns: SnsEnvelope): ParsedAlarm | ParsedCompositeAlarm {
+    const rule = body.Trigger === undefined ? body.AlarmRule : undefined;
+    const w = `CloudWatch ${rule === undefined ? "" : "composite "}alarm notification (SNS message ${sns.messageId}):`;
     if (!ALARM_STATES.includes(body.NewStateValue as AlarmState)) fail(`${w} NewStateValue`, `must be one of ${ALARM_STATES.join(", ")}`, body.NewStateValue);
     const alarmArn = str(body, "AlarmArn", w);
     arnParts(alarmArn, `${w} AlarmArn`);
-    const trig = obj(body.Trigger, `${w} Trigger`);
-    const wt = `${w} Trigger`;
+    const common = {
+        ...(body as unknown as CloudWatchAlarmNotification),
+        AlarmName: str(body, "AlarmName", w),
+        AlarmDescription: optStr(body, "AlarmDescription", w) ?? null,
+        AWSAccountId: str(body, "AWSAccountId", w),
+        NewStateReason: optStr(body, "NewStateReason", w) ?? "",
+        StateChangeTime: str(body, "StateChangeTime", w),
+        AlarmArn: alarmArn,
+        OldStateValue: optStr(body, "OldStateValue", w) ?? "",
+    };
+    const at = { delivery: "sns" as const, stateChangeTime: parseAlarmTime(common.StateChangeTime, `${w} StateChangeTime`), sns };
+    if (rule === undefined) return { kind: "cloudwatch", ...at, notification: { ...common, Trigger: parseTrigger(body.Trigger, `${w} Trigger`) } };
+    // The alarms the rule names (`ALARM("name")`, `OK(name)`, `ALARM('arn:...:alarm:name')`), in rule order.
+    const names = [...new Set([...str(body, "AlarmRule", w).matchAll(/\b(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*["']?([^"'()]+?)["']?\s*\)/g)].map((m) => ALARM_ARN.exec(m[1])?.[1] ?? m[1]))];
+    if (!names.length) fail(`${w} AlarmRule`, "names no alarm", rule);
+    const children = (body.TriggeringChildren == null ? [] : objects(body.TriggeringChildren, `${w} TriggeringChildren`)).map((c, i): TriggeringChild => {
+        const wc = `${w} TriggeringChildren[${i}]`;
+        const arn = str(c, "Arn", wc);
+        const st = obj(c.State, `${wc}.State`);
+        if (!ALARM_STATES.includes(st.Value as AlarmState)) fail(`${wc}.State.Value`, `must be one of ${ALARM_STATES.join(", ")}`, st.Value);
+        return { Arn: arn, name: ALARM_ARN.exec(arn)?.[1] ?? fail(`${wc}.Arn`, "must be a CloudWatch alarm ARN", arn), State: st as TriggeringChild["State"] };
+    });
+    return { kind: "composite", ...at, ruleAlarmNames: names, notification: { ...common, AlarmRule: rule as string, TriggeringChildren: children } };
+}
+
+const ALARM_ARN = /^arn:[^:]+:cloudwatch:[^:]*:\d{12}:alarm:(.+)$/;
+
+/**
+ * A notification's Trigger, validated; also reads the alarm DescribeAlarms returns (`Dimensions: [{Name, Value}]`),
+ * which has the same fields.
+ */
+export function parseTrigger(t: unknown, wt: string): AlarmTrigger {
+    const trig = obj(t, wt);
     const metrics = trig.Metrics === undefined || trig.Metrics === null ? undefined : objects(trig.Metrics, `${wt}.Metrics`).map((m, i): AlarmTriggerMetric => {
         const wm = `${wt}.Metrics[${i}]`;
         const ms = m.MetricStat === undefined || m.MetricStat === null ? undefined : obj(m.MetricStat, `${wm}.MetricStat`);
@@ -451,16 +519,5 @@ export function parseAlarmNotification(body: Obj, sns: SnsEnvelope): ParsedAlarm
         Metrics: metrics,
     };
     if (!trigger.MetricName && !metrics?.length) fail(wt, "names no metric (neither MetricName nor Metrics)", trig);
-    const notification: CloudWatchAlarmNotification = {
-        ...(body as unknown as CloudWatchAlarmNotification),
-        AlarmName: str(body, "AlarmName", w),
-        AlarmDescription: optStr(body, "AlarmDescription", w) ?? null,
-        AWSAccountId: str(body, "AWSAccountId", w),
-        NewStateReason: optStr(body, "NewStateReason", w) ?? "",
-        StateChangeTime: str(body, "StateChangeTime", w),
-        AlarmArn: alarmArn,
-        OldStateValue: optStr(body, "OldStateValue", w) ?? "",
-        Trigger: trigger,
-    };
-    return { kind: "cloudwatch", delivery: "sns", notification, stateChangeTime: parseAlarmTime(notification.StateChangeTime, `${w} StateChangeTime`), sns };
+    return trigger;
 }

@@ -35,7 +35,7 @@ import { ALERT_RETRY, alertRetryStrategy, RetryOptions } from "./alert/retry";
 import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../model/ecommerceSchema";
 import {
     AlarmDimension, AlarmTrigger, alertParseError, arnParts, envelopesOf, parseEnvelope, ParsedAlarm,
-    ParsedAlert, ParsedL4mAlert,
+    ParsedAlert, ParsedCompositeAlarm, ParsedL4mAlert, parseTrigger,
 } from "./alertEvents";
 
 // ---- ASFF limits and constants ---------------------------------------------------------------------------------
@@ -516,7 +516,7 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
     }, now);
 }
 
-function alarmAccount(p: ParsedAlarm, s: FindingSettings) {
+function alarmAccount(p: { notification: { AlarmArn: string; AWSAccountId: string; AlarmName: string } }, s: FindingSettings) {
     const n = p.notification;
     const arn = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn");
     if (n.AWSAccountId !== s.accountId || arn.account !== s.accountId) {
@@ -585,7 +585,7 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
         firstObservedAt: times.length ? new Date(Math.min(...times)) : p.stateChangeTime,
         lastObservedAt: times.length ? new Date(Math.max(...times)) : p.stateChangeTime,
         title,
-        description: `CloudWatch alarm ${n.AlarmName} went from ${n.OldStateValue || "?"} to ALARM at ${changed}${series ? ` on ${series}` : ""}.`
+        description: `CloudWatch ${p.composite ? "composite " : ""}alarm ${n.AlarmName} went from ${n.OldStateValue || "?"} to ALARM at ${changed}${series ? ` on ${series}` : ""}.`
             + `${detail}${n.AlarmDescription ? ` ${n.AlarmDescription.replace(/([^.!?])$/, "$1.")}` : ""} Reason: ${n.NewStateReason}`,
         resources,
         productFields: boundedProductFields([
@@ -593,6 +593,8 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
             [`${PF}category`, category],
             [`${PF}alarmName`, n.AlarmName],
             [`${PF}alarmArn`, n.AlarmArn],
+            [`${PF}compositeRule`, p.composite?.alarmRule],
+            [`${PF}bandAlarmName`, p.composite?.bandAlarmName],
             [`${PF}stateChangeTime`, changed],
             [`${PF}namespace`, metric?.namespace],
             [`${PF}metric`, metric?.metricName],
@@ -685,7 +687,30 @@ export function planAlert(p: ParsedAlert, s: FindingSettings, now: Date, log?: L
     if (n.NewStateValue === "INSUFFICIENT_DATA") {
         return { action: "skip", reason: `alarm ${n.AlarmName} went to INSUFFICIENT_DATA: not an anomaly and not a recovery; its findings stay as they are`, source };
     }
-    return { action: "import", findings: [alarmFinding(p, anomalyBand(n.Trigger), s, now, log)], source };
+    // A composite's ALARM reaches here as its band child (compositeAsAlarm).
+    const m = p as ParsedAlarm;
+    return { action: "import", findings: [alarmFinding(m, anomalyBand(m.notification.Trigger), s, now, log)], source };
+}
+
+/**
+ * A composite alarm's ALARM as the metric alarm it is about: its band child (the triggering child, else the
+ * rule's alarm, whose name ends `-band`), read with DescribeAlarms — metric, band, comparison and StateReason (the
+ * datapoints the severity comes from) — under the composite's own name, ARN and StateChangeTime, so the finding Id
+ * stays `composite ARN + StateChangeTime`. No band child, or one DescribeAlarms does not return, is an error naming it.
+ */
+export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeAlarm, s: FindingSettings): Promise<ParsedAlarm> {
+    const n = p.notification;
+    alarmAccount(p, s);
+    const band = [...n.TriggeringChildren.map((c) => c.name), ...p.ruleAlarmNames].find((a) => a.endsWith("-band"));
+    if (!band) throw alertParseError(`composite alarm ${n.AlarmName}: neither TriggeringChildren nor AlarmRule ${n.AlarmRule} names a band child (a name ending -band)`);
+    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [band], AlarmTypes: ["MetricAlarm"] }));
+    const child = out.MetricAlarms?.find((a) => a.AlarmName === band);
+    if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${s.region}`);
+    return {
+        kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
+        notification: { ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${child.StateReason}`, Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`) },
+        composite: { alarmRule: n.AlarmRule, bandAlarmName: band },
+    };
 }
 
 /** BatchImportFindings in chunks of 100; any FailedCount is an error naming each failed finding. */
@@ -741,8 +766,8 @@ export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: Find
     const n = p.notification;
     const region = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn").region;
     if (region !== s.region) throw new Error(`CloudWatch alarm ${n.AlarmArn} is in ${region}; this function reads alarm state in ${s.region}`);
-    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [n.AlarmName], AlarmTypes: ["MetricAlarm"] }));
-    const alarm = (out.MetricAlarms ?? []).find((a) => a.AlarmArn === n.AlarmArn);
+    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [n.AlarmName], AlarmTypes: [p.composite ? "CompositeAlarm" : "MetricAlarm"] }));
+    const alarm = ((p.composite ? out.CompositeAlarms : out.MetricAlarms) ?? []).find((a) => a.AlarmArn === n.AlarmArn);
     const episode = `superseded: the ALARM of ${p.stateChangeTime.toISOString()} was delivered after it ended`;
     if (!alarm) return { resolvedAt: now, reason: `${episode}; alarm ${n.AlarmName} no longer exists` };
     const since = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
@@ -794,7 +819,9 @@ export async function handleAlertEvent(event: unknown, clients: AlertClients, s:
     for (const [i, env] of envelopes.entries()) {
         const label = env.delivery === "sns" ? `SNS message ${env.sns.messageId}` : "Lookout for Metrics Lambda alert";
         try {
-            const parsed = parseEnvelope(env);
+            const delivered = parseEnvelope(env);
+            const parsed = delivered.kind === "composite" && delivered.notification.NewStateValue === "ALARM"
+                ? await compositeAsAlarm(clients.cloudWatch, delivered, s) : delivered;
             const plan = planAlert(parsed, s, now(), log);
             if (plan.action === "import") {
                 const alarm = parsed.kind === "cloudwatch" ? parsed : undefined;

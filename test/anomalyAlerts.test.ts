@@ -178,8 +178,9 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         assert.deepEqual(statements.slice(1), [
             { Sid: "ImportFindingsIntoThisAccountsDefaultProduct", Effect: "Allow", Action: ["securityhub:BatchImportFindings"], Resource: PRODUCT_ARN },
             { Sid: "FindActiveFindingsToArchiveOnOk", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default` },
-            // DescribeAlarms supports the alarm resource type; only metric alarms are asked for (composites would need "*").
+            // DescribeAlarms supports the alarm resource type for metric alarms; composite alarms are returned only to "*".
             { Sid: "ReadAlarmStateBeforeFilingAlarmFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
+            { Sid: "ReadCompositeAlarmStateBeforeFilingFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: "*" },
             { Sid: "NotifyPeople", Effect: "Allow", Action: ["sns:Publish"], Resource: people.state.arn },
             { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.state.arn },
             { Sid: "EncryptForTheDlqAndPeopleTopic", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
