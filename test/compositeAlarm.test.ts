@@ -20,6 +20,8 @@ import { artifactsOf, forBothArtifacts } from "./serialized";
 const cwModel = require("@aws-sdk/client-cloudwatch") as Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hubModel = require("@aws-sdk/client-securityhub") as Record<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const snsModel = require("@aws-sdk/client-sns") as Record<string, unknown>;
 
 const compositeFunctions = () => ({ parseAlertEvent: events.parseAlertEvent, planAlert: finding.planAlert, handleAlertEvent: finding.handleAlertEvent });
 type Fns = ReturnType<typeof compositeFunctions>;
@@ -218,6 +220,28 @@ forBothArtifacts("finding Lambda: composite alarms", artifacts, (get) => {
         assert.equal(out.outcomes[0].recordState, "ARCHIVED");
         assert.match(out.outcomes[0].reason!, /is OK since 2025-03-04T10:31:02.377Z/);
         assert.equal([...hub.store.values()][0].ProductFields![`${finding.PF}resolvedAt`], "2025-03-04T10:31:02.377Z");
+    });
+
+    it("people get one notice for the composite's finding: what, how far outside the band, when", async () => {
+        const published: any[] = [];
+        const sns = { send: async (cmd: any) => {
+            assert.deepEqual(commandProblems(snsModel, cmd), [], "Publish request valid for the SDK model");
+            published.push(cmd.input);
+            return { MessageId: "m-1" };
+        } };
+        const cw = cloudWatch([bandChild(spec(WAF), WAF_REASON, "2025-03-04T10:07:23.880Z")], [compositeNow(WAF, "ALARM", "2025-03-04T10:07:24.105Z")]);
+        const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-people`;
+        await get().handleAlertEvent(fixture("cw-waf-composite-alarm"), { securityHub: securityHub().sender, cloudWatch: cw.sender, sns } as unknown as AlertClients,
+            { ...settings, peopleTopicArn: topic } as FindingSettings, quiet);
+        assert.equal(published.length, 1);
+        assert.equal(published[0].TopicArn, topic);
+        assert.equal(published[0].Subject, "[CRITICAL] WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleS...");
+        const lines = published[0].Message.split("\n");
+        assert.deepEqual(lines.slice(0, 3), [
+            "CRITICAL: WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123",
+            "How far: 10.69x outside the band (value 412; band upper 38.527913)",
+            "When: 2025-03-04T10:06:00.000Z",
+        ]);
     });
 
     it("a band child DescribeAlarms does not find fails the alert with its name (to the DLQ), nothing filed", async () => {
