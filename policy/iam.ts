@@ -133,6 +133,9 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL = [
     "s3:ListAllMyBuckets", "sns:ListTopics", "sqs:ListQueues", "lambda:ListFunctions", "kinesis:ListStreams",
     "firehose:ListDeliveryStreams", "wafv2:ListWebACLs", "lookoutmetrics:ListAnomalyDetectors", "securityhub:DescribeHub",
     "redshift-data:DescribeStatement", "redshift-data:GetStatementResult", "redshift-data:CancelStatement", "redshift-data:ListStatements",
+    // Scopable for metric alarms, but DescribeAlarms returns composite alarms only to a permission scoped to "*"
+    // (CloudWatch API reference, DescribeAlarms): the finding Lambda's episode check of a composite needs it.
+    "cloudwatch:DescribeAlarms",
 ] as const;
 
 interface WildcardResourceConfig {
