@@ -13,9 +13,11 @@ import { EcommercePipelineArgs } from "./components/ecommercePipeline";
 import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
 import { RedshiftMetricsArgs, redshiftSettings, redshiftSettingsProblem } from "./components/redshiftMetrics";
 import { DevOpsGuruInsightsArgs, devopsGuruProblem } from "./components/devopsGuruInsights";
+import { RegionalAlertRelayArgs } from "./components/regionalAlertRelay";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
 import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
+import { OWN_ACL_KEY, WatchedWebAcl, watchedAclKey } from "./model/wafTargets";
 
 /** Project, stack and tags of every component. */
 export function scopeOf(config: AppConfig): Required<StackScopeArgs> {
@@ -38,9 +40,40 @@ export function ecommerceSeriesSettingsOf(config: AppConfig): EcommerceSeriesSet
     return resolveEcommerceSeries(ecommerceSeriesOf(config), config.stack);
 }
 
+/** The project's own web ACL exists when the demo API is on or it is attached to existing resources. */
+export function hasOwnWebAcl(config: AppConfig): boolean {
+    return config.api.enabled || config.waf.associate.length > 0;
+}
+
+/** Rules read from existing web ACLs at preview time (rule discovery), keyed by `watchedAclKey(scope, name)`. */
+export type DiscoveredRules = ReadonlyMap<string, { rules: readonly string[]; arn?: string }>;
+
+/**
+ * What the detectors watch: the project's own web ACL (when it exists) and every `waf.watch` entry, with its
+ * listed rules or, where `rules` is omitted, the rules discovery read.
+ */
+export function watchTargets(
+    config: AppConfig,
+    own: { name: pulumi.Input<string>; rules: readonly string[]; arn: pulumi.Input<string> } | undefined,
+    discovered: DiscoveredRules = new Map(),
+): WatchedWebAcl[] {
+    const targets: WatchedWebAcl[] = own ? [{ key: OWN_ACL_KEY, name: own.name, scope: "REGIONAL", rules: own.rules, arn: own.arn }] : [];
+    config.waf.watch.forEach((w, i) => {
+        const key = watchedAclKey(w.scope, w.name);
+        const found = discovered.get(key);
+        if (w.rules === undefined && !found) {
+            throw new ConfigError(`${config.project}:waf.watch[${i}].rules`, `is omitted for ${w.scope} web ACL ${w.name} and its rules were not read (rule discovery did not run)`);
+        }
+        targets.push({ key, name: w.name, scope: w.scope, rules: w.rules ?? found!.rules, ...(found?.arn ? { arn: found.arn } : {}) });
+    });
+    return targets;
+}
+
 export function wafProtectedApiArgs(config: AppConfig): WafProtectedApiArgs {
     return {
         ...scopeOf(config),
+        demoApi: config.api.enabled,
+        associateWith: config.waf.associate,
         stageName: config.api.stageName,
         throttleRateLimit: config.api.throttleRateLimit,
         throttleBurstLimit: config.api.throttleBurstLimit,
@@ -70,10 +103,12 @@ export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs 
         // Lookout for Metrics reads the rows from S3; only the cloudwatch engine watches EMF metrics.
         emitMetrics: config.detection.engine === "cloudwatch",
         metrics: ecommerceSeriesOf(config),
+        ...(p.sourceStreamArn ? { sourceStreamArn: p.sourceStreamArn } : {}),
+        ...(p.sourceStreamKeyArn ? { sourceStreamKeyArn: p.sourceStreamKeyArn } : {}),
     };
 }
 
-export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "ecommerceStreamArn" | "dashboardName"> = {}): AnomalyAlertsArgs {
+export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "webAclArns" | "alarmRegions" | "ecommerceStreamArn" | "dashboardName"> = {}): AnomalyAlertsArgs {
     const a = config.alerts;
     return {
         ...scopeOf(config),
@@ -89,11 +124,16 @@ export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsA
     };
 }
 
-export function heartbeatArgs(config: AppConfig, wiring: Pick<BlockedRequestsHeartbeatArgs, "webAclName" | "ruleNames" | "alarmTopicArn">): BlockedRequestsHeartbeatArgs {
+export function regionalAlertRelayArgs(config: AppConfig, region: string, wiring: Pick<RegionalAlertRelayArgs, "findingFunctionArn" | "findingFunctionName">): RegionalAlertRelayArgs {
+    const a = config.alerts;
+    return { ...scopeOf(config), region, emails: a.emails, smsNumbers: a.smsNumbers, httpsEndpoints: a.httpsEndpoints, ...wiring };
+}
+
+export function heartbeatArgs(config: AppConfig, wiring: Pick<BlockedRequestsHeartbeatArgs, "webAcls" | "alarmTopicArn">): BlockedRequestsHeartbeatArgs {
     return { ...scopeOf(config), region: config.region, functions: functionsOf(config), namespace: config.heartbeat.namespace, ...wiring };
 }
 
-export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWatchDetectionArgs, "waf" | "alerts">): CloudWatchDetectionArgs {
+export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWatchDetectionArgs, "webAcls" | "alerts">): CloudWatchDetectionArgs {
     const d = config.detection;
     const args: CloudWatchDetectionArgs = {
         ...scopeOf(config),
@@ -114,7 +154,7 @@ export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWat
     return args;
 }
 
-export function lookoutDetectionArgs(config: AppConfig, wiring: Pick<LookoutDetectionArgs, "waf" | "pipeline" | "alerts">): LookoutDetectionArgs {
+export function lookoutDetectionArgs(config: AppConfig, wiring: Pick<LookoutDetectionArgs, "webAcls" | "pipeline" | "alerts">): LookoutDetectionArgs {
     const d = config.detection;
     const args: LookoutDetectionArgs = {
         ...scopeOf(config),
@@ -128,6 +168,10 @@ export function lookoutDetectionArgs(config: AppConfig, wiring: Pick<LookoutDete
         ...wiring,
         pipeline: { compression: config.pipeline.compression, bufferingIntervalSeconds: config.pipeline.bufferingIntervalSeconds, ...wiring.pipeline },
     };
+    if (wiring.webAcls.length === 0) {
+        throw new ConfigError(`${config.project}:waf.watch`, `is empty and the stack has no web ACL of its own (api.enabled is false, waf.associate is empty): ` +
+            `the lookout engine's WAF detector would have nothing to read; watch a web ACL or use detection.engine cloudwatch`);
+    }
     const problem = lookoutDetectionProblem(args);
     if (problem) throw new ConfigError(`${config.project}:detection.${problem.arg}`, problem.detail);
     // The WAF detector reads AWS/WAFV2: heartbeat zeros published anywhere else never reach it.
@@ -163,7 +207,7 @@ export function dashboardSettingsOf(config: AppConfig): DashboardSettings {
 
 export function detectionDashboardArgs(
     config: AppConfig,
-    wiring: Pick<DetectionDashboardArgs, "waf" | "pipeline" | "alerts" | "sourceSections" | "latency"> & { alarmArns: pulumi.Input<string[]> },
+    wiring: Pick<DetectionDashboardArgs, "webAcls" | "pipeline" | "alerts" | "sourceSections" | "latency"> & { alarmArns: pulumi.Input<string[]> },
 ): DetectionDashboardArgs {
     return { ...dashboardOptionsOf(config), ...wiring };
 }

@@ -30,6 +30,8 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
 ];
 
 export interface ApiConfig {
+    /** Deploy the demo REST API (and, with it, the project's own web ACL on its stage). Default true. */
+    readonly enabled: boolean;
     /** API Gateway stage name (`prod` by default). */
     readonly stageName: string;
     /** Steady-state requests per second allowed on the stage. */
@@ -52,6 +54,22 @@ export interface RateLimitConfig {
     readonly action: WafAction;
 }
 
+export type WafScope = "REGIONAL" | "CLOUDFRONT";
+export const WAF_SCOPES: readonly WafScope[] = ["REGIONAL", "CLOUDFRONT"];
+
+/** An existing web ACL this stack watches (it creates none of it). */
+export interface WatchedWebAclConfig {
+    /** The web ACL's name (the `WebACL` dimension of its AWS/WAFV2 metrics). */
+    readonly name: string;
+    /** REGIONAL: in the stack's region. CLOUDFRONT: its metrics (and so its alarms) are in us-east-1. */
+    readonly scope: WafScope;
+    /**
+     * Rule metric names to watch besides the total (`Rule=ALL`). Undefined: read from the ACL at preview time
+     * (WAFv2 GetWebACL). An empty list watches the total only.
+     */
+    readonly rules?: readonly string[];
+}
+
 export interface WafConfig {
     /** AWSManagedRulesKnownBadInputsRuleSet next to the (always on) AWSManagedRulesCommonRuleSet. */
     readonly knownBadInputs: boolean;
@@ -60,6 +78,10 @@ export interface WafConfig {
     readonly logRetentionDays: number;
     /** Log allowed requests too (default false: a logging filter keeps BLOCK and COUNT only, what detection reads). */
     readonly logAllowedRequests: boolean;
+    /** Existing web ACLs to watch. */
+    readonly watch: readonly WatchedWebAclConfig[];
+    /** ARNs of existing resources the project's own web ACL is attached to. */
+    readonly associate: readonly string[];
 }
 
 export interface HeartbeatConfig {
@@ -82,6 +104,10 @@ export interface PipelineConfig {
     readonly dataExpirationDays: number;
     /** Let `pulumi destroy` delete the data bucket with its objects (for throwaway stacks). */
     readonly forceDestroyBucket: boolean;
+    /** Read this existing Kinesis data stream instead of creating one (shardCount/retentionHours then unused). */
+    readonly sourceStreamArn?: string;
+    /** The KMS key that stream is encrypted with (customer managed), if any. */
+    readonly sourceStreamKeyArn?: string;
 }
 
 export interface DetectionConfig {
@@ -303,6 +329,11 @@ class Reader {
         return v;
     }
 
+    /** The raw value under `name` (undefined or null when unset). */
+    raw(name: string): unknown {
+        return this.obj[name];
+    }
+
     child(name: string, allowed: readonly string[]): Reader {
         const v = this.obj[name];
         if (v === undefined || v === null) return new Reader({}, this.key(name), allowed);
@@ -371,6 +402,24 @@ const NAMESPACE = /^(?!:)(?=.*\S)[\x20-\x7E]{1,255}$/;
 const DIM_VALUE = new RegExp(`^(?!${OTHER_DIMENSION_VALUE}$)[A-Za-z0-9_.-]{1,64}$`);
 const DIM_RULE = `is not a dimension value (1–64 letters, digits, _ . -; not ${OTHER_DIMENSION_VALUE}, the bucket of unwatched values)`;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/** WAFv2 entity names (web ACL Name): 1–128 of [A-Za-z0-9_-] (API reference, EntityName). */
+const WEB_ACL_NAME = /^[\w-]{1,128}$/;
+/** A rule's visibility-config MetricName: 1–255 of [A-Za-z0-9#:._/-] (API reference, VisibilityConfig.MetricName). */
+const RULE_METRIC_NAME = /^[\w#:.\-/]{1,255}$/;
+
+/** AssociateWebACL ResourceArn forms (WAFv2 API reference), each with the ARN's region in group 1. */
+export const ASSOCIATABLE_ARNS: readonly { kind: string; pattern: RegExp }[] = [
+    { kind: "Application Load Balancer", pattern: /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/ },
+    { kind: "API Gateway REST API stage", pattern: /^arn:aws[a-z-]*:apigateway:([a-z0-9-]+)::\/restapis\/[A-Za-z0-9]+\/stages\/[A-Za-z0-9_-]{1,128}$/ },
+    { kind: "AppSync GraphQL API", pattern: /^arn:aws[a-z-]*:appsync:([a-z0-9-]+):\d{12}:apis\/[A-Za-z0-9]+$/ },
+    { kind: "Cognito user pool", pattern: /^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool\/[a-z0-9-]+_[A-Za-z0-9]+$/ },
+    { kind: "App Runner service", pattern: /^arn:aws[a-z-]*:apprunner:([a-z0-9-]+):\d{12}:service\/[A-Za-z0-9][A-Za-z0-9_-]{3,39}\/[0-9a-f]{32}$/ },
+    { kind: "Verified Access instance", pattern: /^arn:aws[a-z-]*:ec2:([a-z0-9-]+):\d{12}:verified-access-instance\/vai-[0-9a-f]+$/ },
+];
+/** A Kinesis data stream ARN; group 1 is its region. */
+export const KINESIS_STREAM_ARN = /^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):\d{12}:stream\/[A-Za-z0-9_.-]{1,128}$/;
+/** A KMS key ARN (not an alias); group 1 is its region. */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
 // ---- parse ---------------------------------------------------------------------------------------------------
 
@@ -410,8 +459,9 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     const lambdaRuntime = root.oneOf<LambdaRuntime>("lambdaRuntime", "nodejs22.x", LAMBDA_RUNTIMES);
 
     // api
-    const api = objReader(raw, project, "api", ["stageName", "throttleRateLimit", "throttleBurstLimit", "manageAccountLogsRole"]);
+    const api = objReader(raw, project, "api", ["enabled", "stageName", "throttleRateLimit", "throttleBurstLimit", "manageAccountLogsRole"]);
     const apiCfg: ApiConfig = {
+        enabled: api.bool("enabled", true),
         stageName: api.str("stageName", "prod", STAGE_NAME, "is not a valid stage name: use 1–128 letters, digits, hyphens or underscores (no spaces)"),
         throttleRateLimit: api.int("throttleRateLimit", 100, 1, 10000),
         throttleBurstLimit: api.int("throttleBurstLimit", 200, 1, 5000),
@@ -419,7 +469,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     };
 
     // waf
-    const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays", "logAllowedRequests"]);
+    const waf = objReader(raw, project, "waf", ["knownBadInputs", "rateLimit", "logRetentionDays", "logAllowedRequests", "watch", "associate"]);
     const rl = waf.child("rateLimit", ["enabled", "limit", "windowSeconds", "action"]);
     const wafCfg: WafConfig = {
         knownBadInputs: waf.bool("knownBadInputs", true),
@@ -431,6 +481,8 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         },
         logRetentionDays: waf.oneOf("logRetentionDays", logRetentionDays, LOG_RETENTION_DAYS),
         logAllowedRequests: waf.bool("logAllowedRequests", false),
+        watch: parseWatch(waf.raw("watch"), waf.key("watch")),
+        associate: waf.strList("associate", /^arn:/, "is not an ARN").map((arn, i) => checkAssociatable(arn, `${waf.key("associate")}[${i}]`, ctx.region!)),
     };
 
     // detection (read before heartbeat: the heartbeat default depends on the engine)
@@ -481,7 +533,21 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     };
 
     // pipeline
-    const pl = objReader(raw, project, "pipeline", ["shardCount", "retentionHours", "bufferingIntervalSeconds", "bufferingSizeMiB", "compression", "dataExpirationDays", "forceDestroyBucket"]);
+    const pl = objReader(raw, project, "pipeline", [
+        "shardCount", "retentionHours", "bufferingIntervalSeconds", "bufferingSizeMiB", "compression", "dataExpirationDays", "forceDestroyBucket",
+        "sourceStreamArn", "sourceStreamKeyArn",
+    ]);
+    const sourceStreamArn = pl.has("sourceStreamArn") ? pl.str("sourceStreamArn", "", KINESIS_STREAM_ARN, "is not a Kinesis data stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)") : undefined;
+    if (sourceStreamArn && KINESIS_STREAM_ARN.exec(sourceStreamArn)![1] !== ctx.region) {
+        throw new ConfigError(pl.key("sourceStreamArn"), `names a stream in ${KINESIS_STREAM_ARN.exec(sourceStreamArn)![1]}; the Firehose reads it from this stack's region (${ctx.region}), so it must be there`);
+    }
+    const sourceStreamKeyArn = pl.has("sourceStreamKeyArn") ? pl.str("sourceStreamKeyArn", "", KMS_KEY_ARN, "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)") : undefined;
+    if (sourceStreamKeyArn && !sourceStreamArn) {
+        throw new ConfigError(pl.key("sourceStreamKeyArn"), `is set without pipeline.sourceStreamArn: it is the key of an existing stream this stack reads`);
+    }
+    if (sourceStreamKeyArn && KMS_KEY_ARN.exec(sourceStreamKeyArn)![1] !== ctx.region) {
+        throw new ConfigError(pl.key("sourceStreamKeyArn"), `names a key in ${KMS_KEY_ARN.exec(sourceStreamKeyArn)![1]}; a Kinesis stream in ${ctx.region} is encrypted with a key of that region`);
+    }
     const pipelineCfg: PipelineConfig = {
         shardCount: pl.int("shardCount", 0, 0, 500),
         retentionHours: pl.int("retentionHours", 24, 24, 8760),
@@ -490,6 +556,8 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         compression: pl.oneOf<Compression>("compression", "UNCOMPRESSED", ["UNCOMPRESSED", "GZIP"]),
         dataExpirationDays: pl.int("dataExpirationDays", 90, 1, 3650),
         forceDestroyBucket: pl.bool("forceDestroyBucket", false),
+        ...(sourceStreamArn ? { sourceStreamArn } : {}),
+        ...(sourceStreamKeyArn ? { sourceStreamKeyArn } : {}),
     };
 
     // alerts
@@ -518,6 +586,51 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         alerts: alertsCfg,
         sources: parseSources(raw, project, detectionCfg),
     });
+}
+
+/** `waf.watch`: a list of `{ name, scope, rules? }`; a web ACL listed twice (same name and scope) is an error. */
+function parseWatch(v: unknown, key: string): WatchedWebAclConfig[] {
+    if (v === undefined || v === null) return [];
+    if (typeof v === "string") {
+        try {
+            v = JSON.parse(v);
+        } catch {
+            throw new ConfigError(key, "must be a list of { name, scope, rules? }");
+        }
+    }
+    if (!Array.isArray(v)) throw new ConfigError(key, "must be a list of { name, scope, rules? }");
+    const seen = new Set<string>();
+    return v.map((item, i) => {
+        const r = new Reader(asObject(item, `${key}[${i}]`), `${key}[${i}]`, ["name", "scope", "rules"]);
+        if (!r.has("name")) throw new ConfigError(r.key("name"), "is required: the web ACL's name");
+        if (!r.has("scope")) throw new ConfigError(r.key("scope"), "is required: REGIONAL (in this stack's region) or CLOUDFRONT");
+        const name = r.str("name", "", WEB_ACL_NAME, "is not a web ACL name (1–128 letters, digits, _ or -)");
+        const scope = r.oneOf<WafScope>("scope", "REGIONAL", WAF_SCOPES);
+        const id = `${scope}/${name}`;
+        if (seen.has(id)) throw new ConfigError(key, `lists the ${scope} web ACL ${JSON.stringify(name)} twice`);
+        seen.add(id);
+        if (!r.has("rules")) return { name, scope };
+        const rules = r.strList("rules", RULE_METRIC_NAME, "is not a rule metric name (1–255 letters, digits or #:._/-)");
+        rules.forEach((rule, j) => {
+            if (/^all$/i.test(rule) || rule === "Default_Action") {
+                throw new ConfigError(`${r.key("rules")}[${j}]`, `${JSON.stringify(rule)} is reserved: the web ACL's total (Rule=ALL) is always watched; list rule metric names only`);
+            }
+        });
+        return { name, scope, rules };
+    });
+}
+
+/** An ARN `waf.associate` accepts: one of the AssociateWebACL forms, in this stack's region (the web ACL's). */
+function checkAssociatable(arn: string, key: string, region: string): string {
+    const hit = ASSOCIATABLE_ARNS.map((a) => ({ ...a, m: a.pattern.exec(arn) })).find((a) => a.m);
+    if (!hit) {
+        throw new ConfigError(key, `${JSON.stringify(arn)} is not the ARN of a resource a regional web ACL can protect ` +
+            `(${ASSOCIATABLE_ARNS.map((a) => a.kind).join(", ")}); CloudFront distributions name their web ACL themselves`);
+    }
+    if (hit.m![1] !== region) {
+        throw new ConfigError(key, `${JSON.stringify(arn)} is a ${hit.kind} in ${hit.m![1]}; the project's web ACL is REGIONAL in ${region} and can only protect resources there`);
+    }
+    return arn;
 }
 
 function objReader(raw: RawConfig, project: string, area: string, allowed: readonly string[]): Reader {

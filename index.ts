@@ -3,9 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { loadConfig } from "./config";
 import {
-    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, devopsGuruInsightsArgs, ecommercePipelineArgs, heartbeatArgs, lookoutDetectionArgs,
-    redshiftMetricsArgs, wafProtectedApiArgs,
+    anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, devopsGuruInsightsArgs, ecommercePipelineArgs, hasOwnWebAcl, heartbeatArgs, lookoutDetectionArgs,
+    redshiftMetricsArgs, regionalAlertRelayArgs, wafProtectedApiArgs, watchTargets,
 } from "./componentArgs";
+import { RegionalAlertRelay } from "./components/regionalAlertRelay";
+import { OWN_ACL_KEY, WAF_TOTAL_RULE, metricsRegion, watchedAclKey } from "./model/wafTargets";
+import { discoveredRules } from "./preflight/webAclRules";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { CloudWatchDetection } from "./components/cloudwatchDetection";
@@ -19,18 +22,32 @@ import { WafProtectedApi } from "./components/wafProtectedApi";
 
 const config = loadConfig();
 
-// Edge: the API behind WAF.
-const api = new WafProtectedApi("edge", wafProtectedApiArgs(config));
-const waf = { webAclName: api.webAclName, ruleNames: api.ruleMetricNames };
+// Edge: the demo API behind the project's own web ACL, or that web ACL alone on existing resources, or neither.
+const api = hasOwnWebAcl(config) ? new WafProtectedApi("edge", wafProtectedApiArgs(config)) : undefined;
+
+// What is watched: the own web ACL and every `waf.watch` entry (rules listed, or read at preview time).
+const webAcls = watchTargets(config, api && { name: api.webAclName, rules: api.ruleMetricNames, arn: api.webAclArn }, discoveredRules());
+const alarmRegions = [...new Set(webAcls.map((a) => metricsRegion(a.scope, config.region)))].filter((r) => r !== config.region);
 
 // Business: the ecommerce pipeline.
 const pipeline = new EcommercePipeline("ecommerce", ecommercePipelineArgs(config));
 
-// One alert path for every detector.
-const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { webAclArn: api.webAclArn, ecommerceStreamArn: pipeline.streamArn, dashboardName: dashboardPhysicalName(config) }));
+// One alert path for every detector (with a relay in each other region whose alarms must notify a local topic).
+const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, {
+    webAclArn: api?.webAclArn,
+    webAclArns: webAcls.filter((a) => a.key !== OWN_ACL_KEY && a.arn !== undefined).map((a) => a.arn!),
+    alarmRegions,
+    ecommerceStreamArn: pipeline.streamArn,
+    dashboardName: dashboardPhysicalName(config),
+}));
+const relays = config.detection.engine === "cloudwatch"
+    ? alarmRegions.map((region) => new RegionalAlertRelay(`alerts-${region}`, regionalAlertRelayArgs(config, region, {
+        findingFunctionArn: alerts.findingFunctionArn, findingFunctionName: alerts.findingFunctionName,
+    })))
+    : [];
 
-const heartbeat = config.heartbeat.enabled
-    ? new BlockedRequestsHeartbeat("blocked-heartbeat", heartbeatArgs(config, { ...waf, alarmTopicArn: alerts.topicArn }))
+const heartbeat = config.heartbeat.enabled && webAcls.length > 0
+    ? new BlockedRequestsHeartbeat("blocked-heartbeat", heartbeatArgs(config, { webAcls, alarmTopicArn: alerts.topicArn }))
     : undefined;
 
 // Detection: one engine per stack.
@@ -38,12 +55,15 @@ let alarmArns: pulumi.Output<string[]> | string[] = [];
 let lookout: LookoutDetection | undefined;
 let cloudwatchArgs: ReturnType<typeof cloudWatchDetectionArgs> | undefined;
 if (config.detection.engine === "cloudwatch") {
-    cloudwatchArgs = cloudWatchDetectionArgs(config, { waf, alerts: { topicArn: alerts.topicArn } });
+    cloudwatchArgs = cloudWatchDetectionArgs(config, {
+        webAcls,
+        alerts: { topicArn: alerts.topicArn, regionalTopicArns: Object.fromEntries(relays.map((r) => [r.region, r.topicArn])) },
+    });
     const cw = new CloudWatchDetection("detection", cloudwatchArgs);
     alarmArns = cw.alarmArns;
 } else {
     lookout = new LookoutDetection("lookout", lookoutDetectionArgs(config, {
-        waf,
+        webAcls,
         pipeline: {
             bucketName: pipeline.bucketName,
             templatedPath: pipeline.templatedPath,
@@ -82,13 +102,14 @@ const latency = latencyOf(config, cloudwatchArgs);
 
 const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(config, {
     latency: { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds },
-    waf,
+    webAcls,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
-    alarmArns: pulumi.all([alarmArns, alerts.deadLetterAlarm.arn, heartbeat?.errorAlarm.arn, redshift?.alarmArns ?? [], devopsGuru?.failedInvocationsAlarm.arn, devopsGuru?.errorAlarm.arn])
-        .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, redshiftAlarms, ...devopsGuruAlarms]) =>
-            [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...redshiftAlarms, ...devopsGuruAlarms.filter((a): a is string => !!a)]),
+    alarmArns: pulumi.all([pulumi.output(alarmArns), alerts.deadLetterAlarm.arn, pulumi.output(heartbeat?.errorAlarm.arn), pulumi.all(relays.map((r) => r.deadLetterAlarm.arn)),
+        pulumi.output(redshift?.alarmArns ?? []), pulumi.output(devopsGuru?.failedInvocationsAlarm.arn), pulumi.output(devopsGuru?.errorAlarm.arn)])
+        .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, relayAlarms, redshiftAlarms, ...devopsGuruAlarms]) =>
+            [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...relayAlarms, ...redshiftAlarms, ...devopsGuruAlarms.filter((a): a is string => !!a)]),
     sourceSections: pulumi.all([redshift?.runnerFunctionName, devopsGuru?.ruleName]).apply(([runnerName, ruleName]) => [
         ...(redshiftResolved && runnerName ? redshiftDashboardSections(redshiftResolved, runnerName) : []),
         ...(ruleName ? devopsGuruDashboardSections(config.region, ruleName) : []),
@@ -96,13 +117,22 @@ const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(con
 }));
 
 export const engine = config.detection.engine;
-// Edge
-export const invokeUrl = api.invokeUrl;
-export const stageArn = api.stageArn;
-export const webAclArn = api.webAclArn;
-export const webAclName = api.webAclName;
-export const wafRuleMetricNames = api.ruleMetricNames;
-export const wafLogGroupName = api.wafLogGroupName;
+// Edge (the project's own API and web ACL; undefined when the stack has none)
+export const invokeUrl = api?.invokeUrl;
+export const stageArn = api?.stageArn;
+export const webAclArn = api?.webAclArn;
+export const webAclName = api?.webAclName;
+export const wafRuleMetricNames = api?.ruleMetricNames;
+export const wafLogGroupName = api?.wafLogGroupName;
+/** Every watched web ACL: where its metrics (and alarms) are, the rules watched besides Rule=ALL, and where they came from. */
+export const watchedWebAcls = pulumi.all(webAcls.map((a) => a.name)).apply((names) => webAcls.map((a, i) => ({
+    name: names[i],
+    scope: a.scope,
+    region: metricsRegion(a.scope, config.region),
+    rules: [WAF_TOTAL_RULE, ...a.rules],
+    rulesFrom: a.key === OWN_ACL_KEY ? "this stack's web ACL" : config.waf.watch.find((w) => watchedAclKey(w.scope, w.name) === a.key)?.rules ? "listed in waf.watch" : "read with GetWebACL",
+    wafDetectionLatencySeconds: latency.wafSeconds,
+})));
 // Pipeline
 export const streamName = pipeline.streamName;
 export const deliveryStreamName = pipeline.deliveryStreamName;
@@ -118,7 +148,7 @@ export const securityHubProductArn = alerts.productArn;
 // Detection
 export const alarmCount = pulumi.output(alarmArns).apply((arns) => arns.length);
 export const lookoutDetectorArns = lookout
-    ? pulumi.all([lookout.wafDetectorArn, lookout.ecommerceDetectorArn]).apply(([w, e]) => ({ waf: w, ecommerce: e }))
+    ? pulumi.all([lookout.wafDetectorArns, lookout.ecommerceDetectorArn]).apply(([w, e]) => ({ waf: w, ecommerce: e }))
     : undefined;
 export const dashboardName = dashboard.dashboardName;
 /** Worst-case seconds from an anomalous datapoint to the alert (README: "Detection latency"). */

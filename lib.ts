@@ -12,9 +12,11 @@ export {
     lookoutBaseName, lookoutDetectionProblem,
 } from "./components/lookoutDetection";
 export * from "./components/wafProtectedApi";
+export * from "./components/regionalAlertRelay";
 export { InlineFunction, InlineFunctionArgs } from "./lambda/inlineFunction";
 export * as ecommerceSchema from "./model/ecommerceSchema";
 export * as detectionLatency from "./model/detectionLatency";
 export { WafRuleSet, WafRuleSetOptions, WafRuleSpec, resolveWafRuleSet, wafRuleMetricNames, wafRules } from "./model/wafRules";
 export { FunctionSettings, StackScopeArgs } from "./model/stackScope";
+export * from "./model/wafTargets";
 export type { Compression, EcommerceDimension, Engine, Frequency, LambdaRuntime } from "./config";

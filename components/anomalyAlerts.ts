@@ -52,6 +52,10 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
     maxEventAgeSeconds?: number;
     /** The project's web ACL ARN: findings about that web ACL name it by ARN (optional; else by name). */
     webAclArn?: pulumi.Input<string>;
+    /** ARNs of the other watched web ACLs, where known: findings about one of them name it by ARN. Default none. */
+    webAclArns?: readonly pulumi.Input<string>[];
+    /** Regions besides this one whose alarms notify the finding Lambda (through a RegionalAlertRelay). Default none. */
+    alarmRegions?: readonly string[];
     /** The Kinesis data stream carrying the ecommerce events: ecommerce findings name it as a resource (optional). */
     ecommerceStreamArn?: pulumi.Input<string>;
     /** The detection dashboard's name: each people notice links to it (optional). */
@@ -64,10 +68,20 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
  */
 export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandlingResult> {
     const settings = findingSettingsFromEnv(process.env);
+    const regional = new Map<string, CloudWatchClient>();
     const clients: AlertClients = {
         securityHub: new SecurityHubClient(securityHubClientConfig(settings.region)),
         cloudWatch: new CloudWatchClient(cloudWatchClientConfig(settings.region)),
         sns: new SNSClient(snsClientConfig(settings.region)),
+        // Alarms of CLOUDFRONT web ACLs live in us-east-1: their state is read there.
+        cloudWatchFor: (region: string) => {
+            let c = regional.get(region);
+            if (!c) {
+                c = new CloudWatchClient(cloudWatchClientConfig(region));
+                regional.set(region, c);
+            }
+            return c;
+        },
     };
     return (event: unknown) => handleAlertEvent(event, clients, settings);
 }
@@ -298,6 +312,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                 FINDING_PARTITION: partition,
                 FINDING_PRODUCT_ARN: this.productArn,
                 ...(args.webAclArn ? { WEB_ACL_ARN: args.webAclArn } : {}),
+                ...(args.webAclArns?.length ? { WEB_ACL_ARNS: pulumi.all([...args.webAclArns]).apply((a) => a.join(",")) } : {}),
+                ...(args.alarmRegions?.length ? { ALARM_REGIONS: args.alarmRegions.join(",") } : {}),
                 ...(args.ecommerceStreamArn ? { ECOMMERCE_STREAM_ARN: args.ecommerceStreamArn } : {}),
                 PEOPLE_TOPIC_ARN: this.peopleTopic.arn,
                 ...(args.dashboardName ? {
@@ -323,7 +339,10 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Sid: "ReadAlarmStateBeforeFilingAlarmFindings",
                     Effect: "Allow",
                     Action: ["cloudwatch:DescribeAlarms"],
-                    Resource: alarmsInRegion,
+                    Resource: args.alarmRegions?.length
+                        ? pulumi.all([alarmsInRegion, accountId, partition]).apply(([own, account, part]) =>
+                            [own, ...args.alarmRegions!.map((r) => `arn:${part}:cloudwatch:${r}:${account}:alarm:*`)])
+                        : alarmsInRegion,
                 },
                 {
                     // The episode check of a composite alarm (the WAF and drop alarms): DescribeAlarms returns

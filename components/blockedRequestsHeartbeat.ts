@@ -6,7 +6,8 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { HeartbeatResult, publishHeartbeat, settingsFromEnv } from "../handlers/heartbeat";
+import { HeartbeatResult, publishHeartbeat, targetsFromEnv } from "../handlers/heartbeat";
+import { WatchedWebAcl, WAF_TOTAL_RULE, metricsRegion } from "../model/wafTargets";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 
@@ -17,9 +18,8 @@ export interface BlockedRequestsHeartbeatArgs extends StackScopeArgs {
     functions?: FunctionSettings;
     /** Namespace of the zero datapoints. Default `AWS/WAFV2` (what a detector reading WAF metrics sees). */
     namespace?: string;
-    webAclName: pulumi.Input<string>;
-    /** The `Rule` dimension values (the web ACL rules' metric names). */
-    ruleNames: string[];
+    /** The watched web ACLs: zeros for each one's total (`Rule=ALL`) and rules, in the region its metrics are in. */
+    webAcls: readonly WatchedWebAcl[];
     /** Where the heartbeat's own failure alarm notifies (the alert topic). */
     alarmTopicArn: pulumi.Input<string>;
 }
@@ -30,17 +30,32 @@ export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
  * The Lambda handler. A factory, so the CloudWatch client is made once per cold start inside the Lambda (a
  * client captured at deploy time cannot be serialized). The SDK comes from the Lambda runtime.
  */
-export function heartbeatHandlerFactory(): (event: unknown) => Promise<HeartbeatResult> {
-    const client = new CloudWatchClient({ maxAttempts: 5 });
+export function heartbeatHandlerFactory(): (event: unknown) => Promise<HeartbeatResult[]> {
+    const targets = targetsFromEnv(process.env);
+    // One client per region the watched web ACLs publish in (CLOUDFRONT ones: us-east-1).
+    const clients = new Map<string, CloudWatchClient>();
+    const clientFor = (region: string) => {
+        let c = clients.get(region);
+        if (!c) {
+            c = new CloudWatchClient({ region, maxAttempts: 5 });
+            clients.set(region, c);
+        }
+        return c;
+    };
     return async () => {
-        const result = await publishHeartbeat(client, settingsFromEnv(process.env), new Date());
-        console.log(JSON.stringify({ message: "heartbeat published", ...result }));
-        return result;
+        const now = new Date();
+        const results: HeartbeatResult[] = [];
+        for (const t of targets) {
+            const result = await publishHeartbeat(clientFor(t.region), t, now);
+            console.log(JSON.stringify({ message: "heartbeat published", webAcl: t.webAclName, region: t.region, ...result }));
+            results.push(result);
+        }
+        return results;
     };
 }
 
 export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
-    public readonly fn: InlineFunction<unknown, HeartbeatResult>;
+    public readonly fn: InlineFunction<unknown, HeartbeatResult[]>;
     public readonly scheduleRule: aws.cloudwatch.EventRule;
     /** Fires when a beat fails (e.g. PutMetricData refused): without beats the detector sees gaps again. */
     public readonly errorAlarm: aws.cloudwatch.MetricAlarm;
@@ -51,7 +66,7 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "AWS/WAFV2";
         const region = regionOf(args.region, "BlockedRequestsHeartbeat");
 
-        this.fn = new InlineFunction<unknown, HeartbeatResult>(`${name}-fn`, {
+        this.fn = new InlineFunction<unknown, HeartbeatResult[]>(`${name}-fn`, {
             project: scope.project, stack: scope.stack, tags: scope.tags, ...args.functions,
             description: `Publishes BlockedRequests=0 per WAF rule to ${namespace} every 5 minutes`,
             callbackFactory: heartbeatHandlerFactory,
@@ -59,9 +74,12 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
             memorySizeMb: 128,
             environment: {
                 METRIC_NAMESPACE: namespace,
-                WAF_REGION: region,
-                WEB_ACL_NAME: args.webAclName,
-                WAF_RULES: args.ruleNames.join(","),
+                WAF_TARGETS: pulumi.all(args.webAcls.map((a) => a.name)).apply((names) => JSON.stringify(args.webAcls.map((a, i) => ({
+                    region: metricsRegion(a.scope, region),
+                    scope: a.scope,
+                    webAclName: names[i],
+                    rules: [WAF_TOTAL_RULE, ...a.rules.filter((r) => r !== WAF_TOTAL_RULE)],
+                })))),
             },
             // PutMetricData has no resource-level permissions; the namespace condition is the restriction.
             statements: [{

@@ -1,6 +1,7 @@
 // The `cloudwatch` detection engine: CloudWatch anomaly detection alarms on metric math, deployable today.
 //
-// - WAF: per rule, BlockedRequests (Sum) → FILL(m1, 0) so a minute without blocks counts as 0 (no heartbeat
+// - WAF: per watched series (each watched web ACL's total, Rule=ALL, and each of its rules; model/wafTargets.ts),
+//   BlockedRequests (Sum) → FILL(m1, 0) so a minute without blocks counts as 0 (no heartbeat
 //   needed) → ANOMALY_DETECTION_BAND(e1, bandWidth); the alarm fires above the band.
 // - Ecommerce: per watched measure (Views, Revenue) and per series (the stack total, and each configured
 //   platform / marketplace value), the EMF metrics the pipeline transform emits, with the same FILL + band math:
@@ -24,6 +25,9 @@
 // floor child being "Sum of BlockedRequests over the band alarm's window ≥ minBlockedRequests"; a drop alarm is
 // ALARM(band) AND ALARM(baseline), the baseline child being "Sum over the last hour ≥ 60 × dropBaselineFloor".
 // The children have actions enabled and none set (they only feed the composite). Spike alarms stay plain.
+//
+// Series published in another region (CLOUDFRONT web ACLs: us-east-1) get their band, floor and composite created
+// there (the v7 `region` argument), notifying that region's topic (alerts.regionalTopicArns: RegionalAlertRelay).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -35,6 +39,8 @@ import {
     AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, alarmWindowProblem, ecommerceAlarmTiming, isSparseSeries, wafAlarmTiming,
 } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
+import { WAF_TOTAL_RULE, WatchedWebAcl, wafSeries } from "../model/wafTargets";
+import { createHash } from "crypto";
 
 export const WAF_NAMESPACE = "AWS/WAFV2";
 export const WAF_METRIC_NAME = "BlockedRequests";
@@ -57,10 +63,15 @@ export function bandExpression(expressionId: string, bandWidth: number): string 
 export interface CloudWatchDetectionArgs extends StackScopeArgs {
     /** Region of the watched metrics (the `Region` dimension of AWS/WAFV2). Default: `aws:region`. */
     region?: string;
-    /** The watched web ACL and its rules' metric names (the `Rule` dimension values). */
-    waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
-    /** Every acting alarm (composites, spike alarms) notifies this topic on ALARM and on OK. */
-    alerts: { topicArn: pulumi.Input<string> };
+    /** The watched web ACLs: one alarm set per series (each ACL's total, `Rule=ALL`, and each of its rules). */
+    webAcls: readonly WatchedWebAcl[];
+    /**
+     * Every acting alarm (composites, spike alarms) notifies `topicArn` on ALARM and on OK. Alarms on series
+     * published in another region (CLOUDFRONT web ACLs: us-east-1) — band, floor and composite alike — are created
+     * there and notify that region's topic in `regionalTopicArns` (an alarm's SNS action must be a topic in the
+     * alarm's region).
+     */
+    alerts: { topicArn: pulumi.Input<string>; regionalTopicArns?: Record<string, pulumi.Input<string>> };
     /** Anomaly band width, standard deviations (> 0). Default 3 (the simulated M-of-N defaults assume it). */
     bandWidth?: number;
     /** Period of the WAF alarms: 60 or a multiple of 60 up to 3600 s. Default 60. */
@@ -75,8 +86,11 @@ export interface CloudWatchDetectionArgs extends StackScopeArgs {
     minBlockedRequests?: number;
     /** A drop alarm acts only when the series averaged at least this much a minute over the last hour. Default views 20, revenue 1500. */
     dropBaselineFloor?: { views?: number; revenue?: number };
-    /** The watched ecommerce series (the pipeline transform must emit the same). */
-    ecommerce?: EcommerceSeriesOptions;
+    /**
+     * The watched ecommerce series (the pipeline transform must emit the same). `false`: watch no ecommerce series
+     * (WAF only, e.g. without an EcommercePipeline). Default: the total and the default platforms/marketplaces.
+     */
+    ecommerce?: EcommerceSeriesOptions | false;
 }
 
 export const CLOUDWATCH_DETECTION_DEFAULTS = {
@@ -92,6 +106,7 @@ export interface CloudWatchDetectionSettings {
     readonly minBlockedRequests: number;
     readonly dropBaselineFloor: { readonly views: number; readonly revenue: number };
     readonly series: EcommerceSeriesSettings;
+    readonly watchEcommerce: boolean;
 }
 
 export function cloudWatchDetectionSettings(args: CloudWatchDetectionArgs): CloudWatchDetectionSettings {
@@ -112,7 +127,8 @@ export function cloudWatchDetectionSettings(args: CloudWatchDetectionArgs): Clou
             views: args.dropBaselineFloor?.views ?? d.dropBaselineFloor.views,
             revenue: args.dropBaselineFloor?.revenue ?? d.dropBaselineFloor.revenue,
         },
-        series: resolveEcommerceSeries(args.ecommerce, scope.stack),
+        series: resolveEcommerceSeries(args.ecommerce === false ? undefined : args.ecommerce, scope.stack),
+        watchEcommerce: args.ecommerce !== false,
     };
 }
 
@@ -198,6 +214,11 @@ export interface AlarmSpec {
     target: AlarmTarget;
     /** With a gate, `alarmName` is the composite's and the band alarm is `gate.bandAlarmName`. */
     gate?: GateSpec;
+    /**
+     * The region the alarm (band, gate and composite alike) is created in when not the stack's (CLOUDFRONT web
+     * ACLs' series: us-east-1).
+     */
+    region?: string;
     /** Logical-name suffix, unique within the component. */
     key: string;
     alarmName: string;
@@ -236,38 +257,38 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
     const settings = cloudWatchDetectionSettings(args);
     const problem = cloudWatchDetectionProblem(settings);
     if (problem) throw new Error(`CloudWatchDetection: args.${problem.arg} ${problem.detail}`);
-    const waf = args.waf;
+    const series = wafSeries(args.webAcls, settings.region);
     const config = { ...settings.scope, region: settings.region, detection: { bandWidth: settings.bandWidth, minBlockedRequests: settings.minBlockedRequests, dropBaselineFloor: settings.dropBaselineFloor } };
     const timing = settings.timing;
-    if (new Set(waf.ruleNames).size !== waf.ruleNames.length) {
-        throw new Error(`CloudWatchDetection: duplicate WAF rule names in ${JSON.stringify(waf.ruleNames)}`);
-    }
     const d = config.detection;
     const prefix = `${config.project}-${config.stack}`;
     const specs: AlarmSpec[] = [];
 
     const wt = wafAlarmTiming(timing);
-    for (const rule of waf.ruleNames) {
-        const wafMetric = { namespace: WAF_NAMESPACE, metricName: WAF_METRIC_NAME, dimensions: { Region: config.region, Rule: rule, WebACL: waf.webAclName } };
-        const alarmName = `${prefix}-waf-${rule}-blocked-requests-spike`;
+    for (const w of series) {
+        const rule = w.rule;
+        const what = rule === WAF_TOTAL_RULE ? "all rules (Rule=ALL)" : `rule ${rule}`;
+        const wafMetric = { namespace: WAF_NAMESPACE, metricName: WAF_METRIC_NAME, dimensions: w.dimensions };
+        const name = alarmName(`${prefix}-waf-${w.key}`, "-blocked-requests-spike");
         const windowSeconds = wt.windowSeconds;
         specs.push({
             kind: "waf",
-            target: { label: `BlockedRequests ${rule}`, rule },
+            target: { label: `BlockedRequests ${w.key}`, rule },
+            ...(w.region !== settings.region ? { region: w.region } : {}),
             gate: {
-                key: `waf-${rule}-floor`,
-                alarmName: `${alarmName}-floor`,
-                bandAlarmName: `${alarmName}-band`,
-                description: `Noise floor of ${alarmName}: at least ${d.minBlockedRequests} blocked requests (detection.minBlockedRequests) ` +
-                    `for rule ${rule} in the last ${windowSeconds} s. No actions: the composite alarm ${alarmName} acts.`,
+                key: `waf-${w.key}-floor`,
+                alarmName: `${name}-floor`,
+                bandAlarmName: `${name}-band`,
+                description: `Noise floor of ${name}: at least ${d.minBlockedRequests} blocked requests (detection.minBlockedRequests) ` +
+                    `for ${what} in the last ${windowSeconds} s. No actions: the composite alarm ${name} acts.`,
                 windowSeconds,
                 threshold: d.minBlockedRequests,
                 metricQueries: gateQueries(wafMetric, windowSeconds),
             },
-            key: `waf-${rule}`,
-            alarmName,
-            description: pulumi.output(waf.webAclName).apply((acl) =>
-                `AWS WAF ${WAF_METRIC_NAME} for rule ${rule} of web ACL ${acl} (${config.region}) ` +
+            key: `waf-${w.key}`,
+            alarmName: name,
+            description: pulumi.output(w.acl.name).apply((acl) =>
+                `AWS WAF ${WAF_METRIC_NAME} for ${what} of ${w.acl.scope} web ACL ${acl} (metrics in ${w.region}) ` +
                 `rose above its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
                 `${wt.datapointsToAlarmAbove} of the last ${wt.configuredEvaluationPeriods} complete ${wt.periodSeconds}-second datapoints. ` +
                 `A period without blocked requests counts as 0. It acts only with at least ${d.minBlockedRequests} blocked requests in its ` +
@@ -289,7 +310,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
     }
 
     const dt = ecommerceAlarmTiming(timing, "drop");
-    for (const s of allEcommerceSeries(settings.series)) {
+    for (const s of settings.watchEcommerce ? allEcommerceSeries(settings.series) : []) {
         const et = ecommerceAlarmTiming(timing, isSparseSeries(s) ? "sparseSpike" : "spike");
         const where = `Ecommerce ${s.label}`;
         const metric = { namespace: METRIC_NAMESPACE, metricName: s.metricName, dimensions: s.dimensions };
@@ -368,6 +389,14 @@ export function compositeRule(gate: Pick<GateSpec, "bandAlarmName" | "alarmName"
     return `ALARM("${gate.bandAlarmName}") AND ALARM("${gate.alarmName}")`;
 }
 
+/** An alarm name within CloudWatch's 255 characters: long ones keep a stable hash of the full name. */
+export function alarmName(base: string, suffix: string): string {
+    const full = `${base}${suffix}`;
+    if (full.length <= 255) return full;
+    const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
+    return `${base.slice(0, 255 - suffix.length - 11)}-${hash}${suffix}`;
+}
+
 function queries(
     metric: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
     period: number,
@@ -394,12 +423,22 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
         const specs = planCloudWatchAlarms(args);
         const tags = { ...stackScope(args).tags };
         super("edge-anomaly:detection:CloudWatchDetection", name, {}, opts);
-        const topic = [args.alerts.topicArn];
+        const topicIn = (region: string | undefined): pulumi.Input<string>[] => {
+            if (region === undefined) return [args.alerts.topicArn];
+            const topic = args.alerts.regionalTopicArns?.[region];
+            if (topic === undefined) throw new Error(`CloudWatchDetection: alarms in ${region} need alerts.regionalTopicArns["${region}"] (an alarm notifies topics in its own region)`);
+            return [topic];
+        };
         this.alarms = [];
         this.composites = [];
         const acting: pulumi.Output<string>[] = [];
         for (const s of specs) {
+            // Band, floor and composite of a series published in another region all live in that region (a
+            // composite's rule can only name alarms of its own region) and notify that region's topic.
+            const inRegion = s.region ? { region: s.region } : {};
+            const topic = topicIn(s.region);
             const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
+                ...inRegion,
                 name: s.gate ? s.gate.bandAlarmName : s.alarmName,
                 alarmDescription: s.gate
                     ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
@@ -424,6 +463,7 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
             }
             const g = s.gate;
             const gate = new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
+                ...inRegion,
                 name: g.alarmName,
                 alarmDescription: g.description,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -440,6 +480,7 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
             }, { parent: this });
             this.alarms.push(gate);
             const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
+                ...inRegion,
                 alarmName: s.alarmName,
                 alarmDescription: s.description,
                 alarmRule: compositeRule(g),

@@ -18,6 +18,7 @@ import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySecon
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
 import { TimingSettings } from "../model/detectionLatency";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
+import { WatchedWebAcl, wafSeries } from "../model/wafTargets";
 
 // ---- what the dashboard shows -------------------------------------------------------------------------------
 
@@ -229,8 +230,8 @@ export function watchedSeriesRows(namespace: string, metricName: string, dimensi
 
 /** Names the dashboard needs, resolved. */
 export interface DashboardTargets {
-    webAclName: string;
-    ruleNames: string[];
+    /** The watched web ACLs, names resolved: one graph per series (each ACL's total and its rules). */
+    webAcls: readonly (WatchedWebAcl & { name: string })[];
     deliveryStreamName: string;
     transformFunctionName: string;
     streamName: string;
@@ -291,8 +292,9 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
     const wafPeriod = cloudwatch ? config.detection.wafPeriodSeconds : LOOKOUT_WAF_INTERVAL_SECONDS;
     sections.push([
         text(`## AWS WAF blocked requests per rule (${wafPeriod} s, missing = 0)${cloudwatch ? ", with the expected band" : ""}`, 1),
-        ...t.ruleNames.map((rule) => graph(config, `Blocked requests — ${rule}`, wafPeriod, STATISTIC,
-            watchedSeriesRows(WAF_NAMESPACE, WAF_METRIC_NAME, { Region: config.region, Rule: rule, WebACL: t.webAclName }, `BlockedRequests ${rule} (missing = 0)`, wafPeriod, band),
+        ...wafSeries(t.webAcls, config.region).map((w) => graph({ region: w.region },
+            t.webAcls.length > 1 ? `Blocked requests — ${w.acl.name as string} ${w.rule}` : `Blocked requests — ${w.rule}`, wafPeriod, STATISTIC,
+            watchedSeriesRows(WAF_NAMESPACE, WAF_METRIC_NAME, w.dimensions as Record<string, string>, `BlockedRequests ${w.rule} (missing = 0)`, wafPeriod, band),
             { yAxis: { left: { min: 0 } } })),
     ]);
 
@@ -354,7 +356,8 @@ export function dashboardName(config: { project: string; stack: string }): strin
 }
 
 export interface DetectionDashboardArgs extends DashboardOptions {
-    waf: { webAclName: pulumi.Input<string>; ruleNames: string[] };
+    /** The watched web ACLs (the same list the engine watches). */
+    webAcls: readonly WatchedWebAcl[];
     pipeline: { deliveryStreamName: pulumi.Input<string>; transformFunctionName: pulumi.Input<string>; streamName: pulumi.Input<string> };
     alerts: { findingFunctionName: pulumi.Input<string>; deadLetterQueueName: pulumi.Input<string> };
     /** The alarms whose state the dashboard shows: the cloudwatch engine's and the alert path's DLQ alarm. */
@@ -371,7 +374,7 @@ export class DetectionDashboard extends pulumi.ComponentResource {
         const scope = stackScope(args);
         const settings = dashboardSettings(args);
         const body = pulumi.all([
-            args.waf.webAclName,
+            pulumi.all(args.webAcls.map((a) => a.name)),
             args.pipeline.deliveryStreamName,
             args.pipeline.transformFunctionName,
             args.pipeline.streamName,
@@ -379,10 +382,9 @@ export class DetectionDashboard extends pulumi.ComponentResource {
             args.alerts.deadLetterQueueName,
             args.alarmArns,
             pulumi.output(args.sourceSections ?? []),
-        ]).apply(([webAclName, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns, sourceSections]) =>
+        ]).apply(([aclNames, deliveryStreamName, transformFunctionName, streamName, findingFunctionName, deadLetterQueueName, alarmArns, sourceSections]) =>
             JSON.stringify(dashboardBody(settings, {
-                webAclName,
-                ruleNames: args.waf.ruleNames,
+                webAcls: args.webAcls.map((a, i) => ({ ...a, name: aclNames[i] })),
                 deliveryStreamName,
                 transformFunctionName,
                 streamName,

@@ -63,6 +63,16 @@ export interface EcommercePipelineArgs extends StackScopeArgs {
     emitMetrics?: boolean;
     /** Which series the EMF metrics break down by. */
     metrics?: EcommerceSeriesOptions;
+    /**
+     * Read this existing Kinesis data stream (same region) instead of creating one: the Firehose reads it and its
+     * role may read only it. `shardCount` and `retentionHours` are then unused. Default: a new stream.
+     */
+    sourceStreamArn?: string;
+    /**
+     * The customer managed KMS key that stream is encrypted with: the role may decrypt with it, through Kinesis,
+     * for that stream only. Omit for an unencrypted stream or one encrypted with the AWS managed key `aws/kinesis`.
+     */
+    sourceStreamKeyArn?: string;
 }
 
 export const ECOMMERCE_PIPELINE_DEFAULTS = {
@@ -143,7 +153,8 @@ export function bucketPrefix(project: string, stack: string): string {
 }
 
 export class EcommercePipeline extends pulumi.ComponentResource {
-    public readonly stream: aws.kinesis.Stream;
+    /** Undefined when the pipeline reads an existing stream (`sourceStreamArn`). */
+    public readonly stream?: aws.kinesis.Stream;
     public readonly streamName: pulumi.Output<string>;
     public readonly streamArn: pulumi.Output<string>;
     public readonly deliveryStream: aws.kinesis.FirehoseDeliveryStream;
@@ -194,16 +205,28 @@ export class EcommercePipeline extends pulumi.ComponentResource {
 
         // ---- Kinesis data stream -----------------------------------------------------------------------------
         const provisioned = shardCount > 0;
-        this.stream = new aws.kinesis.Stream(`${name}-stream`, {
+        const source = args.sourceStreamArn;
+        if (source !== undefined && !/^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[A-Za-z0-9_.-]{1,128}$/.test(source)) {
+            throw new Error(`EcommercePipeline: sourceStreamArn ${JSON.stringify(source)} is not a Kinesis data stream ARN`);
+        }
+        if (source !== undefined && source.split(":")[3] !== region) {
+            throw new Error(`EcommercePipeline: sourceStreamArn ${source} is not in ${region}, the pipeline's region`);
+        }
+        if (args.sourceStreamKeyArn !== undefined && source === undefined) {
+            throw new Error("EcommercePipeline: sourceStreamKeyArn is given without sourceStreamArn");
+        }
+        this.stream = source === undefined ? new aws.kinesis.Stream(`${name}-stream`, {
             streamModeDetails: { streamMode: provisioned ? "PROVISIONED" : "ON_DEMAND" },
             shardCount: provisioned ? shardCount : undefined,
             retentionPeriod: args.retentionHours ?? d.retentionHours,
             encryptionType: "KMS",
             kmsKeyId: this.dataKey.arn,
             tags,
-        }, parent);
-        this.streamName = this.stream.name;
-        this.streamArn = this.stream.arn;
+        }, parent) : undefined;
+        this.streamName = this.stream ? this.stream.name : pulumi.output(source!.split("/").slice(1).join("/"));
+        this.streamArn = this.stream ? this.stream.arn : pulumi.output(source!);
+        // The key the Firehose decrypts the stream with: this pipeline's own, the given one, or none.
+        const streamKeyArn: pulumi.Input<string | undefined> = this.stream ? this.dataKey.arn : args.sourceStreamKeyArn;
 
         // ---- S3 bucket ---------------------------------------------------------------------------------------
         this.bucket = new aws.s3.Bucket(`${name}-data`, {
@@ -316,10 +339,10 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         const firehosePolicy = new aws.iam.RolePolicy(`${name}-firehose-policy`, {
             role: this.firehoseRole.id,
             policy: pulumi.all([
-                this.stream.arn, this.bucket.arn, this.dataKey.arn, this.transform.arn, this.firehoseLogGroup.arn,
-            ]).apply(([streamArn, bucketArn, keyArn, fnArn, logGroupArn]) => JSON.stringify({
+                this.streamArn, this.bucket.arn, this.dataKey.arn, this.transform.arn, this.firehoseLogGroup.arn, streamKeyArn,
+            ]).apply(([streamArn, bucketArn, keyArn, fnArn, logGroupArn, sourceKeyArn]) => JSON.stringify({
                 Version: "2012-10-17",
-                Statement: firehoseStatements({ region, streamArn, bucketArn, keyArn, fnArn, logGroupArn }),
+                Statement: firehoseStatements({ region, streamArn, bucketArn, keyArn, fnArn, logGroupArn, streamKeyArn: sourceKeyArn ?? null }),
             })),
         }, parent);
 
@@ -327,7 +350,7 @@ export class EcommercePipeline extends pulumi.ComponentResource {
         this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(`${name}-firehose`, {
             name: firehoseName,
             destination: "extended_s3",
-            kinesisSourceConfiguration: { kinesisStreamArn: this.stream.arn, roleArn: this.firehoseRole.arn },
+            kinesisSourceConfiguration: { kinesisStreamArn: this.streamArn, roleArn: this.firehoseRole.arn },
             extendedS3Configuration: {
                 roleArn: this.firehoseRole.arn,
                 bucketArn: this.bucket.arn,
@@ -403,8 +426,13 @@ export function firehoseTrustPolicy(accountId: string): string {
     });
 }
 
-/** The Firehose role's statements: this stream, this bucket's ecommerce prefixes, this key (via Kinesis / S3 only), this function. */
-export function firehoseStatements(r: { region: string; streamArn: string; bucketArn: string; keyArn: string; fnArn: string; logGroupArn: string }): aws.iam.PolicyStatement[] {
+/**
+ * The Firehose role's statements: this stream, this bucket's ecommerce prefixes, this key (via Kinesis / S3 only),
+ * this function. `streamKeyArn` is the key the source stream is encrypted with (default `keyArn`, the pipeline's
+ * own stream); `null` for an existing stream without a customer managed key (no decrypt statement).
+ */
+export function firehoseStatements(r: { region: string; streamArn: string; bucketArn: string; keyArn: string; fnArn: string; logGroupArn: string; streamKeyArn?: string | null }): aws.iam.PolicyStatement[] {
+    const streamKey = r.streamKeyArn === undefined ? r.keyArn : r.streamKeyArn;
     return [
         {
             Sid: "ReadSourceStream",
@@ -412,16 +440,16 @@ export function firehoseStatements(r: { region: string; streamArn: string; bucke
             Action: ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"],
             Resource: r.streamArn,
         },
-        {
+        ...(streamKey ? [{
             Sid: "DecryptSourceStream",
             Effect: "Allow",
             Action: ["kms:Decrypt"],
-            Resource: r.keyArn,
+            Resource: streamKey,
             Condition: {
                 StringEquals: { "kms:ViaService": `kinesis.${r.region}.amazonaws.com` },
                 StringLike: { "kms:EncryptionContext:aws:kinesis:arn": r.streamArn },
             },
-        },
+        } as aws.iam.PolicyStatement] : []),
         {
             Sid: "InvokeTransform",
             Effect: "Allow",

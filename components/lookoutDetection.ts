@@ -15,6 +15,7 @@ import { Compression, EcommerceDimension, FREQUENCY_SECONDS, Frequency } from ".
 import { firehoseS3DeliverySeconds } from "../model/detectionLatency";
 import { DIMENSIONS, MEASURES, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT } from "../model/ecommerceSchema";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
+import { WAF_TOTAL_RULE, WatchedWebAcl, metricsRegion } from "../model/wafTargets";
 import {
     Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
 } from "../providers/lookout";
@@ -34,11 +35,11 @@ export interface LookoutDetectionArgs extends StackScopeArgs {
     activationTimeoutSeconds?: number;
     /** Dimensions the ecommerce detector breaks metrics down by. Default `platform, marketplace`. */
     ecommerceDimensions?: readonly EcommerceDimension[];
-    waf: {
-        webAclName: pulumi.Input<string>;
-        /** The `Rule` dimension values (the web ACL rules' metric names). */
-        ruleNames: string[];
-    };
+    /**
+     * The watched web ACLs: one detector (one CloudWatch-sourced metric set) per web ACL, in the region its
+     * metrics are published in, over its total (`Rule=ALL`) and its rules.
+     */
+    webAcls: readonly WatchedWebAcl[];
     pipeline: {
         bucketName: pulumi.Input<string>;
         /** `s3://BUCKET/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`. */
@@ -64,6 +65,8 @@ export interface LookoutDetectionArgs extends StackScopeArgs {
 export const WAF_NAMESPACE = "AWS/WAFV2";
 export const WAF_METRIC = "BlockedRequests";
 export const WAF_DIMENSIONS = ["Region", "Rule", "WebACL"];
+/** CLOUDFRONT web ACLs' metrics have no `Region` dimension. */
+export const CLOUDFRONT_WAF_DIMENSIONS = ["Rule", "WebACL"];
 /** The WAF detector's interval: WAF publishes per minute; L4M's shortest interval is 5 minutes. */
 export const WAF_FREQUENCY = "PT5M";
 
@@ -83,6 +86,18 @@ export function lookoutBaseName(project: string, stack: string): string {
         base = `${base.slice(0, max - 9).replace(/[-_]+$/, "")}-${hash}`;
     }
     return base || "edge-anomaly";
+}
+
+/**
+ * The L4M name of a web ACL's detector: `<base>-waf` for the stack's own (key ""), `<base>-w<6 hex of the key>`
+ * for an existing one, so every derived name (`-blocked`, `-sns`, `-lambda`) stays within 63 characters.
+ */
+export function wafDetectorName(base: string, aclKey: string): string {
+    return aclKey ? `${base}-w${crypto.createHash("sha256").update(aclKey).digest("hex").slice(0, 6)}` : `${base}-waf`;
+}
+
+function oneOrList(values: string[]): string | string[] {
+    return values.length === 1 ? values[0] : values;
 }
 
 export const LOOKOUT_DETECTION_DEFAULTS = {
@@ -111,7 +126,11 @@ export function lookoutDetectionProblem(args: Pick<LookoutDetectionArgs, "offset
 }
 
 export class LookoutDetection extends pulumi.ComponentResource {
+    /** The first watched web ACL's detector (the project's own when it exists). */
     public readonly wafDetectorArn: pulumi.Output<string>;
+    /** One per watched web ACL, in `webAcls` order. */
+    public readonly wafDetectorArns: pulumi.Output<string[]>;
+    public readonly wafDetectors: AnomalyDetector[];
     public readonly ecommerceDetectorArn: pulumi.Output<string>;
     public readonly alertArns: pulumi.Output<string[]>;
 
@@ -148,6 +167,9 @@ export class LookoutDetection extends pulumi.ComponentResource {
 
         // ---- service roles ----------------------------------------------------------------------------------
         // Trusted by L4M for this account, and only on behalf of this stack's detectors (confused deputy).
+        if (args.webAcls.length === 0) throw new Error("LookoutDetection: webAcls is empty (the WAF detector needs a web ACL to read)");
+        const aclRegions = args.webAcls.map((a) => metricsRegion(a.scope, region));
+        const detectorRegions = [...new Set([region, ...aclRegions])];
         const assumeRolePolicy = pulumi.all([caller.accountId, partition.partition]).apply(([account, part]) => JSON.stringify({
             Version: "2012-10-17",
             Statement: [{
@@ -156,7 +178,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
                 Action: "sts:AssumeRole",
                 Condition: {
                     StringEquals: { "aws:SourceAccount": account },
-                    ArnLike: { "aws:SourceArn": `arn:${part}:lookoutmetrics:${region}:${account}:AnomalyDetector:${base}-*` },
+                    ArnLike: { "aws:SourceArn": oneOrList(detectorRegions.map((r) => `arn:${part}:lookoutmetrics:${r}:${account}:AnomalyDetector:${base}-*`)) },
                 },
             }],
         }));
@@ -181,7 +203,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
             Effect: "Allow",
             Action: ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"],
             Resource: "*",
-            Condition: { StringEquals: { "aws:RequestedRegion": region } },
+            Condition: { StringEquals: { "aws:RequestedRegion": detectorRegions.length === 1 ? region : detectorRegions } },
         }]);
         const s3 = role("l4m-s3", "Lookout for Metrics reads the ecommerce rows", args.pipeline.readStatements);
         const sns = role("l4m-sns", "Lookout for Metrics publishes alerts to the alert topic",
@@ -202,23 +224,30 @@ export class LookoutDetection extends pulumi.ComponentResource {
         this.roles = { cloudwatchSource: cw.role, s3Source: s3.role, snsAlerts: sns.role, lambdaAlerts: fn.role };
 
         // ---- detectors --------------------------------------------------------------------------------------
-        const ruleFilter = args.waf.ruleNames.length > 0 ? [{ name: "Rule", values: args.waf.ruleNames }] : [];
-        this.wafDetector = new AnomalyDetector(`${name}-waf`, {
-            ...common,
-            activationTimeoutSeconds: det.activationTimeoutSeconds,
-            name: `${base}-waf`,
-            description: `AWS WAF ${WAF_METRIC} per rule of this stack's web ACL (${scope.project}/${scope.stack})`,
-            frequency: WAF_FREQUENCY,
-            metricSet: {
-                name: `${base}-waf-blocked`,
-                description: `${WAF_NAMESPACE} ${WAF_METRIC} (SUM) by ${WAF_DIMENSIONS.join(", ")}`,
-                metrics: [{ name: WAF_METRIC, aggregation: "SUM", namespace: WAF_NAMESPACE }],
-                dimensions: WAF_DIMENSIONS,
-                // Only this web ACL, and only its rules (WAF also publishes an `ALL` rule total, which would count twice).
-                dimensionFilters: [{ name: "WebACL", values: [args.waf.webAclName] }, ...ruleFilter],
-                source: { type: "cloudwatch", roleArn: cw.role.arn },
-            },
-        }, { parent: this, dependsOn: [cw.policy] });
+        this.wafDetectors = args.webAcls.map((acl, n) => {
+            const rules = [WAF_TOTAL_RULE, ...acl.rules.filter((r) => r !== WAF_TOTAL_RULE)];
+            const cloudfront = acl.scope === "CLOUDFRONT";
+            // The stack's own web ACL keeps the original names; other ACLs get a short stable suffix.
+            const l4mName = wafDetectorName(base, acl.key);
+            return new AnomalyDetector(`${name}-waf${acl.key ? `-${acl.key}` : ""}`, {
+                ...common,
+                region: aclRegions[n],
+                activationTimeoutSeconds: det.activationTimeoutSeconds,
+                name: l4mName,
+                description: pulumi.interpolate`AWS WAF ${WAF_METRIC} of ${acl.scope} web ACL ${acl.name}, total and per rule (${scope.project}/${scope.stack})`,
+                frequency: WAF_FREQUENCY,
+                metricSet: {
+                    name: `${l4mName}-blocked`,
+                    description: `${WAF_NAMESPACE} ${WAF_METRIC} (SUM) by ${(cloudfront ? CLOUDFRONT_WAF_DIMENSIONS : WAF_DIMENSIONS).join(", ")}`,
+                    metrics: [{ name: WAF_METRIC, aggregation: "SUM", namespace: WAF_NAMESPACE }],
+                    dimensions: cloudfront ? CLOUDFRONT_WAF_DIMENSIONS : WAF_DIMENSIONS,
+                    // Only this web ACL: its total (Rule=ALL) and its rules, each its own series.
+                    dimensionFilters: [{ name: "WebACL", values: [acl.name] }, { name: "Rule", values: rules }],
+                    source: { type: "cloudwatch", roleArn: cw.role.arn },
+                },
+            }, { parent: this, dependsOn: [cw.policy] });
+        });
+        this.wafDetector = this.wafDetectors[0];
 
         const dims = DIMENSIONS.filter((d) => det.ecommerceDimensions.includes(d));
         this.ecommerceDetector = new AnomalyDetector(`${name}-ecommerce`, {
@@ -247,14 +276,16 @@ export class LookoutDetection extends pulumi.ComponentResource {
         // ---- activation and alerts --------------------------------------------------------------------------
         this.activations = [];
         this.alerts = [];
-        const detectors: [string, string, AnomalyDetector][] = [
-            ["waf", "WAF BlockedRequests", this.wafDetector],
-            ["ecommerce", "ecommerce traffic", this.ecommerceDetector],
+        const detectors: [string, string, AnomalyDetector, string, string][] = [
+            ...this.wafDetectors.map((d, n): [string, string, AnomalyDetector, string, string] => [
+                args.webAcls[n].key ? `waf-${args.webAcls[n].key}` : "waf", "WAF BlockedRequests", d, aclRegions[n],
+                wafDetectorName(base, args.webAcls[n].key).slice(base.length + 1)]),
+            ["ecommerce", "ecommerce traffic", this.ecommerceDetector, region, "ecommerce"],
         ];
-        for (const [key, what, detector] of detectors) {
+        for (const [key, what, detector, detectorRegion, l4mKey] of detectors) {
             const activation = new DetectorActivation(`${name}-${key}-activation`, {
                 providerVersion: LOOKOUT_PROVIDER_VERSION,
-                region,
+                region: detectorRegion,
                 detectorArn: detector.arn,
                 timeoutSeconds: det.activationTimeoutSeconds,
                 mode: "live",
@@ -264,7 +295,8 @@ export class LookoutDetection extends pulumi.ComponentResource {
             // Created after the detector is ACTIVE/LEARNING (the order AWS's samples use).
             this.alerts.push(new Alert(`${name}-${key}-sns`, {
                 ...common,
-                name: `${base}-${key}-sns`,
+                region: detectorRegion,
+                name: `${base}-${l4mKey}-sns`,
                 detectorArn: detector.arn,
                 description: `Anomalies in ${what} to the alert topic`,
                 sensitivityThreshold: det.alertSensitivity,
@@ -272,7 +304,8 @@ export class LookoutDetection extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [activation, sns.policy] }));
             this.alerts.push(new Alert(`${name}-${key}-lambda`, {
                 ...common,
-                name: `${base}-${key}-lambda`,
+                region: detectorRegion,
+                name: `${base}-${l4mKey}-lambda`,
                 detectorArn: detector.arn,
                 description: `Anomalies in ${what} to Security Hub through the finding function`,
                 sensitivityThreshold: det.alertSensitivity,
@@ -281,6 +314,7 @@ export class LookoutDetection extends pulumi.ComponentResource {
         }
 
         this.wafDetectorArn = this.wafDetector.arn;
+        this.wafDetectorArns = pulumi.all(this.wafDetectors.map((d) => d.arn));
         this.ecommerceDetectorArn = this.ecommerceDetector.arn;
         this.alertArns = pulumi.all(this.alerts.map((a) => a.arn));
         this.registerOutputs({

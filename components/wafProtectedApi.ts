@@ -30,6 +30,16 @@ export interface WafProtectedApiArgs extends StackScopeArgs {
      * anomaly detection and root cause read (at 50 requests/s, all requests are ~190 GB of logs a month).
      */
     logAllowedRequests?: boolean;
+    /**
+     * Deploy the demo REST API and attach the web ACL to its stage. Default true. With false only the web ACL (with
+     * its logging) is created, for `associateWith`.
+     */
+    demoApi?: boolean;
+    /**
+     * ARNs of existing regional resources (ALB, API Gateway stage, AppSync API, Cognito user pool, App Runner
+     * service, Verified Access instance) to attach the web ACL to: one association each. Default none.
+     */
+    associateWith?: readonly string[];
 }
 
 export const WAF_PROTECTED_API_DEFAULTS = {
@@ -85,11 +95,13 @@ export function apiDefinitionHash(def: RestApiDefinition): string {
 }
 
 export class WafProtectedApi extends pulumi.ComponentResource {
-    public readonly restApi: aws.apigateway.RestApi;
-    public readonly stage: aws.apigateway.Stage;
+    /** Undefined with `demoApi: false`. */
+    public readonly restApi?: aws.apigateway.RestApi;
+    public readonly stage?: aws.apigateway.Stage;
     public readonly webAcl: aws.wafv2.WebAcl;
-    public readonly invokeUrl: pulumi.Output<string>;
-    public readonly stageArn: pulumi.Output<string>;
+    public readonly associations: aws.wafv2.WebAclAssociation[];
+    public readonly invokeUrl?: pulumi.Output<string>;
+    public readonly stageArn?: pulumi.Output<string>;
     public readonly webAclArn: pulumi.Output<string>;
     public readonly webAclName: pulumi.Output<string>;
     /** The `Rule` dimension values of the web ACL's AWS/WAFV2 metrics. */
@@ -104,9 +116,84 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         const parent = { parent: this };
         const ruleSet = resolveWafRuleSet(args.rules);
         const rules = wafRules(ruleSet);
+        const demoApi = args.demoApi ?? true;
+        const stage = demoApi ? this.createDemoApi(name, args, { project, stack, tags, stageName }) : undefined;
+        this.stage = stage?.stage;
+        this.restApi = stage?.restApi;
 
+        // --- WAFv2 web ACL ----------------------------------------------------------------------------------
+        const aclMetricName = `${project}-${stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
+        this.webAcl = new aws.wafv2.WebAcl(`${name}-webacl`, {
+            description: wafDescription(demoApi
+                ? `Protects the ${stageName} stage of the ${project} API, stack ${stack}`
+                : `Web ACL of ${project}, stack ${stack}, for the resources it is associated with`),
+            scope: "REGIONAL",
+            defaultAction: { allow: {} },
+            rules: rules.map((r) => wafRule(r, ruleSet)),
+            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: aclMetricName, sampledRequestsEnabled: true },
+            tags,
+        }, parent);
+
+        this.associations = [];
+        // Associate with the stage (the stage ARN: WAF protects stages, not APIs).
+        if (this.stage) {
+            this.associations.push(new aws.wafv2.WebAclAssociation(`${name}-webacl-stage`, {
+                resourceArn: this.stage.arn,
+                webAclArn: this.webAcl.arn,
+            }, parent));
+        }
+        // One association per existing resource, named by a hash of its ARN (editing the list keeps the others).
+        for (const arn of args.associateWith ?? []) {
+            this.associations.push(new aws.wafv2.WebAclAssociation(`${name}-webacl-${associationSuffix(arn)}`, {
+                resourceArn: arn,
+                webAclArn: this.webAcl.arn,
+            }, parent));
+        }
+
+        // WAF logs go to CloudWatch Logs; the group name must start with aws-waf-logs-.
+        const wafLogs = new aws.cloudwatch.LogGroup(`${name}-waf-logs`, {
+            name: `aws-waf-logs-${project}-${stack}`,
+            retentionInDays: args.wafLogRetentionDays ?? d.wafLogRetentionDays,
+            tags,
+        }, parent);
+        new aws.wafv2.WebAclLoggingConfiguration(`${name}-waf-logging`, {
+            resourceArn: this.webAcl.arn,
+            logDestinationConfigs: [wafLogs.arn],
+            redactedFields: REDACTED_HEADERS.map((h) => ({ singleHeader: { name: h } })),
+            loggingFilter: args.logAllowedRequests ? undefined : {
+                defaultBehavior: "DROP",
+                filters: [{
+                    behavior: "KEEP",
+                    requirement: "MEETS_ANY",
+                    conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }],
+                }],
+            },
+        }, parent);
+
+        this.invokeUrl = this.stage?.invokeUrl;
+        this.stageArn = this.stage?.arn;
+        this.webAclArn = this.webAcl.arn;
+        this.webAclName = this.webAcl.name;
+        this.ruleMetricNames = rules.map((r) => r.name);
+        this.wafLogGroupName = wafLogs.name;
+        this.registerOutputs({
+            invokeUrl: this.invokeUrl,
+            stageArn: this.stageArn,
+            webAclArn: this.webAclArn,
+            webAclName: this.webAclName,
+            ruleMetricNames: this.ruleMetricNames,
+            wafLogGroupName: this.wafLogGroupName,
+        });
+    }
+
+    /** The demo REST API (mock GET / answering 200), its stage with access logs and throttling. */
+    private createDemoApi(name: string, args: WafProtectedApiArgs, s: { project: string; stack: string; tags: Record<string, string>; stageName: string }):
+        { restApi: aws.apigateway.RestApi; stage: aws.apigateway.Stage } {
+        const { project, stack, tags, stageName } = s;
+        const d = WAF_PROTECTED_API_DEFAULTS;
+        const parent = { parent: this };
         // --- API Gateway: REST API with a mock GET / answering 200 -------------------------------------------
-        this.restApi = new aws.apigateway.RestApi(`${name}-api`, {
+        const restApi = new aws.apigateway.RestApi(`${name}-api`, {
             description: `Demo API protected by AWS WAF (${project}/${stack})`,
             endpointConfiguration: { types: "REGIONAL" },
             tags,
@@ -116,35 +203,35 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         // of it, so a change to any method, integration or response redeploys the stage.
         const def = REST_API_DEFINITION;
         const method = new aws.apigateway.Method(`${name}-get`, {
-            restApi: this.restApi.id,
-            resourceId: this.restApi.rootResourceId,
+            restApi: restApi.id,
+            resourceId: restApi.rootResourceId,
             ...def.method,
         }, parent);
 
         const integration = new aws.apigateway.Integration(`${name}-get-mock`, {
-            restApi: this.restApi.id,
-            resourceId: this.restApi.rootResourceId,
+            restApi: restApi.id,
+            resourceId: restApi.rootResourceId,
             ...def.integration,
             httpMethod: method.httpMethod,
         }, parent);
 
         const methodResponse = new aws.apigateway.MethodResponse(`${name}-get-200`, {
-            restApi: this.restApi.id,
-            resourceId: this.restApi.rootResourceId,
+            restApi: restApi.id,
+            resourceId: restApi.rootResourceId,
             ...def.methodResponse,
             httpMethod: method.httpMethod,
         }, parent);
 
         const integrationResponse = new aws.apigateway.IntegrationResponse(`${name}-get-200`, {
-            restApi: this.restApi.id,
-            resourceId: this.restApi.rootResourceId,
+            restApi: restApi.id,
+            resourceId: restApi.rootResourceId,
             ...def.integrationResponse,
             httpMethod: method.httpMethod,
         }, { parent: this, dependsOn: [integration, methodResponse] });
 
         // A deployment is a snapshot: redeploy whenever the API definition above changes.
         const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
-            restApi: this.restApi.id,
+            restApi: restApi.id,
             description: "Managed by Pulumi",
             triggers: {
                 redeployment: apiDefinitionHash(def),
@@ -177,8 +264,8 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [attachment] }));
         }
 
-        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
-            restApi: this.restApi.id,
+        const stage = new aws.apigateway.Stage(`${name}-stage`, {
+            restApi: restApi.id,
             deployment: deployment.id,
             stageName,
             accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
@@ -187,8 +274,8 @@ export class WafProtectedApi extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: stageDeps });
 
         new aws.apigateway.MethodSettings(`${name}-stage-settings`, {
-            restApi: this.restApi.id,
-            stageName: this.stage.stageName,
+            restApi: restApi.id,
+            stageName: stage.stageName,
             methodPath: "*/*",
             settings: {
                 metricsEnabled: true,
@@ -197,58 +284,13 @@ export class WafProtectedApi extends pulumi.ComponentResource {
             },
         }, parent);
 
-        // --- WAFv2 web ACL ----------------------------------------------------------------------------------
-        const aclMetricName = `${project}-${stack}-webacl`.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 128);
-        this.webAcl = new aws.wafv2.WebAcl(`${name}-webacl`, {
-            description: wafDescription(`Protects the ${stageName} stage of the ${project} API, stack ${stack}`),
-            scope: "REGIONAL",
-            defaultAction: { allow: {} },
-            rules: rules.map((r) => wafRule(r, ruleSet)),
-            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: aclMetricName, sampledRequestsEnabled: true },
-            tags,
-        }, parent);
-
-        // Associate with the stage (the stage ARN: WAF protects stages, not APIs).
-        new aws.wafv2.WebAclAssociation(`${name}-webacl-stage`, {
-            resourceArn: this.stage.arn,
-            webAclArn: this.webAcl.arn,
-        }, parent);
-
-        // WAF logs go to CloudWatch Logs; the group name must start with aws-waf-logs-.
-        const wafLogs = new aws.cloudwatch.LogGroup(`${name}-waf-logs`, {
-            name: `aws-waf-logs-${project}-${stack}`,
-            retentionInDays: args.wafLogRetentionDays ?? d.wafLogRetentionDays,
-            tags,
-        }, parent);
-        new aws.wafv2.WebAclLoggingConfiguration(`${name}-waf-logging`, {
-            resourceArn: this.webAcl.arn,
-            logDestinationConfigs: [wafLogs.arn],
-            redactedFields: REDACTED_HEADERS.map((h) => ({ singleHeader: { name: h } })),
-            loggingFilter: args.logAllowedRequests ? undefined : {
-                defaultBehavior: "DROP",
-                filters: [{
-                    behavior: "KEEP",
-                    requirement: "MEETS_ANY",
-                    conditions: [{ actionCondition: { action: "BLOCK" } }, { actionCondition: { action: "COUNT" } }],
-                }],
-            },
-        }, parent);
-
-        this.invokeUrl = this.stage.invokeUrl;
-        this.stageArn = this.stage.arn;
-        this.webAclArn = this.webAcl.arn;
-        this.webAclName = this.webAcl.name;
-        this.ruleMetricNames = rules.map((r) => r.name);
-        this.wafLogGroupName = wafLogs.name;
-        this.registerOutputs({
-            invokeUrl: this.invokeUrl,
-            stageArn: this.stageArn,
-            webAclArn: this.webAclArn,
-            webAclName: this.webAclName,
-            ruleMetricNames: this.ruleMetricNames,
-            wafLogGroupName: this.wafLogGroupName,
-        });
+        return { restApi, stage };
     }
+}
+
+/** A stable logical-name suffix for an association: a hash of the resource ARN (known at preview: config values). */
+export function associationSuffix(arn: string): string {
+    return crypto.createHash("sha256").update(arn).digest("hex").slice(0, 12);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface HeartbeatSettings {
     region: string;
     webAclName: string;
     rules: string[];
+    /** CLOUDFRONT web ACLs' metrics carry no `Region` dimension (and are published in us-east-1). Default REGIONAL. */
+    scope?: "REGIONAL" | "CLOUDFRONT";
 }
 
 /** Reads the settings from the function's environment; a missing value is an error naming the variable. */
@@ -29,12 +31,36 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): HeartbeatSettings {
     return { namespace: need("METRIC_NAMESPACE"), region: need("WAF_REGION"), webAclName: need("WEB_ACL_NAME"), rules };
 }
 
+/**
+ * Every watched web ACL's settings: `WAF_TARGETS` (JSON list of `{ region, scope, webAclName, rules }`, one per
+ * web ACL, `region` being where its metrics are published) or, without it, the single ACL of `settingsFromEnv`.
+ */
+export function targetsFromEnv(env: NodeJS.ProcessEnv): HeartbeatSettings[] {
+    const raw = env.WAF_TARGETS?.trim();
+    if (!raw) return [settingsFromEnv(env)];
+    const namespace = env.METRIC_NAMESPACE?.trim();
+    if (!namespace) throw new Error("heartbeat: environment variable METRIC_NAMESPACE is not set");
+    let list: unknown;
+    try {
+        list = JSON.parse(raw);
+    } catch (e) {
+        throw new Error(`heartbeat: WAF_TARGETS is not JSON: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(list) || list.length === 0) throw new Error("heartbeat: WAF_TARGETS lists no web ACL");
+    return list.map((t: Record<string, unknown>, i) => {
+        const ok = t && typeof t.region === "string" && t.region && typeof t.webAclName === "string" && t.webAclName &&
+            (t.scope === "REGIONAL" || t.scope === "CLOUDFRONT") && Array.isArray(t.rules) && t.rules.length > 0 && t.rules.every((r) => typeof r === "string" && r);
+        if (!ok) throw new Error(`heartbeat: WAF_TARGETS[${i}] is not { region, scope: REGIONAL|CLOUDFRONT, webAclName, rules: [..] }: ${JSON.stringify(t)}`);
+        return { namespace, region: t.region as string, scope: t.scope as "REGIONAL" | "CLOUDFRONT", webAclName: t.webAclName as string, rules: t.rules as string[] };
+    });
+}
+
 /** The PutMetricData requests that publish one zero datapoint per rule at `timestamp`. */
 export function heartbeatRequests(s: HeartbeatSettings, timestamp: Date): PutMetricDataCommandInput[] {
     const data: MetricDatum[] = s.rules.map((rule) => ({
         MetricName: METRIC_NAME,
         Dimensions: [
-            { Name: "Region", Value: s.region },
+            ...(s.scope === "CLOUDFRONT" ? [] : [{ Name: "Region", Value: s.region }]),
             { Name: "Rule", Value: rule },
             { Name: "WebACL", Value: s.webAclName },
         ],

@@ -94,6 +94,10 @@ export interface FindingSettings {
     productArn: string;
     /** The project's web ACL ARN, used as the resource Id when an alert names its web ACL. */
     webAclArn?: string;
+    /** ARNs of the other watched web ACLs whose ARN is known (`WEB_ACL_ARNS`, comma-separated): the same use. */
+    webAclArns?: string[];
+    /** Regions besides `region` whose alarms notify this function (`ALARM_REGIONS`): it reads their state there. */
+    alarmRegions?: string[];
     /** The Kinesis data stream carrying the ecommerce events (`STREAM_ARN` form): a resource of every ecommerce finding. */
     ecommerceStreamArn?: string;
     /** The people topic: each ACTIVE anomaly finding is announced there (handlers/alert/notify.ts). */
@@ -123,6 +127,8 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         partition: need("FINDING_PARTITION"),
         productArn: need("FINDING_PRODUCT_ARN"),
         webAclArn: optional("WEB_ACL_ARN"),
+        webAclArns: (optional("WEB_ACL_ARNS") ?? "").split(",").map((a) => a.trim()).filter((a) => a),
+        alarmRegions: (optional("ALARM_REGIONS") ?? "").split(",").map((r) => r.trim()).filter((r) => r),
         ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
         peopleTopicArn: optional("PEOPLE_TOPIC_ARN"),
         dashboardUrl: optional("DASHBOARD_URL"),
@@ -211,10 +217,14 @@ export function categoryOf(metricName: string, namespace?: string): Category {
 }
 
 function webAclResource(s: FindingSettings, webAclName: string, region: string, partition: string): Resource {
-    const arnName = s.webAclArn ? s.webAclArn.split("/").slice(-2, -1)[0] : undefined;
+    // A watched web ACL's ARN, when the function knows it: same name, and in the alert's region (a CLOUDFRONT web
+    // ACL's ARN names us-east-1, where its metrics and alarms are).
+    const known = [s.webAclArn, ...(s.webAclArns ?? [])].filter((a): a is string => !!a);
+    const arn = known.find((a) => a.split("/").slice(-2, -1)[0] === webAclName && a.split(":")[3] === region)
+        ?? (s.webAclArn && s.webAclArn.split("/").slice(-2, -1)[0] === webAclName ? s.webAclArn : undefined);
     return {
         Type: "AwsWafv2WebAcl",
-        Id: s.webAclArn && arnName === webAclName ? s.webAclArn : webAclName,
+        Id: arn ?? webAclName,
         Partition: partition as Resource["Partition"],
         Region: region,
         Details: { AwsWafv2WebAcl: { Name: webAclName } },
@@ -648,6 +658,8 @@ export interface AlertClients {
     cloudWatch: CloudWatchSender;
     /** Publishes the people notices (needed when the settings name a people topic). */
     sns?: SnsSender;
+    /** A CloudWatch client for another region's alarms (FindingSettings.alarmRegions). */
+    cloudWatchFor?: (region: string) => CloudWatchSender;
 }
 
 export type AlertPlan =
@@ -705,7 +717,7 @@ export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeA
     if (!band) throw alertParseError(`composite alarm ${n.AlarmName}: neither TriggeringChildren nor AlarmRule ${n.AlarmRule} names a band child (a name ending -band)`);
     const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [band], AlarmTypes: ["MetricAlarm"] }));
     const child = out.MetricAlarms?.find((a) => a.AlarmName === band);
-    if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${s.region}`);
+    if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${n.AlarmArn.split(":")[3]}`);
     return {
         kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
         notification: { ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${child.StateReason}`, Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`) },
@@ -762,10 +774,18 @@ export async function activeFindings(client: SecurityHubSender, s: FindingSettin
  * when the episode may be current (ALARM since this transition, or INSUFFICIENT_DATA: no recovery seen — the
  * next OK archives it). A DescribeAlarms failure propagates (the invocation retries).
  */
+/** The CloudWatch client of the alarm's region (the function's own, or `cloudWatchFor` for another). */
+export function cloudWatchForAlarm(clients: AlertClients, p: { notification: { AlarmArn: string } }, s: FindingSettings): CloudWatchSender {
+    const region = p.notification.AlarmArn.split(":")[3];
+    return region === s.region || !clients.cloudWatchFor ? clients.cloudWatch : clients.cloudWatchFor(region);
+}
+
 export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: FindingSettings, now: Date): Promise<{ resolvedAt: Date; reason: string } | undefined> {
     const n = p.notification;
     const region = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn").region;
-    if (region !== s.region) throw new Error(`CloudWatch alarm ${n.AlarmArn} is in ${region}; this function reads alarm state in ${s.region}`);
+    if (region !== s.region && !(s.alarmRegions ?? []).includes(region)) {
+        throw new Error(`CloudWatch alarm ${n.AlarmArn} is in ${region}; this function reads alarm state in ${[s.region, ...(s.alarmRegions ?? [])].join(", ")}`);
+    }
     const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [n.AlarmName], AlarmTypes: [p.composite ? "CompositeAlarm" : "MetricAlarm"] }));
     const alarm = ((p.composite ? out.CompositeAlarms : out.MetricAlarms) ?? []).find((a) => a.AlarmArn === n.AlarmArn);
     const episode = `superseded: the ALARM of ${p.stateChangeTime.toISOString()} was delivered after it ended`;
@@ -821,14 +841,14 @@ export async function handleAlertEvent(event: unknown, clients: AlertClients, s:
         try {
             const delivered = parseEnvelope(env);
             const parsed = delivered.kind === "composite" && delivered.notification.NewStateValue === "ALARM"
-                ? await compositeAsAlarm(clients.cloudWatch, delivered, s) : delivered;
+                ? await compositeAsAlarm(cloudWatchForAlarm(clients, delivered, s), delivered, s) : delivered;
             const plan = planAlert(parsed, s, now(), log);
             if (plan.action === "import") {
                 const alarm = parsed.kind === "cloudwatch" ? parsed : undefined;
-                let ended = alarm && await episodeEnded(clients.cloudWatch, alarm, s, now());
+                let ended = alarm && await episodeEnded(cloudWatchForAlarm(clients, alarm, s), alarm, s, now());
                 const findings = ended ? plan.findings.map((f) => archivedVersion(f, ended!.resolvedAt, ended!.reason, now())) : plan.findings;
                 const ids = await importFindings(client, findings);
-                const late = !ended && alarm && (ended = await episodeEnded(clients.cloudWatch, alarm, s, now()));
+                const late = !ended && alarm && (ended = await episodeEnded(cloudWatchForAlarm(clients, alarm, s), alarm, s, now()));
                 if (late) await importFindings(client, findings.map((f) => archivedVersion(f, late.resolvedAt, late.reason, new Date(Math.max(now().getTime(), Date.parse(f.UpdatedAt!) + 1)))));
                 const recordState = ended ? "ARCHIVED" : "ACTIVE";
                 log("info", late ? "imported finding, then archived it: the alarm episode ended while it was filed" : ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",

@@ -30,7 +30,7 @@ async function build(config: Record<string, unknown>): Promise<{ run: ProgramRun
     const run = await runWith(config, (c) => {
         cfg = c;
         return new CloudWatchDetection("detection", cloudWatchDetectionArgs(c, {
-            waf: { webAclName: ACL, ruleNames: wafRuleMetricNames(c.waf) },
+            webAcls: [{ key: "", name: ACL, scope: "REGIONAL", rules: wafRuleMetricNames(c.waf) }],
             alerts: { topicArn: TOPIC },
         }));
     });
@@ -61,17 +61,17 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         assert.strictEqual(run.ofType("edge-anomaly:detection:CloudWatchDetection").length, 1);
     });
 
-    it("dev stack: 3 WAF + 16 series × (spike, drop) = 35 acting alarms; WAF and drop alarms are composites of a band and a floor child", () => {
+    it("dev stack: (Rule=ALL + 3 WAF rules) + 16 series × (spike, drop) = 36 acting alarms; WAF and drop alarms are composites of a band and a floor child", () => {
         const rules = wafRuleMetricNames(cfg.waf);
         assert.deepStrictEqual(rules, ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
         assert.strictEqual(allEcommerceSeries(ecommerceSeriesSettingsOf(cfg)).length, 16);
-        // metric alarms: 3 × (band, floor) + 16 × (spike, drop band, drop baseline) = 54; composites: 3 + 16 = 19
-        assert.strictEqual(run.ofType(ALARM).length, 54);
-        assert.strictEqual(run.ofType(COMPOSITE).length, 19);
+        // metric alarms: 4 × (band, floor) + 16 × (spike, drop band, drop baseline) = 56; composites: 4 + 16 = 20
+        assert.strictEqual(run.ofType(ALARM).length, 56);
+        assert.strictEqual(run.ofType(COMPOSITE).length, 20);
         const names = [...run.ofType(ALARM).map((a) => a.inputs.name as string), ...run.ofType(COMPOSITE).map((a) => a.inputs.alarmName as string)];
-        assert.strictEqual(new Set(names).size, 73, "alarm names are unique");
+        assert.strictEqual(new Set(names).size, 76, "alarm names are unique");
         for (const n of names) assert.ok(n.length <= 255 && /^[\x20-\x7e]+$/.test(n), `alarm name ${n} must be ≤ 255 ASCII characters`);
-        assert.strictEqual((run.outputs.alarmArns as string[]).length, 35);
+        assert.strictEqual((run.outputs.alarmArns as string[]).length, 36);
     });
 
     it("per WAF rule: BlockedRequests Sum per minute with Region/Rule/WebACL, FILL to 0, band child above ANOMALY_DETECTION_BAND(e1, 3)", () => {
@@ -101,7 +101,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             assert.strictEqual(a.inputs.treatMissingData, "notBreaching");
             const name = `edge-anomaly-detection-${cfg.stack}-waf-${rule}-blocked-requests-spike`;
             assert.strictEqual(a.inputs.name, `${name}-band`);
-            assert.match(a.inputs.alarmDescription, new RegExp(`rule ${rule} of web ACL ${ACL} \\(us-east-1\\) rose above its expected band .*3 standard deviations.* 1 of the last 1 complete 60-second datapoints.*at least 20 blocked requests`));
+            assert.match(a.inputs.alarmDescription, new RegExp(`rule ${rule} of REGIONAL web ACL ${ACL} \\(metrics in us-east-1\\) rose above its expected band .*3 standard deviations.* 1 of the last 1 complete 60-second datapoints.*at least 20 blocked requests`));
         }
     });
 
@@ -191,17 +191,17 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
 
     it("exposes the acting alarms' ARNs in plan order: WAF rules first, then each ecommerce series' spike and drop", () => {
         const arns = run.outputs.alarmArns as string[];
-        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: TOPIC } }));
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: ACL, scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }], alerts: { topicArn: TOPIC } }));
         assert.deepStrictEqual(arns, plan.map((s) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${s.alarmName}`));
-        assert.deepStrictEqual(plan.slice(0, 5).map((s) => s.kind), ["waf", "waf", "waf", "spike", "drop"]);
+        assert.deepStrictEqual(plan.slice(0, 5).map((s) => s.kind), ["waf", "waf", "waf", "waf", "spike"]);
     });
 });
 
 describe("CloudWatchDetection config variations", () => {
     it("M of N, band width, floors and dimensions come from config; drop alarms need M + filling", async () => {
         const { run } = await build(devWith({ evaluationPeriods: 3, datapointsToAlarm: 2, bandWidth: 1.5, ecommerceDimensions: ["platform"], minBlockedRequests: 50, dropBaselineFloor: { views: 5 } }));
-        // 3 WAF × 2 + 2 measures × (total + 3 platforms) × 3 = 30 metric alarms
-        assert.strictEqual(run.ofType(ALARM).length, 30);
+        // (ALL + 3 WAF rules) × 2 + 2 measures × (total + 3 platforms) × 3 = 32 metric alarms
+        assert.strictEqual(run.ofType(ALARM).length, 32);
         assert.strictEqual(run.ofType(ALARM).filter((a) => /marketplace/i.test(a.name)).length, 0);
         const waf = byName(run, "waf-AWSManagedRulesCommonRuleSet");
         assert.deepStrictEqual([waf.inputs.evaluationPeriods, waf.inputs.datapointsToAlarm], [4, 2]);
@@ -226,7 +226,8 @@ describe("CloudWatchDetection config variations", () => {
         const cfg = devWith();
         cfg[`${PROJECT}:waf`] = { knownBadInputs: false, rateLimit: { enabled: false } };
         const { run } = await build(cfg);
-        assert.deepStrictEqual(run.ofType(ALARM).filter((a) => a.name.includes("-waf-")).map((a) => a.name).sort(), ["detection-waf-AWSManagedRulesCommonRuleSet", "detection-waf-AWSManagedRulesCommonRuleSet-floor"]);
+        assert.deepStrictEqual(run.ofType(ALARM).filter((a) => a.name.includes("-waf-")).map((a) => a.name).sort(),
+            ["detection-waf-ALL", "detection-waf-ALL-floor", "detection-waf-AWSManagedRulesCommonRuleSet", "detection-waf-AWSManagedRulesCommonRuleSet-floor"]);
     });
 
     async function rejects(detection: Record<string, unknown>, key: string, message: RegExp): Promise<void> {
@@ -270,7 +271,7 @@ describe("planCloudWatchAlarms", () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { parseConfig } = require("../config") as typeof import("../config");
         const cfg = parseConfig(raw, { stack: "dev", region: "us-east-1" });
-        assert.throws(() => planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: ["A", "A"] }, alerts: { topicArn: TOPIC } })), /duplicate WAF rule names/);
-        assert.strictEqual(planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: ACL, ruleNames: [] }, alerts: { topicArn: TOPIC } })).filter((s) => s.kind === "waf").length, 0);
+        assert.throws(() => planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: ACL, scope: "REGIONAL", rules: ["A", "A"] }], alerts: { topicArn: TOPIC } })), /duplicate WAF rule names/);
+        assert.deepStrictEqual(planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: ACL, scope: "REGIONAL", rules: [] }], alerts: { topicArn: TOPIC } })).filter((s) => s.kind === "waf").map((s) => s.key), ["waf-ALL"], "rules: [] watches the total only");
     });
 });

@@ -46,7 +46,7 @@ function devPlan(): AlarmSpec[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { parseConfig } = require("../config") as typeof import("../config");
     const cfg = parseConfig(raw, { stack: "dev", region: REGION });
-    return planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: WEB_ACL, ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "unused" } }));
+    return planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: WEB_ACL, scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }], alerts: { topicArn: "unused" } }));
 }
 const plan = devPlan();
 const spec = (name: string) => plan.find((s) => s.alarmName === name) ?? assert.fail(`no planned alarm ${name}`);

@@ -39,8 +39,7 @@ function devConfig(detection: Record<string, unknown> = {}, stack = "dev"): AppC
 
 function targets(cfg: AppConfig, alarmArns: string[]): DashboardTargets {
     return {
-        webAclName: "edge-web-acl",
-        ruleNames: wafRuleMetricNames(cfg.waf),
+        webAcls: [{ key: "", name: "edge-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }],
         deliveryStreamName: "ecommerce-firehose",
         transformFunctionName: "ecommerce-transform",
         streamName: "ecommerce-stream",
@@ -84,7 +83,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         run = await runWith(stackFileConfig("dev"), (c) => {
             cfg = c;
             return new DetectionDashboard("detection", detectionDashboardArgs(c, {
-                waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(c.waf) },
+                webAcls: [{ key: "", name: "edge-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(c.waf) }],
                 pipeline: { deliveryStreamName: "ecommerce-firehose", transformFunctionName: "ecommerce-transform", streamName: "ecommerce-stream" },
                 alerts: { findingFunctionName: "finding-fn", deadLetterQueueName: "finding-dlq" },
                 alarmArns: arns,
@@ -117,7 +116,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     });
 
     it("one WAF graph per rule, with the alarm's exact metric math: hidden Sum metric, FILL(m1, 0), ANOMALY_DETECTION_BAND(e1, 3) at 60 s", () => {
-        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } }));
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: "edge-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }], alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } }));
         for (const rule of wafRuleMetricNames(cfg.waf)) {
             const w = titled(body, `Blocked requests — ${rule}`);
             assert.strictEqual(w.properties.period, 60);
@@ -132,7 +131,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     });
 
     it("every ecommerce band alarm (spike, drop band child) has a graph with its exact queries: metric, period, FILL and band", () => {
-        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) }, alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } })).filter((s) => s.kind !== "waf");
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: "edge-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }], alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } })).filter((s) => s.kind !== "waf");
         assert.strictEqual(plan.length, 32);
         for (const spec of plan) {
             const w = titled(body, spec.target.label);
@@ -195,7 +194,7 @@ describe("dashboardBody", () => {
         assert.deepStrictEqual(alarmWidgets(body).map((w) => [w.properties.title, w.properties.alarms]), [["Alarms (1)", [dlqAlarm]]]);
         const all = metricWidgets(body).flatMap((w) => expressions(w).map((e) => e.expression));
         assert.ok(all.length > 0 && all.every((e) => !e.includes("ANOMALY_DETECTION_BAND")), "no bands with the lookout engine");
-        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Blocked requests — ")).length, 3);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Blocked requests — ")).length, 4, "ALL + 3 rules");
         // The transform emits no EMF metrics for Lookout: a note instead of empty Views/Revenue graphs.
         assert.strictEqual(metricWidgets(body).filter((w) => /^(Views|Revenue) \(/.test(w.properties.title)).length, 0);
         assert.ok(body.widgets.some((w) => w.type === "text" && /reads the rows the pipeline writes to S3 \(`ecommerce\/live\/`/.test(w.properties.markdown)));

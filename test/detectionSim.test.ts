@@ -16,7 +16,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
     const o = defaultSimOptions();
 
     it("replays each planned alarm's exact shape: period, N, M, comparison, band width and the floor child", () => {
-        const specs = planCloudWatchAlarms({ ...args, waf: { webAclName: "acl", ruleNames: wafRuleMetricNames(cfg.waf) } });
+        const specs = planCloudWatchAlarms({ ...args, webAcls: [{ key: "", name: "acl", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }] });
         const alarms = simAlarms(args);
         assert.strictEqual(alarms.length, specs.length);
         const drop = alarms.find((a) => a.key === "views-total-drop")!;

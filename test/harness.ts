@@ -6,7 +6,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
-import { mocks, reads, registered, Registered } from "./mocks";
+import { mocks, reads, registered, Registered, webAclReader } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -47,6 +47,7 @@ function clearProgramModule(): void {
     delete require.cache[require.resolve(path.join(ROOT, "index"))];
 }
 
+
 function encode(config: Record<string, unknown>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
@@ -77,7 +78,7 @@ async function drainedOnError<T>(f: () => T | Promise<T>): Promise<T> {
 
 /**
  * Runs the program with `config` (a stack file's `config:` map) as stack `stack`, from its entry point (preflight
- * checks included, reads answered by the mocks' `accountState`). Later runs in the same process get `stack-N` as
+ * checks and rule discovery included, reads answered by the mocks' `accountState` and `webAclReader`). Later runs in the same process get `stack-N` as
  * their stack name unless `exactStackName` (the offline plan, whose names must be the stack's).
  */
 export async function runProgram(config: Record<string, unknown>, stack = "test", opts: { exactStackName?: boolean } = {}): Promise<ProgramRun> {
@@ -87,6 +88,8 @@ export async function runProgram(config: Record<string, unknown>, stack = "test"
     pulumi.runtime.setAllConfig(encode(config));
     await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 && !opts.exactStackName ? `-${runCount}` : ""}`, false);
     clearProgramModule();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("../preflight/webAclRules") as typeof import("../preflight/webAclRules")).setWebAclReader(webAclReader);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = await drainedOnError(() => require(ENTRY) as Promise<Record<string, unknown>>);
     const outputs: Record<string, unknown> = {};
@@ -134,6 +137,27 @@ function view(resources: Registered[], outputs: Record<string, unknown>, readsDo
             return hits[0];
         },
     };
+}
+
+/**
+ * Runs another Pulumi program (e.g. one under examples/) under the same mocks: `entry` is its main file, `project`
+ * its Pulumi.yaml name (the namespace of its config keys), `config` its stack config (`project:key`, `aws:region`).
+ */
+export async function runExternalProgram(entry: string, project: string, config: Record<string, unknown>, stack = "example"): Promise<ProgramRun> {
+    registered.length = 0;
+    runCount += 1;
+    pulumi.runtime.setAllConfig(encode(config));
+    reads.length = 0;
+    await pulumi.runtime.setMocks(mocks, project, `${stack}-${runCount}`, false);
+    delete require.cache[require.resolve(entry)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = await drainedOnError(() => require(entry) as Record<string, unknown>);
+    const outputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(program)) {
+        outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+    }
+    await waitForRPCs();
+    return view([...registered], outputs, [...reads]);
 }
 
 /** The resolved value of an Output (under mocks every value is known). */

@@ -91,14 +91,14 @@ describe("heartbeat handler as deployed", () => {
     });
 
     // The factory runs at load (the cold start), reading the environment set in before().
-    forBothArtifacts("the factory's handler", artifactsOf<(e: unknown) => Promise<{ datapoints: number }>>(heartbeatHandlerFactory, { factory: true }), (handler) => {
+    forBothArtifacts("the factory's handler", artifactsOf<(e: unknown) => Promise<{ datapoints: number }[]>>(heartbeatHandlerFactory, { factory: true }), (handler) => {
         it("publishes through the Lambda's own client", async () => {
             cw.on(PutMetricDataCommand).resolves({});
             const log = console.log;
             console.log = () => undefined;
             try {
                 const result = await handler()({ "detail-type": "Scheduled Event" });
-                assert.equal(result.datapoints, 1);
+                assert.deepEqual(result.map((r) => r.datapoints), [1]);
             } finally {
                 console.log = log;
             }
@@ -120,6 +120,51 @@ describe("heartbeat handler as deployed", () => {
         const text = await serializedText(heartbeatHandlerFactory, { factory: true });
         assert.match(text, /require\("@aws-sdk\/client-cloudwatch(\/[^"]*)?"\)/, "the SDK is required from the Lambda runtime, not bundled");
         assert.ok(!text.includes("@pulumi/aws"), "the handler does not drag the Pulumi SDK into the Lambda");
+    });
+});
+
+describe("heartbeat handler as deployed, several watched web ACLs (WAF_TARGETS)", () => {
+    let cw: AwsClientStub<CloudWatchClient>;
+    let saved: NodeJS.ProcessEnv;
+    before(() => {
+        cw = mockClient(CloudWatchClient);
+        saved = { ...process.env };
+        delete process.env.WEB_ACL_NAME;
+        delete process.env.WAF_RULES;
+        Object.assign(process.env, {
+            METRIC_NAMESPACE: "AWS/WAFV2", AWS_REGION: "eu-west-1",
+            WAF_TARGETS: JSON.stringify([
+                { region: "eu-west-1", scope: "REGIONAL", webAclName: "shop-alb-acl", rules: ["ALL", "R1"] },
+                { region: "us-east-1", scope: "CLOUDFRONT", webAclName: "cdn-acl", rules: ["ALL"] },
+            ]),
+        });
+    });
+    afterEach(() => cw.reset());
+    after(() => {
+        cw.restore();
+        process.env = saved;
+    });
+
+    forBothArtifacts("the factory's handler", artifactsOf<(e: unknown) => Promise<{ datapoints: number }[]>>(heartbeatHandlerFactory, { factory: true }), (handler) => {
+        it("publishes each web ACL's zeros in the region its metrics are in, without a Region dimension for CLOUDFRONT", async () => {
+            cw.on(PutMetricDataCommand).resolves({});
+            const log = console.log;
+            console.log = () => undefined;
+            try {
+                assert.deepEqual((await handler()({})).map((r) => r.datapoints), [2, 1]);
+            } finally {
+                console.log = log;
+            }
+            const calls = cw.commandCalls(PutMetricDataCommand);
+            const seen = await Promise.all(calls.map(async (c) => ({
+                region: await (c.thisValue as CloudWatchClient).config.region(),
+                dims: c.args[0].input.MetricData!.map((d) => d.Dimensions!.map((x) => `${x.Name}=${x.Value}`).join(",")),
+            })));
+            assert.deepEqual(seen, [
+                { region: "eu-west-1", dims: ["Region=eu-west-1,Rule=ALL,WebACL=shop-alb-acl", "Region=eu-west-1,Rule=R1,WebACL=shop-alb-acl"] },
+                { region: "us-east-1", dims: ["Rule=ALL,WebACL=cdn-acl"] },
+            ]);
+        });
     });
 });
 
@@ -147,12 +192,13 @@ describe("BlockedRequestsHeartbeat (under mocks)", () => {
 
     it("tells the function which web ACL and rules to beat for", () => {
         const fn = run.one("aws:lambda/function:Function", "heartbeat");
-        assert.deepEqual(fn.inputs.environment.variables, {
-            METRIC_NAMESPACE: "AWS/WAFV2",
-            WAF_REGION: "us-east-1",
-            WEB_ACL_NAME: run.outputs.webAclName,
-            WAF_RULES: (run.outputs.wafRuleMetricNames as string[]).join(","),
-        });
+        const env = fn.inputs.environment.variables;
+        assert.deepEqual(Object.keys(env).sort(), ["METRIC_NAMESPACE", "WAF_TARGETS"]);
+        assert.equal(env.METRIC_NAMESPACE, "AWS/WAFV2");
+        // Every watched web ACL: here the stack's own, its total (Rule=ALL) and its rules, in the stack's region.
+        assert.deepEqual(JSON.parse(env.WAF_TARGETS), [{
+            region: "us-east-1", scope: "REGIONAL", webAclName: run.outputs.webAclName, rules: ["ALL", ...(run.outputs.wafRuleMetricNames as string[])],
+        }]);
         assert.equal(fn.inputs.runtime, "nodejs22.x");
         // No reserved concurrency: new accounts (concurrency quota 10) cannot reserve any, and a duplicate zero is harmless.
         assert.equal(fn.inputs.reservedConcurrentExecutions, undefined);

@@ -52,7 +52,7 @@ function build(cfg: AppConfig) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { lookoutDetectionArgs } = require("../componentArgs") as typeof import("../componentArgs");
     const detection = new LookoutDetection("detection", lookoutDetectionArgs(cfg, {
-        waf: { webAclName: "edge-web-acl", ruleNames: wafRuleMetricNames(cfg.waf) },
+        webAcls: [{ key: "", name: "edge-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }],
         pipeline: {
             bucketName: BUCKET,
             templatedPath: `s3://${BUCKET}/ecommerce/live/{{yyyyMMdd}}/{{HHmm}}`,
@@ -102,7 +102,7 @@ describe("LookoutDetection (lookout engine, dev stack config, under mocks)", () 
         }
     });
 
-    it("WAF detector: PT5M, CloudWatch AWS/WAFV2 BlockedRequests SUM by Region, Rule, WebACL, filtered to this web ACL and its rules", () => {
+    it("WAF detector: PT5M, CloudWatch AWS/WAFV2 BlockedRequests SUM by Region, Rule, WebACL, filtered to this web ACL, its total and its rules", () => {
         const waf = detector("waf").inputs;
         assert.equal(waf.name, `${base}-waf`);
         assert.equal(waf.frequency, "PT5M");
@@ -111,7 +111,8 @@ describe("LookoutDetection (lookout engine, dev stack config, under mocks)", () 
         assert.deepEqual(waf.metricSet.dimensions, ["Region", "Rule", "WebACL"]);
         assert.deepEqual(waf.metricSet.dimensionFilters, [
             { name: "WebACL", values: ["edge-web-acl"] },
-            { name: "Rule", values: ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] },
+            // The web ACL's total (Rule=ALL) is its own series, like each rule.
+            { name: "Rule", values: ["ALL", "RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] },
         ]);
         assert.deepEqual(waf.metricSet.source, { type: "cloudwatch", roleArn: roleNamed("l4m-cloudwatch").state.arn });
         assert.equal(waf.metricSet.offsetSeconds, undefined);

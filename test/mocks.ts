@@ -6,6 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
 
+/** The region a resource is in: its `region` argument (@pulumi/aws v7), else the stack's `aws:region`, else REGION. */
+function regionOf(inputs: Record<string, any>): string {
+    return inputs.region ?? new pulumi.Config("aws").get("region") ?? REGION;
+}
+
+
 export interface Registered {
     type: string;
     name: string;
@@ -25,10 +31,30 @@ export const reads: Registered[] = [];
  * The account state that reads are answered with. Tests change it to model another account (and put it back);
  * by default the region's API Gateway account settings have a CloudWatch role, as in most used accounts.
  */
-export const accountState: { apiGatewayCloudWatchRoleArn: string | undefined } = {
+export const accountState: {
+    apiGatewayCloudWatchRoleArn: string | undefined;
+    /** The web ACLs that exist, by `SCOPE/name` (rule discovery reads them through `webAclReader`); none by default. */
+    webAcls: Map<string, import("../preflight/webAclRules").WebAclRead>;
+    /**
+     * The offline plan: a watched web ACL not in `webAcls` is "not read" (its rules unknown, only Rule=ALL planned)
+     * instead of missing.
+     */
+    offlineWebAcls: boolean;
+} = {
     apiGatewayCloudWatchRoleArn: `arn:aws:iam::${ACCOUNT}:role/api-gateway-cloudwatch-logs`,
+    webAcls: new Map(),
+    offlineWebAcls: false,
 };
 export const DEFAULT_API_GATEWAY_ROLE_ARN = accountState.apiGatewayCloudWatchRoleArn;
+
+/** Rule discovery's reader under the mocks: answers from `accountState.webAcls`, records what it was asked. */
+export const webAclReads: { name: string; scope: string; stackRegion: string }[] = [];
+export const webAclReader: import("../preflight/webAclRules").WebAclReader = async (acl, stackRegion) => {
+    webAclReads.push({ ...acl, stackRegion });
+    const known = accountState.webAcls.get(`${acl.scope}/${acl.name}`);
+    if (known || !accountState.offlineWebAcls) return known;
+    return { arn: "", totalMetricsEnabled: true, rules: [], offline: true };
+};
 
 const SERVICE_OF: Record<string, string> = {
     apigateway: "apigateway", wafv2: "wafv2", lambda: "lambda", iam: "iam", cloudwatch: "logs", sns: "sns", sqs: "sqs",
@@ -38,6 +64,7 @@ const SERVICE_OF: Record<string, string> = {
 function arnFor(type: string, name: string, inputs: Record<string, any>): string {
     const [, mod, res] = type.split(/[:/]/);
     const rname = inputs.name ?? name;
+    const REGION = regionOf(inputs);
     switch (type) {
         case "aws:apigateway/stage:Stage":
             return `arn:aws:apigateway:${REGION}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`;
@@ -99,6 +126,7 @@ export const mocks: pulumi.runtime.Mocks = {
             reads.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id: args.id, inputs, state });
             return { id: args.id, state };
         }
+        const REGION = regionOf(inputs);
         const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}abc123` : `${args.name}-abc123`);
         const id = args.id || `${args.name}-id`;
         const state: Record<string, any> = { ...inputs, name: physicalName, arn: arnFor(args.type, args.name, { ...inputs, name: physicalName }) };
@@ -141,12 +169,14 @@ export const mocks: pulumi.runtime.Mocks = {
                 return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "AIDTEST", id: ACCOUNT };
             case "aws:index/getPartition:getPartition":
                 return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
-            case "aws:index/getRegion:getRegion":
-                return { name: REGION, region: REGION, id: REGION };
+            case "aws:index/getRegion:getRegion": {
+                const region = regionOf({});
+                return { name: region, region, id: region };
+            }
             case "aws:redshiftserverless/getWorkgroup:getWorkgroup":
                 return {
                     ...args.inputs, id: args.inputs.workgroupName, workgroupId: `${args.inputs.workgroupName}-0000-4000-8000-000000000001`,
-                    arn: `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/${args.inputs.workgroupName}-0000-4000-8000-000000000001`,
+                    arn: `arn:aws:redshift-serverless:${regionOf({})}:${ACCOUNT}:workgroup/${args.inputs.workgroupName}-0000-4000-8000-000000000001`,
                 };
             default:
                 return args.inputs;

@@ -105,8 +105,18 @@ describe("policy pack against the program", () => {
                     if (outcome.applicable === 0) vacuous.push(policy);
                 }
                 assert.deepEqual(vacuous, []);
-                // The core of the program is always there.
-                for (const t of ["aws:apigateway/stage:Stage", "aws:wafv2/webAcl:WebAcl", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"]) assert.ok(types.has(t), `program creates no ${t}`);
+                // The core of the program is there whenever the stack config asks for it: the demo API's stage with
+                // api.enabled (default), the stack's own web ACL and its logging with api.enabled or waf.associate.
+                const cfg = variant.config();
+                const api = (cfg[`${PROJECT}:api`] as { enabled?: boolean } | undefined)?.enabled !== false;
+                const associate = ((cfg[`${PROJECT}:waf`] as { associate?: string[] } | undefined)?.associate ?? []).length > 0;
+                const core = [
+                    ...(api ? ["aws:apigateway/stage:Stage"] : []),
+                    ...(api || associate ? ["aws:wafv2/webAcl:WebAcl", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"] : []),
+                    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:sns/topic:Topic",
+                ];
+                for (const t of core) assert.ok(types.has(t), `program creates no ${t}`);
+                if (!api) assert.ok(!types.has("aws:apigateway/stage:Stage"), "api.enabled false deploys no API stage");
             });
 
             it("the taggable-type list covers every AWS type the program creates that takes tags (per @pulumi/aws)", () => {

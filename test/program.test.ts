@@ -38,7 +38,7 @@ describe("program: engine cloudwatch (dev)", () => {
 
     it("creates anomaly-band alarms, no Lookout resources and no heartbeat", () => {
         const anomaly = run.ofType(T.alarm).filter((a) => (a.inputs.metricQueries ?? []).some((q: any) => /ANOMALY_DETECTION_BAND/.test(q.expression ?? "")));
-        assert.equal(anomaly.length, 35, "3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop (band alarms and band children)");
+        assert.equal(anomaly.length, 36, "the web ACL total (Rule=ALL) + 3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop (band alarms and band children)");
         assert.equal(run.ofType(T.detector).length + run.ofType(T.activation).length + run.ofType(T.alert).length, 0);
         assert.equal(run.ofType(T.schedule).length, 0, "FILL(m, 0) replaces the heartbeat");
     });
@@ -78,11 +78,11 @@ describe("program: engine cloudwatch (dev)", () => {
     it("shows every acting alarm, the alert DLQ alarm included, on the dashboard", () => {
         const onDashboard = new Set(dashboardAlarmArns(run));
         const acting = [...run.ofType(T.alarm), ...run.ofType(T.composite)].filter((a) => (a.inputs.alarmActions ?? []).length > 0).map((a) => a.state.arn);
-        assert.equal(acting.length, 36, "35 acting anomaly alarms (19 composites, 16 spike alarms) + the DLQ depth alarm");
+        assert.equal(acting.length, 37, "36 acting anomaly alarms (20 composites, 16 spike alarms) + the DLQ depth alarm");
         for (const arn of acting) assert.ok(onDashboard.has(arn), arn);
-        assert.equal(onDashboard.size, 36);
+        assert.equal(onDashboard.size, 37);
         assert.equal(run.outputs.dashboardName, run.one(T.dashboard).inputs.dashboardName);
-        assert.equal(run.outputs.alarmCount, 35);
+        assert.equal(run.outputs.alarmCount, 36);
     });
 
     it("exports the simulation's worst-case detection latency: WAF 130 s, ecommerce 230 s", () => {

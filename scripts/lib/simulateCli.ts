@@ -5,6 +5,7 @@ import { AppConfig } from "../../config";
 import { cloudWatchDetectionArgs } from "../../componentArgs";
 import { CloudWatchDetectionArgs } from "../../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../../model/wafRules";
+import { OWN_ACL_KEY } from "../../model/wafTargets";
 import { SimOptions, SimulationReport, defaultSimOptions, simulate } from "../../model/detectionSim";
 import { EVALUATION_DELAY_SECONDS } from "../../model/alarmReplay";
 import {
@@ -104,7 +105,8 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
 /** The CloudWatchDetection args the stack config maps to (componentArgs.ts), with placeholder wiring. */
 export function simulationArgs(config: AppConfig): CloudWatchDetectionArgs {
     return cloudWatchDetectionArgs(config, {
-        waf: { webAclName: "simulated-web-acl", ruleNames: wafRuleMetricNames(config.waf) },
+        // The project's own web ACL (watched as Rule=ALL plus its rules), as on the dev stack.
+        webAcls: [{ key: OWN_ACL_KEY, name: "simulated-web-acl", scope: "REGIONAL", rules: wafRuleMetricNames(config.waf) }],
         alerts: { topicArn: `arn:aws:sns:${config.region}:000000000000:simulated` },
     });
 }

@@ -7,6 +7,7 @@ import { emfLine, malformedEmfLine } from "../../handlers/ecommerceTransform";
 import { SimStack, defaultSimOptions, simAlarms, simStackOf, simWarmupSeconds, worstCase } from "../../model/detectionSim";
 import { emfArrivalParams, emfMaxLagSeconds } from "../../model/metricArrival";
 import { SECONDS_PER_MONTH, alarmMonthlyUsd, compositeAlarmMonthlyUsd, priceOf } from "./prices";
+import { wafSeries } from "../../model/wafTargets";
 
 /**
  * ASSUMPTION. Billed duration of one transform invocation on a small batch (10–60 s of dev traffic, a few hundred
@@ -98,7 +99,7 @@ export function bufferChoices(args: CloudWatchDetectionArgs, buffers: readonly n
 /** Before (plain band alarms at 300 s, 60 s buffer) and after (these args) for the alarms and metrics. */
 export function costBeforeAfter(args: CloudWatchDetectionArgs): { before: { alarmsUsd: number; metricsUsd: number; bufferUsd: number }; after: { alarmsUsd: number; metricsUsd: number; bufferUsd: number } } {
     const series = allEcommerceSeries(cloudWatchDetectionSettings(args).series).length;
-    const rules = args.waf.ruleNames.length;
+    const rules = wafSeries(args.webAcls, cloudWatchDetectionSettings(args).region).length;
     const metricsUsd = priceOf("customMetric", emfMetricCount(args));
     return {
         before: { alarmsUsd: (rules + 2 * series) * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }), metricsUsd, bufferUsd: bufferCost(args, 60).usd },
