@@ -68,20 +68,12 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
  */
 export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandlingResult> {
     const settings = findingSettingsFromEnv(process.env);
-    const regional = new Map<string, CloudWatchClient>();
     const clients: AlertClients = {
         securityHub: new SecurityHubClient(securityHubClientConfig(settings.region)),
         cloudWatch: new CloudWatchClient(cloudWatchClientConfig(settings.region)),
         sns: new SNSClient(snsClientConfig(settings.region)),
         // Alarms of CLOUDFRONT web ACLs live in us-east-1: their state is read there.
-        cloudWatchFor: (region: string) => {
-            let c = regional.get(region);
-            if (!c) {
-                c = new CloudWatchClient(cloudWatchClientConfig(region));
-                regional.set(region, c);
-            }
-            return c;
-        },
+        cloudWatchFor: (region: string) => new CloudWatchClient(cloudWatchClientConfig(region)),
     };
     return (event: unknown) => handleAlertEvent(event, clients, settings);
 }

@@ -127,8 +127,8 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         partition: need("FINDING_PARTITION"),
         productArn: need("FINDING_PRODUCT_ARN"),
         webAclArn: optional("WEB_ACL_ARN"),
-        webAclArns: (optional("WEB_ACL_ARNS") ?? "").split(",").map((a) => a.trim()).filter((a) => a),
-        alarmRegions: (optional("ALARM_REGIONS") ?? "").split(",").map((r) => r.trim()).filter((r) => r),
+        ...(optional("WEB_ACL_ARNS") ? { webAclArns: optional("WEB_ACL_ARNS")!.split(",") } : {}),
+        ...(optional("ALARM_REGIONS") ? { alarmRegions: optional("ALARM_REGIONS")!.split(",") } : {}),
         ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
         peopleTopicArn: optional("PEOPLE_TOPIC_ARN"),
         dashboardUrl: optional("DASHBOARD_URL"),
@@ -217,11 +217,8 @@ export function categoryOf(metricName: string, namespace?: string): Category {
 }
 
 function webAclResource(s: FindingSettings, webAclName: string, region: string, partition: string): Resource {
-    // A watched web ACL's ARN, when the function knows it: same name, and in the alert's region (a CLOUDFRONT web
-    // ACL's ARN names us-east-1, where its metrics and alarms are).
-    const known = [s.webAclArn, ...(s.webAclArns ?? [])].filter((a): a is string => !!a);
-    const arn = known.find((a) => a.split("/").slice(-2, -1)[0] === webAclName && a.split(":")[3] === region)
-        ?? (s.webAclArn && s.webAclArn.split("/").slice(-2, -1)[0] === webAclName ? s.webAclArn : undefined);
+    const named = (a?: string) => a && a.split("/").slice(-2, -1)[0] === webAclName;
+    const arn = (s.webAclArns ?? []).find((a) => named(a) && a.split(":")[3] === region) ?? (named(s.webAclArn) ? s.webAclArn : undefined);
     return {
         Type: "AwsWafv2WebAcl",
         Id: arn ?? webAclName,

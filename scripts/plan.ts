@@ -380,7 +380,8 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument } | { u
     const { runProgram } = require("../test/harness") as typeof import("../test/harness");
     // No AWS here: a watched web ACL without `rules` is planned as Rule=ALL only, and the run's log says so.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require("../test/mocks") as typeof import("../test/mocks")).accountState.offlineWebAcls = true;
+    const { accountState } = require("../test/mocks") as typeof import("../test/mocks");
+    accountState.offlineWebAcls = true;
     let run: Awaited<ReturnType<typeof runProgram>>;
     const runKey = JSON.stringify([args.stack, config]);
     try {

@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 
 import { GetWebACLCommand, GetWebACL$, ListWebACLsCommand, ListWebACLs$, WAFV2Client } from "@aws-sdk/client-wafv2";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { ConfigError, parseConfig } from "../config";
 import { discoverWatchedRules, wafv2Reader } from "../preflight/webAclRules";
@@ -264,7 +264,11 @@ describe("watch: config validation names the key", () => {
 });
 
 describe("watch: rule discovery (WAFv2 stubbed)", () => {
-    const wafv2 = mockClient(WAFV2Client);
+    // Stubbed in before() (not at file load) and restored after: other files stub the same client class.
+    let wafv2: AwsClientStub<WAFV2Client>;
+    before(() => {
+        wafv2 = mockClient(WAFV2Client);
+    });
     afterEach(() => wafv2.reset());
     after(() => wafv2.restore());
     const config = (watch: unknown[]) => parseConfig({ waf: { watch } }, { stack: "t", region: "eu-west-1" });
@@ -334,6 +338,7 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
             rules: [{ name: "r1", metricName: "R1-metric", cloudWatchMetricsEnabled: true }, { name: "quiet", metricName: "quiet", cloudWatchMetricsEnabled: false }],
         });
         webAclReads.length = 0;
+        accountState.offlineWebAcls = false;
         try {
             const run = await runProgram(c, "watch-discovery");
             assert.deepEqual(webAclReads, [{ name: "shop-alb-acl", scope: "REGIONAL", stackRegion: "eu-west-1" }]);
