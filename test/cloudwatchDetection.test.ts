@@ -129,7 +129,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
     it("acting alarms (composites and spike alarms) notify the alert topic on ALARM and OK; children notify nobody; all carry the stack tags", () => {
         const tags = { owner: "platform-security", environment: "dev", app: "edge-anomaly-detection", stack: cfg.stack };
         const acting = [...run.ofType(COMPOSITE), ...run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length > 0)];
-        assert.strictEqual(acting.length, 35);
+        assert.strictEqual(acting.length, 36);
         for (const a of acting) {
             assert.deepStrictEqual(a.inputs.alarmActions, [TOPIC], a.name);
             assert.deepStrictEqual(a.inputs.okActions, [TOPIC], a.name);

@@ -48,7 +48,7 @@ describe("program: engine cloudwatch (dev)", () => {
         const people = run.one(T.topic, "people-topic");
         assert.equal(run.outputs.alertTopicArn, topic.state.arn);
         const composites = run.ofType(T.composite);
-        assert.equal(composites.length, 19, "3 WAF + 16 drop composites");
+        assert.equal(composites.length, 20, "(Rule=ALL + 3 WAF rules) + 16 drop composites");
         const referenced = new Set(composites.flatMap((c) => [...(c.inputs.alarmRule as string).matchAll(/ALARM\("([^"]+)"\)/g)].map((m) => m[1])));
         for (const alarm of [...run.ofType(T.alarm), ...composites]) {
             if ((alarm.inputs.alarmActions ?? []).length === 0) {

@@ -17,6 +17,7 @@ import { assertValidForSdk } from "./standins/sdkSchema";
 const P = "edge-anomaly-detection";
 const T = {
     alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    composite: "aws:cloudwatch/compositeAlarm:CompositeAlarm",
     restApi: "aws:apigateway/restApi:RestApi",
     stage: "aws:apigateway/stage:Stage",
     webAcl: "aws:wafv2/webAcl:WebAcl",
@@ -31,7 +32,10 @@ const T = {
     subscription: "aws:sns/topicSubscription:TopicSubscription",
 };
 
-const wafAlarms = (run: ProgramRun) => run.ofType(T.alarm).filter((a) => a.name.startsWith("detection-waf-"));
+// Each WAF series is a composite (actions) of a band child and a noise-floor child (both without actions).
+const wafAlarms = (run: ProgramRun) => run.ofType(T.alarm).filter((a) => a.name.startsWith("detection-waf-") && !a.name.endsWith("-floor"));
+const wafFloors = (run: ProgramRun) => run.ofType(T.alarm).filter((a) => a.name.startsWith("detection-waf-") && a.name.endsWith("-floor"));
+const wafComposites = (run: ProgramRun) => run.ofType(T.composite).filter((a) => a.name.startsWith("detection-waf-"));
 const m1 = (alarm: { inputs: Record<string, any> }) => alarm.inputs.metricQueries.find((q: any) => q.id === "m1").metric;
 
 describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.watch-example.yaml, eu-west-1)", () => {
@@ -60,9 +64,17 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
         for (const a of wafAlarms(run)) {
             const q = Object.fromEntries(a.inputs.metricQueries.map((x: any) => [x.id, x]));
             assert.equal(q.e1.expression, "FILL(m1, 0)", a.name);
-            assert.equal(q.ad1.expression, "ANOMALY_DETECTION_BAND(e1, 2)", a.name);
+            assert.equal(q.ad1.expression, "ANOMALY_DETECTION_BAND(e1, 3)", a.name);
             assert.equal(a.inputs.thresholdMetricId, "ad1", a.name);
             assert.equal(a.inputs.comparisonOperator, "GreaterThanUpperThreshold", a.name);
+        }
+        // Each band has its noise floor on the same series and a composite over both.
+        const floors = wafFloors(run);
+        assert.deepEqual(floors.map((f) => ({ region: f.inputs.region, dims: m1(f).dimensions })), got.map((g) => ({ region: g.region, dims: g.dims })));
+        const composites = wafComposites(run);
+        assert.equal(composites.length, got.length);
+        for (const [i, band] of wafAlarms(run).entries()) {
+            assert.equal(composites[i].inputs.alarmRule, `ALARM("${band.inputs.name}") AND ALARM("${floors[i].inputs.name}")`);
         }
     });
 
@@ -73,11 +85,24 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
         assert.ok(home && relay, "the stack's topic and a us-east-1 relay topic");
         assert.match(home.state.arn, /^arn:aws:sns:eu-west-1:/);
         assert.match(relay.state.arn, /^arn:aws:sns:us-east-1:/);
-        for (const a of wafAlarms(run)) {
+        // Band, floor and composite alike live where the series is published; only the composite acts.
+        const bands = wafAlarms(run);
+        const floors = wafFloors(run);
+        const composites = wafComposites(run);
+        assert.equal(composites.length, 5);
+        for (const [i, a] of bands.entries()) {
             const cloudfront = m1(a).dimensions.WebACL === "storefront-cdn-acl";
-            assert.equal(a.state.arn.split(":")[3], cloudfront ? "us-east-1" : "eu-west-1", a.name);
-            assert.deepEqual(a.inputs.alarmActions, [cloudfront ? relay.state.arn : home.state.arn], a.name);
-            assert.deepEqual(a.inputs.okActions, [cloudfront ? relay.state.arn : home.state.arn], a.name);
+            const region = cloudfront ? "us-east-1" : "eu-west-1";
+            for (const child of [a, floors[i]]) {
+                assert.equal(child.state.arn.split(":")[3], region, child.name);
+                assert.equal(child.inputs.region, cloudfront ? "us-east-1" : undefined, child.name);
+                assert.deepEqual([child.inputs.alarmActions, child.inputs.okActions], [[], []], `${child.name} acts only through its composite`);
+            }
+            const c = composites[i];
+            assert.equal(c.state.arn.split(":")[3], region, c.name);
+            assert.equal(c.inputs.region, cloudfront ? "us-east-1" : undefined, c.name);
+            assert.deepEqual(c.inputs.alarmActions, [cloudfront ? relay.state.arn : home.state.arn], c.name);
+            assert.deepEqual(c.inputs.okActions, [cloudfront ? relay.state.arn : home.state.arn], c.name);
         }
         // The relay delivers to the stack's finding Lambda, which only that topic may invoke from us-east-1.
         const finding = run.one(T.fn, "alerts-finding");
@@ -113,8 +138,8 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
 
     it("exports every watched web ACL with where its rules came from and its detection latency", () => {
         assert.deepEqual(run.outputs.watchedWebAcls, [
-            { name: "shop-alb-acl", scope: "REGIONAL", region: "eu-west-1", rules: ["ALL", "AWS-AWSManagedRulesCommonRuleSet", "RateLimitPerIp"], rulesFrom: "listed in waf.watch", wafDetectionLatencySeconds: 120 },
-            { name: "storefront-cdn-acl", scope: "CLOUDFRONT", region: "us-east-1", rules: ["ALL", "AWS-AWSManagedRulesKnownBadInputsRuleSet"], rulesFrom: "listed in waf.watch", wafDetectionLatencySeconds: 120 },
+            { name: "shop-alb-acl", scope: "REGIONAL", region: "eu-west-1", rules: ["ALL", "AWS-AWSManagedRulesCommonRuleSet", "RateLimitPerIp"], rulesFrom: "listed in waf.watch", wafDetectionLatencySeconds: 130 },
+            { name: "storefront-cdn-acl", scope: "CLOUDFRONT", region: "us-east-1", rules: ["ALL", "AWS-AWSManagedRulesKnownBadInputsRuleSet"], rulesFrom: "listed in waf.watch", wafDetectionLatencySeconds: 130 },
         ]);
     });
 });
