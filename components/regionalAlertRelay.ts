@@ -16,6 +16,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { stackScope, StackScopeArgs } from "../model/stackScope";
+import { SNS_TOPIC_ACTIONS, denyInsecureTransport } from "./anomalyAlerts";
 
 export interface RegionalAlertRelayArgs extends StackScopeArgs {
     /** The region the relay lives in (the alarms' region), e.g. `us-east-1`. */
@@ -125,7 +126,7 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
                     Action: "sns:Publish",
                     Resource: topic,
                     Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                }],
+                }, denyInsecureTransport(SNS_TOPIC_ACTIONS, topic)],
             })),
         }, parent);
 

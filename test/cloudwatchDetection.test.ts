@@ -139,7 +139,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             assert.deepStrictEqual(a.inputs.tags, tags);
             assert.ok((a.inputs.alarmDescription as string).length <= 1024, `${a.name} description too long`);
         }
-        assert.strictEqual(run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length === 0 && (a.inputs.okActions ?? []).length === 0).length, 54 - 16);
+        assert.strictEqual(run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length === 0 && (a.inputs.okActions ?? []).length === 0).length, 56 - 16);
     });
 
     it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 1-minute Sum, above the band, 2 of 3", () => {

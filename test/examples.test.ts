@@ -12,6 +12,9 @@ const DIR = path.join(ROOT, "examples", "watch-existing-acl");
 const project = yaml.load(fs.readFileSync(path.join(DIR, "Pulumi.yaml"), "utf8")) as { name: string; main: string };
 const ENTRY = path.join(DIR, project.main);
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm";
+// Each WAF series: a band child and a noise-floor child (no actions) under a composite that acts.
+const bands = (run: { ofType: (t: string) => any[] }) => run.ofType(ALARM).filter((a) => a.name.startsWith("waf-") && !a.name.endsWith("-floor"));
 
 describe("examples/watch-existing-acl (the library from another program)", () => {
     it("imports the library by package name: the example's source names no relative path into this project", () => {
@@ -27,12 +30,15 @@ describe("examples/watch-existing-acl (the library from another program)", () =>
             [`${project.name}:rules`]: ["AWS-AWSManagedRulesCommonRuleSet"],
             [`${project.name}:alertEmail`]: "secops@corp.internal",
         });
-        const alarms = run.ofType(ALARM).filter((a) => a.name.startsWith("waf-"));
+        const alarms = bands(run);
         assert.deepEqual(alarms.map((a) => a.inputs.metricQueries[0].metric.dimensions), [
             { Region: "eu-west-1", Rule: "ALL", WebACL: "orders-alb-acl" },
             { Region: "eu-west-1", Rule: "AWS-AWSManagedRulesCommonRuleSet", WebACL: "orders-alb-acl" },
         ]);
-        for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, [run.outputs.alertTopicArn]);
+        for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, [], `${a.name}: the composite acts`);
+        const composites = run.ofType(COMPOSITE).filter((a) => a.name.startsWith("waf-"));
+        assert.equal(composites.length, 2);
+        for (const c of composites) assert.deepEqual(c.inputs.alarmActions, [run.outputs.alertTopicArn]);
         const types = new Set(run.resources.map((r) => r.type));
         for (const absent of ["aws:apigateway/restApi:RestApi", "aws:wafv2/webAcl:WebAcl", "aws:kinesis/stream:Stream", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"]) {
             assert.ok(!types.has(absent), absent);
@@ -49,11 +55,16 @@ describe("examples/watch-existing-acl (the library from another program)", () =>
             [`${project.name}:alertEmail`]: "secops@corp.internal",
         });
         const alarms = run.ofType(ALARM).filter((a) => a.name.startsWith("waf-"));
-        assert.equal(alarms.length, 1);
-        assert.equal(alarms[0].inputs.region, "us-east-1");
-        assert.deepEqual(alarms[0].inputs.metricQueries[0].metric.dimensions, { Rule: "ALL", WebACL: "cdn-acl" });
+        assert.equal(alarms.length, 2, "band and floor of Rule=ALL");
+        for (const a of alarms) {
+            assert.equal(a.inputs.region, "us-east-1", a.name);
+            assert.deepEqual(a.inputs.metricQueries[0].metric.dimensions, { Rule: "ALL", WebACL: "cdn-acl" }, a.name);
+        }
         const relay = run.ofType("aws:sns/topic:Topic").find((t) => t.inputs.region === "us-east-1");
         assert.ok(relay);
-        assert.deepEqual(alarms[0].inputs.alarmActions, [relay.state.arn]);
+        const composite = run.ofType(COMPOSITE).filter((a) => a.name.startsWith("waf-"));
+        assert.equal(composite.length, 1);
+        assert.equal(composite[0].inputs.region, "us-east-1");
+        assert.deepEqual(composite[0].inputs.alarmActions, [relay.state.arn]);
     });
 });
