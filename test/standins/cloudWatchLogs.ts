@@ -124,7 +124,7 @@ export class LogsInsightsStandin {
             }
             const sdk = (service === "logs" ? logsSdk : wafSdk) as unknown as Record<string, OperationSchema>;
             const schema = sdk[`${operation}$`];
-            const problems = schema ? validateAgainstSdk(schema, body) : [`the SDK has no operation ${operation}`];
+            const problems = schema ? validateAgainstSdk(schema, body, "wire") : [`the SDK has no operation ${operation}`];
             this.requests.push({ service, operation, body, problems });
             if (problems.length) return error("ValidationException", problems.join("; "));
             try {
