@@ -11,8 +11,8 @@ import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectio
 import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardSettings } from "./components/detectionDashboard";
 import { EcommercePipelineArgs } from "./components/ecommercePipeline";
 import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
-import { RedshiftMetricsArgs, redshiftSettings, redshiftSettingsProblem } from "./components/redshiftMetrics";
-import { DevOpsGuruInsightsArgs, devopsGuruProblem } from "./components/devopsGuruInsights";
+import { RedshiftMetricsArgs, redshiftExpiringPrefixes, redshiftSettings, redshiftSettingsProblem } from "./components/redshiftMetrics";
+import { DevOpsGuruInsightsArgs, devopsGuruProblem, devopsGuruRuleName } from "./components/devopsGuruInsights";
 import { RegionalAlertRelayArgs } from "./components/regionalAlertRelay";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
@@ -98,6 +98,8 @@ export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs 
         bufferingSizeMiB: p.bufferingSizeMiB,
         compression: p.compression,
         dataExpirationDays: p.dataExpirationDays,
+        // The Redshift source writes into this bucket with the lookout engine: its rows expire the same way.
+        ...(config.sources.redshift && config.detection.engine === "lookout" ? { expiringPrefixes: redshiftExpiringPrefixes(config.sources.redshift.queries) } : {}),
         forceDestroyBucket: p.forceDestroyBucket,
         intervalSeconds: config.detection.intervalSeconds,
         // Lookout for Metrics reads the rows from S3; only the cloudwatch engine watches EMF metrics.
@@ -120,6 +122,8 @@ export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsA
         enableSecurityHub: a.enableSecurityHub,
         maxRetryAttempts: a.maxRetryAttempts,
         maxEventAgeSeconds: a.maxEventAgeSeconds,
+        // The DevOps Guru insight rule dead-letters into the alert DLQ.
+        ...(config.sources.devopsGuru ? { deadLetterEventRuleNames: [devopsGuruRuleName(config)] } : {}),
         ...wiring,
     };
 }
@@ -222,7 +226,7 @@ export function redshiftMetricsArgs(config: AppConfig, wiring: Pick<RedshiftMetr
         region: config.region,
         functions: functionsOf(config),
         engine: d.engine,
-        target: { workgroupName: r.workgroupName, clusterIdentifier: r.clusterIdentifier, database: r.database, secretArn: r.secretArn, dbUser: r.dbUser },
+        target: { workgroupName: r.workgroupName, clusterIdentifier: r.clusterIdentifier, database: r.database, secretArn: r.secretArn, secretKeyArn: r.secretKeyArn, dbUser: r.dbUser },
         queries: r.queries,
         frequency: r.frequency,
         delayMinutes: r.delayMinutes,

@@ -718,6 +718,8 @@ export interface RedshiftSourceConfig {
     readonly clusterIdentifier?: string;
     readonly database: string;
     readonly secretArn?: string;
+    /** The customer managed KMS key secretArn is encrypted with (omit for the AWS managed key aws/secretsmanager). */
+    readonly secretKeyArn?: string;
     readonly dbUser?: string;
     /** The interval each query covers (default `detection.frequency`). */
     readonly frequency: Frequency;
@@ -762,7 +764,7 @@ export const MAX_REDSHIFT_DATUMS = 1000;
 function parseSources(raw: RawConfig, project: string, detection: DetectionConfig): SourcesConfig {
     const src = objReader(raw, project, "sources", ["redshift", "devopsGuru"]);
     return { redshift: parseRedshift(src.child("redshift", [
-        "enabled", "workgroupName", "clusterIdentifier", "database", "secretArn", "dbUser", "frequency", "delayMinutes", "waitSeconds", "maxRows", "queries",
+        "enabled", "workgroupName", "clusterIdentifier", "database", "secretArn", "secretKeyArn", "dbUser", "frequency", "delayMinutes", "waitSeconds", "maxRows", "queries",
     ]), detection), devopsGuru: parseDevOpsGuru(src.child("devopsGuru", ["enabled", "tagKey", "tagValues", "cloudFormationStacks", "manageResourceCollection"])) };
 }
 
@@ -777,6 +779,11 @@ function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceCon
     if (!has("database")) throw new ConfigError(r.key("database"), "is required: the database the queries run in");
     const database = r.str("database", "", DATABASE, "is not a Redshift database name");
     const secretArn = has("secretArn") ? r.str("secretArn", "", SECRET_ARN, "is not a Secrets Manager secret ARN") : undefined;
+    const secretKeyArn = has("secretKeyArn") ? r.str("secretKeyArn", "", KMS_KEY_ARN, "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)") : undefined;
+    if (secretKeyArn && !secretArn) throw new ConfigError(r.key("secretKeyArn"), "is the key of secretArn: set secretArn too");
+    if (secretKeyArn && secretArn && secretKeyArn.split(":")[3] !== secretArn.split(":")[3]) {
+        throw new ConfigError(r.key("secretKeyArn"), `is in ${secretKeyArn.split(":")[3]}, the secret in ${secretArn.split(":")[3]}: Secrets Manager uses a key of the secret's region`);
+    }
     const dbUser = has("dbUser") ? r.str("dbUser", "", DB_USER, "is not a database user name") : undefined;
     if (secretArn && dbUser) throw new ConfigError(r.key("dbUser"), "set secretArn or dbUser, not both");
     if (workgroupName && dbUser) throw new ConfigError(r.key("dbUser"), "is for provisioned clusters; a workgroup without secretArn uses IAM credentials (redshift-serverless:GetCredentials)");
@@ -819,7 +826,7 @@ function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceCon
         }
         return { name, sql, timestampColumn, measures, dimensions, watch };
     });
-    return { workgroupName, clusterIdentifier, database, secretArn, dbUser, frequency, intervalSeconds, delayMinutes, waitSeconds, maxRows, queries };
+    return { workgroupName, clusterIdentifier, database, secretArn, secretKeyArn, dbUser, frequency, intervalSeconds, delayMinutes, waitSeconds, maxRows, queries };
 }
 
 function parseDevOpsGuru(r: Reader): DevOpsGuruSourceConfig | undefined {

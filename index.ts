@@ -100,8 +100,10 @@ const devopsGuru = devopsGuruArgs ? new DevOpsGuruInsights("devops-guru", devops
 // cloudwatch: the detection simulation's worst case for these exact alarms (model/detectionSim.ts).
 const latency = latencyOf(config, cloudwatchArgs);
 
+const redshiftSeconds = redshiftResolved ? redshiftLatencySeconds(redshiftResolved) : undefined;
+
 const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(config, {
-    latency: { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds },
+    latency: { wafSeconds: latency.wafSeconds, ecommerceSeconds: latency.ecommerceSeconds, ...(redshiftSeconds !== undefined ? { redshiftSeconds } : {}) },
     webAcls,
     pipeline: { deliveryStreamName: pipeline.deliveryStreamName, transformFunctionName: pipeline.transformFunctionName, streamName: pipeline.streamName },
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
@@ -152,7 +154,6 @@ export const lookoutDetectorArns = lookout
     : undefined;
 export const dashboardName = dashboard.dashboardName;
 /** Worst-case seconds from an anomalous datapoint to the alert (README: "Detection latency"). */
-const redshiftSeconds = redshiftResolved ? redshiftLatencySeconds(redshiftResolved) : undefined;
 export const detectionLatencySeconds = Math.max(latency.worstSeconds, redshiftSeconds ?? 0);
 export const detectionLatencyBreakdown = {
     wafSeconds: latency.wafSeconds,

@@ -60,6 +60,12 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
     ecommerceStreamArn?: pulumi.Input<string>;
     /** The detection dashboard's name: each people notice links to it (optional). */
     dashboardName?: pulumi.Input<string>;
+    /**
+     * Names of EventBridge rules (this account's default bus, this region) whose targets dead-letter undelivered
+     * events into the DLQ (the DevOps Guru insight rule): the queue and key policies admit events.amazonaws.com for
+     * exactly these rules. Default none.
+     */
+    deadLetterEventRuleNames?: readonly string[];
 }
 
 /**
@@ -161,6 +167,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
         this.productArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
         const hubArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:hub/default`;
+        const eventRuleArns = pulumi.all([partition, accountId]).apply(([part, account]) =>
+            (args.deadLetterEventRuleNames ?? []).map((r) => `arn:${part}:events:${region}:${account}:rule/${r}`));
 
         if (args.enableSecurityHub ?? d.enableSecurityHub) {
             // Disabling Security Hub deletes every finding in the account: never do it on `pulumi destroy`.
@@ -173,7 +181,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             description: `Encrypts the anomaly alert topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion]).apply(([account, part, topic, peopleTopic, alarms]) => JSON.stringify({
+            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion, eventRuleArns]).apply(([account, part, topic, peopleTopic, alarms, rules]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
@@ -199,6 +207,14 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                         Resource: "*",
                         Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
                     },
+                    ...(rules.length ? [{
+                        Sid: "EventBridgeDeadLettersUndeliveredEvents",
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: KEY_SERVICE_ACTIONS,
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": rules } },
+                    }] : []),
                 ],
             })),
             tags: scope.tags,
@@ -276,7 +292,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
             queueUrl: this.deadLetterQueue.url,
-            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId]).apply(([queue, topic, peopleTopic, account]) => JSON.stringify({
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId, eventRuleArns]).apply(([queue, topic, peopleTopic, account, rules]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     {
@@ -287,6 +303,15 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                         Resource: queue,
                         Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
                     },
+                    ...(rules.length ? [{
+                        // EventBridge rule targets' dead-letter config (EventBridge user guide, "Granting permissions to the dead-letter queue").
+                        Sid: "EventRulesDeadLetterUndeliveredEvents",
+                        Effect: "Allow",
+                        Principal: { Service: "events.amazonaws.com" },
+                        Action: "sqs:SendMessage",
+                        Resource: queue,
+                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": rules } },
+                    }] : []),
                     denyInsecureTransport("sqs:*", queue),
                 ],
             })),

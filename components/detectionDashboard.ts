@@ -39,7 +39,7 @@ export interface DashboardOptions extends StackScopeArgs {
      * of its alarms (the stack output `detectionLatencySeconds`); without it the header leaves it out. The lookout
      * figure is computed here when not given.
      */
-    latency?: { wafSeconds: number; ecommerceSeconds: number };
+    latency?: { wafSeconds: number; ecommerceSeconds: number; redshiftSeconds?: number };
     /** The ecommerce interval. Default `PT5M`. */
     frequency?: Frequency;
     /** Lookout engine: the ecommerce detector's offset. Default 180. */
@@ -56,7 +56,7 @@ export interface DashboardSettings extends TimingSettings {
     readonly stack: string;
     readonly region: string;
     readonly detection: TimingSettings["detection"] & { readonly bandWidth: number; readonly wafPeriodSeconds: number; readonly ecommercePeriodSeconds: number };
-    readonly latency?: { readonly wafSeconds: number; readonly ecommerceSeconds: number };
+    readonly latency?: { readonly wafSeconds: number; readonly ecommerceSeconds: number; readonly redshiftSeconds?: number };
     readonly series: EcommerceSeriesSettings;
 }
 
@@ -260,7 +260,8 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
             ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations) alert the SNS topic, which files Security Hub findings.`
             : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the watched metrics without bands.`,
         latency
-            ? `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s${cloudwatch ? " (npm run simulate, noise-free worst case)" : ""}.`
+            ? `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s${cloudwatch ? " (npm run simulate, noise-free worst case)" : ""}`
+                + `${"redshiftSeconds" in latency && latency.redshiftSeconds !== undefined ? `, Redshift ${latency.redshiftSeconds} s (interval, schedule delay, statement wait, ${cloudwatch ? "alarm M of N" : "Lookout processing"})` : ""}.`
             : "Worst-case detection latency: see the stack output detectionLatencySeconds.",
     ].join("\n\n"), 3)]);
 

@@ -66,6 +66,11 @@ export function insightEventPattern(): object {
     return { source: [DEVOPS_GURU_SOURCE], "detail-type": INSIGHT_DETAIL_TYPES };
 }
 
+/** The insight rule's name (known before the rule exists, so the alert DLQ's policies can name the rule). */
+export function devopsGuruRuleName(scope: { project: string; stack: string }): string {
+    return `${`${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9._-]/g, "-")}-devops-guru-insights`.slice(0, 64);
+}
+
 /** Why these args cannot be deployed, or undefined. */
 export function devopsGuruProblem(args: Pick<DevOpsGuruInsightsArgs, "tagKey" | "tagValues" | "cloudFormationStacks">): { arg: string; detail: string } | undefined {
     const stacks = args.cloudFormationStacks ?? [];
@@ -108,7 +113,7 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
         }
 
         this.rule = new aws.cloudwatch.EventRule(`${name}-insights`, {
-            name: `${prefix}-devops-guru-insights`.slice(0, 64),
+            name: devopsGuruRuleName(scope),
             description: `DevOps Guru insight events to the finding Lambda (${scope.project}/${scope.stack})`,
             eventPattern: JSON.stringify(insightEventPattern()),
             tags: scope.tags,
@@ -153,8 +158,11 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
         new aws.cloudwatch.EventTarget(`${name}-to-findings`, {
             rule: this.rule.name,
             arn: this.findings.arn,
-            // EventBridge retries delivery to Lambda; once invoked, the function's own retries and DLQ take over.
+            // EventBridge retries delivery to Lambda (throttling, a missing permission) for up to an hour, then puts the
+            // event in the alert DLQ (its queue and key policies admit this rule only; the DLQ depth alarm notifies).
+            // Once invoked, the function's own retries and on-failure destination (the same DLQ) take over.
             retryPolicy: { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 },
+            deadLetterConfig: { arn: args.alerts.deadLetterQueueArn },
         }, { parent: this, dependsOn: [permission] });
 
         this.failedInvocationsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-failed-invocations`, {

@@ -55,6 +55,12 @@ export interface EcommercePipelineArgs extends StackScopeArgs {
     compression?: Compression;
     /** Days until live rows and error objects expire. Default 90. */
     dataExpirationDays?: number;
+    /**
+     * More prefixes of the data bucket that expire after `dataExpirationDays`, like the live rows (a bucket has one
+     * lifecycle configuration: other writers of the bucket — the Redshift source — put their rules here). `id` is
+     * the rule id (unique, at most 255 characters). Default none.
+     */
+    expiringPrefixes?: readonly { id: string; prefix: string }[];
     /** Let `pulumi destroy` delete the data bucket with its objects. Default false. */
     forceDestroyBucket?: boolean;
     /** The detector interval the transform partitions rows by, seconds. Default 300. */
@@ -272,6 +278,12 @@ export class EcommercePipeline extends pulumi.ComponentResource {
                     filter: { prefix: ERROR_PREFIX },
                     expiration: { days: dataExpirationDays },
                 },
+                ...(args.expiringPrefixes ?? []).map((e) => ({
+                    id: e.id,
+                    status: "Enabled",
+                    filter: { prefix: e.prefix },
+                    expiration: { days: dataExpirationDays },
+                })),
                 {
                     id: "abort-incomplete-uploads",
                     status: "Enabled",

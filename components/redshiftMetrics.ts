@@ -60,7 +60,11 @@ export interface RedshiftMetricsArgs extends StackScopeArgs {
     /** Where the rows go: CloudWatch metrics and band alarms, or S3 and one Lookout for Metrics detector per query. */
     engine: "cloudwatch" | "lookout";
     /** Exactly one of workgroupName and clusterIdentifier; secretArn, or dbUser (clusters), or IAM (workgroups). */
-    target: { workgroupName?: string; clusterIdentifier?: string; database: string; secretArn?: string; dbUser?: string };
+    /**
+     * `secretKeyArn`: the customer managed KMS key the secret is encrypted with; the runner may then decrypt with it
+     * through Secrets Manager, for that secret only. Omit for the AWS managed key `aws/secretsmanager`.
+     */
+    target: { workgroupName?: string; clusterIdentifier?: string; database: string; secretArn?: string; secretKeyArn?: string; dbUser?: string };
     queries: readonly RedshiftQueryArgs[];
     /** Interval of every query. Default `PT5M`. */
     frequency?: RedshiftFrequency;
@@ -195,6 +199,17 @@ export function redshiftRunnerFactory(settings: RunnerSettings): () => (event: u
             return runQuery(clients, settings, env, query, startMs, "live", defaultDeps);
         };
     };
+}
+
+/**
+ * The data-bucket prefixes the runner writes that expire like the ecommerce live rows and errors (lookout engine:
+ * each query's live/ and rejected/ folders; its historical/ backfill is kept, as the ecommerce history is).
+ */
+export function redshiftExpiringPrefixes(queries: readonly { name: string }[]): { id: string; prefix: string }[] {
+    return queries.flatMap((q) => (["live", "rejected"] as const).map((folder) => ({
+        id: `expire-redshift-${q.name}-${folder}`,
+        prefix: `${REDSHIFT_PREFIX}${q.name}/${folder}/`,
+    })));
 }
 
 /** EventBridge Scheduler cron: `delayMinutes` after every interval boundary (UTC). */
@@ -357,7 +372,7 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
             ? aws.redshiftserverless.getWorkgroupOutput({ workgroupName: source.workgroupName }, parent).arn
             : pulumi.interpolate`arn:${part}:redshift:${region}:${account}:cluster:${source.clusterIdentifier}`;
         const credentialStatements: pulumi.Output<aws.iam.PolicyStatement[]> = source.secretArn
-            ? pulumi.output([{ Sid: "ReadDatabaseSecret", Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue"], Resource: source.secretArn }])
+            ? partition.dnsSuffix.apply((dnsSuffix) => secretStatements(region, dnsSuffix, source.secretArn!, source.secretKeyArn))
             : source.workgroupName
                 ? targetArn.apply((arn) => [{ Sid: "ServerlessTemporaryCredentials", Effect: "Allow" as const, Action: ["redshift-serverless:GetCredentials"], Resource: arn }])
                 : pulumi.all([part, account]).apply(([p, a]) => [{
@@ -598,6 +613,26 @@ export function redshiftRunnerStatements(r: {
         ] : []),
         { Sid: "SendFailedRunsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: r.deadLetterQueueArn },
         { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: r.deadLetterKeyArn },
+    ];
+}
+
+/**
+ * Reading the database secret: GetSecretValue on it and, when it is encrypted with a customer managed key, Decrypt
+ * with that key only through Secrets Manager in this region and only for this secret (Secrets Manager's
+ * encryption context carries the secret's ARN as `SecretARN`).
+ */
+export function secretStatements(region: string, dnsSuffix: string, secretArn: string, secretKeyArn?: string): aws.iam.PolicyStatement[] {
+    return [
+        { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secretArn },
+        ...(secretKeyArn ? [{
+            Sid: "DecryptDatabaseSecret",
+            Effect: "Allow" as const,
+            Action: ["kms:Decrypt"],
+            Resource: secretKeyArn,
+            Condition: {
+                StringEquals: { "kms:ViaService": `secretsmanager.${region}.${dnsSuffix}`, "kms:EncryptionContext:SecretARN": secretArn },
+            },
+        }] : []),
     ];
 }
 

@@ -41,6 +41,7 @@ describe("DevOpsGuruInsights (under mocks)", () => {
         const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "devops-guru-to-findings");
         assert.deepEqual([target.inputs.rule, target.inputs.arn], [rule.state.name, fn.state.arn]);
         assert.deepEqual(target.inputs.retryPolicy, { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 });
+        assert.deepEqual(target.inputs.deadLetterConfig, { arn: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn });
         const perm = run.one("aws:lambda/permission:Permission", "devops-guru-invoke");
         assert.deepEqual([perm.inputs.principal, perm.inputs.sourceArn, perm.inputs.function, perm.inputs.action], ["events.amazonaws.com", rule.state.arn, fn.state.name, "lambda:InvokeFunction"]);
         const dlq = run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn;
@@ -67,6 +68,25 @@ describe("DevOpsGuruInsights (under mocks)", () => {
             ],
         });
         assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+    });
+
+    it("the alert DLQ admits EventBridge for this rule only (queue and key policy), keeps its TLS-only deny", () => {
+        const rule = run.one("aws:cloudwatch/eventRule:EventRule", "devops-guru-insights");
+        const ruleArn = `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule.inputs.name}`;
+        assert.equal(rule.state.arn, ruleArn, "the rule ARN the policies name is the rule's");
+        const queue = run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn;
+        const qp = JSON.parse(run.one("aws:sqs/queuePolicy:QueuePolicy", "alerts-dlq-policy").inputs.policy);
+        assert.deepEqual(qp.Statement.map((st: any) => st.Sid), ["TopicRedrivesUndeliveredMessages", "EventRulesDeadLetterUndeliveredEvents", "DenyInsecureTransport"]);
+        assert.deepEqual(qp.Statement[1], {
+            Sid: "EventRulesDeadLetterUndeliveredEvents", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queue,
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": [ruleArn] } },
+        });
+        assert.deepEqual(qp.Statement[2], { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: queue, Condition: { Bool: { "aws:SecureTransport": "false" } } });
+        const kp = JSON.parse(run.one("aws:kms/key:Key", "alerts-key").inputs.policy);
+        assert.deepEqual(kp.Statement.find((st: any) => st.Sid === "EventBridgeDeadLettersUndeliveredEvents"), {
+            Sid: "EventBridgeDeadLettersUndeliveredEvents", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT }, ArnEquals: { "aws:SourceArn": [ruleArn] } },
+        });
     });
 
     it("a failed delivery alarms to the alert topic; the dashboard shows the insight events and the alarm", () => {
@@ -129,5 +149,8 @@ describe("sources config", () => {
         assert.throws(() => parse({ redshift: { ...rs, waitSeconds: 600 } }), /sources.redshift.waitSeconds': 600 must be a whole number from 10 to 240/);
         assert.throws(() => parse({ redshift: { ...rs, secretArn: "my-secret" } }), /sources.redshift.secretArn': "my-secret" is not a Secrets Manager secret ARN/);
         assert.throws(() => parse({ redshift: { ...rs, secretArn: undefined, workgroupName: undefined, clusterIdentifier: "c1" } }), /sources.redshift.secretArn': a provisioned cluster needs secretArn or dbUser/);
+        assert.throws(() => parse({ redshift: { ...rs, secretKeyArn: "alias/redshift" } }), /sources.redshift.secretKeyArn': "alias\/redshift" is not a KMS key ARN/);
+        assert.throws(() => parse({ redshift: { ...rs, secretArn: undefined, secretKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef` } }), /sources.redshift.secretKeyArn': is the key of secretArn: set secretArn too/);
+        assert.throws(() => parse({ redshift: { ...rs, secretKeyArn: `arn:aws:kms:eu-west-9:${ACCOUNT}:key/mrk-0123456789abcdef0123456789abcdef` } }), /sources.redshift.secretKeyArn': is in eu-west-9, the secret in/);
     });
 });

@@ -13,6 +13,8 @@ import { ProgramRun, runProgram } from "./harness";
 import { ACCOUNT, REGION } from "./mocks";
 
 const P = "edge-anomaly-detection";
+/** A customer managed key the database secret is encrypted with. */
+const SECRET_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9`;
 /** The stack name the harness ran with (it numbers repeated runs: dev, dev-2, ...). */
 function stackOf(run: ProgramRun): string {
     return run.one("aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name.replace(`${P}-`, "").replace(/-redshift$/, "");
@@ -38,7 +40,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
     let run: ProgramRun;
     const wgArn = `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/sales-wg-0000-4000-8000-000000000001`;
     before(async () => {
-        run = await runProgram(withSources({ redshift: REDSHIFT_SOURCE }), "dev");
+        run = await runProgram(withSources({ redshift: { ...REDSHIFT_SOURCE, secretKeyArn: SECRET_KEY } }), "dev");
     });
 
     it("one schedule per query, 2 minutes after each 5-minute interval, invoking the runner through its own role, failures to the alert DLQ", () => {
@@ -106,6 +108,10 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
                     Resource: "*", Condition: { StringEquals: { "redshift-data:statement-owner-iam-userid": "${aws:userid}" } },
                 },
                 { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: SECRET },
+                {
+                    Sid: "DecryptDatabaseSecret", Effect: "Allow", Action: ["kms:Decrypt"], Resource: SECRET_KEY,
+                    Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${REGION}.amazonaws.com`, "kms:EncryptionContext:SecretARN": SECRET } },
+                },
                 { Sid: "PutRedshiftMetrics", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "EdgeAnomaly/Redshift" } } },
                 { Sid: "SendFailedRunsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn },
                 { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: run.one("aws:kms/key:Key", "alerts-key").state.arn },
@@ -168,6 +174,8 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         // (1 datapoint + 2 filling) × 300 s
         assert.equal(b.redshiftSeconds, 900);
         assert.equal(run.outputs.detectionLatencySeconds, 900);
+        const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+        assert.match(body.widgets[0].properties.markdown, /Worst-case detection latency: WAF \d+ s, ecommerce \d+ s \(npm run simulate, noise-free worst case\), Redshift 900 s \(/);
     });
 
     it("zero mandatory policy violations", async () => {
@@ -231,6 +239,19 @@ describe("RedshiftMetrics (lookout engine)", () => {
         assert.equal(sids.EncryptRedshiftRows.Resource, key);
         assert.deepEqual(sids.ServerlessTemporaryCredentials.Action, ["redshift-serverless:GetCredentials"]);
         assert.equal(fn.inputs.environment.variables.REDSHIFT_BUCKET, run.one("aws:s3/bucket:Bucket").state.bucket);
+    });
+
+    it("the runner's live and rejected rows expire like the ecommerce rows (pipeline.dataExpirationDays); backfilled history is kept", () => {
+        const rules = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as any[];
+        assert.deepEqual(rules.map((r) => [r.id, r.status, r.filter.prefix, r.expiration?.days]), [
+            ["expire-live-rows", "Enabled", "ecommerce/live/", 90],
+            ["expire-error-records", "Enabled", "ecommerce/errors/", 90],
+            ["expire-redshift-orders-live", "Enabled", "redshift/orders/live/", 90],
+            ["expire-redshift-orders-rejected", "Enabled", "redshift/orders/rejected/", 90],
+            ["expire-redshift-signups-live", "Enabled", "redshift/signups/live/", 90],
+            ["expire-redshift-signups-rejected", "Enabled", "redshift/signups/rejected/", 90],
+            ["abort-incomplete-uploads", "Enabled", "", undefined],
+        ]);
     });
 
     it("the detectors' source role reads only redshift/, trusted by Lookout for this stack's Redshift detectors", () => {
