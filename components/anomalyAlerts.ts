@@ -22,13 +22,14 @@
 // - Optionally enables Security Hub in the account (config `alerts.enableSecurityHub`).
 import { createHash } from "crypto";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import { SNSClient } from "@aws-sdk/client-sns";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import {
-    AlertClients, AlertHandlingResult, cloudWatchClientConfig, consoleUrl, findingSettingsFromEnv, handleAlertEvent, securityHubClientConfig, snsClientConfig,
+    AlertClients, AlertHandlingResult, cloudWatchClientConfig, consoleUrl, findingSettingsFromEnv, handleAlertEvent, logsClientConfig, securityHubClientConfig, snsClientConfig,
 } from "../handlers/securityHubFinding";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
@@ -80,6 +81,8 @@ export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandli
         sns: new SNSClient(snsClientConfig(settings.region)),
         // Alarms of CLOUDFRONT web ACLs live in us-east-1: their state is read there.
         cloudWatchFor: (region: string) => new CloudWatchClient(cloudWatchClientConfig(region)),
+        // The enrich stage's WAF log queries, in the log group's region (CLOUDFRONT ACLs log in us-east-1).
+        logsFor: (region: string) => new CloudWatchLogsClient(logsClientConfig(region)),
     };
     return (event: unknown) => handleAlertEvent(event, clients, settings);
 }

@@ -20,7 +20,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DETAIL_TYPES, DEVOPS_GURU_SOURCE, handleInsightEvent, InsightHandlingResult } from "../handlers/devopsGuruInsight";
-import { findingSettingsFromEnv, securityHubClientConfig } from "../handlers/securityHubFinding";
+import { findingSettingsFromEnv, securityHubClientConfig } from "../handlers/alert/settings";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf } from "../model/stackScope";
 import { MetricsEntry, metricRow, Unplaced } from "./detectionDashboard";

@@ -19,9 +19,9 @@ import type { AwsSecurityFinding, Resource, SeverityLabel } from "@aws-sdk/clien
 import { GetFindingsCommand } from "@aws-sdk/client-securityhub";
 
 import {
-    boundedId, boundedProductFields, FindingSettings, importFindings, MAX_DESCRIPTION_LENGTH, MAX_RECOMMENDATION_TEXT_LENGTH, MAX_RESOURCES, MAX_TITLE_LENGTH, PF,
-    SCHEMA_VERSION, SecurityHubSender,
-} from "./securityHubFinding";
+    boundedId, boundedProductFields, FindingSettings, MAX_DESCRIPTION_LENGTH, MAX_RECOMMENDATION_TEXT_LENGTH, MAX_RESOURCES, MAX_TITLE_LENGTH, PF, SCHEMA_VERSION,
+} from "./alert/asff";
+import { importFindings, SecurityHubSender } from "./alert/deliver";
 
 export const DEVOPS_GURU_SOURCE = "aws.devops-guru";
 export const DETAIL_TYPES: Readonly<Record<string, InsightMessageType>> = {

@@ -1,834 +1,66 @@
-// Files each anomaly alert as an AWS Security Hub finding (ASFF). Plain functions: the Lambda callback
-// (components/anomalyAlerts.ts) only wires them to a Security Hub client and the function's environment.
+// The finding Lambda: files each anomaly alert as an AWS Security Hub finding and tells people. A thin handler
+// that wires the stages, one module each (plain functions, their own tests):
 //
-// What it guarantees:
-// - Deterministic finding Ids, so a retried or duplicated delivery updates the same finding:
-//   * Lookout for Metrics: detector ARN + measure + anomaly time. Those three are in every L4M alert document,
-//     whether it arrives as a Lambda event or as an SNS JSON alert, so the two deliveries the lookout engine
-//     makes for one anomaly (one per alert action) land on ONE finding. The alert ARN/name/event id are NOT
-//     used: the two deliveries come from two different alerts (an L4M alert has exactly one action), so those
-//     differ. `anomalyGroupId` is not used either: older Lambda payloads do not carry it.
-//   * CloudWatch alarm: alarm ARN + StateChangeTime (one finding per ALARM episode).
-// - `OK` notifications archive (RecordState ARCHIVED) the alarm's ACTIVE findings created up to the OK's
-//   StateChangeTime, found with GetFindings by GeneratorId (the alarm ARN) and CreatedAt (a late OK never
-//   archives a later episode). BatchImportFindings cannot change Workflow after creation (customer field), so
-//   resolution is expressed the provider's way: ARCHIVED.
-// - An `ALARM` notification is checked against the alarm's current state (DescribeAlarms) before it is filed:
-//   when the episode is over (alarm OK, in a later ALARM episode, or deleted) — a retried or replayed delivery
-//   arriving after the OK — the finding is imported already ARCHIVED, so nothing is left ACTIVE (or re-activated).
-// - Severity mapped from the anomaly score (L4M) or from how far outside the band the value went (CloudWatch).
-// - Resources name what is affected: the metric series with their dimension values, the alarm or detector, the
-//   web ACL (WAF findings) and the Kinesis data stream carrying the ecommerce events (ecommerce findings: L4M
-//   measures views/carts/checkouts/revenue, CloudWatch namespace EdgeAnomaly/Ecommerce) when the function knows it.
-// - BatchImportFindings `FailedCount > 0` is an error (the invocation fails, Lambda retries, then the on-failure
-//   destination keeps the event). The SDK retries throttling itself. A payload it cannot understand is an
-//   error with a clear message — never a silent success.
-import { createHash } from "crypto";
-import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import type { CloudWatchClient, CloudWatchClientConfig } from "@aws-sdk/client-cloudwatch";
-import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
-import type { SNSClientConfig } from "@aws-sdk/client-sns";
-import type { AwsSecurityFinding, Resource, SecurityHubClient, SecurityHubClientConfig, SeverityLabel } from "@aws-sdk/client-securityhub";
-
-import { findingConsoleUrl, peopleNotice, publishNotice, SnsSender } from "./alert/notify";
-import { ALERT_RETRY, alertRetryStrategy, RetryOptions } from "./alert/retry";
-import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../model/ecommerceSchema";
-import {
-    AlarmDimension, AlarmTrigger, alertParseError, arnParts, envelopesOf, parseEnvelope, ParsedAlarm,
-    ParsedAlert, ParsedCompositeAlarm, ParsedL4mAlert, parseTrigger,
-} from "./alertEvents";
-
-// ---- ASFF limits and constants ---------------------------------------------------------------------------------
-
-export const SCHEMA_VERSION = "2018-10-08";
-export const MAX_ID_LENGTH = 512;
-export const MAX_TITLE_LENGTH = 256;
-export const MAX_DESCRIPTION_LENGTH = 1024;
-export const MAX_RECOMMENDATION_TEXT_LENGTH = 512;
-export const MAX_PRODUCT_FIELDS = 50;
-export const MAX_PRODUCT_FIELD_KEY_LENGTH = 128;
-export const MAX_PRODUCT_FIELD_VALUE_LENGTH = 2048;
-export const MAX_RESOURCES = 32;
-export const MAX_OTHER_DETAILS = 50;
-export const MAX_OTHER_DETAIL_VALUE_LENGTH = 1024;
-/** BatchImportFindings takes at most 100 findings per call. */
-export const MAX_FINDINGS_PER_IMPORT = 100;
-/** GetFindings pages read per OK (100 findings a page); beyond them the invocation fails (its retry archives the rest). */
-export const MAX_ARCHIVE_PAGES = 10;
-/** Attempts the SDK makes per call (throttling and 5xx are retried with backoff; handlers/alert/retry.ts). */
-export const SECURITY_HUB_MAX_ATTEMPTS = ALERT_RETRY.maxAttempts;
-export const CLOUDWATCH_MAX_ATTEMPTS = ALERT_RETRY.maxAttempts;
-/**
- * Security Hub keeps a finding 90 days after its last update: the Start of the CreatedAt filter an OK archives
- * with (a DateFilter with both Start and End, as the API reference documents it).
- */
-export const FINDING_RETENTION_DAYS = 90;
-/**
- * An alarm whose state changed more than this after a notification's StateChangeTime is in a later episode.
- * CloudWatch evaluates an alarm at most every 10 s, so two transitions are never this close; the margin keeps a
- * rounding difference between the notification's and DescribeAlarms' timestamps from retiring a live episode.
- */
-export const ALARM_TIME_TOLERANCE_MS = 1000;
-
-/** ASFF `namespace/category/classifier` types. */
-export const FINDING_TYPES = {
-    waf: "Unusual Behaviors/Application/WAF Blocked Requests Anomaly",
-    ecommerce: "Unusual Behaviors/Application/Ecommerce Traffic Anomaly",
-    metric: "Unusual Behaviors/Application/Metric Anomaly",
-    health: "Software and Configuration Checks/AWS Security Best Practices/Alert Pipeline Health",
-} as const;
-
-export type Category = "waf" | "ecommerce" | "metric";
-
-/** ProductFields keys are namespaced so they never clash with Security Hub's own `aws/...` keys. */
-export const PF = "edgeAnomaly/";
-
-// ---- settings ------------------------------------------------------------------------------------------------------
-
-export interface FindingSettings {
-    /** This account: findings are filed for it (AwsAccountId must be the caller's account). */
-    accountId: string;
-    region: string;
-    partition: string;
-    /** `arn:PARTITION:securityhub:REGION:ACCOUNT:product/ACCOUNT/default` */
-    productArn: string;
-    /** The project's web ACL ARN, used as the resource Id when an alert names its web ACL. */
-    webAclArn?: string;
-    /** ARNs of the other watched web ACLs whose ARN is known (`WEB_ACL_ARNS`, comma-separated): the same use. */
-    webAclArns?: string[];
-    /** Regions besides `region` whose alarms notify this function (`ALARM_REGIONS`): it reads their state there. */
-    alarmRegions?: string[];
-    /** The Kinesis data stream carrying the ecommerce events (`STREAM_ARN` form): a resource of every ecommerce finding. */
-    ecommerceStreamArn?: string;
-    /** The people topic: each ACTIVE anomaly finding is announced there (handlers/alert/notify.ts). */
-    peopleTopicArn?: string;
-    /** The detection dashboard, linked from each notice. */
-    dashboardUrl?: string;
-}
-
-/** `arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME` — groups: partition, region, account, name. */
-export const STREAM_ARN = /^arn:(aws[a-z-]*):kinesis:([a-z0-9-]+):(\d{12}):stream\/([A-Za-z0-9_.-]{1,128})$/;
-
-export function productArnFor(partition: string, region: string, accountId: string): string {
-    return `arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
-}
-
-/** Reads the settings from the function's environment; a missing or inconsistent value is an error naming it. */
-export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings {
-    const need = (name: string): string => {
-        const v = env[name];
-        if (!v || !v.trim()) throw new Error(`finding Lambda: environment variable ${name} is not set`);
-        return v.trim();
-    };
-    const optional = (name: string) => env[name]?.trim() || undefined;
-    const s: FindingSettings = {
-        accountId: need("FINDING_ACCOUNT_ID"),
-        region: need("FINDING_REGION"),
-        partition: need("FINDING_PARTITION"),
-        productArn: need("FINDING_PRODUCT_ARN"),
-        webAclArn: optional("WEB_ACL_ARN"),
-        ...(optional("WEB_ACL_ARNS") ? { webAclArns: optional("WEB_ACL_ARNS")!.split(",") } : {}),
-        ...(optional("ALARM_REGIONS") ? { alarmRegions: optional("ALARM_REGIONS")!.split(",") } : {}),
-        ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
-        peopleTopicArn: optional("PEOPLE_TOPIC_ARN"),
-        dashboardUrl: optional("DASHBOARD_URL"),
-    };
-    if (!/^\d{12}$/.test(s.accountId)) throw new Error(`finding Lambda: FINDING_ACCOUNT_ID ${JSON.stringify(s.accountId)} is not a 12-digit account id`);
-    const stream = s.ecommerceStreamArn;
-    if (stream && STREAM_ARN.exec(stream)?.[3] !== s.accountId) {
-        throw new Error(`finding Lambda: ECOMMERCE_STREAM_ARN ${stream} is not a Kinesis data stream ARN of account ${s.accountId} (arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME)`);
-    }
-    const expected = productArnFor(s.partition, s.region, s.accountId);
-    if (s.productArn !== expected) {
-        throw new Error(`finding Lambda: FINDING_PRODUCT_ARN ${s.productArn} is not this account's default product (${expected})`);
-    }
-    return s;
-}
-
-/** The client configuration the deployed function uses (tests point the same config at a local endpoint). */
-/** The client configuration the deployed function uses: its own retry strategy (no cross-call quota, see retry.ts). */
-export function securityHubClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): SecurityHubClientConfig {
-    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
-}
-
-export function cloudWatchClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): CloudWatchClientConfig {
-    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
-}
-
-export function snsClientConfig(region: string, retry: RetryOptions = ALERT_RETRY): SNSClientConfig {
-    return { region, maxAttempts: retry.maxAttempts, retryStrategy: alertRetryStrategy(retry) };
-}
-
-// ---- small helpers ---------------------------------------------------------------------------------------------------
-
-function truncate(s: string, max: number): string {
-    return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
-}
-
-function round(n: number, digits = 2): string {
-    return Number.isInteger(n) ? String(n) : n.toFixed(digits).replace(/0+$/, "").replace(/\.$/, "");
-}
-
-/** An Id within ASFF's 512 characters: readable when it fits, else a readable prefix plus a SHA-256 of the whole. */
-export function boundedId(readable: string): string {
-    if (readable.length <= MAX_ID_LENGTH) return readable;
-    const digest = createHash("sha256").update(readable).digest("hex");
-    return `${readable.slice(0, MAX_ID_LENGTH - 72)}/sha256:${digest}`;
-}
-
-/** Keeps the first 50 pairs, keys ≤ 128 and values ≤ 2048 characters, dropping empty values. */
-export function boundedProductFields(entries: [string, string | number | undefined | null][]): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of entries) {
-        if (v === undefined || v === null || v === "") continue;
-        if (Object.keys(out).length >= MAX_PRODUCT_FIELDS) break;
-        out[truncate(k, MAX_PRODUCT_FIELD_KEY_LENGTH)] = truncate(String(v), MAX_PRODUCT_FIELD_VALUE_LENGTH);
-    }
-    return out;
-}
-
-function otherDetails(entries: [string, string | number | undefined | null][]): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of entries) {
-        if (v === undefined || v === null || v === "") continue;
-        if (Object.keys(out).length >= MAX_OTHER_DETAILS) break;
-        out[truncate(k, 128)] = truncate(String(v), MAX_OTHER_DETAIL_VALUE_LENGTH);
-    }
-    return out;
-}
-
-/** A console page in the partition's console: `path` starts at the service (`cloudwatch/home?...`). */
-export function consoleUrl(partition: string, region: string, path: string): string {
-    const host = partition === "aws-cn" ? "console.amazonaws.cn" : partition === "aws-us-gov" ? "console.amazonaws-us-gov.com" : "console.aws.amazon.com";
-    return `https://${region}.${host}/${path}`;
-}
-
-/** `Namespace/MetricName{Dim=value,...}` — a readable, unique name for one metric series. */
-export function seriesName(metricName: string, dims: { name: string; value: string }[], namespace?: string): string {
-    const d = dims.map((x) => `${x.name}=${x.value}`).join(",");
-    return `${namespace ? `${namespace}/` : ""}${metricName}${d ? `{${d}}` : ""}`;
-}
-
-export function categoryOf(metricName: string, namespace?: string): Category {
-    if (namespace === "AWS/WAFV2" || (namespace === undefined && metricName === "BlockedRequests")) return "waf";
-    if (namespace === METRIC_NAMESPACE) return "ecommerce";
-    if (namespace === undefined && (MEASURES as readonly string[]).includes(metricName.toLowerCase())) return "ecommerce";
-    return "metric";
-}
-
-function webAclResource(s: FindingSettings, webAclName: string, region: string, partition: string): Resource {
-    const named = (a?: string) => a && a.split("/").slice(-2, -1)[0] === webAclName;
-    const arn = (s.webAclArns ?? []).find((a) => named(a) && a.split(":")[3] === region) ?? (named(s.webAclArn) ? s.webAclArn : undefined);
-    return {
-        Type: "AwsWafv2WebAcl",
-        Id: arn ?? webAclName,
-        Partition: partition as Resource["Partition"],
-        Region: region,
-        Details: { AwsWafv2WebAcl: { Name: webAclName } },
-    };
-}
-
-/** The ecommerce data stream as an ASFF resource (located by its own ARN); none when the function was not told it. */
-function streamResources(s: FindingSettings): Resource[] {
-    const arn = s.ecommerceStreamArn;
-    if (!arn) return [];
-    const m = STREAM_ARN.exec(arn);
-    if (!m) throw new Error(`ecommerceStreamArn ${arn} is not a Kinesis data stream ARN`);
-    return [{
-        Type: "AwsKinesisStream", Id: arn, Partition: m[1] as Resource["Partition"], Region: m[2],
-        Details: { AwsKinesisStream: { Name: m[4], Arn: arn } },
-    }];
-}
-
-// ---- severity ---------------------------------------------------------------------------------------------------------
-
-export interface Severity {
-    Label: SeverityLabel;
-    Normalized: number;
-    Original: string;
-}
-
-/** ASFF's own ranges: 0 INFORMATIONAL, 1–39 LOW, 40–69 MEDIUM, 70–89 HIGH, 90–100 CRITICAL. */
-export function labelForNormalized(n: number): SeverityLabel {
-    if (n >= 90) return "CRITICAL";
-    if (n >= 70) return "HIGH";
-    if (n >= 40) return "MEDIUM";
-    if (n >= 1) return "LOW";
-    return "INFORMATIONAL";
-}
-
-/** Lookout for Metrics: the anomaly score (0–100) is the normalized severity. */
-export function scoreSeverity(score: number): Severity {
-    const n = Math.min(100, Math.max(0, Math.round(score)));
-    return { Label: labelForNormalized(n), Normalized: n, Original: round(score) };
-}
-
-/**
- * CloudWatch anomaly alarms: the breach factor F says how far outside the band the value went, relative to the
- * band edge it crossed — above the band F = value / upper, below it F = lower / value — with each of value and
- * edge floored at 1 unit (the project's metrics are counts and currency amounts; the floor keeps a band edge
- * near zero from turning one blocked request into a CRITICAL finding). Steps, highest first.
- */
-export const BAND_SEVERITY_STEPS: readonly { minFactor: number; label: SeverityLabel; normalized: number }[] = [
-    { minFactor: 10, label: "CRITICAL", normalized: 90 },
-    { minFactor: 3, label: "HIGH", normalized: 70 },
-    { minFactor: 1.5, label: "MEDIUM", normalized: 50 },
-    { minFactor: 0, label: "LOW", normalized: 30 },
-];
-
-/** When the alarm reason cannot be parsed, the band breach is unknown: MEDIUM, and the log says so. */
-export const UNPARSED_BAND_SEVERITY: Severity = { Label: "MEDIUM", Normalized: 50, Original: "band breach not stated in the alarm reason" };
-/** A non-anomaly alarm on the alert topic is a pipeline-health alarm (e.g. alerts piling up in the DLQ). */
-export const HEALTH_SEVERITY: Severity = { Label: "HIGH", Normalized: 70, Original: "ALARM" };
-
-export function bandSeverity(factor: number): Severity {
-    const step = BAND_SEVERITY_STEPS.find((s) => factor >= s.minFactor) ?? BAND_SEVERITY_STEPS[BAND_SEVERITY_STEPS.length - 1];
-    return { Label: step.label, Normalized: step.normalized, Original: `${round(factor)}x outside the band` };
-}
-
-// ---- CloudWatch anomaly alarms -----------------------------------------------------------------------------------------
-
-export const BAND_OPERATORS = ["LessThanLowerOrGreaterThanUpperThreshold", "GreaterThanUpperThreshold", "LessThanLowerThreshold"];
-
-export interface BandSpec {
-    /** The Trigger metric id the band is computed on. */
-    metricId: string;
-    /** Band width in standard deviations (ANOMALY_DETECTION_BAND's second argument; 2 when omitted). */
-    width: number;
-    expression: string;
-}
-
-const BAND_EXPRESSION = /ANOMALY_DETECTION_BAND\s*\(\s*([A-Za-z][A-Za-z0-9_]*)\s*(?:,\s*([0-9]+(?:\.[0-9]+)?)\s*)?\)/i;
-
-/** The anomaly band of an alarm's Trigger, or undefined for a static-threshold alarm. */
-export function anomalyBand(trigger: AlarmTrigger): BandSpec | undefined {
-    if (!BAND_OPERATORS.includes(trigger.ComparisonOperator)) return undefined;
-    const metrics = trigger.Metrics ?? [];
-    const bandMetric = metrics.find((m) => m.Id === trigger.ThresholdMetricId && m.Expression && BAND_EXPRESSION.test(m.Expression))
-        ?? metrics.find((m) => m.Expression && BAND_EXPRESSION.test(m.Expression));
-    if (!bandMetric || !bandMetric.Expression) return undefined;
-    const m = BAND_EXPRESSION.exec(bandMetric.Expression)!;
-    return { metricId: m[1], width: m[2] ? Number(m[2]) : 2, expression: bandMetric.Expression };
-}
-
-export interface AlarmMetric {
-    namespace?: string;
-    metricName: string;
-    dimensions: AlarmDimension[];
-    stat?: string;
-    /** The metric-math expressions between the raw metric and the band (e.g. `FILL(m1, 0)`). */
-    via: string[];
-}
-
-/**
- * The metric an alarm watches: the single metric of a static alarm, or — for metric math — the MetricStat the
- * band (or the returned expression) is computed from, following expression references (`FILL(m1, 0)` → m1).
- */
-export function alarmMetric(trigger: AlarmTrigger, band?: BandSpec): AlarmMetric | undefined {
-    if (trigger.MetricName) {
-        return { namespace: trigger.Namespace, metricName: trigger.MetricName, dimensions: trigger.Dimensions ?? [], stat: trigger.Statistic, via: [] };
-    }
-    const metrics = trigger.Metrics ?? [];
-    const byId = new Map(metrics.map((m) => [m.Id, m]));
-    const resolve = (id: string, depth: number, via: string[]): AlarmMetric | undefined => {
-        const m = byId.get(id);
-        if (!m || depth > 10) return undefined;
-        if (m.MetricStat) {
-            const ms = m.MetricStat;
-            return { namespace: ms.Metric.Namespace, metricName: ms.Metric.MetricName, dimensions: ms.Metric.Dimensions, stat: ms.Stat, via };
-        }
-        for (const token of m.Expression?.match(/[A-Za-z][A-Za-z0-9_]*/g) ?? []) {
-            if (token !== id && byId.has(token)) {
-                const found = resolve(token, depth + 1, [...via, m.Expression!]);
-                if (found) return found;
-            }
-        }
-        return undefined;
-    };
-    const start = band?.metricId ?? trigger.ThresholdMetricId ?? metrics.find((m) => m.ReturnData)?.Id ?? metrics[0]?.Id;
-    const found = start ? resolve(start, 0, []) : undefined;
-    if (found) return found;
-    const anyStat = metrics.find((m) => m.MetricStat);
-    return anyStat ? resolve(anyStat.Id, 0, []) : undefined;
-}
-
-export interface BandDatapoint {
-    value: number;
-    at?: Date;
-    lower?: number;
-    upper?: number;
-}
-
-export interface BandBreach extends BandDatapoint {
-    direction: "above" | "below";
-    factor: number;
-}
-
-const DATAPOINT = /(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*\((\d{2})\/(\d{2})\/(\d{2})\s+(\d{2}):(\d{2}):(\d{2})\)/g;
-
-function numberList(s: string | undefined): number[] | undefined {
-    if (s === undefined) return undefined;
-    const list = s.split(",").map((x) => Number(x.trim()));
-    return list.every((n) => Number.isFinite(n)) ? list : undefined;
-}
-
-/**
- * The datapoints and band edges an anomaly alarm's NewStateReason states, e.g.
- * `Thresholds Crossed: 2 out of the last 2 datapoints [28.2 (22/11/19 00:57:00), 27.0 (22/11/19 00:52:00)] were
- * less than the lower thresholds [31.7, 31.3] or greater than the upper thresholds [33.1, 32.7] (...)`.
- * Datapoint times are `dd/MM/yy HH:mm:ss` UTC. Undefined when the text states no datapoint.
- */
-export function parseBandReason(reason: string): BandDatapoint[] | undefined {
-    const dp = /datapoints?\s*\[([^\]]*)\]/.exec(reason);
-    if (!dp) return undefined;
-    const points: BandDatapoint[] = [];
-    for (const m of dp[1].matchAll(DATAPOINT)) {
-        const at = new Date(Date.UTC(2000 + Number(m[4]), Number(m[3]) - 1, Number(m[2]), Number(m[5]), Number(m[6]), Number(m[7])));
-        points.push({ value: Number(m[1]), at: Number.isNaN(at.getTime()) ? undefined : at });
-    }
-    if (points.length === 0) return undefined;
-    const lower = numberList(/lower thresholds?\s*\[([^\]]*)\]/.exec(reason)?.[1]);
-    const upper = numberList(/upper thresholds?\s*\[([^\]]*)\]/.exec(reason)?.[1]);
-    points.forEach((p, i) => {
-        if (lower && i < lower.length) p.lower = lower[i];
-        if (upper && i < upper.length) p.upper = upper[i];
-    });
-    return points;
-}
-
-/** The datapoint furthest outside its band (largest breach factor), or undefined when none is outside. */
-export function strongestBreach(points: BandDatapoint[]): BandBreach | undefined {
-    let best: BandBreach | undefined;
-    for (const p of points) {
-        let breach: BandBreach | undefined;
-        if (p.upper !== undefined && p.value > p.upper) {
-            breach = { ...p, direction: "above", factor: Math.max(p.value, 1) / Math.max(p.upper, 1) };
-        } else if (p.lower !== undefined && p.value < p.lower) {
-            breach = { ...p, direction: "below", factor: Math.max(p.lower, 1) / Math.max(p.value, 1) };
-        }
-        if (breach && (!best || breach.factor > best.factor)) best = breach;
-    }
-    return best;
-}
-
-// ---- findings -------------------------------------------------------------------------------------------------------
-
-function baseFinding(s: FindingSettings, fields: {
-    id: string; generatorId: string; type: string; severity: Severity; createdAt: Date; firstObservedAt: Date; lastObservedAt: Date;
-    title: string; description: string; resources: Resource[]; productFields: Record<string, string>; recommendation: string; url: string;
-}, now: Date): AwsSecurityFinding {
-    return {
-        SchemaVersion: SCHEMA_VERSION,
-        Id: boundedId(fields.id),
-        ProductArn: s.productArn,
-        GeneratorId: truncate(fields.generatorId, 512),
-        AwsAccountId: s.accountId,
-        Types: [fields.type],
-        CreatedAt: fields.createdAt.toISOString(),
-        UpdatedAt: now.toISOString(),
-        FirstObservedAt: fields.firstObservedAt.toISOString(),
-        LastObservedAt: fields.lastObservedAt.toISOString(),
-        Severity: { ...fields.severity },
-        FindingProviderFields: { Severity: { Label: fields.severity.Label, Original: fields.severity.Original }, Types: [fields.type] },
-        Title: truncate(fields.title, MAX_TITLE_LENGTH),
-        Description: truncate(fields.description, MAX_DESCRIPTION_LENGTH),
-        Resources: fields.resources.slice(0, MAX_RESOURCES),
-        ProductFields: fields.productFields,
-        Remediation: { Recommendation: { Text: truncate(fields.recommendation, MAX_RECOMMENDATION_TEXT_LENGTH), Url: fields.url } },
-        SourceUrl: fields.url,
-        RecordState: "ACTIVE",
-    };
-}
-
-const RECOMMENDATIONS: Record<Category | "health", string> = {
-    waf: "Check the web ACL's sampled requests and its aws-waf-logs-* log group for this rule. An attack: tighten rate limiting "
-        + "or block the sources. Legitimate traffic blocked: tune the rule.",
-    ecommerce: "Compare the affected platform or marketplace with recent releases, campaigns and checkout errors; confirm or dismiss.",
-    metric: "Inspect the metric and its dimensions around the anomaly time; confirm or dismiss.",
-    health: "Alerts that did not become findings wait in the alert dead-letter queue with the event and the error. "
-        + "Fix the cause (e.g. enable Security Hub), then redrive them to the finding function.",
-};
-
-function categoryTitle(category: Category, metric: string): string {
-    return category === "waf" ? "WAF blocked requests anomaly" : category === "ecommerce" ? `Ecommerce ${metric} anomaly` : `${metric} anomaly`;
-}
-
-const values = (dims: { name: string; value: string }[], name: string) => [...new Set(dims.filter((d) => d.name === name).map((d) => d.value))];
-
-/** The finding for a Lookout for Metrics alert (Lambda or SNS delivery — the same Id either way). */
-export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date): AwsSecurityFinding {
-    const a = p.alert;
-    const det = arnParts(a.anomalyDetectorArn, "L4M alert anomalyDetectorArn");
-    if (det.account !== s.accountId) {
-        throw alertParseError(`L4M alert: detector ${a.anomalyDetectorArn} is in account ${det.account}; this function files findings for ${s.accountId}`);
-    }
-    const detectorName = det.resource.replace(/^AnomalyDetector:/, "");
-    const metric = a.impactedMetric.metricName;
-    const category = categoryOf(metric);
-    const observed = p.observedAt.toISOString();
-    const url = a.consoleUrl?.startsWith("https://") ? a.consoleUrl : consoleUrl(det.partition, det.region, `lookoutmetrics/home?region=${det.region}#${a.anomalyDetectorArn}/anomalies`);
-    const contributions = a.impactedMetric.dimensionContribution
-        .flatMap((dc) => dc.dimensionValueContributions.map((vc) => ({ name: dc.dimensionName, value: vc.dimensionValue, pct: vc.valueContribution })))
-        .sort((x, y) => y.pct - x.pct);
-    const series = a.impactedMetric.relevantTimeSeries.map((t) => ({ ...t, dims: t.dimensions.map((d) => ({ name: d.dimensionName, value: d.dimensionValue })) }));
-    const allDims = series.flatMap((t) => t.dims);
-    const rules = values(allDims, "Rule");
-    const webAcls = values(allDims, "WebACL");
-    const where = category === "waf" && rules.length ? `: rule ${rules.join(", ")}${webAcls.length ? ` on web ACL ${webAcls.join(", ")}` : ""}` : "";
-    const description = `Amazon Lookout for Metrics detector ${detectorName} found an anomaly in ${metric} at ${observed}`
-        + `${p.timezone && p.timezone !== "UTC" ? ` (detector time zone ${p.timezone})` : ""} with severity score ${round(a.anomalyScore)}.`
-        + (a.alertDescription ? ` Alert: ${a.alertDescription}.` : "")
-        + (contributions.length ? ` Contributing dimension values: ${contributions.map((c) => `${c.name}=${c.value} ${round(c.pct)}%`).join(", ")}.` : "")
-        + (series.length ? ` Affected series: ${series.map((t) => `${seriesName(metric, t.dims)}${t.metricValue === null ? "" : ` = ${round(t.metricValue)}`}`).join("; ")}.` : "");
-    const partition = det.partition as Resource["Partition"];
-    const resources: Resource[] = [
-        {
-            Type: "Other", Id: a.anomalyDetectorArn, Partition: partition, Region: det.region,
-            Details: { Other: otherDetails([["detectorName", detectorName], ["metricName", metric], ["anomalyGroupId", a.anomalyGroupId], ["timezone", p.timezone]]) },
-        },
-        ...webAcls.map((w) => webAclResource(s, w, det.region, det.partition)),
-        ...(category === "ecommerce" ? streamResources(s) : []),
-        ...series.map((t): Resource => ({
-            Type: "Other", Id: truncate(seriesName(metric, t.dims), 512), Partition: partition, Region: det.region,
-            Details: { Other: otherDetails([["timeSeriesId", t.timeSeriesId], ["metricValue", t.metricValue], ...t.dims.map((d): [string, string] => [d.name, d.value])]) },
-        })),
-    ];
-    return baseFinding(s, {
-        id: `${a.anomalyDetectorArn}/anomaly/${metric}/${observed}`,
-        generatorId: a.anomalyDetectorArn,
-        type: FINDING_TYPES[category],
-        severity: scoreSeverity(a.anomalyScore),
-        createdAt: p.observedAt,
-        firstObservedAt: p.observedAt,
-        lastObservedAt: p.observedAt,
-        title: `${categoryTitle(category, metric)} (Lookout for Metrics score ${round(a.anomalyScore)})${where}`,
-        description,
-        resources,
-        productFields: boundedProductFields([
-            [`${PF}engine`, "lookout"],
-            [`${PF}delivery`, p.delivery],
-            [`${PF}category`, category],
-            [`${PF}metric`, metric],
-            [`${PF}anomalyScore`, round(a.anomalyScore)],
-            [`${PF}observedAt`, observed],
-            [`${PF}timezone`, p.timezone],
-            [`${PF}anomalyDetectorArn`, a.anomalyDetectorArn],
-            [`${PF}anomalyGroupId`, a.anomalyGroupId],
-            [`${PF}alertName`, a.alertName],
-            [`${PF}consoleUrl`, url],
-            ...contributions.map((c): [string, string] => [`${PF}contribution/${c.name}/${c.value}`, round(c.pct)]),
-        ]),
-        recommendation: `${RECOMMENDATIONS[category]} Give feedback on the anomaly in the Lookout for Metrics console so the detector learns.`,
-        url,
-    }, now);
-}
-
-function alarmAccount(p: { notification: { AlarmArn: string; AWSAccountId: string; AlarmName: string } }, s: FindingSettings) {
-    const n = p.notification;
-    const arn = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn");
-    if (n.AWSAccountId !== s.accountId || arn.account !== s.accountId) {
-        throw alertParseError(`CloudWatch alarm ${n.AlarmName} is in account ${n.AWSAccountId}; this function files findings for ${s.accountId}`);
-    }
-    return arn;
-}
-
-/**
- * The finding for a CloudWatch alarm entering ALARM: an anomaly finding when `band` is given, else a
- * pipeline-health finding (a non-anomaly alarm on the alert topic, e.g. the dead-letter queue's depth).
- */
-export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: FindingSettings, now: Date, log?: Logger): AwsSecurityFinding {
-    const n = p.notification;
-    const arn = alarmAccount(p, s);
-    const partition = arn.partition as Resource["Partition"];
-    const metric = alarmMetric(n.Trigger, band);
-    const category = band ? categoryOf(metric?.metricName ?? "", metric?.namespace) : "health";
-    const points = band ? parseBandReason(n.NewStateReason) : undefined;
-    const breach = points ? strongestBreach(points) : undefined;
-    if (band && !breach) log?.("warn", "alarm reason states no band breach; severity defaults to MEDIUM", { alarmArn: n.AlarmArn, reason: n.NewStateReason });
-    const times = (points ?? []).flatMap((x) => (x.at ? [x.at.getTime()] : []));
-    const changed = p.stateChangeTime.toISOString();
-    const dims = metric?.dimensions ?? [];
-    const series = metric ? seriesName(metric.metricName, dims, metric.namespace) : undefined;
-
-    let title = `Alert pipeline health: alarm ${n.AlarmName} is in ALARM`;
-    let detail = "";
-    if (band && category !== "health") {
-        const op = n.Trigger.ComparisonOperator;
-        const direction = breach?.direction ?? (op === "GreaterThanUpperThreshold" ? "above" : op === "LessThanLowerThreshold" ? "below" : "outside");
-        const shown = dims.filter((d) => !(category === "ecommerce" && d.name === STACK_DIMENSION));
-        const rule = values(dims, "Rule")[0];
-        const acl = values(dims, "WebACL")[0];
-        const where = category === "waf"
-            ? `${rule ? `: rule ${rule}` : ""}${acl ? ` on web ACL ${acl}` : ""}`
-            : shown.length ? `: ${shown.map((d) => `${d.name}=${d.value}`).join(", ")}` : " (total)";
-        title = `${categoryTitle(category, metric?.metricName ?? band.metricId)} ${direction} the expected band${where}`;
-        const b = breach;
-        const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${round(b.lower)}, ${round(b.upper)}]`
-            : b.direction === "above" ? `the band's upper edge ${round(b.upper!)}` : `the band's lower edge ${round(b.lower!)}`;
-        detail = (b ? ` The value was ${round(b.value)}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
-            + ` Band: ${band.expression}.`;
-    }
-    const resources: Resource[] = [];
-    if (metric && series) {
-        resources.push({
-            Type: "Other", Id: truncate(series, 512), Partition: partition, Region: arn.region,
-            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", metric.metricName], ["stat", metric.stat], ...dims.map((d): [string, string] => [d.name, d.value])]) },
-        });
-    }
-    const acl = values(dims, "WebACL")[0];
-    if (category === "waf" && acl) resources.push(webAclResource(s, acl, arn.region, arn.partition));
-    if (category === "ecommerce") resources.push(...streamResources(s));
-    resources.push({
-        Type: "Other", Id: n.AlarmArn, Partition: partition, Region: arn.region,
-        Details: { Other: otherDetails([["alarmName", n.AlarmName], ["comparisonOperator", n.Trigger.ComparisonOperator], ["bandExpression", band?.expression], ["threshold", n.Trigger.Threshold]]) },
-    });
-
-    return baseFinding(s, {
-        id: `${n.AlarmArn}/${changed}`,
-        generatorId: n.AlarmArn,
-        type: FINDING_TYPES[category],
-        severity: !band ? HEALTH_SEVERITY : breach ? bandSeverity(breach.factor) : UNPARSED_BAND_SEVERITY,
-        createdAt: p.stateChangeTime,
-        firstObservedAt: times.length ? new Date(Math.min(...times)) : p.stateChangeTime,
-        lastObservedAt: times.length ? new Date(Math.max(...times)) : p.stateChangeTime,
-        title,
-        description: `CloudWatch ${p.composite ? "composite " : ""}alarm ${n.AlarmName} went from ${n.OldStateValue || "?"} to ALARM at ${changed}${series ? ` on ${series}` : ""}.`
-            + `${detail}${n.AlarmDescription ? ` ${n.AlarmDescription.replace(/([^.!?])$/, "$1.")}` : ""} Reason: ${n.NewStateReason}`,
-        resources,
-        productFields: boundedProductFields([
-            [`${PF}engine`, "cloudwatch"],
-            [`${PF}category`, category],
-            [`${PF}alarmName`, n.AlarmName],
-            [`${PF}alarmArn`, n.AlarmArn],
-            [`${PF}compositeRule`, p.composite?.alarmRule],
-            [`${PF}bandAlarmName`, p.composite?.bandAlarmName],
-            [`${PF}stateChangeTime`, changed],
-            [`${PF}namespace`, metric?.namespace],
-            [`${PF}metric`, metric?.metricName],
-            ...dims.map((d): [string, string] => [`${PF}dimension/${d.name}`, d.value]),
-            [`${PF}comparisonOperator`, n.Trigger.ComparisonOperator],
-            [`${PF}threshold`, n.Trigger.Threshold],
-            [`${PF}bandExpression`, band?.expression],
-            [`${PF}metricMath`, metric?.via.join(" <- ")],
-            [`${PF}observedValue`, breach ? round(breach.value, 6) : undefined],
-            [`${PF}bandLower`, breach?.lower === undefined ? undefined : round(breach.lower, 6)],
-            [`${PF}bandUpper`, breach?.upper === undefined ? undefined : round(breach.upper, 6)],
-            [`${PF}breachFactor`, breach ? round(breach.factor, 4) : undefined],
-        ]),
-        recommendation: RECOMMENDATIONS[category],
-        url: consoleUrl(arn.partition, arn.region, `cloudwatch/home?region=${arn.region}#alarmsV2:alarm/${encodeURIComponent(n.AlarmName)}`),
-    }, now);
-}
-
-/** Fields a finding provider sets; everything else GetFindings returns is Security Hub's or the customer's. */
-const PROVIDER_FIELDS = [
-    "SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "CreatedAt", "FirstObservedAt", "LastObservedAt",
-    "Severity", "FindingProviderFields", "Title", "Description", "Resources", "Remediation", "SourceUrl",
-] as const;
-
-/** The update that archives an active finding: same Id, RecordState ARCHIVED, a newer UpdatedAt, and why. `aws/...` product fields are Security Hub's own: a provider does not send them. */
-export function archivedVersion(f: AwsSecurityFinding, resolvedAt: Date, reason: string, now: Date): AwsSecurityFinding {
-    const out: Record<string, unknown> = {};
-    for (const k of PROVIDER_FIELDS) if (f[k] !== undefined) out[k] = f[k];
-    const own = Object.entries(f.ProductFields ?? {}).filter(([k]) => !k.startsWith("aws/") && k !== `${PF}resolvedAt` && k !== `${PF}resolution`);
-    out.ProductFields = boundedProductFields([[`${PF}resolvedAt`, resolvedAt.toISOString()], [`${PF}resolution`, reason], ...own]);
-    out.UpdatedAt = now.toISOString();
-    out.RecordState = "ARCHIVED";
-    return out as unknown as AwsSecurityFinding;
-}
-
-// ---- the handler --------------------------------------------------------------------------------------------------
-
-export type Logger = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
-
-export const consoleLogger: Logger = (level, message, fields) => {
-    console[level](JSON.stringify({ message, ...(fields ?? {}) }));
-};
-
-/** What the function needs of the Security Hub client (tests pass a real client, stubbed or pointed locally). */
-export type SecurityHubSender = Pick<SecurityHubClient, "send">;
-/** What it needs of the CloudWatch client: DescribeAlarms, to tell a current ALARM episode from a finished one. */
-export type CloudWatchSender = Pick<CloudWatchClient, "send">;
-
-export interface AlertClients {
-    securityHub: SecurityHubSender;
-    cloudWatch: CloudWatchSender;
-    /** Publishes the people notices (needed when the settings name a people topic). */
-    sns?: SnsSender;
-    /** A CloudWatch client for another region's alarms (FindingSettings.alarmRegions). */
-    cloudWatchFor?: (region: string) => CloudWatchSender;
-}
-
-export type AlertPlan =
-    | { action: "import"; findings: AwsSecurityFinding[]; source: string }
-    | { action: "archive"; generatorId: string; resolvedAt: Date; reason: string; source: string }
-    | { action: "skip"; reason: string; source: string };
-
-export interface AlertOutcome {
-    action: "imported" | "archived" | "skipped";
-    source: string;
-    findingIds: string[];
-    /** Imported findings: ACTIVE, or ARCHIVED when the alarm episode was already over. */
-    recordState?: "ACTIVE" | "ARCHIVED";
-    reason?: string;
-    /** SNS MessageIds of the people notices published for it. */
-    notified?: string[];
-}
+//   1. parse    handlers/alert/parse.ts    the delivery (SNS event, bare SNS notification from the DLQ, L4M Lambda
+//                                          alert) → typed alerts; a composite ALARM read as its band child
+//   2. enrich   handlers/alert/enrich.ts   root cause: WAF logs (Logs Insights) or the ecommerce series
+//                                          (GetMetricData), within ENRICH_BUDGET_MS; never fails the alert
+//   3. map      handlers/alert/asff.ts     → ASFF finding(s) and the plan: import, archive (OK) or skip
+//   4. deliver  handlers/alert/deliver.ts  Security Hub import/archive with the episode checks; the people notice
+//                                          (handlers/alert/notify.ts)
+//
+// The Lambda callback (components/anomalyAlerts.ts, findingHandlerFactory) only makes the SDK clients and reads
+// the settings from the function's environment (findingSettingsFromEnv, handlers/alert/settings.ts). An alert that fails is logged and, after
+// the others were handled, reported in one error so the invocation fails (Lambda retries it, then the on-failure
+// destination keeps the event); re-handling the ones that succeeded is harmless — same finding Ids.
+//
+// Everything the stage modules export is re-exported here: other modules and tests import it from this file.
+import { AlertPlan, FindingSettings, planAlert } from "./alert/asff";
+import { AlertClients, AlertOutcome, cloudWatchForAlarm, deliverPlan } from "./alert/deliver";
+import { ENRICH_BUDGET_MS, enrichAlert } from "./alert/enrich";
+import { consoleLogger, Logger } from "./alert/log";
+import { AlertEnvelope, compositeAsAlarm, envelopesOf, parseEnvelope, ParsedAlert } from "./alert/parse";
+import type { RootCause } from "./enrich/findingFields";
+
+export * from "./alert/asff";
+export * from "./alert/deliver";
+export { ENRICH_BUDGET_MS, enrichAlert } from "./alert/enrich";
+export * from "./alert/log";
+export { compositeAsAlarm } from "./alert/parse";
+export * from "./alert/settings";
+
+// ---- the handler ---------------------------------------------------------------------------------------------------
 
 export interface AlertHandlingResult {
     outcomes: AlertOutcome[];
 }
 
-function sourceOf(p: ParsedAlert): string {
-    if (p.kind === "lookout") return `lookout:${p.delivery}:${p.alert.anomalyDetectorArn}`;
-    return `cloudwatch:${p.notification.AlarmArn}:${p.notification.NewStateValue}`;
-}
-
-/** Decides what one parsed alert means for Security Hub. Pure; throws AlertParseError for foreign accounts. */
-export function planAlert(p: ParsedAlert, s: FindingSettings, now: Date, log?: Logger): AlertPlan {
-    const source = sourceOf(p);
-    if (p.kind === "lookout") return { action: "import", findings: [lookoutFinding(p, s, now)], source };
-    const n = p.notification;
-    alarmAccount(p, s);
-    if (n.NewStateValue === "OK") {
-        return { action: "archive", generatorId: n.AlarmArn, resolvedAt: p.stateChangeTime, reason: `alarm ${n.AlarmName} returned to OK at ${p.stateChangeTime.toISOString()}`, source };
-    }
-    if (n.NewStateValue === "INSUFFICIENT_DATA") {
-        return { action: "skip", reason: `alarm ${n.AlarmName} went to INSUFFICIENT_DATA: not an anomaly and not a recovery; its findings stay as they are`, source };
-    }
-    // A composite's ALARM reaches here as its band child (compositeAsAlarm).
-    const m = p as ParsedAlarm;
-    return { action: "import", findings: [alarmFinding(m, anomalyBand(m.notification.Trigger), s, now, log)], source };
-}
-
-/**
- * A composite alarm's ALARM as the metric alarm it is about: its band child (the triggering child, else the
- * rule's alarm, whose name ends `-band`), read with DescribeAlarms — metric, band, comparison and StateReason (the
- * datapoints the severity comes from) — under the composite's own name, ARN and StateChangeTime, so the finding Id
- * stays `composite ARN + StateChangeTime`. No band child, or one DescribeAlarms does not return, is an error naming it.
- */
-export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeAlarm, s: FindingSettings): Promise<ParsedAlarm> {
-    const n = p.notification;
-    alarmAccount(p, s);
-    const band = [...n.TriggeringChildren.map((c) => c.name), ...p.ruleAlarmNames].find((a) => a.endsWith("-band"));
-    if (!band) throw alertParseError(`composite alarm ${n.AlarmName}: neither TriggeringChildren nor AlarmRule ${n.AlarmRule} names a band child (a name ending -band)`);
-    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [band], AlarmTypes: ["MetricAlarm"] }));
-    const child = out.MetricAlarms?.find((a) => a.AlarmName === band);
-    if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${n.AlarmArn.split(":")[3]}`);
-    return {
-        kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
-        notification: { ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${child.StateReason}`, Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`) },
-        composite: { alarmRule: n.AlarmRule, bandAlarmName: band },
-    };
-}
-
-/** BatchImportFindings in chunks of 100; any FailedCount is an error naming each failed finding. */
-export async function importFindings(client: SecurityHubSender, findings: AwsSecurityFinding[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < findings.length; i += MAX_FINDINGS_PER_IMPORT) {
-        const chunk = findings.slice(i, i + MAX_FINDINGS_PER_IMPORT);
-        const out = await client.send(new BatchImportFindingsCommand({ Findings: chunk }));
-        const failed = out.FailedCount ?? 0;
-        if (failed > 0) {
-            const detail = (out.FailedFindings ?? []).map((f) => `${f.Id}: ${f.ErrorCode}: ${f.ErrorMessage}`).join("; ");
-            throw new Error(`BatchImportFindings rejected ${failed} of ${chunk.length} finding(s): ${detail || "no detail returned"}`);
-        }
-        ids.push(...chunk.map((f) => f.Id!));
-    }
-    return ids;
-}
-
-/**
- * The ACTIVE findings this product filed under a generator (an alarm ARN) created up to `until` (the OK's
- * StateChangeTime), up to MAX_ARCHIVE_PAGES pages; `more` when GetFindings had further pages. CreatedAt is checked
- * on the results too: a finding of a later episode must never be archived by this OK.
- */
-export async function activeFindings(client: SecurityHubSender, s: FindingSettings, generatorId: string, until: Date): Promise<{ findings: AwsSecurityFinding[]; more: boolean }> {
-    const found: AwsSecurityFinding[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_ARCHIVE_PAGES; page++) {
-        const out = await client.send(new GetFindingsCommand({
-            Filters: {
-                ProductArn: [{ Value: s.productArn, Comparison: "EQUALS" }],
-                AwsAccountId: [{ Value: s.accountId, Comparison: "EQUALS" }],
-                GeneratorId: [{ Value: generatorId, Comparison: "EQUALS" }],
-                RecordState: [{ Value: "ACTIVE", Comparison: "EQUALS" }],
-                CreatedAt: [{ Start: new Date(until.getTime() - FINDING_RETENTION_DAYS * 86_400_000).toISOString(), End: until.toISOString() }],
-            },
-            MaxResults: 100,
-            NextToken: token,
-        }));
-        found.push(...(out.Findings ?? []).filter((f) => Date.parse(f.CreatedAt ?? "") <= until.getTime()));
-        token = out.NextToken;
-        if (!token) return { findings: found, more: false };
-    }
-    return { findings: found, more: true };
-}
-
-/**
- * Whether the ALARM episode a notification announces is over, from the alarm's current state: the alarm is
- * deleted, OK, or in ALARM since a later transition. Then the resolution to file the finding with; undefined
- * when the episode may be current (ALARM since this transition, or INSUFFICIENT_DATA: no recovery seen — the
- * next OK archives it). A DescribeAlarms failure propagates (the invocation retries).
- */
-/** The CloudWatch client of the alarm's region (the function's own, or `cloudWatchFor` for another). */
-export function cloudWatchForAlarm(clients: AlertClients, p: { notification: { AlarmArn: string } }, s: FindingSettings): CloudWatchSender {
-    const region = p.notification.AlarmArn.split(":")[3];
-    return region === s.region || !clients.cloudWatchFor ? clients.cloudWatch : clients.cloudWatchFor(region);
-}
-
-export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: FindingSettings, now: Date): Promise<{ resolvedAt: Date; reason: string } | undefined> {
-    const n = p.notification;
-    const region = arnParts(n.AlarmArn, "CloudWatch alarm AlarmArn").region;
-    if (region !== s.region && !(s.alarmRegions ?? []).includes(region)) {
-        throw new Error(`CloudWatch alarm ${n.AlarmArn} is in ${region}; this function reads alarm state in ${[s.region, ...(s.alarmRegions ?? [])].join(", ")}`);
-    }
-    const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [n.AlarmName], AlarmTypes: [p.composite ? "CompositeAlarm" : "MetricAlarm"] }));
-    const alarm = ((p.composite ? out.CompositeAlarms : out.MetricAlarms) ?? []).find((a) => a.AlarmArn === n.AlarmArn);
-    const episode = `superseded: the ALARM of ${p.stateChangeTime.toISOString()} was delivered after it ended`;
-    if (!alarm) return { resolvedAt: now, reason: `${episode}; alarm ${n.AlarmName} no longer exists` };
-    const since = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
-    const at = since ? ` since ${since.toISOString()}` : "";
-    if (alarm.StateValue === "OK") return { resolvedAt: since ?? now, reason: `${episode}; alarm ${n.AlarmName} is OK${at}` };
-    if (alarm.StateValue === "ALARM" && since && since.getTime() > p.stateChangeTime.getTime() + ALARM_TIME_TOLERANCE_MS) {
-        return { resolvedAt: since, reason: `${episode}; alarm ${n.AlarmName} is in a later ALARM episode${at}` };
-    }
-    return undefined;
-}
-
-/** One notice per ACTIVE finding, to the people topic; without an SNS client that is a configuration error. */
-async function notifyPeople(c: AlertClients, s: FindingSettings, topicArn: string, findings: AwsSecurityFinding[]): Promise<string[]> {
-    if (!c.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
-    const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
-    const ids: string[] = [];
-    for (const f of findings) ids.push(await publishNotice(c.sns, topicArn, peopleNotice(f, { finding: findingConsoleUrl(base, s.region, f.Id!), dashboard: s.dashboardUrl })));
-    return ids;
-}
-
 export interface HandlerDeps {
     now: () => Date;
     log: Logger;
+    /** Time the enrich stage may use per invocation (ms). */
+    enrichBudgetMs: number;
 }
 
-const defaultDeps: HandlerDeps = { now: () => new Date(), log: consoleLogger };
+const defaultDeps: HandlerDeps = { now: () => new Date(), log: consoleLogger, enrichBudgetMs: ENRICH_BUDGET_MS };
 
-/**
- * Handles one invocation: every alert it carries is parsed, planned and applied. An ALARM is checked against the
- * alarm's state before its import and again after it: an OK that ran while the import was under way (throttled,
- * retried) found nothing to archive, so a `late` end of the episode archives the finding just imported (with an
- * UpdatedAt newer than it, even within the same millisecond); an OK later than the second look finds the finding.
- * Alerts that fail are logged
- * and, after the others were applied, reported together as one error so the invocation fails (and is retried;
- * re-applying the ones that succeeded is harmless — same Ids).
- */
+interface Context {
+    clients: AlertClients;
+    s: FindingSettings;
+    deps: HandlerDeps;
+    /** Epoch ms by which the enrich stage must be done (one budget for the whole invocation). */
+    enrichDeadlineMs: number;
+}
+
+/** Handles one invocation: every delivery it carries goes through the stages; failures are reported together. */
 export async function handleAlertEvent(event: unknown, clients: AlertClients, s: FindingSettings, deps: Partial<HandlerDeps> = {}): Promise<AlertHandlingResult> {
-    const client = clients.securityHub;
-    const { now, log } = { ...defaultDeps, ...deps };
-    let envelopes;
+    const d = { ...defaultDeps, ...deps };
+    const ctx: Context = { clients, s, deps: d, enrichDeadlineMs: Date.now() + d.enrichBudgetMs };
+    let envelopes: AlertEnvelope[];
     try {
         envelopes = envelopesOf(event);
     } catch (err) {
-        log("error", "rejected invocation event", { error: (err as Error).message });
+        d.log("error", "rejected invocation event", { error: (err as Error).message });
         throw err;
     }
     const outcomes: AlertOutcome[] = [];
@@ -836,44 +68,58 @@ export async function handleAlertEvent(event: unknown, clients: AlertClients, s:
     for (const [i, env] of envelopes.entries()) {
         const label = env.delivery === "sns" ? `SNS message ${env.sns.messageId}` : "Lookout for Metrics Lambda alert";
         try {
-            const delivered = parseEnvelope(env);
-            const parsed = delivered.kind === "composite" && delivered.notification.NewStateValue === "ALARM"
-                ? await compositeAsAlarm(cloudWatchForAlarm(clients, delivered, s), delivered, s) : delivered;
-            const plan = planAlert(parsed, s, now(), log);
-            if (plan.action === "import") {
-                const alarm = parsed.kind === "cloudwatch" ? parsed : undefined;
-                let ended = alarm && await episodeEnded(cloudWatchForAlarm(clients, alarm, s), alarm, s, now());
-                const findings = ended ? plan.findings.map((f) => archivedVersion(f, ended!.resolvedAt, ended!.reason, now())) : plan.findings;
-                const ids = await importFindings(client, findings);
-                const late = !ended && alarm && (ended = await episodeEnded(cloudWatchForAlarm(clients, alarm, s), alarm, s, now()));
-                if (late) await importFindings(client, findings.map((f) => archivedVersion(f, late.resolvedAt, late.reason, new Date(Math.max(now().getTime(), Date.parse(f.UpdatedAt!) + 1)))));
-                const recordState = ended ? "ARCHIVED" : "ACTIVE";
-                log("info", late ? "imported finding, then archived it: the alarm episode ended while it was filed" : ended ? "imported finding as ARCHIVED: alarm episode already over" : "imported finding",
-                    { source: plan.source, findingIds: ids, severity: plan.findings.map((f) => f.Severity?.Label), recordState, reason: ended ? ended.reason : undefined });
-                const notified = !ended && s.peopleTopicArn ? await notifyPeople(clients, s, s.peopleTopicArn, findings) : undefined;
-                if (notified) log("info", "notified people", { source: plan.source, topicArn: s.peopleTopicArn, messageIds: notified });
-                outcomes.push({ action: "imported", source: plan.source, findingIds: ids, recordState, ...(ended ? { reason: ended.reason } : {}), ...(notified ? { notified } : {}) });
-            } else if (plan.action === "archive") {
-                const active = await activeFindings(client, s, plan.generatorId, plan.resolvedAt);
-                const ids = active.findings.length ? await importFindings(client, active.findings.map((f) => archivedVersion(f, plan.resolvedAt, plan.reason, now()))) : [];
-                log("info", ids.length ? "archived findings: alarm is OK" : "alarm is OK and has no active finding to archive", { source: plan.source, findingIds: ids });
-                if (active.more) {
-                    throw new Error(`GetFindings returned more than ${MAX_ARCHIVE_PAGES} pages of ACTIVE findings for ${plan.generatorId}: `
-                        + `archived ${ids.length}, others are still ACTIVE; failing so the retry archives the rest`);
-                }
-                outcomes.push({ action: "archived", source: plan.source, findingIds: ids, reason: plan.reason });
-            } else {
-                log("info", "skipped alert", { source: plan.source, reason: plan.reason });
-                outcomes.push({ action: "skipped", source: plan.source, findingIds: [], reason: plan.reason });
-            }
+            outcomes.push(await handleDelivery(env, ctx));
         } catch (err) {
             const e = err as Error;
             failures.push(`${label} (${i + 1} of ${envelopes.length}): ${e.name === "Error" ? "" : `${e.name}: `}${e.message}`);
-            log("error", "alert not filed", { alert: label, error: e.message, errorName: e.name });
+            d.log("error", "alert not filed", { alert: label, error: e.message, errorName: e.name });
         }
     }
     if (failures.length > 0) {
         throw new Error(`finding Lambda: ${failures.length} of ${envelopes.length} alert(s) failed: ${failures.join(" | ")}`);
     }
     return { outcomes };
+}
+
+/**
+ * One delivery: parse it, then dispatch on its kind to that kind's stages. A new delivery kind (e.g. DevOps Guru
+ * insights as EventBridge events) gets a branch in envelopesOf/parseEnvelope (parse.ts), a `kind`, and a case
+ * here calling its own stage module.
+ */
+async function handleDelivery(env: AlertEnvelope, ctx: Context): Promise<AlertOutcome> {
+    const delivered = parseEnvelope(env);
+    switch (delivered.kind) {
+        case "lookout":
+        case "cloudwatch":
+        case "composite":
+            return anomalyAlert(delivered, ctx);
+        default:
+            throw new Error(`finding Lambda: no stages for a delivery of kind ${(delivered as { kind: string }).kind}`);
+    }
+}
+
+/** An anomaly alert (Lookout, CloudWatch alarm, composite alarm): parse → enrich → map → deliver. */
+async function anomalyAlert(delivered: ParsedAlert, ctx: Context): Promise<AlertOutcome> {
+    const { clients, s, deps: { now, log } } = ctx;
+    const parsed = delivered.kind === "composite" && delivered.notification.NewStateValue === "ALARM"
+        ? await compositeAsAlarm(cloudWatchForAlarm(clients, delivered, s), delivered, s) : delivered;
+    let plan: AlertPlan = planAlert(parsed, s, now(), log);
+    if (plan.action === "import") {
+        const rootCause = await enrich(parsed, ctx);
+        if (rootCause) plan = planAlert(parsed, s, now(), log, rootCause);
+    }
+    return deliverPlan(plan, parsed, clients, s, { now, log });
+}
+
+/** The enrich stage with the function's clients; none when the clients have no CloudWatch Logs factory. */
+async function enrich(parsed: ParsedAlert, ctx: Context): Promise<RootCause | undefined> {
+    const { clients, s, deps: { log } } = ctx;
+    if (!clients.logsFor) return undefined;
+    const cw = clients.cloudWatchFor ?? (() => clients.cloudWatch);
+    const rc = await enrichAlert(parsed, s, {
+        logs: clients.logsFor, wafv2: clients.wafv2For, cloudWatch: (r) => (r === s.region ? clients.cloudWatch : cw(r)),
+        logGroups: s.wafLogGroups ?? {}, ecommerce: s.ecommerceRootCause, deadlineMs: ctx.enrichDeadlineMs,
+    });
+    if (rc) log(rc.status === "complete" ? "info" : "warn", "root cause", { kind: rc.kind, status: rc.status, reason: rc.reason, window: rc.window });
+    return rc;
 }

@@ -373,7 +373,9 @@ describe("finding Lambda as deployed", () => {
             hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
             const { result, lines, error } = await capturingConsole(() => handler()(require("./fixtures/alerts/cw-waf-alarm.json")));
             assert.equal(error, undefined);
-            assert.deepEqual(lines.map((l) => l.entry.message), ["imported finding", "notified people"], "JSON log lines per filed alert");
+            assert.deepEqual(lines.map((l) => l.entry.message), ["root cause", "imported finding", "notified people"], "JSON log lines per filed alert");
+            assert.deepEqual([lines[0].entry.status, lines[0].entry.reason], ["unavailable", "no log group is configured for web ACL edge-webacl-abc123 and its ARN is not known, so its logging configuration cannot be read"],
+                "without WAF_LOG_GROUPS the enrich stage says why there is no root cause, and the finding is filed all the same");
             assert.deepEqual(result!.outcomes.map((o) => o.action), ["imported"]);
             const calls = hub.commandCalls(BatchImportFindingsCommand);
             assert.equal(calls.length, 1);
@@ -401,7 +403,7 @@ describe("finding Lambda as deployed", () => {
             assert.ok(cmd.input.Message!.includes(`\nDashboard: ${DASHBOARD_URL}`));
             assert.match(cmd.input.Message!, /\nFinding: https:\/\/us-east-1\.console\.aws\.amazon\.com\/securityhub\/home\?region=us-east-1#\/findings\?search=Id%3D/);
             assert.deepEqual(result!.outcomes[0].notified, ["notice-1"]);
-            assert.deepEqual(lines.map((l) => l.entry.message), ["imported finding", "notified people"]);
+            assert.deepEqual(lines.map((l) => l.entry.message), ["root cause", "imported finding", "notified people"]);
             assert.ok(hub.commandCalls(BatchImportFindingsCommand)[0].args[0].input.Findings![0].RecordState === "ACTIVE");
         });
 
