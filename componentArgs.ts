@@ -146,6 +146,8 @@ export function cloudWatchDetectionArgs(config: AppConfig, wiring: Pick<CloudWat
         wafPeriodSeconds: d.wafPeriodSeconds,
         // The ecommerce alarms' own period (not detection.frequency, which sets the S3 layout and Lookout).
         ecommercePeriodSeconds: d.ecommercePeriodSeconds,
+        // Revenue by platform / marketplace: too sparse for 60 s alarms at dev load (model/alarmTiming.ts).
+        sparsePeriodSeconds: d.sparsePeriodSeconds,
         evaluationPeriods: d.evaluationPeriods,
         datapointsToAlarm: d.datapointsToAlarm,
         minBlockedRequests: d.minBlockedRequests,
@@ -197,6 +199,7 @@ export function dashboardOptionsOf(config: AppConfig): DashboardOptions {
         bandWidth: d.bandWidth,
         wafPeriodSeconds: d.wafPeriodSeconds,
         ecommercePeriodSeconds: d.ecommercePeriodSeconds,
+        sparsePeriodSeconds: d.sparsePeriodSeconds,
         frequency: d.frequency,
         offsetSeconds: d.offsetSeconds,
         bufferingIntervalSeconds: config.pipeline.bufferingIntervalSeconds,

@@ -124,6 +124,8 @@ export interface DetectionConfig {
     readonly wafPeriodSeconds: number;
     /** CloudWatch period of the ecommerce alarms (EMF metrics): 60 or a multiple of 60 up to 3600. */
     readonly ecommercePeriodSeconds: number;
+    /** CloudWatch period of the sparse series' alarms (revenue by platform / marketplace): 60 or a multiple of 60 up to 3600. */
+    readonly sparsePeriodSeconds: number;
     /**
      * CloudWatch: datapoints that must breach (M of N), for every alarm kind when set; unset, each series kind
      * takes its simulated default (model/alarmTiming.ts DEFAULT_DATAPOINTS).
@@ -487,7 +489,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
 
     // detection (read before heartbeat: the heartbeat default depends on the engine)
     const det = objReader(raw, project, "detection", [
-        "engine", "frequency", "alertSensitivity", "bandWidth", "wafPeriodSeconds", "ecommercePeriodSeconds", "datapointsToAlarm", "evaluationPeriods",
+        "engine", "frequency", "alertSensitivity", "bandWidth", "wafPeriodSeconds", "ecommercePeriodSeconds", "sparsePeriodSeconds", "datapointsToAlarm", "evaluationPeriods",
         "minBlockedRequests", "dropBaselineFloor",
         "ecommerceDimensions", "platforms", "marketplaces", "offsetSeconds", "useHistoricalData", "activationTimeoutSeconds",
     ]);
@@ -509,6 +511,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         bandWidth: det.num("bandWidth", 3, (n) => n > 0 && n <= 100, "must be a number greater than 0 (standard deviations, at most 100)"),
         wafPeriodSeconds: det.num("wafPeriodSeconds", 60, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
         ecommercePeriodSeconds: det.num("ecommercePeriodSeconds", 60, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
+        sparsePeriodSeconds: det.num("sparsePeriodSeconds", 300, (n) => Number.isInteger(n) && n >= 60 && n <= 3600 && n % 60 === 0, "must be 60 or a multiple of 60 up to 3600"),
         datapointsToAlarm,
         evaluationPeriods,
         minBlockedRequests: det.int("minBlockedRequests", 20, 1, 1_000_000),

@@ -36,7 +36,8 @@ import {
     EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, resolveEcommerceSeries,
 } from "../model/ecommerceSchema";
 import {
-    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, alarmWindowProblem, ecommerceAlarmTiming, isSparseSeries, wafAlarmTiming,
+    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, dropBaselineThreshold, ecommerceAlarmTiming,
+    seriesBandWidth, seriesKindOf, wafAlarmTiming,
 } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { WAF_TOTAL_RULE, WatchedWebAcl, wafSeries } from "../model/wafTargets";
@@ -78,6 +79,12 @@ export interface CloudWatchDetectionArgs extends StackScopeArgs {
     wafPeriodSeconds?: number;
     /** Period of the ecommerce alarms (the EMF metrics are stamped per minute): 60 or a multiple of 60 up to 3600 s. Default 60. */
     ecommercePeriodSeconds?: number;
+    /**
+     * Period of the sparse series' alarms — revenue by platform or marketplace, a few checkouts a minute — 60 or a
+     * multiple of 60 up to 3600 s. Default 300 (model/alarmTiming.ts SPARSE_PERIOD_SECONDS): these series are not
+     * alarmed per minute.
+     */
+    sparsePeriodSeconds?: number;
     /** N of "M out of N" (complete datapoints) for every alarm kind. Default: per series kind (model/alarmTiming.ts). */
     evaluationPeriods?: number;
     /** M of "M out of N" for every alarm kind. Default: per series kind. */
@@ -94,7 +101,7 @@ export interface CloudWatchDetectionArgs extends StackScopeArgs {
 }
 
 export const CLOUDWATCH_DETECTION_DEFAULTS = {
-    bandWidth: 3, wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, minBlockedRequests: 20, dropBaselineFloor: { views: 20, revenue: 1500 },
+    bandWidth: 3, wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, sparsePeriodSeconds: SPARSE_PERIOD_SECONDS, minBlockedRequests: 20, dropBaselineFloor: { views: 20, revenue: 1500 },
 } as const;
 
 /** The args with their defaults applied. */
@@ -119,6 +126,7 @@ export function cloudWatchDetectionSettings(args: CloudWatchDetectionArgs): Clou
         timing: {
             wafPeriodSeconds: args.wafPeriodSeconds ?? d.wafPeriodSeconds,
             ecommercePeriodSeconds: args.ecommercePeriodSeconds ?? d.ecommercePeriodSeconds,
+            sparsePeriodSeconds: args.sparsePeriodSeconds ?? d.sparsePeriodSeconds,
             evaluationPeriods: args.evaluationPeriods,
             datapointsToAlarm: args.datapointsToAlarm,
         },
@@ -243,7 +251,8 @@ export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings
         [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.wafPeriodSeconds}`],
         [ecommerceAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);
@@ -309,9 +318,13 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         });
     }
 
-    const dt = ecommerceAlarmTiming(timing, "drop");
     for (const s of settings.watchEcommerce ? allEcommerceSeries(settings.series) : []) {
-        const et = ecommerceAlarmTiming(timing, isSparseSeries(s) ? "sparseSpike" : "spike");
+        // Dense series (views, total revenue) at ecommercePeriodSeconds; sparse ones (revenue by platform or
+        // marketplace) at sparsePeriodSeconds with a wider band (model/alarmTiming.ts). Spike and drop of a series
+        // share its period and band, so its dashboard graph shows both alarms' model.
+        const et = ecommerceAlarmTiming(timing, seriesKindOf(s, "spike"));
+        const dt = ecommerceAlarmTiming(timing, seriesKindOf(s, "drop"));
+        const bandWidth = seriesBandWidth(d.bandWidth, s);
         const where = `Ecommerce ${s.label}`;
         const metric = { namespace: METRIC_NAMESPACE, metricName: s.metricName, dimensions: s.dimensions };
         const measure = s.measure as "views" | "revenue";
@@ -320,7 +333,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             metric,
             et.periodSeconds,
             `${s.label} (missing = 0)`,
-            d.bandWidth,
+            bandWidth,
         );
         const source = `Metric ${METRIC_NAMESPACE}/${s.metricName} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")}.`;
         specs.push({
@@ -328,7 +341,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             target,
             key: `${s.key}-spike`,
             alarmName: `${prefix}-ecommerce-${s.key}-spike`,
-            description: `${where} rose above its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
+            description: `${where} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in ` +
                 `${et.datapointsToAlarmAbove} of the last ${et.configuredEvaluationPeriods} complete ${et.periodSeconds}-second datapoints. ${source} Stack ${config.stack}.`,
             comparisonOperator: "GreaterThanUpperThreshold",
             evaluationPeriods: et.evaluationPeriods,
@@ -339,7 +352,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         });
         const dropName = `${prefix}-ecommerce-${s.key}-drop`;
         const floor = d.dropBaselineFloor[measure];
-        const perHour = floor * (DROP_BASELINE_WINDOW_SECONDS / 60);
+        const perHour = dropBaselineThreshold(floor, dt.periodSeconds);
         specs.push({
             kind: "drop",
             target,
@@ -348,16 +361,17 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
                 alarmName: `${dropName}-baseline`,
                 bandAlarmName: `${dropName}-band`,
                 description: `Baseline of ${dropName}: ${where} summed to at least ${perHour} over the last hour ` +
-                    `(detection.dropBaselineFloor.${measure} = ${floor} a minute). No actions: the composite alarm ${dropName} acts.`,
+                    `(detection.dropBaselineFloor.${measure} = ${floor} a minute at a 60 s period, scaled to ${dt.periodSeconds} s). ` +
+                    `No actions: the composite alarm ${dropName} acts.`,
                 windowSeconds: DROP_BASELINE_WINDOW_SECONDS,
                 threshold: perHour,
                 metricQueries: gateQueries(metric, DROP_BASELINE_WINDOW_SECONDS),
             },
             key: `${s.key}-drop`,
             alarmName: dropName,
-            description: `${where} fell below its expected band (CloudWatch anomaly detection, ${d.bandWidth} standard deviations) in ` +
+            description: `${where} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in ` +
                 `${dt.configuredDatapointsToAlarm} of the last ${dt.configuredEvaluationPeriods} complete ${dt.periodSeconds}-second datapoints ` +
-                `and in the ${dt.fillingDatapoints} still filling, with a baseline of at least ${floor} a minute over the last hour. ` +
+                `and in the ${dt.fillingDatapoints} still filling, with a baseline of at least ${perHour} over the last hour. ` +
                 `Periods without events count as 0. ${source} Stack ${config.stack}.`,
             comparisonOperator: "LessThanLowerThreshold",
             evaluationPeriods: dt.evaluationPeriods,

@@ -17,6 +17,7 @@ import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, 
 import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds } from "../model/detectionLatency";
 import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
 import { TimingSettings } from "../model/detectionLatency";
+import { SPARSE_PERIOD_SECONDS, isSparseSeries, seriesBandWidth, seriesPeriodSeconds } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 import { WatchedWebAcl, wafSeries } from "../model/wafTargets";
 
@@ -34,6 +35,8 @@ export interface DashboardOptions extends StackScopeArgs {
     wafPeriodSeconds?: number;
     /** The ecommerce alarms' period. Default 60. */
     ecommercePeriodSeconds?: number;
+    /** The sparse series' alarms' period (revenue by platform / marketplace). Default 300. */
+    sparsePeriodSeconds?: number;
     /**
      * The worst-case latency to print in the header. The cloudwatch engine's figure is the detection simulation
      * of its alarms (the stack output `detectionLatencySeconds`); without it the header leaves it out. The lookout
@@ -55,7 +58,7 @@ export interface DashboardSettings extends TimingSettings {
     readonly project: string;
     readonly stack: string;
     readonly region: string;
-    readonly detection: TimingSettings["detection"] & { readonly bandWidth: number; readonly wafPeriodSeconds: number; readonly ecommercePeriodSeconds: number };
+    readonly detection: TimingSettings["detection"] & { readonly bandWidth: number; readonly wafPeriodSeconds: number; readonly ecommercePeriodSeconds: number; readonly sparsePeriodSeconds: number };
     readonly latency?: { readonly wafSeconds: number; readonly ecommerceSeconds: number; readonly redshiftSeconds?: number };
     readonly series: EcommerceSeriesSettings;
 }
@@ -74,6 +77,7 @@ export function dashboardSettings(o: DashboardOptions): DashboardSettings {
             intervalSeconds: FREQUENCY_SECONDS[frequency],
             wafPeriodSeconds: o.wafPeriodSeconds ?? 60,
             ecommercePeriodSeconds: o.ecommercePeriodSeconds ?? 60,
+            sparsePeriodSeconds: o.sparsePeriodSeconds ?? SPARSE_PERIOD_SECONDS,
             offsetSeconds: o.offsetSeconds ?? 180,
         },
         latency: o.latency,
@@ -299,7 +303,10 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
             { yAxis: { left: { min: 0 } } })),
     ]);
 
-    // The alarms' period (detection.ecommercePeriodSeconds), so each graph's band is its alarm's model.
+    // Each series at its alarms' period and band width (model/alarmTiming.ts seriesPeriodSeconds / seriesBandWidth,
+    // the functions CloudWatchDetection builds the alarms with), so each graph's band is its alarms' model: dense
+    // series at detection.ecommercePeriodSeconds, sparse ones (revenue by platform / marketplace) at
+    // detection.sparsePeriodSeconds with the wider band.
     const ecoPeriod = config.detection.ecommercePeriodSeconds;
     const ecommerceMetrics = t.ecommerceMetrics ?? cloudwatch;
     if (!ecommerceMetrics) {
@@ -311,10 +318,13 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
     }
     for (const measure of ecommerceMetrics ? WATCHED_MEASURES : []) {
         const series: EcommerceSeries[] = ecommerceSeries(config.series, measure);
+        const sparse = series.some((s) => isSparseSeries(s));
+        const periodOf = (s: EcommerceSeries) => seriesPeriodSeconds(config.detection, s);
+        const bandOf = (s: EcommerceSeries) => (band === undefined ? undefined : seriesBandWidth(band, s));
         sections.push([
-            text(`## Ecommerce ${series[0].metricName} per ${ecoPeriod} s${cloudwatch ? ", with the expected band" : ""}`, 1),
-            ...series.map((s) => graph(config, s.label, ecoPeriod, STATISTIC,
-                watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, ecoPeriod, band),
+            text(`## Ecommerce ${series[0].metricName} per ${ecoPeriod} s${sparse ? ` (by platform / marketplace per ${config.detection.sparsePeriodSeconds} s: sparse series)` : ""}${cloudwatch ? ", with the expected band" : ""}`, 1),
+            ...series.map((s) => graph(config, s.label, periodOf(s), STATISTIC,
+                watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, periodOf(s), bandOf(s)),
                 { yAxis: { left: { min: 0 } } })),
         ]);
     }

@@ -19,32 +19,55 @@ export const MAX_SHORT_PERIOD_ALARM_WINDOW_SECONDS = ONE_DAY_SECONDS;
 
 export type AlarmKind = "waf" | "spike" | "drop";
 
-/** Series kinds that get their own M of N: the WAF rules, ecommerce spikes and drops, and sparse spikes. */
-export type SeriesKind = AlarmKind | "sparseSpike";
+/**
+ * Series kinds that get their own shape: the WAF rules; ecommerce spikes and drops of the dense series (views, and
+ * the stack's total revenue); and spikes and drops of the sparse series (revenue by platform or marketplace).
+ */
+export type SeriesKind = AlarmKind | "sparseSpike" | "sparseDrop";
 
 /**
- * Default M of N (complete datapoints) per series kind, chosen with `npm run simulate -- --stack dev` (README,
- * "Detection latency"; the numbers behind each choice are in docs/detection-simulation.md):
+ * Default M of N (complete datapoints) per series kind, chosen with the simulation (README, "Detection latency";
+ * the candidates and their figures are in docs/detection-simulation.md):
  * - waf 1 of 1: the noise floor (detection.minBlockedRequests), not M of N, quiets near-empty rules; a burst is
  *   often over within a minute.
- * - spike / drop 2 of 2: one 1-minute datapoint outside a 3-σ band happens about once in 740 minutes per series
- *   on steady traffic (a few a day over 32 alarms); two in a row about once in 550,000.
- * - sparseSpike 3 of 3 (revenue by platform or marketplace: a few checkouts a minute): order values are skewed,
- *   so two high minutes in a row are common on steady traffic; 3 of 3 is the fewest that raised no alarm on two
- *   simulated steady days, at the price of slower and less certain detection (see the README).
+ * - spike 2 of 2: one 1-minute datapoint outside a 3-σ band happens about once in 740 minutes per series on steady
+ *   traffic (a few a day over 32 alarms); two in a row about once in 550,000.
+ * - drop 2 of 3: the total revenue's drop to 20 % sits just under its 3-σ band at ≈ 30 checkouts a minute, so one
+ *   noisy minute inside the band made 2 of 2 miss or wait (1 of 5 missed, up to 310 s); 2 of 3 tolerates it at
+ *   the same bound and raised no alarm on 4 simulated steady days over 9 dense drop alarms.
+ * - sparseSpike 2 of 3 and sparseDrop 1 of 1 at the sparse period (detection.sparsePeriodSeconds, 300 s) with
+ *   SPARSE_EXTRA_BAND_WIDTH: a few checkouts a minute cannot be judged per minute (1-minute 3 of 3 took up to
+ *   ~10 minutes or missed); see SPARSE_PERIOD_SECONDS.
  * `detection.datapointsToAlarm` / `detection.evaluationPeriods`, when set, replace these for every kind.
  */
 export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm: number; evaluationPeriods: number }>> = {
     waf: { datapointsToAlarm: 1, evaluationPeriods: 1 },
     spike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
-    drop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
-    sparseSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
+    drop: { datapointsToAlarm: 2, evaluationPeriods: 3 },
+    sparseSpike: { datapointsToAlarm: 2, evaluationPeriods: 3 },
+    sparseDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
 };
+
+/**
+ * Default period of the sparse series' alarms (revenue by platform or marketplace: 4–14 checkouts a minute at the
+ * dev load of 20 events/s). At 60 s their value is a handful of skewed order values, too noisy for a band; at
+ * 300 s it is 20–70 checkouts. Chosen with the simulation (docs/detection-simulation.md): 120 / 180 / 240 s raised
+ * steady-day alarms or took longer at the same M of N; 300 s with 2 of 3 detected every injected spike.
+ */
+export const SPARSE_PERIOD_SECONDS = 300;
+/**
+ * The sparse series' band is this much wider than detection.bandWidth: a sum of a few dozen log-normal order
+ * values has a heavier upper tail than the normal a band assumes (simulated: 0.35 % of 5-minute sums above 3 σ,
+ * against 0.13 % for a normal), and at 3 σ one sparse spike alarm raised 2 alarms in 4 steady days; at 3.5 σ none.
+ */
+export const SPARSE_EXTRA_BAND_WIDTH = 0.5;
 
 /** What the CloudWatch alarm timing reads (CloudWatchDetection's settings). */
 export interface AlarmTimingSettings {
     readonly wafPeriodSeconds: number;
     readonly ecommercePeriodSeconds: number;
+    /** Period of the sparse series' alarms (revenue by platform or marketplace). */
+    readonly sparsePeriodSeconds: number;
     /** When set, replace every kind's default N / M. */
     readonly evaluationPeriods?: number;
     readonly datapointsToAlarm?: number;
@@ -149,15 +172,32 @@ export function wafAlarmTiming(t: AlarmTimingSettings): AlarmTiming {
     return alarmTiming(t.wafPeriodSeconds, wafMaxLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
 }
 
-/** The ecommerce alarms' timing for this config and kind (spike, drop, or spike of a sparse series). */
-export function ecommerceAlarmTiming(t: AlarmTimingSettings, kind: "spike" | "drop" | "sparseSpike" = "spike"): AlarmTiming {
-    const c = configuredDatapoints(t, kind);
-    return alarmTiming(t.ecommercePeriodSeconds, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
-}
-
 /** Sparse series: revenue broken down by platform or marketplace (a few checkouts a minute per value). */
 export function isSparseSeries(series: { measure: string; dimension?: string }): boolean {
     return series.measure === "revenue" && series.dimension !== undefined;
+}
+
+/** The series kind of a series' spike or drop alarm. */
+export function seriesKindOf(series: { measure: string; dimension?: string }, direction: "spike" | "drop"): Exclude<SeriesKind, "waf"> {
+    if (!isSparseSeries(series)) return direction;
+    return direction === "spike" ? "sparseSpike" : "sparseDrop";
+}
+
+/** The alarm period of an ecommerce series (its spike and drop alarms, and its dashboard graph, share it). */
+export function seriesPeriodSeconds(t: Pick<AlarmTimingSettings, "ecommercePeriodSeconds" | "sparsePeriodSeconds">, series: { measure: string; dimension?: string }): number {
+    return isSparseSeries(series) ? t.sparsePeriodSeconds : t.ecommercePeriodSeconds;
+}
+
+/** The band width of an ecommerce series' alarms (and its dashboard graph). */
+export function seriesBandWidth(bandWidth: number, series: { measure: string; dimension?: string }): number {
+    return isSparseSeries(series) ? bandWidth + SPARSE_EXTRA_BAND_WIDTH : bandWidth;
+}
+
+/** The ecommerce alarms' timing for this config and kind (dense spike / drop at ecommercePeriodSeconds, sparse at sparsePeriodSeconds). */
+export function ecommerceAlarmTiming(t: AlarmTimingSettings, kind: Exclude<SeriesKind, "waf"> = "spike"): AlarmTiming {
+    const c = configuredDatapoints(t, kind);
+    const period = kind === "sparseSpike" || kind === "sparseDrop" ? t.sparsePeriodSeconds : t.ecommercePeriodSeconds;
+    return alarmTiming(period, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
 }
 
 /**
@@ -165,3 +205,13 @@ export function isSparseSeries(series: { measure: string; dimension?: string }):
  * of a CloudWatch alarm ends at its evaluation time, so this is the last 60 minutes, not the clock hour).
  */
 export const DROP_BASELINE_WINDOW_SECONDS = 3600;
+
+/**
+ * The baseline gate's threshold: `detection.dropBaselineFloor` is the per-minute average below which a drop to 20 %
+ * cannot leave a band at a 60 s period (README, "Noise floor"); what matters is the count per datapoint, so a
+ * series alarmed at a longer period P needs 60/P of that per minute (the same count per datapoint). Over the
+ * trailing hour: floor × 60 × 60 / P.
+ */
+export function dropBaselineThreshold(floorPerMinute: number, periodSeconds: number): number {
+    return Math.round(floorPerMinute * (DROP_BASELINE_WINDOW_SECONDS / 60) * (60 / periodSeconds));
+}

@@ -9,6 +9,7 @@ import { AlarmSpec, CloudWatchDetectionArgs, cloudWatchDetectionSettings, planCl
 import { Expected, ReplaySeries, ReplayShape, firstAlarm, replay } from "./alarmReplay";
 import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, wafVisibleAt } from "./metricArrival";
 import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
+import { WAF_TOTAL_RULE } from "./wafTargets";
 import { Anomaly, DEFAULT_FACTOR, FUNNEL, ORDER_SIGMA, Rng, Slice, TrafficModel, poisson, seededRng } from "../scripts/lib/trafficModel";
 
 /** The traffic generator's default rate (events per second, weekly mean): the simulated dev load. */
@@ -39,8 +40,26 @@ export const WAF_BACKGROUND_PER_MINUTE: Readonly<Record<string, number>> = {
     AWSManagedRulesKnownBadInputsRuleSet: 0.5,
 };
 export const DEFAULT_WAF_BACKGROUND_PER_MINUTE = 1;
-/** The injected WAF anomaly: an attack blocked at this many requests per minute (one a second) for 10 minutes. */
+
+/**
+ * Steady blocked requests per minute of a WAF series: the rule's own (WAF_BACKGROUND_PER_MINUTE), or, for a web
+ * ACL's total (Rule=ALL), the sum over its rules (every block is some rule's).
+ */
+export function wafBackgroundPerMinute(rule: string, aclRules: readonly string[]): number {
+    const own = (r: string) => WAF_BACKGROUND_PER_MINUTE[r] ?? DEFAULT_WAF_BACKGROUND_PER_MINUTE;
+    if (rule !== WAF_TOTAL_RULE) return own(rule);
+    const rules = aclRules.filter((r) => r !== WAF_TOTAL_RULE);
+    return rules.length ? rules.reduce((n, r) => n + own(r), 0) : DEFAULT_WAF_BACKGROUND_PER_MINUTE;
+}
+/**
+ * SIMULATION ASSUMPTION. The injected WAF anomaly: an attack blocked at this many requests per minute (one a
+ * second) for 10 minutes — a small one (the XSS probe sends 50 at once; the rate-based rule blocks an IP only
+ * above 2000 in 5 minutes). `npm run simulate -- --waf-attack N` replays others; the report prints the WAF worst
+ * case for WAF_ATTACK_SWEEP_PER_MINUTE.
+ */
 export const WAF_ATTACK_PER_MINUTE = 60;
+/** Attack sizes (blocked requests a minute) the report gives the WAF worst case for. */
+export const WAF_ATTACK_SWEEP_PER_MINUTE = [60, 300, 600, 1200, 2400] as const;
 
 export type SimKind = "waf" | "spike" | "drop";
 
@@ -52,6 +71,8 @@ export interface SimAlarm {
     shape: ReplayShape;
     /** WAF rule, or the ecommerce series. */
     rule?: string;
+    /** WAF alarms: the series' steady blocked requests a minute (wafBackgroundPerMinute). */
+    wafBackgroundPerMinute?: number;
     series?: { measure: "views" | "revenue"; dimension?: "platform" | "marketplace"; value?: string; key: string };
 }
 
@@ -86,12 +107,17 @@ export function simStackOf(args: CloudWatchDetectionArgs): SimStack {
 /** Every alarm CloudWatchDetection builds from these args, as replayed. */
 export function simAlarms(args: CloudWatchDetectionArgs): SimAlarm[] {
     const specs = planCloudWatchAlarms(args);
+    const aclRules = (key: string, rule: string): string[] => {
+        const acl = args.webAcls.find((w) => (w.key ? `${w.key}-${rule}` : rule) === key.replace(/^waf-/, ""));
+        return acl ? [...acl.rules] : [];
+    };
     return specs.map((s) => ({
         key: s.key,
         kind: s.kind,
         label: s.target.label,
         shape: shapeOf(s),
         rule: s.target.rule,
+        ...(s.target.rule !== undefined ? { wafBackgroundPerMinute: wafBackgroundPerMinute(s.target.rule, aclRules(s.key, s.target.rule)) } : {}),
         series: s.target.series,
     }));
 }
@@ -181,9 +207,8 @@ export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["
     return out;
 }
 
-/** WAF blocked requests per second: background plus an optional attack in [attackFrom, attackTo) seconds. */
-export function wafValues(rule: string, seconds: number, rng: Rng | undefined, attack?: { from: number; to: number; perMinute: number }): { values: Float64Array; expected: Expected } {
-    const bg = WAF_BACKGROUND_PER_MINUTE[rule] ?? DEFAULT_WAF_BACKGROUND_PER_MINUTE;
+/** WAF blocked requests per second: background `bg` a minute plus an optional attack in [attackFrom, attackTo) seconds. */
+export function wafValues(bg: number, seconds: number, rng: Rng | undefined, attack?: { from: number; to: number; perMinute: number }): { values: Float64Array; expected: Expected } {
     const values = new Float64Array(seconds);
     for (let s = 0; s < seconds; s++) {
         const rate = (bg + (attack && s >= attack.from && s < attack.to ? attack.perMinute : 0)) / 60;
@@ -218,6 +243,12 @@ export interface SimOptions {
     /** Upper bound of the log-to-metric assumption (s). */
     logToMetricMax?: number;
     evaluationDelaySeconds?: number;
+    /** Blocked requests a minute of the injected WAF attack. Default WAF_ATTACK_PER_MINUTE. */
+    wafAttackPerMinute?: number;
+}
+
+function wafBackgroundOf(alarm: SimAlarm): number {
+    return alarm.wafBackgroundPerMinute ?? wafBackgroundPerMinute(alarm.rule ?? "", []);
 }
 
 export function defaultSimOptions(): SimOptions {
@@ -272,8 +303,8 @@ function buildRun(config: SimStack, alarm: SimAlarm, warmup: number, startMs: nu
     let values: Float64Array;
     let expected: Expected;
     if (alarm.rule !== undefined) {
-        const attack = anomaly ? { from: anomalyAt, to: anomalyAt + duration, perMinute: WAF_ATTACK_PER_MINUTE } : undefined;
-        ({ values, expected } = wafValues(alarm.rule, seconds, rng, attack));
+        const attack = anomaly ? { from: anomalyAt, to: anomalyAt + duration, perMinute: o.wafAttackPerMinute ?? WAF_ATTACK_PER_MINUTE } : undefined;
+        ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng, attack));
     } else {
         const series = alarm.series!;
         const model = trafficModel(config, o.rate, anomaly ? anomalyFor(alarm, startMs) : undefined);
@@ -296,8 +327,14 @@ function timeToAlert(run: Run, shape: ReplayShape, o: SimOptions): number | unde
 export const REFERENCE_DAY_MS = Date.UTC(2026, 11, 1);
 /** Hours of the reference day the worst case is taken at (the traffic's daily curve moves the band). */
 export const WORST_CASE_HOURS = [3, 9, 15, 21] as const;
-/** Anomaly start phases within the minute the worst case sweeps (s). */
+/** Anomaly start phases within the minute the worst case sweeps for ecommerce alarms (s). */
 export const WORST_CASE_PHASES = [0, 1, 10, 20, 30, 40, 50, 55, 59] as const;
+/**
+ * WAF alarms: every second of the minute. WAF data comes whole per minute, so the worst start is the latest phase
+ * whose first minute still misses the floor (an attack of r a minute starting φ s into a minute puts r(60 − φ)/60
+ * blocks in it), which a coarse grid skips: with a floor of 20 at 60 a minute that is φ = 41, not 50.
+ */
+export const WAF_WORST_CASE_PHASES: readonly number[] = Array.from({ length: 60 }, (_, i) => i);
 
 export interface WorstCase {
     /**
@@ -324,7 +361,7 @@ export function worstCase(config: SimStack, alarm: SimAlarm, o: SimOptions, warm
     const flushPhases = alarm.kind === "waf" || o.bufferSeconds <= 1 ? [0] : [0, Math.floor(o.bufferSeconds / 2)];
     const p = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
     for (const hour of WORST_CASE_HOURS) {
-        for (const phase of WORST_CASE_PHASES) {
+        for (const phase of alarm.kind === "waf" ? WAF_WORST_CASE_PHASES : WORST_CASE_PHASES) {
             const start = REFERENCE_DAY_MS + hour * 3_600_000 + phase * 1000;
             const base = buildRun(config, alarm, warmup, start, o, { mode: "worst" }, 0);
             for (const draw of [{ mode: "worst" }, { mode: "best" }] as Draw[]) {
@@ -426,7 +463,7 @@ export function steadyFalseAlarms(config: SimStack, alarm: SimAlarm, o: SimOptio
         let values: Float64Array;
         let expected: Expected;
         if (alarm.rule !== undefined) {
-            ({ values, expected } = wafValues(alarm.rule, seconds, rng));
+            ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng));
         } else {
             const model = trafficModel(config, o.rate);
             values = seriesValues(model, alarm.series!, t0Ms, seconds, rng);
@@ -504,4 +541,24 @@ export function simulate(args: CloudWatchDetectionArgs, o: SimOptions, opts: { d
     }
     const ordered = [...kinds.values()].sort((a, b) => SIM_GROUPS.indexOf(a.group) - SIM_GROUPS.indexOf(b.group));
     return { stack: cloudWatchDetectionSettings(args).scope.stack, options: o, days: opts.days, replaysPerAlarm: opts.replays, kinds: ordered, perAlarm };
+}
+
+/**
+ * The WAF alarms' noise-free worst case for each attack size (blocked requests a minute): the WAF target of
+ * ≤ 120 s needs the attack's first, partial minute to clear the floor at every start phase, so the worst case
+ * falls to 120 s only once one second of attack (r / 60 blocks) reaches the floor.
+ */
+export function wafAttackSweep(args: CloudWatchDetectionArgs, o: SimOptions, sizes: readonly number[] = WAF_ATTACK_SWEEP_PER_MINUTE): Array<{ perMinute: number; worstSeconds?: number; missed: number }> {
+    const config = simStackOf(args);
+    const alarms = simAlarms(args).filter((a) => a.kind === "waf");
+    return sizes.map((perMinute) => {
+        let worst: number | undefined;
+        let missed = 0;
+        for (const a of alarms) {
+            const w = worstCase(config, a, { ...o, wafAttackPerMinute: perMinute }, simWarmupSeconds([a]));
+            missed += w.missed;
+            if (w.worstSeconds !== undefined) worst = Math.max(worst ?? 0, w.worstSeconds);
+        }
+        return { perMinute, worstSeconds: worst, missed };
+    });
 }

@@ -97,6 +97,45 @@ describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
         });
     });
 
+    describe("dense drop, dev default 2 of 3 at 60 s: 3 of 4 (2 complete of 3 + 1 filling) rides out one noisy minute", () => {
+        // Normal 60 a minute → lower band 44.51 (2 σ). Drop to 0.2 a second from second 600, but minute [660,720)
+        // stays normal (noise inside the band). 41 s lag: the filling minute holds 20 readable seconds.
+        // W=720: 60, 60, [600,660) 12 ✓, filling 20 ✓ → 2. W=780: 60, 12 ✓, [660,720) 60 ✗, filling 4 ✓ → 2.
+        // W=840: 12 ✓, 60 ✗, [720,780) 12 ✓, filling 4 ✓ → 3 of 4 → ALARM, 240 s after the drop began.
+        // 2 of 2 (3 of 3 with the filling one) waits for two complete breaching minutes in a row: W=900.
+        const noisy = series(1200, (s) => (s >= 600 && !(s >= 660 && s < 720) ? 0.2 : 1), (s) => s + 41, 60);
+        const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 4, datapointsToAlarm: 3, comparison: "LessThanLowerThreshold", bandWidth: 2 };
+
+        it("ALARM at 840 with 3 of 4; at 900 with 3 of 3", () => {
+            assert.strictEqual(replay(noisy, shape).transitions[0]?.at, 840);
+            assert.strictEqual(replay(noisy, { ...shape, evaluationPeriods: 3 }).transitions[0]?.at, 900);
+        });
+
+        it("steady traffic never alarms: only the filling minute breaches (1 of 4)", () => {
+            assert.deepStrictEqual(replay(series(1200, () => 1, (s) => s + 41, 60), shape).transitions, []);
+        });
+    });
+
+    describe("sparse spike, dev default 2 of 3 at 300 s (sliding window, one filling datapoint), 41 s lag", () => {
+        // Normal 0.1 a second: 30 per 300 s, variance 30 → upper band 30 + 2 × 5.477 = 40.95. Spike to 0.3 a second
+        // from second 1200. The window slides a minute per evaluation ("Alarm evaluation window": a 1-hour period
+        // evaluates 13:07–14:07, then 13:08–14:08); at W its datapoints are [W−300, W) (readable: s ≤ W − 41,
+        // 260 s), [W−600, W−300), ... With k = W − 1200: newest = 26 + 0.2 × min(260, k − 40) > 40.95 from k = 120
+        // (42); the complete one before = 30 + 0.2 × (k − 300) > 40.95 from k = 360 (42) → 2 of 4 at W = 1560.
+        const sparse = series(3000, (s) => (s >= 1200 ? 0.3 : 0.1), (s) => s + 41, 6);
+        const shape: ReplayShape = { periodSeconds: 300, evaluationPeriods: 4, datapointsToAlarm: 2, comparison: "GreaterThanUpperThreshold", bandWidth: 2 };
+
+        it("ALARM at 1560, 360 s after the spike began; one breaching datapoint (k = 120 … 300) is not enough", () => {
+            const r = replay(sparse, shape);
+            assert.strictEqual(firstAlarm(r, 1200), 1560);
+            assert.strictEqual(replay(sparse, { ...shape, datapointsToAlarm: 1 }).transitions[0]?.at, 1320);
+        });
+
+        it("steady traffic never alarms (newest 26, complete 30 ≤ 40.95)", () => {
+            assert.deepStrictEqual(replay(series(3000, () => 0.1, (s) => s + 41, 6), shape).transitions, []);
+        });
+    });
+
     it("FILL(m, 0): a period with no readable data counts as 0 (a drop), and windows over a day are evaluated hourly", () => {
         const silent = series(1200, (s) => (s < 600 ? 1 : 0), (s) => s + 1, 60);
         const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, comparison: "LessThanLowerThreshold", bandWidth: 2 };

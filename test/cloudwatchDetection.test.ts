@@ -157,30 +157,35 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
             ["GreaterThanUpperThreshold", "ad1", 3, 2, "notBreaching"],
         );
-        // sparse series (revenue by dimension): 3 of 3 complete + 1 filling
+        // sparse series (revenue by dimension): 300 s periods (detection.sparsePeriodSeconds), 2 of 3 complete + 1
+        // filling, band 3 + 0.5
         const sparse = byName(run, "revenue-marketplace-JP-spike");
-        assert.deepStrictEqual([sparse.inputs.evaluationPeriods, sparse.inputs.datapointsToAlarm], [4, 3]);
+        assert.deepStrictEqual([sparse.inputs.evaluationPeriods, sparse.inputs.datapointsToAlarm, query(sparse, "m1").metric.period], [4, 2, 300]);
+        assert.strictEqual(query(sparse, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 3.5)");
     });
 
-    it("ecommerce drop: band child below the band, 2 complete + 1 filling (3 of 3), keeps state when silent; baseline child over the last hour", () => {
+    it("ecommerce drop: band child below the band, sparse 1 complete + 1 filling at 300 s (dense: 2 of 3 + 1), keeps state when silent; baseline child over the last hour", () => {
         const a = byName(run, "revenue-marketplace-JP-drop");
         assert.deepStrictEqual(query(a, "m1").metric.dimensions, { Stack: cfg.stack, Marketplace: "JP" });
         assert.strictEqual(query(a, "m1").metric.metricName, "Revenue");
         assert.deepStrictEqual(
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
-            ["LessThanLowerThreshold", "ad1", 3, 3, "ignore"],
+            ["LessThanLowerThreshold", "ad1", 2, 2, "ignore"],
         );
         const name = `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-marketplace-JP-drop`;
         assert.strictEqual(a.inputs.name, `${name}-band`);
         const baseline = byName(run, "revenue-marketplace-JP-drop-baseline");
         assert.deepStrictEqual(query(baseline, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: { Stack: cfg.stack, Marketplace: "JP" }, period: 3600, stat: "Sum" });
-        // detection.dropBaselineFloor.revenue 1500 a minute → 90,000 over the hour
-        assert.deepStrictEqual([baseline.inputs.comparisonOperator, baseline.inputs.threshold, baseline.inputs.alarmActions], ["GreaterThanOrEqualToThreshold", 90000, []]);
+        // detection.dropBaselineFloor.revenue 1500 a minute at 60 s → the same count per 300 s datapoint: 300 a
+        // minute, 18,000 over the hour; the total (60 s) keeps 90,000
+        assert.deepStrictEqual([baseline.inputs.comparisonOperator, baseline.inputs.threshold, baseline.inputs.alarmActions], ["GreaterThanOrEqualToThreshold", 18000, []]);
+        assert.strictEqual(byName(run, "revenue-total-drop-baseline").inputs.threshold, 90000);
+        assert.deepStrictEqual([byName(run, "revenue-total-drop").inputs.evaluationPeriods, byName(run, "revenue-total-drop").inputs.datapointsToAlarm], [4, 3]);
         assert.strictEqual(byName(run, "views-total-drop-baseline").inputs.threshold, 1200); // views floor 20 a minute
         const composite = run.one(COMPOSITE, "detection-revenue-marketplace-JP-drop-composite");
         assert.strictEqual(composite.inputs.alarmName, name);
         assert.strictEqual(composite.inputs.alarmRule, `ALARM("${name}-band") AND ALARM("${name}-baseline")`);
-        assert.match(composite.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band.*baseline of at least 1500 a minute/);
+        assert.match(composite.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band \(CloudWatch anomaly detection, 3.5 standard deviations\).*300-second.*baseline of at least 18000 over the last hour/);
     });
 
     it("the stack totals carry only the Stack dimension", () => {
@@ -211,7 +216,7 @@ describe("CloudWatchDetection config variations", () => {
         const drop = byName(run, "views-platform-ios-drop");
         assert.deepStrictEqual([drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm], [4, 3]);
         assert.strictEqual(byName(run, "views-platform-ios-drop-baseline").inputs.threshold, 300);
-        assert.strictEqual(byName(run, "revenue-platform-ios-drop-baseline").inputs.threshold, 90000); // revenue keeps its default
+        assert.strictEqual(byName(run, "revenue-platform-ios-drop-baseline").inputs.threshold, 18000); // revenue keeps its default (sparse: 300 s)
         const spike = byName(run, "views-platform-ios-spike");
         assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm], [4, 2]);
     });

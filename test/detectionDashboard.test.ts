@@ -142,17 +142,30 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         }
     });
 
-    it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its band at the 60 s alarm period", () => {
+    it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its alarms' band, period and width", () => {
         const titles = metricWidgets(body).map((w) => w.properties.title);
         for (const m of ["Views", "Revenue"]) {
             for (const label of ["total", "Platform=web", "Platform=ios", "Platform=android", "Marketplace=US", "Marketplace=UK", "Marketplace=DE", "Marketplace=JP"]) {
                 assert.ok(titles.includes(`${m} (${label})`), `missing ${m} (${label})`);
             }
         }
+        // Sparse revenue by marketplace: the alarms' 300 s period and 3.5-σ band; the total at 60 s and 3 σ. Both as
+        // planCloudWatchAlarms builds them (same ids, expressions, period).
         const w = titled(body, "Revenue (Marketplace=DE)");
-        assert.strictEqual(w.properties.period, 60);
-        assert.deepStrictEqual(rawRows(w), [["EdgeAnomaly/Ecommerce", "Revenue", "Stack", cfg.stack, "Marketplace", "DE", { id: "m1", visible: false, stat: "Sum", period: 60 }]]);
-        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        assert.strictEqual(w.properties.period, 300);
+        assert.deepStrictEqual(rawRows(w), [["EdgeAnomaly/Ecommerce", "Revenue", "Stack", cfg.stack, "Marketplace", "DE", { id: "m1", visible: false, stat: "Sum", period: 300 }]]);
+        assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+        const total = titled(body, "Revenue (total)");
+        assert.strictEqual(total.properties.period, 60);
+        assert.deepStrictEqual(expressions(total).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        const specs = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [], alerts: { topicArn: "arn:aws:sns:us-east-1:000000000000:t" } }));
+        for (const key of ["revenue-marketplace-DE-spike", "revenue-total-drop", "views-platform-ios-spike"]) {
+            const spec = specs.find((x) => x.key === key)!;
+            const g = titled(body, spec.target.label);
+            const m1 = spec.metricQueries.find((q) => q.id === "m1") as { metric: { period: number } };
+            assert.strictEqual(g.properties.period, m1.metric.period, key);
+            assert.deepStrictEqual(expressions(g).map((e) => e.expression), spec.metricQueries.filter((q) => q.expression).map((q) => q.expression), key);
+        }
     });
 
     it("pipeline and alert-path health: Firehose freshness, Kinesis iterator age, transform and finding Lambda errors/throttles, DLQ depth", () => {

@@ -20,7 +20,13 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const alarms = simAlarms(args);
         assert.strictEqual(alarms.length, specs.length);
         const drop = alarms.find((a) => a.key === "views-total-drop")!;
-        assert.deepStrictEqual(drop.shape, { periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 3, comparison: "LessThanLowerThreshold", bandWidth: 3, gate: { windowSeconds: 3600, threshold: 1200 } });
+        assert.deepStrictEqual(drop.shape, { periodSeconds: 60, evaluationPeriods: 4, datapointsToAlarm: 3, comparison: "LessThanLowerThreshold", bandWidth: 3, gate: { windowSeconds: 3600, threshold: 1200 } });
+        // Sparse series (revenue by marketplace): 300 s periods, band 3 + 0.5, baseline floor 1500 a minute × 60 × 60/300.
+        const sparse = alarms.find((a) => a.key === "revenue-marketplace-JP-drop")!;
+        assert.deepStrictEqual(sparse.shape, { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3.5, gate: { windowSeconds: 3600, threshold: 18000 } });
+        assert.deepStrictEqual(alarms.find((a) => a.key === "revenue-platform-ios-spike")!.shape, { periodSeconds: 300, evaluationPeriods: 4, datapointsToAlarm: 2, comparison: "GreaterThanUpperThreshold", bandWidth: 3.5, gate: undefined });
+        // The web ACL's total carries the sum of its rules' simulated background (0.2 + 3 + 0.5).
+        assert.strictEqual(alarms.find((a) => a.key === "waf-ALL")!.wafBackgroundPerMinute, 3.7);
         const waf = alarms.find((a) => a.kind === "waf")!;
         assert.deepStrictEqual(waf.shape.gate, { windowSeconds: 120, threshold: 20 });
         for (const s of specs) assert.deepStrictEqual(alarms.find((a) => a.key === s.key)!.shape, shapeOf(s));

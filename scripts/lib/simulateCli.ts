@@ -6,7 +6,7 @@ import { cloudWatchDetectionArgs } from "../../componentArgs";
 import { CloudWatchDetectionArgs } from "../../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../../model/wafRules";
 import { OWN_ACL_KEY } from "../../model/wafTargets";
-import { SimOptions, SimulationReport, defaultSimOptions, simulate } from "../../model/detectionSim";
+import { SimOptions, SimulationReport, WAF_ATTACK_PER_MINUTE, defaultSimOptions, simulate, wafAttackSweep } from "../../model/detectionSim";
 import { EVALUATION_DELAY_SECONDS } from "../../model/alarmReplay";
 import {
     KINESIS_TO_FIREHOSE_SECONDS,
@@ -23,7 +23,7 @@ alarm kind the time from an injected anomaly's first second to the alarm's actio
 day raises.
 
   simulate --stack NAME [--days N] [--replays N] [--seed N] [--rate N] [--buffer S] [--log-to-metric S]
-           [--evaluation-delay S] [--only KEY] [--per-alarm] [--json]
+           [--evaluation-delay S] [--waf-attack N] [--only KEY] [--per-alarm] [--json]
 
   --stack             Pulumi.<stack>.yaml to take the alarms from (required)
   --days              steady days replayed per alarm for false alarms (default 1)
@@ -33,6 +33,7 @@ day raises.
   --buffer            Firehose Lambda buffer interval hint to assume (default: the pipeline's)
   --log-to-metric     upper bound of the log-to-metric assumption in seconds (default ${LOG_TO_METRIC_SECONDS.max})
   --evaluation-delay  seconds after the whole minute an evaluation reads the data (default ${EVALUATION_DELAY_SECONDS})
+  --waf-attack        blocked requests a minute of the injected WAF attack (default ${WAF_ATTACK_PER_MINUTE})
   --only              only alarms whose key contains this text (e.g. total, waf)
   --per-alarm         also print one line per alarm
   --json              print the report as JSON`;
@@ -67,7 +68,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
             options: {
                 stack: { type: "string" }, days: { type: "string" }, replays: { type: "string" }, seed: { type: "string" },
                 rate: { type: "string" }, buffer: { type: "string" }, "log-to-metric": { type: "string" }, "evaluation-delay": { type: "string" },
-                only: { type: "string" }, "per-alarm": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
+                "waf-attack": { type: "string" }, only: { type: "string" }, "per-alarm": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
             },
         }).values;
     } catch (e) {
@@ -89,6 +90,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
         bufferSeconds: num("buffer", v.buffer as string | undefined, d.bufferSeconds, (n) => int(n) && n >= 0 && n <= 900, "must be a whole number of seconds from 0 to 900"),
         logToMetricMax: num("log-to-metric", v["log-to-metric"] as string | undefined, LOG_TO_METRIC_SECONDS.max, (n) => n >= LOG_TO_METRIC_SECONDS.min && n <= 600, `must be ${LOG_TO_METRIC_SECONDS.min}–600 s`),
         evaluationDelaySeconds: num("evaluation-delay", v["evaluation-delay"] as string | undefined, EVALUATION_DELAY_SECONDS, (n) => n >= 0 && n < 60, "must be 0 to 59 s"),
+        wafAttackPerMinute: num("waf-attack", v["waf-attack"] as string | undefined, WAF_ATTACK_PER_MINUTE, (n) => int(n) && n >= 1 && n <= 1_000_000, "must be a whole number from 1 to 1000000"),
     };
     return {
         config,
@@ -141,6 +143,14 @@ export function formatReport(r: SimulationReport, perAlarm: boolean): string {
     return lines.join("\n") + "\n";
 }
 
+/** The WAF worst case (noise-free, every start second of the minute) per attack size. */
+export function formatWafSweep(sweep: ReturnType<typeof wafAttackSweep>): string {
+    const lines = ["", "WAF worst case (noise-free bound, every start second) by attack size — the floor must be cleared by the attack's first, partial minute:"];
+    lines.push(`  ${"blocked/min".padStart(11)}  ${"bound".padStart(7)}`);
+    for (const r of sweep) lines.push(`  ${String(r.perMinute).padStart(11)}  ${s(r.worstSeconds).padStart(7)}${r.missed ? `  (${r.missed} runs never alarm)` : ""}`);
+    return lines.join("\n") + "\n";
+}
+
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
 /** The cost of each choice beside its latency (prices: scripts/lib/prices.ts). */
@@ -172,8 +182,9 @@ export function runSimulate(argv: string[], io: { stdout: (s: string) => void })
     const args = simulationArgs(a.config);
     const report = simulate(args, a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
     const choices = bufferChoices(args);
+    const sweep = wafAttackSweep(args, a.options);
     io.stdout(a.json
-        ? JSON.stringify({ ...report, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), bufferChoices: choices } }, null, 2) + "\n"
-        : formatReport(report, a.perAlarm) + formatCosts(args, choices));
+        ? JSON.stringify({ ...report, wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), bufferChoices: choices } }, null, 2) + "\n"
+        : formatReport(report, a.perAlarm) + formatWafSweep(sweep) + formatCosts(args, choices));
     return report;
 }
