@@ -173,7 +173,9 @@ export function replay(series: ReplaySeries, shape: ReplayShape, opts: { evaluat
         let next: "ALARM" | "OK" = breaching >= M ? "ALARM" : "OK";
         if (next === "ALARM" && shape.gate) {
             const g = shape.gate;
-            if (visibleSum(w - g.windowSeconds, w, t) < g.threshold) next = "OK";
+            // Counts are whole in CloudWatch; the noise-free series sums fractions per second, so a sum that is the
+            // threshold up to rounding (19.999999999 for 20) counts as reaching it.
+            if (visibleSum(w - g.windowSeconds, w, t) < g.threshold - 1e-9 * Math.max(1, g.threshold)) next = "OK";
         }
         if (next !== state) {
             transitions.push({ at: t + (shape.gate ? COMPOSITE_EVALUATION_SECONDS : 0), state: next });

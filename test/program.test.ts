@@ -85,10 +85,10 @@ describe("program: engine cloudwatch (dev)", () => {
         assert.equal(run.outputs.alarmCount, 36);
     });
 
-    it("exports the simulation's worst-case detection latency: WAF 130 s, ecommerce 230 s", () => {
+    it("exports the simulation's worst-case detection latency: WAF 139 s, ecommerce 230 s", () => {
         assert.equal(run.outputs.detectionLatencySeconds, 230);
         const b = run.outputs.detectionLatencyBreakdown as { wafSeconds: number; ecommerceSeconds: number; warnings: string[] };
-        assert.deepEqual([b.wafSeconds, b.ecommerceSeconds], [130, 230]);
+        assert.deepEqual([b.wafSeconds, b.ecommerceSeconds], [139, 230]);
         assert.deepEqual(b.warnings.map((w) => w.split(":")[0]), ["revenue-total-drop"], "the total revenue drop is under its floor at night");
         assert.equal(run.outputs.lookoutDetectorArns, undefined);
     });
