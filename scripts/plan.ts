@@ -358,7 +358,7 @@ export function formatComment(doc: PlanDocument): string {
 const programRuns = new Map<string, Awaited<ReturnType<typeof import("../test/harness").runProgram>>>();
 
 /** Everything the plan prints, computed; `main` only writes it. Exit code 2 errors come back as `usage`. */
-export async function buildPlan(args: Args): Promise<{ doc: PlanDocument } | { usage: string }> {
+export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: string[] } | { usage: string }> {
     let config: Record<string, unknown>;
     let policyConfig: PolicyPackConfig = {};
     let base: Pick<PlanDocument, "resources"> | undefined;
@@ -425,7 +425,7 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument } | { u
         cost: { priceDate: PRICE_TABLE.date, region: PRICE_TABLE.region, idle: estimateCost(costInputs, IDLE), load: estimateCost(costInputs, args.load) },
     };
     if (base) doc.changes = diffPlans(base, doc, args.base!);
-    return { doc };
+    return { doc, log: run.log };
 }
 
 export async function main(argv: string[], stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -460,6 +460,8 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
             return 2;
         }
         doc = built.doc;
+        // The program's own warnings (preflight, rule discovery), as `pulumi preview` would show them.
+        for (const line of built.log) await writeFully(stderr, `${line}\n`);
     }
     if (args.save) fs.writeFileSync(args.save, JSON.stringify(doc, null, 2) + "\n");
     if (args.comment) fs.writeFileSync(args.comment, formatComment(doc));

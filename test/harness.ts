@@ -28,6 +28,8 @@ export interface ProgramRun {
     /** Reads of existing resources (preflight lookups): `read` steps, nothing created. */
     reads: Registered[];
     outputs: Record<string, unknown>;
+    /** The program's `pulumi.log` warnings and infos, as the CLI would print them (`warning: [runtime] ...`). */
+    log: string[];
     /** Resources of one type token. */
     ofType(type: string): Registered[];
     /** The one resource of a type whose logical name contains `fragment` (fails when not exactly one). */
@@ -58,6 +60,48 @@ function encode(config: Record<string, unknown>): Record<string, string> {
 
 let runCount = 0;
 
+/**
+ * The stack depth while the program runs under the mocks. @pulumi/pulumi's `debuggablePromise` records
+ * `new Error().stack` for every promise it makes (for its leak report only); mocha raises
+ * `Error.stackTraceLimit` to Infinity and ts-node source-maps every frame, so those stacks were two thirds of a
+ * program run's CPU (3.4 s of a dev run, 1.1 s without them). Errors thrown by the program keep their message
+ * (every test asserts on messages and keys); for their stacks while debugging set TEST_PROGRAM_STACK_LIMIT
+ * (e.g. `TEST_PROGRAM_STACK_LIMIT=50 npx mocha test/program.test.ts`).
+ */
+const PROGRAM_STACK_LIMIT = Number(process.env.TEST_PROGRAM_STACK_LIMIT ?? 0);
+
+/** A line the program logged through `pulumi.log` (under the mocks it has no engine and prints it itself). */
+const RUNTIME_LOG_LINE = /^(warning|info): \[runtime\] /;
+
+/**
+ * Runs `f` (a program run, its registrations drained) with the program's stack depth, and collects the program's
+ * `pulumi.log` warnings and infos into `log` instead of printing them (a preflight warning such as "no person is
+ * notified" printed by every whole-program test was noise; tests that care assert on `ProgramRun.log`). Errors
+ * still print. TEST_PROGRAM_LOG=1 prints them as well.
+ */
+async function inProgramRun<T>(f: (log: string[]) => Promise<T>): Promise<T> {
+    const before = Error.stackTraceLimit;
+    const { warn, log: info } = console;
+    const log: string[] = [];
+    const collect = (print: (...a: unknown[]) => void) => (...a: unknown[]) => {
+        if (a.length === 1 && typeof a[0] === "string" && RUNTIME_LOG_LINE.test(a[0])) {
+            log.push(a[0]);
+            if (!process.env.TEST_PROGRAM_LOG) return;
+        }
+        print(...a);
+    };
+    Error.stackTraceLimit = PROGRAM_STACK_LIMIT;
+    console.warn = collect(warn);
+    console.log = collect(info);
+    try {
+        return await f(log);
+    } finally {
+        Error.stackTraceLimit = before;
+        console.warn = warn;
+        console.log = info;
+    }
+}
+
 function waitForRPCs(): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
@@ -82,22 +126,24 @@ async function drainedOnError<T>(f: () => T | Promise<T>): Promise<T> {
  * their stack name unless `exactStackName` (the offline plan, whose names must be the stack's).
  */
 export async function runProgram(config: Record<string, unknown>, stack = "test", opts: { exactStackName?: boolean } = {}): Promise<ProgramRun> {
-    registered.length = 0;
-    reads.length = 0;
-    runCount += 1;
-    pulumi.runtime.setAllConfig(encode(config));
-    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 && !opts.exactStackName ? `-${runCount}` : ""}`, false);
-    clearProgramModule();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require("../preflight/webAclRules") as typeof import("../preflight/webAclRules")).setWebAclReader(webAclReader);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = await drainedOnError(() => require(ENTRY) as Promise<Record<string, unknown>>);
-    const outputs: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(program)) {
-        outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
-    }
-    await waitForRPCs();
-    return view([...registered], outputs, [...reads]);
+    return inProgramRun(async (log) => {
+        registered.length = 0;
+        reads.length = 0;
+        runCount += 1;
+        pulumi.runtime.setAllConfig(encode(config));
+        await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}${runCount > 1 && !opts.exactStackName ? `-${runCount}` : ""}`, false);
+        clearProgramModule();
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("../preflight/webAclRules") as typeof import("../preflight/webAclRules")).setWebAclReader(webAclReader);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = await drainedOnError(() => require(ENTRY) as Promise<Record<string, unknown>>);
+        const outputs: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(program)) {
+            outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+        }
+        await waitForRPCs();
+        return view([...registered], outputs, [...reads], log);
+    });
 }
 
 /**
@@ -105,29 +151,32 @@ export async function runProgram(config: Record<string, unknown>, stack = "test"
  * returns what registered. For component tests that should not depend on the whole program.
  */
 export async function runWith(config: Record<string, unknown>, build: (cfg: import("../config").AppConfig) => unknown, stack = "unit"): Promise<ProgramRun> {
-    registered.length = 0;
-    reads.length = 0;
-    runCount += 1;
-    pulumi.runtime.setAllConfig(encode(config));
-    await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}-${runCount}`, false);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadConfig } = require("../config") as typeof import("../config");
-    const built = await drainedOnError(() => build(loadConfig()));
-    const outputs: Record<string, unknown> = {};
-    if (built && typeof built === "object") {
-        for (const [name, value] of Object.entries(built as Record<string, unknown>)) {
-            if (pulumi.Output.isInstance(value)) outputs[name] = await promiseOf(value);
+    return inProgramRun(async (log) => {
+        registered.length = 0;
+        reads.length = 0;
+        runCount += 1;
+        pulumi.runtime.setAllConfig(encode(config));
+        await pulumi.runtime.setMocks(mocks, "edge-anomaly-detection", `${stack}-${runCount}`, false);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { loadConfig } = require("../config") as typeof import("../config");
+        const built = await drainedOnError(() => build(loadConfig()));
+        const outputs: Record<string, unknown> = {};
+        if (built && typeof built === "object") {
+            for (const [name, value] of Object.entries(built as Record<string, unknown>)) {
+                if (pulumi.Output.isInstance(value)) outputs[name] = await promiseOf(value);
+            }
         }
-    }
-    await waitForRPCs();
-    return view([...registered], outputs, [...reads]);
+        await waitForRPCs();
+        return view([...registered], outputs, [...reads], log);
+    });
 }
 
-function view(resources: Registered[], outputs: Record<string, unknown>, readsDone: Registered[]): ProgramRun {
+function view(resources: Registered[], outputs: Record<string, unknown>, readsDone: Registered[], log: string[]): ProgramRun {
     return {
         resources,
         reads: readsDone,
         outputs,
+        log,
         ofType: (type) => resources.filter((r) => r.type === type),
         one(type, fragment) {
             const hits = resources.filter((r) => r.type === type && (fragment === undefined || r.name.includes(fragment)));
@@ -144,20 +193,22 @@ function view(resources: Registered[], outputs: Record<string, unknown>, readsDo
  * its Pulumi.yaml name (the namespace of its config keys), `config` its stack config (`project:key`, `aws:region`).
  */
 export async function runExternalProgram(entry: string, project: string, config: Record<string, unknown>, stack = "example"): Promise<ProgramRun> {
-    registered.length = 0;
-    runCount += 1;
-    pulumi.runtime.setAllConfig(encode(config));
-    reads.length = 0;
-    await pulumi.runtime.setMocks(mocks, project, `${stack}-${runCount}`, false);
-    delete require.cache[require.resolve(entry)];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = await drainedOnError(() => require(entry) as Record<string, unknown>);
-    const outputs: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(program)) {
-        outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
-    }
-    await waitForRPCs();
-    return view([...registered], outputs, [...reads]);
+    return inProgramRun(async (log) => {
+        registered.length = 0;
+        runCount += 1;
+        pulumi.runtime.setAllConfig(encode(config));
+        reads.length = 0;
+        await pulumi.runtime.setMocks(mocks, project, `${stack}-${runCount}`, false);
+        delete require.cache[require.resolve(entry)];
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = await drainedOnError(() => require(entry) as Record<string, unknown>);
+        const outputs: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(program)) {
+            outputs[name] = pulumi.Output.isInstance(value) ? await promiseOf(value) : value;
+        }
+        await waitForRPCs();
+        return view([...registered], outputs, [...reads], log);
+    });
 }
 
 /** The resolved value of an Output (under mocks every value is known). */

@@ -88,6 +88,8 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.equal(lastLine(stdout), "0 mandatory violations");
         assert.match(stdout, /^Policy pack edge-anomaly-detection \(\d+ policies\):$/m);
         assert.doesNotMatch(stdout, /\[mandatory\]/);
+        // the program's own warnings reach stderr as a preview shows them (dev has no alert subscriber)
+        assert.match(stderr, /^warning: \[runtime\] preflight: .*no person is notified of an alert/m);
     });
 
     it("shows no mock placeholder ids: values AWS assigns at deploy read <resource.output>", () => {

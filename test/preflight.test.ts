@@ -35,6 +35,9 @@ describe("preflight: API Gateway account CloudWatch role (whole program from its
         assert.equal(run.ofType("aws:apigateway/account:Account").length, 0, "the read is not a managed resource");
         assert.equal(run.ofType("aws:apigateway/stage:Stage").length, 1);
         assert.ok(run.resources.length > 50);
+        // dev has no subscriber: the program warns (the harness collects pulumi.log lines instead of printing them)
+        assert.deepEqual(run.log.filter((l) => /no person is notified/.test(l)).length, 1, run.log.join("\n"));
+        assert.match(run.log.find((l) => /no person is notified/.test(l))!, /^warning: \[runtime\] preflight: edge-anomaly-detection:alerts\.emails/);
     });
 
     it("role absent, manageAccountLogsRole false: fails naming the key before any resource is registered", async () => {
