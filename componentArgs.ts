@@ -15,7 +15,8 @@ import { RedshiftMetricsArgs, redshiftExpiringPrefixes, redshiftSettings, redshi
 import { DevOpsGuruInsightsArgs, devopsGuruProblem, devopsGuruRuleName } from "./components/devopsGuruInsights";
 import { RegionalAlertRelayArgs } from "./components/regionalAlertRelay";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
-import { EcommerceSeriesOptions, EcommerceSeriesSettings, resolveEcommerceSeries } from "./model/ecommerceSchema";
+import type { EcommerceRootCauseSettings } from "./handlers/enrich/ecommerceRootCause";
+import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMESPACE, resolveEcommerceSeries } from "./model/ecommerceSchema";
 import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
 import { OWN_ACL_KEY, WatchedWebAcl, watchedAclKey } from "./model/wafTargets";
 
@@ -110,8 +111,22 @@ export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs 
     };
 }
 
-export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "webAclArns" | "alarmRegions" | "ecommerceStreamArn" | "dashboardName"> = {}): AnomalyAlertsArgs {
+/**
+ * What the finding Lambda breaks an ecommerce total alarm down by: the cloudwatch engine's watched series (same
+ * stack dimension, period and band width as its alarms). None for the lookout engine (Lookout gives its own).
+ */
+export function ecommerceRootCauseOf(config: AppConfig): EcommerceRootCauseSettings | undefined {
+    if (config.detection.engine !== "cloudwatch") return undefined;
+    const s = ecommerceSeriesSettingsOf(config);
+    return {
+        namespace: METRIC_NAMESPACE, stack: s.stackDimension, periodSeconds: config.detection.ecommercePeriodSeconds, bandWidth: config.detection.bandWidth,
+        dimensions: Object.fromEntries(s.dimensions.map((d) => [METRIC_DIMENSION_NAMES[d], [...(d === "platform" ? s.platforms : s.marketplaces)]])),
+    };
+}
+
+export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsArgs, "webAclArn" | "webAclArns" | "alarmRegions" | "ecommerceStreamArn" | "dashboardName" | "wafLogGroups"> = {}): AnomalyAlertsArgs {
     const a = config.alerts;
+    const ecommerceRootCause = ecommerceRootCauseOf(config);
     return {
         ...scopeOf(config),
         region: config.region,
@@ -124,6 +139,7 @@ export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsA
         maxEventAgeSeconds: a.maxEventAgeSeconds,
         // The DevOps Guru insight rule dead-letters into the alert DLQ.
         ...(config.sources.devopsGuru ? { deadLetterEventRuleNames: [devopsGuruRuleName(config)] } : {}),
+        ...(ecommerceRootCause ? { ecommerceRootCause } : {}),
         ...wiring,
     };
 }

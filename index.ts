@@ -39,6 +39,14 @@ const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, {
     alarmRegions,
     ecommerceStreamArn: pipeline.streamArn,
     dashboardName: dashboardPhysicalName(config),
+    // WAF root cause: the own ACL's log group, and each watched ACL's CloudWatch Logs destination (read at preview).
+    wafLogGroups: [
+        ...(api ? [{ webAclArn: api.webAclArn, logGroup: api.wafLogGroupName }] : []),
+        ...webAcls.flatMap((a) => {
+            const group = a.key !== OWN_ACL_KEY && a.arn !== undefined ? discoveredRules().get(a.key)?.logGroupArn : undefined;
+            return group ? [{ webAclArn: a.arn!, logGroup: group }] : [];
+        }),
+    ],
 }));
 const relays = config.detection.engine === "cloudwatch"
     ? alarmRegions.map((region) => new RegionalAlertRelay(`alerts-${region}`, regionalAlertRelayArgs(config, region, {

@@ -31,6 +31,8 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     AlertClients, AlertHandlingResult, cloudWatchClientConfig, consoleUrl, findingSettingsFromEnv, handleAlertEvent, logsClientConfig, securityHubClientConfig, snsClientConfig,
 } from "../handlers/securityHubFinding";
+import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
+import { wafRootCauseStatements } from "../handlers/enrich/wafRootCause";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 
@@ -62,6 +64,17 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
     /** The detection dashboard's name: each people notice links to it (optional). */
     dashboardName?: pulumi.Input<string>;
     /**
+     * WAF root cause: each web ACL (by ARN) whose WAF logs go to a CloudWatch Logs group, and that group (name in
+     * `region`, default this one; or its ARN). The finding Lambda queries only these groups (Logs Insights) over
+     * an anomaly's window; an ACL not listed gets findings that say why they have no root cause. Default none.
+     */
+    wafLogGroups?: readonly { webAclArn: pulumi.Input<string>; logGroup: pulumi.Input<string>; region?: string }[];
+    /**
+     * Ecommerce root cause: the watched platform/marketplace series the cloudwatch engine's total alarms break down
+     * into (GetMetricData over the alarm window, the alarms' own band). Default none (no ecommerce root cause).
+     */
+    ecommerceRootCause?: EcommerceRootCauseSettings;
+    /**
      * Names of EventBridge rules (this account's default bus, this region) whose targets dead-letter undelivered
      * events into the DLQ (the DevOps Guru insight rule): the queue and key policies admit events.amazonaws.com for
      * exactly these rules. Default none.
@@ -84,7 +97,8 @@ export function findingHandlerFactory(): (event: unknown) => Promise<AlertHandli
         // The enrich stage's WAF log queries, in the log group's region (CLOUDFRONT ACLs log in us-east-1).
         logsFor: (region: string) => new CloudWatchLogsClient(logsClientConfig(region)),
     };
-    return (event: unknown) => handleAlertEvent(event, clients, settings);
+    const deps = settings.rootCauseBudgetMs ? { enrichBudgetMs: settings.rootCauseBudgetMs } : {};
+    return (event: unknown) => handleAlertEvent(event, clients, settings, deps);
 }
 
 /** KMS actions the account (its IAM policies) may use on the key: administration plus data-key use. No wildcards. */
@@ -128,6 +142,11 @@ export function denyInsecureTransport(action: string | string[], resource: strin
 export function physicalName(scope: { project: string; stack: string }, suffix: string, maxLength: number): string {
     const base = `${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
     return `${base.slice(0, maxLength - suffix.length - 1)}-${suffix}`;
+}
+
+/** A log group's ARN (without `:*`) from its ARN or its name in `region`. */
+export function logGroupArnOf(group: string, partition: string, region: string, accountId: string): string {
+    return group.startsWith("arn:") ? group.replace(/:\*$/, "") : `arn:${partition}:logs:${region}:${accountId}:log-group:${group}`;
 }
 
 function shortHash(s: string): string {
@@ -320,6 +339,12 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             })),
         }, parent);
 
+        // WAF root cause: web ACL ARN → log group ARN, and the statements that let the function query those groups only.
+        const wafLogGroups = pulumi.all([partition, accountId, pulumi.all((args.wafLogGroups ?? []).map((g) =>
+            pulumi.all([g.webAclArn, g.logGroup]).apply(([acl, group]) => ({ acl, group, region: g.region ?? region }))))])
+            .apply(([part, account, groups]) => groups.map((g) => ({ acl: g.acl, arn: logGroupArnOf(g.group, part, g.region, account) })));
+        const rootCauseStatements = wafLogGroups.apply((groups) => wafRootCauseStatements({ logGroupArns: groups.map((g) => g.arn) }));
+
         this.findingFunction = new InlineFunction<unknown, AlertHandlingResult>(`${name}-finding`, {
             project: scope.project, stack: scope.stack, tags: scope.tags, ...args.functions,
             description: "Files anomaly alerts (Lookout for Metrics, CloudWatch alarms) as Security Hub findings",
@@ -336,12 +361,14 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                 ...(args.alarmRegions?.length ? { ALARM_REGIONS: args.alarmRegions.join(",") } : {}),
                 ...(args.ecommerceStreamArn ? { ECOMMERCE_STREAM_ARN: args.ecommerceStreamArn } : {}),
                 PEOPLE_TOPIC_ARN: this.peopleTopic.arn,
+                ...(args.wafLogGroups?.length ? { WAF_LOG_GROUPS: wafLogGroups.apply((groups) => JSON.stringify(Object.fromEntries(groups.map((g) => [g.acl, g.arn])))) } : {}),
+                ...(args.ecommerceRootCause ? { ECOMMERCE_ROOT_CAUSE: ecommerceRootCauseEnv(args.ecommerceRootCause) } : {}),
                 ...(args.dashboardName ? {
                     DASHBOARD_URL: pulumi.all([partition, args.dashboardName]).apply(([part, dashboard]) =>
                         consoleUrl(part, region, `cloudwatch/home?region=${region}#dashboards/dashboard/${encodeURIComponent(dashboard)}`)),
                 } : {}),
             },
-            statements: [
+            statements: pulumi.all([pulumi.output<aws.iam.PolicyStatement[]>([
                 {
                     Sid: "ImportFindingsIntoThisAccountsDefaultProduct",
                     Effect: "Allow",
@@ -373,6 +400,14 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Action: ["cloudwatch:DescribeAlarms"],
                     Resource: "*",
                 },
+                ...(args.ecommerceRootCause ? [{
+                    // The ecommerce root cause reads the watched series and their bands. GetMetricData has no
+                    // resource-level permissions (service authorization reference): Resource "*", one read action.
+                    Sid: "ReadEcommerceSeriesForRootCause",
+                    Effect: "Allow" as const,
+                    Action: ["cloudwatch:GetMetricData"],
+                    Resource: "*",
+                }] : []),
                 {
                     Sid: "NotifyPeople",
                     Effect: "Allow",
@@ -391,7 +426,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Action: KEY_SERVICE_ACTIONS,
                     Resource: this.topicKey.arn,
                 },
-            ],
+            ]), rootCauseStatements]).apply(([own, rootCause]) => [...own, ...(rootCause as aws.iam.PolicyStatement[])]),
         }, parent);
         this.findingFunctionArn = this.findingFunction.arn;
         this.findingFunctionName = this.findingFunction.name;

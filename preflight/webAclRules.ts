@@ -4,7 +4,7 @@
 // are off publishes none, so it is reported (a warning naming it) and not watched. A web ACL that does not exist
 // fails preview with a ConfigError naming the key and the ACL. The program reads the result synchronously through
 // `discoveredRules()` (main.ts runs the discovery first); tests and the offline plan replace the reader.
-import { GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
+import { GetLoggingConfigurationCommand, GetWebACLCommand, ListWebACLsCommand, WAFV2Client } from "@aws-sdk/client-wafv2";
 import * as pulumi from "@pulumi/pulumi";
 
 import { AppConfig, ConfigError } from "../config";
@@ -18,7 +18,17 @@ export interface WebAclRead {
     readonly rules: readonly { readonly name: string; readonly metricName: string; readonly cloudWatchMetricsEnabled: boolean }[];
     /** Not read (the offline plan has no AWS): rules unknown, only Rule=ALL is planned. */
     readonly offline?: boolean;
+    /**
+     * Where the web ACL logs (GetLoggingConfiguration `LogDestinationConfigs`; empty when logging is off). The
+     * finding Lambda's WAF root cause queries a CloudWatch Logs destination. Undefined when not read.
+     */
+    readonly logDestinations?: readonly string[];
+    /** Why the logging configuration could not be read (the ACL is watched all the same, without root cause). */
+    readonly loggingError?: string;
 }
+
+/** A CloudWatch Logs log group ARN among a web ACL's logging destinations. */
+const LOG_GROUP_DESTINATION = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:aws-waf-logs-[^:*]+(?::\*)?$/;
 
 /** Reads one web ACL by name and scope; undefined when no such web ACL exists. */
 export type WebAclReader = (acl: { name: string; scope: WafScope }, stackRegion: string) => Promise<WebAclRead | undefined>;
@@ -48,8 +58,19 @@ export function wafv2Reader(profile?: string, makeClient: (region: string) => Pi
                 const got = await client.send(new GetWebACLCommand({ Name: acl.name, Scope: acl.scope, Id: hit.Id }));
                 const w = got.WebACL;
                 if (!w) throw new Error(`GetWebACL returned no WebACL for ${acl.scope} web ACL ${acl.name} (${hit.Id})`);
+                const arn = w.ARN ?? hit.ARN ?? "";
+                // Where it logs (for the WAF root cause): no logging is not an error; a failed read is reported, not fatal.
+                let logging: { logDestinations?: string[]; loggingError?: string } = {};
+                try {
+                    const lc = await client.send(new GetLoggingConfigurationCommand({ ResourceArn: arn }));
+                    logging = { logDestinations: lc?.LoggingConfiguration?.LogDestinationConfigs ?? [] };
+                } catch (e) {
+                    const err = e as Error;
+                    logging = err.name === "WAFNonexistentItemException" ? { logDestinations: [] } : { loggingError: `${err.name}: ${err.message}` };
+                }
                 return {
-                    arn: w.ARN ?? hit.ARN ?? "",
+                    ...logging,
+                    arn,
                     totalMetricsEnabled: w.VisibilityConfig?.CloudWatchMetricsEnabled !== false,
                     rules: (w.Rules ?? []).map((r) => ({
                         name: r.Name ?? "",
@@ -70,6 +91,8 @@ export interface DiscoveredAcl {
     readonly arn?: string;
     /** Rules read but not watched: their CloudWatch metrics are off. */
     readonly withoutMetrics: readonly string[];
+    /** The web ACL's WAF log group in CloudWatch Logs (from its logging configuration), when it logs there. */
+    readonly logGroupArn?: string;
 }
 
 /**
@@ -109,7 +132,12 @@ export async function discoverWatchedRules(
             log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): the web ACL's own CloudWatch metrics are off, so Rule=ALL has no data`);
         }
         log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): read with GetWebACL: watching ALL${withMetrics.length ? `, ${withMetrics.join(", ")}` : ""}`);
-        out.set(watchedAclKey(w.scope, w.name), { rules: [...new Set(withMetrics)], arn: read.arn || undefined, withoutMetrics });
+        const logGroupArn = read.logDestinations?.find((d) => LOG_GROUP_DESTINATION.test(d))?.replace(/:\*$/, "");
+        if (read.loggingError) log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): its logging configuration could not be read (${read.loggingError}): its findings will say they have no root cause`);
+        else if (read.logDestinations && !logGroupArn) {
+            log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${read.logDestinations.length ? `logs to ${read.logDestinations.join(", ")}, not CloudWatch Logs` : "WAF logging is off"}: its findings carry no root cause`);
+        }
+        out.set(watchedAclKey(w.scope, w.name), { rules: [...new Set(withMetrics)], arn: read.arn || undefined, withoutMetrics, ...(logGroupArn ? { logGroupArn } : {}) });
     }
     return out;
 }

@@ -1,6 +1,7 @@
-// The people notice (handlers/alert/notify.ts), source and serialized: what it says for a WAF alarm and an
-// ecommerce Lookout anomaly, SNS's Subject rules, and that the README's example messages are exactly what the
-// code produces (generated here, compared there).
+// The people notice (handlers/alert/notify.ts), source and serialized: what it says for a WAF alarm (with the
+// root cause read from WAF logs on the Logs Insights stand-in), an ecommerce total alarm (with its breakdown from
+// GetMetricData, stubbed), a Lookout anomaly, the fallback when the root cause is unavailable, SNS's Subject rules,
+// and that the README's example messages are exactly what the code produces (generated here, compared there).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -10,8 +11,12 @@ import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
 
 import * as notify from "../handlers/alert/notify";
 import { parseAlertEvent } from "../handlers/alertEvents";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { enrichAlert, EnrichDeps } from "../handlers/alert/enrich";
+import type { RootCause } from "../handlers/enrich/findingFields";
 import { consoleUrl, FindingSettings, planAlert, productArnFor } from "../handlers/securityHubFinding";
 import { artifactsOf, forBothArtifacts } from "./serialized";
+import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
 import { commandProblems } from "./standins/sdkModel";
 
 const ACCOUNT = "123456789012";
@@ -22,8 +27,48 @@ const DASHBOARD = consoleUrl("aws", REGION, `cloudwatch/home?region=${REGION}#da
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fixture = (name: string): unknown => JSON.parse(JSON.stringify(require(`./fixtures/alerts/${name}.json`)));
 
-function findingOf(name: string): AwsSecurityFinding {
-    const plan = planAlert(parseAlertEvent(fixture(name))[0], settings, NOW);
+const GROUP = "aws-waf-logs-edge-anomaly-detection-dev";
+const standin = new LogsInsightsStandin();
+before(async () => {
+    await standin.start();
+    // The breaching minute of cw-waf-alarm (10:06): 412 blocked requests from three clients.
+    const at = Date.parse("2025-03-04T10:06:05Z");
+    const blocked = (n: number, ip: string, country: string, uri: string) => Array.from({ length: n }, (_, i) => ({
+        timestamp: at + i * 100, action: "BLOCK", terminatingRuleId: "AWSManagedRulesCommonRuleSet", labels: [], nonTerminatingMatchingRules: [],
+        httpRequest: { clientIp: ip, country, uri, httpMethod: "GET", headers: [{ name: "User-Agent", value: "python-requests/2.31" }] },
+    }));
+    standin.putEvents(GROUP, [...blocked(318, "203.0.113.9", "CN", "/"), ...blocked(62, "198.51.100.23", "BR", "/search"), ...blocked(32, "192.0.2.44", "CN", "/login")]);
+});
+after(() => standin.stop());
+
+/** The Revenue total of cw-ecommerce-total-alarm (10:00, 10:05): [value, band lower, band upper] per series. */
+const SERIES: Record<string, [number, number, number][]> = {
+    "total": [[290, 1100, 1300], [310, 1100, 1300]],
+    "Platform=web": [[100, 750, 850], [120, 750, 850]], "Platform=ios": [[150, 250, 350], [150, 250, 350]], "Platform=_other": [[40, 50, 70], [40, 50, 70]],
+    "Marketplace=US": [[200, 700, 800], [210, 700, 800]], "Marketplace=DE": [[60, 150, 250], [70, 150, 250]], "Marketplace=_other": [[30, 200, 300], [30, 200, 300]],
+};
+const getMetricData = {
+    send: async (c: any) => {
+        const dim = c.input.MetricDataQueries.find((q: any) => q.MetricStat).MetricStat.Metric.Dimensions.find((d: any) => d.Name !== "Stack");
+        const p = SERIES[dim ? `${dim.Name}=${dim.Value}` : "total"];
+        const T = [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:05:00Z")];
+        return { MetricDataResults: [{ Id: "e1", Timestamps: T, Values: p.map((x) => x[0]) }, { Id: "ad1", Timestamps: T, Values: p.map((x) => x[1]) }, { Id: "ad1", Timestamps: T, Values: p.map((x) => x[2]) }] };
+    },
+};
+
+/** The enrich stage as the finding Lambda runs it, against the stand-in and the stubbed GetMetricData. */
+function enrichDeps(logGroups: Record<string, string> = { "edge-webacl-abc123": GROUP }): EnrichDeps {
+    return {
+        logs: (region) => new CloudWatchLogsClient({ region, endpoint: standin.endpoint, credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 }),
+        cloudWatch: () => getMetricData as never, logGroups, deadlineMs: Date.now() + 10_000,
+        ecommerce: { namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 300, bandWidth: 2, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] } },
+    };
+}
+
+async function findingOf(name: string, deps: EnrichDeps = enrichDeps()): Promise<AwsSecurityFinding> {
+    const p = parseAlertEvent(fixture(name))[0];
+    const rc: RootCause | undefined = await enrichAlert(p, settings, deps);
+    const plan = planAlert(p, settings, NOW, undefined, rc);
     if (plan.action !== "import") throw new Error(name);
     return plan.findings[0];
 }
@@ -32,30 +77,48 @@ type NotifyFunctions = Pick<typeof notify, "peopleNotice" | "findingConsoleUrl" 
 const notifyFunctions = (): NotifyFunctions => ({ peopleNotice: notify.peopleNotice, findingConsoleUrl: notify.findingConsoleUrl, publishNotice: notify.publishNotice });
 
 /** The example messages in the README, by fixture. */
-export function exampleNotice(fns: NotifyFunctions, name: string): notify.PeopleNotice {
-    const f = findingOf(name);
+export async function exampleNotice(fns: NotifyFunctions, name: string, deps?: EnrichDeps): Promise<notify.PeopleNotice> {
+    const f = await findingOf(name, deps);
     return fns.peopleNotice(f, { finding: fns.findingConsoleUrl(`https://${REGION}.console.aws.amazon.com`, REGION, f.Id!), dashboard: DASHBOARD });
 }
 
 forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, { factory: true, name: "notify-functions" }), (fns) => {
-    it("WAF alarm: what, how far outside the band (value and edge), when, links", () => {
-        const n = exampleNotice(fns(), "cw-waf-alarm");
+    it("WAF alarm: what, how far outside the band (value and edge), when, who (from the WAF logs, with counts), links", async () => {
+        const n = await exampleNotice(fns(), "cw-waf-alarm");
         assert.equal(n.subject, "[CRITICAL] WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleS...");
         const lines = n.message.split("\n");
         assert.deepEqual(lines.slice(0, 4), [
             "CRITICAL: WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123",
             "How far: 10.69x outside the band (value 412; band upper 38.527913)",
             "When: 2025-03-04T10:06:00.000Z",
-            "Top contributors: none in the alert",
+            "Top contributors (WAF logs, 412 blocked requests): client IPs 203.0.113.9 [CN]=318 (77.18%), 198.51.100.23 [BR]=62 (15.05%), 192.0.2.44 [CN]=32 (7.77%); "
+                + "countries CN=350 (84.95%), BR=62 (15.05%); URIs /=318 (77.18%), /search=62 (15.05%), /login=32 (7.77%)",
         ]);
         assert.match(lines[4], /^Finding: https:\/\/us-east-1\.console\.aws\.amazon\.com\/securityhub\/home\?region=us-east-1#\/findings\?search=/);
-        assert.ok(decodeURIComponent(lines[4]).endsWith(`Id=\\operator\\:EQUALS\\:${findingOf("cw-waf-alarm").Id}`));
+        assert.ok(decodeURIComponent(lines[4]).endsWith(`Id=\\operator\\:EQUALS\\:${(await findingOf("cw-waf-alarm")).Id}`));
         assert.equal(lines[5], `Dashboard: ${DASHBOARD}`);
     });
 
-    it("ecommerce Lookout anomaly: the top contributors by share, largest first, at most five", () => {
-        const n = exampleNotice(fns(), "l4m-lambda-ecommerce");
-        const f = findingOf("l4m-lambda-ecommerce");
+    it("ecommerce total alarm: the breakdown by platform and marketplace, largest shares first, at most five", async () => {
+        const n = await exampleNotice(fns(), "cw-ecommerce-total-alarm");
+        const lines = n.message.split("\n");
+        assert.equal(lines[0], "HIGH: Ecommerce Revenue anomaly below the expected band (total)");
+        assert.equal(lines[1], "How far: 3.79x outside the band (value 290; band lower 1100)");
+        assert.equal(lines[3], "Top contributors: Platform=web 80.23%, Marketplace=US 60.56%, Marketplace=_other 24.44%, Platform=ios 17.44%, Marketplace=DE 15%");
+    });
+
+    it("fallback: a root cause that could not be read is said so, with the reason; the anomaly is announced all the same", async () => {
+        const n = await exampleNotice(fns(), "cw-waf-alarm", enrichDeps({ "edge-webacl-abc123": "aws-waf-logs-not-there" }));
+        const lines = n.message.split("\n");
+        assert.equal(lines[0], "CRITICAL: WAF blocked requests anomaly above the expected band: rule AWSManagedRulesCommonRuleSet on web ACL edge-webacl-abc123");
+        assert.equal(lines[3], "Top contributors: none in the alert");
+        assert.match(lines[4], /^Root cause unavailable: log group aws-waf-logs-not-there does not exist in us-east-1 /);
+        assert.match(lines[5], /^Finding: /);
+    });
+
+    it("ecommerce Lookout anomaly: the top contributors by share, largest first, at most five", async () => {
+        const n = await exampleNotice(fns(), "l4m-lambda-ecommerce");
+        const f = await findingOf("l4m-lambda-ecommerce");
         const shares = Object.entries(f.ProductFields!).filter(([k]) => k.startsWith("edgeAnomaly/contribution/"))
             .map(([k, v]) => [k.slice("edgeAnomaly/contribution/".length).replace("/", "="), Number(v)] as const).sort((a, b) => b[1] - a[1]);
         assert.ok(shares.length > 0);
@@ -64,8 +127,8 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
         assert.match(n.message.split("\n")[1], /^How far: anomaly score 83\.33 of 100$/);
     });
 
-    it("Subject: ASCII only, fewer than 100 characters, even for a long non-ASCII title", () => {
-        const f = { ...findingOf("cw-waf-alarm"), Title: `Anomalie é ${"x".repeat(300)}` };
+    it("Subject: ASCII only, fewer than 100 characters, even for a long non-ASCII title", async () => {
+        const f = { ...(await findingOf("cw-waf-alarm")), Title: `Anomalie é ${"x".repeat(300)}` };
         const n = fns().peopleNotice(f, {});
         assert.ok(n.subject.length <= notify.MAX_SUBJECT_LENGTH);
         assert.match(n.subject, /^\[CRITICAL\] Anomalie \? x+\.\.\.$/);
@@ -75,7 +138,7 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
     it("publishes one valid SNS Publish request and returns its MessageId; a failure propagates", async () => {
         const sent: PublishCommand[] = [];
         const sns = { send: async (c: PublishCommand) => { sent.push(c); return { MessageId: "m-9" }; } } as unknown as notify.SnsSender;
-        const n = exampleNotice(fns(), "cw-waf-alarm");
+        const n = await exampleNotice(fns(), "cw-waf-alarm");
         assert.equal(await fns().publishNotice(sns, "arn:aws:sns:us-east-1:123456789012:people", n), "m-9");
         assert.ok(sent[0] instanceof PublishCommand);
         assert.deepEqual(commandProblems(snsSdk as unknown as Record<string, unknown>, sent[0]), []);
@@ -84,12 +147,14 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
         await assert.rejects(fns().publishNotice(failing, "arn:aws:sns:us-east-1:123456789012:people", n), /denied/);
     });
 
-    it("the README shows exactly these messages", () => {
+    it("the README shows exactly these messages", async () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-        for (const name of ["cw-waf-alarm", "l4m-lambda-ecommerce"]) {
-            const n = exampleNotice(fns(), name);
+        const missing: string[] = [];
+        for (const name of ["cw-waf-alarm", "cw-ecommerce-total-alarm"]) {
+            const n = await exampleNotice(fns(), name);
             const block = ["```text", `Subject: ${n.subject}`, "", n.message, "```"].join("\n");
-            assert.ok(readme.includes(block), `README lacks the ${name} example:\n${block}`);
+            if (!readme.includes(block)) missing.push(`the ${name} example:\n${block}`);
         }
+        assert.deepEqual(missing, [], `README lacks ${missing.join("\n")}`);
     });
 });

@@ -181,6 +181,8 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
             // DescribeAlarms supports the alarm resource type for metric alarms; composite alarms are returned only to "*".
             { Sid: "ReadAlarmStateBeforeFilingAlarmFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:*` },
             { Sid: "ReadCompositeAlarmStateBeforeFilingFindings", Effect: "Allow", Action: ["cloudwatch:DescribeAlarms"], Resource: "*" },
+            // The ecommerce root cause (cloudwatch engine): GetMetricData has no resource-level permissions.
+            { Sid: "ReadEcommerceSeriesForRootCause", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" },
             { Sid: "NotifyPeople", Effect: "Allow", Action: ["sns:Publish"], Resource: people.state.arn },
             { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queue.state.arn },
             { Sid: "EncryptForTheDlqAndPeopleTopic", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.state.arn },
@@ -190,8 +192,14 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     });
 
     it("passes account, region, partition and product through the environment (nothing captured in the code)", () => {
-        assert.deepEqual(fn.inputs.environment.variables, {
+        const { ECOMMERCE_ROOT_CAUSE, ...rest } = fn.inputs.environment.variables;
+        assert.deepEqual(rest, {
             FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, PEOPLE_TOPIC_ARN: people.state.arn,
+        });
+        // The cloudwatch engine's watched series, as its alarms read them (stack dimension, period, band width).
+        assert.deepEqual(JSON.parse(ECOMMERCE_ROOT_CAUSE), {
+            namespace: "EdgeAnomaly/Ecommerce", stack: fn.inputs.tags.stack, periodSeconds: 60, bandWidth: 3,
+            dimensions: { Platform: ["web", "ios", "android"], Marketplace: ["US", "UK", "DE", "JP"] },
         });
         assert.equal(fn.inputs.runtime, "nodejs22.x");
         assert.equal(fn.inputs.timeout, 60);
@@ -251,10 +259,32 @@ describe("AnomalyAlerts options", () => {
     it("passes the ecommerce stream ARN to the function when the program gives it, and only then", async () => {
         const stream = `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/edge-anomaly-detection-dev-ecommerce-events`;
         const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config, { ecommerceStreamArn: pulumi.output(stream) })));
-        assert.deepEqual(run.one("aws:lambda/function:Function").inputs.environment.variables, {
+        const { ECOMMERCE_ROOT_CAUSE: _, ...env } = run.one("aws:lambda/function:Function").inputs.environment.variables;
+        assert.deepEqual(env, {
             FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, ECOMMERCE_STREAM_ARN: stream,
             PEOPLE_TOPIC_ARN: run.one("aws:sns/topic:Topic", "people-topic").state.arn,
         });
+    });
+
+    it("WAF root cause: WAF_LOG_GROUPS maps each web ACL ARN to its log group ARN; the role may start queries on those groups only", async () => {
+        const own = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0f1e2d3c`;
+        const watched = `arn:aws:wafv2:us-east-1:${ACCOUNT}:global/webacl/storefront-cdn-acl/9a8b7c6d`;
+        const watchedGroup = `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:aws-waf-logs-storefront`;
+        const run = await runWith(devConfig(), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config, {
+            webAclArn: own, wafLogGroups: [{ webAclArn: own, logGroup: pulumi.output("aws-waf-logs-edge-anomaly-detection-dev") }, { webAclArn: watched, logGroup: `${watchedGroup}:*` }],
+        })));
+        const f = run.one("aws:lambda/function:Function");
+        const ownGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:aws-waf-logs-edge-anomaly-detection-dev`;
+        assert.deepEqual(JSON.parse(f.inputs.environment.variables.WAF_LOG_GROUPS), { [own]: ownGroup, [watched]: watchedGroup }, "a name in the stack's region becomes its ARN; an ARN loses its :*");
+        const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === f.inputs.role)!;
+        const statements = parse(run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs.role === role.id)!.inputs.policy).Statement;
+        const logs = statements.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith("logs:") && st.Sid !== "WriteOwnLogs"));
+        assert.deepEqual(logs, [
+            { Sid: "QueryWafLogGroups", Effect: "Allow", Action: ["logs:StartQuery"], Resource: [ownGroup, `${ownGroup}:*`, watchedGroup, `${watchedGroup}:*`] },
+            // GetQueryResults and StopQuery take a query id: no resource type to scope them to (service authorization reference).
+            { Sid: "ReadAndStopOwnQueries", Effect: "Allow", Action: ["logs:GetQueryResults", "logs:StopQuery"], Resource: "*" },
+        ]);
+        for (const st of statements) for (const a of [st.Action].flat()) assert.ok(!a.includes("*"), `no wildcard action: ${a}`);
     });
 
     it("keeps physical names within the services' limits and character sets", () => {
@@ -293,6 +323,13 @@ describe("quiet deploys: no alarm notification reaches people (whole program, bo
                 const snsAlerts = run.resources.filter((r) => JSON.stringify(r.inputs).includes(peopleTopic) && r.type.startsWith("pulumi-nodejs:dynamic"));
                 assert.deepEqual(snsAlerts.map((r) => r.name), [], "no Lookout alert publishes to people");
             }
+            // Root cause as the program wires it: the own web ACL's WAF log group (both engines); the ecommerce
+            // breakdown only with the cloudwatch engine (Lookout brings its own dimension contributions).
+            const env = run.one("aws:lambda/function:Function", "alerts-finding").inputs.environment.variables;
+            const acl = run.one("aws:wafv2/webAcl:WebAcl").state.arn;
+            const group = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && String(r.inputs.name).startsWith("aws-waf-logs-"))!;
+            assert.deepEqual(JSON.parse(env.WAF_LOG_GROUPS), { [acl]: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${group.inputs.name}` });
+            assert.equal(env.ECOMMERCE_ROOT_CAUSE !== undefined, engine === "cloudwatch");
         });
     }
 });

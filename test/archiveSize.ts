@@ -19,8 +19,8 @@ export const ARCHIVE_LIMIT_EXCEPTIONS: Record<string, { bytes: number; reason: s
     "alerts-finding": {
         bytes: 128 * 1024,
         reason: "the finding Lambda carries the alert path's stages as code (parse, enrich with the WAF-log and ecommerce "
-            + "root-cause modules, map to ASFF, episode checks, deliver to Security Hub and to people): 127,231 B raw when "
-            + "measured with the enrich stage wired (the serializer's per-function wrappers are about a quarter of it)",
+            + "root-cause modules, map to ASFF, episode checks, deliver to Security Hub and to people): 129,403 B raw when "
+            + "measured with the enrich stage and root-cause notices (the serializer's per-function wrappers are about a quarter of it)",
     },
 };
 

@@ -5,7 +5,7 @@
 // Pulumi.watch-existing.yaml.
 import { strict as assert } from "assert";
 
-import { GetWebACLCommand, GetWebACL$, ListWebACLsCommand, ListWebACLs$, WAFV2Client } from "@aws-sdk/client-wafv2";
+import { GetLoggingConfigurationCommand, GetLoggingConfiguration$, GetWebACLCommand, GetWebACL$, ListWebACLsCommand, ListWebACLs$, WAFV2Client } from "@aws-sdk/client-wafv2";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { ConfigError, parseConfig } from "../config";
@@ -330,13 +330,19 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
             regions.push(region);
             return new WAFV2Client({ region });
         });
+        wafv2.on(GetLoggingConfigurationCommand).callsFake(async (input) => {
+            assertValidForSdk(GetLoggingConfiguration$ as never, input);
+            assert.deepEqual(input, { ResourceArn: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/storefront-cdn-acl/3f2a" });
+            return { LoggingConfiguration: { ResourceArn: input.ResourceArn, LogDestinationConfigs: ["arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-storefront"] } };
+        });
         const found = await discoverWatchedRules(config([
             { name: "storefront-cdn-acl", scope: "CLOUDFRONT" },
             { name: "listed", scope: "REGIONAL", rules: ["r1"] },
         ]), reader, log);
         assert.deepEqual([...found.entries()], [["cloudfront-storefront-cdn-acl", {
             rules: ["AWS-Common"], arn: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/storefront-cdn-acl/3f2a", withoutMetrics: ["geo-block"],
-        }]]);
+            logGroupArn: "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-storefront",
+        }]], "the CloudWatch Logs destination of its logging configuration (for the finding Lambda's WAF root cause)");
         assert.deepEqual(regions, ["us-east-1"], "CLOUDFRONT scope is read in us-east-1; the listed ACL is not read");
         assert.equal(wafv2.commandCalls(ListWebACLsCommand).length, 2, "followed NextMarker to the second page");
         assert.ok(logs.some((l) => /^warn .*waf\.watch\[0\].*publish no CloudWatch metrics and are not watched: geo-block/.test(l)), logs.join("\n"));
@@ -360,8 +366,9 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
         const c = stackFileConfig("watch-example");
         c[`${P}:waf`] = { watch: [{ name: "shop-alb-acl", scope: "REGIONAL" }] };
         const arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-alb-acl/9e8d";
+        const group = "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-shop";
         accountState.webAcls.set("REGIONAL/shop-alb-acl", {
-            arn, totalMetricsEnabled: true,
+            arn, totalMetricsEnabled: true, logDestinations: [`${group}:*`],
             rules: [{ name: "r1", metricName: "R1-metric", cloudWatchMetricsEnabled: true }, { name: "quiet", metricName: "quiet", cloudWatchMetricsEnabled: false }],
         });
         webAclReads.length = 0;
@@ -371,6 +378,7 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
             assert.deepEqual(webAclReads, [{ name: "shop-alb-acl", scope: "REGIONAL", stackRegion: "eu-west-1" }]);
             assert.deepEqual(wafAlarms(run).map((a) => m1(a).dimensions.Rule), ["ALL", "R1-metric"]);
             assert.equal(run.one(T.fn, "alerts-finding").inputs.environment.variables.WEB_ACL_ARNS, arn);
+            assert.equal(JSON.parse(run.one(T.fn, "alerts-finding").inputs.environment.variables.WAF_LOG_GROUPS)[arn], group, "its log group, read at preview, for the WAF root cause");
             assert.equal((run.outputs.watchedWebAcls as any[])[0].rulesFrom, "read with GetWebACL");
         } finally {
             accountState.webAcls.delete("REGIONAL/shop-alb-acl");

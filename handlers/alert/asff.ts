@@ -79,6 +79,8 @@ export interface FindingSettings {
     wafLogGroups?: Record<string, string>;
     /** The watched ecommerce series (`ECOMMERCE_ROOT_CAUSE`): what the enrich stage breaks a total down by. */
     ecommerceRootCause?: EcommerceRootCauseSettings;
+    /** The enrich stage's time per invocation, ms (`ROOT_CAUSE_BUDGET_MS`; default ENRICH_BUDGET_MS, 20 s). */
+    rootCauseBudgetMs?: number;
 }
 
 /** `arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME` — groups: partition, region, account, name. */

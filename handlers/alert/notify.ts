@@ -5,7 +5,12 @@
 //   what           the finding's Title and Severity label
 //   how far out    Severity.Original ("10.69x outside the band") or the Lookout anomaly score, and, for CloudWatch
 //                  alarms, the observed value against the band edges (edgeAnomaly/observedValue, bandLower/Upper)
-//   contributors   the largest edgeAnomaly/contribution/<dimension>/<value> shares (top 5)
+//   contributors   WAF: the root cause read from the WAF logs — top client IPs (with country), countries and URIs,
+//                  each with its count and share of the window's blocked requests (edgeAnomaly/rootCause/...);
+//                  otherwise the largest edgeAnomaly/contribution/<dimension>/<value> shares (top 5): Lookout's
+//                  dimension contributions, or the ecommerce breakdown of a total alarm
+//   fallback       a root cause that is partial or unavailable says so, with the reason: the anomaly is announced
+//                  all the same
 //   links          the finding in the Security Hub console, the detection dashboard
 //
 // Only ACTIVE findings of an ALARM (or a Lookout anomaly) are announced: OK, INSUFFICIENT_DATA, and an ALARM whose
@@ -38,18 +43,35 @@ export function findingConsoleUrl(consoleBase: string, region: string, findingId
     return `${consoleBase}/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(`Id=\\operator\\:EQUALS\\:${findingId}`)}`;
 }
 
+/** WAF root-cause fields shown, with their label, and how many values of each. */
+const WAF_FIELDS: [string, string][] = [["clientIp", "client IPs"], ["country", "countries"], ["uri", "URIs"]];
+export const MAX_WAF_VALUES = 3;
+const RC = "edgeAnomaly/rootCause/";
+
+/** The contributors line(s): WAF logs root cause with counts, else the shares; and the root cause's status. */
+function contributorLines(pf: Record<string, string>): string[] {
+    const status = pf[`${RC}status`];
+    const waf = WAF_FIELDS.filter(([k]) => pf[`${RC}${k}`]).map(([k, label]) => `${label} ${pf[`${RC}${k}`].split(", ").slice(0, MAX_WAF_VALUES).join(", ")}`);
+    const total = pf[`${RC}blockedRequests`] ?? pf[`${RC}countedRequests`];
+    const measure = pf[`${RC}blockedRequests`] ? "blocked" : "counted";
+    const top = Object.entries(pf).filter(([k]) => k.startsWith("edgeAnomaly/contribution/") && !/^edgeAnomaly\/contribution\/(clientIp|country|uri)\//.test(k))
+        .map(([k, v]) => ({ name: k.slice(25), share: Number(v) })).sort((a, b) => b.share - a.share).slice(0, MAX_CONTRIBUTORS);
+    const lines = [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
+        : top.length ? `Top contributors: ${top.map((c) => `${c.name.replace("/", "=")} ${c.share}%`).join(", ")}` : "Top contributors: none in the alert"];
+    if (status === "partial" || status === "unavailable") lines.push(`Root cause ${status}: ${pf[`${RC}reason`] ?? "no reason given"}`);
+    return lines;
+}
+
 /** The message for one ACTIVE finding. */
 export function peopleNotice(f: AwsSecurityFinding, links: NoticeLinks): PeopleNotice {
     const pf = f.ProductFields ?? {};
     const band = [pf["edgeAnomaly/bandLower"] && `lower ${pf["edgeAnomaly/bandLower"]}`, pf["edgeAnomaly/bandUpper"] && `upper ${pf["edgeAnomaly/bandUpper"]}`].filter(Boolean).join(", ");
-    const top = Object.entries(pf).filter(([k]) => k.startsWith("edgeAnomaly/contribution/"))
-        .map(([k, v]) => ({ name: k.slice(25), share: Number(v) })).sort((a, b) => b.share - a.share).slice(0, MAX_CONTRIBUTORS);
     const label = f.Severity?.Label ?? "ALERT";
     const lines = [
         `${label}: ${f.Title}`,
         `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (value ${pf["edgeAnomaly/observedValue"]}${band ? `; band ${band}` : ""})` : ""}`,
         `When: ${f.FirstObservedAt ?? f.CreatedAt}${f.LastObservedAt && f.LastObservedAt !== f.FirstObservedAt ? ` to ${f.LastObservedAt}` : ""}`,
-        top.length ? `Top contributors: ${top.map((c) => `${c.name.replace("/", "=")} ${c.share}%`).join(", ")}` : "Top contributors: none in the alert",
+        ...contributorLines(pf),
         ...(links.finding ? [`Finding: ${links.finding}`] : []),
         ...(links.dashboard ? [`Dashboard: ${links.dashboard}`] : []),
     ];

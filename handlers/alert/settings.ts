@@ -11,6 +11,9 @@ import { wafLogGroupsFromEnv } from "../enrich/wafRootCause";
 import { FindingSettings, productArnFor, STREAM_ARN } from "./asff";
 import { ALERT_RETRY, alertRetryStrategy, RetryOptions } from "./retry";
 
+/** The most the enrich stage may take of the 60 s timeout: Security Hub (two imports, two DescribeAlarms) and SNS keep 30 s with their retries. */
+export const MAX_ROOT_CAUSE_BUDGET_MS = 30_000;
+
 /** Reads the settings from the function's environment; a missing or inconsistent value is an error naming it. */
 export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings {
     const need = (name: string): string => {
@@ -32,7 +35,12 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         dashboardUrl: optional("DASHBOARD_URL"),
         ...(optional("WAF_LOG_GROUPS") ? { wafLogGroups: wafLogGroupsFromEnv(env) } : {}),
         ...(optional(ECOMMERCE_ENV) ? { ecommerceRootCause: ecommerceSettingsFromEnv(env) } : {}),
+        ...(optional("ROOT_CAUSE_BUDGET_MS") ? { rootCauseBudgetMs: Number(optional("ROOT_CAUSE_BUDGET_MS")) } : {}),
     };
+    const budget = s.rootCauseBudgetMs;
+    if (budget !== undefined && !(Number.isInteger(budget) && budget >= 500 && budget <= MAX_ROOT_CAUSE_BUDGET_MS)) {
+        throw new Error(`finding Lambda: ROOT_CAUSE_BUDGET_MS ${JSON.stringify(env.ROOT_CAUSE_BUDGET_MS)} must be a whole number of ms from 500 to ${MAX_ROOT_CAUSE_BUDGET_MS} (the function's 60 s timeout also covers Security Hub and SNS)`);
+    }
     if (!/^\d{12}$/.test(s.accountId)) throw new Error(`finding Lambda: FINDING_ACCOUNT_ID ${JSON.stringify(s.accountId)} is not a 12-digit account id`);
     const stream = s.ecommerceStreamArn;
     if (stream && STREAM_ARN.exec(stream)?.[3] !== s.accountId) {

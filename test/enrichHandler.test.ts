@@ -1,0 +1,224 @@
+// Root cause through the finding Lambda as deployed: `findingHandlerFactory` (components/anomalyAlerts.ts) — the
+// serialized closure Pulumi ships, and the source — cold-started with the environment the program sets
+// (WAF_LOG_GROUPS, ECOMMERCE_ROOT_CAUSE), making its own clients. CloudWatch Logs is the local Logs Insights
+// stand-in (test/standins/cloudWatchLogs.ts, reached through AWS_ENDPOINT_URL_CLOUDWATCH_LOGS; it runs the
+// queries and validates every request against the SDK's model); Security Hub, CloudWatch and SNS are stubbed
+// with aws-sdk-client-mock and every request they get is validated against the SDK's model too.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as cwSdk from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+import * as hubSdk from "@aws-sdk/client-securityhub";
+import { AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import * as snsSdk from "@aws-sdk/client-sns";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+
+import { findingHandlerFactory } from "../components/anomalyAlerts";
+import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
+import type { AlertHandlingResult } from "../handlers/securityHubFinding";
+import { loadSerialized } from "./serialized";
+import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
+import { commandProblems } from "./standins/sdkModel";
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+const ACL_ARN = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0a1b2c3d`;
+const GROUP = "aws-waf-logs-edge-anomaly-detection-dev";
+const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}`;
+const ECOMMERCE: EcommerceRootCauseSettings = { namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 300, bandWidth: 2, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] } };
+const ENV = {
+    FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
+    PEOPLE_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-people`, WEB_ACL_ARN: ACL_ARN,
+    WAF_LOG_GROUPS: JSON.stringify({ [ACL_ARN]: GROUP_ARN }), ECOMMERCE_ROOT_CAUSE: ecommerceRootCauseEnv(ECOMMERCE),
+    AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: "",
+};
+type Handler = (event: unknown) => Promise<AlertHandlingResult>;
+
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "alerts", `${name}.json`), "utf8"));
+const message = (e: any) => JSON.parse(e.Records[0].Sns.Message);
+
+/** The Revenue total drop alarm of the dev stack (Stack dimension only). */
+const TOTAL_ALARM = fixture("cw-ecommerce-total-alarm");
+
+// The two breaching datapoints of TOTAL_ALARM (10:00, 10:05): [value, band lower, band upper] per series.
+const T = [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:05:00Z")];
+const SERIES: Record<string, [number, number, number][]> = {
+    "total": [[290, 1100, 1300], [310, 1100, 1300]],                   // 1,800 below expected (2 × 1,200 − 600)
+    "Platform=web": [[100, 750, 850], [120, 750, 850]],                // 1,380 below
+    "Platform=ios": [[150, 250, 350], [150, 250, 350]],                // 300 below
+    "Platform=_other": [[40, 50, 70], [40, 50, 70]],                   // 40 below
+    "Marketplace=US": [[200, 700, 800], [210, 700, 800]],              // 1,090 below
+    "Marketplace=DE": [[60, 150, 250], [70, 150, 250]],                // 270 below
+    "Marketplace=_other": [[30, 200, 300], [30, 200, 300]],            // 440 below
+};
+const keyOf = (input: GetMetricDataCommandInput) => {
+    const dim = input.MetricDataQueries!.find((q) => q.MetricStat)!.MetricStat!.Metric!.Dimensions!.find((d) => d.Name !== "Stack");
+    return dim ? `${dim.Name}=${dim.Value}` : "total";
+};
+
+async function capturing<T>(run: () => Promise<T>): Promise<{ result?: T; error?: unknown; lines: any[] }> {
+    const lines: any[] = [];
+    const saved = { info: console.info, warn: console.warn, error: console.error };
+    for (const level of ["info", "warn", "error"] as const) console[level] = (line: string) => lines.push({ level, ...JSON.parse(line) });
+    try {
+        return { result: await run(), lines };
+    } catch (error) {
+        return { error, lines };
+    } finally {
+        Object.assign(console, saved);
+    }
+}
+
+// Each case is a cold start with its own environment, so the artifacts are loaded per case (coldStart), not once.
+for (const kind of ["source", "serialized"] as const) describe(`finding Lambda as deployed: root cause [${kind}]`, () => {
+    const standin = new LogsInsightsStandin();
+    let hub: AwsClientStub<SecurityHubClient>;
+    let cw: AwsClientStub<CloudWatchClient>;
+    let sns: AwsClientStub<SNSClient>;
+    let saved: NodeJS.ProcessEnv;
+    /** A cold start with the environment as it is now (the factory reads it when loaded). */
+    const coldStart = async (): Promise<Handler> => (kind === "source" ? findingHandlerFactory() : loadSerialized<Handler>(findingHandlerFactory, { factory: true }));
+
+    before(async () => {
+        await standin.start();
+        saved = { ...process.env };
+        Object.assign(process.env, ENV, { AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: standin.endpoint });
+        hub = mockClient(SecurityHubClient);
+        cw = mockClient(CloudWatchClient);
+        sns = mockClient(SNSClient);
+    });
+    after(async () => {
+        hub.restore();
+        cw.restore();
+        sns.restore();
+        process.env = saved;
+        await standin.stop();
+    });
+    beforeEach(() => {
+        standin.reset();
+        hub.reset();
+        cw.reset();
+        sns.reset();
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+        sns.on(PublishCommand).resolves({ MessageId: "notice-1" });
+        // Every alarm is in the ALARM episode its notification announces.
+        cw.on(DescribeAlarmsCommand).callsFake((input) => {
+            const m = message(input.AlarmNames[0].includes("ecommerce") ? TOTAL_ALARM : fixture("cw-waf-alarm"));
+            const since = new Date(m.StateChangeTime.replace(/\+0000$/, "Z"));
+            return { MetricAlarms: [{ AlarmName: input.AlarmNames[0], AlarmArn: m.AlarmArn.replace(/alarm:.*$/, `alarm:${input.AlarmNames[0]}`), StateValue: "ALARM", StateTransitionedTimestamp: since }] };
+        });
+        cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+            const p = SERIES[keyOf(input)];
+            const results: MetricDataResult[] = [
+                { Id: "e1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[0]) },
+                { Id: "ad1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[1]) },
+                { Id: "ad1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[2]) },
+            ];
+            return { MetricDataResults: results };
+        });
+    });
+    afterEach(() => {
+        assert.deepStrictEqual(standin.problems(), [], "every CloudWatch Logs request matches the SDK's model");
+        const problems = [
+            ...hub.calls().map((c) => commandProblems(hubSdk as never, c.args[0] as never)),
+            ...cw.calls().map((c) => commandProblems(cwSdk as never, c.args[0] as never)),
+            ...sns.calls().map((c) => commandProblems(snsSdk as never, c.args[0] as never)),
+        ].flat();
+        assert.deepStrictEqual(problems, [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
+    });
+
+    const at = Date.parse("2025-03-04T10:06:10Z");
+    const blocked = (n: number, ip: string, country: string, uri: string, ts = at) => Array.from({ length: n }, (_, i) => ({
+        timestamp: ts + i, action: "BLOCK", terminatingRuleId: "AWSManagedRulesCommonRuleSet", labels: [{ name: "awswaf:managed:aws:core-rule-set:CrossSiteScripting_QueryArguments" }],
+        nonTerminatingMatchingRules: [], httpRequest: { clientIp: ip, country, uri, httpMethod: "GET", headers: [{ name: "User-Agent", value: "python-requests/2.31" }] },
+    }));
+    const filed = (): AwsSecurityFinding => {
+        const calls = hub.commandCalls(BatchImportFindingsCommand);
+        assert.equal(calls.length, 1, "one import");
+        return calls[0].args[0].input.Findings![0];
+    };
+    const notice = (): string => {
+        const calls = sns.commandCalls(PublishCommand);
+        assert.equal(calls.length, 1, "one notice");
+        return calls[0].args[0].input.Message!;
+    };
+
+    it("a WAF alarm: the finding carries the top IPs, countries and URIs with counts; the query is scoped to the ACL's group and the breaching minute", async () => {
+        standin.putEvents(GROUP, [...blocked(350, "203.0.113.9", "CN", "/"), ...blocked(62, "198.51.100.23", "BR", "/search"), ...blocked(90, "192.0.2.1", "US", "/", Date.parse("2025-03-04T10:04:00Z"))]);
+        standin.putEvents("aws-waf-logs-some-other-acl", blocked(999, "192.0.2.99", "FR", "/other"));
+        const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+        assert.equal(error, undefined);
+        const starts = standin.of("StartQuery");
+        assert.ok(starts.length >= 4);
+        for (const s of starts) {
+            assert.equal(s.body.logGroupName, GROUP, "only the ACL's own log group");
+            assert.deepEqual([s.body.startTime, s.body.endTime], [Date.parse("2025-03-04T10:06:00Z") / 1000, Date.parse("2025-03-04T10:07:00Z") / 1000], "the breaching datapoint's minute");
+            assert.match(String(s.body.queryString), /terminatingRuleId = "AWSManagedRulesCommonRuleSet"/, "the alarm's rule");
+        }
+        const f = filed();
+        assert.match(f.Description!, /^Root cause \(WAF logs 10:06–10:07 UTC, 412 blocked requests\): client IPs 203\.0\.113\.9 \[CN\] 350 \(84\.95%\), 198\.51\.100\.23 \[BR\] 62 \(15\.05%\); countries CN 350 \(84\.95%\), BR 62 \(15\.05%\); URIs \/ 350 \(84\.95%\), \/search 62 \(15\.05%\)/);
+        const pf = f.ProductFields!;
+        assert.equal(pf["edgeAnomaly/rootCause/status"], "complete");
+        assert.equal(pf["edgeAnomaly/rootCause/blockedRequests"], "412");
+        assert.equal(pf["edgeAnomaly/rootCause/clientIp"], "203.0.113.9 [CN]=350 (84.95%), 198.51.100.23 [BR]=62 (15.05%)");
+        assert.equal(pf["edgeAnomaly/rootCause/country"], "CN=350 (84.95%), BR=62 (15.05%)");
+        assert.equal(pf["edgeAnomaly/rootCause/uri"], "/=350 (84.95%), /search=62 (15.05%)");
+        assert.equal(pf["edgeAnomaly/rootCause/logGroup"], GROUP);
+        assert.equal(pf["edgeAnomaly/contribution/clientIp/203.0.113.9"], "84.95");
+        assert.deepEqual(f.Network, { Direction: "IN", Protocol: "TCP", SourceIpV4: "203.0.113.9" });
+        assert.deepEqual(f.Action, { ActionType: "NETWORK_CONNECTION", NetworkConnectionAction: { ConnectionDirection: "IN", Protocol: "TCP", Blocked: true, RemoteIpDetails: { IpAddressV4: "203.0.113.9", Country: { CountryCode: "CN" } } } });
+        assert.ok(Object.keys(pf).length <= 50 && f.Description!.length <= 1024);
+        assert.match(notice(), /203\.0\.113\.9/);
+    });
+
+    it("a missing log group (ResourceNotFoundException) still files the finding and notifies, saying why", async () => {
+        const { error, lines } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+        assert.equal(error, undefined);
+        const f = filed();
+        assert.match(f.Description!, new RegExp(`^Root cause not available: log group ${GROUP} does not exist in us-east-1 \\(Log group '${GROUP}' does not exist`));
+        assert.equal(f.ProductFields!["edgeAnomaly/rootCause/status"], "unavailable");
+        assert.equal(f.Network, undefined);
+        assert.equal(f.RecordState, "ACTIVE");
+        assert.match(notice(), /Root cause unavailable: log group aws-waf-logs-edge-anomaly-detection-dev does not exist/);
+        assert.deepEqual(lines.filter((l) => l.message === "root cause").map((l) => [l.level, l.status]), [["warn", "unavailable"]]);
+    });
+
+    it("a query that does not finish by the budget (ROOT_CAUSE_BUDGET_MS) is stopped; the finding is filed partial with the reason", async () => {
+        standin.putEvents(GROUP, blocked(40, "203.0.113.9", "CN", "/"));
+        standin.behaviour.neverComplete = true;
+        process.env.ROOT_CAUSE_BUDGET_MS = "1500";
+        try {
+            const started = Date.now();
+            const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+            assert.equal(error, undefined);
+            assert.ok(Date.now() - started < 5000, "bounded by the budget");
+        } finally {
+            delete process.env.ROOT_CAUSE_BUDGET_MS;
+        }
+        const f = filed();
+        assert.equal(f.ProductFields!["edgeAnomaly/rootCause/status"], "partial");
+        assert.match(f.Description!, /^Root cause \(WAF logs 10:06–10:07 UTC, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\] 20 \(100%\).*\. Partial: Logs Insights did not finish within the 1\.5 s budget: total, clientIp, country, uri, label, httpMethod, userAgent incomplete\. CloudWatch alarm /,
+            "the rows the running queries had so far (the stand-in's first half) are kept, and the reason says they are partial");
+        assert.ok(standin.of("StopQuery").length >= 1, "unfinished queries are stopped");
+        assert.match(notice(), /\nTop contributors \(WAF logs, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=20 \(100%\); countries CN=20 \(100%\); URIs \/=20 \(100%\)\nRoot cause partial: Logs Insights did not finish within the 1\.5 s budget/);
+    });
+
+    it("an ecommerce total alarm: GetMetricData of every watched series, contributions ranked, shares adding up to 100, in the finding and the notice", async () => {
+        const { error } = await capturing(async () => (await coldStart())(TOTAL_ALARM));
+        assert.equal(error, undefined);
+        const reads = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        assert.deepEqual(reads.map(keyOf).sort(), ["Marketplace=DE", "Marketplace=US", "Marketplace=_other", "Platform=_other", "Platform=ios", "Platform=web", "total"]);
+        for (const r of reads) assert.deepEqual([r.StartTime, r.EndTime], [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:10:00Z")], "the alarm's two breaching periods");
+        const pf = filed().ProductFields!;
+        const shares = (dim: string) => Object.entries(pf).filter(([k]) => k.startsWith(`edgeAnomaly/contribution/${dim}/`)).map(([k, v]) => [k.split("/").pop(), Number(v)]);
+        // Hand-computed: Platform 1380/300/40 of 1720; Marketplace 1090/440/270 of 1800.
+        assert.deepEqual(shares("Platform"), [["web", 80.23], ["ios", 17.44], ["_other", 2.33]]);
+        assert.deepEqual(shares("Marketplace"), [["US", 60.56], ["_other", 24.44], ["DE", 15]]);
+        for (const dim of ["Platform", "Marketplace"]) assert.equal(Math.round(shares(dim).reduce((a, [, v]) => a + (v as number), 0) * 100), 10000, `${dim} shares add up to 100`);
+        assert.equal(pf["edgeAnomaly/rootCause/contribution/Platform"], "web=80.23%, ios=17.44%, _other=2.33%");
+        assert.match(filed().Description!, /^Root cause \(Revenue below expected by 1800, 10:00–10:10 UTC\): Platform web 80\.23%, ios 17\.44%, _other 2\.33%; Marketplace US 60\.56%, _other 24\.44%, DE 15%\./);
+        assert.match(notice(), /Platform=web 80\.23%/);
+    });
+});
