@@ -258,6 +258,9 @@ describe("CloudWatchDetection config variations", () => {
 
     it("bad noise-floor and period keys fail preview naming the key", async () => {
         await rejects({ ecommercePeriodSeconds: 90 }, `${PROJECT}:detection.ecommercePeriodSeconds`, /multiple of 60/);
+        await rejects({ sparsePeriodSeconds: 90 }, `${PROJECT}:detection.sparsePeriodSeconds`, /multiple of 60/);
+        // the sparse series' window (300 s default) is checked with its own period: 48 + 1 filling × 1800 s > 1 day
+        await rejects({ sparsePeriodSeconds: 1800, evaluationPeriods: 48 }, `${PROJECT}:detection.evaluationPeriods`, /with detection\.sparsePeriodSeconds = 1800: .*49 × 1800 s/);
         await rejects({ minBlockedRequests: 0 }, `${PROJECT}:detection.minBlockedRequests`, /whole number from 1/);
         await rejects({ dropBaselineFloor: { views: -1 } }, `${PROJECT}:detection.dropBaselineFloor.views`, /≥ 0/);
         await rejects({ dropBaselineFloor: { orders: 3 } }, `${PROJECT}:detection.dropBaselineFloor.orders`, /unknown key/);

@@ -5,8 +5,8 @@ import * as assert from "assert";
 
 import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../model/wafRules";
-import { defaultSimOptions, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms } from "../model/detectionSim";
-import { UsageError, formatReport, parseSimulateArgs, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
+import { defaultSimOptions, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms, wafAttackSweep } from "../model/detectionSim";
+import { UsageError, formatReport, kindChoices, parseSimulateArgs, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import { alarmCost, bufferCost, costBeforeAfter, emfMetricCount } from "../scripts/lib/simulationCost";
 
@@ -46,6 +46,13 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         assert.match(text, /views-total-drop\s+4\/4/);
     });
 
+    it("sparse revenue (Marketplace=JP spike, 300 s): every injected spike detected, none on a steady day, bound under 10 minutes — not per-minute", () => {
+        const r = simulate(args, o, { days: 1, replays: 4, seed: 3, only: (a) => a.key === "revenue-marketplace-JP-spike" });
+        const [a] = r.perAlarm;
+        assert.deepStrictEqual([a.injected, a.armed, a.detected, a.falseAlarms], [4, 4, 4, 0]);
+        assert.ok(a.boundSeconds! > 240 && a.boundSeconds! <= 600, `bound ${a.boundSeconds} s`);
+    });
+
     it("without its floor, a near-empty WAF rule's band alone would alarm on a steady day (the floor is what keeps it quiet)", () => {
         const rule = simAlarms(args).find((a) => a.key === "waf-AWSManagedRulesCommonRuleSet")!;
         assert.strictEqual(steadyFalseAlarms(simStackOf(args), rule, o, 1, 11), 0);
@@ -62,6 +69,25 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         assert.strictEqual(Math.round(ab.after.metricsUsd * 100), 1230);
         assert.strictEqual(bufferCost(args, 10).invocationsPerMonth, 262_800); // 730 h × 3600 s / 10 s
         assert.ok(bufferCost(args, 10).usd > bufferCost(args, 60).usd);
+    });
+
+    it("WAF worst case by attack size: 139 s at 60 a minute, 120 s once one second of attack (20 at 1200 a minute) clears the floor of 20", () => {
+        // 60/min: the rate-based rule (0.2 a minute) starting 41 s into a minute has 19.2 < 20 in it → 180 − 41.
+        // 1200/min: even at φ = 59 the first minute holds 20 → alerted at the next evaluation but one, 120 − φ ≤ 120.
+        const sweep = wafAttackSweep(args, o, [60, 1200]);
+        assert.deepStrictEqual(sweep.map((r) => [r.perMinute, r.worstSeconds, r.missed]), [[60, 139, 0], [1200, 120, 0]]);
+    });
+
+    it("shape and cost per alarm kind add up to the alarm bill; sparse revenue at 300 s costs what 60 s did", () => {
+        const report = simulate(args, o, { days: 1, replays: 1, seed: 1, only: () => false });
+        const kinds = kindChoices(args, report);
+        const total = kinds.reduce((n, k) => n + k.usdPerMonth, 0);
+        assert.strictEqual(Math.round(total * 100), Math.round(alarmCost(args).usd * 100));
+        const sparse = kinds.find((k) => k.group === "spike revenue by dim")!;
+        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ$/);
+        const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
+        assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
+        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s/);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {

@@ -6,7 +6,7 @@ import { cloudWatchDetectionArgs } from "../../componentArgs";
 import { CloudWatchDetectionArgs } from "../../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../../model/wafRules";
 import { OWN_ACL_KEY } from "../../model/wafTargets";
-import { SimOptions, SimulationReport, WAF_ATTACK_PER_MINUTE, defaultSimOptions, simulate, wafAttackSweep } from "../../model/detectionSim";
+import { SIM_GROUPS, SimOptions, SimulationReport, WAF_ATTACK_PER_MINUTE, defaultSimOptions, groupOf, simAlarms, simulate, wafAttackSweep } from "../../model/detectionSim";
 import { EVALUATION_DELAY_SECONDS } from "../../model/alarmReplay";
 import {
     KINESIS_TO_FIREHOSE_SECONDS,
@@ -16,7 +16,7 @@ import {
 } from "../../model/metricArrival";
 import { loadStackConfig } from "./stackConfig";
 import { BufferChoice, alarmCost, bufferChoices, costBeforeAfter } from "./simulationCost";
-import { PRICE_TABLE } from "./prices";
+import { PRICE_TABLE, alarmMonthlyUsd, compositeAlarmMonthlyUsd } from "./prices";
 
 export const SIMULATE_USAGE = `Replays traffic-model series through every CloudWatch alarm of a stack, in its exact shape, and reports per
 alarm kind the time from an injected anomaly's first second to the alarm's action, and the alarms a steady
@@ -153,6 +153,42 @@ export function formatWafSweep(sweep: ReturnType<typeof wafAttackSweep>): string
 
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
+export interface KindChoice {
+    group: string;
+    /** Period, M of N as created (N + filling), band width, and the composite's floor child. */
+    shape: string;
+    alarms: number;
+    /** Band alarm (3 alarm metrics), plus the floor child and the composite where there is a floor. */
+    usdPerMonth: number;
+    boundSeconds?: number;
+}
+
+/** Each alarm kind's shape and its monthly cost beside its noise-free worst case (the report's bound). */
+export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport): KindChoice[] {
+    const alarms = simAlarms(args);
+    return SIM_GROUPS.flatMap((group) => {
+        const of = alarms.filter((a) => groupOf(a) === group);
+        if (of.length === 0) return [];
+        const sh = of[0].shape;
+        const gated = of.filter((a) => a.shape.gate).length;
+        const usd = of.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + gated * (alarmMonthlyUsd({ metrics: 1 }) + compositeAlarmMonthlyUsd());
+        return [{
+            group,
+            shape: `${sh.periodSeconds} s, ${sh.datapointsToAlarm} of ${sh.evaluationPeriods}, ${sh.bandWidth} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}`,
+            alarms: of.length,
+            usdPerMonth: usd,
+            boundSeconds: r.kinds.find((k) => k.group === group)?.boundSeconds,
+        }];
+    });
+}
+
+export function formatKindChoices(choices: KindChoice[]): string {
+    const lines = ["", "Shape and cost per alarm kind (as created: M of N includes the filling datapoints), beside its noise-free worst case:"];
+    lines.push(`  ${"alarms".padEnd(20)} ${"shape".padEnd(44)} ${"count".padStart(5)} ${"$/month".padStart(8)} ${"bound".padStart(7)}`);
+    for (const c of choices) lines.push(`  ${c.group.padEnd(20)} ${c.shape.padEnd(44)} ${String(c.alarms).padStart(5)} ${usd(c.usdPerMonth).padStart(8)} ${s(c.boundSeconds).padStart(7)}`);
+    return lines.join("\n") + "\n";
+}
+
 /** The cost of each choice beside its latency (prices: scripts/lib/prices.ts). */
 export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice[]): string {
     const ab = costBeforeAfter(args);
@@ -183,8 +219,9 @@ export function runSimulate(argv: string[], io: { stdout: (s: string) => void })
     const report = simulate(args, a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
     const choices = bufferChoices(args);
     const sweep = wafAttackSweep(args, a.options);
+    const kinds = kindChoices(args, report);
     io.stdout(a.json
-        ? JSON.stringify({ ...report, wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), bufferChoices: choices } }, null, 2) + "\n"
-        : formatReport(report, a.perAlarm) + formatWafSweep(sweep) + formatCosts(args, choices));
+        ? JSON.stringify({ ...report, wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), kinds, bufferChoices: choices } }, null, 2) + "\n"
+        : formatReport(report, a.perAlarm) + formatWafSweep(sweep) + formatKindChoices(kinds) + formatCosts(args, choices));
     return report;
 }
