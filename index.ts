@@ -11,7 +11,8 @@ import { OWN_ACL_KEY, WAF_TOTAL_RULE, metricsRegion, watchedAclKey } from "./mod
 import { discoveredRules } from "./preflight/webAclRules";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
-import { CloudWatchDetection } from "./components/cloudwatchDetection";
+import { CloudWatchDetection, planCloudWatchAlarms } from "./components/cloudwatchDetection";
+import { alarmRateWarnings, checkAnomalyModels, checkLambdaEnvironment } from "./preflight/quotas";
 import { dashboardName as dashboardPhysicalName, DetectionDashboard } from "./components/detectionDashboard";
 import { DevOpsGuruInsights, devopsGuruDashboardSections } from "./components/devopsGuruInsights";
 import { detectionLatency as latencyOf } from "./model/detectionLatency";
@@ -31,6 +32,15 @@ const alarmRegions = [...new Set(webAcls.map((a) => metricsRegion(a.scope, confi
 
 // Business: the ecommerce pipeline.
 const pipeline = new EcommercePipeline("ecommerce", ecommercePipelineArgs(config));
+
+// Lambda's 4 KB environment: the finding Lambda's WEB_ACL_ARNS grows with waf.watch. The values known at preview
+// (the ARNs rule discovery read, the alarm regions) are checked before the function is declared; the variables
+// holding ARNs of resources this stack creates are not known yet and not counted (preflight/quotas.ts). The
+// offline plan checks every function's full environment.
+checkLambdaEnvironment("alerts-finding", {
+    WEB_ACL_ARNS: webAcls.filter((a) => a.key !== OWN_ACL_KEY && typeof a.arn === "string").map((a) => a.arn as string).join(","),
+    ...(alarmRegions.length ? { ALARM_REGIONS: alarmRegions.join(",") } : {}),
+});
 
 // One alert path for every detector (with a relay in each other region whose alarms must notify a local topic).
 const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, {
@@ -67,6 +77,11 @@ if (config.detection.engine === "cloudwatch") {
         webAcls,
         alerts: { topicArn: alerts.topicArn, regionalTopicArns: Object.fromEntries(relays.map((r) => [r.region, r.topicArn])) },
     });
+    // Quotas before any alarm is declared: anomaly models per region fail preview naming the key; a region whose
+    // alarms take long to create at the PutMetricAlarm rate is warned about (preflight/quotas.ts).
+    const alarmSpecs = planCloudWatchAlarms(cloudwatchArgs);
+    checkAnomalyModels(alarmSpecs, config.region);
+    for (const warning of alarmRateWarnings(alarmSpecs, config.region)) pulumi.log.warn(warning);
     const cw = new CloudWatchDetection("detection", cloudwatchArgs);
     alarmArns = cw.alarmArns;
 } else {

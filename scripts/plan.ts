@@ -18,6 +18,7 @@ import { EvaluationReport, evaluatePolicies, fromRecorded, PolicyConfigError, Po
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies } from "../policy/policies";
 import { CostEstimate, estimateCost, formatCost, IDLE, Load, parseLoad, REFERENCE_LOAD } from "./lib/cost";
 import { PRICE_TABLE } from "./lib/prices";
+import { planQuotaProblem } from "../preflight/quotas";
 import { ComponentInfo, componentOf, deployTimeValues, displayType, formatGrouped, GroupedRow, summarize, wrap } from "./lib/planTable";
 
 const PROJECT = "edge-anomaly-detection";
@@ -392,6 +393,9 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: s
         if (err.name === "ConfigError") return { usage: err.message };
         throw e;
     }
+    // Quotas only the built values show (a function's whole environment, the dashboard body): exit 2 naming the key.
+    const quota = planQuotaProblem(run.resources);
+    if (quota) return { usage: quota };
     const planned = fromRecorded(run.resources, args.stack, PROJECT);
     let report: EvaluationReport;
     try {
