@@ -714,6 +714,10 @@ export interface RedshiftQueryConfig {
     readonly dimensions: readonly string[];
     /** CloudWatch engine: per dimension, the values with their own series and alarms (others sum under `_other`). */
     readonly watch: Readonly<Record<string, readonly string[]>>;
+    /** CloudWatch engine: alarms above the band (`spike`), below it (`drop`) or `both` (default). */
+    readonly direction: "spike" | "drop" | "both";
+    /** CloudWatch engine: drop alarms act only while the series averaged at least this per interval (baseline window). */
+    readonly minBaseline?: number;
 }
 
 export interface RedshiftSourceConfig {
@@ -801,7 +805,7 @@ function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceCon
     const names = new Set<string>();
     const queries = qv.map((item: unknown, i: number): RedshiftQueryConfig => {
         const qk = `${r.key("queries")}[${i}]`;
-        const q = new Reader(asObject(item, qk), qk, ["name", "sql", "measures", "dimensions", "timestampColumn", "watch"]);
+        const q = new Reader(asObject(item, qk), qk, ["name", "sql", "measures", "dimensions", "timestampColumn", "watch", "direction", "minBaseline"]);
         if (!q.has("name")) throw new ConfigError(q.key("name"), "is required");
         const name = q.str("name", "", QUERY_NAME, "is not a query name (1–64 of A–Z a–z 0–9 _ -)");
         if (names.has(name)) throw new ConfigError(q.key("name"), `${JSON.stringify(name)} is used by two queries`);
@@ -827,7 +831,10 @@ function parseRedshift(r: Reader, detection: DetectionConfig): RedshiftSourceCon
         if (measures.length * perMeasure + 1 > MAX_REDSHIFT_DATUMS) {
             throw new ConfigError(q.key("watch"), `${measures.length * perMeasure + 1} series per interval do not fit one PutMetricData request (${MAX_REDSHIFT_DATUMS}); watch fewer values`);
         }
-        return { name, sql, timestampColumn, measures, dimensions, watch };
+        const direction = q.oneOf<"spike" | "drop" | "both">("direction", "both", ["spike", "drop", "both"]);
+        const minBaseline = q.has("minBaseline") ? q.num("minBaseline", 0, (n) => n > 0, "must be a number greater than 0 (the series' average per interval)") : undefined;
+        if (minBaseline !== undefined && direction === "spike") throw new ConfigError(q.key("minBaseline"), "gates drop alarms; this query's direction is spike");
+        return { name, sql, timestampColumn, measures, dimensions, watch, direction, ...(minBaseline !== undefined ? { minBaseline } : {}) };
     });
     return { workgroupName, clusterIdentifier, database, secretArn, secretKeyArn, dbUser, frequency, intervalSeconds, delayMinutes, waitSeconds, maxRows, queries };
 }

@@ -3,7 +3,9 @@
 //   EventBridge Scheduler (one schedule per query, `delayMinutes` after each interval ends)
 //     └─▶ query runner Lambda ──Redshift Data API (Execute / Describe / GetStatementResult)──▶ workgroup or cluster
 //            ├─ cloudwatch engine: PutMetricData EdgeAnomaly/Redshift (interval sums, stamped at the interval start)
-//            │     └─▶ band alarms per query series (spike and drop, the ecommerce series' shape) ─▶ alert topic
+//            │     └─▶ per query series, as the ecommerce series: a spike band alarm and/or a drop alarm (per query
+//            │         `direction`), per-kind M of N; with `minBaseline` the drop is a composite ALARM(band) AND
+//            │         ALARM(baseline) (actions on the composite only) ─▶ alert topic
 //            └─ lookout engine: S3 redshift/<query>/live/yyyyMMdd/HHmm/ (+ historical/ from the backfill)
 //                  └─▶ one Lookout for Metrics detector per query (S3 metric set) ─▶ alert topic + finding Lambda
 //   RejectedRows (rows with bad types) ─▶ static alarm ─▶ alert topic; failed runs ─▶ retries ─▶ alert DLQ
@@ -26,9 +28,10 @@ import {
 } from "../handlers/redshiftQuery";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { AlarmTiming, alarmTiming, alarmWindowProblem, LOOKOUT_PROCESSING_SECONDS } from "../model/detectionLatency";
+import { configuredDatapoints, DROP_BASELINE_WINDOW_SECONDS, MAX_ALARM_WINDOW_SECONDS } from "../model/alarmTiming";
 import { FunctionSettings, regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
-import { bandExpression, fillExpression, QUERY_IDS } from "./cloudwatchDetection";
+import { alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, compositeRule, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
 import { expressionRow, MetricsEntry, metricRow, Stat, Unplaced } from "./detectionDashboard";
 import { lookoutBaseName } from "./lookoutDetection";
 
@@ -51,6 +54,22 @@ export interface RedshiftQueryArgs {
     timestampColumn?: string;
     /** cloudwatch engine: per dimension, the values with their own series and alarms. Default none (totals only). */
     watch?: Readonly<Record<string, readonly string[]>>;
+    /** cloudwatch engine: which band side alarms — `spike` (above), `drop` (below) or `both`. Default `both`. */
+    direction?: RedshiftDirection;
+    /**
+     * cloudwatch engine: the drop alarm acts only while the series averaged at least this much per interval over
+     * the baseline window (a composite with a static baseline child, like the ecommerce drop alarms). Default none:
+     * the drop alarm acts alone.
+     */
+    minBaseline?: number;
+}
+
+export type RedshiftDirection = "spike" | "drop" | "both";
+
+/** The alarm choices of one query (defaults applied). */
+export interface RedshiftQueryAlarms {
+    direction: RedshiftDirection;
+    minBaseline?: number;
 }
 
 export interface RedshiftMetricsArgs extends StackScopeArgs {
@@ -74,7 +93,10 @@ export interface RedshiftMetricsArgs extends StackScopeArgs {
     waitSeconds?: number;
     /** Largest result a run reads. Default 10,000. */
     maxRows?: number;
-    /** cloudwatch engine: band width and M of N. Defaults 2, 1 of 1. */
+    /**
+     * cloudwatch engine: band width (default 3, as the ecommerce alarms) and M of N for every kind; unset, each kind
+     * takes its default (model/alarmTiming.ts DEFAULT_DATAPOINTS: spike 2 of 2, drop 2 of 2).
+     */
     bandWidth?: number;
     evaluationPeriods?: number;
     datapointsToAlarm?: number;
@@ -111,16 +133,19 @@ export interface RedshiftSettings extends StackScope {
     waitSeconds: number;
     maxRows: number;
     bandWidth: number;
-    evaluationPeriods: number;
-    datapointsToAlarm: number;
+    /** Overrides of every kind's M of N (undefined: per-kind defaults). */
+    evaluationPeriods?: number;
+    datapointsToAlarm?: number;
     alertSensitivity: number;
     activationTimeoutSeconds: number;
     useHistoricalData: boolean;
     queries: QuerySpec[];
+    /** Per query name. */
+    alarms: Readonly<Record<string, RedshiftQueryAlarms>>;
 }
 
 export const REDSHIFT_DEFAULTS = {
-    frequency: "PT5M", waitSeconds: 120, maxRows: 10_000, bandWidth: 2, evaluationPeriods: 1, datapointsToAlarm: 1,
+    frequency: "PT5M", waitSeconds: 120, maxRows: 10_000, bandWidth: CLOUDWATCH_DETECTION_DEFAULTS.bandWidth, direction: "both",
     alertSensitivity: 70, activationTimeoutSeconds: 900, useHistoricalData: true,
 } as const;
 
@@ -138,12 +163,16 @@ export function redshiftSettings(args: Omit<RedshiftMetricsArgs, "alerts" | "loo
         waitSeconds: args.waitSeconds ?? REDSHIFT_DEFAULTS.waitSeconds,
         maxRows: args.maxRows ?? REDSHIFT_DEFAULTS.maxRows,
         bandWidth: args.bandWidth ?? REDSHIFT_DEFAULTS.bandWidth,
-        evaluationPeriods: args.evaluationPeriods ?? REDSHIFT_DEFAULTS.evaluationPeriods,
-        datapointsToAlarm: args.datapointsToAlarm ?? REDSHIFT_DEFAULTS.datapointsToAlarm,
+        evaluationPeriods: args.evaluationPeriods,
+        datapointsToAlarm: args.datapointsToAlarm,
         alertSensitivity: args.alertSensitivity ?? REDSHIFT_DEFAULTS.alertSensitivity,
         activationTimeoutSeconds: args.activationTimeoutSeconds ?? REDSHIFT_DEFAULTS.activationTimeoutSeconds,
         useHistoricalData: args.useHistoricalData ?? REDSHIFT_DEFAULTS.useHistoricalData,
         queries: args.queries.map(querySpec),
+        alarms: Object.fromEntries(args.queries.map((q) => [q.name, {
+            direction: q.direction ?? REDSHIFT_DEFAULTS.direction,
+            ...(q.minBaseline !== undefined ? { minBaseline: q.minBaseline } : {}),
+        }])),
     };
 }
 
@@ -155,9 +184,17 @@ export function redshiftSettingsProblem(s: RedshiftSettings): { arg: string; det
     if (!(s.delayMinutes >= 0 && s.delayMinutes < s.intervalSeconds / 60)) return { arg: "delayMinutes", detail: `${s.delayMinutes} must be from 0 to ${s.intervalSeconds / 60 - 1}` };
     if (s.waitSeconds + RUNNER_MARGIN_SECONDS > 900) return { arg: "waitSeconds", detail: "the runner's timeout would exceed Lambda's 900 s" };
     if (s.queries.length === 0) return { arg: "queries", detail: "at least one query" };
+    for (const [name, a] of Object.entries(s.alarms)) {
+        if (!["spike", "drop", "both"].includes(a.direction)) return { arg: "direction", detail: `query ${name}: ${JSON.stringify(a.direction)} must be spike, drop or both` };
+        if (a.minBaseline !== undefined && !(Number.isFinite(a.minBaseline) && a.minBaseline > 0)) return { arg: "minBaseline", detail: `query ${name}: ${a.minBaseline} must be a number greater than 0` };
+        if (a.minBaseline !== undefined && a.direction === "spike") return { arg: "minBaseline", detail: `query ${name}: a baseline gates drop alarms; direction is spike` };
+    }
     if (s.engine === "cloudwatch") {
-        const problem = alarmWindowProblem(redshiftAlarmTiming(s));
-        if (problem) return { arg: "evaluationPeriods", detail: `${s.evaluationPeriods} is too many with frequency ${s.frequency}: ${problem}` };
+        for (const kind of ["spike", "drop"] as const) {
+            const t = redshiftAlarmTiming(s, kind);
+            const problem = alarmWindowProblem(t);
+            if (problem) return { arg: "evaluationPeriods", detail: `${t.configuredEvaluationPeriods} is too many for the ${kind} alarms with frequency ${s.frequency}: ${problem}` };
+        }
     }
     return undefined;
 }
@@ -232,8 +269,21 @@ export function redshiftDataLagSeconds(s: Pick<RedshiftSettings, "delayMinutes" 
  * The alarm timing of the Redshift series. A datapoint is stamped at its interval start and written after the
  * interval ended plus the lag, so (like the ecommerce EMF series) the interval itself counts as lag.
  */
-export function redshiftAlarmTiming(s: RedshiftSettings): AlarmTiming {
-    return alarmTiming(s.intervalSeconds, s.intervalSeconds + redshiftDataLagSeconds(s), s.evaluationPeriods, s.datapointsToAlarm);
+export function redshiftAlarmTiming(s: RedshiftSettings, kind: "spike" | "drop"): AlarmTiming {
+    const c = configuredDatapoints({ wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, evaluationPeriods: s.evaluationPeriods, datapointsToAlarm: s.datapointsToAlarm }, kind);
+    return alarmTiming(s.intervalSeconds, s.intervalSeconds + redshiftDataLagSeconds(s), c.evaluationPeriods, c.datapointsToAlarm);
+}
+
+/**
+ * The drop baseline child's window: the trailing hour (as the ecommerce drop baseline), but at least twice the
+ * drop alarm's own window so the intervals before a drop dominate it, whole intervals, at most CloudWatch's 7 days.
+ * Its statistic is Average (one datapoint per interval), so intervals still filling — absent, not zero — do not
+ * lower it.
+ */
+export function redshiftBaselineWindowSeconds(s: RedshiftSettings): number {
+    const want = Math.max(DROP_BASELINE_WINDOW_SECONDS, 2 * redshiftAlarmTiming(s, "drop").windowSeconds);
+    const intervals = Math.min(Math.ceil(want / s.intervalSeconds), Math.floor(MAX_ALARM_WINDOW_SECONDS / s.intervalSeconds));
+    return intervals * s.intervalSeconds;
 }
 
 /** One Redshift series the cloudwatch engine watches. */
@@ -263,6 +313,10 @@ export function redshiftSeries(s: RedshiftSettings): RedshiftSeries[] {
 }
 
 export interface RedshiftAlarmSpec {
+    kind: "spike" | "drop";
+    series: RedshiftSeries;
+    /** With a gate, `alarmName` is the composite's and the band alarm is `gate.bandAlarmName`. */
+    gate?: GateSpec;
     key: string;
     alarmName: string;
     description: string;
@@ -273,45 +327,93 @@ export interface RedshiftAlarmSpec {
     metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
 }
 
-/** The band alarms of every Redshift series: spike above and drop below the band, as for the ecommerce series. */
+/** The band alarm's queries of a series (the dashboard graphs the same): the metric, FILL to 0, the band. */
+export interface RedshiftQuery {
+    id: string;
+    expression?: string;
+    label?: string;
+    returnData: boolean;
+    metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; period: number; stat: string };
+}
+
+export function redshiftBandQueries(s: RedshiftSeries, periodSeconds: number, bandWidth: number): RedshiftQuery[] {
+    return [
+        { id: QUERY_IDS.metric, metric: { namespace: REDSHIFT_NAMESPACE, metricName: s.measure, dimensions: s.dimensions, period: periodSeconds, stat: REDSHIFT_STATISTIC }, returnData: false },
+        { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Redshift ${s.label} (missing = 0)`, returnData: true },
+        { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected Redshift ${s.label} (missing = 0)`, returnData: true },
+    ];
+}
+
+/**
+ * The alarms of every Redshift series, in the ecommerce series' shape: per query `direction`, a spike alarm above
+ * the band (M of N, the filling datapoints can only delay it) and/or a drop alarm below it (M + filling of N +
+ * filling); with `minBaseline` the drop alarm is a composite ALARM(band) AND ALARM(baseline), the baseline child
+ * "Average per interval over the baseline window ≥ minBaseline", actions on the composite only.
+ */
 export function planRedshiftAlarms(settings: RedshiftSettings): RedshiftAlarmSpec[] {
     const problem = redshiftSettingsProblem(settings);
     if (problem) throw new Error(`RedshiftMetrics: ${problem.arg}: ${problem.detail}`);
-    const t = redshiftAlarmTiming(settings);
     const prefix = `${settings.project}-${settings.stack}`;
     const bandWidth = settings.bandWidth;
     const stack = settings.stack;
+    const st = redshiftAlarmTiming(settings, "spike");
+    const dt = redshiftAlarmTiming(settings, "drop");
+    const baselineWindow = redshiftBaselineWindowSeconds(settings);
     const specs: RedshiftAlarmSpec[] = [];
     for (const s of redshiftSeries(settings)) {
-        const metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[] = [
-            { id: QUERY_IDS.metric, metric: { namespace: REDSHIFT_NAMESPACE, metricName: s.measure, dimensions: s.dimensions, period: t.periodSeconds, stat: REDSHIFT_STATISTIC }, returnData: false },
-            { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Redshift ${s.label} (missing = 0)`, returnData: true },
-            { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected Redshift ${s.label} (missing = 0)`, returnData: true },
-        ];
+        const a = settings.alarms[s.query];
         const source_ = `Metric ${REDSHIFT_NAMESPACE}/${s.measure} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")} (Redshift query ${s.query}).`;
-        specs.push({
-            key: `${s.key}-spike`,
-            alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-spike`),
-            description: `Redshift ${s.label} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
-                + `${t.datapointsToAlarmAbove} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints. ${source_} Stack ${stack}.`,
-            comparisonOperator: "GreaterThanUpperThreshold",
-            evaluationPeriods: t.evaluationPeriods,
-            datapointsToAlarm: t.datapointsToAlarmAbove,
-            treatMissingData: "notBreaching",
-            metricQueries,
-        });
-        specs.push({
-            key: `${s.key}-drop`,
-            alarmName: boundedAlarmName(`${prefix}-redshift-${s.key}-drop`),
-            description: `Redshift ${s.label} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
-                + `${t.configuredDatapointsToAlarm} of the last ${t.configuredEvaluationPeriods} complete ${t.periodSeconds}-second datapoints `
-                + `and in the ${t.fillingDatapoints} still filling. Intervals without rows count as 0. ${source_} Stack ${stack}.`,
-            comparisonOperator: "LessThanLowerThreshold",
-            evaluationPeriods: t.evaluationPeriods,
-            datapointsToAlarm: t.datapointsToAlarmBelow,
-            treatMissingData: "ignore",
-            metricQueries,
-        });
+        if (a.direction !== "drop") {
+            specs.push({
+                kind: "spike",
+                series: s,
+                key: `${s.key}-spike`,
+                alarmName: boundedName(`${prefix}-redshift-${s.key}`, "-spike"),
+                description: `Redshift ${s.label} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
+                    + `${st.datapointsToAlarmAbove} of the last ${st.configuredEvaluationPeriods} complete ${st.periodSeconds}-second datapoints. ${source_} Stack ${stack}.`,
+                comparisonOperator: "GreaterThanUpperThreshold",
+                evaluationPeriods: st.evaluationPeriods,
+                datapointsToAlarm: st.datapointsToAlarmAbove,
+                // A query silent for the whole evaluation range has no spike.
+                treatMissingData: "notBreaching",
+                metricQueries: redshiftBandQueries(s, st.periodSeconds, bandWidth),
+            });
+        }
+        if (a.direction !== "spike") {
+            const name = boundedName(`${prefix}-redshift-${s.key}`, "-drop");
+            const floor = a.minBaseline;
+            specs.push({
+                kind: "drop",
+                series: s,
+                ...(floor !== undefined ? {
+                    gate: {
+                        key: `${s.key}-drop-baseline`,
+                        alarmName: boundedName(`${prefix}-redshift-${s.key}`, "-drop-baseline"),
+                        bandAlarmName: boundedName(`${prefix}-redshift-${s.key}`, "-drop-band"),
+                        description: `Baseline of ${name}: Redshift ${s.label} averaged at least ${floor} per ${settings.frequency} interval over the last `
+                            + `${baselineWindow} s (sources.redshift.queries[${s.query}].minBaseline). No actions: the composite alarm ${name} acts.`,
+                        windowSeconds: baselineWindow,
+                        threshold: floor,
+                        metricQueries: [
+                            { id: QUERY_IDS.metric, metric: { namespace: REDSHIFT_NAMESPACE, metricName: s.measure, dimensions: s.dimensions, period: baselineWindow, stat: REDSHIFT_STATISTIC }, returnData: false },
+                            { id: QUERY_IDS.filled, expression: fillExpression(QUERY_IDS.metric), label: `Average per interval over ${baselineWindow} s (missing = 0)`, returnData: true },
+                        ],
+                    },
+                } : {}),
+                key: `${s.key}-drop`,
+                alarmName: name,
+                description: `Redshift ${s.label} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in `
+                    + `${dt.configuredDatapointsToAlarm} of the last ${dt.configuredEvaluationPeriods} complete ${dt.periodSeconds}-second datapoints `
+                    + `and in the ${dt.fillingDatapoints} still filling${floor !== undefined ? `, with a baseline of at least ${floor} per interval over the last ${baselineWindow} s` : ""}. `
+                    + `Intervals without rows count as 0. ${source_} Stack ${stack}.`,
+                comparisonOperator: "LessThanLowerThreshold",
+                evaluationPeriods: dt.evaluationPeriods,
+                datapointsToAlarm: dt.datapointsToAlarmBelow,
+                // As the ecommerce drops: a query gone silent keeps its ALARM instead of flipping to OK.
+                treatMissingData: "ignore",
+                metricQueries: redshiftBandQueries(s, dt.periodSeconds, bandWidth),
+            });
+        }
     }
     return specs;
 }
@@ -343,8 +445,11 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
     public readonly scheduleGroup: aws.scheduler.ScheduleGroup;
     public readonly schedules: aws.scheduler.Schedule[];
     public readonly schedulerRole: aws.iam.Role;
-    /** Band alarms (cloudwatch engine) plus the rejected-rows and runner-error alarms. */
+    /** Every metric alarm: band alarms and baseline children (cloudwatch engine), then the rejected-rows and runner-error alarms. */
     public readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** Drop alarms with a baseline (cloudwatch engine). */
+    public readonly composites: aws.cloudwatch.CompositeAlarm[];
+    /** The alarms that act (notify the alert topic): spike and plain drop alarms, composites, the health alarms. */
     public readonly alarmArns: pulumi.Output<string[]>;
     public readonly detectors: AnomalyDetector[];
     public readonly runnerFunctionName: pulumi.Output<string>;
@@ -458,19 +563,59 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                 okActions: [args.alerts.topicArn],
                 tags: { ...config.tags },
             }, parent);
-        this.alarms = alarmSpecs.map((s) => alarm(s.key, {
-            name: s.alarmName,
-            alarmDescription: s.description,
-            comparisonOperator: s.comparisonOperator,
-            thresholdMetricId: QUERY_IDS.band,
-            evaluationPeriods: s.evaluationPeriods,
-            datapointsToAlarm: s.datapointsToAlarm,
-            treatMissingData: s.treatMissingData,
-            metricQueries: s.metricQueries,
-        }));
+        // Children of a composite keep actions enabled with none set: the composite reads their state and alone
+        // acts (as CloudWatchDetection's; the policy pack's detection-alarm-actions accepts exactly this).
+        const child = (key: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "actionsEnabled" | "tags">) =>
+            new aws.cloudwatch.MetricAlarm(`${name}-${key}`, { ...a, actionsEnabled: true, alarmActions: [], okActions: [], tags: { ...config.tags } }, parent);
+        this.alarms = [];
+        this.composites = [];
+        const acting: pulumi.Output<string>[] = [];
+        for (const s of alarmSpecs) {
+            const bandArgs = {
+                name: s.gate ? s.gate.bandAlarmName : s.alarmName,
+                alarmDescription: s.gate ? `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${s.description}` : s.description,
+                comparisonOperator: s.comparisonOperator,
+                thresholdMetricId: QUERY_IDS.band,
+                evaluationPeriods: s.evaluationPeriods,
+                datapointsToAlarm: s.datapointsToAlarm,
+                treatMissingData: s.treatMissingData,
+                metricQueries: s.metricQueries,
+            };
+            const band = s.gate ? child(s.key, bandArgs) : alarm(s.key, bandArgs);
+            this.alarms.push(band);
+            if (!s.gate) {
+                acting.push(band.arn);
+                continue;
+            }
+            const g = s.gate;
+            const gate = child(g.key, {
+                name: g.alarmName,
+                alarmDescription: g.description,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: g.threshold,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+                // FILL makes the window a value; a series with no data in the whole window is below any baseline.
+                treatMissingData: "notBreaching",
+                metricQueries: g.metricQueries,
+            });
+            this.alarms.push(gate);
+            const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
+                alarmName: s.alarmName,
+                alarmDescription: s.description,
+                alarmRule: compositeRule(g),
+                actionsEnabled: true,
+                alarmActions: [args.alerts.topicArn],
+                okActions: [args.alerts.topicArn],
+                tags: { ...config.tags },
+            }, { parent: this, dependsOn: [band, gate] });
+            this.composites.push(composite);
+            acting.push(composite.arn);
+        }
+        const health: aws.cloudwatch.MetricAlarm[] = [];
         for (const q of source.queries) {
             // Not an anomaly alarm: the finding Lambda files it as pipeline health.
-            this.alarms.push(alarm(`${q.name}-rejected-rows`, {
+            health.push(alarm(`${q.name}-rejected-rows`, {
                 name: boundedAlarmName(`${config.project}-${config.stack}-redshift-${q.name}-rejected-rows`),
                 alarmDescription: `Redshift query ${q.name} returned rows the runner rejected (NULL or non-numeric measures, bad timestamps, `
                     + `rows outside the interval). They are not in the detector's data: read the runner's log (message "rejected rows")`
@@ -486,7 +631,7 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                 treatMissingData: "notBreaching",
             }));
         }
-        this.alarms.push(alarm("runner-errors", {
+        health.push(alarm("runner-errors", {
             name: boundedAlarmName(`${config.project}-${config.stack}-redshift-runner-errors`),
             alarmDescription: pulumi.interpolate`The Redshift query runner (${this.runner.name}) failed: an interval's data is missing until a retry or a redrive from the alert DLQ succeeds. See the function's log group.`,
             namespace: "AWS/Lambda",
@@ -568,7 +713,8 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
             }
         }
 
-        this.alarmArns = pulumi.all(this.alarms.map((a) => a.arn));
+        this.alarms.push(...health);
+        this.alarmArns = pulumi.all([...acting, ...health.map((a) => a.arn)]);
         this.registerOutputs({ runnerFunctionName: this.runnerFunctionName, alarmArns: this.alarmArns, scheduleGroup: this.scheduleGroup.name });
     }
 }
@@ -688,11 +834,15 @@ export function redshiftDashboardSections(s: RedshiftSettings, runnerFunctionNam
     if (cloudwatch) {
         sections.push([
             text(`## Redshift business metrics per ${source.frequency} interval (${REDSHIFT_NAMESPACE}, ${REDSHIFT_STATISTIC}), with the expected band`, 1),
-            ...redshiftSeries(s).map((s) => graph(`Redshift ${s.label}`, period, REDSHIFT_STATISTIC, [
-                metricRow(REDSHIFT_NAMESPACE, s.measure, s.dimensions, { id: QUERY_IDS.metric, visible: false, stat: REDSHIFT_STATISTIC, period }),
-                expressionRow(fillExpression(QUERY_IDS.metric), QUERY_IDS.filled, { label: `Redshift ${s.label} (missing = 0)`, period }),
-                expressionRow(bandExpression(QUERY_IDS.filled, config.bandWidth), QUERY_IDS.band, { label: `Expected Redshift ${s.label} (missing = 0)`, period }),
-            ])),
+            // Each graph is the band alarm's own queries (redshiftBandQueries), so graph and alarm cannot differ.
+            ...redshiftSeries(s).map((s) => {
+                const [m, e, b] = redshiftBandQueries(s, period, config.bandWidth);
+                return graph(`Redshift ${s.label}`, period, REDSHIFT_STATISTIC, [
+                    metricRow(REDSHIFT_NAMESPACE, s.measure, s.dimensions, { id: m.id, visible: false, stat: REDSHIFT_STATISTIC, period }),
+                    expressionRow(e.expression!, e.id, { label: e.label!, period }),
+                    expressionRow(b.expression!, b.id, { label: b.label!, period }),
+                ]);
+            }),
         ]);
     } else {
         sections.push([text(`## Redshift business metrics\n\nOne Lookout for Metrics detector per query reads \`${REDSHIFT_PREFIX}<query>/live/\` (one folder per ${source.frequency} interval); anomalies are in the Lookout for Metrics console and in Security Hub.`, 2)]);
@@ -715,6 +865,9 @@ export function redshiftDashboardSections(s: RedshiftSettings, runnerFunctionNam
  * lookout the interval, the detector offset (= that lag) and Lookout's assumed processing time.
  */
 export function redshiftLatencySeconds(s: RedshiftSettings): number {
-    if (s.engine === "cloudwatch") return redshiftAlarmTiming(s).latencySeconds;
+    if (s.engine === "cloudwatch") {
+        const kinds = new Set(Object.values(s.alarms).flatMap((a) => a.direction === "both" ? ["spike", "drop"] as const : [a.direction]));
+        return Math.max(...[...kinds].map((k) => redshiftAlarmTiming(s, k).latencySeconds));
+    }
     return s.intervalSeconds + redshiftDataLagSeconds(s) + LOOKOUT_PROCESSING_SECONDS;
 }

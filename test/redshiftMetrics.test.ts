@@ -5,7 +5,7 @@ import { strict as assert } from "assert";
 
 import { redshiftMetricsArgs } from "../componentArgs";
 import { parseConfig } from "../config";
-import { redshiftSeries, redshiftSettings } from "../components/redshiftMetrics";
+import { planRedshiftAlarms, redshiftSeries, redshiftSettings } from "../components/redshiftMetrics";
 import { evaluatePolicies, fromRecorded } from "../policy/lib/evaluate";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
 import { REDSHIFT_SOURCE, SECRET, withSources } from "./fixtures/sources";
@@ -15,6 +15,12 @@ import { ACCOUNT, REGION } from "./mocks";
 const P = "edge-anomaly-detection";
 /** A customer managed key the database secret is encrypted with. */
 const SECRET_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9`;
+/** The cloudwatch-engine source under test: orders' drops gated by a baseline of 100 per interval, signups watched for spikes only. */
+const SOURCE = {
+    ...REDSHIFT_SOURCE,
+    secretKeyArn: SECRET_KEY,
+    queries: [{ ...REDSHIFT_SOURCE.queries[0], minBaseline: 100 }, { ...REDSHIFT_SOURCE.queries[1], direction: "spike" }],
+};
 /** The stack name the harness ran with (it numbers repeated runs: dev, dev-2, ...). */
 function stackOf(run: ProgramRun): string {
     return run.one("aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name.replace(`${P}-`, "").replace(/-redshift$/, "");
@@ -40,7 +46,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
     let run: ProgramRun;
     const wgArn = `arn:aws:redshift-serverless:${REGION}:${ACCOUNT}:workgroup/sales-wg-0000-4000-8000-000000000001`;
     before(async () => {
-        run = await runProgram(withSources({ redshift: { ...REDSHIFT_SOURCE, secretKeyArn: SECRET_KEY } }), "dev");
+        run = await runProgram(withSources({ redshift: SOURCE }), "dev");
     });
 
     it("one schedule per query, 2 minutes after each 5-minute interval, invoking the runner through its own role, failures to the alert DLQ", () => {
@@ -122,29 +128,67 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         assert.equal(fn.inputs.runtime, "nodejs22.x");
     });
 
-    it("two band alarms (spike, drop) per query series — total and each watched value — on the Average of EdgeAnomaly/Redshift", () => {
-        const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-") && a.inputs.thresholdMetricId === "ad1");
-        const series = ["orders-revenue-total", "orders-revenue-region-eu", "orders-revenue-region-us", "orders-orders-total", "orders-orders-region-eu", "orders-orders-region-us", "signups-signups-total"];
+    it("per query series the ecommerce shape: spike band alarm (2 of 2 + 2 filling); drop as a composite of band (4 of 4) and baseline; direction spike: no drop", () => {
         const stack = stackOf(run);
-        assert.deepEqual(alarms.map((a) => a.inputs.name).sort(), series.flatMap((s) => [`${P}-${stack}-redshift-${s}-spike`, `${P}-${stack}-redshift-${s}-drop`]).sort());
+        const n = (suffix: string) => `${P}-${stack}-redshift-${suffix}`;
+        const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-"));
+        const bands = alarms.filter((a) => a.inputs.thresholdMetricId === "ad1");
+        const orders = ["orders-revenue-total", "orders-revenue-region-eu", "orders-revenue-region-us", "orders-orders-total", "orders-orders-region-eu", "orders-orders-region-us"];
+        assert.deepEqual(bands.map((a) => a.inputs.name).sort(), [...orders.flatMap((s) => [n(`${s}-spike`), n(`${s}-drop-band`)]), n("signups-signups-total-spike")].sort());
         const topic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
-        const eu = alarms.find((a) => a.inputs.name.endsWith("orders-revenue-region-eu-drop"))!;
-        assert.deepEqual(eu.inputs.metricQueries, [
-            { id: "m1", metric: { namespace: "EdgeAnomaly/Redshift", metricName: "revenue", dimensions: { Stack: stack, Query: "orders", region: "eu" }, period: 300, stat: "Average" }, returnData: false },
+        const m1 = { namespace: "EdgeAnomaly/Redshift", metricName: "revenue", dimensions: { Stack: stack, Query: "orders", region: "eu" }, period: 300, stat: "Average" };
+        const bandQueries = [
+            { id: "m1", metric: m1, returnData: false },
             { id: "e1", expression: "FILL(m1, 0)", label: "Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
             { id: "ad1", expression: "ANOMALY_DETECTION_BAND(e1, 3)", label: "Expected Redshift orders revenue (region=eu) (missing = 0)", returnData: true },
-        ]);
+        ];
         // Lag = the interval (stamped at its start) + 2 min delay + 120 s wait + 60 s margin = 600 s: two datapoints still filling.
-        assert.equal(eu.inputs.comparisonOperator, "LessThanLowerThreshold");
-        assert.deepEqual([eu.inputs.evaluationPeriods, eu.inputs.datapointsToAlarm, eu.inputs.treatMissingData], [3, 3, "ignore"]);
-        const spike = alarms.find((a) => a.inputs.name.endsWith("orders-revenue-region-eu-spike"))!;
-        assert.deepEqual([spike.inputs.comparisonOperator, spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, spike.inputs.treatMissingData], ["GreaterThanUpperThreshold", 3, 1, "notBreaching"]);
-        for (const a of alarms) {
-            assert.deepEqual([a.inputs.actionsEnabled, a.inputs.alarmActions, a.inputs.okActions], [true, [topic], [topic]]);
-        }
-        const cfg = parseConfig({ detection: { engine: "cloudwatch" }, sources: { redshift: REDSHIFT_SOURCE } }, { stack: "dev", region: REGION });
+        const spike = alarms.find((a) => a.inputs.name === n("orders-revenue-region-eu-spike"))!;
+        assert.deepEqual(spike.inputs.metricQueries, bandQueries);
+        assert.deepEqual([spike.inputs.comparisonOperator, spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, spike.inputs.treatMissingData], ["GreaterThanUpperThreshold", 4, 2, "notBreaching"]);
+        assert.deepEqual([spike.inputs.actionsEnabled, spike.inputs.alarmActions, spike.inputs.okActions], [true, [topic], [topic]]);
+        const band = alarms.find((a) => a.inputs.name === n("orders-revenue-region-eu-drop-band"))!;
+        assert.deepEqual(band.inputs.metricQueries, bandQueries);
+        assert.deepEqual([band.inputs.comparisonOperator, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, band.inputs.treatMissingData], ["LessThanLowerThreshold", 4, 4, "ignore"]);
+        assert.deepEqual([band.inputs.actionsEnabled, band.inputs.alarmActions, band.inputs.okActions], [true, [], []], "a child: no actions of its own");
+        const baseline = alarms.find((a) => a.inputs.name === n("orders-revenue-region-eu-drop-baseline"))!;
+        assert.deepEqual(baseline.inputs.metricQueries, [
+            { id: "m1", metric: { ...m1, period: 3600 }, returnData: false },
+            { id: "e1", expression: "FILL(m1, 0)", label: "Average per interval over 3600 s (missing = 0)", returnData: true },
+        ]);
+        assert.deepEqual([baseline.inputs.comparisonOperator, baseline.inputs.threshold, baseline.inputs.evaluationPeriods, baseline.inputs.datapointsToAlarm, baseline.inputs.treatMissingData, baseline.inputs.alarmActions],
+            ["GreaterThanOrEqualToThreshold", 100, 1, 1, "notBreaching", []]);
+        const composites = run.ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm").filter((a) => a.name.startsWith("redshift-"));
+        assert.deepEqual(composites.map((c) => c.inputs.alarmName).sort(), orders.map((s) => n(`${s}-drop`)).sort());
+        const composite = composites.find((c) => c.inputs.alarmName === n("orders-revenue-region-eu-drop"))!;
+        assert.equal(composite.inputs.alarmRule, `ALARM("${n("orders-revenue-region-eu-drop-band")}") AND ALARM("${n("orders-revenue-region-eu-drop-baseline")}")`);
+        assert.deepEqual([composite.inputs.actionsEnabled, composite.inputs.alarmActions, composite.inputs.okActions], [true, [topic], [topic]]);
+        assert.match(composite.inputs.alarmDescription, /fell below its expected band .* in 2 of the last 2 complete 300-second datapoints and in the 2 still filling, with a baseline of at least 100 per interval over the last 3600 s/);
+        // What acts is what the stack's alarm list (dashboard status) carries: spikes, composites, health alarms; not the children.
+        const cfg = parseConfig({ detection: { engine: "cloudwatch" }, sources: { redshift: SOURCE } }, { stack: "dev", region: REGION });
         const args = redshiftMetricsArgs(cfg, { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } })!;
-        assert.equal(redshiftSeries(redshiftSettings(args)).length * 2, alarms.length);
+        const specs = planRedshiftAlarms(redshiftSettings(args));
+        assert.deepEqual(specs.map((x) => [x.kind, x.series.key, !!x.gate]), [
+            ...orders.flatMap((s) => [["spike", s, false], ["drop", s, true]]), ["spike", "signups-signups-total", false],
+        ]);
+        assert.equal(redshiftSeries(redshiftSettings(args)).length, 7);
+    });
+
+    it("alarm definitions follow the config: direction drop (no spike), no baseline (the drop alarm acts alone), detection M of N, CloudWatch's window limit", () => {
+        const cfg = (redshift: unknown, detection: Record<string, unknown> = {}) => parseConfig({ detection: { engine: "cloudwatch", ...detection }, sources: { redshift } }, { stack: "dev", region: REGION });
+        const plan = (redshift: unknown, detection?: Record<string, unknown>) =>
+            planRedshiftAlarms(redshiftSettings(redshiftMetricsArgs(cfg(redshift, detection), { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } })!));
+        const q = REDSHIFT_SOURCE.queries[1];
+        const drop = plan({ ...REDSHIFT_SOURCE, queries: [{ ...q, direction: "drop" }] });
+        assert.deepEqual(drop.map((x) => [x.kind, x.alarmName, x.gate, x.evaluationPeriods, x.datapointsToAlarm]), [["drop", `${P}-dev-redshift-signups-signups-total-drop`, undefined, 4, 4]]);
+        const custom = plan({ ...REDSHIFT_SOURCE, frequency: "PT1H", queries: [{ ...q, minBaseline: 5 }] }, { evaluationPeriods: 3, datapointsToAlarm: 1 });
+        // PT1H: lag 3600 + 120 + 120 + 60 s → 2 filling; baseline window max(1 h, 2 × 5 h) = 10 h.
+        assert.deepEqual(custom.map((x) => [x.kind, x.evaluationPeriods, x.datapointsToAlarm, x.gate?.windowSeconds]), [["spike", 5, 1, undefined], ["drop", 5, 3, 36000]]);
+        assert.throws(() => cfg({ ...REDSHIFT_SOURCE, queries: [{ ...q, direction: "down" }] }), /sources.redshift.queries\[0\].direction': "down" is not allowed; use one of: spike, drop, both/);
+        assert.throws(() => cfg({ ...REDSHIFT_SOURCE, queries: [{ ...q, minBaseline: 0 }] }), /sources.redshift.queries\[0\].minBaseline': 0 must be a number greater than 0/);
+        assert.throws(() => cfg({ ...REDSHIFT_SOURCE, queries: [{ ...q, direction: "spike", minBaseline: 3 }] }), /queries\[0\].minBaseline': gates drop alarms; this query's direction is spike/);
+        assert.throws(() => redshiftMetricsArgs(cfg({ ...REDSHIFT_SOURCE, frequency: "P1D" }, { evaluationPeriods: 6 }), { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } }),
+            /detection.evaluationPeriods': 6 is too many for the spike alarms with frequency P1D/);
     });
 
     it("a rejected-rows alarm per query and a runner-errors alarm notify the alert topic", () => {
@@ -164,18 +208,35 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
             assert.ok(titles.includes(t), `dashboard has ${t}`);
         }
         const alarmWidgets = body.widgets.filter((w: any) => w.type === "alarm").flatMap((w: any) => w.properties.alarms);
-        const redshiftAlarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-"));
-        assert.equal(redshiftAlarms.length, 14 + 2 + 1);
-        for (const a of redshiftAlarms) assert.ok(alarmWidgets.includes(a.state.arn), `${a.name} on the dashboard`);
+        const metricAlarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-"));
+        const acting = [...metricAlarms.filter((a) => a.inputs.alarmActions.length > 0), ...run.ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm").filter((a) => a.name.startsWith("redshift-"))];
+        assert.equal(metricAlarms.length, 6 * 3 + 1 + 2 + 1, "per orders series spike, drop band, baseline; signups spike; rejected rows × 2; runner errors");
+        assert.equal(acting.length, 6 + 6 + 1 + 2 + 1);
+        for (const a of acting) assert.ok(alarmWidgets.includes(a.state.arn), `${a.name} on the dashboard`);
+        // Each series graph carries exactly its band alarm's queries (the dashboard's band is the alarm's).
+        for (const a of metricAlarms.filter((x) => x.inputs.thresholdMetricId === "ad1")) {
+            const label = a.inputs.metricQueries[1].label.replace(/ \(missing = 0\)$/, "");
+            const w = body.widgets.find((x: any) => x.type === "metric" && x.properties.title === label)!;
+            assert.ok(w, `graph ${label}`);
+            const [m, e, b] = a.inputs.metricQueries;
+            const row = w.properties.metrics[0] as any[];
+            const pairs = row.slice(2, -1);
+            assert.deepEqual({ ns: row[0], name: row[1], dims: Object.fromEntries(pairs.flatMap((_: unknown, i: number) => i % 2 ? [] : [[pairs[i], pairs[i + 1]]])), props: row[row.length - 1] },
+                { ns: m.metric.namespace, name: m.metric.metricName, dims: m.metric.dimensions, props: { id: m.id, visible: false, stat: m.metric.stat, period: m.metric.period } });
+            assert.deepEqual(w.properties.metrics.slice(1), [
+                [{ expression: e.expression, id: e.id, label: e.label, period: m.metric.period }],
+                [{ expression: b.expression, id: b.id, label: b.label, period: m.metric.period }],
+            ]);
+        }
     });
 
     it("the latency output covers the Redshift path", () => {
-        const b = run.outputs.detectionLatencyBreakdown as { redshiftSeconds: number };
-        // (1 datapoint + 2 filling) × 300 s
-        assert.equal(b.redshiftSeconds, 900);
-        assert.equal(run.outputs.detectionLatencySeconds, 900);
+        const b = run.outputs.detectionLatencyBreakdown as { redshiftSeconds: number; wafSeconds?: number; ecommerceSeconds?: number };
+        // (2 datapoints + 2 filling) × 300 s, spike and drop alike
+        assert.equal(b.redshiftSeconds, 1200);
+        assert.equal(run.outputs.detectionLatencySeconds, Math.max(1200, b.wafSeconds ?? 0, b.ecommerceSeconds ?? 0));
         const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
-        assert.match(body.widgets[0].properties.markdown, /Worst-case detection latency: WAF \d+ s, ecommerce \d+ s \(npm run simulate, noise-free worst case\), Redshift 900 s \(/);
+        assert.match(body.widgets[0].properties.markdown, /Worst-case detection latency: WAF \d+ s, ecommerce \d+ s \(npm run simulate, noise-free worst case\), Redshift 1200 s \(/);
     });
 
     it("zero mandatory policy violations", async () => {
