@@ -116,7 +116,7 @@ const redshiftArgs = redshiftMetricsArgs(config, {
 const redshift = redshiftArgs ? new RedshiftMetrics("redshift", redshiftArgs) : undefined;
 const redshiftResolved = redshiftArgs ? redshiftSettings(redshiftArgs) : undefined;
 const devopsGuruArgs = devopsGuruInsightsArgs(config, {
-    alerts: { topicArn: alerts.topicArn, productArn: alerts.productArn, deadLetterQueueArn: alerts.deadLetterQueueArn, deadLetterKeyArn: alerts.topicKeyArn },
+    alerts: { topicArn: alerts.topicArn, findingFunctionArn: alerts.findingFunctionArn, findingFunctionName: alerts.findingFunctionName, deadLetterQueueArn: alerts.deadLetterQueueArn },
 });
 const devopsGuru = devopsGuruArgs ? new DevOpsGuruInsights("devops-guru", devopsGuruArgs) : undefined;
 
@@ -132,7 +132,7 @@ const dashboard = new DetectionDashboard("detection", detectionDashboardArgs(con
     alerts: { findingFunctionName: alerts.findingFunctionName, deadLetterQueueName: alerts.deadLetterQueueName },
     // The engine's alarms and the alert path's own (DLQ depth, heartbeat failures).
     alarmArns: pulumi.all([pulumi.output(alarmArns), alerts.deadLetterAlarm.arn, pulumi.output(heartbeat?.errorAlarm.arn), pulumi.all(relays.map((r) => r.deadLetterAlarm.arn)),
-        pulumi.output(redshift?.alarmArns ?? []), pulumi.output(devopsGuru?.failedInvocationsAlarm.arn), pulumi.output(devopsGuru?.errorAlarm.arn)])
+        pulumi.output(redshift?.alarmArns ?? []), pulumi.output(devopsGuru?.failedInvocationsAlarm.arn)])
         .apply(([engineAlarms, dlqAlarm, heartbeatAlarm, relayAlarms, redshiftAlarms, ...devopsGuruAlarms]) =>
             [...engineAlarms, dlqAlarm, ...(heartbeatAlarm ? [heartbeatAlarm] : []), ...relayAlarms, ...redshiftAlarms, ...devopsGuruAlarms.filter((a): a is string => !!a)]),
     sourceSections: pulumi.all([redshift?.runnerFunctionName, devopsGuru?.ruleName]).apply(([runnerName, ruleName]) => [

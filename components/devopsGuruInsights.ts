@@ -3,25 +3,23 @@
 //
 //   DevOps Guru resource collection (the RDS resources by tag, or by CloudFormation stack)
 //     └─ insight events (open, severity upgraded, new anomaly/recommendation, closed) ─▶ default event bus
-//          └─ EventBridge rule (source aws.devops-guru) ─▶ insight finding Lambda ─▶ Security Hub (one finding per
-//             insight; closed → ARCHIVED) ─ failures: Lambda retries, then the alert DLQ (its depth alarm notifies)
+//          └─ EventBridge rule (source aws.devops-guru) ─▶ the shared finding Lambda (AnomalyAlerts; its DevOps Guru
+//             stage handlers/alert/devopsGuru.ts) ─▶ Security Hub (one finding per insight; closed → ARCHIVED) and a
+//             short notice on the people topic for a new or upgraded insight
+//          undelivered (10 retries within an hour) ─▶ alert DLQ; failed invocations: the finding Lambda's retries,
+//          then the same DLQ (its depth alarm notifies)
 //   rule FailedInvocations alarm ─▶ alert topic
 //
-// DevOps Guru sends these events to EventBridge by itself (no notification channel needed). The insight function
-// is its own small Lambda (the shared finding Lambda's code budget is spent) using the same settings and ASFF
-// helpers; it also accepts SNS events carrying a notification channel's messages.
+// DevOps Guru sends these events to EventBridge by itself (no notification channel needed).
 //
 // Availability: AWS ends support for DevOps Guru on 30 September 2027 (end-of-support notice in the DevOps Guru
 // API reference); after that date its console and resources are gone and this component has nothing to read.
 // The resource collection is one per account and region: a stack that manages it owns DevOps Guru's coverage for
 // the whole account/region (set manageResourceCollection false where another stack or the console owns it).
-import { SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { DETAIL_TYPES, DEVOPS_GURU_SOURCE, handleInsightEvent, InsightHandlingResult } from "../handlers/devopsGuruInsight";
-import { findingSettingsFromEnv, securityHubClientConfig } from "../handlers/alert/settings";
-import { InlineFunction } from "../lambda/inlineFunction";
+import { DETAIL_TYPES, DEVOPS_GURU_SOURCE } from "../handlers/devopsGuruInsight";
 import { FunctionSettings, regionOf } from "../model/stackScope";
 import { MetricsEntry, metricRow, Unplaced } from "./detectionDashboard";
 import { stackScope, StackScopeArgs } from "../model/stackScope";
@@ -37,26 +35,19 @@ export interface DevOpsGuruInsightsArgs extends StackScopeArgs {
     manageResourceCollection?: boolean;
     /** Default: `aws:region`. */
     region?: string;
+    /** Unused since the insights go to the shared finding Lambda (kept so existing callers type-check). */
     functions?: FunctionSettings;
     alerts: {
         topicArn: pulumi.Input<string>;
-        /** The Security Hub product findings are imported into (AnomalyAlerts.productArn). */
-        productArn: pulumi.Input<string>;
-        /** The alert dead-letter queue and its key: failed invocations end there. */
+        /** The shared finding Lambda (AnomalyAlerts.findingFunctionArn / Name): the rule's only target. */
+        findingFunctionArn: pulumi.Input<string>;
+        findingFunctionName: pulumi.Input<string>;
+        /**
+         * The alert dead-letter queue: undelivered events end there. Its queue and key policies must admit
+         * events.amazonaws.com for this rule (AnomalyAlerts `deadLetterEventRuleNames: [devopsGuruRuleName(scope)]`).
+         */
         deadLetterQueueArn: pulumi.Input<string>;
-        deadLetterKeyArn: pulumi.Input<string>;
     };
-}
-
-/**
- * The insight finding function's handler (a factory: the Security Hub client is made once per cold start). It
- * shares the finding Lambda's settings (FINDING_* environment) and ASFF helpers; it is a function of its own so
- * the finding Lambda's bundle stays within its size budget.
- */
-export function insightHandlerFactory(): (event: unknown) => Promise<InsightHandlingResult> {
-    const settings = findingSettingsFromEnv(process.env);
-    const client = new SecurityHubClient(securityHubClientConfig(settings.region));
-    return (event: unknown) => handleInsightEvent(event, client, settings);
 }
 
 /** The insight events the rule forwards (all five DevOps Guru sends to EventBridge). */
@@ -84,9 +75,7 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
     public readonly resourceCollection?: aws.devopsguru.ResourceCollection;
     public readonly rule: aws.cloudwatch.EventRule;
     public readonly failedInvocationsAlarm: aws.cloudwatch.MetricAlarm;
-    public readonly errorAlarm: aws.cloudwatch.MetricAlarm;
     public readonly ruleName: pulumi.Output<string>;
-    public readonly findings: InlineFunction<unknown, InsightHandlingResult>;
 
     constructor(name: string, args: DevOpsGuruInsightsArgs, opts?: pulumi.ComponentResourceOptions) {
         const problem = devopsGuruProblem(args);
@@ -95,10 +84,9 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
         const scope = stackScope(args);
         const parent = { parent: this };
         const prefix = `${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9._-]/g, "-");
-        const region = regionOf(args.region, "DevOpsGuruInsights");
+        // Validated (the rule and the permission live in the provider's region).
+        regionOf(args.region, "DevOpsGuruInsights");
         const caller = aws.getCallerIdentityOutput({}, parent);
-        const partition = aws.getPartitionOutput({}, parent);
-        const hubArn = pulumi.interpolate`arn:${partition.partition}:securityhub:${region}:${caller.accountId}:hub/default`;
 
         if (args.manageResourceCollection ?? true) {
             this.resourceCollection = args.tagKey
@@ -120,44 +108,18 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
         }, parent);
         this.ruleName = this.rule.name;
 
-        this.findings = new InlineFunction<unknown, InsightHandlingResult>(`${name}-findings`, {
-            project: scope.project, stack: scope.stack, tags: scope.tags, ...args.functions,
-            description: "Files DevOps Guru insights as Security Hub findings (one per insight; closed insights archived)",
-            callbackFactory: insightHandlerFactory,
-            timeoutSeconds: 60,
-            memorySizeMb: 256,
-            environment: {
-                FINDING_ACCOUNT_ID: caller.accountId,
-                FINDING_REGION: region,
-                FINDING_PARTITION: partition.partition,
-                FINDING_PRODUCT_ARN: args.alerts.productArn,
-            },
-            statements: [
-                { Sid: "ImportFindingsIntoThisAccountsDefaultProduct", Effect: "Allow", Action: ["securityhub:BatchImportFindings"], Resource: args.alerts.productArn },
-                { Sid: "ReadTheInsightsFindingBeforeFiling", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: hubArn },
-                { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: args.alerts.deadLetterQueueArn },
-                { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.alerts.deadLetterKeyArn },
-            ],
-        }, parent);
-
-        new aws.lambda.FunctionEventInvokeConfig(`${name}-findings-async`, {
-            functionName: this.findings.name,
-            maximumRetryAttempts: 2,
-            maximumEventAgeInSeconds: 3600,
-            destinationConfig: { onFailure: { destination: args.alerts.deadLetterQueueArn } },
-        }, parent);
-
         const permission = new aws.lambda.Permission(`${name}-invoke`, {
             action: "lambda:InvokeFunction",
-            function: this.findings.name,
+            function: args.alerts.findingFunctionName,
             principal: "events.amazonaws.com",
             // Only this rule (this account's default bus) may invoke the finding function this way.
             sourceArn: this.rule.arn,
+            sourceAccount: caller.accountId,
         }, parent);
 
         new aws.cloudwatch.EventTarget(`${name}-to-findings`, {
             rule: this.rule.name,
-            arn: this.findings.arn,
+            arn: args.alerts.findingFunctionArn,
             // EventBridge retries delivery to Lambda (throttling, a missing permission) for up to an hour, then puts the
             // event in the alert DLQ (its queue and key policies admit this rule only; the DLQ depth alarm notifies).
             // Once invoked, the function's own retries and on-failure destination (the same DLQ) take over.
@@ -167,7 +129,7 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
 
         this.failedInvocationsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-failed-invocations`, {
             name: `${prefix}-devops-guru-rule-failed-invocations`.slice(0, 255),
-            alarmDescription: pulumi.interpolate`EventBridge could not deliver DevOps Guru insight events from rule ${this.rule.name} to the finding Lambda (permission, throttling): those insights are not in Security Hub. Check the rule's target and the function.`,
+            alarmDescription: pulumi.interpolate`EventBridge could not deliver DevOps Guru insight events from rule ${this.rule.name} to the finding Lambda (permission, throttling): after the retries such an event waits in the alert DLQ and is not in Security Hub. Check the rule's target and the function.`,
             namespace: "AWS/Events",
             metricName: "FailedInvocations",
             dimensions: { RuleName: this.rule.name },
@@ -183,25 +145,7 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
             tags: scope.tags,
         }, parent);
 
-        this.errorAlarm = new aws.cloudwatch.MetricAlarm(`${name}-findings-errors`, {
-            name: `${prefix}-devops-guru-findings-errors`.slice(0, 255),
-            alarmDescription: pulumi.interpolate`The DevOps Guru insight finding function (${this.findings.name}) failed: after its retries the event waits in the alert DLQ. See the function's log group.`,
-            namespace: "AWS/Lambda",
-            metricName: "Errors",
-            dimensions: { FunctionName: this.findings.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            actionsEnabled: true,
-            alarmActions: [args.alerts.topicArn],
-            okActions: [args.alerts.topicArn],
-            tags: scope.tags,
-        }, parent);
-
-        this.registerOutputs({ ruleName: this.ruleName, findingsFunctionName: this.findings.name, failedInvocationsAlarmArn: this.failedInvocationsAlarm.arn });
+        this.registerOutputs({ ruleName: this.ruleName, failedInvocationsAlarmArn: this.failedInvocationsAlarm.arn });
     }
 }
 

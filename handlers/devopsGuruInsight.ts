@@ -1,5 +1,5 @@
 // Amazon DevOps Guru insights → Security Hub findings. Plain functions (no client is created here): the finding
-// Lambda (handlers/securityHubFinding.ts) hands them what it received.
+// Lambda's DevOps Guru stage (handlers/alert/devopsGuru.ts) hands them what it received.
 //
 // Two deliveries carry an insight, with the same fields (DevOps Guru user guide, "Working with Amazon EventBridge"
 // and "Viewing notifications"):
@@ -8,7 +8,8 @@
 //     the insight is in `detail` (times as strings of epoch milliseconds, metric dimensions as a list);
 //   - an SNS notification (a DevOps Guru notification channel), the same document as the SNS `Message` (times as
 //     numbers, dimensions as a JSON string), plus SELECTED_RESOURCE_FILTER_VALIDATION_FAILURE notices.
-// Both are accepted, whichever way the stack routes them.
+// The stack routes the EventBridge events to the finding Lambda; the notification document parser is kept (tested)
+// for a team that adds a channel, but nothing deployed calls it.
 //
 // One finding per insight: Id `devops-guru/<region>/<account>/insight/<insightId>`, so the open event, every
 // severity upgrade, new anomaly or recommendation, the close, and any redelivery of any of them update that one
@@ -21,7 +22,7 @@ import { GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import {
     boundedId, boundedProductFields, FindingSettings, MAX_DESCRIPTION_LENGTH, MAX_RECOMMENDATION_TEXT_LENGTH, MAX_RESOURCES, MAX_TITLE_LENGTH, PF, SCHEMA_VERSION,
 } from "./alert/asff";
-import { importFindings, SecurityHubSender } from "./alert/deliver";
+import type { SecurityHubSender } from "./alert/deliver";
 
 export const DEVOPS_GURU_SOURCE = "aws.devops-guru";
 export const DETAIL_TYPES: Readonly<Record<string, InsightMessageType>> = {
@@ -418,70 +419,4 @@ export async function existingFinding(client: SecurityHubSender, s: FindingSetti
         MaxResults: 1,
     }));
     return out.Findings?.[0];
-}
-
-export interface InsightOutcome {
-    findingIds: string[];
-    recordState: "ACTIVE" | "ARCHIVED";
-    source: string;
-}
-
-/** Files one DevOps Guru delivery: reads the insight's finding as it is, then imports the merged version. */
-export async function fileInsight(client: SecurityHubSender, p: ParsedInsight | ParsedFilterFailure, s: FindingSettings, now: Date): Promise<InsightOutcome> {
-    if (p.kind === "devops-guru-filter") {
-        const ids = await importFindings(client, [filterFailureFinding(p, s, now)]);
-        return { findingIds: ids, recordState: "ACTIVE", source: `devops-guru:${p.delivery}:resource-filter` };
-    }
-    const existing = await existingFinding(client, s, insightFindingId(p));
-    const finding = insightFinding(p, s, now, existing);
-    const ids = await importFindings(client, [finding]);
-    return { findingIds: ids, recordState: finding.RecordState as "ACTIVE" | "ARCHIVED", source: `devops-guru:${p.delivery}:${p.messageType}:${p.insightId}` };
-}
-
-/**
- * The DevOps Guru delivery an alert envelope carries, parsed, or undefined when it is something else: an
- * EventBridge event from aws.devops-guru, or an SNS message whose body is a DevOps Guru notification document.
- */
-export function devopsGuruDelivery(env: { delivery: string; body: unknown; sns?: { messageId: string; timestamp?: string } }): ParsedInsight | ParsedFilterFailure | undefined {
-    if (env.delivery === "eventbridge") return parseInsightEvent(env.body);
-    if (env.delivery !== "sns" || typeof env.body !== "string") return undefined;
-    let body: unknown;
-    try {
-        body = JSON.parse(env.body);
-    } catch {
-        return undefined;
-    }
-    if (!isDevOpsGuruNotification(body)) return undefined;
-    const ts = env.sns?.timestamp ? Date.parse(env.sns.timestamp) : NaN;
-    return parseInsightDocument(body, "sns", env.sns?.messageId ?? "sns", Number.isNaN(ts) ? undefined : new Date(ts));
-}
-
-export interface InsightHandlingResult {
-    outcomes: InsightOutcome[];
-}
-
-/**
- * One invocation of the insight finding function: an EventBridge event from the rule, or an SNS event whose
- * records carry DevOps Guru notifications (a notification channel). Anything else, or a malformed delivery, fails
- * the invocation naming the problem (retries, then the alert DLQ).
- */
-export async function handleInsightEvent(event: unknown, client: SecurityHubSender, s: FindingSettings, now: () => Date = () => new Date()): Promise<InsightHandlingResult> {
-    const deliveries: { delivery: string; body: unknown; sns?: { messageId: string; timestamp?: string } }[] = [];
-    if (isDevOpsGuruEvent(event)) deliveries.push({ delivery: "eventbridge", body: event });
-    else if (isObj(event) && Array.isArray(event.Records)) {
-        for (const r of event.Records) {
-            const sns = isObj(r) && isObj(r.Sns) ? r.Sns : undefined;
-            deliveries.push({ delivery: "sns", body: sns?.Message, sns: { messageId: String(sns?.MessageId ?? "record"), timestamp: typeof sns?.Timestamp === "string" ? sns.Timestamp : undefined } });
-        }
-    }
-    if (deliveries.length === 0) fail("invocation event", "is neither a DevOps Guru EventBridge event (source aws.devops-guru) nor an SNS event with DevOps Guru notifications", event);
-    const outcomes: InsightOutcome[] = [];
-    for (const d of deliveries) {
-        const parsed = devopsGuruDelivery(d);
-        if (!parsed) fail(`SNS message ${d.sns?.messageId}`, "is not a DevOps Guru notification (messageType, insightId)", d.body);
-        const o = await fileInsight(client, parsed, s, now());
-        console.info(JSON.stringify({ message: o.recordState === "ARCHIVED" ? "imported DevOps Guru insight finding as ARCHIVED: the insight is closed" : "imported DevOps Guru insight finding", ...o }));
-        outcomes.push(o);
-    }
-    return { outcomes };
 }

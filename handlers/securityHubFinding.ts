@@ -18,6 +18,7 @@
 import { AlertPlan, FindingSettings, planAlert } from "./alert/asff";
 import { AlertClients, AlertOutcome, cloudWatchForAlarm, deliverPlan } from "./alert/deliver";
 import { ENRICH_BUDGET_MS, enrichAlert } from "./alert/enrich";
+import { devopsGuruAlert, isDevOpsGuruEvent } from "./alert/devopsGuru";
 import { consoleLogger, Logger } from "./alert/log";
 import { AlertEnvelope, compositeAsAlarm, envelopesOf, parseEnvelope, ParsedAlert } from "./alert/parse";
 import type { RootCause } from "./enrich/findingFields";
@@ -56,6 +57,15 @@ interface Context {
 export async function handleAlertEvent(event: unknown, clients: AlertClients, s: FindingSettings, deps: Partial<HandlerDeps> = {}): Promise<AlertHandlingResult> {
     const d = { ...defaultDeps, ...deps };
     const ctx: Context = { clients, s, deps: d, enrichDeadlineMs: Date.now() + d.enrichBudgetMs };
+    // DevOps Guru insight events (the EventBridge rule of components/devopsGuruInsights.ts): their own stage module.
+    if (isDevOpsGuruEvent(event)) {
+        try {
+            return { outcomes: [await devopsGuruAlert(event, clients, s, d)] };
+        } catch (err) {
+            d.log("error", "DevOps Guru insight not filed", { error: (err as Error).message, errorName: (err as Error).name });
+            throw err;
+        }
+    }
     let envelopes: AlertEnvelope[];
     try {
         envelopes = envelopesOf(event);

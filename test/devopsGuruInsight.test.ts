@@ -5,19 +5,23 @@
 import { strict as assert } from "assert";
 import { BatchImportFindingsCommand, GetFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import {
-    fileInsight, insightFinding, insightFindingId, isDevOpsGuruNotification, parseInsightDocument, parseInsightEvent, ParsedInsight,
+    insightFinding, insightFindingId, isDevOpsGuruNotification, parseInsightDocument, parseInsightEvent, ParsedInsight,
 } from "../handlers/devopsGuruInsight";
-import { insightHandlerFactory } from "../components/devopsGuruInsights";
+import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { FindingSettings } from "../handlers/securityHubFinding";
 import { ACCOUNT, REGION } from "./mocks";
-import { loadSerialized, serializedText } from "./serialized";
+import { artifactsOf, forBothArtifacts } from "./serialized";
 import { commandProblems, inputSchema, validate } from "./standins/sdkModel";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const hubModel = require("@aws-sdk/client-securityhub") as Record<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const snsModel = require("@aws-sdk/client-sns") as Record<string, unknown>;
 
 const PRODUCT = `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`;
 export const SETTINGS: FindingSettings = { accountId: ACCOUNT, region: REGION, partition: "aws", productArn: PRODUCT };
@@ -132,133 +136,141 @@ describe("DevOps Guru insights → findings (mapping)", () => {
     });
 });
 
-describe("DevOps Guru insights → Security Hub (fileInsight with the Security Hub client stubbed)", () => {
+// The shared finding Lambda as deployed (components/anomalyAlerts.ts findingHandlerFactory: the source, and the
+// closure Pulumi serializes), with DevOps Guru EventBridge events as the rule delivers them. Security Hub keeps the
+// last imported version per Id; SNS takes the people notices; every request is checked against the SDK's model.
+type FindingHandler = (event: unknown) => Promise<{ outcomes: { action: string; findingIds: string[]; recordState?: string; notified?: string[] }[] }>;
+const PEOPLE_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-people`;
+const DASHBOARD_URL = `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/edge-anomaly-detection-dev-detection`;
+const FINDING_ID = `devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`;
+
+/** Console lines the handler writes while `run` runs. */
+async function quietly<T>(run: () => Promise<T>): Promise<{ result?: T; error?: Error; lines: any[] }> {
+    const lines: any[] = [];
+    const saved = { info: console.info, warn: console.warn, error: console.error };
+    for (const level of ["info", "warn", "error"] as const) console[level] = (line: string) => lines.push({ level, ...JSON.parse(line) });
+    try {
+        return { result: await run(), lines };
+    } catch (error) {
+        return { error: error as Error, lines };
+    } finally {
+        Object.assign(console, saved);
+    }
+}
+
+describe("DevOps Guru insights through the shared finding Lambda", () => {
+const savedEnv = { ...process.env };
+// Before the artifacts load: the factory reads its settings at cold start.
+before(() => {
+    Object.assign(process.env, {
+        FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT,
+        PEOPLE_TOPIC_ARN: PEOPLE_TOPIC, DASHBOARD_URL, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
+    });
+});
+after(() => {
+    process.env = savedEnv;
+});
+forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<FindingHandler>(findingHandlerFactory, { factory: true }), (handler, kind) => {
     let hub: AwsClientStub<SecurityHubClient>;
-    /** What Security Hub holds: Id → the last imported version (BatchImportFindings upserts by Id + ProductArn). */
+    let sns: AwsClientStub<SNSClient>;
+    let cw: AwsClientStub<CloudWatchClient>;
     let store: Map<string, AwsSecurityFinding>;
     before(() => {
         hub = mockClient(SecurityHubClient);
+        sns = mockClient(SNSClient);
+        cw = mockClient(CloudWatchClient);
     });
     beforeEach(() => {
-        hub.reset();
-        store = new Map();
-        hub.on(GetFindingsCommand).callsFake((input) => ({ Findings: [store.get(input.Filters.Id[0].Value)].filter(Boolean) }));
-        hub.on(BatchImportFindingsCommand).callsFake((input) => {
-            for (const f of input.Findings) store.set(f.Id, f);
-            return { FailedCount: 0, SuccessCount: input.Findings.length, FailedFindings: [] };
-        });
-    });
-    afterEach(() => {
-        assert.deepEqual(hub.calls().flatMap((c) => commandProblems(hubModel, c.args[0] as any)), [], "every request fits the Security Hub model");
-    });
-    after(() => hub.restore());
-
-    it("open → upgraded → redelivered open → closed → redelivered closed: one finding, HIGH, ARCHIVED at the end", async () => {
-        const client = new SecurityHubClient({ region: REGION });
-        const file = (name: string) => fileInsight(client, parseInsightEvent(fixture(name)), SETTINGS, NOW);
-        const outcomes = [await file("eb-open"), await file("eb-severity-upgraded"), await file("eb-open"), await file("eb-closed"), await file("eb-closed")];
-        assert.deepEqual(outcomes.map((o) => o.recordState), ["ACTIVE", "ACTIVE", "ACTIVE", "ARCHIVED", "ARCHIVED"]);
-        assert.equal(new Set(outcomes.flatMap((o) => o.findingIds)).size, 1, "one finding Id throughout");
-        assert.equal(store.size, 1);
-        const [f] = [...store.values()];
-        assert.deepEqual([f.RecordState, f.Severity!.Label], ["ARCHIVED", "HIGH"]);
-        assert.equal(hub.commandCalls(GetFindingsCommand)[0].args[0].input.Filters!.Id![0].Value, insightFindingId({ region: REGION, accountId: ACCOUNT, insightId: INSIGHT }));
-    });
-
-    it("a FailedCount from Security Hub fails the filing (the invocation retries, then the DLQ keeps it)", async () => {
-        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 1, SuccessCount: 0, FailedFindings: [{ Id: "x", ErrorCode: "InvalidInput", ErrorMessage: "bad" }] });
-        await assert.rejects(fileInsight(new SecurityHubClient({ region: REGION }), parseInsightEvent(fixture("eb-open")), SETTINGS, NOW), /BatchImportFindings rejected 1 of 1 finding\(s\): x: InvalidInput: bad/);
-    });
-
-    it("a filter-validation notice files one MEDIUM health finding", async () => {
-        const out = await fileInsight(new SecurityHubClient({ region: REGION }), parseInsightDocument(fixture("sns-filter-failure"), "sns", "m"), SETTINGS, NOW);
-        const f = store.get(out.findingIds[0])!;
-        assert.equal(f.Title, "DevOps Guru resource filter covers no resources: Devops-Guru-orders-prod");
-        assert.equal(f.Severity!.Label, "MEDIUM");
-        valid(f);
-    });
-});
-
-// The insight finding Lambda as deployed (the factory Pulumi serializes, and its source): DevOps Guru EventBridge
-// events, as the rule delivers them, and a notification-channel SNS message.
-type FindingHandler = (event: unknown) => Promise<{ outcomes: { findingIds: string[]; recordState: string }[] }>;
-
-for (const kind of ["source", "serialized"] as const) describe(`insight finding Lambda [${kind}]`, () => {
-    let hub: AwsClientStub<SecurityHubClient>;
-    let store: Map<string, AwsSecurityFinding>;
-    let handler: FindingHandler;
-    const saved = { ...process.env };
-    before(async () => {
-        hub = mockClient(SecurityHubClient);
-        Object.assign(process.env, {
-            FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT,
-            AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test",
-        });
-        handler = kind === "source" ? insightHandlerFactory() : await loadSerialized<FindingHandler>(insightHandlerFactory, { factory: true });
-    });
-    beforeEach(() => {
-        hub.reset();
         store = new Map();
         hub.on(GetFindingsCommand).callsFake((input) => ({ Findings: [store.get(input.Filters.Id?.[0]?.Value)].filter(Boolean) }));
         hub.on(BatchImportFindingsCommand).callsFake((input) => {
             for (const f of input.Findings) store.set(f.Id, f);
             return { FailedCount: 0, SuccessCount: input.Findings.length, FailedFindings: [] };
         });
+        let n = 0;
+        sns.on(PublishCommand).callsFake(() => ({ MessageId: `notice-${++n}` }));
+    });
+    afterEach(() => {
+        assert.deepEqual(hub.calls().flatMap((c) => commandProblems(hubModel, c.args[0] as any)), [], "every Security Hub request fits the SDK model");
+        assert.deepEqual(sns.calls().flatMap((c) => commandProblems(snsModel, c.args[0] as any)), [], "every SNS request fits the SDK model");
+        assert.equal(cw.calls().length, 0, "an insight needs no alarm state");
+        hub.reset();
+        sns.reset();
+        cw.reset();
     });
     after(() => {
         hub.restore();
-        process.env = saved;
+        sns.restore();
+        cw.restore();
     });
 
-    it("open, redelivered open, upgrade, closed → one finding, ACTIVE then ARCHIVED; every request fits the model", async () => {
-        const info = console.info;
-        console.info = () => undefined;
-        try {
-            const states: string[] = [];
-            for (const name of ["eb-open", "eb-open", "eb-severity-upgraded", "eb-closed"]) {
-                const r = await handler(fixture(name));
-                assert.equal(r.outcomes.length, 1);
-                states.push(r.outcomes[0].recordState!);
-            }
-            assert.deepEqual(states, ["ACTIVE", "ACTIVE", "ACTIVE", "ARCHIVED"]);
-            assert.deepEqual([...store.keys()], [`devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`]);
-            const [f] = [...store.values()];
-            assert.deepEqual([f.RecordState, f.Severity!.Label, f.ProductArn], ["ARCHIVED", "HIGH", PRODUCT]);
-            assert.deepEqual(hub.calls().flatMap((c) => commandProblems(hubModel, c.args[0] as any)), []);
-        } finally {
-            console.info = info;
+    it(`[${kind}] open, redelivered open, upgraded, redelivered upgrade, closed, redelivered close → one finding (ACTIVE, HIGH, then ARCHIVED); people hear twice: new and upgraded`, async () => {
+        const states: (string | undefined)[] = [];
+        const notified: (string[] | undefined)[] = [];
+        for (const name of ["eb-open", "eb-open", "eb-severity-upgraded", "eb-severity-upgraded", "eb-closed", "eb-closed"]) {
+            const { result, error, lines } = await quietly(() => handler()(fixture(name)));
+            assert.equal(error, undefined, String(error));
+            assert.equal(result!.outcomes.length, 1);
+            assert.deepEqual([result!.outcomes[0].action, result!.outcomes[0].findingIds], ["imported", [FINDING_ID]]);
+            states.push(result!.outcomes[0].recordState);
+            notified.push(result!.outcomes[0].notified);
+            assert.equal(lines.filter((l) => /^imported DevOps Guru insight finding/.test(l.message)).length, 1, "one log line per filed insight");
         }
+        assert.deepEqual(states, ["ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ARCHIVED", "ARCHIVED"]);
+        assert.deepEqual(notified, [["notice-1"], undefined, ["notice-2"], undefined, undefined, undefined], "no notice on redelivery or close");
+        assert.deepEqual([...store.keys()], [FINDING_ID]);
+        const f = store.get(FINDING_ID)!;
+        assert.deepEqual([f.RecordState, f.Severity!.Label, f.ProductArn, f.ProductFields!["edgeAnomaly/insightStatus"], f.ProductFields!["edgeAnomaly/notifiedSeverity"]],
+            ["ARCHIVED", "HIGH", PRODUCT, "CLOSED", "HIGH"]);
+        const notices = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+        assert.deepEqual(notices.map((n) => n.TopicArn), [PEOPLE_TOPIC, PEOPLE_TOPIC]);
+        for (const n of notices) assert.ok(n.Subject!.length < 100 && /^[\x20-\x7E]+$/.test(n.Subject!), `SNS Subject: ASCII, < 100 characters: ${n.Subject}`);
+        assert.match(notices[0].Message!, /^MEDIUM: DevOps Guru reactive insight: RDS DB instance orders-db DBLoad Anomalous In Stack orders-stack\nSeverity: medium \(new insight\)\nWhen: started 2025-11-30T10:02:00.000Z\nResources: arn:aws:rds:us-east-1:123456789012:db:orders-db\n/);
+        assert.match(notices[1].Message!, /^HIGH: .*\nSeverity: high \(was medium\)\n/);
+        assert.ok(notices[0].Message!.includes(`\nDashboard: ${DASHBOARD_URL}`));
+        assert.ok(notices[0].Message!.includes(`\nInsight: ${fixture("eb-open").detail.insightUrl}`));
     });
 
-    it("a notification-channel SNS message of the same insight updates the same finding", async () => {
-        const info = console.info;
-        console.info = () => undefined;
-        try {
-            const r = await handler({ Records: [{ EventSource: "aws:sns", Sns: { MessageId: "m-1", TopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts`, Message: JSON.stringify(fixture("sns-open")), Timestamp: "2025-11-30T10:06:11.000Z" } }] });
-            assert.deepEqual(r.outcomes[0].findingIds, [`devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`]);
-        } finally {
-            console.info = info;
-        }
+    it(`[${kind}] a late open after the close keeps the finding ARCHIVED and tells nobody`, async () => {
+        await quietly(() => handler()(fixture("eb-closed")));
+        const { result, error } = await quietly(() => handler()(fixture("eb-open")));
+        assert.equal(error, undefined);
+        assert.equal(result!.outcomes[0].recordState, "ARCHIVED");
+        assert.equal(store.get(FINDING_ID)!.RecordState, "ARCHIVED");
+        assert.equal(sns.commandCalls(PublishCommand).length, 0);
     });
 
-    it("serializes small (its own function: the shared finding Lambda's budget is spent) with the SDK from the runtime", async () => {
-        if (kind === "source") return;
-        const text = await serializedText(insightHandlerFactory, { factory: true });
-        assert.match(text, /require\("@aws-sdk\/client-securityhub(\/[^"]*)?"\)/);
-        assert.ok(!text.includes("@pulumi/"));
-        assert.ok(text.length < 64 * 1024, `${text.length} bytes`);
+    it(`[${kind}] a failed notice fails the invocation before anything is imported; the retry notifies and imports`, async () => {
+        sns.on(PublishCommand).rejectsOnce(Object.assign(new Error("KMS key disabled"), { name: "KMSDisabledException" })).resolves({ MessageId: "notice-retry" });
+        const failed = await quietly(() => handler()(fixture("eb-open")));
+        assert.match(String(failed.error?.message), /KMS key disabled/);
+        assert.ok(failed.lines.some((l) => l.level === "error" && l.message === "DevOps Guru insight not filed" && /KMS key disabled/.test(l.error)), "the reason is in the log");
+        assert.equal(store.size, 0, "nothing half-filed");
+        const retried = await quietly(() => handler()(fixture("eb-open")));
+        assert.equal(retried.error, undefined);
+        assert.deepEqual(retried.result!.outcomes[0].notified, ["notice-retry"]);
+        assert.equal(store.get(FINDING_ID)!.RecordState, "ACTIVE");
     });
 
-    it("a malformed DevOps Guru event fails the invocation with the field named (retried, then the DLQ)", async () => {
+    it(`[${kind}] Security Hub's FailedCount and a malformed event fail the invocation with the reason (Lambda retries, then the DLQ)`, async () => {
+        hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 1, SuccessCount: 0, FailedFindings: [{ Id: FINDING_ID, ErrorCode: "InvalidInput", ErrorMessage: "bad" }] });
+        const rejected = await quietly(() => handler()(fixture("eb-closed")));
+        assert.match(String(rejected.error?.message), /BatchImportFindings rejected 1 of 1 finding\(s\): .*InvalidInput: bad/);
         const bad = fixture("eb-open");
         delete bad.detail.insightId;
-        const error = console.error;
-        console.error = () => undefined;
-        try {
-            await assert.rejects(handler(bad), (e: Error) => e.name === "AlertParseError" && /^DevOps Guru insight: insightId must be a non-empty string \(got undefined\)$/.test(e.message));
-            await assert.rejects(handler({ hello: 1 }), /is neither a DevOps Guru EventBridge event \(source aws.devops-guru\) nor an SNS event with DevOps Guru notifications/);
-        } finally {
-            console.error = error;
-        }
+        const malformed = await quietly(() => handler()(bad));
+        assert.equal(malformed.error?.name, "AlertParseError");
+        assert.equal(malformed.error?.message, "DevOps Guru insight: insightId must be a non-empty string (got undefined)");
     });
+
+    it(`[${kind}] an event of another account is refused`, async () => {
+        const other = fixture("eb-open");
+        other.detail.accountId = "210987654321";
+        other.account = "210987654321";
+        const { error } = await quietly(() => handler()(other));
+        assert.match(String(error?.message), /is for account 210987654321; this function files findings for 123456789012/);
+        assert.equal(store.size, 0);
+    });
+
+});
 });

@@ -31,43 +31,28 @@ describe("DevOpsGuruInsights (under mocks)", () => {
         assert.deepEqual([rc.inputs.type, rc.inputs.tags, rc.inputs.cloudformation], ["AWS_TAGS", { appBoundaryKey: "DevOps-Guru-orders", tagValues: ["prod"] }, undefined]);
     });
 
-    it("routes every DevOps Guru insight event to the insight finding Lambda, which only this rule may invoke that way", () => {
+    it("routes every DevOps Guru insight event to the shared finding Lambda, which only this rule of this account may invoke that way; no Lambda of its own", () => {
         const rule = run.one("aws:cloudwatch/eventRule:EventRule", "devops-guru-insights");
         assert.deepEqual(JSON.parse(rule.inputs.eventPattern), {
             source: ["aws.devops-guru"],
             "detail-type": ["DevOps Guru New Insight Open", "DevOps Guru Insight Severity Upgraded", "DevOps Guru Insight Closed", "DevOps Guru New Anomaly Association", "DevOps Guru New Recommendation Created"],
         });
-        const fn = run.one("aws:lambda/function:Function", "devops-guru-findings");
+        const fn = run.one("aws:lambda/function:Function", "alerts-finding");
         const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "devops-guru-to-findings");
         assert.deepEqual([target.inputs.rule, target.inputs.arn], [rule.state.name, fn.state.arn]);
         assert.deepEqual(target.inputs.retryPolicy, { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 });
         assert.deepEqual(target.inputs.deadLetterConfig, { arn: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn });
         const perm = run.one("aws:lambda/permission:Permission", "devops-guru-invoke");
-        assert.deepEqual([perm.inputs.principal, perm.inputs.sourceArn, perm.inputs.function, perm.inputs.action], ["events.amazonaws.com", rule.state.arn, fn.state.name, "lambda:InvokeFunction"]);
-        const dlq = run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn;
-        const async = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "devops-guru-findings-async");
-        assert.deepEqual([async.inputs.maximumRetryAttempts, async.inputs.destinationConfig.onFailure.destination], [2, dlq]);
-        const product = run.outputs.securityHubProductArn;
-        assert.deepEqual(fn.inputs.environment.variables, { FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: product });
-    });
-
-    it("the insight function's role: import into this account's product, read findings of this hub, the DLQ (exact document)", () => {
-        const fn = run.one("aws:lambda/function:Function", "devops-guru-findings");
+        assert.deepEqual([perm.inputs.principal, perm.inputs.sourceArn, perm.inputs.sourceAccount, perm.inputs.function, perm.inputs.action],
+            ["events.amazonaws.com", rule.state.arn, ACCOUNT, fn.state.name, "lambda:InvokeFunction"]);
+        assert.equal(run.ofType("aws:lambda/function:Function").filter((f) => f.name.startsWith("devops-guru")).length, 0, "the separate insight Lambda is gone");
+        // The finding Lambda already may do what an insight needs: read its finding, import it, tell people.
         const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === fn.inputs.role)!;
-        const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id);
-        assert.equal(policies.length, 1);
-        const logs = run.resources.find((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && r.state.name === fn.inputs.loggingConfig.logGroup)!;
-        assert.deepEqual(JSON.parse(policies[0].inputs.policy), {
-            Version: "2012-10-17",
-            Statement: [
-                { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logs.state.arn}:*` },
-                { Sid: "ImportFindingsIntoThisAccountsDefaultProduct", Effect: "Allow", Action: ["securityhub:BatchImportFindings"], Resource: run.outputs.securityHubProductArn },
-                { Sid: "ReadTheInsightsFindingBeforeFiling", Effect: "Allow", Action: ["securityhub:GetFindings"], Resource: `arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default` },
-                { Sid: "SendFailedInvocationsToTheDlq", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: run.one("aws:sqs/queue:Queue", "alerts-dlq").state.arn },
-                { Sid: "EncryptForTheDlq", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: run.one("aws:kms/key:Key", "alerts-key").state.arn },
-            ],
-        });
-        assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Condition, { StringEquals: { "aws:SourceAccount": ACCOUNT } });
+        const doc = JSON.parse(run.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs.role === role.id)!.inputs.policy);
+        const byAction = (a: string) => doc.Statement.filter((st: any) => st.Action.includes(a)).map((st: any) => st.Resource);
+        assert.deepEqual(byAction("securityhub:GetFindings"), [`arn:aws:securityhub:${REGION}:${ACCOUNT}:hub/default`]);
+        assert.deepEqual(byAction("securityhub:BatchImportFindings"), [run.outputs.securityHubProductArn]);
+        assert.deepEqual(byAction("sns:Publish"), [run.one("aws:sns/topic:Topic", "alerts-people-topic").state.arn]);
     });
 
     it("the alert DLQ admits EventBridge for this rule only (queue and key policy), keeps its TLS-only deny", () => {
@@ -92,8 +77,6 @@ describe("DevOpsGuruInsights (under mocks)", () => {
     it("a failed delivery alarms to the alert topic; the dashboard shows the insight events and the alarm", () => {
         const topic = run.one("aws:sns/topic:Topic", "alerts-topic").state.arn;
         const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "devops-guru-failed-invocations");
-        const errors = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "devops-guru-findings-errors");
-        assert.deepEqual([errors.inputs.metricName, errors.inputs.dimensions, errors.inputs.alarmActions], ["Errors", { FunctionName: run.one("aws:lambda/function:Function", "devops-guru-findings").state.name }, [topic]]);
         const rule = run.one("aws:cloudwatch/eventRule:EventRule", "devops-guru-insights");
         assert.deepEqual([alarm.inputs.namespace, alarm.inputs.metricName, alarm.inputs.dimensions, alarm.inputs.alarmActions], ["AWS/Events", "FailedInvocations", { RuleName: rule.state.name }, [topic]]);
         const body = JSON.parse(run.one("aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
