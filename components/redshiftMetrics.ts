@@ -95,7 +95,7 @@ export interface RedshiftMetricsArgs extends StackScopeArgs {
     maxRows?: number;
     /**
      * cloudwatch engine: band width (default 3, as the ecommerce alarms) and M of N for every kind; unset, each kind
-     * takes its default (model/alarmTiming.ts DEFAULT_DATAPOINTS: spike 2 of 2, drop 2 of 2).
+     * takes its default (model/alarmTiming.ts DEFAULT_DATAPOINTS: spike 2 of 2, drop 2 of 3).
      */
     bandWidth?: number;
     evaluationPeriods?: number;
@@ -270,7 +270,7 @@ export function redshiftDataLagSeconds(s: Pick<RedshiftSettings, "delayMinutes" 
  * interval ended plus the lag, so (like the ecommerce EMF series) the interval itself counts as lag.
  */
 export function redshiftAlarmTiming(s: RedshiftSettings, kind: "spike" | "drop"): AlarmTiming {
-    const c = configuredDatapoints({ wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, evaluationPeriods: s.evaluationPeriods, datapointsToAlarm: s.datapointsToAlarm }, kind);
+    const c = configuredDatapoints({ wafPeriodSeconds: 60, ecommercePeriodSeconds: 60, sparsePeriodSeconds: 60, evaluationPeriods: s.evaluationPeriods, datapointsToAlarm: s.datapointsToAlarm }, kind);
     return alarmTiming(s.intervalSeconds, s.intervalSeconds + redshiftDataLagSeconds(s), c.evaluationPeriods, c.datapointsToAlarm);
 }
 

@@ -128,7 +128,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         assert.equal(fn.inputs.runtime, "nodejs22.x");
     });
 
-    it("per query series the ecommerce shape: spike band alarm (2 of 2 + 2 filling); drop as a composite of band (4 of 4) and baseline; direction spike: no drop", () => {
+    it("per query series the ecommerce shape: spike band alarm (2 of 2 + 2 filling); drop as a composite of band (4 of 5) and baseline; direction spike: no drop", () => {
         const stack = stackOf(run);
         const n = (suffix: string) => `${P}-${stack}-redshift-${suffix}`;
         const alarms = run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("redshift-"));
@@ -149,7 +149,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         assert.deepEqual([spike.inputs.actionsEnabled, spike.inputs.alarmActions, spike.inputs.okActions], [true, [topic], [topic]]);
         const band = alarms.find((a) => a.inputs.name === n("orders-revenue-region-eu-drop-band"))!;
         assert.deepEqual(band.inputs.metricQueries, bandQueries);
-        assert.deepEqual([band.inputs.comparisonOperator, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, band.inputs.treatMissingData], ["LessThanLowerThreshold", 4, 4, "ignore"]);
+        assert.deepEqual([band.inputs.comparisonOperator, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, band.inputs.treatMissingData], ["LessThanLowerThreshold", 5, 4, "ignore"]);
         assert.deepEqual([band.inputs.actionsEnabled, band.inputs.alarmActions, band.inputs.okActions], [true, [], []], "a child: no actions of its own");
         const baseline = alarms.find((a) => a.inputs.name === n("orders-revenue-region-eu-drop-baseline"))!;
         assert.deepEqual(baseline.inputs.metricQueries, [
@@ -163,7 +163,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
         const composite = composites.find((c) => c.inputs.alarmName === n("orders-revenue-region-eu-drop"))!;
         assert.equal(composite.inputs.alarmRule, `ALARM("${n("orders-revenue-region-eu-drop-band")}") AND ALARM("${n("orders-revenue-region-eu-drop-baseline")}")`);
         assert.deepEqual([composite.inputs.actionsEnabled, composite.inputs.alarmActions, composite.inputs.okActions], [true, [topic], [topic]]);
-        assert.match(composite.inputs.alarmDescription, /fell below its expected band .* in 2 of the last 2 complete 300-second datapoints and in the 2 still filling, with a baseline of at least 100 per interval over the last 3600 s/);
+        assert.match(composite.inputs.alarmDescription, /fell below its expected band .* in 2 of the last 3 complete 300-second datapoints and in the 2 still filling, with a baseline of at least 100 per interval over the last 3600 s/);
         // What acts is what the stack's alarm list (dashboard status) carries: spikes, composites, health alarms; not the children.
         const cfg = parseConfig({ detection: { engine: "cloudwatch" }, sources: { redshift: SOURCE } }, { stack: "dev", region: REGION });
         const args = redshiftMetricsArgs(cfg, { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } })!;
@@ -180,7 +180,7 @@ describe("RedshiftMetrics (cloudwatch engine, serverless workgroup with a secret
             planRedshiftAlarms(redshiftSettings(redshiftMetricsArgs(cfg(redshift, detection), { alerts: { topicArn: "t", deadLetterQueueArn: "q", deadLetterKeyArn: "k", findingFunctionArn: "f" } })!));
         const q = REDSHIFT_SOURCE.queries[1];
         const drop = plan({ ...REDSHIFT_SOURCE, queries: [{ ...q, direction: "drop" }] });
-        assert.deepEqual(drop.map((x) => [x.kind, x.alarmName, x.gate, x.evaluationPeriods, x.datapointsToAlarm]), [["drop", `${P}-dev-redshift-signups-signups-total-drop`, undefined, 4, 4]]);
+        assert.deepEqual(drop.map((x) => [x.kind, x.alarmName, x.gate, x.evaluationPeriods, x.datapointsToAlarm]), [["drop", `${P}-dev-redshift-signups-signups-total-drop`, undefined, 5, 4]]);
         const custom = plan({ ...REDSHIFT_SOURCE, frequency: "PT1H", queries: [{ ...q, minBaseline: 5 }] }, { evaluationPeriods: 3, datapointsToAlarm: 1 });
         // PT1H: lag 3600 + 120 + 120 + 60 s → 2 filling; baseline window max(1 h, 2 × 5 h) = 10 h.
         assert.deepEqual(custom.map((x) => [x.kind, x.evaluationPeriods, x.datapointsToAlarm, x.gate?.windowSeconds]), [["spike", 5, 1, undefined], ["drop", 5, 3, 36000]]);
