@@ -364,7 +364,10 @@ export function worstCase(config: SimStack, alarm: SimAlarm, o: SimOptions, warm
         for (const phase of alarm.kind === "waf" ? WAF_WORST_CASE_PHASES : WORST_CASE_PHASES) {
             const start = REFERENCE_DAY_MS + hour * 3_600_000 + phase * 1000;
             const base = buildRun(config, alarm, warmup, start, o, { mode: "worst" }, 0);
-            for (const draw of [{ mode: "worst" }, { mode: "best" }] as Draw[]) {
+            // WAF: a later publish delay can only delay a breach above the band and the floor, so the worst time is
+            // the worst draw's; the best draw (for `bestSeconds`) is taken at the coarse phases only.
+            const coarse = (WORST_CASE_PHASES as readonly number[]).includes(phase);
+            for (const draw of (alarm.kind === "waf" && !coarse ? [{ mode: "worst" }] : [{ mode: "worst" }, { mode: "best" }]) as Draw[]) {
                 for (const fp of flushPhases) {
                     const n = base.series.values.length;
                     const run: Run = { anomalyAt: base.anomalyAt, duration: base.duration, series: { ...base.series, visibleAt: arrival(alarm, n, p, draw, fp) } };
