@@ -1,5 +1,5 @@
 // The alarm replay engine against hand-computed cases, one per alarm kind (WAF with its noise floor, ecommerce
-// spike, ecommerce drop with its baseline floor), and the arrival timelines against hand-computed seconds.
+// spike, ecommerce drop with its baseline floor, the dense drop's 2 of 3, the sparse series' 300 s spike and drop), and the arrival timelines against hand-computed seconds.
 // Every expected second below is worked out in the comment next to it.
 import * as assert from "assert";
 
@@ -132,6 +132,24 @@ describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
         });
 
         it("steady traffic never alarms (newest 26, complete 30 ≤ 40.95)", () => {
+            assert.deepStrictEqual(replay(series(3000, () => 0.1, (s) => s + 41, 6), shape).transitions, []);
+        });
+    });
+
+    describe("sparse drop, dev default 1 of 1 at 300 s: 2 of 2 (1 complete + 1 filling), 41 s lag", () => {
+        // Normal 0.1 a second: 30 per 300 s, variance 30 → lower band 30 − 2 × 5.477 = 19.05. Drop to 0.02 a second
+        // from second 1200; k = W − 1200. Filling [W−300, W) holds 260 readable seconds: 26 − 0.08 × min(260, k − 40)
+        // < 19.05 from k = 180 (14.8; k = 120 gives 19.6). Complete [W−600, W−300): 30 − 0.08 × (k − 300) < 19.05
+        // from k = 480 (15.6; k = 420 gives 20.4) → both breach at W = 1680.
+        const drop = series(3000, (s) => (s >= 1200 ? 0.02 : 0.1), (s) => s + 41, 6);
+        const shape: ReplayShape = { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 2 };
+
+        it("ALARM at 1680, 480 s after the drop began; the filling datapoint alone (1 of 2) would fire at 1380", () => {
+            assert.strictEqual(firstAlarm(replay(drop, shape), 1200), 1680);
+            assert.strictEqual(replay(drop, { ...shape, datapointsToAlarm: 1 }).transitions[0]?.at, 1380);
+        });
+
+        it("steady traffic never alarms: the filling 300 s datapoint reads 26 of 30, inside the band", () => {
             assert.deepStrictEqual(replay(series(3000, () => 0.1, (s) => s + 41, 6), shape).transitions, []);
         });
     });
