@@ -138,6 +138,110 @@ export function denyInsecureTransport(action: string | string[], resource: strin
     };
 }
 
+/**
+ * The people's email / SMS / HTTPS subscriptions of a people topic, each named by a hash of its endpoint (editing
+ * the list never re-creates the others), undeliverable messages redriven to `dlqArn`.
+ */
+export function subscribePeople(name: string, topicArn: pulumi.Input<string>, people: { emails?: readonly string[]; smsNumbers?: readonly string[]; httpsEndpoints?: readonly string[] },
+    dlqArn: pulumi.Output<string>, opts: pulumi.CustomResourceOptions, region?: string): aws.sns.TopicSubscription[] {
+    const lists: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
+        { protocol: "email", endpoints: people.emails ?? [] },
+        { protocol: "sms", endpoints: people.smsNumbers ?? [] },
+        { protocol: "https", endpoints: people.httpsEndpoints ?? [] },
+    ];
+    const redrivePolicy = dlqArn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn }));
+    return lists.flatMap(({ protocol, endpoints }) => endpoints.map((endpoint) => new aws.sns.TopicSubscription(`${name}-${protocol}-${shortHash(endpoint)}`, {
+        ...(region ? { region } : {}), topic: topicArn, protocol, endpoint, redrivePolicy,
+    }, opts)));
+}
+
+/** An alert path's DLQ depth alarm (> 0 messages): ALARM to the alarm topic and to people directly, OK to the alarm topic only. */
+export function deadLetterDepthAlarm(name: string, a: {
+    name: string; description: string; queueName: pulumi.Input<string>; alarmTopicArn: pulumi.Input<string>; peopleTopicArn: pulumi.Input<string>;
+    tags: Record<string, string>; region?: string;
+}, opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm {
+    return new aws.cloudwatch.MetricAlarm(name, {
+        ...(a.region ? { region: a.region } : {}),
+        name: a.name,
+        alarmDescription: a.description,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: a.queueName },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [a.alarmTopicArn, a.peopleTopicArn],
+        okActions: [a.alarmTopicArn],
+        tags: a.tags,
+    }, opts);
+}
+
+/**
+ * The key policy of an alert path's key (this component's, and each RegionalAlertRelay's in its region): the
+ * account administers it through IAM; CloudWatch alarms of this account in `alarms` (one region's alarm ARN
+ * pattern) and SNS delivering to the DLQ from `topics` may use it; EventBridge too for `eventRules` (their DLQ).
+ */
+export function alertKeyPolicy(a: { account: string; partition: string; alarms: string; topics: string[]; eventRules?: string[] }): Record<string, unknown> {
+    const service = (sid: string, principal: string, condition: Record<string, unknown>) => ({
+        Sid: sid, Effect: "Allow", Principal: { Service: principal }, Action: KEY_SERVICE_ACTIONS, Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": a.account }, ...condition },
+    });
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersAndGrantsThroughIam", Effect: "Allow", Principal: { AWS: `arn:${a.partition}:iam::${a.account}:root` }, Action: KEY_ACCOUNT_ACTIONS, Resource: "*" },
+            service("CloudWatchAlarmsPublishToTheTopic", "cloudwatch.amazonaws.com", { ArnLike: { "aws:SourceArn": a.alarms } }),
+            service("SnsDeliversFailedMessagesToTheQueue", "sns.amazonaws.com", { ArnEquals: { "aws:SourceArn": a.topics } }),
+            ...(a.eventRules?.length ? [service("EventBridgeDeadLettersUndeliveredEvents", "events.amazonaws.com", { ArnEquals: { "aws:SourceArn": a.eventRules } })] : []),
+        ],
+    };
+}
+
+/**
+ * The policy of an alert path's dead-letter queue: SNS may send from `topics` (subscription redrive), EventBridge
+ * from `eventRules` (rule targets' dead-letter config, EventBridge user guide "Granting permissions to the
+ * dead-letter queue"), this account only; everything is denied without TLS.
+ */
+export function alertQueuePolicy(a: { queue: string; account: string; topics: string[]; eventRules?: string[] }): Record<string, unknown> {
+    const send = (sid: string, principal: string, sources: string[]) => ({
+        Sid: sid, Effect: "Allow", Principal: { Service: principal }, Action: "sqs:SendMessage", Resource: a.queue,
+        Condition: { StringEquals: { "aws:SourceAccount": a.account }, ArnEquals: { "aws:SourceArn": sources } },
+    });
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            send("TopicRedrivesUndeliveredMessages", "sns.amazonaws.com", a.topics),
+            ...(a.eventRules?.length ? [send("EventRulesDeadLetterUndeliveredEvents", "events.amazonaws.com", a.eventRules)] : []),
+            denyInsecureTransport("sqs:*", a.queue),
+        ],
+    };
+}
+
+/**
+ * The policy of a topic CloudWatch alarms publish to (the alarm and people topics here, a RegionalAlertRelay's
+ * topics): CloudWatch alarms of this account in `alarms` (an alarm ARN pattern for one region) may publish; the
+ * topic's actions are denied without TLS.
+ */
+export function alarmTopicPolicy(topic: string, account: string, alarms: string): Record<string, unknown> {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "CloudWatchAlarmsOfThisAccountPublish",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: topic,
+                Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
+            },
+            denyInsecureTransport(SNS_TOPIC_ACTIONS, topic),
+        ],
+    };
+}
+
 /** `project-stack-suffix`, limited to the characters SNS, SQS, KMS aliases and alarm names all accept. */
 export function physicalName(scope: { project: string; stack: string }, suffix: string, maxLength: number): string {
     const base = `${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
@@ -203,42 +307,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             description: `Encrypts the anomaly alert topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion, eventRuleArns]).apply(([account, part, topic, peopleTopic, alarms, rules]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "AccountAdministersAndGrantsThroughIam",
-                        Effect: "Allow",
-                        Principal: { AWS: `arn:${part}:iam::${account}:root` },
-                        Action: KEY_ACCOUNT_ACTIONS,
-                        Resource: "*",
-                    },
-                    {
-                        Sid: "CloudWatchAlarmsPublishToTheTopic",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: KEY_SERVICE_ACTIONS,
-                        Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                    },
-                    {
-                        Sid: "SnsDeliversFailedMessagesToTheQueue",
-                        Effect: "Allow",
-                        Principal: { Service: "sns.amazonaws.com" },
-                        Action: KEY_SERVICE_ACTIONS,
-                        Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
-                    },
-                    ...(rules.length ? [{
-                        Sid: "EventBridgeDeadLettersUndeliveredEvents",
-                        Effect: "Allow",
-                        Principal: { Service: "events.amazonaws.com" },
-                        Action: KEY_SERVICE_ACTIONS,
-                        Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": rules } },
-                    }] : []),
-                ],
-            })),
+            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion, eventRuleArns]).apply(([account, part, topic, peopleTopic, alarms, rules]) =>
+                JSON.stringify(alertKeyPolicy({ account, partition: part, alarms, topics: [topic, peopleTopic], eventRules: rules }))),
             tags: scope.tags,
         }, parent);
         this.topicKeyArn = this.topicKey.arn;
@@ -258,20 +328,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sns.TopicPolicy(`${name}-topic-policy`, {
             arn: this.topic.arn,
-            policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: "sns:Publish",
-                        Resource: topic,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                    },
-                    denyInsecureTransport(SNS_TOPIC_ACTIONS, topic),
-                ],
-            })),
+            policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
         }, parent);
 
         // People hear only from the finding Lambda (one notice per ACTIVE anomaly finding; never OK or
@@ -286,20 +343,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sns.TopicPolicy(`${name}-people-topic-policy`, {
             arn: this.peopleTopic.arn,
-            policy: pulumi.all([this.peopleTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: "sns:Publish",
-                        Resource: topic,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                    },
-                    denyInsecureTransport(SNS_TOPIC_ACTIONS, topic),
-                ],
-            })),
+            policy: pulumi.all([this.peopleTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
         }, parent);
 
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
@@ -314,29 +358,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
             queueUrl: this.deadLetterQueue.url,
-            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId, eventRuleArns]).apply(([queue, topic, peopleTopic, account, rules]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "TopicRedrivesUndeliveredMessages",
-                        Effect: "Allow",
-                        Principal: { Service: "sns.amazonaws.com" },
-                        Action: "sqs:SendMessage",
-                        Resource: queue,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": [topic, peopleTopic] } },
-                    },
-                    ...(rules.length ? [{
-                        // EventBridge rule targets' dead-letter config (EventBridge user guide, "Granting permissions to the dead-letter queue").
-                        Sid: "EventRulesDeadLetterUndeliveredEvents",
-                        Effect: "Allow",
-                        Principal: { Service: "events.amazonaws.com" },
-                        Action: "sqs:SendMessage",
-                        Resource: queue,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": rules } },
-                    }] : []),
-                    denyInsecureTransport("sqs:*", queue),
-                ],
-            })),
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId, eventRuleArns]).apply(([queue, topic, peopleTopic, account, rules]) =>
+                JSON.stringify(alertQueuePolicy({ queue, account, topics: [topic, peopleTopic], eventRules: rules }))),
         }, parent);
 
         // WAF root cause: web ACL ARN → log group ARN, and the statements that let the function query those groups only.
@@ -454,40 +477,14 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
         }, { parent: this, dependsOn: this.securityHub ? [snsInvoke, this.securityHub] : [snsInvoke] });
 
-        const people: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
-            { protocol: "email", endpoints: args.emails ?? [] },
-            { protocol: "sms", endpoints: args.smsNumbers ?? [] },
-            { protocol: "https", endpoints: args.httpsEndpoints ?? [] },
-        ];
-        for (const { protocol, endpoints } of people) {
-            for (const endpoint of endpoints) {
-                // Named by a hash of the endpoint, so editing the list never re-creates the other subscriptions.
-                new aws.sns.TopicSubscription(`${name}-${protocol}-${shortHash(endpoint)}`, {
-                    topic: this.peopleTopic.arn,
-                    protocol,
-                    endpoint,
-                    redrivePolicy: this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn })),
-                }, parent);
-            }
-        }
+        subscribePeople(name, this.peopleTopic.arn, args, this.deadLetterQueue.arn, parent);
 
-        this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth`, {
+        // ALARM: to people directly and to the finding Lambda (a pipeline-health finding). OK: the Lambda only.
+        this.deadLetterAlarm = deadLetterDepthAlarm(`${name}-dlq-depth`, {
             name: physicalName(scope, "alerts-dlq-depth", 255),
-            alarmDescription: "Alerts are waiting in the alert dead-letter queue: they did not become Security Hub findings "
+            description: "Alerts are waiting in the alert dead-letter queue: they did not become Security Hub findings "
                 + "(or an SNS delivery failed). Read the messages for the error, fix it, then redrive them.",
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: this.deadLetterQueue.name },
-            statistic: "Maximum",
-            period: 60,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            // ALARM: to people directly and to the finding Lambda (a pipeline-health finding). OK: the Lambda only.
-            alarmActions: [this.topic.arn, this.peopleTopic.arn],
-            okActions: [this.topic.arn],
-            tags: scope.tags,
+            queueName: this.deadLetterQueue.name, alarmTopicArn: this.topic.arn, peopleTopicArn: this.peopleTopic.arn, tags: scope.tags,
         }, parent);
 
         this.registerOutputs({

@@ -4,19 +4,24 @@
 // those alarms notify:
 //
 //   alarms in <region> ──▶ SNS topic (own KMS key in <region>) ──▶ the stack's finding Lambda (cross-region
-//                                                   │                 subscription, SNS → Lambda)
-//                                                   └──▶ the same email / SMS / HTTPS subscribers
-//   undeliverable messages ──▶ encrypted SQS dead-letter queue in <region> ◀── depth alarm ──▶ the topic
+//                                                                     subscription, SNS → Lambda), which files the
+//                                                                     finding and tells people (one notice)
+//   undeliverable messages ──▶ encrypted SQS dead-letter queue in <region> ◀── depth alarm ──▶ the topic, and
+//                              (ALARM only) the relay's people topic ──▶ the stack's email / SMS / HTTPS subscribers
+//
+// People are not subscribed to the relay topic: they hear of an anomaly once, from the finding Lambda's notice
+// (subscribed there too, they got the raw alarm text as well, and every OK). Only the relay's DLQ alarm reaches
+// them directly, through a people topic in <region> (an alarm's action must be a topic in its own region), so a
+// relay whose deliveries to the finding Lambda fail still reaches people.
 //
 // The key and topic policies admit CloudWatch alarms of this account in that region only; the DLQ admits this
 // topic only and refuses plain HTTP. Every resource takes the `region` argument (@pulumi/aws v7), so no extra
 // provider is needed.
-import { createHash } from "crypto";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { stackScope, StackScopeArgs } from "../model/stackScope";
-import { SNS_TOPIC_ACTIONS, denyInsecureTransport } from "./anomalyAlerts";
+import { alarmTopicPolicy, alertKeyPolicy, alertQueuePolicy, deadLetterDepthAlarm, subscribePeople } from "./anomalyAlerts";
 
 export interface RegionalAlertRelayArgs extends StackScopeArgs {
     /** The region the relay lives in (the alarms' region), e.g. `us-east-1`. */
@@ -24,27 +29,10 @@ export interface RegionalAlertRelayArgs extends StackScopeArgs {
     /** The stack's finding Lambda: subscribed to the relay topic. */
     findingFunctionArn: pulumi.Input<string>;
     findingFunctionName: pulumi.Input<string>;
-    /** The people subscribed to the stack's alert topic, subscribed here too. Default none. */
+    /** The stack's people: subscribed to the relay's people topic (its DLQ alarm only). Default none. */
     emails?: readonly string[];
     smsNumbers?: readonly string[];
     httpsEndpoints?: readonly string[];
-}
-
-const KEY_ACCOUNT_ACTIONS = [
-    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-    "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
-    "kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
-    "kms:UpdateAlias", "kms:UpdateKeyDescription",
-    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-];
-const KEY_SERVICE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"];
-const SQS_ACTIONS_TLS_ONLY = [
-    "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:PurgeQueue",
-];
-
-function shortHash(s: string): string {
-    return createHash("sha256").update(s).digest("hex").slice(0, 10);
 }
 
 /** `project-stack-<region>-suffix` within `max` characters of [A-Za-z0-9_-]. */
@@ -58,6 +46,8 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
     public readonly region: string;
     public readonly topic: aws.sns.Topic;
     public readonly topicArn: pulumi.Output<string>;
+    /** Read by people; only the relay's DLQ alarm (ALARM) publishes to it. */
+    public readonly peopleTopic: aws.sns.Topic;
     public readonly deadLetterQueue: aws.sqs.Queue;
     public readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
 
@@ -73,6 +63,8 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
 
         const topicName = relayName(scope, region, "alerts", 256);
         const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${topicName}`;
+        const peopleTopicName = relayName(scope, region, "alerts-people", 256);
+        const peopleTopicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${peopleTopicName}`;
         const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
 
         const key = new aws.kms.Key(`${name}-key`, {
@@ -80,28 +72,8 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
             description: `Encrypts the ${region} alert relay topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([accountId, partition, topicArn, alarmsInRegion]).apply(([account, part, topic, alarms]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    { Sid: "AccountAdministersAndGrantsThroughIam", Effect: "Allow", Principal: { AWS: `arn:${part}:iam::${account}:root` }, Action: KEY_ACCOUNT_ACTIONS, Resource: "*" },
-                    {
-                        Sid: "CloudWatchAlarmsPublishToTheTopic",
-                        Effect: "Allow",
-                        Principal: { Service: "cloudwatch.amazonaws.com" },
-                        Action: KEY_SERVICE_ACTIONS,
-                        Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                    },
-                    {
-                        Sid: "SnsDeliversFailedMessagesToTheQueue",
-                        Effect: "Allow",
-                        Principal: { Service: "sns.amazonaws.com" },
-                        Action: KEY_SERVICE_ACTIONS,
-                        Resource: "*",
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
-                    },
-                ],
-            })),
+            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion]).apply(([account, part, topic, peopleTopic, alarms]) =>
+                JSON.stringify(alertKeyPolicy({ account, partition: part, alarms, topics: [topic, peopleTopic] }))),
             tags: scope.tags,
         }, parent);
         new aws.kms.Alias(`${name}-key-alias`, { ...at, name: `alias/${relayName(scope, region, "alerts", 250)}`, targetKeyId: key.keyId }, parent);
@@ -114,21 +86,20 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
             tags: scope.tags,
         }, parent);
         this.topicArn = this.topic.arn;
-        new aws.sns.TopicPolicy(`${name}-topic-policy`, {
+        this.peopleTopic = new aws.sns.Topic(`${name}-people-topic`, {
             ...at,
-            arn: this.topic.arn,
-            policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Sid: "CloudWatchAlarmsOfThisAccountPublish",
-                    Effect: "Allow",
-                    Principal: { Service: "cloudwatch.amazonaws.com" },
-                    Action: "sns:Publish",
-                    Resource: topic,
-                    Condition: { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": alarms } },
-                }, denyInsecureTransport(SNS_TOPIC_ACTIONS, topic)],
-            })),
+            name: peopleTopicName,
+            displayName: `Anomaly alert pipeline health for people (${scope.stack}, ${region})`,
+            kmsMasterKeyId: key.arn,
+            tags: scope.tags,
         }, parent);
+        for (const [suffix, t] of [["topic-policy", this.topic], ["people-topic-policy", this.peopleTopic]] as const) {
+            new aws.sns.TopicPolicy(`${name}-${suffix}`, {
+                ...at,
+                arn: t.arn,
+                policy: pulumi.all([t.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
+            }, parent);
+        }
 
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             ...at,
@@ -141,27 +112,8 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
         new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
             ...at,
             queueUrl: this.deadLetterQueue.url,
-            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, accountId]).apply(([queue, topic, account]) => JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                    {
-                        Sid: "TopicRedrivesUndeliveredMessages",
-                        Effect: "Allow",
-                        Principal: { Service: "sns.amazonaws.com" },
-                        Action: "sqs:SendMessage",
-                        Resource: queue,
-                        Condition: { StringEquals: { "aws:SourceAccount": account }, ArnEquals: { "aws:SourceArn": topic } },
-                    },
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: SQS_ACTIONS_TLS_ONLY,
-                        Resource: queue,
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
-                    },
-                ],
-            })),
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId]).apply(([queue, topic, peopleTopic, account]) =>
+                JSON.stringify(alertQueuePolicy({ queue, account, topics: [topic, peopleTopic] }))),
         }, parent);
         const redrivePolicy = this.deadLetterQueue.arn.apply((arn) => JSON.stringify({ deadLetterTargetArn: arn }));
 
@@ -180,37 +132,18 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
             redrivePolicy,
         }, { parent: this, dependsOn: [invoke] });
 
-        const people: { protocol: "email" | "sms" | "https"; endpoints: readonly string[] }[] = [
-            { protocol: "email", endpoints: args.emails ?? [] },
-            { protocol: "sms", endpoints: args.smsNumbers ?? [] },
-            { protocol: "https", endpoints: args.httpsEndpoints ?? [] },
-        ];
-        for (const { protocol, endpoints } of people) {
-            for (const endpoint of endpoints) {
-                new aws.sns.TopicSubscription(`${name}-${protocol}-${shortHash(endpoint)}`, {
-                    ...at, topic: this.topic.arn, protocol, endpoint, redrivePolicy,
-                }, parent);
-            }
-        }
+        // Named `-people-` so a stack updated from the old layout (people on the relay topic) replaces them.
+        subscribePeople(`${name}-people`, this.peopleTopic.arn, args, this.deadLetterQueue.arn, parent, region);
 
-        this.deadLetterAlarm = new aws.cloudwatch.MetricAlarm(`${name}-dlq-depth`, {
-            ...at,
+        // ALARM: to people directly (the relay's path to the finding Lambda may be what fails) and to the finding
+        // Lambda (a pipeline-health finding). OK: the Lambda only.
+        this.deadLetterAlarm = deadLetterDepthAlarm(`${name}-dlq-depth`, {
+            region,
             name: relayName(scope, region, "alerts-dlq-depth", 255),
-            alarmDescription: `Alerts from ${region} are waiting in the relay's dead-letter queue: an SNS delivery (to the finding Lambda or a person) failed. Read the messages, fix the cause, then redrive them.`,
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: this.deadLetterQueue.name },
-            statistic: "Maximum",
-            period: 60,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [this.topic.arn],
-            okActions: [this.topic.arn],
-            tags: scope.tags,
+            description: `Alerts from ${region} are waiting in the relay's dead-letter queue: an SNS delivery (to the finding Lambda or to people) failed. Read the messages, fix the cause, then redrive them.`,
+            queueName: this.deadLetterQueue.name, alarmTopicArn: this.topic.arn, peopleTopicArn: this.peopleTopic.arn, tags: scope.tags,
         }, parent);
 
-        this.registerOutputs({ topicArn: this.topicArn, deadLetterQueueArn: this.deadLetterQueue.arn });
+        this.registerOutputs({ topicArn: this.topicArn, peopleTopicArn: this.peopleTopic.arn, deadLetterQueueArn: this.deadLetterQueue.arn });
     }
 }

@@ -479,6 +479,34 @@ describe("finding Lambda as deployed", () => {
             assert.match((error as Error).message, /KMSDisabledException: KMS key disabled/);
         });
 
+        // Notices are at-least-once (README "The notice"): SNS standard topics do not deduplicate, and a retried
+        // invocation re-handles every alert it carries. What happens, exactly:
+        it("at-least-once: a retried invocation re-files the same finding (an update) and sends its notice again; a failed Publish sends nothing", async () => {
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            const alarm = require("./fixtures/alerts/cw-waf-alarm.json");
+            // One SNS event, two records: the alarm, and a record the function cannot read (it fails the invocation).
+            const event = { Records: [alarm.Records[0], { EventSource: "aws:sns", Sns: { MessageId: "m-bad", TopicArn: "arn:aws:sns:us-east-1:123456789012:alarms", Message: "not json" } }] };
+            for (const attempt of [1, 2]) {
+                const { error } = await capturingConsole(() => handler()(event));
+                assert.match((error as Error).message, /1 of 2 alert\(s\) failed: SNS message m-bad/, `attempt ${attempt} fails (Lambda retries it)`);
+            }
+            const ids = hub.commandCalls(BatchImportFindingsCommand).map((c) => c.args[0].input.Findings![0].Id);
+            assert.equal(ids.length, 2);
+            assert.equal(ids[0], ids[1], "the retry updates the same finding (same Id), it does not add one");
+            const notices = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+            assert.equal(notices.length, 2, "each attempt announces the alarm it filed: people may get the same notice twice");
+            assert.deepEqual(notices[0], notices[1], "the same notice (same subject, text and finding link)");
+            // A Publish that fails is not retried by the function itself beyond the SDK's attempts: the invocation fails,
+            // nothing reached people, and Lambda's retry (then the DLQ, whose alarm reaches people) takes over.
+            sns.reset();
+            hub.reset();
+            hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 0, SuccessCount: 1, FailedFindings: [] });
+            sns.on(PublishCommand).rejects(Object.assign(new Error("Topic is disabled"), { name: "InvalidParameterException" }));
+            const { error } = await capturingConsole(() => handler()(alarm));
+            assert.match((error as Error).message, /InvalidParameterException: Topic is disabled/);
+            assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 1, "the finding was filed before the notice failed");
+        });
+
         // The must-show of issue 11 #1: in the deployed code, a rejected event fails with an Error that says why,
         // and the log line carries that reason (a `class … extends Error` lost both when serialized).
         const rejected: [string, () => unknown, string, RegExp][] = [

@@ -80,8 +80,9 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
 
     it("CLOUDFRONT alarms are created in us-east-1 and notify a topic there; REGIONAL ones the stack's topic", () => {
         const topics = run.ofType(T.topic);
-        const home = topics.find((t) => t.inputs.region === undefined)!;
-        const relay = topics.find((t) => t.inputs.region === "us-east-1")!;
+        const alarmTopics = topics.filter((t) => !t.name.endsWith("people-topic"));
+        const home = alarmTopics.find((t) => t.inputs.region === undefined)!;
+        const relay = alarmTopics.find((t) => t.inputs.region === "us-east-1")!;
         assert.ok(home && relay, "the stack's topic and a us-east-1 relay topic");
         assert.match(home.state.arn, /^arn:aws:sns:eu-west-1:/);
         assert.match(relay.state.arn, /^arn:aws:sns:us-east-1:/);
@@ -109,7 +110,24 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
         const sub = run.ofType(T.subscription).find((s) => s.inputs.topic === relay.state.arn && s.inputs.protocol === "lambda");
         assert.equal(sub?.inputs.endpoint, finding.state.arn);
         assert.ok(run.ofType(T.permission).some((p) => p.inputs.sourceArn === relay.state.arn && p.inputs.principal === "sns.amazonaws.com"));
-        assert.ok(run.ofType(T.subscription).some((s) => s.inputs.topic === relay.state.arn && s.inputs.protocol === "email" && s.inputs.endpoint === "secops@corp.internal"));
+        // People hear of each anomaly ONCE: count what one ALARM of each composite delivers to secops@corp.internal —
+        // directly (email subscriptions on the topics it notifies) and through the finding Lambda (a lambda
+        // subscription on such a topic: the Lambda publishes one notice to PEOPLE_TOPIC_ARN, read by the subscriptions there).
+        const subs = run.ofType(T.subscription);
+        const emailsOn = (topic: string) => subs.filter((x) => x.inputs.topic === topic && x.inputs.protocol === "email" && x.inputs.endpoint === "secops@corp.internal").length;
+        const peopleTopic = finding.inputs.environment.variables.PEOPLE_TOPIC_ARN;
+        const deliveries = (actions: string[]) => actions.reduce((n, topic) => n + emailsOn(topic)
+            + subs.filter((x) => x.inputs.topic === topic && x.inputs.protocol === "lambda" && x.inputs.endpoint === finding.state.arn).length * emailsOn(peopleTopic), 0);
+        for (const c of composites) assert.equal(deliveries(c.inputs.alarmActions), 1, `${c.name}: one email per ALARM (the finding Lambda's notice)`);
+        // An OK reaches no person directly; the finding Lambda sends nothing for OK (test/anomalyAlerts.test.ts).
+        for (const c of composites) assert.equal(c.inputs.okActions.reduce((n: number, t: string) => n + emailsOn(t), 0), 0, `${c.name}: OK`);
+        // The relay's DLQ alarm reaches people directly in us-east-1 (its own people topic), besides the finding Lambda.
+        const relayDlq = run.ofType(T.alarm).find((a) => a.inputs.region === "us-east-1" && String(a.inputs.name).endsWith("us-east-1-alerts-dlq-depth"))!;
+        const relayPeople = topics.find((t) => t.inputs.region === "us-east-1" && t.name.endsWith("people-topic"))!;
+        assert.deepEqual(relayDlq.inputs.alarmActions, [relay.state.arn, relayPeople.state.arn]);
+        assert.deepEqual(relayDlq.inputs.okActions, [relay.state.arn]);
+        assert.equal(emailsOn(relayPeople.state.arn), 1);
+        assert.equal(emailsOn(relay.state.arn), 0, "nobody reads the relay topic but the finding Lambda");
     });
 
     it("the finding Lambda reads us-east-1 alarm state and knows which region's alarms reach it", () => {
