@@ -1,5 +1,7 @@
 // The dated us-east-1 list-price table the cost estimate (scripts/lib/cost.ts) and the simulators use. One entry
-// per billed unit, each with where the number comes from and how far it was checked. Update the date and the
+// per billed unit, each with where the number comes from and how far it was checked (last re-checked 2026-12-01
+// with the search tool's stored AWS pages: Lambda from AWS's "How AWS Pricing Works" whitepaper; CloudWatch,
+// Kinesis and WAF units/free tiers from AWS's pages, their numbers still from third parties). Update the date and the
 // `checked` fields together when you change a price; a test keeps every entry sourced.
 //
 // `checked` says what was seen when this table was written:
@@ -33,6 +35,12 @@ const CW = "https://aws.amazon.com/cloudwatch/pricing/";
 const KDS = "https://aws.amazon.com/kinesis/data-streams/pricing/";
 const FH = "https://aws.amazon.com/firehose/pricing/";
 const WAF = "https://aws.amazon.com/waf/pricing/";
+/** AWS whitepaper "How AWS Pricing Works", Lambda section (states the request and GB-second prices). */
+const LAMBDA_WP = "https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html";
+/** The stored copy of CloudWatch's pricing page carries the free tier and the units, not the paid-tier numbers. */
+const CW_FREE = `${CW} (stored copy: free tier 10 custom metrics, 10 alarm metrics, 3 dashboards, 5 GB logs; units)`;
+/** AWS blog: WAF bills each web ACL, each rule and the requests a web ACL processes, the same in every region, prorated hourly. */
+const WAF_MODEL = `AWS blog "Cost-effective ways for securing your web applications using AWS WAF" (billing model, no numbers)`;
 
 export const PRICE_TABLE = {
     region: "us-east-1",
@@ -42,19 +50,19 @@ export const PRICE_TABLE = {
     prices: {
         // ---- CloudWatch -------------------------------------------------------------------------------------
         alarmMetricStandard: {
-            usd: 0.10, per: 1, unit: "alarm metric-month (standard resolution)", checked: "third-party",
-            source: `${CW}; c3x.dev/resources/aws/aws_cloudwatch_metric_alarm (2026)`,
+            usd: 0.10, per: 1, unit: "alarm metric-month (standard resolution)", checked: "aws-model",
+            source: `${CW_FREE}; number: c3x.dev/resources/aws/aws_cloudwatch_metric_alarm (2026)`,
             note: "a metric-math alarm is billed per metric it reads; an anomaly detection alarm as 3 alarm metrics per metric (the metric and the band's two bounds)",
         },
         alarmMetricHighResolution: { usd: 0.30, per: 1, unit: "alarm metric-month (10 s / 30 s period)", checked: "third-party", source: `${CW}; c3x.dev (2026)` },
         compositeAlarm: { usd: 0.50, per: 1, unit: "composite alarm-month", checked: "third-party", source: `${CW}; c3x.dev, cloudcostkit.com (2026)` },
         customMetric: {
-            usd: 0.30, per: 1, unit: "custom metric-month (first 10,000)", free: 10, checked: "third-party",
-            source: `${CW}; c3x.dev/blog/aws-cloudwatch-metrics-cost (2026)`,
+            usd: 0.30, per: 1, unit: "custom metric-month (first 10,000)", free: 10, checked: "aws-model",
+            source: `${CW_FREE}; number: c3x.dev/blog/aws-cloudwatch-metrics-cost (2026)`,
             note: "each namespace + name + dimension values is one metric; EMF-published metrics count the same",
         },
-        dashboard: { usd: 3.00, per: 1, unit: "dashboard-month", free: 3, checked: "third-party", source: `${CW}; c3x.dev (2026)` },
-        logsIngestion: { usd: 0.50, per: 1, unit: "GB ingested (Standard log class)", free: 5, checked: "third-party", source: `${CW}; c3x.dev/blog/cloudwatch-logs-cost-optimization (June 2026)` },
+        dashboard: { usd: 3.00, per: 1, unit: "dashboard-month", free: 3, checked: "aws-model", source: `${CW_FREE}; number: c3x.dev (2026)` },
+        logsIngestion: { usd: 0.50, per: 1, unit: "GB ingested (Standard log class)", free: 5, checked: "aws-model", source: `${CW_FREE}; number: c3x.dev/blog/cloudwatch-logs-cost-optimization (June 2026)` },
         vendedLogsIngestion: {
             usd: 0.50, per: 1, unit: "GB of vended logs (WAF) to CloudWatch Logs, first 10 TB", checked: "third-party",
             source: `${CW}; tech.enechange.co.jp (WAF logs are billed as vended logs)`,
@@ -68,8 +76,14 @@ export const PRICE_TABLE = {
         },
         kinesisOnDemandIngest: { usd: 0.08, per: 1, unit: "GB written (records rounded up to 1 KB)", checked: "aws-model", source: KDS },
         kinesisOnDemandRetrieval: { usd: 0.04, per: 1, unit: "GB read", checked: "aws-model", source: KDS },
-        kinesisShardHour: { usd: 0.015, per: 1, unit: "provisioned shard-hour", checked: "third-party", source: `${KDS}; kindatechnical.com Kinesis pricing lesson` },
-        kinesisPutPayloadUnits: { usd: 0.014, per: 1_000_000, unit: "PUT payload units (25 KB)", checked: "unverified", source: KDS },
+        kinesisShardHour: {
+            usd: 0.015, per: 1, unit: "provisioned shard-hour", checked: "aws-model",
+            source: `${KDS} (stored copies: billed per shard-hour and per PUT payload unit; no numbers); number: kindatechnical.com Kinesis pricing lesson`,
+        },
+        kinesisPutPayloadUnits: {
+            usd: 0.014, per: 1_000_000, unit: "PUT payload units (25 KB)", checked: "aws-model",
+            source: `${KDS} (stored copy: a PUT payload unit is a 25 KB chunk of a record, priced per million); number: github.com/EveryMundo/aws-kinesis-client docs (quotes $0.014 for US West (Oregon), not us-east-1)`,
+        },
         // ---- Firehose ---------------------------------------------------------------------------------------
         firehoseIngest: {
             usd: 0.029, per: 1, unit: "GB ingested from Kinesis (records rounded up to 5 KB), first 500 TB", checked: "aws-model", source: FH,
@@ -78,23 +92,35 @@ export const PRICE_TABLE = {
         firehoseDynamicPartitioning: { usd: 0.020, per: 1, unit: "GB delivered with dynamic partitioning", checked: "aws-model", source: FH },
         firehoseDynamicPartitioningObjects: { usd: 0.005, per: 1000, unit: "S3 objects delivered with dynamic partitioning", checked: "aws-model", source: FH },
         // ---- WAF --------------------------------------------------------------------------------------------
-        wafWebAcl: { usd: 5.00, per: 1, unit: "web ACL-month", checked: "third-party", source: `${WAF}; c3x.dev/blog/aws-waf-cost-explained (2026); AWS blog "Cost-effective ways for securing your web applications using AWS WAF" (model)` },
-        wafRule: { usd: 1.00, per: 1, unit: "rule or rule group-month", checked: "third-party", source: `${WAF}; c3x.dev (2026)`, note: "an AWS managed baseline rule group counts as one rule" },
-        wafRequests: { usd: 0.60, per: 1_000_000, unit: "requests inspected", checked: "third-party", source: `${WAF}; c3x.dev, awsnegotiations.com (2026)` },
+        wafWebAcl: { usd: 5.00, per: 1, unit: "web ACL-month", checked: "aws-model", source: `${WAF}; ${WAF_MODEL}; number: c3x.dev/blog/aws-waf-cost-explained (2026)` },
+        wafRule: { usd: 1.00, per: 1, unit: "rule or rule group-month", checked: "aws-model", source: `${WAF}; ${WAF_MODEL}; number: c3x.dev (2026)`, note: "an AWS managed baseline rule group counts as one rule (c3x.dev; awsnegotiations.com counts managed groups as several rules: not settled)" },
+        wafRequests: { usd: 0.60, per: 1_000_000, unit: "requests inspected", checked: "aws-model", source: `${WAF}; ${WAF_MODEL}; number: c3x.dev, awsnegotiations.com (2026)` },
         // ---- API Gateway, Lambda ----------------------------------------------------------------------------
         apiGatewayRest: {
             usd: 3.50, per: 1_000_000, unit: "REST API requests (first 333 M)", checked: "aws",
             source: "https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html",
         },
-        lambdaRequests: { usd: 0.20, per: 1_000_000, unit: "Lambda requests", checked: "unverified", source: "https://aws.amazon.com/lambda/pricing/" },
-        lambdaGbSecond: { usd: 0.0000166667, per: 1, unit: "Lambda GB-second (x86)", checked: "unverified", source: "https://aws.amazon.com/lambda/pricing/" },
+        lambdaRequests: { usd: 0.20, per: 1_000_000, unit: "Lambda requests", free: 1_000_000, checked: "aws", source: `${LAMBDA_WP} ("$0.20 per 1 million requests"; 1 million free a month)` },
+        lambdaGbSecond: {
+            usd: 0.0000166667, per: 1, unit: "Lambda GB-second (x86)", free: 400_000, checked: "aws",
+            source: `${LAMBDA_WP} ("$0.00001667 for every GB-second"; 400,000 GB-seconds free a month)`, note: "the whitepaper rounds to $0.00001667; $0.0000166667 is the unrounded rate",
+        },
         // ---- KMS, SNS, SQS, S3, Security Hub ----------------------------------------------------------------
         kmsKey: { usd: 1.00, per: 1, unit: "customer managed key-month", checked: "aws", source: "https://aws.amazon.com/kms/pricing/", note: "each automatic rotation adds $1/month for the retained backing key (not counted: first year)" },
         kmsRequests: { usd: 0.03, per: 10_000, unit: "KMS requests", free: 20_000, checked: "third-party", source: "https://aws.amazon.com/kms/pricing/ (20,000 free: aws); wring.co KMS guide (rate)" },
-        snsPublish: { usd: 0.50, per: 1_000_000, unit: "SNS publishes", free: 1_000_000, checked: "unverified", source: "https://aws.amazon.com/sns/pricing/" },
+        snsPublish: {
+            usd: 0.50, per: 1_000_000, unit: "SNS publishes", free: 1_000_000, checked: "third-party",
+            source: "https://aws.amazon.com/sns/pricing/ (not stored); gist allenheltondev/d028926b (AWS Serverless Cost Breakdown: $.50 / million); gist mkfmnn/c18899c1 (1 million free, us-east-1, 2017)",
+        },
         snsEmail: { usd: 2.00, per: 100_000, unit: "SNS email deliveries", free: 1_000, checked: "unverified", source: "https://aws.amazon.com/sns/pricing/" },
-        sqsRequests: { usd: 0.40, per: 1_000_000, unit: "SQS requests", free: 1_000_000, checked: "unverified", source: "https://aws.amazon.com/sqs/pricing/" },
-        s3Storage: { usd: 0.023, per: 1, unit: "GB-month S3 Standard (first 50 TB)", checked: "unverified", source: "https://aws.amazon.com/s3/pricing/" },
+        sqsRequests: {
+            usd: 0.40, per: 1_000_000, unit: "SQS requests", free: 1_000_000, checked: "third-party",
+            source: "https://aws.amazon.com/sqs/pricing/ (not stored); gist allenheltondev/d028926b ($.40 / million, standard queue); gist mkfmnn/c18899c1 (1 million free)",
+        },
+        s3Storage: {
+            usd: 0.023, per: 1, unit: "GB-month S3 Standard (first 50 TB)", checked: "third-party",
+            source: "https://aws.amazon.com/s3/pricing/ (stored copy renders no numbers); gist allenheltondev/d028926b ($.023 / GB / month)",
+        },
         s3Put: { usd: 0.005, per: 1000, unit: "S3 PUT requests", checked: "unverified", source: "https://aws.amazon.com/s3/pricing/" },
         securityHubFindingIngestion: {
             usd: 0.00003, per: 1, unit: "finding ingestion events (beyond 10,000 a month)", free: 10_000, checked: "third-party",
