@@ -261,7 +261,7 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
     sections.push([text([
         `# Edge anomaly detection — stack ${config.stack}`,
         cloudwatch
-            ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations) alert the SNS topic, which files Security Hub findings.`
+            ? `Engine **cloudwatch**: CloudWatch anomaly detection alarms (band ${config.detection.bandWidth} standard deviations; revenue by platform / marketplace ${seriesBandWidth(config.detection.bandWidth, { measure: "revenue", dimension: "platform" })} at ${config.detection.sparsePeriodSeconds} s) alert the SNS topic, which files Security Hub findings.`
             : `Engine **lookout**: Amazon Lookout for Metrics detectors alert the SNS topic and the finding Lambda (Lookout for Metrics reached end of support in 2025). Graphs show the watched metrics without bands.`,
         latency
             ? `Worst-case detection latency: WAF ${latency.wafSeconds} s, ecommerce ${latency.ecommerceSeconds} s${cloudwatch ? " (npm run simulate, noise-free worst case)" : ""}`

@@ -192,7 +192,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
     it("the header names the engine and the worst-case latency it is given (the simulation's, from index.ts)", () => {
         const header = body.widgets[0];
         assert.strictEqual(header.type, "text");
-        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*.*\n\nWorst-case detection latency: WAF 130 s, ecommerce 230 s \(npm run simulate, noise-free worst case\)\./s);
+        assert.match((header as { properties: { markdown: string } }).properties.markdown, /Engine \*\*cloudwatch\*\*: CloudWatch anomaly detection alarms \(band 3 standard deviations; revenue by platform \/ marketplace 3\.5 at 300 s\).*\n\nWorst-case detection latency: WAF 130 s, ecommerce 230 s \(npm run simulate, noise-free worst case\)\./s);
         const without = dashboardBody(dashboardSettingsOf(cfg), targets(cfg, []));
         assert.match((without.widgets[0] as { properties: { markdown: string } }).properties.markdown, /see the stack output detectionLatencySeconds/);
     });
