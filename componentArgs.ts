@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppConfig, ConfigError } from "./config";
 import { AnomalyAlertsArgs } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeatArgs } from "./components/blockedRequestsHeartbeat";
+import { ChatChannelsArgs } from "./components/chatChannels";
 import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectionSettings } from "./components/cloudwatchDetection";
 import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardSettings } from "./components/detectionDashboard";
 import { EcommercePipelineArgs } from "./components/ecommercePipeline";
@@ -137,11 +138,20 @@ export function anomalyAlertsArgs(config: AppConfig, wiring: Pick<AnomalyAlertsA
         enableSecurityHub: a.enableSecurityHub,
         maxRetryAttempts: a.maxRetryAttempts,
         maxEventAgeSeconds: a.maxEventAgeSeconds,
+        // Slack / Teams channels read the chat topic (chatChannelsArgs).
+        chatTopic: a.slack.length + a.teams.length > 0,
         // The DevOps Guru insight rule dead-letters into the alert DLQ.
         ...(config.sources.devopsGuru ? { deadLetterEventRuleNames: [devopsGuruRuleName(config)] } : {}),
         ...(ecommerceRootCause ? { ecommerceRootCause } : {}),
         ...wiring,
     };
+}
+
+/** The Slack / Teams channels of `alerts.slack` / `alerts.teams`, reading the alert path's chat topic; none configured → undefined. */
+export function chatChannelsArgs(config: AppConfig, wiring: Pick<ChatChannelsArgs, "topicArn">): ChatChannelsArgs | undefined {
+    const a = config.alerts;
+    if (a.slack.length + a.teams.length === 0) return undefined;
+    return { ...scopeOf(config), region: config.region, slack: a.slack.map((c) => ({ ...c })), teams: a.teams.map((c) => ({ ...c })), ...wiring };
 }
 
 export function regionalAlertRelayArgs(config: AppConfig, region: string, wiring: Pick<RegionalAlertRelayArgs, "findingFunctionArn" | "findingFunctionName">): RegionalAlertRelayArgs {

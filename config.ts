@@ -160,7 +160,32 @@ export interface AlertsConfig {
     readonly maxRetryAttempts: number;
     /** Asynchronous invocation maximum event age (60–21600 s). */
     readonly maxEventAgeSeconds: number;
+    /** Slack channels (Amazon Q Developer in chat applications, formerly AWS Chatbot) that get the people notices. */
+    readonly slack: readonly SlackChannelConfig[];
+    /** Microsoft Teams channels (same service) that get the people notices. */
+    readonly teams: readonly TeamsChannelConfig[];
 }
+
+/** A Slack channel of a workspace already authorized in the Amazon Q Developer in chat applications console. */
+export interface SlackChannelConfig {
+    readonly workspaceId: string;
+    readonly channelId: string;
+}
+
+/** A Microsoft Teams channel of a team already authorized in the Amazon Q Developer in chat applications console. */
+export interface TeamsChannelConfig {
+    readonly tenantId: string;
+    readonly teamId: string;
+    readonly channelId: string;
+}
+
+// Chat channel ids, as the Chatbot API reference states them (SlackChannelConfiguration, TeamsChannelConfiguration):
+// Slack channel id ^[A-Za-z0-9]+$ (1–255), Slack workspace (team) id ^[0-9A-Z]{1,255}$, Teams channel id URL-encoded
+// (`19%3a…%40thread.tacv2`), Teams team and tenant ids UUIDs.
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const TEAMS_CHANNEL_ID = /^(?=.{1,255}$)[a-zA-Z0-9\-_=+/.,]*%3[aA][a-zA-Z0-9\-_=+/.,]*%40[a-zA-Z0-9\-_=+/.,]*$/;
+const UUID = /^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$/;
 
 export interface AppConfig {
     readonly project: string;
@@ -564,7 +589,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     };
 
     // alerts
-    const al = objReader(raw, project, "alerts", ["emails", "smsNumbers", "httpsEndpoints", "enableSecurityHub", "maxRetryAttempts", "maxEventAgeSeconds"]);
+    const al = objReader(raw, project, "alerts", ["emails", "smsNumbers", "httpsEndpoints", "enableSecurityHub", "maxRetryAttempts", "maxEventAgeSeconds", "slack", "teams"]);
     const alertsCfg: AlertsConfig = {
         emails: al.strList("emails", EMAIL, "is not an email address (ASCII local@domain.tld, at most 254 characters)"),
         smsNumbers: al.strList("smsNumbers", E164, "is not a phone number in E.164 form (+15555550100)"),
@@ -572,6 +597,15 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         enableSecurityHub: al.bool("enableSecurityHub", false),
         maxRetryAttempts: al.int("maxRetryAttempts", 2, 0, 2),
         maxEventAgeSeconds: al.int("maxEventAgeSeconds", 3600, 60, 21600),
+        slack: chatChannels(al, "slack", (r) => ({
+            workspaceId: r.str("workspaceId", "", SLACK_WORKSPACE_ID, "is not a Slack workspace id (capital letters and digits, e.g. T07EA123LEP; copy it from the Amazon Q Developer in chat applications console)"),
+            channelId: r.str("channelId", "", SLACK_CHANNEL_ID, "is not a Slack channel id (letters and digits, e.g. C07EZ1ABC23)"),
+        }), ["workspaceId", "channelId"]),
+        teams: chatChannels(al, "teams", (r) => ({
+            tenantId: r.str("tenantId", "", UUID, "is not a Microsoft Teams tenant id (a UUID)"),
+            teamId: r.str("teamId", "", UUID, "is not a Microsoft Teams team id (a UUID)"),
+            channelId: r.str("channelId", "", TEAMS_CHANNEL_ID, "is not a URL-encoded Microsoft Teams channel id (19%3a…%40thread.tacv2, as in the channel's link)"),
+        }), ["tenantId", "teamId", "channelId"]),
     };
 
     return deepFreeze({
@@ -620,6 +654,21 @@ function parseWatch(v: unknown, key: string): WatchedWebAclConfig[] {
             }
         });
         return { name, scope, rules };
+    });
+}
+
+/** `alerts.slack` / `alerts.teams`: a list of channels, every field required, none listed twice. */
+function chatChannels<T extends object>(al: Reader, name: string, read: (r: Reader) => T, fields: readonly string[]): T[] {
+    const seen = new Set<string>();
+    return al.items(name).map((item, i) => {
+        const key = `${al.key(name)}[${i}]`;
+        const r = new Reader(asObject(item, key), key, fields);
+        for (const f of fields) if (!r.has(f)) throw new ConfigError(r.key(f), "is required");
+        const channel = read(r);
+        const id = JSON.stringify(channel);
+        if (seen.has(id)) throw new ConfigError(al.key(name), `lists the channel ${id} twice`);
+        seen.add(id);
+        return channel;
     });
 }
 

@@ -4,13 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "./config";
 import {
     anomalyAlertsArgs, cloudWatchDetectionArgs, detectionDashboardArgs, devopsGuruInsightsArgs, ecommercePipelineArgs, hasOwnWebAcl, heartbeatArgs, lookoutDetectionArgs,
-    redshiftMetricsArgs, regionalAlertRelayArgs, wafProtectedApiArgs, watchTargets,
+    redshiftMetricsArgs, regionalAlertRelayArgs, wafProtectedApiArgs, watchTargets, chatChannelsArgs,
 } from "./componentArgs";
 import { RegionalAlertRelay } from "./components/regionalAlertRelay";
 import { OWN_ACL_KEY, WAF_TOTAL_RULE, metricsRegion, watchedAclKey } from "./model/wafTargets";
 import { discoveredRules } from "./preflight/webAclRules";
 import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
+import { ChatChannels } from "./components/chatChannels";
 import { CloudWatchDetection, planCloudWatchAlarms } from "./components/cloudwatchDetection";
 import { alarmRateWarnings, checkAnomalyModels, checkLambdaEnvironment } from "./preflight/quotas";
 import { dashboardName as dashboardPhysicalName, DetectionDashboard } from "./components/detectionDashboard";
@@ -58,6 +59,9 @@ const alerts = new AnomalyAlerts("alerts", anomalyAlertsArgs(config, {
         }),
     ],
 }));
+// Slack / Teams channels (alerts.slack, alerts.teams) read the alert path's chat topic.
+const chatArgs = alerts.chatTopicArn ? chatChannelsArgs(config, { topicArn: alerts.chatTopicArn }) : undefined;
+if (chatArgs) new ChatChannels("alerts-chat", chatArgs);
 const relays = config.detection.engine === "cloudwatch"
     ? alarmRegions.map((region) => new RegionalAlertRelay(`alerts-${region}`, regionalAlertRelayArgs(config, region, {
         findingFunctionArn: alerts.findingFunctionArn, findingFunctionName: alerts.findingFunctionName,

@@ -4,6 +4,7 @@
 // these same Args in componentArgs.ts. See examples/ for a second program that uses the library.
 export * from "./components/anomalyAlerts";
 export * from "./components/blockedRequestsHeartbeat";
+export * from "./components/chatChannels";
 export * from "./components/cloudwatchDetection";
 export * from "./components/detectionDashboard";
 export * from "./components/ecommercePipeline";

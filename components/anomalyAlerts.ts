@@ -80,6 +80,12 @@ export interface AnomalyAlertsArgs extends StackScopeArgs {
      * exactly these rules. Default none.
      */
     deadLetterEventRuleNames?: readonly string[];
+    /**
+     * Create the chat topic: the finding Lambda publishes each people notice there too, as a custom notification
+     * Slack / Microsoft Teams channels show (components/chatChannels.ts subscribes them), and the DLQ alarm notifies
+     * it. Default false.
+     */
+    chatTopic?: boolean;
 }
 
 /**
@@ -158,7 +164,7 @@ export function subscribePeople(name: string, topicArn: pulumi.Input<string>, pe
 /** An alert path's DLQ depth alarm (> 0 messages): ALARM to the alarm topic and to people directly, OK to the alarm topic only. */
 export function deadLetterDepthAlarm(name: string, a: {
     name: string; description: string; queueName: pulumi.Input<string>; alarmTopicArn: pulumi.Input<string>; peopleTopicArn: pulumi.Input<string>;
-    tags: Record<string, string>; region?: string;
+    chatTopicArn?: pulumi.Input<string>; tags: Record<string, string>; region?: string;
 }, opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm {
     return new aws.cloudwatch.MetricAlarm(name, {
         ...(a.region ? { region: a.region } : {}),
@@ -173,7 +179,7 @@ export function deadLetterDepthAlarm(name: string, a: {
         threshold: 0,
         comparisonOperator: "GreaterThanThreshold",
         treatMissingData: "notBreaching",
-        alarmActions: [a.alarmTopicArn, a.peopleTopicArn],
+        alarmActions: [a.alarmTopicArn, a.peopleTopicArn, ...(a.chatTopicArn ? [a.chatTopicArn] : [])],
         okActions: [a.alarmTopicArn],
         tags: a.tags,
     }, opts);
@@ -263,6 +269,9 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
     /** The people topic: notices from the finding Lambda and the DLQ alarm; email/SMS/HTTPS subscribe here. */
     public readonly peopleTopic: aws.sns.Topic;
     public readonly peopleTopicArn: pulumi.Output<string>;
+    /** The chat topic (with `chatTopic`): custom notifications for Slack / Teams, and the DLQ alarm. */
+    public readonly chatTopic?: aws.sns.Topic;
+    public readonly chatTopicArn?: pulumi.Output<string>;
     public readonly topicKey: aws.kms.Key;
     public readonly topicKeyArn: pulumi.Output<string>;
     public readonly findingFunction: InlineFunction<unknown, AlertHandlingResult>;
@@ -290,6 +299,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
         const topicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${topicName}`;
         const peopleTopicName = physicalName(scope, "alerts-people", 256);
         const peopleTopicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${peopleTopicName}`;
+        const chatTopicName = physicalName(scope, "alerts-chat", 256);
+        const chatTopicArn = pulumi.interpolate`arn:${partition}:sns:${region}:${accountId}:${chatTopicName}`;
         const alarmsInRegion = pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;
         this.productArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:product/${accountId}/default`;
         const hubArn = pulumi.interpolate`arn:${partition}:securityhub:${region}:${accountId}:hub/default`;
@@ -307,8 +318,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             description: `Encrypts the anomaly alert topic and its dead-letter queue (${scope.project}/${scope.stack})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, alarmsInRegion, eventRuleArns]).apply(([account, part, topic, peopleTopic, alarms, rules]) =>
-                JSON.stringify(alertKeyPolicy({ account, partition: part, alarms, topics: [topic, peopleTopic], eventRules: rules }))),
+            policy: pulumi.all([accountId, partition, topicArn, peopleTopicArn, chatTopicArn, alarmsInRegion, eventRuleArns]).apply(([account, part, topic, peopleTopic, chat, alarms, rules]) =>
+                JSON.stringify(alertKeyPolicy({ account, partition: part, alarms, topics: [topic, peopleTopic, ...(args.chatTopic ? [chat] : [])], eventRules: rules }))),
             tags: scope.tags,
         }, parent);
         this.topicKeyArn = this.topicKey.arn;
@@ -346,6 +357,22 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             policy: pulumi.all([this.peopleTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
         }, parent);
 
+        if (args.chatTopic) {
+            // Chat channels read only this topic: the finding Lambda's custom notifications and the DLQ alarm (a
+            // CloudWatch alarm event, which chat shows natively). Same policy as the people topic.
+            this.chatTopic = new aws.sns.Topic(`${name}-chat-topic`, {
+                name: chatTopicName,
+                displayName: `Anomaly alerts for chat channels (${scope.stack})`,
+                kmsMasterKeyId: this.topicKey.arn,
+                tags: scope.tags,
+            }, parent);
+            this.chatTopicArn = this.chatTopic.arn;
+            new aws.sns.TopicPolicy(`${name}-chat-topic-policy`, {
+                arn: this.chatTopic.arn,
+                policy: pulumi.all([this.chatTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
+            }, parent);
+        }
+
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             name: physicalName(scope, "alerts-dlq", 80),
             kmsMasterKeyId: this.topicKey.arn,
@@ -358,8 +385,8 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
 
         new aws.sqs.QueuePolicy(`${name}-dlq-policy`, {
             queueUrl: this.deadLetterQueue.url,
-            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, accountId, eventRuleArns]).apply(([queue, topic, peopleTopic, account, rules]) =>
-                JSON.stringify(alertQueuePolicy({ queue, account, topics: [topic, peopleTopic], eventRules: rules }))),
+            policy: pulumi.all([this.deadLetterQueue.arn, this.topic.arn, this.peopleTopic.arn, chatTopicArn, accountId, eventRuleArns]).apply(([queue, topic, peopleTopic, chat, account, rules]) =>
+                JSON.stringify(alertQueuePolicy({ queue, account, topics: [topic, peopleTopic, ...(args.chatTopic ? [chat] : [])], eventRules: rules }))),
         }, parent);
 
         // WAF root cause: web ACL ARN → log group ARN, and the statements that let the function query those groups only.
@@ -384,6 +411,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                 ...(args.alarmRegions?.length ? { ALARM_REGIONS: args.alarmRegions.join(",") } : {}),
                 ...(args.ecommerceStreamArn ? { ECOMMERCE_STREAM_ARN: args.ecommerceStreamArn } : {}),
                 PEOPLE_TOPIC_ARN: this.peopleTopic.arn,
+                ...(this.chatTopic ? { CHAT_TOPIC_ARN: this.chatTopic.arn } : {}),
                 ...(args.wafLogGroups?.length ? { WAF_LOG_GROUPS: wafLogGroups.apply((groups) => JSON.stringify(Object.fromEntries(groups.map((g) => [g.acl, g.arn])))) } : {}),
                 ...(args.ecommerceRootCause ? { ECOMMERCE_ROOT_CAUSE: ecommerceRootCauseEnv(args.ecommerceRootCause) } : {}),
                 ...(args.dashboardName ? {
@@ -435,7 +463,7 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
                     Sid: "NotifyPeople",
                     Effect: "Allow",
                     Action: ["sns:Publish"],
-                    Resource: this.peopleTopic.arn,
+                    Resource: this.chatTopic ? [this.peopleTopic.arn, this.chatTopic.arn] : this.peopleTopic.arn,
                 },
                 {
                     Sid: "SendFailedInvocationsToTheDlq",
@@ -484,12 +512,13 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             name: physicalName(scope, "alerts-dlq-depth", 255),
             description: "Alerts are waiting in the alert dead-letter queue: they did not become Security Hub findings "
                 + "(or an SNS delivery failed). Read the messages for the error, fix it, then redrive them.",
-            queueName: this.deadLetterQueue.name, alarmTopicArn: this.topic.arn, peopleTopicArn: this.peopleTopic.arn, tags: scope.tags,
+            queueName: this.deadLetterQueue.name, alarmTopicArn: this.topic.arn, peopleTopicArn: this.peopleTopic.arn, chatTopicArn: this.chatTopicArn, tags: scope.tags,
         }, parent);
 
         this.registerOutputs({
             topicArn: this.topicArn,
             peopleTopicArn: this.peopleTopicArn,
+            ...(this.chatTopicArn ? { chatTopicArn: this.chatTopicArn } : {}),
             topicKeyArn: this.topicKeyArn,
             findingFunctionArn: this.findingFunctionArn,
             findingFunctionName: this.findingFunctionName,

@@ -73,8 +73,11 @@ async function findingOf(name: string, deps: EnrichDeps = enrichDeps()): Promise
     return plan.findings[0];
 }
 
-type NotifyFunctions = Pick<typeof notify, "peopleNotice" | "findingConsoleUrl" | "publishNotice">;
-const notifyFunctions = (): NotifyFunctions => ({ peopleNotice: notify.peopleNotice, findingConsoleUrl: notify.findingConsoleUrl, publishNotice: notify.publishNotice });
+type NotifyFunctions = Pick<typeof notify, "peopleNotice" | "findingConsoleUrl" | "publishNotice" | "publishNotices" | "chatNotification">;
+const notifyFunctions = (): NotifyFunctions => ({
+    peopleNotice: notify.peopleNotice, findingConsoleUrl: notify.findingConsoleUrl, publishNotice: notify.publishNotice,
+    publishNotices: notify.publishNotices, chatNotification: notify.chatNotification,
+});
 
 /** The example messages in the README, by fixture. */
 export async function exampleNotice(fns: NotifyFunctions, name: string, deps?: EnrichDeps): Promise<notify.PeopleNotice> {
@@ -145,6 +148,34 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
         assert.deepEqual(sent[0].input, { TopicArn: "arn:aws:sns:us-east-1:123456789012:people", Subject: n.subject, Message: n.message });
         const failing = { send: async () => { throw Object.assign(new Error("denied"), { name: "AuthorizationErrorException" }); } } as unknown as notify.SnsSender;
         await assert.rejects(fns().publishNotice(failing, "arn:aws:sns:us-east-1:123456789012:people", n), /denied/);
+    });
+
+    it("chat: the same notice as a custom notification (version 1.0, source custom, client-markdown) on the chat topic, after the people topic", async () => {
+        const sent: PublishCommand[] = [];
+        const sns = { send: async (c: PublishCommand) => { sent.push(c); return { MessageId: `m-${sent.length}` }; } } as unknown as notify.SnsSender;
+        const f = await findingOf("cw-waf-alarm");
+        const n = await exampleNotice(fns(), "cw-waf-alarm");
+        const people = "arn:aws:sns:us-east-1:123456789012:people";
+        const chat = "arn:aws:sns:us-east-1:123456789012:chat";
+        assert.deepEqual(await fns().publishNotices(sns, { people, chat }, n, f), ["m-1", "m-2"]);
+        assert.deepEqual(sent.map((c) => c.input.TopicArn), [people, chat]);
+        for (const c of sent) assert.deepEqual(commandProblems(snsSdk as unknown as Record<string, unknown>, c), []);
+        assert.equal(sent[1].input.Subject, undefined);
+        const body = JSON.parse(sent[1].input.Message!);
+        assert.deepEqual(Object.keys(body).sort(), ["content", "id", "source", "version"]);
+        assert.equal(body.version, "1.0");
+        assert.equal(body.source, "custom");
+        assert.equal(body.id, f.Id);
+        assert.equal(body.content.textType, "client-markdown");
+        assert.equal(body.content.title, n.subject);
+        assert.equal(body.content.description, n.message.split("\n").slice(1).join("\n"));
+        assert.match(body.content.description, /203\.0\.113\.9 \[CN\]=318/);
+        assert.deepEqual(body.content.keywords, ["CRITICAL", "waf"]);
+        // Without chat channels only the people topic; a chat failure after the people notice propagates (retried).
+        sent.length = 0;
+        assert.deepEqual(await fns().publishNotices(sns, { people }, n, f), ["m-1"]);
+        const failing = { send: async (c: PublishCommand) => { if (c.input.TopicArn === chat) throw new Error("chat topic denied"); return { MessageId: "p" }; } } as unknown as notify.SnsSender;
+        await assert.rejects(fns().publishNotices(failing, { people, chat }, n, f), /chat topic denied/);
     });
 
     it("the README shows exactly these messages", async () => {

@@ -205,6 +205,24 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         assert.match(notice(), /\nTop contributors \(WAF logs, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=20 \(100%\); countries CN=20 \(100%\); URIs \/=20 \(100%\)\nRoot cause partial: Logs Insights did not finish within the 1\.5 s budget/);
     });
 
+    it("with chat channels (CHAT_TOPIC_ARN): the same notice goes to the chat topic as a custom notification with the root cause", async () => {
+        standin.putEvents(GROUP, blocked(40, "203.0.113.9", "CN", "/"));
+        const chat = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-chat`;
+        process.env.CHAT_TOPIC_ARN = chat;
+        try {
+            const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+            assert.equal(error, undefined);
+        } finally {
+            delete process.env.CHAT_TOPIC_ARN;
+        }
+        const calls = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+        assert.deepEqual(calls.map((c) => c.TopicArn), [ENV.PEOPLE_TOPIC_ARN, chat], "people first, then chat; one each");
+        const body = JSON.parse(calls[1].Message!);
+        assert.deepEqual([body.version, body.source, body.content.textType, body.id], ["1.0", "custom", "client-markdown", filed().Id]);
+        assert.equal(body.content.title, calls[0].Subject);
+        assert.match(body.content.description, /Top contributors \(WAF logs, 40 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=40 \(100%\)/);
+    });
+
     it("an ecommerce total alarm: GetMetricData of every watched series, contributions ranked, shares adding up to 100, in the finding and the notice", async () => {
         const { error } = await capturing(async () => (await coldStart())(TOTAL_ALARM));
         assert.equal(error, undefined);

@@ -73,6 +73,8 @@ export interface FindingSettings {
     ecommerceStreamArn?: string;
     /** The people topic: each ACTIVE anomaly finding is announced there (handlers/alert/notify.ts). */
     peopleTopicArn?: string;
+    /** The chat topic (`CHAT_TOPIC_ARN`): the same notices as custom notifications for Slack / Microsoft Teams. */
+    chatTopicArn?: string;
     /** The detection dashboard, linked from each notice. */
     dashboardUrl?: string;
     /** Web ACL ARN or name → its WAF log group (`WAF_LOG_GROUPS`): where the enrich stage queries WAF logs. */

@@ -17,7 +17,7 @@ import type { AwsSecurityFinding, SecurityHubClient } from "@aws-sdk/client-secu
 
 import { AlertPlan, archivedVersion, consoleUrl, FindingSettings } from "./asff";
 import type { Logger } from "./log";
-import { findingConsoleUrl, peopleNotice, publishNotice, SnsSender } from "./notify";
+import { findingConsoleUrl, peopleNotice, publishNotices, SnsSender } from "./notify";
 import { ALERT_RETRY } from "./retry";
 import type { LogsSender, Wafv2Sender } from "../enrich/wafRootCause";
 import { arnParts, CloudWatchSender, ParsedAlarm, ParsedAlert } from "./parse";
@@ -144,12 +144,18 @@ export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: Find
     return undefined;
 }
 
-/** One notice per ACTIVE finding, to the people topic; without an SNS client that is a configuration error. */
+/**
+ * One notice per ACTIVE finding, to the people topic and (when chat channels are configured) the chat topic;
+ * without an SNS client that is a configuration error.
+ */
 export async function notifyPeople(c: AlertClients, s: FindingSettings, topicArn: string, findings: AwsSecurityFinding[]): Promise<string[]> {
     if (!c.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
     const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
     const ids: string[] = [];
-    for (const f of findings) ids.push(await publishNotice(c.sns, topicArn, peopleNotice(f, { finding: findingConsoleUrl(base, s.region, f.Id!), dashboard: s.dashboardUrl })));
+    for (const f of findings) {
+        const notice = peopleNotice(f, { finding: findingConsoleUrl(base, s.region, f.Id!), dashboard: s.dashboardUrl });
+        ids.push(...await publishNotices(c.sns, { people: topicArn, chat: s.chatTopicArn }, notice, f));
+    }
     return ids;
 }
 

@@ -12,7 +12,7 @@
 //   import  BatchImportFindings (FailedCount fails the invocation). The notice goes out before the import, so a failed
 //           Publish imports nothing and the retry does both; a failed import after a sent notice repeats the notice on
 //           retry (at least once, never lost).
-import { findingConsoleUrl, PeopleNotice, publishNotice, MAX_SUBJECT_LENGTH } from "./notify";
+import { findingConsoleUrl, PeopleNotice, publishNotices, MAX_SUBJECT_LENGTH } from "./notify";
 import { AlertClients, AlertOutcome, importFindings } from "./deliver";
 import { consoleUrl, FindingSettings, PF } from "./asff";
 import type { Logger } from "./log";
@@ -70,7 +70,8 @@ export async function devopsGuruAlert(event: unknown, clients: AlertClients, s: 
         if (!clients.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
         const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
         const previous = told ? String(told) : undefined;
-        notified = [await publishNotice(clients.sns, s.peopleTopicArn!, insightNotice(finding, p, previous, { finding: findingConsoleUrl(base, s.region, finding.Id!), dashboard: s.dashboardUrl }))];
+        const notice = insightNotice(finding, p, previous, { finding: findingConsoleUrl(base, s.region, finding.Id!), dashboard: s.dashboardUrl });
+        notified = await publishNotices(clients.sns, { people: s.peopleTopicArn, chat: s.chatTopicArn }, notice, finding);
     }
     const ids = await importFindings(client, [finding]);
     const recordState = finding.RecordState as "ACTIVE" | "ARCHIVED";

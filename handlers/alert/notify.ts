@@ -84,3 +84,46 @@ export async function publishNotice(sns: SnsSender, topicArn: string, n: PeopleN
     const out = await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: n.subject, Message: n.message }));
     return out.MessageId ?? "";
 }
+
+/**
+ * The same notice for a chat channel (Slack, Microsoft Teams) through Amazon Q Developer in chat applications
+ * (formerly AWS Chatbot), which shows AWS service events and custom notifications only — not plain SNS text. A
+ * custom notification (admin guide, "Custom notifications"): `version` "1.0" and `source` "custom" required;
+ * `content.textType` "client-markdown" (the only one supported), `title`, `description`, `keywords`.
+ */
+export interface ChatNotification {
+    version: "1.0";
+    source: "custom";
+    id?: string;
+    content: { textType: "client-markdown"; title: string; description: string; keywords?: string[] };
+}
+
+export function chatNotification(n: PeopleNotice, f: Pick<AwsSecurityFinding, "Id" | "Severity" | "ProductFields">): ChatNotification {
+    const keywords = [f.Severity?.Label, f.ProductFields?.["edgeAnomaly/category"]].filter((k): k is string => !!k);
+    return {
+        version: "1.0",
+        source: "custom",
+        ...(f.Id ? { id: f.Id } : {}),
+        content: { textType: "client-markdown", title: n.subject, description: n.message.split("\n").slice(1).join("\n"), ...(keywords.length ? { keywords } : {}) },
+    };
+}
+
+/** Where notices go: the people topic (email, SMS, HTTPS) and, when chat channels are configured, the chat topic. */
+export interface NoticeTopics {
+    people?: string;
+    chat?: string;
+}
+
+/**
+ * Publishes one notice to each configured topic (people first); returns the SNS MessageIds. A failure propagates:
+ * the invocation fails and is retried, so a notice is delivered at least once (a retry may repeat one).
+ */
+export async function publishNotices(sns: SnsSender, topics: NoticeTopics, n: PeopleNotice, f: Pick<AwsSecurityFinding, "Id" | "Severity" | "ProductFields">): Promise<string[]> {
+    const ids: string[] = [];
+    if (topics.people) ids.push(await publishNotice(sns, topics.people, n));
+    if (topics.chat) {
+        const out = await sns.send(new PublishCommand({ TopicArn: topics.chat, Message: JSON.stringify(chatNotification(n, f)) }));
+        ids.push(out.MessageId ?? "");
+    }
+    return ids;
+}

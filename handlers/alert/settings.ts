@@ -32,6 +32,7 @@ export function findingSettingsFromEnv(env: NodeJS.ProcessEnv): FindingSettings 
         ...(optional("ALARM_REGIONS") ? { alarmRegions: optional("ALARM_REGIONS")!.split(",") } : {}),
         ecommerceStreamArn: optional("ECOMMERCE_STREAM_ARN"),
         peopleTopicArn: optional("PEOPLE_TOPIC_ARN"),
+        ...(optional("CHAT_TOPIC_ARN") ? { chatTopicArn: optional("CHAT_TOPIC_ARN") } : {}),
         dashboardUrl: optional("DASHBOARD_URL"),
         ...(optional("WAF_LOG_GROUPS") ? { wafLogGroups: wafLogGroupsFromEnv(env) } : {}),
         ...(optional(ECOMMERCE_ENV) ? { ecommerceRootCause: ecommerceSettingsFromEnv(env) } : {}),
