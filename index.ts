@@ -13,13 +13,13 @@ import { AnomalyAlerts } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeat } from "./components/blockedRequestsHeartbeat";
 import { ChatChannels } from "./components/chatChannels";
 import { CloudWatchDetection, planCloudWatchAlarms } from "./components/cloudwatchDetection";
-import { alarmRateWarnings, checkAnomalyModels, checkLambdaEnvironment } from "./preflight/quotas";
+import { alarmRateWarnings, checkAnomalyModels, checkLambdaEnvironment, redshiftQuotaAlarms } from "./preflight/quotas";
 import { dashboardName as dashboardPhysicalName, DetectionDashboard } from "./components/detectionDashboard";
 import { DevOpsGuruInsights, devopsGuruDashboardSections } from "./components/devopsGuruInsights";
 import { detectionLatency as latencyOf } from "./model/detectionLatency";
 import { EcommercePipeline } from "./components/ecommercePipeline";
 import { LookoutDetection } from "./components/lookoutDetection";
-import { RedshiftMetrics, redshiftDashboardSections, redshiftLatencySeconds, redshiftSettings } from "./components/redshiftMetrics";
+import { planRedshiftAlarms, RedshiftMetrics, redshiftDashboardSections, redshiftLatencySeconds, redshiftSettings } from "./components/redshiftMetrics";
 import { WafProtectedApi } from "./components/wafProtectedApi";
 
 const config = loadConfig();
@@ -73,6 +73,13 @@ const heartbeat = config.heartbeat.enabled && webAcls.length > 0
     : undefined;
 
 // Detection: one engine per stack.
+// sources.redshift's alert wiring (its alarms notify the alarm topic; failed runs dead-letter into the alert DLQ).
+const redshiftAlerts = {
+    topicArn: alerts.topicArn,
+    deadLetterQueueArn: alerts.deadLetterQueueArn,
+    deadLetterKeyArn: alerts.topicKeyArn,
+    findingFunctionArn: alerts.findingFunctionArn,
+};
 let alarmArns: pulumi.Output<string[]> | string[] = [];
 let lookout: LookoutDetection | undefined;
 let cloudwatchArgs: ReturnType<typeof cloudWatchDetectionArgs> | undefined;
@@ -83,7 +90,9 @@ if (config.detection.engine === "cloudwatch") {
     });
     // Quotas before any alarm is declared: anomaly models per region fail preview naming the key; a region whose
     // alarms take long to create at the PutMetricAlarm rate is warned about (preflight/quotas.ts).
-    const alarmSpecs = planCloudWatchAlarms(cloudwatchArgs);
+    // sources.redshift's band alarms count too (same region, same quotas).
+    const redshiftPlanned = redshiftMetricsArgs(config, { alerts: redshiftAlerts });
+    const alarmSpecs = [...planCloudWatchAlarms(cloudwatchArgs), ...redshiftQuotaAlarms(redshiftPlanned ? planRedshiftAlarms(redshiftSettings(redshiftPlanned)) : [])];
     checkAnomalyModels(alarmSpecs, config.region);
     for (const warning of alarmRateWarnings(alarmSpecs, config.region)) pulumi.log.warn(warning);
     const cw = new CloudWatchDetection("detection", cloudwatchArgs);
@@ -103,12 +112,7 @@ if (config.detection.engine === "cloudwatch") {
 
 // Optional sources (off by default), on the same alert path.
 const redshiftArgs = redshiftMetricsArgs(config, {
-    alerts: {
-        topicArn: alerts.topicArn,
-        deadLetterQueueArn: alerts.deadLetterQueueArn,
-        deadLetterKeyArn: alerts.topicKeyArn,
-        findingFunctionArn: alerts.findingFunctionArn,
-    },
+    alerts: redshiftAlerts,
     lookout: lookout ? {
         bucketName: pipeline.bucketName,
         bucketArn: pipeline.bucketArn,

@@ -24,26 +24,38 @@ export const QUOTAS = {
 export const ALARM_RATE_WARN_SECONDS = 60;
 
 const WATCH_KEY = `${PROJECT}:waf.watch`;
+const REDSHIFT_KEY = `${PROJECT}:sources.redshift.queries`;
+
+/**
+ * What the quota counts need of an alarm: its region (unset: the stack's), its kind (`waf`, an ecommerce kind, or
+ * `redshift` for sources.redshift's band alarms, which live in the stack's region) and whether it has a gate child.
+ */
+export type QuotaAlarm = Pick<AlarmSpec, "region" | "gate"> & { readonly kind: AlarmSpec["kind"] | "redshift" };
+
+/** sources.redshift's band alarms as quota alarms (the stack's region). */
+export function redshiftQuotaAlarms(specs: readonly { gate?: AlarmSpec["gate"] }[]): QuotaAlarm[] {
+    return specs.map((s) => ({ kind: "redshift" as const, ...(s.gate ? { gate: s.gate } : {}) }));
+}
 
 /**
  * Anomaly detection models the cloudwatch engine's alarms need, per region: one per band alarm (each alarm spec
  * has one `ANOMALY_DETECTION_BAND`). A series' spike and drop alarms share their metric math, so AWS may keep one
  * model for both; counting one per alarm is the upper bound and never lets an over-quota stack through.
  */
-export function anomalyModelsByRegion(specs: readonly AlarmSpec[], stackRegion: string): Map<string, { total: number; waf: number; ecommerce: number }> {
-    const out = new Map<string, { total: number; waf: number; ecommerce: number }>();
+export function anomalyModelsByRegion(specs: readonly QuotaAlarm[], stackRegion: string): Map<string, { total: number; waf: number; ecommerce: number; redshift: number }> {
+    const out = new Map<string, { total: number; waf: number; ecommerce: number; redshift: number }>();
     for (const s of specs) {
         const region = s.region ?? stackRegion;
-        const n = out.get(region) ?? { total: 0, waf: 0, ecommerce: 0 };
+        const n = out.get(region) ?? { total: 0, waf: 0, ecommerce: 0, redshift: 0 };
         n.total += 1;
-        if (s.kind === "waf") n.waf += 1; else n.ecommerce += 1;
+        if (s.kind === "waf") n.waf += 1; else if (s.kind === "redshift") n.redshift += 1; else n.ecommerce += 1;
         out.set(region, n);
     }
     return out;
 }
 
 /** Metric alarms (band alarms and their static gate children) per region: what PutMetricAlarm creates. */
-export function metricAlarmsByRegion(specs: readonly AlarmSpec[], stackRegion: string): Map<string, number> {
+export function metricAlarmsByRegion(specs: readonly QuotaAlarm[], stackRegion: string): Map<string, number> {
     const out = new Map<string, number>();
     for (const s of specs) {
         const region = s.region ?? stackRegion;
@@ -57,18 +69,18 @@ export function metricAlarmsByRegion(specs: readonly AlarmSpec[], stackRegion: s
  * WAF series are watched there (each watched web ACL adds its Rule=ALL and every rule), else the ecommerce series
  * (`detection.platforms` / `detection.marketplaces`).
  */
-export function checkAnomalyModels(specs: readonly AlarmSpec[], stackRegion: string): void {
+export function checkAnomalyModels(specs: readonly QuotaAlarm[], stackRegion: string): void {
     for (const [region, n] of anomalyModelsByRegion(specs, stackRegion)) {
         if (n.total <= QUOTAS.anomalyModelsPerRegion) continue;
-        const key = n.waf >= n.ecommerce ? WATCH_KEY : `${PROJECT}:detection.marketplaces`;
+        const key = n.redshift > n.waf && n.redshift > n.ecommerce ? REDSHIFT_KEY : n.waf >= n.ecommerce ? WATCH_KEY : `${PROJECT}:detection.marketplaces`;
         throw new ConfigError(key, `the cloudwatch engine needs ${n.total} anomaly detection models in ${region} ` +
-            `(${n.waf} WAF series, ${n.ecommerce} ecommerce band alarms); CloudWatch allows ${QUOTAS.anomalyModelsPerRegion} per region ` +
-            `and account (CloudWatch service quotas): watch fewer web ACLs or rules (waf.watch[].rules), or fewer platforms/marketplaces`);
+            `(${n.waf} WAF series, ${n.ecommerce} ecommerce band alarms${n.redshift ? `, ${n.redshift} Redshift band alarms` : ""}); CloudWatch allows ${QUOTAS.anomalyModelsPerRegion} per region ` +
+            `and account (CloudWatch service quotas): watch fewer web ACLs or rules (waf.watch[].rules), fewer platforms/marketplaces, or fewer Redshift measures/dimension values`);
     }
 }
 
 /** The warning for regions whose metric alarms take longer than ALARM_RATE_WARN_SECONDS to create at the PutMetricAlarm quota. */
-export function alarmRateWarnings(specs: readonly AlarmSpec[], stackRegion: string): string[] {
+export function alarmRateWarnings(specs: readonly QuotaAlarm[], stackRegion: string): string[] {
     const out: string[] = [];
     for (const [region, alarms] of metricAlarmsByRegion(specs, stackRegion)) {
         const seconds = Math.ceil(alarms / QUOTAS.putMetricAlarmTps);

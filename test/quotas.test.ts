@@ -71,6 +71,30 @@ describe("quotas: anomaly detection models per region (500)", () => {
     });
 });
 
+describe("quotas: sources.redshift's band alarms count toward the stack region's anomaly models", () => {
+    const redshift = (values: number) => ({
+        enabled: true, workgroupName: "sales-wg", database: "analytics",
+        queries: [{
+            name: "orders", measures: ["revenue"], dimensions: ["region"], watch: { region: Array.from({ length: values }, (_, i) => `r${i}`) },
+            sql: "SELECT :start::timestamp AS timestamp, region, SUM(amount) AS revenue FROM sales.orders WHERE ordered_at >= :start::timestamp AND ordered_at < :end::timestamp GROUP BY 1, 2",
+        }],
+    });
+
+    it("counted by kind; the larger share names the key (sources.redshift.queries)", () => {
+        const of = (kind: string, n: number) => Array.from({ length: n }, () => ({ kind })) as unknown as Parameters<typeof checkAnomalyModels>[0];
+        assert.deepEqual(anomalyModelsByRegion([...of("spike", 50), ...of("redshift", 450)], "us-east-1").get("us-east-1"), { total: 500, waf: 0, ecommerce: 50, redshift: 450 });
+        checkAnomalyModels([...of("spike", 50), ...of("redshift", 450)], "us-east-1");
+        assert.throws(() => checkAnomalyModels([...of("spike", 50), ...of("redshift", 451)], "us-east-1"),
+            isConfigError(`${NS}:sources.redshift.queries`, /needs 501 anomaly detection models in us-east-1 \(0 WAF series, 50 ecommerce band alarms, 451 Redshift band alarms\)/));
+    });
+
+    it("the whole program: a Redshift query watching many dimension values fails preview naming the Redshift key", async () => {
+        const cfg: Record<string, unknown> = { ...stackFileConfig("dev") };
+        cfg[`${NS}:sources`] = { redshift: redshift(250) };
+        await assert.rejects(runProgram(cfg, "quota-redshift"), isConfigError(`${NS}:sources.redshift.queries`, /Redshift band alarms\)/));
+    });
+});
+
 describe("quotas: PutMetricAlarm rate (3 requests/s per region): a warning for very large stacks", () => {
     it("180 metric alarms in a region (60 s at 3/s) pass quietly; 181 warn with the quota", () => {
         const specs = (n: number) => Array.from({ length: n }, () => ({ kind: "spike" })) as unknown as Parameters<typeof metricAlarmsByRegion>[0];
