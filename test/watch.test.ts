@@ -9,8 +9,10 @@ import { GetLoggingConfigurationCommand, GetLoggingConfiguration$, GetWebACLComm
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 
 import { ConfigError, parseConfig } from "../config";
+import * as findingHandler from "../handlers/securityHubFinding";
 import { discoverWatchedRules, wafv2Reader } from "../preflight/webAclRules";
 import { ProgramRun, runProgram, stackFileConfig } from "./harness";
+import { artifactsOf, forBothArtifacts } from "./serialized";
 import { accountState, webAclReads } from "./mocks";
 import { assertValidForSdk } from "./standins/sdkSchema";
 
@@ -164,10 +166,13 @@ describe("watch: existing REGIONAL and CLOUDFRONT web ACLs, no demo API (Pulumi.
     });
 });
 
-describe("watch: findings name the web ACL an alarm is about", () => {
+type FindingFunctions = Pick<typeof findingHandler, "findingSettingsFromEnv" | "handleAlertEvent">;
+const findingFunctions = (): FindingFunctions => ({ findingSettingsFromEnv: findingHandler.findingSettingsFromEnv, handleAlertEvent: findingHandler.handleAlertEvent });
+
+// Run on the handler source and on the code Pulumi serializes for the finding Lambda.
+forBothArtifacts("watch: findings name the web ACL an alarm is about", artifactsOf<FindingFunctions>(findingFunctions, { factory: true, name: "finding-functions" }), (fns) => {
     it("a us-east-1 alarm on the CLOUDFRONT ACL and an eu-west-1 alarm on the REGIONAL ACL each file a finding naming that ACL", async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const h = require("../handlers/securityHubFinding") as typeof import("../handlers/securityHubFinding");
+        const h = fns();
         const s = h.findingSettingsFromEnv({
             FINDING_ACCOUNT_ID: "123456789012", FINDING_REGION: "eu-west-1", FINDING_PARTITION: "aws",
             FINDING_PRODUCT_ARN: "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
