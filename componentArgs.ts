@@ -284,7 +284,6 @@ export function devopsGuruInsightsArgs(config: AppConfig, wiring: Pick<DevOpsGur
     const args: DevOpsGuruInsightsArgs = {
         ...scopeOf(config),
         region: config.region,
-        functions: functionsOf(config),
         tagKey: g.tagKey,
         tagValues: g.tagValues,
         cloudFormationStacks: g.cloudFormationStacks,

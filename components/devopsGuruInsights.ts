@@ -20,7 +20,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DETAIL_TYPES, DEVOPS_GURU_SOURCE } from "../handlers/devopsGuruInsight";
-import { FunctionSettings, regionOf } from "../model/stackScope";
+import { regionOf } from "../model/stackScope";
 import { MetricsEntry, metricRow, Unplaced } from "./detectionDashboard";
 import { stackScope, StackScopeArgs } from "../model/stackScope";
 
@@ -35,8 +35,6 @@ export interface DevOpsGuruInsightsArgs extends StackScopeArgs {
     manageResourceCollection?: boolean;
     /** Default: `aws:region`. */
     region?: string;
-    /** Unused since the insights go to the shared finding Lambda (kept so existing callers type-check). */
-    functions?: FunctionSettings;
     alerts: {
         topicArn: pulumi.Input<string>;
         /** The shared finding Lambda (AnomalyAlerts.findingFunctionArn / Name): the rule's only target. */
