@@ -66,7 +66,8 @@ describe("chat channels: config", () => {
 describe("chat channels: whole program under mocks", () => {
     let run: ProgramRun;
     before(async () => {
-        run = await runProgram(withChat({ slack: [SLACK], teams: [TEAMS] }), "dev");
+        // The exact stack name: the guardrail and topic names below are `edge-anomaly-detection-dev-…`.
+        run = await runProgram(withChat({ slack: [SLACK], teams: [TEAMS] }), "dev", { exactStackName: true });
     });
 
     it("one chat topic, KMS-encrypted with the alert key, TLS-only; each channel reads that topic only", () => {
