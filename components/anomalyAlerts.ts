@@ -248,6 +248,24 @@ export function alarmTopicPolicy(topic: string, account: string, alarms: string)
     };
 }
 
+/**
+ * A KMS-encrypted topic of the alert path with `alarmTopicPolicy` (this account's alarms in `alarms` publish; TLS
+ * only): logical names `<name>` and `<name>-policy`.
+ */
+export function alarmTopic(name: string, a: {
+    topicName: string; displayName: string; kmsKeyArn: pulumi.Input<string>; accountId: pulumi.Input<string>; alarms: pulumi.Input<string>;
+    tags: Record<string, string>; region?: string;
+}, opts: pulumi.CustomResourceOptions): aws.sns.Topic {
+    const at = a.region ? { region: a.region } : {};
+    const topic = new aws.sns.Topic(name, { ...at, name: a.topicName, displayName: a.displayName, kmsMasterKeyId: a.kmsKeyArn, tags: a.tags }, opts);
+    new aws.sns.TopicPolicy(`${name}-policy`, {
+        ...at,
+        arn: topic.arn,
+        policy: pulumi.all([topic.arn, a.accountId, a.alarms]).apply(([t, account, alarms]) => JSON.stringify(alarmTopicPolicy(t, account, alarms))),
+    }, opts);
+    return topic;
+}
+
 /** `project-stack-suffix`, limited to the characters SNS, SQS, KMS aliases and alarm names all accept. */
 export function physicalName(scope: { project: string; stack: string }, suffix: string, maxLength: number): string {
     const base = `${scope.project}-${scope.stack}`.replace(/[^A-Za-z0-9_-]/g, "-");
@@ -329,48 +347,22 @@ export class AnomalyAlerts extends pulumi.ComponentResource {
             targetKeyId: this.topicKey.keyId,
         }, parent);
 
-        this.topic = new aws.sns.Topic(`${name}-topic`, {
-            name: topicName,
-            displayName: `Anomaly alerts (${scope.stack})`,
-            kmsMasterKeyId: this.topicKey.arn,
-            tags: scope.tags,
+        const topicOf = (suffix: string, topicName: string, displayName: string) => alarmTopic(`${name}-${suffix}`, {
+            topicName, displayName, kmsKeyArn: this.topicKey.arn, accountId, alarms: alarmsInRegion, tags: scope.tags,
         }, parent);
+        this.topic = topicOf("topic", topicName, `Anomaly alerts (${scope.stack})`);
         this.topicArn = this.topic.arn;
-
-        new aws.sns.TopicPolicy(`${name}-topic-policy`, {
-            arn: this.topic.arn,
-            policy: pulumi.all([this.topic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
-        }, parent);
 
         // People hear only from the finding Lambda (one notice per ACTIVE anomaly finding; never OK or
         // INSUFFICIENT_DATA) and from the DLQ alarm (directly, so a broken alert path still reaches them).
-        this.peopleTopic = new aws.sns.Topic(`${name}-people-topic`, {
-            name: peopleTopicName,
-            displayName: `Anomaly alerts for people (${scope.stack})`,
-            kmsMasterKeyId: this.topicKey.arn,
-            tags: scope.tags,
-        }, parent);
+        this.peopleTopic = topicOf("people-topic", peopleTopicName, `Anomaly alerts for people (${scope.stack})`);
         this.peopleTopicArn = this.peopleTopic.arn;
-
-        new aws.sns.TopicPolicy(`${name}-people-topic-policy`, {
-            arn: this.peopleTopic.arn,
-            policy: pulumi.all([this.peopleTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
-        }, parent);
 
         if (args.chatTopic) {
             // Chat channels read only this topic: the finding Lambda's custom notifications and the DLQ alarm (a
             // CloudWatch alarm event, which chat shows natively). Same policy as the people topic.
-            this.chatTopic = new aws.sns.Topic(`${name}-chat-topic`, {
-                name: chatTopicName,
-                displayName: `Anomaly alerts for chat channels (${scope.stack})`,
-                kmsMasterKeyId: this.topicKey.arn,
-                tags: scope.tags,
-            }, parent);
+            this.chatTopic = topicOf("chat-topic", chatTopicName, `Anomaly alerts for chat channels (${scope.stack})`);
             this.chatTopicArn = this.chatTopic.arn;
-            new aws.sns.TopicPolicy(`${name}-chat-topic-policy`, {
-                arn: this.chatTopic.arn,
-                policy: pulumi.all([this.chatTopic.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
-            }, parent);
         }
 
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {

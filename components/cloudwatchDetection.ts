@@ -238,6 +238,68 @@ export interface AlarmSpec {
     metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
 }
 
+/** What declaring one alarm set needs of its spec (CloudWatchDetection's AlarmSpec, RedshiftMetrics' specs alike). */
+export type AlarmSetSpec = Pick<AlarmSpec, "gate" | "region" | "key" | "alarmName" | "description" | "comparisonOperator"
+    | "evaluationPeriods" | "datapointsToAlarm" | "treatMissingData" | "metricQueries">;
+
+/**
+ * Declares one alarm spec: its band alarm alone (acting), or — with a gate — the band and gate children (actions
+ * enabled with none set: the composite reads their state and alone acts; the policy pack's detection-alarm-actions
+ * accepts exactly this) and the composite `ALARM(band) AND ALARM(gate)` that notifies. All in `s.region` when set.
+ * Logical names: `<name>-<key>`, `<name>-<gate.key>`, `<name>-<key>-composite`.
+ */
+export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: pulumi.Input<string>[]; tags: Record<string, string>; parent: pulumi.Resource }):
+    { alarms: aws.cloudwatch.MetricAlarm[]; composite?: aws.cloudwatch.CompositeAlarm; acting: pulumi.Output<string> } {
+    const inRegion = s.region ? { region: s.region } : {};
+    const opts = { parent: a.parent };
+    const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
+        ...inRegion,
+        name: s.gate ? s.gate.bandAlarmName : s.alarmName,
+        alarmDescription: s.gate
+            ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
+            : s.description,
+        comparisonOperator: s.comparisonOperator,
+        thresholdMetricId: QUERY_IDS.band,
+        evaluationPeriods: s.evaluationPeriods,
+        datapointsToAlarm: s.datapointsToAlarm,
+        treatMissingData: s.treatMissingData,
+        metricQueries: s.metricQueries,
+        actionsEnabled: true,
+        alarmActions: s.gate ? [] : a.topicArns,
+        okActions: s.gate ? [] : a.topicArns,
+        tags: a.tags,
+    }, opts);
+    if (!s.gate) return { alarms: [band], acting: band.arn };
+    const g = s.gate;
+    const gate = new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
+        ...inRegion,
+        name: g.alarmName,
+        alarmDescription: g.description,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: g.threshold,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // FILL makes every period a value; a series with no data at all in the window is below any floor or baseline.
+        treatMissingData: "notBreaching",
+        metricQueries: g.metricQueries,
+        actionsEnabled: true,
+        alarmActions: [],
+        okActions: [],
+        tags: a.tags,
+    }, opts);
+    const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
+        ...inRegion,
+        alarmName: s.alarmName,
+        alarmDescription: s.description,
+        alarmRule: compositeRule(g),
+        actionsEnabled: true,
+        alarmActions: a.topicArns,
+        okActions: a.topicArns,
+        tags: a.tags,
+    }, { parent: a.parent, dependsOn: [band, gate] });
+    return { alarms: [band, gate], composite, acting: composite.arn };
+}
+
 /** An argument these alarms cannot be built with: which one, and why. */
 export interface ArgProblem {
     arg: "evaluationPeriods";
@@ -449,62 +511,10 @@ export class CloudWatchDetection extends pulumi.ComponentResource {
         for (const s of specs) {
             // Band, floor and composite of a series published in another region all live in that region (a
             // composite's rule can only name alarms of its own region) and notify that region's topic.
-            const inRegion = s.region ? { region: s.region } : {};
-            const topic = topicIn(s.region);
-            const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
-                ...inRegion,
-                name: s.gate ? s.gate.bandAlarmName : s.alarmName,
-                alarmDescription: s.gate
-                    ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
-                    : s.description,
-                comparisonOperator: s.comparisonOperator,
-                thresholdMetricId: QUERY_IDS.band,
-                evaluationPeriods: s.evaluationPeriods,
-                datapointsToAlarm: s.datapointsToAlarm,
-                treatMissingData: s.treatMissingData,
-                metricQueries: s.metricQueries,
-                // Children keep actions enabled with none set: the composite reads their state and alone acts
-                // (the policy pack's detection-alarm-actions accepts exactly this).
-                actionsEnabled: true,
-                alarmActions: s.gate ? [] : topic,
-                okActions: s.gate ? [] : topic,
-                tags,
-            }, { parent: this });
-            this.alarms.push(band);
-            if (!s.gate) {
-                acting.push(band.arn);
-                continue;
-            }
-            const g = s.gate;
-            const gate = new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
-                ...inRegion,
-                name: g.alarmName,
-                alarmDescription: g.description,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold: g.threshold,
-                evaluationPeriods: 1,
-                datapointsToAlarm: 1,
-                // FILL makes every period a value; a metric with no data at all in the window is below any floor.
-                treatMissingData: "notBreaching",
-                metricQueries: g.metricQueries,
-                actionsEnabled: true,
-                alarmActions: [],
-                okActions: [],
-                tags,
-            }, { parent: this });
-            this.alarms.push(gate);
-            const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
-                ...inRegion,
-                alarmName: s.alarmName,
-                alarmDescription: s.description,
-                alarmRule: compositeRule(g),
-                actionsEnabled: true,
-                alarmActions: topic,
-                okActions: topic,
-                tags,
-            }, { parent: this, dependsOn: [band, gate] });
-            this.composites.push(composite);
-            acting.push(composite.arn);
+            const set = declareAlarmSet(name, s, { topicArns: topicIn(s.region), tags, parent: this });
+            this.alarms.push(...set.alarms);
+            if (set.composite) this.composites.push(set.composite);
+            acting.push(set.acting);
         }
         this.alarmArns = pulumi.all(acting);
         this.registerOutputs({ alarmArns: this.alarmArns });

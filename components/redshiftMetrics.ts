@@ -31,7 +31,7 @@ import { AlarmTiming, alarmTiming, alarmWindowProblem, LOOKOUT_PROCESSING_SECOND
 import { configuredDatapoints, DROP_BASELINE_WINDOW_SECONDS, MAX_ALARM_WINDOW_SECONDS } from "../model/alarmTiming";
 import { FunctionSettings, regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
-import { alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, compositeRule, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
+import { alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, declareAlarmSet, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
 import { expressionRow, MetricsEntry, metricRow, Stat, Unplaced } from "./detectionDashboard";
 import { lookoutBaseName } from "./lookoutDetection";
 
@@ -563,54 +563,14 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
                 okActions: [args.alerts.topicArn],
                 tags: { ...config.tags },
             }, parent);
-        // Children of a composite keep actions enabled with none set: the composite reads their state and alone
-        // acts (as CloudWatchDetection's; the policy pack's detection-alarm-actions accepts exactly this).
-        const child = (key: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "actionsEnabled" | "tags">) =>
-            new aws.cloudwatch.MetricAlarm(`${name}-${key}`, { ...a, actionsEnabled: true, alarmActions: [], okActions: [], tags: { ...config.tags } }, parent);
         this.alarms = [];
         this.composites = [];
         const acting: pulumi.Output<string>[] = [];
         for (const s of alarmSpecs) {
-            const bandArgs = {
-                name: s.gate ? s.gate.bandAlarmName : s.alarmName,
-                alarmDescription: s.gate ? `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${s.description}` : s.description,
-                comparisonOperator: s.comparisonOperator,
-                thresholdMetricId: QUERY_IDS.band,
-                evaluationPeriods: s.evaluationPeriods,
-                datapointsToAlarm: s.datapointsToAlarm,
-                treatMissingData: s.treatMissingData,
-                metricQueries: s.metricQueries,
-            };
-            const band = s.gate ? child(s.key, bandArgs) : alarm(s.key, bandArgs);
-            this.alarms.push(band);
-            if (!s.gate) {
-                acting.push(band.arn);
-                continue;
-            }
-            const g = s.gate;
-            const gate = child(g.key, {
-                name: g.alarmName,
-                alarmDescription: g.description,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold: g.threshold,
-                evaluationPeriods: 1,
-                datapointsToAlarm: 1,
-                // FILL makes the window a value; a series with no data in the whole window is below any baseline.
-                treatMissingData: "notBreaching",
-                metricQueries: g.metricQueries,
-            });
-            this.alarms.push(gate);
-            const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
-                alarmName: s.alarmName,
-                alarmDescription: s.description,
-                alarmRule: compositeRule(g),
-                actionsEnabled: true,
-                alarmActions: [args.alerts.topicArn],
-                okActions: [args.alerts.topicArn],
-                tags: { ...config.tags },
-            }, { parent: this, dependsOn: [band, gate] });
-            this.composites.push(composite);
-            acting.push(composite.arn);
+            const set = declareAlarmSet(name, s, { topicArns: [args.alerts.topicArn], tags: { ...config.tags }, parent: this });
+            this.alarms.push(...set.alarms);
+            if (set.composite) this.composites.push(set.composite);
+            acting.push(set.acting);
         }
         const health: aws.cloudwatch.MetricAlarm[] = [];
         for (const q of source.queries) {

@@ -21,7 +21,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { stackScope, StackScopeArgs } from "../model/stackScope";
-import { alarmTopicPolicy, alertKeyPolicy, alertQueuePolicy, deadLetterDepthAlarm, subscribePeople } from "./anomalyAlerts";
+import { alarmTopic, alertKeyPolicy, alertQueuePolicy, deadLetterDepthAlarm, subscribePeople } from "./anomalyAlerts";
 
 export interface RegionalAlertRelayArgs extends StackScopeArgs {
     /** The region the relay lives in (the alarms' region), e.g. `us-east-1`. */
@@ -78,28 +78,12 @@ export class RegionalAlertRelay extends pulumi.ComponentResource {
         }, parent);
         new aws.kms.Alias(`${name}-key-alias`, { ...at, name: `alias/${relayName(scope, region, "alerts", 250)}`, targetKeyId: key.keyId }, parent);
 
-        this.topic = new aws.sns.Topic(`${name}-topic`, {
-            ...at,
-            name: topicName,
-            displayName: `Anomaly alerts (${scope.stack}, ${region})`,
-            kmsMasterKeyId: key.arn,
-            tags: scope.tags,
+        const topicOf = (suffix: string, topicName: string, displayName: string) => alarmTopic(`${name}-${suffix}`, {
+            topicName, displayName, kmsKeyArn: key.arn, accountId, alarms: alarmsInRegion, tags: scope.tags, region,
         }, parent);
+        this.topic = topicOf("topic", topicName, `Anomaly alerts (${scope.stack}, ${region})`);
         this.topicArn = this.topic.arn;
-        this.peopleTopic = new aws.sns.Topic(`${name}-people-topic`, {
-            ...at,
-            name: peopleTopicName,
-            displayName: `Anomaly alert pipeline health for people (${scope.stack}, ${region})`,
-            kmsMasterKeyId: key.arn,
-            tags: scope.tags,
-        }, parent);
-        for (const [suffix, t] of [["topic-policy", this.topic], ["people-topic-policy", this.peopleTopic]] as const) {
-            new aws.sns.TopicPolicy(`${name}-${suffix}`, {
-                ...at,
-                arn: t.arn,
-                policy: pulumi.all([t.arn, accountId, alarmsInRegion]).apply(([topic, account, alarms]) => JSON.stringify(alarmTopicPolicy(topic, account, alarms))),
-            }, parent);
-        }
+        this.peopleTopic = topicOf("people-topic", peopleTopicName, `Anomaly alert pipeline health for people (${scope.stack}, ${region})`);
 
         this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
             ...at,

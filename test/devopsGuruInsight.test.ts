@@ -15,6 +15,7 @@ import {
 import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { FindingSettings } from "../handlers/securityHubFinding";
 import { ACCOUNT, REGION } from "./mocks";
+import { capturingLogs } from "./capture";
 import { artifactsOf, forBothArtifacts } from "./serialized";
 import { commandProblems, inputSchema, validate } from "./standins/sdkModel";
 
@@ -144,19 +145,6 @@ const PEOPLE_TOPIC = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-de
 const DASHBOARD_URL = `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards/dashboard/edge-anomaly-detection-dev-detection`;
 const FINDING_ID = `devops-guru/${REGION}/${ACCOUNT}/insight/${INSIGHT}`;
 
-/** Console lines the handler writes while `run` runs. */
-async function quietly<T>(run: () => Promise<T>): Promise<{ result?: T; error?: Error; lines: any[] }> {
-    const lines: any[] = [];
-    const saved = { info: console.info, warn: console.warn, error: console.error };
-    for (const level of ["info", "warn", "error"] as const) console[level] = (line: string) => lines.push({ level, ...JSON.parse(line) });
-    try {
-        return { result: await run(), lines };
-    } catch (error) {
-        return { error: error as Error, lines };
-    } finally {
-        Object.assign(console, saved);
-    }
-}
 
 describe("DevOps Guru insights through the shared finding Lambda", () => {
 const savedEnv = { ...process.env };
@@ -208,7 +196,7 @@ forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<Fi
         const states: (string | undefined)[] = [];
         const notified: (string[] | undefined)[] = [];
         for (const name of ["eb-open", "eb-open", "eb-severity-upgraded", "eb-severity-upgraded", "eb-closed", "eb-closed"]) {
-            const { result, error, lines } = await quietly(() => handler()(fixture(name)));
+            const { result, error, lines } = await capturingLogs(() => handler()(fixture(name)));
             assert.equal(error, undefined, String(error));
             assert.equal(result!.outcomes.length, 1);
             assert.deepEqual([result!.outcomes[0].action, result!.outcomes[0].findingIds], ["imported", [FINDING_ID]]);
@@ -232,8 +220,8 @@ forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<Fi
     });
 
     it(`[${kind}] a late open after the close keeps the finding ARCHIVED and tells nobody`, async () => {
-        await quietly(() => handler()(fixture("eb-closed")));
-        const { result, error } = await quietly(() => handler()(fixture("eb-open")));
+        await capturingLogs(() => handler()(fixture("eb-closed")));
+        const { result, error } = await capturingLogs(() => handler()(fixture("eb-open")));
         assert.equal(error, undefined);
         assert.equal(result!.outcomes[0].recordState, "ARCHIVED");
         assert.equal(store.get(FINDING_ID)!.RecordState, "ARCHIVED");
@@ -242,11 +230,11 @@ forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<Fi
 
     it(`[${kind}] a failed notice fails the invocation before anything is imported; the retry notifies and imports`, async () => {
         sns.on(PublishCommand).rejectsOnce(Object.assign(new Error("KMS key disabled"), { name: "KMSDisabledException" })).resolves({ MessageId: "notice-retry" });
-        const failed = await quietly(() => handler()(fixture("eb-open")));
+        const failed = await capturingLogs(() => handler()(fixture("eb-open")));
         assert.match(String(failed.error?.message), /KMS key disabled/);
         assert.ok(failed.lines.some((l) => l.level === "error" && l.message === "DevOps Guru insight not filed" && /KMS key disabled/.test(l.error)), "the reason is in the log");
         assert.equal(store.size, 0, "nothing half-filed");
-        const retried = await quietly(() => handler()(fixture("eb-open")));
+        const retried = await capturingLogs(() => handler()(fixture("eb-open")));
         assert.equal(retried.error, undefined);
         assert.deepEqual(retried.result!.outcomes[0].notified, ["notice-retry"]);
         assert.equal(store.get(FINDING_ID)!.RecordState, "ACTIVE");
@@ -254,11 +242,11 @@ forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<Fi
 
     it(`[${kind}] Security Hub's FailedCount and a malformed event fail the invocation with the reason (Lambda retries, then the DLQ)`, async () => {
         hub.on(BatchImportFindingsCommand).resolves({ FailedCount: 1, SuccessCount: 0, FailedFindings: [{ Id: FINDING_ID, ErrorCode: "InvalidInput", ErrorMessage: "bad" }] });
-        const rejected = await quietly(() => handler()(fixture("eb-closed")));
+        const rejected = await capturingLogs(() => handler()(fixture("eb-closed")));
         assert.match(String(rejected.error?.message), /BatchImportFindings rejected 1 of 1 finding\(s\): .*InvalidInput: bad/);
         const bad = fixture("eb-open");
         delete bad.detail.insightId;
-        const malformed = await quietly(() => handler()(bad));
+        const malformed = await capturingLogs(() => handler()(bad));
         assert.equal(malformed.error?.name, "AlertParseError");
         assert.equal(malformed.error?.message, "DevOps Guru insight: insightId must be a non-empty string (got undefined)");
     });
@@ -267,7 +255,7 @@ forBothArtifacts("the finding Lambda files DevOps Guru insights", artifactsOf<Fi
         const other = fixture("eb-open");
         other.detail.accountId = "210987654321";
         other.account = "210987654321";
-        const { error } = await quietly(() => handler()(other));
+        const { error } = await capturingLogs(() => handler()(other));
         assert.match(String(error?.message), /is for account 210987654321; this function files findings for 123456789012/);
         assert.equal(store.size, 0);
     });

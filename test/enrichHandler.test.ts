@@ -18,6 +18,7 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
+import { capturingLogs } from "./capture";
 import { loadSerialized } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
 import { commandProblems } from "./standins/sdkModel";
@@ -58,18 +59,6 @@ const keyOf = (input: GetMetricDataCommandInput) => {
     return dim ? `${dim.Name}=${dim.Value}` : "total";
 };
 
-async function capturing<T>(run: () => Promise<T>): Promise<{ result?: T; error?: unknown; lines: any[] }> {
-    const lines: any[] = [];
-    const saved = { info: console.info, warn: console.warn, error: console.error };
-    for (const level of ["info", "warn", "error"] as const) console[level] = (line: string) => lines.push({ level, ...JSON.parse(line) });
-    try {
-        return { result: await run(), lines };
-    } catch (error) {
-        return { error, lines };
-    } finally {
-        Object.assign(console, saved);
-    }
-}
 
 // Each case is a cold start with its own environment, so the artifacts are loaded per case (coldStart), not once.
 for (const kind of ["source", "serialized"] as const) describe(`finding Lambda as deployed: root cause [${kind}]`, () => {
@@ -148,7 +137,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     it("a WAF alarm: the finding carries the top IPs, countries and URIs with counts; the query is scoped to the ACL's group and the breaching minute", async () => {
         standin.putEvents(GROUP, [...blocked(350, "203.0.113.9", "CN", "/"), ...blocked(62, "198.51.100.23", "BR", "/search"), ...blocked(90, "192.0.2.1", "US", "/", Date.parse("2025-03-04T10:04:00Z"))]);
         standin.putEvents("aws-waf-logs-some-other-acl", blocked(999, "192.0.2.99", "FR", "/other"));
-        const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+        const { error } = await capturingLogs(async () => (await coldStart())(fixture("cw-waf-alarm")));
         assert.equal(error, undefined);
         const starts = standin.of("StartQuery");
         assert.ok(starts.length >= 4);
@@ -174,7 +163,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     });
 
     it("a missing log group (ResourceNotFoundException) still files the finding and notifies, saying why", async () => {
-        const { error, lines } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+        const { error, lines } = await capturingLogs(async () => (await coldStart())(fixture("cw-waf-alarm")));
         assert.equal(error, undefined);
         const f = filed();
         assert.match(f.Description!, new RegExp(`^Root cause not available: log group ${GROUP} does not exist in us-east-1 \\(Log group '${GROUP}' does not exist`));
@@ -191,7 +180,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         process.env.ROOT_CAUSE_BUDGET_MS = "1500";
         try {
             const started = Date.now();
-            const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+            const { error } = await capturingLogs(async () => (await coldStart())(fixture("cw-waf-alarm")));
             assert.equal(error, undefined);
             assert.ok(Date.now() - started < 5000, "bounded by the budget");
         } finally {
@@ -210,7 +199,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         const chat = `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-chat`;
         process.env.CHAT_TOPIC_ARN = chat;
         try {
-            const { error } = await capturing(async () => (await coldStart())(fixture("cw-waf-alarm")));
+            const { error } = await capturingLogs(async () => (await coldStart())(fixture("cw-waf-alarm")));
             assert.equal(error, undefined);
         } finally {
             delete process.env.CHAT_TOPIC_ARN;
@@ -224,7 +213,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     });
 
     it("an ecommerce total alarm: GetMetricData of every watched series, contributions ranked, shares adding up to 100, in the finding and the notice", async () => {
-        const { error } = await capturing(async () => (await coldStart())(TOTAL_ALARM));
+        const { error } = await capturingLogs(async () => (await coldStart())(TOTAL_ALARM));
         assert.equal(error, undefined);
         const reads = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
         assert.deepEqual(reads.map(keyOf).sort(), ["Marketplace=DE", "Marketplace=US", "Marketplace=_other", "Platform=_other", "Platform=ios", "Platform=web", "total"]);

@@ -9,10 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
 
-import { buildPlan, diffPlans, formatPlan, layer, main, opaqueSecrets, parseArgs, PlanDocument, USAGE, writeFully } from "../scripts/plan";
+import { buildPlan, diffPlans, formatPlan, layer, opaqueSecrets, parseArgs, PlanDocument, USAGE, writeFully } from "../scripts/plan";
 import { allowedActions, componentOf, deployTimeValues, displayType, formatGrouped, formatTable, shortArn, summarize } from "../scripts/lib/planTable";
 import { PRICE_TABLE } from "../scripts/lib/prices";
 import { OFFLINE_SECRET } from "../config";
+import { runPlanMain } from "./capture";
 
 const ROOT = path.resolve(__dirname, "..");
 const FIX = "test/fixtures/policy";
@@ -24,16 +25,7 @@ interface Result {
 }
 
 /** plan.ts's main() in this process, its stdout and stderr captured. */
-async function plan(...argv: string[]): Promise<Result> {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const chunks: string[] = [];
-    const errs: string[] = [];
-    out.on("data", (c) => chunks.push(String(c)));
-    err.on("data", (c) => errs.push(String(c)));
-    const code = await main(argv, out, err);
-    return { code, stdout: chunks.join(""), stderr: errs.join("") };
-}
+const plan = (...argv: string[]): Promise<Result> => runPlanMain(...argv);
 
 /** A shell pipeline, its exit status (pipefail) and stderr. */
 function sh(script: string): Promise<Result> {

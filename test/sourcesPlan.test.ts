@@ -2,21 +2,15 @@
 // (test/fixtures/sources-config/Pulumi.sources.yaml over dev): what each source adds, wired to the shared alert
 // path, and 0 mandatory policy violations.
 import { strict as assert } from "assert";
-import { PassThrough } from "stream";
 
-import { main, PlanDocument } from "../scripts/plan";
+import { PlanDocument } from "../scripts/plan";
+import { runPlanMain } from "./capture";
 
 const FIXTURE = "test/fixtures/sources-config/Pulumi.sources.yaml";
 
 async function planJson(...argv: string[]): Promise<{ code: number; plan: PlanDocument; stderr: string }> {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const chunks: string[] = [];
-    const errs: string[] = [];
-    out.on("data", (c) => chunks.push(String(c)));
-    err.on("data", (c) => errs.push(String(c)));
-    const code = await main(argv, out, err);
-    return { code, plan: JSON.parse(chunks.join("")) as PlanDocument, stderr: errs.join("") };
+    const { code, stdout, stderr } = await runPlanMain(...argv);
+    return { code, plan: JSON.parse(stdout) as PlanDocument, stderr };
 }
 
 describe("offline plan with Redshift and DevOps Guru on (npm run plan -- --stack dev --config-file the sources fixture)", function () {
