@@ -7,6 +7,10 @@ import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
 import { mocks, reads, registered, Registered, webAclReader } from "./mocks";
+import { memoizeSerialization } from "./serialized";
+
+// Program runs in one process serialize each Lambda's code once (see memoizeSerialization).
+memoizeSerialization();
 
 export const ROOT = path.resolve(__dirname, "..");
 

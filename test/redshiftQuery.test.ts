@@ -141,7 +141,9 @@ describe("Redshift query runner (serialized Lambda code against the Data API sta
         const ops = standIn.requests.map((r) => r.operation);
         assert.equal(ops[ops.length - 1], "CancelStatement");
         assert.equal(standIn.requests[ops.length - 1].body.Id, standIn.requests[0].operation === "ExecuteStatement" ? standIn.statements().at(-1)!.id : undefined);
-        assert.ok(ops.filter((o) => o === "DescribeStatement").length >= 3, "it polled before giving up");
+        // At least one poll after the first (200 ms, then 400 ms, ...): on a loaded machine the first request to the
+        // stand-in can take most of the 2 s, so more polls than that are not guaranteed.
+        assert.ok(ops.filter((o) => o === "DescribeStatement").length >= 2, "it polled before giving up");
         assert.equal(cw.commandCalls(PutMetricDataCommand).length, 0);
     });
 

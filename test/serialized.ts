@@ -7,7 +7,7 @@
 // API
 // - `serializedText(fn, { factory? })` → the closure text, serialized with exactly the options
 //   `aws.lambda.CallbackFunction` uses (`serialize: () => true, exportName: "handler", isFactoryFunction,
-//   allowSecrets: true`). Cached per function and options (serializing takes ~0.5 s).
+//   allowSecrets: true`). Memoized per function and options with the program runs' (`memoizeSerialization`).
 // - `loadSerialized(fn, { factory?, name? })` → the module's `handler` export, freshly loaded: the text is written
 //   to `<repo>/.serialized/<name>-<sha256>.js` (git-ignored) and compiled as a new module instance each call, so
 //   a factory runs again (reads `process.env` again, makes new SDK clients — a cold start), while
@@ -50,20 +50,59 @@ export interface SerializeOptions {
     name?: string;
 }
 
-const texts = new Map<Function, Map<boolean, Promise<string>>>();
+type SerializeFunction = typeof pulumi.runtime.serializeFunction;
+type ComputeCodePaths = typeof pulumi.runtime.computeCodePaths;
+
+/**
+ * One serialization per function and options in this process. Serializing a closure is most of a repeated program
+ * run's CPU (a dev-stack run: 2.0 CPU-s, 0.4 with this), and the handler modules stay loaded between runs, so the
+ * program's `CallbackFunction`s hand the same function objects to `serializeFunction` run after run. The memo is
+ * keyed by the function object and its options; a closure made per run (a factory built from settings, a dynamic
+ * provider's `() => provider`) is a new object and is serialized afresh, so its text follows its settings. The
+ * values a memoized function captures are the handler modules' own constants, which no test changes. The node_modules
+ * walk of `computeCodePaths` (the same tree all run) is memoized by its options too. `TEST_SERIALIZE_FRESH=1`
+ * turns both off. Installed by test/harness.ts for every program run and used by `serializedText` below.
+ */
+export function memoizeSerialization(): void {
+    const runtime = pulumi.runtime as unknown as { serializeFunction: SerializeFunction & { memoized?: true }; computeCodePaths: ComputeCodePaths };
+    if (runtime.serializeFunction.memoized || process.env.TEST_SERIALIZE_FRESH) return;
+    const serialize = runtime.serializeFunction;
+    const computeCodePaths = runtime.computeCodePaths;
+    const closures = new WeakMap<Function, Map<string, ReturnType<SerializeFunction>>>();
+    const codePaths = new Map<string, ReturnType<ComputeCodePaths>>();
+    const memoSerialize = ((fn: Function, opts: Parameters<SerializeFunction>[1] = {}) => {
+        const key = JSON.stringify({ ...opts, serialize: opts.serialize?.toString() });
+        let byOpts = closures.get(fn);
+        if (!byOpts) closures.set(fn, (byOpts = new Map()));
+        let sf = byOpts.get(key);
+        if (!sf) {
+            sf = serialize(fn, opts);
+            byOpts.set(key, sf);
+            // A failed serialization is not remembered: the next call tries again and fails with its own reason.
+            sf.catch(() => byOpts!.delete(key));
+        }
+        return sf;
+    }) as SerializeFunction & { memoized?: true };
+    memoSerialize.memoized = true;
+    runtime.serializeFunction = memoSerialize;
+    runtime.computeCodePaths = ((...args: unknown[]) => {
+        // Either overload: (options) or (extraIncludePaths, extraIncludePackages, extraExcludePackages).
+        const key = JSON.stringify(args, (k, v) => (k === "logResource" ? undefined : v));
+        let paths = codePaths.get(key);
+        if (!paths) {
+            paths = (computeCodePaths as (...a: unknown[]) => ReturnType<ComputeCodePaths>)(...args);
+            codePaths.set(key, paths);
+            paths.catch(() => codePaths.delete(key));
+        }
+        return paths;
+    }) as ComputeCodePaths;
+}
 
 /** The closure text Pulumi would deploy for `fn` (the `CallbackFunction` serialization options). */
 export function serializedText(fn: Function, opts: SerializeOptions = {}): Promise<string> {
-    const factory = !!opts.factory;
-    let byKind = texts.get(fn);
-    if (!byKind) texts.set(fn, (byKind = new Map()));
-    let text = byKind.get(factory);
-    if (!text) {
-        text = pulumi.runtime.serializeFunction(fn, { serialize: () => true, exportName: "handler", isFactoryFunction: factory, allowSecrets: true })
-            .then((sf) => sf.text);
-        byKind.set(factory, text);
-    }
-    return text;
+    memoizeSerialization();
+    return pulumi.runtime.serializeFunction(fn, { serialize: () => true, exportName: "handler", isFactoryFunction: !!opts.factory, allowSecrets: true })
+        .then((sf) => sf.text);
 }
 
 /**
