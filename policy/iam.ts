@@ -3,7 +3,7 @@
 import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
 
 import { pinning, whyNotPinned } from "./lib/conditions";
-import { conditionValues, isDocument, isPublicPrincipal, isWildcardAction, isWildcardResource, parsePolicyDocument, servicePrincipals, Statement, Str } from "./lib/policyDocument";
+import { conditionValues, isDocument, isPublicPrincipal, isWildcardAction, parsePolicyDocument, servicePrincipals, Statement, Str, wildcardResourceReason } from "./lib/policyDocument";
 import { configWithDefaults, forTypes } from "./lib/policy";
 import { T } from "./lib/types";
 import { get, getArray, isUnknown, UNKNOWN } from "./lib/values";
@@ -14,7 +14,8 @@ const DOCUMENTS: Readonly<Record<string, readonly (readonly string[])[]>> = {
     [T.iamPolicy]: [["policy"]],
     [T.iamUserPolicy]: [["policy"]],
     [T.iamGroupPolicy]: [["policy"]],
-    [T.iamRole]: [["inlinePolicies", "*", "policy"]],
+    // The trust policy too: `sts:*` or NotAction in a trust statement lets the principal do more than assume the role.
+    [T.iamRole]: [["inlinePolicies", "*", "policy"], ["assumeRolePolicy"]],
     [T.bucketPolicy]: [["policy"]],
     [T.bucket]: [["policy"]],
     [T.bucketV2]: [["policy"]],
@@ -23,6 +24,7 @@ const DOCUMENTS: Readonly<Record<string, readonly (readonly string[])[]>> = {
     [T.sqsQueuePolicy]: [["policy"]],
     [T.sqsQueue]: [["policy"]],
     [T.kmsKey]: [["policy"]],
+    [T.kmsKeyPolicy]: [["policy"]],
 };
 
 function documentsOf(type: string, props: unknown): { where: string; value: unknown }[] {
@@ -44,11 +46,43 @@ function documentsOf(type: string, props: unknown): { where: string; value: unkn
     return out;
 }
 
-/** A KMS key policy's statement granting the account root `kms:*`: AWS's default key policy, kept on purpose. */
+/** A KMS key policy's statement granting an account root `kms:*`: AWS's default key policy, kept on purpose. */
 function isKeyPolicyRootStatement(type: string, st: Statement): boolean {
-    if (type !== T.kmsKey || !st.principal || st.principal === "*") return false;
+    return rootAccounts(type, st).length > 0;
+}
+
+/** The accounts whose root a KMS key policy statement names (all its AWS principals must be roots), else []. */
+function rootAccounts(type: string, st: Statement): string[] {
+    if ((type !== T.kmsKey && type !== T.kmsKeyPolicy) || !st.principal || st.principal === "*") return [];
     const aws = st.principal.AWS ?? [];
-    return aws.length > 0 && aws.every((p) => typeof p === "string" && /^arn:aws[a-z-]*:iam::\d{12}:root$/.test(p));
+    const accounts = aws.map((p) => (typeof p === "string" ? /^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$/.exec(p) : null));
+    return accounts.every((m) => m) ? [...new Set(accounts.map((m) => m![1] ?? m![2]))] : [];
+}
+
+/**
+ * The key's own account, as the key policy tells it: the accounts its conditions and ARNs name (a key policy pins
+ * its service statements to this account). The account-root exception holds for that account only: a second
+ * account's root with `kms:*` would administer the key from outside. Undefined when the document names no account
+ * but roots, or several (then only a single root account is excepted).
+ */
+function keyPolicyAccounts(statements: Statement[]): Set<string> {
+    const out = new Set<string>();
+    for (const st of statements) {
+        for (const block of Object.values(st.conditions)) {
+            for (const [key, values] of Object.entries(block)) {
+                for (const v of values) {
+                    if (typeof v !== "string") continue;
+                    if (/^aws:(SourceAccount|SourceOwner|PrincipalAccount|CallerAccount)$/i.test(key) || /^kms:CallerAccount$/i.test(key)) {
+                        if (/^\d{12}$/.test(v)) out.add(v);
+                    } else {
+                        const m = /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(v);
+                        if (m) out.add(m[1]);
+                    }
+                }
+            }
+        }
+    }
+    return out;
 }
 
 function statementName(st: Statement, i: number): string {
@@ -75,9 +109,21 @@ export const iamNoWildcardActions: ResourceValidationPolicy = {
                 report(`${where}: ${doc.error}`);
                 continue;
             }
+            const own = keyPolicyAccounts(doc.statements);
+            const roots = [...new Set(doc.statements.filter((st) => st.effect === "Allow").flatMap((st) => rootAccounts(args.type, st)))];
+            const ours = own.size ? own : new Set(roots.length === 1 ? roots : []);
             doc.statements.forEach((st, i) => {
                 if (st.effect !== "Allow") return;
-                if (isKeyPolicyRootStatement(args.type, st)) return;
+                if (isKeyPolicyRootStatement(args.type, st)) {
+                    const foreign = rootAccounts(args.type, st).filter((a) => !ours.has(a));
+                    const wild = st.actions.filter(isWildcardAction);
+                    if (foreign.length && (wild.length || st.notActions.length)) {
+                        report(`${where}: ${statementName(st, i)} gives the root of account${foreign.length > 1 ? "s" : ""} ${foreign.join(", ")} ` +
+                            `${wild.map((a) => `"${String(a)}"`).join(", ") || "everything except NotAction"} on the key: only the key's own account root keeps AWS's default ` +
+                            `kms:* statement (${ours.size ? `this key policy names account ${[...ours].join(", ")}` : "the key policy names several account roots and no other account"}); list the actions another account needs.`);
+                    }
+                    return;
+                }
                 const wild = st.actions.filter(isWildcardAction);
                 if (wild.length) report(`${where}: ${statementName(st, i)} allows ${wild.map((a) => `"${String(a)}"`).join(", ")}: list the actions needed instead.`);
                 if (st.notActions.length) report(`${where}: ${statementName(st, i)} allows everything except NotAction: list the actions needed instead.`);
@@ -159,7 +205,8 @@ function hasDocumentedServiceCondition(st: Statement, services: string[]): boole
     });
 }
 
-/** Identity policies (the documents that grant a principal actions on resources). */
+/** Identity policies (the documents that grant a principal actions on resources). The trust policy is not one. */
+const identityDocumentsOf = (type: string, props: unknown) => documentsOf(type, props).filter((d) => d.where !== "assumeRolePolicy");
 const IDENTITY_DOCUMENTS = [T.iamRolePolicy, T.iamPolicy, T.iamUserPolicy, T.iamGroupPolicy, T.iamRole] as const;
 
 export const iamNoWildcardResources: ResourceValidationPolicy = {
@@ -183,7 +230,7 @@ export const iamNoWildcardResources: ResourceValidationPolicy = {
     validateResource: forTypes([...IDENTITY_DOCUMENTS], (props, args, report) => {
         const cfg = configWithDefaults<WildcardResourceConfig>(args, iamNoWildcardResources.configSchema);
         const exempt = new Set((cfg.actionsWithoutResourceLevel ?? []).map((a) => a.toLowerCase()));
-        for (const { where, value } of documentsOf(args.type, props)) {
+        for (const { where, value } of identityDocumentsOf(args.type, props)) {
             const doc = parsePolicyDocument(value);
             if (doc === UNKNOWN || !isDocument(doc)) continue; // iam-no-wildcard-actions reports a broken document
             doc.statements.forEach((st, i) => {
@@ -192,11 +239,11 @@ export const iamNoWildcardResources: ResourceValidationPolicy = {
                     report(`${where}: ${statementName(st, i)} allows its actions on everything except NotResource: name the resources instead.`);
                     return;
                 }
-                const wild = st.resources.filter(isWildcardResource);
+                const wild = st.resources.map((r) => ({ r, why: wildcardResourceReason(r) })).filter((x) => x.why !== undefined);
                 if (wild.length === 0) return;
                 const scoped = st.actions.filter((a): a is string => typeof a === "string" && !exempt.has(a.trim().toLowerCase()));
                 if (scoped.length) {
-                    report(`${where}: ${statementName(st, i)} allows ${scoped.join(", ")} on ${wild.map((r) => `"${String(r)}"`).join(", ")}: ` +
+                    report(`${where}: ${statementName(st, i)} allows ${scoped.join(", ")} on ${wild.map((x) => `"${String(x.r)}" (${x.why})`).join(", ")}: ` +
                         `these actions support resource-level permissions, so name the resources.`);
                 }
             });
@@ -206,6 +253,40 @@ export const iamNoWildcardResources: ResourceValidationPolicy = {
 
 interface TrustConfig {
     exemptServices?: string[];
+}
+
+const FEDERATED_OPS = /^(ForAnyValue:)?String(Equals|Like)(IgnoreCase)?$/i;
+
+/**
+ * Why a trust statement for a web-identity (OIDC or Cognito) principal lets anyone's tokens in, or undefined when a
+ * condition pins the workload: `<provider>:sub` (or `<provider>:aud`, except GitHub's `sts.amazonaws.com`, which every
+ * GitHub OIDC role shares) with a value whose first part after its prefix is concrete (`repo:org/*` pins an
+ * organization; `repo:*`, `*` and `?*` pin nothing). SAML providers are this account's own identity provider.
+ */
+export function federatedTrustGap(st: Statement, provider: string): string | undefined {
+    if (/:saml-provider\//.test(provider)) return undefined;
+    const host = /:oidc-provider\/(.+)$/.exec(provider)?.[1] ?? provider;
+    const reasons: string[] = [];
+    for (const [op, block] of Object.entries(st.conditions)) {
+        for (const [key, values] of Object.entries(block)) {
+            const m = /^(.*):(sub|aud|amr)$/i.exec(key);
+            if (!m || m[1].toLowerCase() !== host.toLowerCase() || m[2].toLowerCase() === "amr") continue;
+            if (!FEDERATED_OPS.test(op)) {
+                reasons.push(`${op} ${key} does not pin (negated, IfExists or ForAllValues)`);
+                continue;
+            }
+            const broad = values.filter((v) => {
+                if (v === UNKNOWN) return false;
+                const t = v.trim();
+                if (m[2].toLowerCase() === "aud" && /token\.actions\.githubusercontent\.com/i.test(host) && t === "sts.amazonaws.com") return true;
+                const parts = t.split(/[:/]/);
+                return parts.length > 1 ? /[*?]/.test(parts[1]) || parts[1] === "" : /[*?]/.test(t) || t === "";
+            });
+            if (values.length && broad.length === 0) return undefined;
+            reasons.push(`${op} ${key} ${values.length ? `"${broad.map(String).join('", "')}" matches anyone's tokens` : "has no value"}`);
+        }
+    }
+    return reasons.length ? reasons.join("; ") : `no ${host}:sub (or :aud) condition`;
 }
 
 function checkTrust(doc: unknown, exempt: Set<string>, report: ReportViolation): void {
@@ -221,6 +302,12 @@ function checkTrust(doc: unknown, exempt: Set<string>, report: ReportViolation):
             const pin = pinning(st);
             if (!pin.pinned) report(`assumeRolePolicy ${statementName(st, i)} lets any AWS principal assume the role${whyNotPinned(pin)}.`);
             return;
+        }
+        const federated = st.principal && st.principal !== "*" ? (st.principal.Federated ?? []).filter((f): f is string => typeof f === "string") : [];
+        for (const provider of federated) {
+            const gap = federatedTrustGap(st, provider);
+            if (gap) report(`assumeRolePolicy ${statementName(st, i)} trusts the identity provider ${provider} for any of its users (${gap}): ` +
+                `pin the subject, e.g. StringEquals "<provider>:sub" = "repo:<org>/<repo>:ref:refs/heads/main".`);
         }
         const services = servicePrincipals(st).filter((s): s is string => typeof s === "string");
         const checked = services.filter((s) => !exempt.has(s));
@@ -239,7 +326,8 @@ export const iamServiceTrustConditions: ResourceValidationPolicy = {
     name: "iam-service-trust-conditions",
     description: "Roles trusted by AWS service principals carry an aws:SourceAccount or aws:SourceArn condition that pins a concrete " +
         "account or resource (not a pattern, not IfExists, not negated), or the condition the service documents instead " +
-        "(Firehose: sts:ExternalId = the account id); no role is assumable by everyone.",
+        "(Firehose: sts:ExternalId = the account id); no role is assumable by everyone; a web-identity (OIDC, Cognito) trust pins " +
+        "the subject with <provider>:sub (or :aud).",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Add Condition { StringEquals: { "aws:SourceAccount": "<account id>" } } (and ArnLike aws:SourceArn where the service sends it) to the trust statement.`,

@@ -20,6 +20,7 @@ export const RESOURCE_POLICY_DOCUMENTS: Readonly<Record<string, string>> = {
     [T.sqsQueuePolicy]: "policy",
     [T.sqsQueue]: "policy",
     [T.kmsKey]: "policy",
+    [T.kmsKeyPolicy]: "policy",
 };
 
 /** Condition keys that pin a service principal's use to this account or one resource. */
@@ -95,8 +96,8 @@ export const resourcePolicyPrincipalsPinned: ResourceValidationPolicy = {
         if (args.type === T.lambdaPermission) {
             const principal = getString(props, "principal");
             if (principal === UNKNOWN || principal === undefined) return;
-            if (principal.trim() === "*") {
-                report(`The permission lets any principal ("*") invoke the function: name the service or account, with sourceArn.`);
+            if (/[*?]/.test(principal)) {
+                report(`The permission lets any principal ("${principal}") invoke the function: name the service or account, with sourceArn.`);
                 return;
             }
             if (!principal.endsWith(".amazonaws.com") || exempt.has(principal)) return;
@@ -126,15 +127,34 @@ const TLS_ACTIONS: Record<string, string[][]> = {
     sqs: [["sqs:*"], ["*"], ["sqs:SendMessage", "sqs:ReceiveMessage"]],
 };
 
+/** IAM-style wildcard match (`*` any run, `?` one character), case-sensitive like ARNs. */
+export function globMatch(pattern: string, value: string): boolean {
+    const body = pattern.replace(/[.+^$(){}|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp("^" + body + "$").test(value);
+}
+
+/** Whether the statement's Resource covers `arn` (unknown resources, or an unknown ARN, get the benefit of the doubt). */
+export function coversResource(st: Statement, arn: unknown): boolean {
+    if (st.resources.length === 0 && st.notResources.length === 0) return false;
+    if (typeof arn !== "string" || arn === "") return true;
+    return st.resources.some((r) => r === UNKNOWN || globMatch(r.trim(), arn));
+}
+
 /** A Deny on aws:SecureTransport = false (whatever else it says). */
 export function isTlsDeny(st: Statement): boolean {
     return st.effect === "Deny" && conditionValues(st, "aws:SecureTransport").some((c) =>
         /^Bool(IfExists)?$/.test(c.operator) && c.values.some((v) => typeof v === "string" && v.toLowerCase() === "false"));
 }
 
-/** Why a TLS deny for `service` enforces less than "no request without TLS, from anyone", or [] when it is whole. */
-export function tlsDenyNarrowing(st: Statement, service: "s3" | "sns" | "sqs"): string[] {
+/**
+ * Why a TLS deny for `service` enforces less than "no request without TLS, from anyone", or [] when it is whole.
+ * With `arn` (SNS, SQS), the deny must also cover that resource (a deny on another topic protects nothing here).
+ */
+export function tlsDenyNarrowing(st: Statement, service: "s3" | "sns" | "sqs", arn?: unknown): string[] {
     const out: string[] = [];
+    if (arn !== undefined && !coversResource(st, arn)) {
+        out.push(`its Resource (${st.resources.map(String).join(", ") || "none"}) does not cover ${String(arn)}`);
+    }
     if (st.notPrincipal) out.push("it uses NotPrincipal, so the listed principals may use plain HTTP");
     else if (!isPublicPrincipal(st)) out.push("its principal is not \"*\"");
     if (st.notActions.length) out.push("it uses NotAction");
@@ -190,7 +210,7 @@ export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
                 }
                 if (!isDocument(parsed)) continue; // resource-policy-principals-pinned reports it
                 for (const st of parsed.statements.filter(isTlsDeny)) {
-                    const why = tlsDenyNarrowing(st, service);
+                    const why = tlsDenyNarrowing(st, service, typeof arn === "string" && arn !== "" ? arn : UNKNOWN);
                     if (why.length === 0) whole = true;
                     else problems.push(why.join("; "));
                 }

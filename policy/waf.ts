@@ -1,11 +1,11 @@
 // WAF: every API stage sits behind a web ACL that carries the AWS common rule set, and every web ACL logs with
 // credentials redacted.
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 import { configWithDefaults, forTypes, requireAny } from "./lib/policy";
 import { identifiers, label, ofType, refersTo } from "./lib/stack";
 import { T } from "./lib/types";
-import { get, getArray, getRecord, getString, isUnknown, UNKNOWN } from "./lib/values";
+import { get, getArray, getString, isUnknown, UNKNOWN } from "./lib/values";
 
 export const COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet";
 /** Headers a WAF log must never show. */
@@ -39,7 +39,7 @@ interface ManagedRef {
     /** The rule's override action: `none`, `count`, or undefined when not set. */
     override: string | undefined;
     priority: number | undefined;
-    /** ruleActionOverrides: rule name → the action it is switched to. */
+    /** ruleActionOverrides (and the older ExcludedRules, which switch rules to count): rule name → the action used. */
     ruleOverrides: { name: string; action: string }[];
     scopeDown: boolean;
 }
@@ -51,30 +51,46 @@ interface RuleRef {
     /** The rule's own action (`allow`, `block`, `count`, …) for plain rules; undefined for rule groups. */
     action: string | undefined;
     managed?: ManagedRef;
+    /** A reference to a rule group of one's own (ruleGroupReferenceStatement): its rules are not visible here. */
+    ruleGroup?: { arn: string; ruleOverrides: { name: string; action: string }[] };
+    /** Where the rule comes from, for messages (`rules`, `ruleJson`, or the resource that attaches it). */
+    from?: string;
 }
 
 const firstKey = (o: unknown) => (o && typeof o === "object" && !Array.isArray(o) ? Object.keys(o as object)[0]?.toLowerCase() : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A rule in the provider's input shape (camelCase: `rules[i]`, aws.wafv2.WebAclRule) or the API's JSON (PascalCase: ruleJson). */
+function ruleRef(r: unknown, pascal: boolean): RuleRef {
+    const k = (name: string) => (pascal ? name[0].toUpperCase() + name.slice(1) : name);
+    const priority = get(r, k("priority"));
+    const ref: RuleRef = { name: String(get(r, k("name")) ?? ""), priority: typeof priority === "number" ? priority : undefined, action: firstKey(get(r, k("action"))) };
+    const overrides = (o: unknown[]) => o.map((x) => ({ name: String(get(x, k("name")) ?? ""), action: firstKey(get(x, k("actionToUse"))) ?? "?" }));
+    const excluded = (o: unknown[]) => o.map((x) => ({ name: String(get(x, k("name")) ?? ""), action: "count (ExcludedRules)" }));
+    const m = get(r, k("statement"), k("managedRuleGroupStatement"));
+    if (m && typeof m === "object" && !isUnknown(m)) {
+        const override = get(r, k("overrideAction"));
+        const mm = m as Record<string, unknown>;
+        ref.managed = {
+            rule: ref.name,
+            vendor: String(mm[k("vendorName")] ?? ""),
+            name: String(mm[k("name")] ?? ""),
+            override: override && typeof override === "object" ? (get(override, k("count")) !== undefined ? "count" : get(override, k("none")) !== undefined ? "none" : undefined) : undefined,
+            priority: ref.priority,
+            ruleOverrides: [...overrides(list(mm[k("ruleActionOverrides")])), ...excluded(list(mm[k("excludedRules")]))],
+            scopeDown: mm[k("scopeDownStatement")] !== undefined && mm[k("scopeDownStatement")] !== null,
+        };
+    }
+    const g = get(r, k("statement"), k("ruleGroupReferenceStatement"));
+    if (g && typeof g === "object" && !isUnknown(g)) {
+        const gg = g as Record<string, unknown>;
+        ref.ruleGroup = { arn: String(gg[k("arn")] ?? ""), ruleOverrides: overrides(list(gg[k("ruleActionOverrides")])) };
+    }
+    return ref;
+}
 
 function rulesFromInputs(rules: unknown[]): RuleRef[] {
-    return rules.map((r) => {
-        const m = getRecord(r, "statement", "managedRuleGroupStatement");
-        const override = getRecord(r, "overrideAction");
-        const priority = get(r, "priority");
-        const ref: RuleRef = { name: String(get(r, "name") ?? ""), priority: typeof priority === "number" ? priority : undefined, action: firstKey(get(r, "action")) };
-        if (m && !isUnknown(m)) {
-            const overrides = Array.isArray(m.ruleActionOverrides) ? m.ruleActionOverrides : [];
-            ref.managed = {
-                rule: ref.name,
-                vendor: String(m.vendorName ?? ""),
-                name: String(m.name ?? ""),
-                override: override && !isUnknown(override) ? (override.count ? "count" : override.none ? "none" : undefined) : undefined,
-                priority: ref.priority,
-                ruleOverrides: overrides.map((o) => ({ name: String(get(o, "name") ?? ""), action: firstKey(get(o, "actionToUse")) ?? "?" })),
-                scopeDown: m.scopeDownStatement !== undefined && m.scopeDownStatement !== null,
-            };
-        }
-        return ref;
-    });
+    return rules.map((r) => ({ ...ruleRef(r, false), from: "rules" }));
 }
 
 function rulesFromJson(json: string): RuleRef[] | string {
@@ -84,51 +100,99 @@ function rulesFromJson(json: string): RuleRef[] | string {
     } catch (e) {
         return `ruleJson is not valid JSON (${(e as Error).message})`;
     }
-    return (Array.isArray(parsed) ? parsed : []).map((r) => {
-        const m = get(r, "Statement", "ManagedRuleGroupStatement") as Record<string, unknown> | undefined;
-        const override = get(r, "OverrideAction") as Record<string, unknown> | undefined;
-        const priority = get(r, "Priority");
-        const ref: RuleRef = { name: String(get(r, "Name") ?? ""), priority: typeof priority === "number" ? priority : undefined, action: firstKey(get(r, "Action")) };
-        if (m && typeof m === "object") {
-            const overrides = Array.isArray(m.RuleActionOverrides) ? m.RuleActionOverrides : [];
-            ref.managed = {
-                rule: ref.name,
-                vendor: String(m.VendorName ?? ""),
-                name: String(m.Name ?? ""),
-                override: override ? (override.Count ? "count" : override.None ? "none" : undefined) : undefined,
-                priority: ref.priority,
-                ruleOverrides: overrides.map((o) => ({ name: String(get(o, "Name") ?? ""), action: firstKey(get(o, "ActionToUse")) ?? "?" })),
-                scopeDown: m.ScopeDownStatement !== undefined && m.ScopeDownStatement !== null,
-            };
-        }
-        return ref;
-    });
+    return (Array.isArray(parsed) ? parsed : []).map((r) => ({ ...ruleRef(r, true), from: "ruleJson" }));
+}
+
+/** A rule group attached from outside the web ACL (aws.wafv2.WebAclRuleGroupAssociation) as a RuleRef. */
+function associationRef(props: unknown, from: string): RuleRef {
+    const priority = get(props, "priority");
+    const override = String(get(props, "overrideAction") ?? "none").toLowerCase();
+    const ref: RuleRef = { name: String(get(props, "ruleName") ?? ""), priority: typeof priority === "number" ? priority : undefined, action: undefined, from };
+    const overrides = (o: unknown[]) => o.map((x) => ({ name: String(get(x, "name") ?? ""), action: firstKey(get(x, "actionToUse")) ?? "?" }));
+    const m = get(props, "managedRuleGroup");
+    if (m && typeof m === "object" && !isUnknown(m)) {
+        ref.managed = {
+            rule: ref.name, vendor: String(get(m, "vendorName") ?? ""), name: String(get(m, "name") ?? ""), override, priority: ref.priority,
+            ruleOverrides: overrides(list(get(m, "ruleActionOverrides"))), scopeDown: false,
+        };
+    }
+    const g = get(props, "ruleGroupReference");
+    if (g && typeof g === "object" && !isUnknown(g)) ref.ruleGroup = { arn: String(get(g, "arn") ?? ""), ruleOverrides: overrides(list(get(g, "ruleActionOverrides"))) };
+    return ref;
+}
+
+const isCommonRuleSet = (m: ManagedRef | undefined): boolean => !!m && m.vendor === "AWS" && m.name === COMMON_RULE_SET;
+
+/**
+ * Why `r`, evaluated before the common rule set, may let requests through without it, or undefined: an allow rule;
+ * a managed rule group with a rule switched to allow; a rule group of one's own (its rules are not visible to the
+ * pack, so it may allow) unless its ARN is listed as trusted.
+ */
+function allowsBefore(r: RuleRef, trustedGroups: Set<string>): string | undefined {
+    if (r.action === "allow") return "an allow rule";
+    if (r.managed && !isCommonRuleSet(r.managed)) {
+        const allow = r.managed.ruleOverrides.filter((o) => o.action === "allow");
+        if (allow.length) return `the managed rule group ${r.managed.name} with ${allow.map((o) => o.name).join(", ")} switched to allow`;
+    }
+    if (r.ruleGroup) {
+        const allow = r.ruleGroup.ruleOverrides.filter((o) => o.action === "allow");
+        if (allow.length) return `a rule group with ${allow.map((o) => o.name).join(", ")} switched to allow`;
+        if (!trustedGroups.has(r.ruleGroup.arn)) return `the rule group ${r.ruleGroup.arn || "(ARN unknown)"}, whose rules this policy cannot see (it may allow)`;
+    }
+    return undefined;
 }
 
 interface CommonRuleSetConfig {
     allowedRuleActionOverrides?: string[];
+    trustedRuleGroupsBefore?: string[];
 }
+
+/** What weakens one occurrence of the common rule set (overrides, scope-down, count). */
+function weakenings(c: ManagedRef, allowed: Set<string>): string[] {
+    const out: string[] = [];
+    const weakened = c.ruleOverrides.filter((o) => o.action !== "block" && !allowed.has(o.name));
+    if (weakened.length) {
+        out.push(`${COMMON_RULE_SET} (rule "${c.rule}") switches ${weakened.length} of its rules to a non-blocking action through ruleActionOverrides ` +
+            `(${weakened.map((o) => `${o.name} → ${o.action}`).join(", ")}): requests those rules match are not blocked. ` +
+            `Remove the overrides, or list deliberate ones in allowedRuleActionOverrides.`);
+    }
+    if (c.scopeDown) {
+        out.push(`${COMMON_RULE_SET} (rule "${c.rule}") has a scopeDownStatement: it inspects only the requests that statement matches ` +
+            `(a scope-down that never matches switches it off). Remove the scope-down.`);
+    }
+    return out;
+}
+
+const COMMON_RULE_SET_SCHEMA = {
+    properties: {
+        allowedRuleActionOverrides: {
+            type: "array" as const,
+            items: { type: "string" as const, minLength: 1 },
+            uniqueItems: true,
+            default: [],
+            description: `Rules of ${COMMON_RULE_SET} that may be switched to count (e.g. SizeRestrictions_BODY for large uploads).`,
+        },
+        trustedRuleGroupsBefore: {
+            type: "array" as const,
+            items: { type: "string" as const, pattern: "^arn:aws[a-z-]*:wafv2:" },
+            uniqueItems: true,
+            default: [],
+            description: `ARNs of own rule groups (ruleGroupReferenceStatement) reviewed to allow nothing, which may run before ${COMMON_RULE_SET}.`,
+        },
+    },
+};
 
 export const wafCommonRuleSet: ResourceValidationPolicy = {
     name: "waf-common-rule-set",
     description: `Every WAF web ACL includes the AWS managed rule group ${COMMON_RULE_SET} and it really blocks: not overridden ` +
-        `to count (overrideAction), none of its rules switched to a non-blocking action (ruleActionOverrides) unless listed ` +
-        `in allowedRuleActionOverrides, no scope-down statement, and no allow rule evaluated before it.`,
+        `to count (overrideAction), none of its rules switched to a non-blocking action (ruleActionOverrides, ExcludedRules) unless listed ` +
+        `in allowedRuleActionOverrides, no scope-down statement, and nothing evaluated before it that can allow (an allow rule, a ` +
+        `managed group with a rule switched to allow, a rule group not listed in trustedRuleGroupsBefore).`,
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: `Add a rule with statement.managedRuleGroupStatement { vendorName: "AWS", name: "${COMMON_RULE_SET}" } and overrideAction { none: {} }, ` +
-        "without ruleActionOverrides or scopeDownStatement, at a priority before any allow rule.",
-    configSchema: {
-        properties: {
-            allowedRuleActionOverrides: {
-                type: "array",
-                items: { type: "string", minLength: 1 },
-                uniqueItems: true,
-                default: [],
-                description: `Rules of ${COMMON_RULE_SET} that may be switched to count (e.g. SizeRestrictions_BODY for large uploads).`,
-            },
-        },
-    },
+        "without ruleActionOverrides or scopeDownStatement, at a priority before any allow rule or rule group.",
+    configSchema: COMMON_RULE_SET_SCHEMA,
     validateResource: forTypes([T.webAcl], (props, args, report) => {
         const cfg = configWithDefaults<CommonRuleSetConfig>(args, wafCommonRuleSet.configSchema);
         const ruleJson = getString(props, "ruleJson");
@@ -147,7 +211,7 @@ export const wafCommonRuleSet: ResourceValidationPolicy = {
             rules = rulesFromInputs(list);
         }
         const refs = rules.map((r) => r.managed).filter((m): m is ManagedRef => !!m);
-        const crs = refs.filter((r) => r.vendor === "AWS" && r.name === COMMON_RULE_SET);
+        const crs = refs.filter((m) => isCommonRuleSet(m));
         if (crs.length === 0) {
             report(`The web ACL does not include the AWS managed rule group ${COMMON_RULE_SET} (managed groups present: ` +
                 `${refs.map((r) => r.name).join(", ") || "none"}).`);
@@ -157,27 +221,69 @@ export const wafCommonRuleSet: ResourceValidationPolicy = {
             report(`${COMMON_RULE_SET} is in the web ACL (rule "${crs[0].rule}") but its overrideAction is count: it blocks nothing. Use overrideAction { none: {} }.`);
         }
         const allowed = new Set(cfg.allowedRuleActionOverrides ?? []);
+        const trusted = new Set(cfg.trustedRuleGroupsBefore ?? []);
         for (const c of crs) {
-            const weakened = c.ruleOverrides.filter((o) => o.action !== "block" && !allowed.has(o.name));
-            if (weakened.length) {
-                report(`${COMMON_RULE_SET} (rule "${c.rule}") switches ${weakened.length} of its rules to a non-blocking action through ruleActionOverrides ` +
-                    `(${weakened.map((o) => `${o.name} → ${o.action}`).join(", ")}): requests those rules match are not blocked. ` +
-                    `Remove the overrides, or list deliberate ones in allowedRuleActionOverrides.`);
-            }
-            if (c.scopeDown) {
-                report(`${COMMON_RULE_SET} (rule "${c.rule}") has a scopeDownStatement: it inspects only the requests that statement matches ` +
-                    `(a scope-down that never matches switches it off). Remove the scope-down.`);
-            }
+            for (const w of weakenings(c, allowed)) report(w);
             if (c.priority !== undefined) {
-                const before = rules.filter((r) => r.action === "allow" && r.priority !== undefined && r.priority < c.priority!);
+                const before = rules.filter((r) => r.priority !== undefined && r.priority < c.priority!)
+                    .map((r) => ({ r, why: allowsBefore(r, trusted) })).filter((x) => x.why !== undefined);
                 if (before.length) {
-                    report(`Allow rule${before.length > 1 ? "s" : ""} ${before.map((r) => `"${r.name}" (priority ${r.priority})`).join(", ")} ` +
-                        `run${before.length > 1 ? "" : "s"} before ${COMMON_RULE_SET} (priority ${c.priority}): the requests they match are allowed ` +
-                        `without the common rules ever seeing them. Give ${COMMON_RULE_SET} a lower priority number than every allow rule.`);
+                    report(`${before.map(({ r, why }) => `"${r.name}" (priority ${r.priority}: ${why})`).join(", ")} ` +
+                        `run${before.length > 1 ? "" : "s"} before ${COMMON_RULE_SET} (priority ${c.priority}): the requests allowed there ` +
+                        `never reach the common rules. Give ${COMMON_RULE_SET} a lower priority number.`);
                 }
             }
         }
     }),
+};
+
+/** Inline rules of a web ACL as the stack policy sees them (outputs), or undefined when not known. */
+function aclRules(acl: PolicyResource): RuleRef[] | undefined {
+    const ruleJson = getString(acl.props, "ruleJson");
+    if (ruleJson === UNKNOWN) return undefined;
+    if (typeof ruleJson === "string" && ruleJson.trim() !== "") {
+        const parsed = rulesFromJson(ruleJson);
+        return typeof parsed === "string" ? undefined : parsed;
+    }
+    const l = getArray(acl.props, "rules");
+    return l === UNKNOWN || l.some(isUnknown) ? undefined : rulesFromInputs(l);
+}
+
+export const wafAttachedRules: StackValidationPolicy = {
+    name: "waf-attached-rules",
+    description: `Rules attached to a web ACL from outside its rules (aws.wafv2.WebAclRule, aws.wafv2.WebAclRuleGroupAssociation) are held to ` +
+        `waf-common-rule-set: none that can allow runs before ${COMMON_RULE_SET}, and ${COMMON_RULE_SET} attached this way is not counted or weakened.`,
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: `Give the attached rule a higher priority number than ${COMMON_RULE_SET}, or make it block; attach ${COMMON_RULE_SET} with overrideAction "none" and no overrides.`,
+    configSchema: COMMON_RULE_SET_SCHEMA,
+    validateStack: (args, report) => {
+        const attached = ofType(args.resources, T.webAclRule, T.webAclRuleGroupAssociation);
+        requireAny(args, "rules attached to web ACLs from outside", attached.length);
+        const cfg = configWithDefaults<CommonRuleSetConfig>(args, wafAttachedRules.configSchema);
+        const allowed = new Set(cfg.allowedRuleActionOverrides ?? []);
+        const trusted = new Set(cfg.trustedRuleGroupsBefore ?? []);
+        const acls = ofType(args.resources, T.webAcl);
+        const refsOf = (r: PolicyResource) => (r.type === T.webAclRule ? { ...ruleRef(r.props, false), from: label(r) } : associationRef(r.props, label(r)));
+        for (const r of attached) {
+            const ref = refsOf(r);
+            if (ref.managed && isCommonRuleSet(ref.managed)) {
+                if (ref.managed.override === "count") report(`${label(r)} attaches ${COMMON_RULE_SET} with overrideAction count: it blocks nothing.`, r.urn);
+                for (const w of weakenings(ref.managed, allowed)) report(`${label(r)}: ${w}`, r.urn);
+            }
+            const acl = acls.find((a) => refersTo(r, ["webAclArn"], a, identifiers(a, "arn")));
+            if (!acl) continue; // a web ACL of another stack: its own checks apply there
+            const all = [...(aclRules(acl) ?? []), ...attached.filter((o) => o !== r && acls.find((a) => refersTo(o, ["webAclArn"], a, identifiers(a, "arn"))) === acl).map(refsOf)];
+            const crs = [...all, ref].filter((x) => isCommonRuleSet(x.managed) && x.priority !== undefined && x.managed!.override !== "count");
+            const why = allowsBefore(ref, trusted);
+            if (!why || ref.priority === undefined) continue;
+            const first = crs.map((x) => x.priority!).sort((a, b) => a - b)[0];
+            if (first === undefined || ref.priority < first) {
+                report(`${label(r)} (priority ${ref.priority}: ${why}) runs before ${COMMON_RULE_SET}` +
+                    `${first === undefined ? "" : ` (priority ${first})`} in ${label(acl)}: the requests allowed there never reach the common rules.`, r.urn);
+            }
+        }
+    },
 };
 
 // ---- logging filter -------------------------------------------------------------------------------------------
@@ -323,4 +429,4 @@ export const wafRateBasedRule: ResourceValidationPolicy = {
     }),
 };
 
-export const wafPolicies = [wafStageProtected, wafCommonRuleSet, wafLoggingEnabled, wafLoggingRedactsCredentials, wafLoggingKeepsBlocked, wafRateBasedRule];
+export const wafPolicies = [wafStageProtected, wafCommonRuleSet, wafAttachedRules, wafLoggingEnabled, wafLoggingRedactsCredentials, wafLoggingKeepsBlocked, wafRateBasedRule];

@@ -1,18 +1,21 @@
 // What a policy statement's conditions really restrict. A condition "pins" a statement when, whatever the
 // request, it only lets through requests from one concrete account, organization or resource. Conditions that
 // look like protection but are always true (or match anything) do not pin:
-//   - keys that say nothing about who asks (aws:SecureTransport, aws:CurrentTime, aws:UserAgent, aws:Referer …);
+//   - keys that say nothing about who asks (aws:SecureTransport, aws:CurrentTime, aws:UserAgent, aws:Referer …),
+//     and keys about the resource itself (aws:ResourceAccount, aws:ResourceOrgID, aws:ResourceOrgPaths): in a
+//     resource policy the resource is always this account's, so they are always true;
 //   - negated operators (StringNotEquals, ArnNotLike …) and Null: they exclude, they do not pin;
 //   - …IfExists operators and ForAllValues: they are true when the key is absent from the request;
 //   - values that match anything: "*", "?*", "arn:aws:*", an ARN whose account is a wildcard, an account id
-//     written as a pattern ("1234*"), an empty string.
+//     written as a pattern ("1234*"), an empty string, a policy variable ("${aws:SourceAccount}": compares the key
+//     with itself). ArnEquals matches wildcards exactly as ArnLike does, so both are read as patterns.
 import { Statement, Str } from "./policyDocument";
 import { UNKNOWN } from "./values";
 
 /** Keys that name the calling account, organization or resource (global condition keys). */
-export const ACCOUNT_KEYS = ["aws:SourceAccount", "aws:SourceOwner", "aws:PrincipalAccount", "aws:ResourceAccount"] as const;
+export const ACCOUNT_KEYS = ["aws:SourceAccount", "aws:SourceOwner", "aws:PrincipalAccount"] as const;
 export const ARN_KEYS = ["aws:SourceArn", "aws:PrincipalArn"] as const;
-export const ORG_KEYS = ["aws:PrincipalOrgID", "aws:SourceOrgID", "aws:ResourceOrgID"] as const;
+export const ORG_KEYS = ["aws:PrincipalOrgID", "aws:SourceOrgID"] as const;
 export const PINNING_KEYS: readonly string[] = [...ACCOUNT_KEYS, ...ARN_KEYS, ...ORG_KEYS];
 
 const lower = (s: string) => s.toLowerCase();
@@ -21,9 +24,11 @@ const lower = (s: string) => s.toLowerCase();
 export function broadValue(key: string, operator: string, value: Str): string | undefined {
     if (value === UNKNOWN) return undefined; // known after deploy: `pulumi up` checks it again
     const v = value.trim();
-    const like = /Like$/i.test(operator);
+    // ArnEquals and ArnLike both match `*` and `?` in each ARN segment (IAM condition operators).
+    const like = /Like$/i.test(operator) || /^Arn/i.test(operator);
     const wild = like && /[*?]/.test(v);
     if (v === "") return "is empty";
+    if (/\$\{/.test(v)) return `"${v}" is a policy variable, not a concrete value`;
     if (ACCOUNT_KEYS.map(lower).includes(lower(key))) {
         if (wild) return `"${v}" is a pattern, not an account`;
         if (!/^\d{12}$/.test(v)) return `"${v}" is not a 12-digit account id`;
@@ -45,6 +50,7 @@ export function broadValue(key: string, operator: string, value: Str): string | 
         if (!/^\d{12}$/.test(account)) return `"${v}" names no account`;
         return undefined;
     }
+    if (/^aws:Resource/i.test(key)) return `${key} names this resource's owner, not the caller (always true in its own policy)`;
     return `${key} does not identify the caller`;
 }
 
@@ -66,7 +72,9 @@ export function pinning(st: Statement, keys: readonly string[] = PINNING_KEYS): 
         for (const [key, values] of Object.entries(block)) {
             const counts = keys.map(lower).includes(lower(key));
             if (!counts) {
-                reasons.push(`${rawOp} ${key} does not identify the caller`);
+                reasons.push(/^aws:Resource/i.test(key)
+                    ? `${rawOp} ${key} names this resource's owner, not the caller (always true in its own policy)`
+                    : `${rawOp} ${key} does not identify the caller`);
                 continue;
             }
             if (/^ForAllValues:/i.test(rawOp)) {

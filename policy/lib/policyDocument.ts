@@ -36,6 +36,11 @@ function strs(v: unknown): Str[] {
     return toList(v as unknown).map((x) => (isUnknown(x) ? UNKNOWN : String(x)));
 }
 
+function normalizeEffect(e: string): string {
+    const t = e.trim().toLowerCase();
+    return t === "allow" ? "Allow" : t === "deny" ? "Deny" : e;
+}
+
 /** Parses a policy document; `UNKNOWN` when the whole document is not known yet. */
 export function parsePolicyDocument(value: unknown): ParsedDocument {
     if (isUnknown(value)) return UNKNOWN;
@@ -75,7 +80,8 @@ export function parsePolicyDocument(value: unknown): ParsedDocument {
         }
         statements.push({
             sid: typeof st.Sid === "string" ? st.Sid : undefined,
-            effect: typeof st.Effect === "string" ? st.Effect : "",
+            // "allow" / "deny" in any case count as Allow / Deny: a check must never be skipped by a spelling.
+            effect: typeof st.Effect === "string" ? normalizeEffect(st.Effect) : "",
             actions: strs(st.Action),
             notActions: strs(st.NotAction),
             resources: strs(st.Resource),
@@ -97,16 +103,42 @@ export function isWildcardAction(action: Str): boolean {
     return /[*?]/.test(action);
 }
 
-/** A Resource that matches every resource of a service: `*`, `arn:aws:s3:::*`, an ARN with `*` as account or resource. */
-export function isWildcardResource(resource: Str): boolean {
-    if (resource === UNKNOWN) return false;
+const WILD = /^[*?]+$/;
+
+/**
+ * Why a Resource matches every resource of a kind, or undefined when it names resources:
+ *   - `*`, `?*`, `*:*` and ARNs cut short by a wildcard (`arn:*`, `arn:aws:*`, `arn:aws:sqs:*`: IAM matches the
+ *     pattern against the whole ARN, so these match every resource);
+ *   - a wildcard partition, service or account (`arn:aws:sqs:*:*:q`, `arn:aws:sqs:us-east-1:*:q`);
+ *   - a resource part that is only wildcards, alone or after its resource type: `arn:aws:s3:::*`,
+ *     `arn:aws:s3:::*` + `/*` (every object of every bucket), `…:function:*`, `…:table/*`, `…:key/*`, `…:log-group:*`.
+ * A wildcard inside a name (`arn:aws:s3:::bucket/*`, `…:log-group:/aws/lambda/fn:*`, `…:alarm:stack-*`) names resources.
+ */
+export function wildcardResourceReason(resource: Str): string | undefined {
+    if (resource === UNKNOWN) return undefined;
     const r = resource.trim();
-    if (/^[*?]+$/.test(r)) return true;
+    if (!/[*?]/.test(r)) return undefined;
     const parts = r.split(":");
-    if (parts[0] !== "arn" || parts.length < 6) return false;
+    if (parts.every((p) => p === "" || WILD.test(p))) return "matches every resource";
+    if (parts[0] !== "arn") return undefined; // not an ARN (a policy variable, an S3 access point alias …): left to AWS
+    if (parts.length < 6) return "is an ARN cut short by a wildcard, so it matches every resource after it";
     const [, partition, service, , account, ...rest] = parts;
-    const res = rest.join(":");
-    return /[*?]/.test(partition) || /[*?]/.test(service) || /[*?]/.test(account) || /^[*?]+$/.test(res);
+    if (/[*?]/.test(partition) || /[*?]/.test(service)) return "has a wildcard partition or service";
+    if (/[*?]/.test(account)) return "has a wildcard account";
+    // The resource part: its segments (split on / and :), the first being the resource type except for S3
+    // (bucket/key) — wildcard-only everywhere after the type means every resource of that type.
+    const segments = rest.join(":").split(/[/:]/).filter((x) => x !== "");
+    if (segments.length === 0) return undefined;
+    const named = service === "s3" ? segments : segments.slice(1);
+    if (named.length === 0) return WILD.test(segments[0]) ? "matches every resource of the service" : undefined;
+    if (service === "s3" && WILD.test(segments[0])) return "matches every bucket";
+    if (named.every((x) => WILD.test(x))) return `matches every ${service === "s3" ? "object" : `"${segments[0]}"`} in the account`;
+    return undefined;
+}
+
+/** A Resource that matches every resource of a kind (see `wildcardResourceReason`). */
+export function isWildcardResource(resource: Str): boolean {
+    return wildcardResourceReason(resource) !== undefined;
 }
 
 /** The values of condition `key` (any operator, key compared case-insensitively), with the operators used. */

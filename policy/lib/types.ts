@@ -6,6 +6,10 @@ export const T = {
     webAcl: "aws:wafv2/webAcl:WebAcl",
     webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
     webAclLogging: "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+    /** A rule added to a web ACL from outside its `rules` (@pulumi/aws v7). */
+    webAclRule: "aws:wafv2/webAclRule:WebAclRule",
+    /** A rule group (managed or own) added to a web ACL from outside its `rules` (@pulumi/aws v7). */
+    webAclRuleGroupAssociation: "aws:wafv2/webAclRuleGroupAssociation:WebAclRuleGroupAssociation",
 
     bucket: "aws:s3/bucket:Bucket",
     bucketV2: "aws:s3/bucketV2:BucketV2",
@@ -22,6 +26,7 @@ export const T = {
     sqsQueue: "aws:sqs/queue:Queue",
     sqsQueuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
     kmsKey: "aws:kms/key:Key",
+    kmsKeyPolicy: "aws:kms/keyPolicy:KeyPolicy",
 
     iamRole: "aws:iam/role:Role",
     iamRolePolicy: "aws:iam/rolePolicy:RolePolicy",
