@@ -22,15 +22,22 @@ interface Inputs {
     outputs: unknown;
 }
 
-function computeInputs(engine: string, shiftMs: number, seed: number): Promise<Inputs> {
+/** One fresh process with its clock shifted and its own random seed: each engine's inputs, by engine. */
+function computeInputs(engines: string[], shiftMs: number, seed: number): Promise<Record<string, Inputs>> {
     return new Promise((resolve, reject) => {
         execFile(process.execPath,
-            ["-r", "ts-node/register/transpile-only", "-r", "./test/fixtures/secondPreview/shiftClock.js", "test/fixtures/secondPreview/inputs.ts", "--engine", engine],
-            { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PREVIEW_CLOCK_SHIFT_MS: String(shiftMs), PREVIEW_RANDOM_SEED: String(seed) } },
+            ["-r", "ts-node/register/transpile-only", "-r", "./test/fixtures/secondPreview/shiftClock.js", "test/fixtures/secondPreview/inputs.ts", "--engine", engines.join(",")],
+            { cwd: ROOT, maxBuffer: 128 * 1024 * 1024, env: { ...process.env, PREVIEW_CLOCK_SHIFT_MS: String(shiftMs), PREVIEW_RANDOM_SEED: String(seed) } },
             (err, stdout, stderr) => {
-                const line = stdout.split("\n").find((l) => l.startsWith(MARKER));
-                if (err || !line) return reject(new Error(`inputs run failed: ${err?.message ?? "no output"}\n${stderr}`));
-                resolve(JSON.parse(line.slice(MARKER.length)) as Inputs);
+                const byEngine: Record<string, Inputs> = {};
+                for (const line of stdout.split("\n").filter((l) => l.startsWith(MARKER))) {
+                    const rest = line.slice(MARKER.length);
+                    const space = rest.indexOf(" ");
+                    byEngine[rest.slice(0, space)] = JSON.parse(rest.slice(space + 1)) as Inputs;
+                }
+                const missing = engines.filter((e) => !byEngine[e]);
+                if (err || missing.length) return reject(new Error(`inputs run failed: ${err?.message ?? `no output for ${missing.join(", ")}`}\n${stderr}`));
+                resolve(byEngine);
             });
     });
 }
@@ -115,12 +122,9 @@ describe("second preview is empty (same config, two fresh runs)", function () {
 
     before(async () => {
         const DAY = 86_400_000;
-        const [c1, c2, l1, l2] = await Promise.all([
-            computeInputs("cloudwatch", 0, 1), computeInputs("cloudwatch", DAY + 1234, 99),
-            computeInputs("lookout", 0, 1), computeInputs("lookout", DAY + 1234, 99),
-        ]);
-        runs.cloudwatch = [c1, c2];
-        runs.lookout = [l1, l2];
+        const engines = ["cloudwatch", "lookout"];
+        const [first, second] = await Promise.all([computeInputs(engines, 0, 1), computeInputs(engines, DAY + 1234, 99)]);
+        for (const engine of engines) runs[engine] = [first[engine], second[engine]];
     });
 
     it("the two runs really saw different clocks and random sequences (so a time- or random-dependent input would differ)", () => {
