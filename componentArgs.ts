@@ -8,7 +8,7 @@ import { AppConfig, ConfigError } from "./config";
 import { AnomalyAlertsArgs } from "./components/anomalyAlerts";
 import { BlockedRequestsHeartbeatArgs } from "./components/blockedRequestsHeartbeat";
 import { ChatChannelsArgs } from "./components/chatChannels";
-import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectionSettings } from "./components/cloudwatchDetection";
+import { CloudWatchDetectionArgs, cloudWatchDetectionProblem, cloudWatchDetectionSettings, WATCHED_MEASURES } from "./components/cloudwatchDetection";
 import { DashboardOptions, DashboardSettings, DetectionDashboardArgs, dashboardSettings } from "./components/detectionDashboard";
 import { EcommercePipelineArgs } from "./components/ecommercePipeline";
 import { LookoutDetectionArgs, lookoutDetectionProblem } from "./components/lookoutDetection";
@@ -17,7 +17,8 @@ import { DevOpsGuruInsightsArgs, devopsGuruProblem, devopsGuruRuleName } from ".
 import { RegionalAlertRelayArgs } from "./components/regionalAlertRelay";
 import { WafProtectedApiArgs } from "./components/wafProtectedApi";
 import type { EcommerceRootCauseSettings } from "./handlers/enrich/ecommerceRootCause";
-import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMESPACE, resolveEcommerceSeries } from "./model/ecommerceSchema";
+import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, resolveEcommerceSeries } from "./model/ecommerceSchema";
+import { seriesBandWidth, seriesPeriodSeconds } from "./model/alarmTiming";
 import { FunctionSettings, StackScopeArgs } from "./model/stackScope";
 import { OWN_ACL_KEY, WatchedWebAcl, watchedAclKey } from "./model/wafTargets";
 
@@ -113,15 +114,27 @@ export function ecommercePipelineArgs(config: AppConfig): EcommercePipelineArgs 
 }
 
 /**
- * What the finding Lambda breaks an ecommerce total alarm down by: the cloudwatch engine's watched series (same
- * stack dimension, period and band width as its alarms). None for the lookout engine (Lookout gives its own).
+ * What the finding Lambda breaks an ecommerce alarm down by: the cloudwatch engine's watched series, each with its
+ * alarms' period and band width, resolved the way CloudWatchDetection resolves them (the total and dense series at
+ * detection.ecommercePeriodSeconds / bandWidth; a measure whose by-dimension alarms differ — revenue by platform or
+ * marketplace: detection.sparsePeriodSeconds, a wider band — in `byDimension`). None for the lookout engine
+ * (Lookout gives its own).
  */
 export function ecommerceRootCauseOf(config: AppConfig): EcommerceRootCauseSettings | undefined {
     if (config.detection.engine !== "cloudwatch") return undefined;
-    const s = ecommerceSeriesSettingsOf(config);
+    const d = cloudWatchDetectionSettings(cloudWatchDetectionArgs(config, { webAcls: [], alerts: { topicArn: "" } }));
+    const s = d.series;
+    const total = { periodSeconds: d.timing.ecommercePeriodSeconds, bandWidth: d.bandWidth };
+    const byDimension: Record<string, { periodSeconds: number; bandWidth: number }> = {};
+    for (const measure of WATCHED_MEASURES) {
+        const series = { measure, dimension: s.dimensions[0] as string | undefined };
+        const band = { periodSeconds: seriesPeriodSeconds(d.timing, series), bandWidth: seriesBandWidth(d.bandWidth, series) };
+        if (series.dimension && (band.periodSeconds !== total.periodSeconds || band.bandWidth !== total.bandWidth)) byDimension[METRIC_NAMES[measure]] = band;
+    }
     return {
-        namespace: METRIC_NAMESPACE, stack: s.stackDimension, periodSeconds: config.detection.ecommercePeriodSeconds, bandWidth: config.detection.bandWidth,
-        dimensions: Object.fromEntries(s.dimensions.map((d) => [METRIC_DIMENSION_NAMES[d], [...(d === "platform" ? s.platforms : s.marketplaces)]])),
+        namespace: METRIC_NAMESPACE, stack: s.stackDimension, ...total,
+        dimensions: Object.fromEntries(s.dimensions.map((dim) => [METRIC_DIMENSION_NAMES[dim], [...(dim === "platform" ? s.platforms : s.marketplaces)]])),
+        ...(Object.keys(byDimension).length ? { byDimension } : {}),
     };
 }
 

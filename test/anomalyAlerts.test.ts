@@ -10,7 +10,9 @@ import { AppConfig } from "../config";
 import { AlertHandlingResult } from "../handlers/securityHubFinding";
 import { AnomalyAlerts, findingHandlerFactory, KEY_ACCOUNT_ACTIONS, physicalName, SNS_TOPIC_ACTIONS } from "../components/anomalyAlerts";
 import { archiveLimitFor, lambdaArchiveSize } from "./archiveSize";
-import { anomalyAlertsArgs } from "../componentArgs";
+import { anomalyAlertsArgs, cloudWatchDetectionArgs } from "../componentArgs";
+import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
+import { seriesBand } from "../handlers/enrich/ecommerceRootCause";
 import { ProgramRun, runProgram, runWith, stackFileConfig } from "./harness";
 import { commandProblems } from "./standins/sdkModel";
 import { artifactsOf, forBothArtifacts, loadSerialized, serializedText } from "./serialized";
@@ -35,8 +37,10 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
     let key: Registered;
     let queue: Registered;
 
+    let config: AppConfig;
+
     before(async () => {
-        run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (config) => new AnomalyAlerts("alerts", anomalyAlertsArgs(config)));
+        run = await runWith(devConfig({ emails: ["security-alerts@example.com"] }), (c) => { config = c; return new AnomalyAlerts("alerts", anomalyAlertsArgs(c)); });
         fn = run.one("aws:lambda/function:Function", "alerts-finding");
         topic = run.one("aws:sns/topic:Topic", "alerts-topic");
         people = run.one("aws:sns/topic:Topic", "people-topic");
@@ -196,11 +200,24 @@ describe("AnomalyAlerts (under mocks, dev stack config)", () => {
         assert.deepEqual(rest, {
             FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: PRODUCT_ARN, PEOPLE_TOPIC_ARN: people.state.arn,
         });
-        // The cloudwatch engine's watched series, as its alarms read them (stack dimension, period, band width).
-        assert.deepEqual(JSON.parse(ECOMMERCE_ROOT_CAUSE), {
+        // The cloudwatch engine's watched series, as its alarms read them (stack dimension, period, band width;
+        // revenue by platform or marketplace: detection.sparsePeriodSeconds and a 0.5 wider band).
+        const eco = JSON.parse(ECOMMERCE_ROOT_CAUSE);
+        assert.deepEqual(eco, {
             namespace: "EdgeAnomaly/Ecommerce", stack: fn.inputs.tags.stack, periodSeconds: 60, bandWidth: 3,
             dimensions: { Platform: ["web", "ios", "android"], Marketplace: ["US", "UK", "DE", "JP"] },
+            byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } },
         });
+        // ... and exactly what the alarms use: every ecommerce alarm's period and band expression is the one the
+        // breakdown reads its series with.
+        const specs = planCloudWatchAlarms(cloudWatchDetectionArgs(config, { webAcls: [], alerts: { topicArn: "t" } })).filter((a) => a.target.series);
+        assert.ok(specs.length > 0);
+        for (const a of specs) {
+            const metric = a.metricQueries.find((q) => q.metric)!.metric as { metricName: string; dimensions: Record<string, string>; period: number };
+            const ref = a.target.series!.dimension ? { dimension: Object.keys(metric.dimensions).find((d) => d !== "Stack")!, value: a.target.series!.value } : {};
+            const band = seriesBand(eco, { metricName: metric.metricName }, ref);
+            assert.deepEqual([metric.period, a.metricQueries.find((q) => q.id === "ad1")!.expression], [band.periodSeconds, `ANOMALY_DETECTION_BAND(e1, ${band.bandWidth})`], a.alarmName);
+        }
         assert.equal(fn.inputs.runtime, "nodejs22.x");
         assert.equal(fn.inputs.timeout, 60);
         assert.equal(run.outputs.productArn, PRODUCT_ARN);

@@ -1,6 +1,7 @@
 // Ecommerce root cause (handlers/enrich/ecommerceRootCause.ts) with GetMetricData stubbed on the real CloudWatch
 // client; every request is validated against the SDK's own GetMetricData schema and GetMetricData's 500-query limit.
 import * as assert from "assert";
+import * as http from "http";
 import { CloudWatchClient, GetMetricData$, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult } from "@aws-sdk/client-cloudwatch";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
@@ -9,8 +10,10 @@ import { bandExpression, fillExpression, QUERY_IDS } from "../components/cloudwa
 import { METRIC_NAMESPACE } from "../model/ecommerceSchema";
 import {
     ecommerceRequestFromAlarm, ecommerceRootCause, ecommerceRootCauseEnv, EcommerceRootCauseSettings, ecommerceSettingsFromEnv, MAX_QUERIES_PER_CALL, rankContributions,
-    seriesQueries, seriesToRead, sharesOf,
+    seriesBand, seriesQueries, seriesToRead, sharesOf,
 } from "../handlers/enrich/ecommerceRootCause";
+import { cloudWatchClientConfig } from "../handlers/alert/settings";
+import { answer } from "./ecommerceSeriesStub";
 import { artifactsOf, forBothArtifacts } from "./serialized";
 import { validateAgainstSdk } from "./standins/sdkSchema";
 
@@ -54,14 +57,27 @@ forBothArtifacts("ecommerce root cause (GetMetricData stubbed)", artifactsOf<{ e
     let data: Record<string, Points>;
     let pageSplit = false;
     let failFor: string | undefined;
+    /** Series whose call hangs until `release()` (a client that ignores the abort signal), then answers the spike. */
+    let hangFor: string[] = [];
+    let release: () => void = () => undefined;
+    /** Answer with the period-aware stub (test/ecommerceSeriesStub.ts) instead of DROP. */
+    let periodAware = false;
 
     beforeEach(() => {
         cw.reset();
         data = DROP;
         pageSplit = false;
         failFor = undefined;
-        cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+        hangFor = [];
+        periodAware = false;
+        const gate = new Promise<void>((r) => { release = r; });
+        cw.on(GetMetricDataCommand).callsFake(async (input: GetMetricDataCommandInput) => {
             const key = keyOf(input);
+            if (hangFor.includes(key)) {
+                await gate;
+                return answer(input, { [key]: [1, 1_000_000] });
+            }
+            if (periodAware) return answer(input);
             if (key === failFor) throw Object.assign(new Error("Rate exceeded"), { name: "LimitExceededException" });
             const points = data[key];
             if (!points || points.length === 0) return { MetricDataResults: [{ Id: "e1", StatusCode: "Complete", Timestamps: [], Values: [] }, { Id: "ad1", StatusCode: "Complete", Timestamps: [], Values: [] }] };
@@ -156,11 +172,116 @@ forBothArtifacts("ecommerce root cause (GetMetricData stubbed)", artifactsOf<{ e
         assert.match(r.series.find((x) => x.dimension === "Platform" && x.value === "_other")!.note!, /no band/);
     });
 
+    it("each series at its own alarms' period and band: revenue by dimension at byDimension's, the total at the fired alarm's; windows widened to whole periods", async () => {
+        periodAware = true;
+        const s: EcommerceRootCauseSettings = { ...SETTINGS, periodSeconds: 60, bandWidth: 3, byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } } };
+        const window = { start: new Date("2025-03-04T10:06:00Z"), end: new Date("2025-03-04T10:08:00Z") };
+        const r = await ecommerceRootCause({ metricName: "Revenue", direction: "above", window, alarm: { periodSeconds: 60, bandWidth: 3 } }, s, { cloudWatch: client });
+        const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        const shape = (i: GetMetricDataCommandInput) => [i.MetricDataQueries![0].MetricStat!.Period, i.MetricDataQueries![2].Expression, i.StartTime!.toISOString(), i.EndTime!.toISOString()];
+        assert.deepStrictEqual(shape(calls.find((c) => keyOf(c) === "total")!), [60, "ANOMALY_DETECTION_BAND(e1, 3)", "2025-03-04T10:06:00.000Z", "2025-03-04T10:08:00.000Z"]);
+        for (const c of calls.filter((x) => keyOf(x) !== "total")) {
+            assert.deepStrictEqual(shape(c), [300, "ANOMALY_DETECTION_BAND(e1, 3.5)", "2025-03-04T10:05:00.000Z", "2025-03-04T10:10:00.000Z"], keyOf(c));
+        }
+        assert.deepStrictEqual(r.reads, [
+            { group: "total", periodSeconds: 60, bandWidth: 3, start: "2025-03-04T10:06:00.000Z", end: "2025-03-04T10:08:00.000Z" },
+            { group: "Platform", periodSeconds: 300, bandWidth: 3.5, start: "2025-03-04T10:05:00.000Z", end: "2025-03-04T10:10:00.000Z" },
+            { group: "Marketplace", periodSeconds: 300, bandWidth: 3.5, start: "2025-03-04T10:05:00.000Z", end: "2025-03-04T10:10:00.000Z" },
+        ]);
+        // Hand-computed: 4 of the 300 s period's 5 minutes in the spike; web +2700 × 4 of +3000 × 4 → 90 %.
+        assert.deepStrictEqual(r.dimensionContribution[0], { dimensionName: "Platform", dimensionValueContributions: [
+            { dimensionValue: "web", valueContribution: 90 }, { dimensionValue: "ios", valueContribution: 6.67 }, { dimensionValue: "_other", valueContribution: 3.33 },
+        ] });
+        assert.strictEqual(r.total!.deviation, 6000, "the total over its own 2 minutes");
+        // Views (not in byDimension): every series at the total's period and band.
+        cw.resetHistory();
+        await ecommerceRootCause({ metricName: "Views", direction: "above", window }, s, { cloudWatch: client });
+        for (const c of cw.commandCalls(GetMetricDataCommand).map((x) => x.args[0].input)) assert.deepStrictEqual(shape(c).slice(0, 2), [60, "ANOMALY_DETECTION_BAND(e1, 3)"], keyOf(c));
+    });
+
+    it("a by-dimension alarm (focus): the total and that dimension's values only, the dimension at the alarm's own period and band", async () => {
+        periodAware = true;
+        const s: EcommerceRootCauseSettings = { ...SETTINGS, periodSeconds: 60, bandWidth: 3, byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } } };
+        const window = { start: new Date("2025-03-04T10:05:00Z"), end: new Date("2025-03-04T10:15:00Z") };
+        const r = await ecommerceRootCause({ metricName: "Revenue", direction: "above", window, alarm: { periodSeconds: 300, bandWidth: 4 }, focus: { dimension: "Platform", value: "web" } }, s, { cloudWatch: client });
+        const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        assert.deepStrictEqual(calls.map(keyOf).sort(), ["Platform=_other", "Platform=ios", "Platform=web", "total"]);
+        assert.deepStrictEqual(r.reads!.map((x) => [x.group, x.periodSeconds, x.bandWidth]), [["total", 60, 3], ["Platform", 300, 4]], "the alarm's own band (4) wins over the settings' (3.5)");
+        assert.deepStrictEqual(r.focus, { dimension: "Platform", value: "web" });
+        assert.strictEqual(r.dimensionContribution[0].dimensionValueContributions[0].dimensionValue, "web");
+    });
+
+    it("at the deadline the calls still running are aborted (their abortSignal fires) and none is started; what was read is kept; a late answer changes nothing", async () => {
+        hangFor = ["Platform=web", "Marketplace=US"];
+        const started = Date.now();
+        const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client, deadlineMs: Date.now() + 300, maxConcurrentCalls: 2 });
+        assert.ok(Date.now() - started < 1500, "returned at the deadline although the client ignores the signal");
+        assert.strictEqual(r.status, "partial");
+        assert.match(r.reason!, /^not read \(left out of the ranking\): GetMetricData did not answer within the \d+ ms left of the enrichment budget \((.*)\)$/);
+        assert.match(r.reason!, /\(aborted: [^;]*Platform=web[^;]*; not started: /);
+        assert.match(r.reason!, /Marketplace=US/);
+        const calls = cw.commandCalls(GetMetricDataCommand);
+        const hung = calls.filter((c) => hangFor.includes(keyOf(c.args[0].input)));
+        assert.ok(hung.length >= 1);
+        for (const c of hung) {
+            const signal = ((c.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
+            assert.ok(signal, "the call was made with an abortSignal");
+            assert.strictEqual(signal.aborted, true, "and it was aborted at the deadline");
+        }
+        assert.ok(!r.series.some((x) => x.value === "web"), "web was not read");
+        const before = JSON.stringify(r);
+        const callsBefore = calls.length;
+        release();
+        await new Promise((done) => setTimeout(done, 50));
+        assert.strictEqual(JSON.stringify(r), before, "the aborted call's late answer did not enter the result");
+        assert.strictEqual(cw.commandCalls(GetMetricDataCommand).length, callsBefore, "no series started after the deadline");
+    });
+
     it("nothing to break down (no watched values): unavailable with the reason, no call", async () => {
         const r = await ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, { ...SETTINGS, dimensions: {} }, { cloudWatch: client });
         assert.strictEqual(r.status, "unavailable");
         assert.match(r.reason!, /no platform or marketplace values are watched/);
         assert.strictEqual(cw.commandCalls(GetMetricDataCommand).length, 0);
+    });
+});
+
+// The abort on the wire: a real CloudWatch client (the deployed client config, its retry strategy included) against a
+// local endpoint that accepts each request and never answers. At the deadline the HTTP requests must be closed by
+// the client (aborted, not left running), none retried or started after, and the result returned.
+forBothArtifacts("ecommerce root cause: deadline aborts the HTTP requests", artifactsOf<{ ecommerceRootCause: typeof ecommerceRootCause }>(moduleFactory, { factory: true, name: "enrich-ecommerce" }), (get) => {
+    let server: http.Server;
+    let endpoint: string;
+    const held: { at: number; closedAt?: number }[] = [];
+    before(async () => {
+        server = http.createServer((req, res) => {
+            const h: { at: number; closedAt?: number } = { at: Date.now() };
+            held.push(h);
+            req.resume();
+            res.on("close", () => { h.closedAt = Date.now(); });
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(async () => {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+    });
+
+    it("the calls running at the deadline are closed on the wire; nothing is retried or started after; partial/unavailable with the reason", async () => {
+        held.length = 0;
+        const client = new CloudWatchClient({ ...cloudWatchClientConfig("eu-west-1"), endpoint, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+        const inputs: GetMetricDataCommandInput[] = [];
+        client.middlewareStack.add((next) => async (args) => { inputs.push(args.input as GetMetricDataCommandInput); return next(args); }, { step: "initialize", name: "captureInput" });
+        const deadline = Date.now() + 600;
+        const r = await get().ecommerceRootCause({ metricName: "Views", direction: "below", window: WINDOW }, SETTINGS, { cloudWatch: client, deadlineMs: deadline, maxConcurrentCalls: 2 });
+        assert.ok(Date.now() - deadline < 500, "returned at the deadline");
+        assert.strictEqual(r.status, "unavailable");
+        assert.match(r.reason!, /^no dimension series could be read: GetMetricData did not answer within the \d+ ms left of the enrichment budget \(aborted: total, Platform=web; not started: Platform=ios, Platform=_other, Marketplace=US, Marketplace=DE, Marketplace=_other\)$/);
+        await new Promise((done) => setTimeout(done, 300));
+        assert.strictEqual(held.length, 2, "two requests reached the endpoint (2 at once), no retry, none started after the deadline");
+        for (const h of held) assert.ok(h.closedAt !== undefined && h.closedAt - deadline < 400, "each request was closed by the client at the deadline");
+        assert.deepStrictEqual(inputs.flatMap((i) => validateAgainstSdk(GetMetricData$ as never, i)), [], "every request matches the SDK's model");
+        client.destroy();
     });
 });
 
@@ -191,7 +312,10 @@ describe("ecommerce root cause: ranking and settings (pure)", () => {
         assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "GreaterThanUpperThreshold" }, SETTINGS)!.direction, "above");
         assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold", breachDirection: "above" }, SETTINGS)!.direction, "above");
         assert.strictEqual(ecommerceRequestFromAlarm({ ...base, comparisonOperator: "LessThanLowerOrGreaterThanUpperThreshold" }, SETTINGS), undefined);
-        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "dev" }, { name: "Platform", value: "web" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "per-value alarm");
+        assert.deepStrictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Platform", value: "web" }, { name: "Stack", value: "dev" }], comparisonOperator: "LessThanLowerThreshold", alarm: { periodSeconds: 300, bandWidth: 3.5 } }, SETTINGS),
+            { metricName: "Revenue", direction: "below", window: WINDOW, alarm: { periodSeconds: 300, bandWidth: 3.5 }, focus: { dimension: "Platform", value: "web" } }, "a by-dimension alarm: its dimension (any order)");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "dev" }, { name: "Browser", value: "x" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "a dimension not watched");
+        assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "dev" }, { name: "Platform", value: "web" }, { name: "Marketplace", value: "US" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "two dimensions");
         assert.strictEqual(ecommerceRequestFromAlarm({ ...base, dimensions: [{ name: "Stack", value: "prod" }], comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined, "another stack");
         assert.strictEqual(ecommerceRequestFromAlarm({ ...base, namespace: "AWS/WAFV2", comparisonOperator: "LessThanLowerThreshold" }, SETTINGS), undefined);
     });
@@ -199,6 +323,12 @@ describe("ecommerce root cause: ranking and settings (pure)", () => {
     it("series to read: the total, then each dimension's watched values and _other (once)", () => {
         assert.deepStrictEqual(seriesToRead({ ...SETTINGS, dimensions: { Platform: ["web", "_other"], Marketplace: [] } }), [{}, { dimension: "Platform", value: "web" }, { dimension: "Platform", value: "_other" }]);
         assert.strictEqual(seriesQueries(SETTINGS, "Revenue", {}).length, 3);
+        assert.deepStrictEqual(seriesToRead(SETTINGS, { dimension: "Marketplace" }).map((r) => r.value), [undefined, "US", "DE", "_other"], "focus: the total and its dimension");
+        const s = { ...SETTINGS, byDimension: { Revenue: { periodSeconds: 600, bandWidth: 2.5 } } };
+        assert.deepStrictEqual(seriesBand(s, { metricName: "Revenue" }, { dimension: "Platform", value: "web" }), { periodSeconds: 600, bandWidth: 2.5 });
+        assert.deepStrictEqual(seriesBand(s, { metricName: "Revenue" }, {}), { periodSeconds: 300, bandWidth: 2 });
+        assert.deepStrictEqual(seriesBand(s, { metricName: "Views" }, { dimension: "Platform", value: "web" }), { periodSeconds: 300, bandWidth: 2 });
+        assert.deepStrictEqual(seriesBand(s, { metricName: "Revenue", alarm: { periodSeconds: 60, bandWidth: 4 } }, {}), { periodSeconds: 60, bandWidth: 4 }, "the fired total alarm's own");
     });
 
     it("ECOMMERCE_ROOT_CAUSE: round-trips; absent = off; a malformed value names the variable and the field", () => {
@@ -207,5 +337,9 @@ describe("ecommerce root cause: ranking and settings (pure)", () => {
         assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: "{" }), /ECOMMERCE_ROOT_CAUSE is not JSON/);
         assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, periodSeconds: 90 }) }), /periodSeconds 90/);
         assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, dimensions: { Platform: "web" } }) }), /dimensions must map/);
+        const by = { ...SETTINGS, byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } } };
+        assert.deepStrictEqual(ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: ecommerceRootCauseEnv(by) }), by);
+        assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, byDimension: { Revenue: { periodSeconds: 45, bandWidth: 3 } } }) }), /byDimension\.Revenue\.periodSeconds 45 must be a multiple of 60/);
+        assert.throws(() => ecommerceSettingsFromEnv({ ECOMMERCE_ROOT_CAUSE: JSON.stringify({ ...SETTINGS, byDimension: { Revenue: { periodSeconds: 300 } } }) }), /byDimension\.Revenue\.bandWidth undefined must be a positive number/);
     });
 });

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as cwSdk from "@aws-sdk/client-cloudwatch";
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import * as hubSdk from "@aws-sdk/client-securityhub";
 import { AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as snsSdk from "@aws-sdk/client-sns";
@@ -19,6 +19,7 @@ import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
 import { capturingLogs } from "./capture";
+import { answer, seriesKey } from "./ecommerceSeriesStub";
 import { loadSerialized } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
 import { commandProblems } from "./standins/sdkModel";
@@ -28,7 +29,12 @@ const REGION = "us-east-1";
 const ACL_ARN = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/edge-webacl-abc123/0a1b2c3d`;
 const GROUP = "aws-waf-logs-edge-anomaly-detection-dev";
 const GROUP_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${GROUP}`;
-const ECOMMERCE: EcommerceRootCauseSettings = { namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 300, bandWidth: 2, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] } };
+// As the program sets it with the defaults (componentArgs.ts ecommerceRootCauseOf): total and views at 60 s, band
+// width 3; revenue by platform or marketplace at 300 s, 3.5 (test/anomalyAlerts.test.ts checks the program's value).
+const ECOMMERCE: EcommerceRootCauseSettings = {
+    namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 60, bandWidth: 3, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] },
+    byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } },
+};
 const ENV = {
     FINDING_ACCOUNT_ID: ACCOUNT, FINDING_REGION: REGION, FINDING_PARTITION: "aws", FINDING_PRODUCT_ARN: `arn:aws:securityhub:${REGION}:${ACCOUNT}:product/${ACCOUNT}/default`,
     PEOPLE_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:edge-anomaly-detection-dev-alerts-people`, WEB_ACL_ARN: ACL_ARN,
@@ -40,25 +46,13 @@ type Handler = (event: unknown) => Promise<AlertHandlingResult>;
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "alerts", `${name}.json`), "utf8"));
 const message = (e: any) => JSON.parse(e.Records[0].Sns.Message);
 
-/** The Revenue total drop alarm of the dev stack (Stack dimension only). */
-const TOTAL_ALARM = fixture("cw-ecommerce-total-alarm");
+/** The Revenue total spike alarm of the dev stack as deployed (60 s, FILL, band width 3), and a by-dimension one (300 s, 3.5). */
+const TOTAL_ALARM = fixture("cw-ecommerce-total-spike-alarm");
+const PLATFORM_ALARM = fixture("cw-ecommerce-platform-spike-alarm");
 
-// The two breaching datapoints of TOTAL_ALARM (10:00, 10:05): [value, band lower, band upper] per series.
-const T = [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:05:00Z")];
-const SERIES: Record<string, [number, number, number][]> = {
-    "total": [[290, 1100, 1300], [310, 1100, 1300]],                   // 1,800 below expected (2 × 1,200 − 600)
-    "Platform=web": [[100, 750, 850], [120, 750, 850]],                // 1,380 below
-    "Platform=ios": [[150, 250, 350], [150, 250, 350]],                // 300 below
-    "Platform=_other": [[40, 50, 70], [40, 50, 70]],                   // 40 below
-    "Marketplace=US": [[200, 700, 800], [210, 700, 800]],              // 1,090 below
-    "Marketplace=DE": [[60, 150, 250], [70, 150, 250]],                // 270 below
-    "Marketplace=_other": [[30, 200, 300], [30, 200, 300]],            // 440 below
-};
-const keyOf = (input: GetMetricDataCommandInput) => {
-    const dim = input.MetricDataQueries!.find((q) => q.MetricStat)!.MetricStat!.Metric!.Dimensions!.find((d) => d.Name !== "Stack");
-    return dim ? `${dim.Name}=${dim.Value}` : "total";
-};
-
+/** Series whose GetMetricData call hangs until released (to run past the budget). */
+let hangFor: string[] = [];
+let release: () => void = () => undefined;
 
 // Each case is a cold start with its own environment, so the artifacts are loaded per case (coldStart), not once.
 for (const kind of ["source", "serialized"] as const) describe(`finding Lambda as deployed: root cause [${kind}]`, () => {
@@ -94,18 +88,16 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         sns.on(PublishCommand).resolves({ MessageId: "notice-1" });
         // Every alarm is in the ALARM episode its notification announces.
         cw.on(DescribeAlarmsCommand).callsFake((input) => {
-            const m = message(input.AlarmNames[0].includes("ecommerce") ? TOTAL_ALARM : fixture("cw-waf-alarm"));
+            const name = input.AlarmNames[0];
+            const m = message(name.includes("platform") ? PLATFORM_ALARM : name.includes("ecommerce") ? TOTAL_ALARM : fixture("cw-waf-alarm"));
             const since = new Date(m.StateChangeTime.replace(/\+0000$/, "Z"));
             return { MetricAlarms: [{ AlarmName: input.AlarmNames[0], AlarmArn: m.AlarmArn.replace(/alarm:.*$/, `alarm:${input.AlarmNames[0]}`), StateValue: "ALARM", StateTransitionedTimestamp: since }] };
         });
-        cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
-            const p = SERIES[keyOf(input)];
-            const results: MetricDataResult[] = [
-                { Id: "e1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[0]) },
-                { Id: "ad1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[1]) },
-                { Id: "ad1", StatusCode: "Complete", Timestamps: T, Values: p.map((x) => x[2]) },
-            ];
-            return { MetricDataResults: results };
+        hangFor = [];
+        const gate = new Promise<void>((r) => { release = r; });
+        cw.on(GetMetricDataCommand).callsFake(async (input: GetMetricDataCommandInput) => {
+            if (hangFor.includes(seriesKey(input))) await gate;
+            return answer(input);
         });
     });
     afterEach(() => {
@@ -212,20 +204,61 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         assert.match(body.content.description, /Top contributors \(WAF logs, 40 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=40 \(100%\)/);
     });
 
-    it("an ecommerce total alarm: GetMetricData of every watched series, contributions ranked, shares adding up to 100, in the finding and the notice", async () => {
+    it("an ecommerce total alarm: every watched series at its own alarms' period and band, contributions ranked, shares adding up to 100, in the finding and the notice", async () => {
         const { error } = await capturingLogs(async () => (await coldStart())(TOTAL_ALARM));
         assert.equal(error, undefined);
         const reads = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
-        assert.deepEqual(reads.map(keyOf).sort(), ["Marketplace=DE", "Marketplace=US", "Marketplace=_other", "Platform=_other", "Platform=ios", "Platform=web", "total"]);
-        for (const r of reads) assert.deepEqual([r.StartTime, r.EndTime], [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:10:00Z")], "the alarm's two breaching periods");
+        assert.deepEqual(reads.map(seriesKey).sort(), ["Marketplace=DE", "Marketplace=US", "Marketplace=_other", "Platform=_other", "Platform=ios", "Platform=web", "total"]);
+        const shape = (r: GetMetricDataCommandInput) => [r.MetricDataQueries![0].MetricStat!.Period, r.MetricDataQueries![2].Expression, r.StartTime, r.EndTime];
+        for (const r of reads) {
+            assert.deepEqual(shape(r), seriesKey(r) === "total"
+                ? [60, "ANOMALY_DETECTION_BAND(e1, 3)", new Date("2025-03-04T10:06:00Z"), new Date("2025-03-04T10:08:00Z")]
+                : [300, "ANOMALY_DETECTION_BAND(e1, 3.5)", new Date("2025-03-04T10:05:00Z"), new Date("2025-03-04T10:10:00Z")], seriesKey(r));
+        }
         const pf = filed().ProductFields!;
         const shares = (dim: string) => Object.entries(pf).filter(([k]) => k.startsWith(`edgeAnomaly/contribution/${dim}/`)).map(([k, v]) => [k.split("/").pop(), Number(v)]);
-        // Hand-computed: Platform 1380/300/40 of 1720; Marketplace 1090/440/270 of 1800.
-        assert.deepEqual(shares("Platform"), [["web", 80.23], ["ios", 17.44], ["_other", 2.33]]);
-        assert.deepEqual(shares("Marketplace"), [["US", 60.56], ["_other", 24.44], ["DE", 15]]);
+        // Hand-computed (test/ecommerceSeriesStub.ts, 4 spike minutes in 10:05-10:10): Platform +10800/+800/+400 of
+        // +12000; Marketplace +10000/+1200/+800 of +12000.
+        assert.deepEqual(shares("Platform"), [["web", 90], ["ios", 6.67], ["_other", 3.33]]);
+        assert.deepEqual(shares("Marketplace"), [["US", 83.33], ["_other", 10], ["DE", 6.67]]);
         for (const dim of ["Platform", "Marketplace"]) assert.equal(Math.round(shares(dim).reduce((a, [, v]) => a + (v as number), 0) * 100), 10000, `${dim} shares add up to 100`);
-        assert.equal(pf["edgeAnomaly/rootCause/contribution/Platform"], "web=80.23%, ios=17.44%, _other=2.33%");
-        assert.match(filed().Description!, /^Root cause \(Revenue below expected by 1800, 10:00–10:10 UTC\): Platform web 80\.23%, ios 17\.44%, _other 2\.33%; Marketplace US 60\.56%, _other 24\.44%, DE 15%\./);
-        assert.match(notice(), /Platform=web 80\.23%/);
+        assert.equal(pf["edgeAnomaly/rootCause/contribution/Platform"], "web=90% (+10800), ios=6.67% (+800), _other=3.33% (+400)");
+        assert.equal(pf["edgeAnomaly/rootCause/reads"], "total 60 s, band width 3, 10:06-10:08 UTC; Platform, Marketplace 300 s, band width 3.5, 10:05-10:10 UTC");
+        assert.match(filed().Description!, /^Root cause \(Revenue above expected by 6000, 10:06–10:08 UTC\): Platform web 90%, ios 6\.67%, _other 3\.33%; Marketplace US 83\.33%, _other 10%, DE 6\.67%\. Read at total 60 s, band width 3, 10:06-10:08 UTC; Platform, Marketplace 300 s, band width 3\.5, 10:05-10:10 UTC\./);
+        assert.match(notice(), /\nTop contributors \(share within each dimension; total 6000 above expected\): Platform: web 90% \(\+10800\), ios 6\.67% \(\+800\), _other 3\.33% \(\+400\); Marketplace: US 83\.33% \(\+10000\)/);
+    });
+
+    it("a by-dimension alarm (Revenue Platform=web): the platform values at the alarm's 300 s and 3.5, the total at its own 60 s; no marketplace series", async () => {
+        const { error } = await capturingLogs(async () => (await coldStart())(PLATFORM_ALARM));
+        assert.equal(error, undefined);
+        const reads = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+        assert.deepEqual(reads.map(seriesKey).sort(), ["Platform=_other", "Platform=ios", "Platform=web", "total"]);
+        const pf = filed().ProductFields!;
+        assert.equal(pf["edgeAnomaly/rootCause/reads"], "total 60 s, band width 3, 10:05-10:15 UTC; Platform 300 s, band width 3.5, 10:05-10:15 UTC");
+        assert.match(filed().Description!, /^Root cause \(Revenue Platform=web alarm; total above expected by 27000, 10:05–10:15 UTC\): Platform web 90%, ios 6\.67%, _other 3\.33%\./);
+    });
+
+    it("an ecommerce breakdown past the budget: the hanging calls are aborted, the rest kept; the finding and the notice say partial and why", async () => {
+        hangFor = ["Platform=web"];
+        process.env.ROOT_CAUSE_BUDGET_MS = "800";
+        try {
+            const started = Date.now();
+            const { error } = await capturingLogs(async () => (await coldStart())(TOTAL_ALARM));
+            assert.equal(error, undefined);
+            assert.ok(Date.now() - started < 5000, "bounded by the budget");
+        } finally {
+            delete process.env.ROOT_CAUSE_BUDGET_MS;
+        }
+        const hung = cw.commandCalls(GetMetricDataCommand).filter((c) => seriesKey(c.args[0].input) === "Platform=web");
+        assert.equal(hung.length, 1);
+        assert.equal(((hung[0].args as unknown[])[1] as { abortSignal?: AbortSignal })?.abortSignal?.aborted, true, "its abortSignal fired at the budget");
+        const pf = filed().ProductFields!;
+        assert.equal(pf["edgeAnomaly/rootCause/status"], "partial");
+        assert.match(pf["edgeAnomaly/rootCause/reason"], /GetMetricData did not answer within the \d+ ms left of the enrichment budget \(aborted: Platform=web; not started: none\)/);
+        assert.equal(pf["edgeAnomaly/contribution/Platform/web"], undefined, "web was not read: not ranked");
+        assert.match(notice(), /\nRoot cause partial: not read \(left out of the ranking\): GetMetricData did not answer within/);
+        release();
+        await new Promise((done) => setTimeout(done, 50));
+        assert.equal(hub.commandCalls(BatchImportFindingsCommand).length, 1, "the late answer files nothing more");
     });
 });

@@ -38,7 +38,6 @@ function withState(event: any, state: string): unknown {
 const stage = () => ({ enrichAlert, wafRequestFor, ecommerceRequestFor });
 type Stage = ReturnType<typeof stage>;
 
-const never = { send: () => new Promise<never>(() => undefined) };
 const unused = (what: string) => () => ({ send: async () => { throw new Error(`${what} must not be called`); } });
 
 forBothArtifacts("enrich stage", artifactsOf<Stage>(stage, { factory: true, name: "enrich-stage" }), (get) => {
@@ -57,15 +56,18 @@ forBothArtifacts("enrich stage", artifactsOf<Stage>(stage, { factory: true, name
         assert.deepEqual([req.window.start.toISOString(), req.window.end.toISOString()], ["2025-03-04T10:05:00.000Z", "2025-03-04T10:10:00.000Z"]);
     });
 
-    it("OK, INSUFFICIENT_DATA, ecommerce and pipeline-health alarms ask no WAF logs; only a total-series ecommerce ALARM asks the series", () => {
+    it("OK, INSUFFICIENT_DATA, ecommerce and pipeline-health alarms ask no WAF logs; an ecommerce ALARM on the total or on a watched value asks the series", () => {
         const waf = fixture("cw-waf-alarm");
         for (const state of ["OK", "INSUFFICIENT_DATA"]) assert.equal(get().wafRequestFor(parseAlertEvent(withState(waf, state))[0], S), undefined, state);
         assert.equal(get().wafRequestFor(parseAlertEvent(fixture("cw-dlq-alarm"))[0], S), undefined);
-        assert.equal(get().ecommerceRequestFor(parseAlertEvent(fixture("cw-ecommerce-alarm"))[0], ECOMMERCE), undefined, "a per-value alarm: nothing to break down");
+        // A by-dimension alarm (Revenue Platform=ios, 300 s, ANOMALY_DETECTION_BAND(m1, 2)): its dimension, at its own period and band.
+        const ios = get().ecommerceRequestFor(parseAlertEvent(fixture("cw-ecommerce-alarm"))[0], ECOMMERCE)!;
+        assert.deepEqual([ios.req!.focus, ios.req!.alarm, ios.req!.direction], [{ dimension: "Platform", value: "ios" }, { periodSeconds: 300, bandWidth: 2 }, "below"]);
+        assert.equal(get().ecommerceRequestFor(parseAlertEvent(fixture("cw-ecommerce-alarm"))[0], { ...ECOMMERCE, dimensions: { Marketplace: ["US"] } }), undefined, "a value of a dimension not watched");
         assert.equal(get().ecommerceRequestFor(parseAlertEvent(totalAlarm())[0], undefined), undefined, "no ECOMMERCE_ROOT_CAUSE: none");
         assert.equal(get().ecommerceRequestFor(parseAlertEvent(withState(totalAlarm(), "OK"))[0], ECOMMERCE), undefined);
         const eco = get().ecommerceRequestFor(parseAlertEvent(totalAlarm())[0], ECOMMERCE)!;
-        assert.deepEqual(eco.req, { metricName: "Revenue", direction: "below", window: { start: new Date("2025-03-04T10:00:00Z"), end: new Date("2025-03-04T10:10:00Z") } },
+        assert.deepEqual(eco.req, { metricName: "Revenue", direction: "below", window: { start: new Date("2025-03-04T10:00:00Z"), end: new Date("2025-03-04T10:10:00Z") }, alarm: { periodSeconds: 300, bandWidth: 2 } },
             "the two breaching 5-minute datapoints, below the band (the reason's values are under the lower edges)");
     });
 
@@ -87,14 +89,18 @@ forBothArtifacts("enrich stage", artifactsOf<Stage>(stage, { factory: true, name
         assert.match(failing!.reason!, /total: StartQuery failed: TimeoutError: socket hang up/);
     });
 
-    it("an ecommerce breakdown that does not answer by the deadline is unavailable with the reason", async () => {
+    it("an ecommerce breakdown that does not answer by the deadline: its calls are aborted (abortSignal), unavailable with the reason, bounded", async () => {
+        const signals: AbortSignal[] = [];
+        const hanging = { send: (_c: unknown, o?: { abortSignal?: AbortSignal }) => { if (o?.abortSignal) signals.push(o.abortSignal); return new Promise<never>(() => undefined); } };
         const started = Date.now();
         const rc = await get().enrichAlert(parseAlertEvent(totalAlarm())[0], S, {
-            logs: unused("logs"), cloudWatch: () => never, logGroups: {}, ecommerce: ECOMMERCE, deadlineMs: Date.now() + 300,
+            logs: unused("logs"), cloudWatch: () => hanging as never, logGroups: {}, ecommerce: ECOMMERCE, deadlineMs: Date.now() + 300,
         });
         assert.ok(Date.now() - started < 2000, "bounded by the deadline");
         assert.equal(rc!.status, "unavailable");
-        assert.match(rc!.reason!, /^GetMetricData did not answer within the \d+ ms left of the enrichment budget$/);
+        assert.match(rc!.reason!, /^no dimension series could be read: GetMetricData did not answer within the \d+ ms left of the enrichment budget \(aborted: total, Platform=web, Platform=ios, Platform=_other; not started: none\)$/);
+        assert.equal(signals.length, 4, "4 calls at once, each with an abortSignal");
+        assert.ok(signals.every((x) => x.aborted), "all aborted at the deadline");
     });
 
     it("an alert the stage has nothing for gives no root cause (and asks nothing)", async () => {

@@ -5,11 +5,12 @@
 //   Lookout for Metrics WAF anomaly): the web ACL's WAF logs over the anomaly window, Logs Insights
 //   (handlers/enrich/wafRootCause.ts). The window: the breaching datapoints the alarm reason names (else the
 //   evaluation periods up to the state change); for Lookout the detector interval starting at the anomaly time.
-//   Ecommerce total-series alarm (namespace EdgeAnomaly/Ecommerce, Stack dimension only): every watched
-//   platform/marketplace series and its band over the same window, GetMetricData
-//   (handlers/enrich/ecommerceRootCause.ts).
-//   Anything else (OK, INSUFFICIENT_DATA, pipeline-health alarms, per-value ecommerce alarms, Lookout ecommerce
-//   anomalies, which carry Lookout's own dimensionContribution): no root cause (undefined).
+//   Ecommerce band alarm (namespace EdgeAnomaly/Ecommerce) on the total: every watched platform/marketplace series
+//   and its band over the same window; on one platform or marketplace value: that dimension's values — each series
+//   at its own alarms' period and band width, the fired one at its notification's (GetMetricData,
+//   handlers/enrich/ecommerceRootCause.ts).
+//   Anything else (OK, INSUFFICIENT_DATA, pipeline-health alarms, Lookout ecommerce anomalies, which carry
+//   Lookout's own dimensionContribution): no root cause (undefined).
 //
 // Bounded: every query must be done by `deadlineMs` (the handler gives ENRICH_BUDGET_MS of the invocation, inside
 // the Lambda's 60 s timeout, leaving room for Security Hub and SNS with their retries). Never throws: a missing log
@@ -85,7 +86,7 @@ export function wafRequestFor(p: ParsedAlert, s: FindingSettings): WafRootCauseR
     return wafRequestFromAlarm({ dimensions: metric.dimensions, stateChangeTime: p.stateChangeTime, ...alarmTiming(p), aclArns: aclArnsIn(s, region) });
 }
 
-/** The ecommerce request for an alert (a total-series band alarm), or undefined. */
+/** The ecommerce request for an alert (a total-series or by-dimension band alarm), or undefined. */
 export function ecommerceRequestFor(p: ParsedAlert, e: EcommerceRootCauseSettings | undefined): { window: TimeWindow; req: ReturnType<typeof ecommerceRequestFromAlarm> } | undefined {
     if (!e || p.kind !== "cloudwatch" || p.notification.NewStateValue !== "ALARM") return undefined;
     const band = anomalyBand(p.notification.Trigger);
@@ -97,6 +98,7 @@ export function ecommerceRequestFor(p: ParsedAlert, e: EcommerceRootCauseSetting
     const req = ecommerceRequestFromAlarm({
         namespace: metric.namespace, metricName: metric.metricName, dimensions: metric.dimensions,
         comparisonOperator: p.notification.Trigger.ComparisonOperator, breachDirection: breach?.direction, window,
+        alarm: { periodSeconds: timing.periodSeconds, bandWidth: band!.width },
     }, e);
     return req ? { window, req } : undefined;
 }
@@ -125,7 +127,7 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
     if (eco instanceof Error || !eco?.req) return undefined;
     const region = (p as ParsedAlarm).notification.AlarmArn.split(":")[3];
     try {
-        return await withDeadline(ecommerceRootCause(eco.req, deps.ecommerce!, { cloudWatch: deps.cloudWatch(region) }), deps.deadlineMs, eco.req);
+        return await ecommerceRootCause(eco.req, deps.ecommerce!, { cloudWatch: deps.cloudWatch(region), deadlineMs: deps.deadlineMs });
     } catch (e) {
         return ecommerceUnavailable(eco.req, `ecommerce root cause failed: ${errorText(e)}`);
     }
@@ -140,18 +142,4 @@ function unavailableWaf(p: ParsedAlert, reason: string): RootCause {
 function ecommerceUnavailable(req: { metricName: string; direction: "above" | "below"; window: TimeWindow }, reason: string): RootCause {
     return { kind: "ecommerce", status: "unavailable", reason, metricName: req.metricName, direction: req.direction,
         window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, series: [], dimensionContribution: [] };
-}
-
-/** GetMetricData calls are short, but the stage's deadline holds for them too: past it the root cause is unavailable. */
-async function withDeadline(work: Promise<RootCause>, deadlineMs: number, req: { metricName: string; direction: "above" | "below"; window: TimeWindow }): Promise<RootCause> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const budget = Math.max(0, deadlineMs - Date.now());
-    const late = new Promise<RootCause>((resolve) => {
-        timer = setTimeout(() => resolve(ecommerceUnavailable(req, `GetMetricData did not answer within the ${budget} ms left of the enrichment budget`)), budget);
-    });
-    try {
-        return await Promise.race([work, late]);
-    } finally {
-        clearTimeout(timer);
-    }
 }

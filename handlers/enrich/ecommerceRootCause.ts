@@ -1,44 +1,65 @@
-// Ecommerce root cause at alert time: when a total-series alarm (Stack dimension only) fires, which platform and
-// marketplace values made the deviation. Called by the finding Lambda's "enrich" stage.
+// Ecommerce root cause at alert time: when an ecommerce band alarm fires, which platform and marketplace values made
+// the deviation. Called by the finding Lambda's "enrich" stage.
 //
 // Interface:
 //
 //   const settings = ecommerceSettingsFromEnv(process.env);          // ECOMMERCE_ROOT_CAUSE, see ecommerceRootCauseEnv
 //   const r = await ecommerceRootCause(
-//       { metricName: "Views", direction: "below", window },          // window: alarmWindow(...) of ./wafRootCause
+//       { metricName: "Views", direction: "below", window, alarm },   // window: alarmWindow(...) of ./wafRootCause
 //       settings, { cloudWatch: new CloudWatchClient(...), deadlineMs });
 //
 //   r.dimensionContribution — the Lookout `dimensionContribution` shape the finding already maps: per dimension
 //   (Platform, Marketplace), each value's share (%) of that dimension's deviation in the alarm's direction, largest
 //   first; the shares of a dimension add up to exactly 100 (largest-remainder rounding to 0.01). Values that moved
 //   the other way (or had no band) get no share and are listed in `r.series` with their own deviation.
-//   r.status "complete" | "partial" (some series unreadable: `reason`) | "unavailable" (nothing readable).
-//   ecommerceRequestFromAlarm({ namespace, metricName, dimensions, comparisonOperator, window }, settings) builds
-//   the request from a total-series alarm (undefined for a per-value alarm: nothing to break down).
+//   r.reads — per group (the total, each dimension read): the period, band width and window it was read with.
+//   r.status "complete" | "partial" (some series unreadable or aborted at the deadline: `reason`) | "unavailable".
+//   ecommerceRequestFromAlarm({ namespace, metricName, dimensions, comparisonOperator, window, alarm }, settings)
+//   builds the request from a total-series alarm (all dimensions), or from a by-dimension alarm (`focus`: that
+//   dimension's values, to show whether the anomaly is that value's alone); undefined for anything else.
 //
-// How: every watched series of the measure — the total, each watched value of each dimension and the `_other`
-// bucket (the transform sums unwatched values there, so a dimension's series add up to the total) — is read for
-// the alarm window with the alarms' exact metric math: m1 = Sum per period, e1 = FILL(m1, 0),
-// ad1 = ANOMALY_DETECTION_BAND(e1, bandWidth). One GetMetricData call per series with those same ids, so the band
-// comes from the model CloudWatch trains for that series' alarm expression and each call stays within the
-// 10-query limit of metric-math anomaly detection (3 queries, far under GetMetricData's 500); pages (NextToken)
-// are followed. The expected value is the band's midpoint; a series' deviation is Σ(value − expected) over the
-// window's datapoints that have a band (above), or Σ(expected − value) (below).
+// How: every series read — the total, each watched value of each dimension and the `_other` bucket (the transform
+// sums unwatched values there, so a dimension's series add up to the total) — is read with ITS OWN alarms' metric
+// math: m1 = Sum per period, e1 = FILL(m1, 0), ad1 = ANOMALY_DETECTION_BAND(e1, bandWidth), at the period and
+// band width components/cloudwatchDetection.ts gives that series' alarms (settings: `periodSeconds`/`bandWidth`
+// for the total and dense series, `byDimension[metric]` for a measure whose by-dimension alarms differ — revenue
+// by platform or marketplace: detection.sparsePeriodSeconds, bandWidth + 0.5; the alarm that fired: the period and
+// band of its own notification). An anomaly detector on metric math is defined by its queries (period included),
+// so these are the queries of the model each series' alarm trained, never a new one; the window is widened to
+// whole periods of each group. A dimension's values share one period and band, so its shares compare like with
+// like; across groups the sums need not match the total's when periods differ (the reads say which were used).
+// One GetMetricData call per series with those ids, each within the 10-query limit of metric-math anomaly
+// detection (3 queries, far under GetMetricData's 500); pages (NextToken) are followed. The expected value is the
+// band's midpoint; a series' deviation is Σ(value − expected) over the window's datapoints that have a band
+// (above), or Σ(expected − value) (below). By `deadlineMs` every call still running is aborted (the SDK's
+// abortSignal: the HTTP request is cancelled, a retry wait ends) and no series is started; what was read is kept.
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, GetMetricDataCommandOutput, MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
 
 import { METRIC_NAMESPACE, OTHER_DIMENSION_VALUE, STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { L4mDimensionContribution } from "../alertEvents";
+
+/** The period and ANOMALY_DETECTION_BAND width a series' alarms use. */
+export interface SeriesBand {
+    periodSeconds: number;
+    bandWidth: number;
+}
 
 export interface EcommerceRootCauseSettings {
     namespace: string;
     /** The `Stack` dimension value. */
     stack: string;
+    /** Period of the total's (and the dense by-dimension series') alarms. */
     periodSeconds: number;
-    /** ANOMALY_DETECTION_BAND width of the alarms. */
+    /** ANOMALY_DETECTION_BAND width of those alarms. */
     bandWidth: number;
     /** Watched values per EMF dimension name (`Platform`, `Marketplace`). The `_other` bucket is read too. */
     dimensions: Record<string, string[]>;
+    /**
+     * Per EMF metric name (`Revenue`): the period and band width of its by-dimension alarms where they differ from
+     * the total's (sparse series, model/alarmTiming.ts). A measure not listed: its by-dimension alarms use the total's.
+     */
+    byDimension?: Record<string, SeriesBand>;
 }
 
 export interface EcommerceRootCauseRequest {
@@ -47,6 +68,10 @@ export interface EcommerceRootCauseRequest {
     /** Above the band (spike) or below it (drop). */
     direction: "above" | "below";
     window: { start: Date; end: Date };
+    /** The fired alarm's own period and band width (its notification): its series' group is read with them. */
+    alarm?: SeriesBand;
+    /** A by-dimension alarm's dimension and value: the total and that dimension's values are read. */
+    focus?: { dimension: string; value: string };
 }
 
 export interface SeriesDeviation {
@@ -63,6 +88,13 @@ export interface SeriesDeviation {
     note?: string;
 }
 
+/** How one group (`total`, or a dimension name) was read. */
+export interface GroupRead extends SeriesBand {
+    group: string;
+    start: string;
+    end: string;
+}
+
 export interface EcommerceRootCause {
     kind: "ecommerce";
     status: "complete" | "partial" | "unavailable";
@@ -70,10 +102,13 @@ export interface EcommerceRootCause {
     metricName: string;
     direction: "above" | "below";
     window: { start: string; end: string };
+    focus?: { dimension: string; value: string };
     total?: SeriesDeviation;
     /** Every dimension value read, ranked by deviation within its dimension. */
     series: SeriesDeviation[];
     dimensionContribution: L4mDimensionContribution[];
+    /** The period, band width and window each group was read with (total first). */
+    reads?: GroupRead[];
 }
 
 export type CloudWatchSender = Pick<CloudWatchClient, "send">;
@@ -82,6 +117,8 @@ export interface EcommerceRootCauseDeps {
     cloudWatch: CloudWatchSender;
     /** Series read at once (default 4). */
     maxConcurrentCalls?: number;
+    /** Epoch ms: calls still running then are aborted, none is started after. Default: no deadline. */
+    deadlineMs?: number;
 }
 
 /** GetMetricData's documented limit per call. */
@@ -109,15 +146,22 @@ export function ecommerceSettingsFromEnv(env: NodeJS.ProcessEnv): EcommerceRootC
         throw new Error(`finding Lambda: ${ENV_NAME} is not JSON (${(e as Error).message})`);
     }
     const bad = (what: string) => new Error(`finding Lambda: ${ENV_NAME} ${what}`);
+    const band = (b: Partial<SeriesBand> | undefined, at: string) => {
+        if (!(Number.isInteger(b?.periodSeconds) && b!.periodSeconds! >= 60 && b!.periodSeconds! % 60 === 0)) throw bad(`${at}periodSeconds ${b?.periodSeconds} must be a multiple of 60`);
+        if (!(typeof b!.bandWidth === "number" && b!.bandWidth > 0)) throw bad(`${at}bandWidth ${b!.bandWidth} must be a positive number`);
+    };
     if (typeof v !== "object" || v === null) throw bad("must be a JSON object");
     if (typeof v.stack !== "string" || !v.stack) throw bad("needs stack (the Stack dimension value)");
-    if (!(Number.isInteger(v.periodSeconds) && v.periodSeconds! >= 60 && v.periodSeconds! % 60 === 0)) throw bad(`periodSeconds ${v.periodSeconds} must be a multiple of 60`);
-    if (!(typeof v.bandWidth === "number" && v.bandWidth > 0)) throw bad(`bandWidth ${v.bandWidth} must be a positive number`);
+    band(v, "");
     const dims = v.dimensions ?? {};
     if (typeof dims !== "object" || Array.isArray(dims) || !Object.values(dims).every((l) => Array.isArray(l) && l.every((x) => typeof x === "string" && x))) {
         throw bad("dimensions must map a dimension name to a list of values");
     }
-    return { namespace: v.namespace || METRIC_NAMESPACE, stack: v.stack, periodSeconds: v.periodSeconds!, bandWidth: v.bandWidth, dimensions: dims };
+    const by = v.byDimension ?? {};
+    if (typeof by !== "object" || Array.isArray(by)) throw bad("byDimension must map a metric name to { periodSeconds, bandWidth }");
+    for (const [metric, b] of Object.entries(by)) band(b, `byDimension.${metric}.`);
+    return { namespace: v.namespace || METRIC_NAMESPACE, stack: v.stack, periodSeconds: v.periodSeconds!, bandWidth: v.bandWidth!, dimensions: dims,
+        ...(Object.keys(by).length ? { byDimension: by } : {}) };
 }
 
 // ---- queries -----------------------------------------------------------------------------------------------------------
@@ -127,23 +171,35 @@ export interface SeriesRef {
     value?: string;
 }
 
-/** The series read for an alarm on `metricName`: the total first, then each dimension's watched values and `_other`. */
-export function seriesToRead(s: EcommerceRootCauseSettings): SeriesRef[] {
+/**
+ * The series read: the total first, then each dimension's watched values and `_other` — only the focus's
+ * dimension for a by-dimension alarm.
+ */
+export function seriesToRead(s: EcommerceRootCauseSettings, focus?: { dimension: string }): SeriesRef[] {
     const out: SeriesRef[] = [{}];
     for (const [dimension, values] of Object.entries(s.dimensions)) {
-        if (!values.length) continue;
+        if (!values.length || (focus && focus.dimension !== dimension)) continue;
         for (const value of [...new Set([...values, OTHER_DIMENSION_VALUE])]) out.push({ dimension, value });
     }
     return out;
 }
 
+/**
+ * The period and band width a series is read with: its own alarms'. The fired alarm's group (the total, or the
+ * focus's dimension) takes the alarm's own; by-dimension series of a measure in `byDimension` take those.
+ */
+export function seriesBand(s: EcommerceRootCauseSettings, req: Pick<EcommerceRootCauseRequest, "metricName" | "alarm" | "focus">, ref: SeriesRef): SeriesBand {
+    if (req.alarm && ref.dimension === req.focus?.dimension) return req.alarm;
+    return (ref.dimension && s.byDimension?.[req.metricName]) || { periodSeconds: s.periodSeconds, bandWidth: s.bandWidth };
+}
+
 /** The alarm's metric math for one series (same ids, FILL and band width as components/cloudwatchDetection.ts). */
-export function seriesQueries(s: EcommerceRootCauseSettings, metricName: string, ref: SeriesRef): MetricDataQuery[] {
+export function seriesQueries(s: EcommerceRootCauseSettings, metricName: string, ref: SeriesRef, band: SeriesBand = s): MetricDataQuery[] {
     const dimensions = [{ Name: STACK_DIMENSION, Value: s.stack }, ...(ref.dimension ? [{ Name: ref.dimension, Value: ref.value! }] : [])];
     return [
-        { Id: IDS.metric, MetricStat: { Metric: { Namespace: s.namespace, MetricName: metricName, Dimensions: dimensions }, Period: s.periodSeconds, Stat: "Sum" }, ReturnData: false },
+        { Id: IDS.metric, MetricStat: { Metric: { Namespace: s.namespace, MetricName: metricName, Dimensions: dimensions }, Period: band.periodSeconds, Stat: "Sum" }, ReturnData: false },
         { Id: IDS.filled, Expression: `FILL(${IDS.metric}, 0)`, ReturnData: true },
-        { Id: IDS.band, Expression: `ANOMALY_DETECTION_BAND(${IDS.filled}, ${s.bandWidth})`, ReturnData: true },
+        { Id: IDS.band, Expression: `ANOMALY_DETECTION_BAND(${IDS.filled}, ${band.bandWidth})`, ReturnData: true },
     ];
 }
 
@@ -161,14 +217,19 @@ function errorText(e: unknown): string {
     return `${x?.name ?? "Error"}: ${x?.message ?? String(e)}`;
 }
 
-async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], window: { start: Date; end: Date }): Promise<SeriesData> {
+async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], window: { start: Date; end: Date }, signal: AbortSignal): Promise<SeriesData> {
     if (queries.length > MAX_QUERIES_PER_CALL) throw new Error(`GetMetricData takes at most ${MAX_QUERIES_PER_CALL} queries (got ${queries.length})`);
     const data: SeriesData = { values: new Map(), band: new Map(), messages: [] };
     let token: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-        const out = await cw.send(new GetMetricDataCommand({
-            MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: "TimestampAscending", NextToken: token,
-        }));
+        // Settled by the abort too: a client that ignores the signal cannot hold the result, a late answer is dropped.
+        const out = await new Promise<GetMetricDataCommandOutput>((resolve, reject) => {
+            const onAbort = () => reject(new Error("aborted at the deadline"));
+            if (signal.aborted) return onAbort();
+            signal.addEventListener("abort", onAbort, { once: true });
+            cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: "TimestampAscending", NextToken: token }), { abortSignal: signal })
+                .then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+        });
         for (const r of out.MetricDataResults ?? []) add(data, r);
         for (const m of out.Messages ?? []) data.messages.push(`${m.Code}: ${m.Value}`);
         token = out.NextToken;
@@ -177,7 +238,6 @@ async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], wind
     data.messages.push(`more than ${MAX_PAGES} pages; later datapoints not read`);
     return data;
 }
-
 function add(data: SeriesData, r: MetricDataResult): void {
     const ts = r.Timestamps ?? [];
     const vs = r.Values ?? [];
@@ -251,37 +311,66 @@ export function rankContributions(series: SeriesDeviation[]): { series: SeriesDe
 }
 
 /**
- * The root cause of an ecommerce total anomaly. Never throws for AWS-side trouble: a series that cannot be read is
- * noted and left out of the ranking (status partial); nothing readable gives status unavailable with the reason.
+ * The root cause of an ecommerce anomaly. Never throws for AWS-side trouble: a series that cannot be read (or is
+ * aborted at the deadline) is noted and left out of the ranking (status partial); nothing readable gives status
+ * unavailable with the reason.
  */
 export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: EcommerceRootCauseSettings, deps: EcommerceRootCauseDeps): Promise<EcommerceRootCause> {
     if (!(req.window.end.getTime() > req.window.start.getTime())) throw new Error(`ecommerce root cause: window ${req.window.start.toISOString()} – ${req.window.end.toISOString()} is empty`);
     const base: EcommerceRootCause = {
         kind: "ecommerce", status: "complete", metricName: req.metricName, direction: req.direction,
-        window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, series: [], dimensionContribution: [],
+        window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, ...(req.focus ? { focus: req.focus } : {}), series: [], dimensionContribution: [],
     };
-    const refs = seriesToRead(s);
+    const refs = seriesToRead(s, req.focus);
     if (refs.length === 1) return { ...base, status: "unavailable", reason: "no platform or marketplace values are watched: there is nothing to break the total down by" };
+    // Each series at its alarms' period and band, over the window widened to whole periods of it.
+    const reads: GroupRead[] = [];
+    const plans = refs.map((ref) => {
+        const band = seriesBand(s, req, ref);
+        const p = band.periodSeconds * 1000;
+        const window = { start: new Date(Math.floor(req.window.start.getTime() / p) * p), end: new Date(Math.ceil(req.window.end.getTime() / p) * p) };
+        const group = ref.dimension ?? "total";
+        if (!reads.some((r) => r.group === group)) reads.push({ group, ...band, start: window.start.toISOString(), end: window.end.toISOString() });
+        return { ref, band, window };
+    });
+    const controller = new AbortController();
+    const budget = deps.deadlineMs === undefined ? undefined : Math.max(0, deps.deadlineMs - Date.now());
+    const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), budget);
     const failures: string[] = [];
+    const aborted: string[] = [];
+    const notStarted: string[] = [];
     const results: (SeriesDeviation | undefined)[] = new Array(refs.length);
     const limit = Math.max(1, deps.maxConcurrentCalls ?? 4);
     let next = 0;
     const worker = async () => {
-        while (next < refs.length) {
+        while (next < plans.length) {
             const i = next++;
-            const ref = refs[i];
+            const { ref, band, window } = plans[i];
+            const name = ref.dimension ? `${ref.dimension}=${ref.value}` : "total";
+            if (controller.signal.aborted) {
+                notStarted.push(name);
+                continue;
+            }
             try {
-                results[i] = deviationOf(ref, await readSeries(deps.cloudWatch, seriesQueries(s, req.metricName, ref), req.window), req.direction);
+                results[i] = deviationOf(ref, await readSeries(deps.cloudWatch, seriesQueries(s, req.metricName, ref, band), window, controller.signal), req.direction);
             } catch (e) {
-                failures.push(`${ref.dimension ? `${ref.dimension}=${ref.value}` : "total"}: ${errorText(e)}`);
+                if (controller.signal.aborted) aborted.push(name);
+                else failures.push(`${name}: ${errorText(e)}`);
             }
         }
     };
-    await Promise.all(Array.from({ length: Math.min(limit, refs.length) }, worker));
+    try {
+        await Promise.all(Array.from({ length: Math.min(limit, refs.length) }, worker));
+    } finally {
+        clearTimeout(timer);
+    }
+    if (aborted.length + notStarted.length) {
+        failures.push(`GetMetricData did not answer within the ${budget} ms left of the enrichment budget (aborted: ${aborted.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"})`);
+    }
     const [total, ...rest] = results;
     const read = rest.filter((x): x is SeriesDeviation => x !== undefined);
     const ranked = rankContributions(read);
-    const out: EcommerceRootCause = { ...base, total, series: ranked.series, dimensionContribution: ranked.dimensionContribution };
+    const out: EcommerceRootCause = { ...base, total, series: ranked.series, dimensionContribution: ranked.dimensionContribution, reads };
     if (!read.length) return { ...out, status: "unavailable", reason: `no dimension series could be read: ${failures.join("; ")}` };
     if (failures.length) {
         out.status = "partial";
@@ -293,9 +382,9 @@ export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: Ecom
 }
 
 /**
- * The request for an ecommerce alarm, or undefined when it is not a total-series alarm of the settings' stack
- * (a per-value alarm names its own series; there is nothing to break down). Direction from the comparison
- * operator: above for GreaterThanUpperThreshold, below for LessThanLowerThreshold, else `breachDirection`.
+ * The request for an ecommerce alarm of the settings' stack: a total-series alarm (Stack dimension only), or a
+ * by-dimension alarm (Stack and one watched dimension: `focus`); undefined for anything else. Direction from the
+ * comparison operator: above for GreaterThanUpperThreshold, below for LessThanLowerThreshold, else `breachDirection`.
  */
 export function ecommerceRequestFromAlarm(a: {
     namespace?: string;
@@ -304,9 +393,11 @@ export function ecommerceRequestFromAlarm(a: {
     comparisonOperator: string;
     breachDirection?: "above" | "below";
     window: { start: Date; end: Date };
+    alarm?: SeriesBand;
 }, s: EcommerceRootCauseSettings): EcommerceRootCauseRequest | undefined {
     if (a.namespace !== undefined && a.namespace !== s.namespace) return undefined;
-    if (a.dimensions.length !== 1 || a.dimensions[0].name !== STACK_DIMENSION || a.dimensions[0].value !== s.stack) return undefined;
+    const [dim, ...more] = a.dimensions.filter((d) => d.name !== STACK_DIMENSION);
+    if (!a.dimensions.some((d) => d.name === STACK_DIMENSION && d.value === s.stack) || more.length || (dim && !s.dimensions[dim.name]?.length)) return undefined;
     const direction = a.comparisonOperator === "GreaterThanUpperThreshold" ? "above" : a.comparisonOperator === "LessThanLowerThreshold" ? "below" : a.breachDirection;
-    return direction ? { metricName: a.metricName, direction, window: a.window } : undefined;
+    return direction ? { metricName: a.metricName, direction, window: a.window, ...(a.alarm ? { alarm: a.alarm } : {}), ...(dim ? { focus: { dimension: dim.name, value: dim.value } } : {}) } : undefined;
 }

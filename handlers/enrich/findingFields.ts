@@ -55,10 +55,26 @@ export function rootCauseText(rc: RootCause): string {
             .filter((d) => rc.top[d]?.length).map((d) => `${LABELS[d]} ${list(rc.top[d], TEXT_VALUES)}`);
         return `Root cause (WAF logs ${span}, ${rc.total} ${rc.measure} requests): ${parts.join("; ")}.${partial}`;
     }
-    if (!rc.dimensionContribution.length) return `Root cause (${rc.metricName} ${span}): ${rc.reason ?? "no contributing value"}.${partial}`;
-    const by = rc.total ? ` ${rc.direction} expected by ${Math.round(Math.abs(rc.total.deviation) * 100) / 100}` : "";
+    const what = `${rc.metricName}${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm;` : ""}`;
+    const read = rc.reads?.length ? ` Read at ${readsText(rc)}.` : "";
+    if (!rc.dimensionContribution.length) return `Root cause (${what} ${span}): ${rc.reason ?? "no contributing value"}.${read}${partial}`;
+    const by = rc.total ? ` ${rc.focus ? "total " : ""}${rc.direction} expected by ${Math.round(Math.abs(rc.total.deviation) * 100) / 100}` : "";
     const parts = rc.dimensionContribution.map((dc) => `${dc.dimensionName} ${dc.dimensionValueContributions.slice(0, TEXT_VALUES).map((v) => `${v.dimensionValue} ${pct(v.valueContribution)}`).join(", ")}`);
-    return `Root cause (${rc.metricName}${by}, ${span}): ${parts.join("; ")}.${partial}`;
+    return `Root cause (${what}${by}, ${span}): ${parts.join("; ")}.${read}${partial}`;
+}
+
+/**
+ * How the breakdown was read, groups with the same period, band and window together:
+ * `total 60 s, band width 3, 10:00-10:10 UTC; Platform, Marketplace 300 s, band width 3.5, 10:00-10:15 UTC` (ASCII: it is
+ * shown in the notice too).
+ */
+export function readsText(rc: EcommerceRootCause): string {
+    const by = new Map<string, string[]>();
+    for (const r of rc.reads ?? []) {
+        const k = `${r.periodSeconds} s, band width ${r.bandWidth}, ${hhmm(r.start)}-${hhmm(r.end)} UTC`;
+        by.set(k, [...(by.get(k) ?? []), r.group]);
+    }
+    return [...by].map(([k, groups]) => `${groups.join(", ")} ${k}`).join("; ");
 }
 
 /** Product fields of the root cause (namespaced; the finding mapper adds them to its own). */
@@ -75,8 +91,13 @@ export function rootCauseProductFields(rc: RootCause): [string, string][] {
         }
     } else {
         if (rc.total) out.push([`${ROOT_CAUSE_PREFIX}deviation`, `${Math.round(rc.total.deviation * 100) / 100} ${rc.direction} expected`]);
+        if (rc.reads?.length) out.push([`${ROOT_CAUSE_PREFIX}reads`, readsText(rc)]);
+        const signed = (d: string, v: string) => {
+            const x = rc.series.find((y) => y.dimension === d && y.value === v);
+            return x ? ` (${x.observed >= x.expected ? "+" : ""}${Math.round((x.observed - x.expected) * 100) / 100})` : "";
+        };
         for (const dc of rc.dimensionContribution) {
-            out.push([`${ROOT_CAUSE_PREFIX}contribution/${dc.dimensionName}`, cut(dc.dimensionValueContributions.map((v) => `${v.dimensionValue}=${pct(v.valueContribution)}`).join(", "))]);
+            out.push([`${ROOT_CAUSE_PREFIX}contribution/${dc.dimensionName}`, cut(dc.dimensionValueContributions.map((v) => `${v.dimensionValue}=${pct(v.valueContribution)}${signed(dc.dimensionName, v.dimensionValue)}`).join(", "))]);
         }
     }
     return out;
