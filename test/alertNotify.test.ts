@@ -1,6 +1,6 @@
 // The people notice (handlers/alert/notify.ts), source and serialized: what it says for a WAF alarm (with the
-// root cause read from WAF logs on the Logs Insights stand-in), an ecommerce total alarm (with its breakdown from
-// GetMetricData, stubbed), a Lookout anomaly, the fallback when the root cause is unavailable, SNS's Subject rules,
+// root cause read from WAF logs on the Logs Insights stand-in), an ecommerce total or by-dimension alarm (with its
+// breakdown from GetMetricData, stubbed: test/ecommerceSeriesStub.ts), a Lookout anomaly, the fallback when the root cause is unavailable, SNS's Subject rules,
 // and that the README's example messages are exactly what the code produces (generated here, compared there).
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -12,9 +12,12 @@ import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
 import * as notify from "../handlers/alert/notify";
 import { parseAlertEvent } from "../handlers/alertEvents";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import * as cwSdk from "@aws-sdk/client-cloudwatch";
+import { GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import { enrichAlert, EnrichDeps } from "../handlers/alert/enrich";
 import type { RootCause } from "../handlers/enrich/findingFields";
 import { consoleUrl, FindingSettings, planAlert, productArnFor } from "../handlers/securityHubFinding";
+import { answer } from "./ecommerceSeriesStub";
 import { artifactsOf, forBothArtifacts } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
 import { commandProblems } from "./standins/sdkModel";
@@ -25,6 +28,10 @@ const settings: FindingSettings = { accountId: ACCOUNT, region: REGION, partitio
 const NOW = new Date("2025-03-04T12:00:00.000Z");
 const DASHBOARD = consoleUrl("aws", REGION, `cloudwatch/home?region=${REGION}#dashboards/dashboard/edge-anomaly-detection-dev-detection`);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const seriesOf = (r: GetMetricDataCommandInput) => {
+    const d = r.MetricDataQueries![0].MetricStat!.Metric!.Dimensions!.find((x) => x.Name !== "Stack");
+    return d ? `${d.Name}=${d.Value}` : "total";
+};
 const fixture = (name: string): unknown => JSON.parse(JSON.stringify(require(`./fixtures/alerts/${name}.json`)));
 
 const GROUP = "aws-waf-logs-edge-anomaly-detection-dev";
@@ -41,27 +48,19 @@ before(async () => {
 });
 after(() => standin.stop());
 
-/** The Revenue total of cw-ecommerce-total-alarm (10:00, 10:05): [value, band lower, band upper] per series. */
-const SERIES: Record<string, [number, number, number][]> = {
-    "total": [[290, 1100, 1300], [310, 1100, 1300]],
-    "Platform=web": [[100, 750, 850], [120, 750, 850]], "Platform=ios": [[150, 250, 350], [150, 250, 350]], "Platform=_other": [[40, 50, 70], [40, 50, 70]],
-    "Marketplace=US": [[200, 700, 800], [210, 700, 800]], "Marketplace=DE": [[60, 150, 250], [70, 150, 250]], "Marketplace=_other": [[30, 200, 300], [30, 200, 300]],
-};
-const getMetricData = {
-    send: async (c: any) => {
-        const dim = c.input.MetricDataQueries.find((q: any) => q.MetricStat).MetricStat.Metric.Dimensions.find((d: any) => d.Name !== "Stack");
-        const p = SERIES[dim ? `${dim.Name}=${dim.Value}` : "total"];
-        const T = [new Date("2025-03-04T10:00:00Z"), new Date("2025-03-04T10:05:00Z")];
-        return { MetricDataResults: [{ Id: "e1", Timestamps: T, Values: p.map((x) => x[0]) }, { Id: "ad1", Timestamps: T, Values: p.map((x) => x[1]) }, { Id: "ad1", Timestamps: T, Values: p.map((x) => x[2]) }] };
-    },
-};
-
+/** GetMetricData (stubbed): a Revenue spike from 10:06, answered at whatever period each series is read at. */
+const reads: GetMetricDataCommandInput[] = [];
+const getMetricData = { send: async (c: GetMetricDataCommand) => { reads.push(c.input); return answer(c.input); } };
 /** The enrich stage as the finding Lambda runs it, against the stand-in and the stubbed GetMetricData. */
 function enrichDeps(logGroups: Record<string, string> = { "edge-webacl-abc123": GROUP }): EnrichDeps {
     return {
         logs: (region) => new CloudWatchLogsClient({ region, endpoint: standin.endpoint, credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 }),
         cloudWatch: () => getMetricData as never, logGroups, deadlineMs: Date.now() + 10_000,
-        ecommerce: { namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 300, bandWidth: 2, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] } },
+        // As deployed with the defaults: total and views at 60 s, band width 3; revenue by dimension at 300 s, 3.5.
+        ecommerce: {
+            namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 60, bandWidth: 3, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] },
+            byDimension: { Revenue: { periodSeconds: 300, bandWidth: 3.5 } },
+        },
     };
 }
 
@@ -102,12 +101,33 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
         assert.equal(lines[5], `Dashboard: ${DASHBOARD}`);
     });
 
-    it("ecommerce total alarm: the breakdown by platform and marketplace, largest shares first, at most five", async () => {
-        const n = await exampleNotice(fns(), "cw-ecommerce-total-alarm");
+    it("ecommerce total alarm: the breakdown grouped by dimension, each value with its share and its own deviation, and the periods and bands read", async () => {
+        reads.length = 0;
+        const n = await exampleNotice(fns(), "cw-ecommerce-total-spike-alarm");
         const lines = n.message.split("\n");
-        assert.equal(lines[0], "HIGH: Ecommerce Revenue anomaly below the expected band (total)");
-        assert.equal(lines[1], "How far: 3.79x outside the band (value 290; band lower 1100)");
-        assert.equal(lines[3], "Top contributors: Platform=web 80.23%, Marketplace=US 60.56%, Marketplace=_other 24.44%, Platform=ios 17.44%, Marketplace=DE 15%");
+        assert.equal(lines[0], "MEDIUM: Ecommerce Revenue anomaly above the expected band (total)");
+        assert.equal(lines[1], "How far: 2.17x outside the band (value 5000; band upper 2300)");
+        // Hand-computed from the stub: the total at 60 s over 10:06-10:08 (+3000 a minute); the by-dimension series
+        // at 300 s over 10:05-10:10 (4 of its 5 minutes in the spike): web +10800 of +12000 = 90 %, US +10000 = 83.33 %.
+        assert.equal(lines[3], "Top contributors (share within each dimension; total 6000 above expected): "
+            + "Platform: web 90% (+10800), ios 6.67% (+800), _other 3.33% (+400); Marketplace: US 83.33% (+10000), _other 10% (+1200), DE 6.67% (+800)");
+        assert.equal(lines[4], "Breakdown read at each series' own alarm period and band: total 60 s, band width 3, 10:06-10:08 UTC; Platform, Marketplace 300 s, band width 3.5, 10:05-10:10 UTC");
+        // What was asked: each series with its alarms' period and band; every request valid for the SDK's model.
+        const asked = reads.map((r) => [seriesOf(r), r.MetricDataQueries![0].MetricStat!.Period, r.MetricDataQueries![2].Expression, r.StartTime!.toISOString().slice(11, 16), r.EndTime!.toISOString().slice(11, 16)]);
+        assert.deepEqual(asked.find((a) => a[0] === "total"), ["total", 60, "ANOMALY_DETECTION_BAND(e1, 3)", "10:06", "10:08"]);
+        for (const a of asked.filter((x) => x[0] !== "total")) assert.deepEqual(a.slice(1), [300, "ANOMALY_DETECTION_BAND(e1, 3.5)", "10:05", "10:10"], String(a[0]));
+        for (const r of reads) assert.deepEqual(commandProblems(cwSdk as never, new GetMetricDataCommand(r) as never), []);
+    });
+
+    it("by-dimension alarm (Revenue Platform=web, 300 s): its dimension's values at the alarm's own period and band, and the total at its own", async () => {
+        reads.length = 0;
+        const n = await exampleNotice(fns(), "cw-ecommerce-platform-spike-alarm");
+        const lines = n.message.split("\n");
+        assert.equal(lines[0], "MEDIUM: Ecommerce Revenue anomaly above the expected band: Platform=web");
+        // 10:05-10:15 at 300 s: web +2700 × 9 minutes, ios +200 × 9, _other +100 × 9; the total at 60 s: +3000 × 9.
+        assert.equal(lines[3], "Top contributors (share within each dimension; total 27000 above expected): Platform: web 90% (+24300), ios 6.67% (+1800), _other 3.33% (+900)");
+        assert.equal(lines[4], "Breakdown read at each series' own alarm period and band: total 60 s, band width 3, 10:05-10:15 UTC; Platform 300 s, band width 3.5, 10:05-10:15 UTC");
+        assert.deepEqual(reads.map(seriesOf).sort(), ["Platform=_other", "Platform=ios", "Platform=web", "total"], "no marketplace series: they do not break a platform down");
     });
 
     it("fallback: a root cause that could not be read is said so, with the reason; the anomaly is announced all the same", async () => {
@@ -119,14 +139,18 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
         assert.match(lines[5], /^Finding: /);
     });
 
-    it("ecommerce Lookout anomaly: the top contributors by share, largest first, at most five", async () => {
+    it("ecommerce Lookout anomaly: the contributors grouped by dimension, largest share first within each", async () => {
         const n = await exampleNotice(fns(), "l4m-lambda-ecommerce");
         const f = await findingOf("l4m-lambda-ecommerce");
-        const shares = Object.entries(f.ProductFields!).filter(([k]) => k.startsWith("edgeAnomaly/contribution/"))
-            .map(([k, v]) => [k.slice("edgeAnomaly/contribution/".length).replace("/", "="), Number(v)] as const).sort((a, b) => b[1] - a[1]);
-        assert.ok(shares.length > 0);
-        const top = n.message.split("\n").find((l) => l.startsWith("Top contributors: "))!;
-        assert.equal(top, `Top contributors: ${shares.slice(0, notify.MAX_CONTRIBUTORS).map(([k, v]) => `${k} ${v}%`).join(", ")}`);
+        const byDim = new Map<string, [string, number][]>();
+        for (const [k, v] of Object.entries(f.ProductFields!).filter(([k]) => k.startsWith("edgeAnomaly/contribution/"))) {
+            const [dim, value] = k.slice("edgeAnomaly/contribution/".length).split("/");
+            byDim.set(dim, [...(byDim.get(dim) ?? []), [value, Number(v)]]);
+        }
+        assert.ok(byDim.size > 1, "more than one dimension in the fixture");
+        const top = n.message.split("\n").find((l) => l.startsWith("Top contributors"))!;
+        assert.equal(top, `Top contributors (share within each dimension): ${[...byDim].map(([d, vs]) => `${d}: ${vs.sort((a, b) => b[1] - a[1]).slice(0, notify.MAX_VALUES_PER_DIMENSION).map(([v, x]) => `${v} ${x}%`).join(", ")}`).join("; ")}`);
+        assert.equal(top, "Top contributors (share within each dimension): marketplace: US 100%; platform: ios 81.5%, android 18.5%", "hand-read from the fixture");
         assert.match(n.message.split("\n")[1], /^How far: anomaly score 83\.33 of 100$/);
     });
 
@@ -181,7 +205,7 @@ forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, 
     it("the README shows exactly these messages", async () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         const missing: string[] = [];
-        for (const name of ["cw-waf-alarm", "cw-ecommerce-total-alarm"]) {
+        for (const name of ["cw-waf-alarm", "cw-ecommerce-total-spike-alarm"]) {
             const n = await exampleNotice(fns(), name);
             const block = ["```text", `Subject: ${n.subject}`, "", n.message, "```"].join("\n");
             if (!readme.includes(block)) missing.push(`the ${name} example:\n${block}`);

@@ -7,8 +7,10 @@
 //                  alarms, the observed value against the band edges (edgeAnomaly/observedValue, bandLower/Upper)
 //   contributors   WAF: the root cause read from the WAF logs — top client IPs (with country), countries and URIs,
 //                  each with its count and share of the window's blocked requests (edgeAnomaly/rootCause/...);
-//                  otherwise the largest edgeAnomaly/contribution/<dimension>/<value> shares (top 5): Lookout's
-//                  dimension contributions, or the ecommerce breakdown of a total alarm
+//                  otherwise the edgeAnomaly/contribution/<dimension>/<value> shares grouped by dimension (each
+//                  share is within its dimension; largest 3 per dimension, at most 5 dimensions): Lookout's
+//                  dimension contributions, or the ecommerce breakdown with each value's own deviation and the
+//                  period/band/window it was read at
 //   fallback       a root cause that is partial or unavailable says so, with the reason: the anomaly is announced
 //                  all the same
 //   links          the finding in the Security Hub console, the detection dashboard
@@ -23,8 +25,9 @@ export type SnsSender = Pick<SNSClient, "send">;
 
 /** SNS Subject: ASCII, no line breaks, fewer than 100 characters (SNS Publish reference). */
 export const MAX_SUBJECT_LENGTH = 99;
-/** Contributors listed in a message. */
+/** Dimensions listed in a message (Lookout, ecommerce breakdown), and values listed per dimension. */
 export const MAX_CONTRIBUTORS = 5;
+export const MAX_VALUES_PER_DIMENSION = 3;
 
 export interface PeopleNotice {
     subject: string;
@@ -48,16 +51,27 @@ const WAF_FIELDS: [string, string][] = [["clientIp", "client IPs"], ["country", 
 export const MAX_WAF_VALUES = 3;
 const RC = "edgeAnomaly/rootCause/";
 
-/** The contributors line(s): WAF logs root cause with counts, else the shares; and the root cause's status. */
+/**
+ * The contributors line(s): WAF logs root cause with counts; else the shares grouped by dimension (each share is
+ * within its own dimension), with each value's own deviation when the ecommerce breakdown gave it, and the
+ * period, band and window the breakdown read; and the root cause's status.
+ */
 function contributorLines(pf: Record<string, string>): string[] {
     const status = pf[`${RC}status`];
     const waf = WAF_FIELDS.filter(([k]) => pf[`${RC}${k}`]).map(([k, label]) => `${label} ${pf[`${RC}${k}`].split(", ").slice(0, MAX_WAF_VALUES).join(", ")}`);
     const total = pf[`${RC}blockedRequests`] ?? pf[`${RC}countedRequests`];
     const measure = pf[`${RC}blockedRequests`] ? "blocked" : "counted";
-    const top = Object.entries(pf).filter(([k]) => k.startsWith("edgeAnomaly/contribution/") && !/^edgeAnomaly\/contribution\/(clientIp|country|uri)\//.test(k))
-        .map(([k, v]) => ({ name: k.slice(25), share: Number(v) })).sort((a, b) => b.share - a.share).slice(0, MAX_CONTRIBUTORS);
+    const dims = new Map<string, [string, number][]>();
+    for (const [k, v] of Object.entries(pf)) {
+        const m = /^edgeAnomaly\/contribution\/([^/]+)\/(.+)$/.exec(k);
+        if (m && !/^(clientIp|country|uri)$/.test(m[1])) dims.set(m[1], [...(dims.get(m[1]) ?? []), [m[2], Number(v)]]);
+    }
+    const groups = [...dims].slice(0, MAX_CONTRIBUTORS).map(([d, values]) => `${d}: ${(pf[`${RC}contribution/${d}`]?.split(", ").map((x) => x.replace("=", " "))
+        ?? values.sort((a, b) => b[1] - a[1]).map(([v, share]) => `${v} ${share}%`)).slice(0, MAX_VALUES_PER_DIMENSION).join(", ")}`);
+    const deviation = pf[`${RC}deviation`];
     const lines = [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
-        : top.length ? `Top contributors: ${top.map((c) => `${c.name.replace("/", "=")} ${c.share}%`).join(", ")}` : "Top contributors: none in the alert"];
+        : groups.length ? `Top contributors (share within each dimension${deviation ? `; total ${deviation}` : ""}): ${groups.join("; ")}` : "Top contributors: none in the alert"];
+    if (pf[`${RC}reads`]) lines.push(`Breakdown read at each series' own alarm period and band: ${pf[`${RC}reads`]}`);
     if (status === "partial" || status === "unavailable") lines.push(`Root cause ${status}: ${pf[`${RC}reason`] ?? "no reason given"}`);
     return lines;
 }
