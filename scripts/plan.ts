@@ -13,12 +13,11 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 
-import { OFFLINE_SECRET } from "../config";
-import { EvaluationReport, evaluatePolicies, fromRecorded, PolicyConfigError, PolicyPackConfig } from "../policy/lib/evaluate";
-import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies } from "../policy/policies";
+// The program side (config, policy pack, quotas: @pulumi/pulumi and @pulumi/aws) is loaded where a plan is built,
+// not here: printing a saved plan (`--plan FILE`), `--help` and usage errors then start in about a second.
+import type { EvaluationReport, PolicyPackConfig } from "../policy/lib/evaluate";
 import { CostEstimate, estimateCost, formatCost, IDLE, Load, parseLoad, REFERENCE_LOAD } from "./lib/cost";
 import { PRICE_TABLE } from "./lib/prices";
-import { planQuotaProblem } from "../preflight/quotas";
 import { ComponentInfo, componentOf, deployTimeValues, displayType, formatGrouped, GroupedRow, summarize, wrap } from "./lib/planTable";
 
 const PROJECT = "edge-anomaly-detection";
@@ -119,7 +118,8 @@ export function opaqueSecrets(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(opaqueSecrets);
     if (isPlainObject(v)) {
         const keys = Object.keys(v);
-        if (keys.length === 1 && keys[0] === "secure" && typeof v.secure === "string") return OFFLINE_SECRET;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        if (keys.length === 1 && keys[0] === "secure" && typeof v.secure === "string") return (require("../config") as typeof import("../config")).OFFLINE_SECRET;
         return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, opaqueSecrets(x)]));
     }
     return v;
@@ -283,6 +283,8 @@ function planOfCommit(ref: string, stack: string, configFiles: readonly string[]
 }
 
 function reportLines(report: EvaluationReport, width: number): string[] {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PACK_NAME, policies } = require("../policy/policies") as typeof import("../policy/policies");
     const out = [`Policy pack ${PACK_NAME} (${policies.length} policies):`];
     if (report.violations.length === 0) out.push("  no violations");
     for (const v of report.violations) {
@@ -382,6 +384,12 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: s
     // No AWS here: a watched web ACL without `rules` is planned as Rule=ALL only, and the run's log says so.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { accountState } = require("../test/mocks") as typeof import("../test/mocks");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { evaluatePolicies, fromRecorded, PolicyConfigError } = require("../policy/lib/evaluate") as typeof import("../policy/lib/evaluate");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PACK_ENFORCEMENT_LEVEL, policies } = require("../policy/policies") as typeof import("../policy/policies");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { planQuotaProblem } = require("../preflight/quotas") as typeof import("../preflight/quotas");
     accountState.offlineWebAcls = true;
     let run: Awaited<ReturnType<typeof runProgram>>;
     const runKey = JSON.stringify([args.stack, config]);
