@@ -5,8 +5,13 @@
 //     node -r ts-node/register/transpile-only scripts/backfill.ts --source redshift --days 14 --stack prod
 import { backfillS3Client } from "./lib/backfill";
 import { backfillCli, UsageError } from "./lib/cli";
-import { defaultClients, redshiftBackfillCli } from "./lib/redshiftBackfill";
 import { loadStackConfig } from "./lib/stackConfig";
+
+/** The Redshift backfill reads the program's components (@pulumi/aws): loaded only for `--source redshift`. */
+function redshiftBackfill(): typeof import("./lib/redshiftBackfill") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("./lib/redshiftBackfill") as typeof import("./lib/redshiftBackfill");
+}
 
 /** `--source redshift` or `--source ecommerce` (the default); the ecommerce command gets the other arguments. */
 function sourceOf(argv: string[]): { source: string; rest: string[] } {
@@ -20,7 +25,7 @@ function sourceOf(argv: string[]): { source: string; rest: string[] } {
 const io = { now: () => Date.now(), stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
 const { source, rest } = sourceOf(process.argv.slice(2));
 const run: Promise<unknown> = source === "redshift"
-    ? redshiftBackfillCli(process.argv.slice(2), { ...io, loadConfig: (stack) => loadStackConfig(stack), createClients: defaultClients })
+    ? redshiftBackfill().redshiftBackfillCli(process.argv.slice(2), { ...io, loadConfig: (stack) => loadStackConfig(stack), createClients: redshiftBackfill().defaultClients })
     : source === "ecommerce"
         // one attempt per call: the backfill retries each object itself (a warm client's SDK retry quota drains)
         ? backfillCli(rest, { ...io, createClient: (region) => backfillS3Client(region) })
