@@ -402,7 +402,33 @@ export function isEmailAddress(v: string): boolean {
     return labels.length >= 2 && labels.every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && /^[A-Za-z]{2,63}$/.test(labels[labels.length - 1]);
 }
 
-/** An https:// URL SNS can deliver to: parses, has a DNS or IP host, no spaces or control characters, at most 2,048 characters. */
+/**
+ * An IP address SNS cannot deliver to: SNS "does not currently support private HTTP(S) endpoints" (SNS developer
+ * guide, "Fanout Amazon SNS notifications to HTTPS endpoints"), so loopback, private (RFC 1918, IPv6 ULA),
+ * link-local, shared (100.64/10), unspecified and multicast addresses are refused.
+ */
+export function isNonPublicIp(host: string): boolean {
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    if (v4) {
+        const [a, b] = [Number(v4[1]), Number(v4[2])];
+        return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
+            (a === 100 && b >= 64 && b <= 127) || a >= 224;
+    }
+    if (!host.includes(":")) return false;
+    const h = host.toLowerCase();
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h) ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+    if (mapped) {
+        const ip = mapped.length === 2 ? mapped[1] : [parseInt(mapped[1], 16) >> 8, parseInt(mapped[1], 16) & 255, parseInt(mapped[2], 16) >> 8, parseInt(mapped[2], 16) & 255].join(".");
+        return isNonPublicIp(ip);
+    }
+    return h === "::" || h === "::1" || /^f[cd][0-9a-f]{0,2}:/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h) || /^ff[0-9a-f]{0,2}:/.test(h);
+}
+
+/**
+ * An https:// URL SNS can deliver to: parses, has a DNS name (labels without `_`: SNS refuses underscores in host
+ * names) or a public IP address as host, no spaces or control characters, at most 2,048 characters. User info
+ * (`https://user:password@host`) and ports are allowed (SNS supports basic and digest authentication).
+ */
 export function isHttpsEndpoint(v: string): boolean {
     if (v.length > 2048 || !/^[\x21-\x7E]+$/.test(v)) return false;
     let u: URL;
@@ -413,7 +439,8 @@ export function isHttpsEndpoint(v: string): boolean {
     }
     if (u.protocol !== "https:" || !u.hostname) return false;
     const host = u.hostname.replace(/^\[|\]$/g, "");
-    return /^[0-9a-fA-F:.]+$/.test(host) || host.split(".").every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && host.includes(".");
+    if (/^[0-9.]+$/.test(host) || host.includes(":")) return !isNonPublicIp(host);
+    return host.split(".").every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && host.includes(".");
 }
 
 const EMAIL = predicate(isEmailAddress);
@@ -593,7 +620,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
     const alertsCfg: AlertsConfig = {
         emails: al.strList("emails", EMAIL, "is not an email address (ASCII local@domain.tld, at most 254 characters)"),
         smsNumbers: al.strList("smsNumbers", E164, "is not a phone number in E.164 form (+15555550100)"),
-        httpsEndpoints: al.strList("httpsEndpoints", HTTPS_URL, "is not an https:// URL with a host name (no spaces, at most 2,048 characters)"),
+        httpsEndpoints: al.strList("httpsEndpoints", HTTPS_URL, "is not an https:// URL with a host name SNS can reach (a public DNS name or IP address: SNS delivers to no private endpoint; no spaces, at most 2,048 characters)"),
         enableSecurityHub: al.bool("enableSecurityHub", false),
         maxRetryAttempts: al.int("maxRetryAttempts", 2, 0, 2),
         maxEventAgeSeconds: al.int("maxEventAgeSeconds", 3600, 60, 21600),

@@ -6,6 +6,7 @@
 import { backfillS3Client } from "./lib/backfill";
 import { backfillCli, UsageError } from "./lib/cli";
 import { loadStackConfig } from "./lib/stackConfig";
+import { usageErrorLine } from "./lib/usage";
 
 /** The Redshift backfill reads the program's components (@pulumi/aws): loaded only for `--source redshift`. */
 function redshiftBackfill(): typeof import("./lib/redshiftBackfill") {
@@ -32,6 +33,6 @@ const run: Promise<unknown> = source === "redshift"
         : Promise.reject(Object.assign(new Error(`--source must be ecommerce or redshift (got ${JSON.stringify(source)})`), { name: "UsageError" }));
 run.catch((e: Error) => {
     const isUsage = e instanceof UsageError || e.name === "UsageError";
-    process.stderr.write(`backfill: ${e.message}\n${isUsage ? "(--help for usage)\n" : ""}`);
+    process.stderr.write(isUsage ? usageErrorLine("backfill", e.message) : `backfill: ${e.message}\n`);
     process.exitCode = isUsage ? 2 : 1;
 });

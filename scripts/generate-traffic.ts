@@ -3,6 +3,7 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 
 import { generateTrafficCli, UsageError } from "./lib/cli";
+import { usageErrorLine } from "./lib/usage";
 import { realSleep } from "./lib/generator";
 
 generateTrafficCli(process.argv.slice(2), {
@@ -13,6 +14,6 @@ generateTrafficCli(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
 }).catch((e: Error) => {
-    process.stderr.write(`generate-traffic: ${e.message}\n${e instanceof UsageError ? "(--help for usage)\n" : ""}`);
+    process.stderr.write(e instanceof UsageError ? usageErrorLine("generate-traffic", e.message) : `generate-traffic: ${e.message}\n`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
 });

@@ -67,11 +67,21 @@ describe("config: what AWS would refuse or what would silently do something else
     });
 
     it("HTTPS endpoints: a parsable https:// URL with a host", () => {
-        for (const ok of ["https://hooks.example.com/services/T0/B0", "https://user:secret@alerts.example.com:8443/x?y=1", "https://10.0.0.1/hook"]) assert.equal(isHttpsEndpoint(ok), true, ok);
+        for (const ok of ["https://hooks.example.com/services/T0/B0", "https://user:secret@alerts.example.com:8443/x?y=1", "https://203.0.113.5/hook", "https://[2001:db8::1]/hook"]) assert.equal(isHttpsEndpoint(ok), true, ok);
         for (const bad of ["http://hooks.example.com", "https://", "https:///path", "https://exa mple.com", "https://localhost/x", "https://ex_ample.com/x", "ftp://x.example.com", `https://x.example.com/${"a".repeat(2050)}`]) {
             assert.equal(isHttpsEndpoint(bad), false, bad);
         }
         expectError(() => parse({ alerts: { httpsEndpoints: ["https://hooks example.com"] } }), `${P}:alerts.httpsEndpoints[0]`, /is not an https:\/\/ URL with a host name/);
+    });
+
+    it("HTTPS endpoints: no private, loopback or link-local address (SNS delivers to public endpoints only), however written", () => {
+        for (const bad of ["https://10.0.0.1/hook", "https://127.0.0.1:8443/", "https://192.168.1.10/", "https://172.20.0.1/", "https://169.254.169.254/latest",
+            "https://100.64.0.1/", "https://0.0.0.0/", "https://[::1]/", "https://[fd12:3456::1]/", "https://[fe80::1]/", "https://[::ffff:10.0.0.1]/",
+            "https://0x7f.1/", "https://2130706433/"]) {
+            assert.equal(isHttpsEndpoint(bad), false, bad);
+        }
+        expectError(() => parse({ alerts: { httpsEndpoints: ["https://hooks.example.com/a", "https://10.1.2.3/hook"] } }), `${P}:alerts.httpsEndpoints[1]`,
+            /SNS can reach \(a public DNS name or IP address: SNS delivers to no private endpoint/);
     });
 
     it("metric namespaces: printable ASCII, 1–255, not starting with a colon (CloudWatch's pattern)", () => {

@@ -8,6 +8,9 @@ import * as path from "path";
 
 import { BENCH_USAGE, parseBenchArgs } from "../bench/transform.bench";
 import { networkReason, parseProbeArgs, PROBE_USAGE } from "../scripts/xss-probe";
+import { backfillCli, generateTrafficCli, UsageError } from "../scripts/lib/cli";
+import { parseSimulateArgs, UsageError as SimulateUsageError } from "../scripts/lib/simulateCli";
+import { usageErrorLine } from "../scripts/lib/usage";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -81,5 +84,22 @@ describe("script command lines (--help, usage errors)", function () {
         assert.throws(() => parseBenchArgs(["--size-mb", "7"]), /--size-mb must be in \(0, 6\]/);
         assert.throws(() => parseBenchArgs(["--scenario", "nope"]), /--scenario nope: use one of/);
         assert.throws(() => parseBenchArgs(["extra"]), /Unexpected argument 'extra'/);
+    });
+});
+
+describe("script usage errors in process (generate-traffic, backfill, simulate share usageErrorLine)", () => {
+    const io = { now: () => Date.UTC(2026, 0, 1), stdout: () => undefined, stderr: () => undefined };
+    it("one line: name, the whole reason joined, the --help hint", () => {
+        assert.equal(usageErrorLine("simulate", "--stack is required"), "simulate: --stack is required (see --help)\n");
+        assert.equal(usageErrorLine("backfill", "Unknown option '--x'.\n  To specify a positional argument…\n"), "backfill: Unknown option '--x'. To specify a positional argument… (see --help)\n");
+    });
+
+    it("each parser refuses a bad command line with a UsageError (exit 2 in the scripts), --help is not an error", async () => {
+        await assert.rejects(generateTrafficCli(["--rate", "x", "--dry-run"], { ...io, createClient: () => { throw new Error("no client"); }, clock: { now: io.now, sleep: async () => undefined }, random: Math.random } as never), UsageError);
+        await assert.rejects(generateTrafficCli(["--rate", "5"], { ...io, createClient: () => { throw new Error("no client"); }, clock: { now: io.now, sleep: async () => undefined }, random: Math.random } as never), /--stream is required/);
+        await assert.rejects(backfillCli(["--bogus"], { ...io, createClient: () => { throw new Error("no client"); } } as never), UsageError);
+        assert.throws(() => parseSimulateArgs(["--bogus"]), SimulateUsageError);
+        assert.throws(() => parseSimulateArgs(["--stack", "dev", "--days", "x"]), /--days must be a whole number/);
+        assert.equal(parseSimulateArgs(["--help"]), "help");
     });
 });
