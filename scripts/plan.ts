@@ -475,8 +475,18 @@ export async function main(argv: string[], stdout: NodeJS.WritableStream = proce
         // The program's own warnings (preflight, rule discovery), as `pulumi preview` would show them.
         for (const line of built.log) await writeFully(stderr, `${line}\n`);
     }
-    if (args.save) fs.writeFileSync(args.save, JSON.stringify(doc, null, 2) + "\n");
-    if (args.comment) fs.writeFileSync(args.comment, formatComment(doc));
+    // A file the plan cannot write (full disk, no such directory) is output lost like a closed stdout: exit 3,
+    // one line, and no verdict printed — CI reads the saved plan and the comment as well as the verdict.
+    for (const [flag, file, content] of [["--save", args.save, () => JSON.stringify(doc, null, 2) + "\n"], ["--comment", args.comment, () => formatComment(doc)]] as const) {
+        if (!file) continue;
+        try {
+            fs.writeFileSync(file, content());
+        } catch (e) {
+            const err = e as NodeJS.ErrnoException;
+            await writeFully(stderr, `plan: output incomplete: could not write ${flag} ${file} (${err.code ?? err.message}); the verdict was not delivered\n`).catch(() => undefined);
+            return 3;
+        }
+    }
     const code = doc.policies.mandatory > 0 ? 1 : 0;
     const text = args.json ? JSON.stringify(doc, null, 2) + "\n" : formatPlan(doc, args.width) + "\n";
     try {

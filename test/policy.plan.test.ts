@@ -12,6 +12,7 @@ import { PassThrough } from "stream";
 import { buildPlan, diffPlans, formatPlan, layer, opaqueSecrets, parseArgs, PlanDocument, USAGE, writeFully } from "../scripts/plan";
 import { allowedActions, componentOf, deployTimeValues, displayType, formatGrouped, formatTable, shortArn, summarize } from "../scripts/lib/planTable";
 import { PRICE_TABLE } from "../scripts/lib/prices";
+import { estimateCost, IDLE } from "../scripts/lib/cost";
 import { OFFLINE_SECRET } from "../config";
 import { runPlanMain } from "./capture";
 
@@ -288,6 +289,24 @@ describe("offline plan: arguments, writer and table helpers", () => {
         const closed = new PassThrough();
         closed.destroy();
         await assert.rejects(writeFully(closed, "y"));
+    });
+
+    it("a --save or --comment file it cannot write: exit 3, one line, no verdict printed", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-files-"));
+        const saved = path.join(dir, "min.json");
+        const empty = { violations: [], outcomes: [], mandatory: 0, advisory: 0 };
+        fs.writeFileSync(saved, JSON.stringify({ stack: "dev", resources: [], components: [], outputs: {}, policies: empty,
+            cost: { priceDate: PRICE_TABLE.date, region: PRICE_TABLE.region, idle: estimateCost([], IDLE), load: estimateCost([], IDLE) } }));
+        for (const [flag, target] of [["--save", path.join(dir, "missing", "plan.json")], ["--comment", path.join(dir, "missing", "c.md")], ...(fs.existsSync("/dev/full") ? [["--save", "/dev/full"]] : [])]) {
+            const r = await plan("--plan", saved, flag, target);
+            assert.equal(r.code, 3, r.stderr);
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, new RegExp(`^plan: output incomplete: could not write ${flag} ${target.replace(/[/.]/g, "\\$&")} \\((ENOENT|ENOSPC)\\); the verdict was not delivered\n$`));
+        }
+        const ok = await plan("--plan", saved, "--save", path.join(dir, "again.json"));
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ok.stdout.trimEnd().split("\n").pop(), "0 mandatory violations");
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("layers config: objects merge key by key, lists and scalars replace", () => {
