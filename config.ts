@@ -218,6 +218,16 @@ export class ConfigError extends Error {
  */
 export const OFFLINE_SECRET = "[secret]";
 
+/**
+ * A `secure:` value (the offline plan's OFFLINE_SECRET) where the plan needs the value itself — a number, a
+ * boolean, a choice, an object: what gets planned depends on it, so the plan says so, naming the key, instead of
+ * planning a default or calling "[secret]" malformed.
+ */
+function secretNeeded(key: string, what: string): ConfigError {
+    return new ConfigError(key, `is a secret (secure:) the offline plan cannot decrypt, and what is planned depends on its value (${what}): ` +
+        `keep this key in plain text (only strings such as addresses and ARNs can stay secret in the plan), or check it with pulumi preview`);
+}
+
 /** Tags the program puts on every resource itself. */
 export const PROGRAM_TAGS: readonly string[] = ["app", "stack"];
 /** AWS's limit of user tags per resource (tags with the aws: prefix do not count; users cannot set them). */
@@ -286,6 +296,7 @@ class Reader {
     bool(name: string, dflt: boolean): boolean {
         const v = this.obj[name];
         if (v === undefined || v === null) return dflt;
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), "true or false");
         if (typeof v === "boolean") return v;
         if (v === "true" || v === "false") return v === "true";
         throw new ConfigError(this.key(name), `${JSON.stringify(v)} is not a boolean; use true or false`);
@@ -294,6 +305,7 @@ class Reader {
     int(name: string, dflt: number, min: number, max: number): number {
         const v = this.obj[name];
         if (v === undefined || v === null) return dflt;
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), `a whole number from ${min} to ${max}`);
         const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
         if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
             throw new ConfigError(this.key(name), `${JSON.stringify(v)} must be a whole number from ${min} to ${max}`);
@@ -304,6 +316,7 @@ class Reader {
     num(name: string, dflt: number, check: (n: number) => boolean, rule: string): number {
         const v = this.obj[name];
         if (v === undefined || v === null) return dflt;
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), "a number");
         const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
         if (typeof n !== "number" || !Number.isFinite(n) || !check(n)) {
             throw new ConfigError(this.key(name), `${JSON.stringify(v)} ${rule}`);
@@ -314,6 +327,7 @@ class Reader {
     oneOf<T extends string | number>(name: string, dflt: T, allowed: readonly T[]): T {
         const v = this.obj[name];
         if (v === undefined || v === null) return dflt;
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), `one of ${allowed.join(", ")}`);
         const hit = allowed.find((a) => a === v || String(a) === String(v));
         if (hit === undefined) {
             throw new ConfigError(this.key(name), `${JSON.stringify(v)} is not allowed; use one of: ${allowed.join(", ")}`);
@@ -335,6 +349,7 @@ class Reader {
     strList(name: string, pattern: RegExp, rule: string): string[] {
         const v = this.obj[name];
         if (v === undefined || v === null) return [];
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), "a list; its items can be secret one by one");
         if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
         const seen = new Set<string>();
         return v.map((item, i) => {
@@ -352,6 +367,7 @@ class Reader {
     items(name: string): unknown[] {
         const v = this.obj[name];
         if (v === undefined || v === null) return [];
+        if (v === OFFLINE_SECRET) throw secretNeeded(this.key(name), "a list");
         if (!Array.isArray(v)) throw new ConfigError(this.key(name), `must be a list`);
         return v;
     }
@@ -369,6 +385,7 @@ class Reader {
 }
 
 function asObject(v: unknown, key: string): Record<string, unknown> {
+    if (v === OFFLINE_SECRET) throw secretNeeded(key, "an object whose keys decide what is created");
     if (typeof v === "string") {
         try {
             v = JSON.parse(v);
@@ -499,7 +516,7 @@ export function parseConfig(raw: RawConfig, ctx: Context): AppConfig {
         const obj = asObject(raw.tags, k("tags"));
         for (const [tk, tv] of Object.entries(obj)) {
             if (!TAG_KEY.test(tk)) throw new ConfigError(`${k("tags")}.${tk}`, `is not a valid tag key (1–128 characters, not starting with aws:)`);
-            if (typeof tv !== "string" || !TAG_VALUE.test(tv)) throw new ConfigError(`${k("tags")}.${tk}`, `${JSON.stringify(tv)} is not a valid tag value (a string of 0–256 characters)`);
+            if (tv !== OFFLINE_SECRET && (typeof tv !== "string" || !TAG_VALUE.test(tv))) throw new ConfigError(`${k("tags")}.${tk}`, `${JSON.stringify(tv)} is not a valid tag value (a string of 0–256 characters)`);
             if (PROGRAM_TAGS.includes(tk)) {
                 throw new ConfigError(`${k("tags")}.${tk}`, `is a tag the program sets itself (${tk} = ${tk === "app" ? project : ctx.stack}); remove it from the stack's tags`);
             }

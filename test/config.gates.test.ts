@@ -3,7 +3,7 @@
 // HTTPS endpoints, CloudWatch namespaces and API Gateway stage names to what the services accept, the tag limit.
 import { strict as assert } from "assert";
 
-import { checkConfigKeys, ConfigError, isEmailAddress, isHttpsEndpoint, parseConfig, RawConfig } from "../config";
+import { checkConfigKeys, ConfigError, isEmailAddress, isHttpsEndpoint, OFFLINE_SECRET, parseConfig, RawConfig } from "../config";
 import { runProgram, stackFileConfig } from "./harness";
 
 const ctx = { stack: "dev", region: "us-east-1" };
@@ -89,6 +89,17 @@ describe("config: what AWS would refuse or what would silently do something else
         for (const bad of [":Edge", "Édge/Metrics", "Edge\tMetrics", "   ", "a".repeat(256), ""]) {
             expectError(() => parse({ heartbeat: { namespace: bad } }), `${P}:heartbeat.namespace`, /not a valid CloudWatch namespace \(1–255 printable ASCII characters, not starting with :\)/);
         }
+    });
+
+    it("secure: values in the offline plan: opaque where a string goes, a clear error naming the key where the plan needs the value", () => {
+        const c = parse({ tags: { "cost-center": OFFLINE_SECRET }, alerts: { emails: [OFFLINE_SECRET, "ops@corp.internal"], httpsEndpoints: [OFFLINE_SECRET] } });
+        assert.deepEqual([c.tags["cost-center"], c.alerts.emails, c.alerts.httpsEndpoints], [OFFLINE_SECRET, [OFFLINE_SECRET, "ops@corp.internal"], [OFFLINE_SECRET]]);
+        const needed = /is a secret \(secure:\) the offline plan cannot decrypt, and what is planned depends on its value/;
+        expectError(() => parse({ waf: { rateLimit: { limit: OFFLINE_SECRET } } }), `${P}:waf.rateLimit.limit`, needed);
+        expectError(() => parse({ detection: { engine: OFFLINE_SECRET } }), `${P}:detection.engine`, /one of cloudwatch, lookout/);
+        expectError(() => parse({ api: { enabled: OFFLINE_SECRET } }), `${P}:api.enabled`, /true or false/);
+        expectError(() => parse({ alerts: OFFLINE_SECRET }), `${P}:alerts`, needed);
+        expectError(() => parse({ alerts: { emails: OFFLINE_SECRET } }), `${P}:alerts.emails`, /its items can be secret one by one/);
     });
 
     it("stage names: letters, digits, hyphens, underscores (API Gateway), 1–128", () => {
