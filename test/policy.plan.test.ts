@@ -114,6 +114,16 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(stdout, new RegExp(`^TOTAL\\s+\\$${idle.totalUsd.toFixed(2)}\\s+\\$${Math.round(load.totalUsd)}$`, "m"));
     });
 
+    it("the README's dev cost table states the totals this plan computes (idle and 20 events/s + 50 requests/s)", () => {
+        const doc = JSON.parse(runs.json.stdout) as PlanDocument;
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const row = /^\| total \| \*\*\$([0-9.,]+)\*\* \| \*\*\$([0-9.,]+)\*\* \|$/m.exec(readme);
+        assert.ok(row, "README Cost section: no '| total | **$…** | **$…** |' row");
+        assert.deepEqual([row[1], row[2]], [doc.cost.idle.totalUsd.toFixed(2), String(Math.round(doc.cost.load.totalUsd))],
+            "README's dev cost totals differ from the plan's: re-run npm run plan -- --stack dev and update the Cost table");
+        assert.ok(readme.includes(`(prices of ${PRICE_TABLE.date})`), "README Cost section names the price table's date");
+    });
+
     it("--comment writes the pull-request comment: verdict, counts and the cost table", () => {
         const md = fs.readFileSync(path.join(tmp, "comment.md"), "utf8");
         assert.match(md, /^### Offline plan: stack `dev` — 0 mandatory violations$/m);
