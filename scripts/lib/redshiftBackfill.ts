@@ -12,8 +12,6 @@ import { RedshiftDataClient } from "@aws-sdk/client-redshift-data";
 import { S3Client } from "@aws-sdk/client-s3";
 
 import { AppConfig } from "../../config";
-import { redshiftMetricsArgs } from "../../componentArgs";
-import { redshiftSettings, runnerSettings } from "../../components/redshiftMetrics";
 import { defaultDeps, RunnerClients, RunnerDeps, RunnerEnvironment, runQuery } from "../../handlers/redshiftQuery";
 
 /** CloudWatch takes datapoints up to two weeks old (PutMetricData `Timestamp`). */
@@ -92,6 +90,13 @@ export async function redshiftBackfillCli(argv: string[], deps: RedshiftBackfill
     }
     const stack = v.stack as string;
     const config = deps.loadConfig(stack);
+    if (!config.sources.redshift) throw usage(`stack ${stack} does not enable sources.redshift (Pulumi.${stack}.yaml)`);
+    // The settings the deployed schedule uses come from the program's own component code (@pulumi/aws), loaded only
+    // once the stack is known to have the source.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { redshiftMetricsArgs } = require("../../componentArgs") as typeof import("../../componentArgs");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { redshiftSettings, runnerSettings } = require("../../components/redshiftMetrics") as typeof import("../../components/redshiftMetrics");
     const args = redshiftMetricsArgs(config, { alerts: { topicArn: "", deadLetterQueueArn: "", deadLetterKeyArn: "", findingFunctionArn: "" } });
     if (!args) throw usage(`stack ${stack} does not enable sources.redshift (Pulumi.${stack}.yaml)`);
     const settings = redshiftSettings(args);
