@@ -142,20 +142,38 @@ const ATTACHMENTS: Readonly<Record<string, string>> = {
     [T.iamRole]: "managedPolicyArns",
 };
 
-/** AWS managed policies that grant a whole service (or everything). */
+/**
+ * AWS managed policies that grant a whole service (or everything): `*FullAccess`, `AdministratorAccess` and its
+ * service variants (`AdministratorAccess-Amplify`, `AdministratorAccess-AWSElasticBeanstalk`), `PowerUserAccess`,
+ * and the administrator job functions (`job-function/SystemAdministrator`, `NetworkAdministrator`, `DatabaseAdministrator`).
+ */
 export function isBroadManagedPolicy(arn: string): boolean {
-    const m = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/.exec(arn);
+    const m = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/.exec(arn.trim());
     if (!m) return false;
-    return /FullAccess/i.test(m[1]) || /^(AdministratorAccess|PowerUserAccess)$/.test(m[1]);
+    return /FullAccess/i.test(m[1]) || /^(AdministratorAccess(-.+)?|PowerUserAccess)$/i.test(m[1]) ||
+        (/:policy\/job-function\//.test(arn) && /Administrator$/i.test(m[1]));
 }
+
+/** Chat channel configurations: their guardrail policies cap what channel members may do; none set = AdministratorAccess. */
+const CHATBOT_CONFIGS = ["aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration", "aws:chatbot/teamsChannelConfiguration:TeamsChannelConfiguration"];
 
 export const iamNoFullAccessPolicies: ResourceValidationPolicy = {
     name: "iam-no-full-access-managed-policies",
-    description: "No AWS managed *FullAccess, AdministratorAccess or PowerUserAccess policy is attached.",
+    description: "No AWS managed *FullAccess, AdministratorAccess(-*), PowerUserAccess or administrator job-function policy is attached, " +
+        "and no chat channel configuration runs with AdministratorAccess (no guardrail) or a broad managed guardrail.",
     enforcementLevel: "mandatory",
     severity: "critical",
     remediationSteps: "Replace the attachment with an inline policy listing the actions and resources needed.",
-    validateResource: forTypes((t) => t in ATTACHMENTS, (props, args, report) => {
+    validateResource: forTypes((t) => t in ATTACHMENTS || CHATBOT_CONFIGS.includes(t), (props, args, report) => {
+        if (CHATBOT_CONFIGS.includes(args.type)) {
+            // @pulumi/aws: "The AWS managed `AdministratorAccess` policy is applied by default if this is not set."
+            const g = get(props, "guardrailPolicyArns");
+            if (g === UNKNOWN) return;
+            const arns = (Array.isArray(g) ? g : []).filter((a): a is string => typeof a === "string" && !isUnknown(a));
+            if (!Array.isArray(g) || g.length === 0) report("The chat channel configuration sets no guardrailPolicyArns, so AWS applies AdministratorAccess as its guardrail: name a policy with the actions channel members need.");
+            for (const arn of arns) if (isBroadManagedPolicy(arn)) report(`The chat channel configuration's guardrail is the AWS managed policy ${arn}: channel members could do far more than read alarms.`);
+            return;
+        }
         const v = get(props, ATTACHMENTS[args.type]);
         if (v === UNKNOWN) return;
         const arns = (Array.isArray(v) ? v : [v]).filter((a): a is string => typeof a === "string" && !isUnknown(a));

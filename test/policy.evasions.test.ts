@@ -9,7 +9,7 @@ import { broadValue, pinning } from "../policy/lib/conditions";
 import { isWildcardAction, isWildcardResource, parsePolicyDocument, PolicyDocument } from "../policy/lib/policyDocument";
 import { PACK_ENFORCEMENT_LEVEL, policies } from "../policy/policies";
 import { loggingFilterFor } from "../policy/waf";
-import { ACCOUNT, FixtureDef, find, json, ref, REGION, stackWith } from "./fixtures/policy/stack";
+import { ACCOUNT, FixtureDef, find, json, ref, REGION, stackWith, TAGS } from "./fixtures/policy/stack";
 
 async function evaluate(resources: PlannedResource[], config?: PolicyPackConfig): Promise<EvaluationReport> {
     return evaluatePolicies(policies, resources, { config, packEnforcementLevel: PACK_ENFORCEMENT_LEVEL });
@@ -408,5 +408,29 @@ describe("policy evasions, round 2: resource policies", () => {
     it("resource-policy-principals-pinned: a Lambda permission whose principal is a pattern", async () => {
         await caught((d) => { find(d, "finding-from-topic").props.principal = "arn:aws:iam::*:root"; }, "resource-policy-principals-pinned", /any principal \("arn:aws:iam::\*:root"\)/);
         await caught((d) => { find(d, "finding-from-topic").props.principal = "*.amazonaws.com"; }, "resource-policy-principals-pinned", /any principal/);
+    });
+});
+
+describe("policy evasions, round 2: broad managed policies under other names", () => {
+    const attach = (arn: string) => (d: FixtureDef[]) =>
+        d.push({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: "finding-extra", props: { role: ref("finding-role", "id"), policyArn: arn } });
+    for (const arn of ["arn:aws:iam::aws:policy/AdministratorAccess-Amplify", "arn:aws:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk",
+        "arn:aws:iam::aws:policy/job-function/SystemAdministrator", "arn:aws:iam::aws:policy/job-function/NetworkAdministrator", "arn:aws:iam::aws:policy/administratoraccess"]) {
+        it(`iam-no-full-access-managed-policies: ${arn.split("/").pop()}`, () =>
+            caught(attach(arn), "iam-no-full-access-managed-policies", new RegExp(`Attaches the AWS managed policy ${arn.replace(/[/.]/g, "\\$&")}`)));
+    }
+
+    const slack = (props: Record<string, unknown>) => (d: FixtureDef[]) =>
+        d.push({ type: "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration", name: "chat", props: { configurationName: "x", iamRoleArn: ref("finding-role"), slackTeamId: "T0", slackChannelId: "C0", snsTopicArns: [ref("alerts")], tags: TAGS, ...props } });
+    it("iam-no-full-access-managed-policies: a chat channel configuration without guardrail (AdministratorAccess by default) or with a broad one", async () => {
+        await caught(slack({}), "iam-no-full-access-managed-policies", /sets no guardrailPolicyArns, so AWS applies AdministratorAccess/);
+        await caught(slack({ guardrailPolicyArns: [] }), "iam-no-full-access-managed-policies", /sets no guardrailPolicyArns/);
+        await caught(slack({ guardrailPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/PowerUserAccess"] }), "iam-no-full-access-managed-policies", /guardrail is the AWS managed policy arn:aws:iam::aws:policy\/PowerUserAccess/);
+    });
+
+    it("fine: a guardrail of one's own; look-alike names that are not AWS managed or not broad", async () => {
+        await clean(slack({ guardrailPolicyArns: [`arn:aws:iam::${ACCOUNT}:policy/chat-read-alarms`] }));
+        await clean(attach(`arn:aws:iam::${ACCOUNT}:policy/AdministratorAccess-review`));
+        await clean(attach("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"));
     });
 });
