@@ -357,6 +357,21 @@ export function formatComment(doc: PlanDocument): string {
 
 // ---- main ------------------------------------------------------------------------------------------------------
 
+/**
+ * Runs `fn` with this process's stdout writes sent to stderr: stdout carries the plan (or its JSON) and nothing
+ * else, whatever the program, a provider or a library prints while the program runs (console.info, a stray
+ * process.stdout.write), so `--json` always parses and the verdict stays the last line.
+ */
+export async function stdoutToStderr<T>(fn: () => Promise<T>): Promise<T> {
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    try {
+        return await fn();
+    } finally {
+        process.stdout.write = write;
+    }
+}
+
 /** Program runs by stack + config: plans in one process (tests) with the same config share one run. */
 const programRuns = new Map<string, Awaited<ReturnType<typeof import("../test/harness").runProgram>>>();
 
@@ -394,7 +409,7 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: s
     let run: Awaited<ReturnType<typeof runProgram>>;
     const runKey = JSON.stringify([args.stack, config]);
     try {
-        run = programRuns.get(runKey) ?? await runProgram(config, args.stack, { exactStackName: true });
+        run = programRuns.get(runKey) ?? await stdoutToStderr(() => runProgram(config, args.stack, { exactStackName: true }));
         programRuns.set(runKey, run);
     } catch (e) {
         const err = e as Error;

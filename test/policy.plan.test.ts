@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
 
-import { buildPlan, diffPlans, formatPlan, layer, opaqueSecrets, parseArgs, PlanDocument, USAGE, writeFully } from "../scripts/plan";
+import { buildPlan, diffPlans, formatPlan, layer, opaqueSecrets, parseArgs, PlanDocument, stdoutToStderr, USAGE, writeFully } from "../scripts/plan";
 import { allowedActions, componentOf, deployTimeValues, displayType, formatGrouped, formatTable, shortArn, summarize } from "../scripts/lib/planTable";
 import { PRICE_TABLE } from "../scripts/lib/prices";
 import { estimateCost, IDLE } from "../scripts/lib/cost";
@@ -317,6 +317,28 @@ describe("offline plan: arguments, writer and table helpers", () => {
         assert.equal(ok.code, 0, ok.stderr);
         assert.equal(ok.stdout.trimEnd().split("\n").pop(), "0 mandatory violations");
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("while the program runs, whatever it prints on stdout goes to stderr (stdout carries the plan only)", async () => {
+        const out: string[] = [];
+        const err: string[] = [];
+        const saved = { out: process.stdout.write, err: process.stderr.write };
+        process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+        process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+        try {
+            const v = await stdoutToStderr(async () => {
+                console.info("a library's chatter");
+                process.stdout.write("stray\n");
+                return 7;
+            });
+            process.stdout.write("after\n");
+            assert.equal(v, 7);
+        } finally {
+            process.stdout.write = saved.out;
+            process.stderr.write = saved.err;
+        }
+        assert.deepEqual([out, err], [["after\n"], ["a library's chatter\n", "stray\n"]]);
+        await assert.rejects(stdoutToStderr(async () => { throw new Error("boom"); }), /boom/);
     });
 
     it("layers config: objects merge key by key, lists and scalars replace", () => {
