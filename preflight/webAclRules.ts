@@ -96,8 +96,9 @@ export interface DiscoveredAcl {
 }
 
 /**
- * Reads the rules of every `waf.watch` entry without `rules`; entries with `rules` are not read (reported as
- * listed). Keys of the result: `watchedAclKey(scope, name)`.
+ * Reads the rules of every `waf.watch` entry without `rules`; entries with `rules` keep them, and only their ARN and
+ * logging configuration are read (best effort: a failure or a missing ACL is a warning, never a failed preview).
+ * Keys of the result: `watchedAclKey(scope, name)`.
  */
 export async function discoverWatchedRules(
     config: AppConfig,
@@ -108,7 +109,25 @@ export async function discoverWatchedRules(
     for (const [i, w] of config.waf.watch.entries()) {
         const key = `${config.project}:waf.watch[${i}]`;
         if (w.rules !== undefined) {
-            log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): rules listed in config (${w.rules.length ? w.rules.join(", ") : "none"}), not read`);
+            // Rules listed: they are not read. The ACL's ARN and logging configuration still are, best effort, for the
+            // finding Lambda's WAF root cause: any failure is a warning (the listed rules are watched all the same).
+            const listed = `rules listed in config (${w.rules.length ? w.rules.join(", ") : "none"}), not read`;
+            let read: WebAclRead | undefined;
+            try {
+                read = await reader({ name: w.name, scope: w.scope }, config.region);
+            } catch (e) {
+                log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${listed}; its ARN and logging configuration could not be read (${(e as Error).name}: ${(e as Error).message}): its findings will say they have no root cause`);
+                continue;
+            }
+            if (!read || read.offline) {
+                const why = read ? "not read (offline, no AWS)" : `no ${w.scope} web ACL of that name in ${wafApiRegion(w.scope, config.region)}`;
+                const m = `rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${listed}; ${why}: its ARN is unknown and its findings carry no root cause`;
+                if (read) log.info(m);
+                else log.warn(m);
+                continue;
+            }
+            log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${listed}; ARN and logging configuration read`);
+            out.set(watchedAclKey(w.scope, w.name), { rules: [...w.rules], arn: read.arn || undefined, withoutMetrics: [], ...loggingOf(read, key, w, log) });
             continue;
         }
         const read = await reader({ name: w.name, scope: w.scope }, config.region);
@@ -132,14 +151,19 @@ export async function discoverWatchedRules(
             log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): the web ACL's own CloudWatch metrics are off, so Rule=ALL has no data`);
         }
         log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): read with GetWebACL: watching ALL${withMetrics.length ? `, ${withMetrics.join(", ")}` : ""}`);
-        const logGroupArn = read.logDestinations?.find((d) => LOG_GROUP_DESTINATION.test(d))?.replace(/:\*$/, "");
-        if (read.loggingError) log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): its logging configuration could not be read (${read.loggingError}): its findings will say they have no root cause`);
-        else if (read.logDestinations && !logGroupArn) {
-            log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${read.logDestinations.length ? `logs to ${read.logDestinations.join(", ")}, not CloudWatch Logs` : "WAF logging is off"}: its findings carry no root cause`);
-        }
-        out.set(watchedAclKey(w.scope, w.name), { rules: [...new Set(withMetrics)], arn: read.arn || undefined, withoutMetrics, ...(logGroupArn ? { logGroupArn } : {}) });
+        out.set(watchedAclKey(w.scope, w.name), { rules: [...new Set(withMetrics)], arn: read.arn || undefined, withoutMetrics, ...loggingOf(read, key, w, log) });
     }
     return out;
+}
+
+/** The web ACL's CloudWatch Logs group among its logging destinations (reported when there is none, or unread). */
+function loggingOf(read: WebAclRead, key: string, w: { name: string; scope: WafScope }, log: { info(m: string): void; warn(m: string): void }): { logGroupArn?: string } {
+    const logGroupArn = read.logDestinations?.find((d) => LOG_GROUP_DESTINATION.test(d))?.replace(/:\*$/, "");
+    if (read.loggingError) log.warn(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): its logging configuration could not be read (${read.loggingError}): its findings will say they have no root cause`);
+    else if (read.logDestinations && !logGroupArn) {
+        log.info(`rule discovery: ${key} (${w.scope} web ACL ${w.name}): ${read.logDestinations.length ? `logs to ${read.logDestinations.join(", ")}, not CloudWatch Logs` : "WAF logging is off"}: its findings carry no root cause`);
+    }
+    return logGroupArn ? { logGroupArn } : {};
 }
 
 let discovered = new Map<string, DiscoveredAcl>();

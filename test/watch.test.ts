@@ -325,18 +325,26 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
     const logs: string[] = [];
     const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`) };
 
-    it("reads the rules of an ACL without `rules` (ListWebACLs pages, then GetWebACL), reports rules without metrics, skips listed ones", async () => {
+    it("reads the rules of an ACL without `rules` (ListWebACLs pages, then GetWebACL), reports rules without metrics; of a listed one only its ARN and logging", async () => {
         logs.length = 0;
         const regions: string[] = [];
+        const LISTED_ARN = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/listed/77aa";
         wafv2.on(ListWebACLsCommand).callsFake(async (input) => {
             assertValidForSdk(ListWebACLs$ as never, input);
             assert.ok(input.Limit >= 1 && input.Limit <= 100, "ListWebACLs Limit is 1–100");
+            if (input.Scope === "REGIONAL") return { WebACLs: input.NextMarker ? [] : [{ Name: "listed", Id: "77aa", ARN: LISTED_ARN }], NextMarker: "end" };
             return input.NextMarker === undefined
                 ? { WebACLs: [{ Name: "other", Id: "1", ARN: "arn:x" }], NextMarker: "page2" }
                 : { WebACLs: [{ Name: "storefront-cdn-acl", Id: "3f2a", ARN: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/storefront-cdn-acl/3f2a" }], NextMarker: "page3" };
         });
         wafv2.on(GetWebACLCommand).callsFake(async (input) => {
             assertValidForSdk(GetWebACL$ as never, input);
+            if (input.Scope === "REGIONAL") {
+                assert.deepEqual(input, { Name: "listed", Scope: "REGIONAL", Id: "77aa" });
+                // Its rules are not used: the listed ones are watched.
+                return { WebACL: { Name: "listed", Id: "77aa", ARN: LISTED_ARN, DefaultAction: { Allow: {} }, VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: "listed", SampledRequestsEnabled: true },
+                    Rules: [{ Name: "other", Priority: 0, Statement: {}, VisibilityConfig: { CloudWatchMetricsEnabled: true, MetricName: "other", SampledRequestsEnabled: true } }] } } as never;
+            }
             assert.deepEqual(input, { Name: "storefront-cdn-acl", Scope: "CLOUDFRONT", Id: "3f2a" });
             return {
                 WebACL: {
@@ -355,6 +363,7 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
         });
         wafv2.on(GetLoggingConfigurationCommand).callsFake(async (input) => {
             assertValidForSdk(GetLoggingConfiguration$ as never, input);
+            if (input.ResourceArn === LISTED_ARN) return { LoggingConfiguration: { ResourceArn: LISTED_ARN, LogDestinationConfigs: ["arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-listed:*"] } };
             assert.deepEqual(input, { ResourceArn: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/storefront-cdn-acl/3f2a" });
             return { LoggingConfiguration: { ResourceArn: input.ResourceArn, LogDestinationConfigs: ["arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-storefront"] } };
         });
@@ -365,11 +374,26 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
         assert.deepEqual([...found.entries()], [["cloudfront-storefront-cdn-acl", {
             rules: ["AWS-Common"], arn: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/storefront-cdn-acl/3f2a", withoutMetrics: ["geo-block"],
             logGroupArn: "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-storefront",
-        }]], "the CloudWatch Logs destination of its logging configuration (for the finding Lambda's WAF root cause)");
-        assert.deepEqual(regions, ["us-east-1"], "CLOUDFRONT scope is read in us-east-1; the listed ACL is not read");
-        assert.equal(wafv2.commandCalls(ListWebACLsCommand).length, 2, "followed NextMarker to the second page");
+        }], ["regional-listed", {
+            rules: ["r1"], arn: LISTED_ARN, withoutMetrics: [], logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-listed",
+        }]], "the CloudWatch Logs destination of its logging configuration (for the finding Lambda's WAF root cause); a listed ACL keeps its listed rules");
+        assert.deepEqual(regions, ["us-east-1", "eu-west-1"], "CLOUDFRONT scope is read in us-east-1, REGIONAL in the stack's region");
+        assert.equal(wafv2.commandCalls(ListWebACLsCommand, { Scope: "CLOUDFRONT" }).length, 2, "followed NextMarker to the second page");
         assert.ok(logs.some((l) => /^warn .*waf\.watch\[0\].*publish no CloudWatch metrics and are not watched: geo-block/.test(l)), logs.join("\n"));
-        assert.ok(logs.some((l) => /^info .*waf\.watch\[1\].*rules listed in config \(r1\), not read/.test(l)), logs.join("\n"));
+        assert.ok(logs.some((l) => /^info .*waf\.watch\[1\].*rules listed in config \(r1\), not read; ARN and logging configuration read/.test(l)), logs.join("\n"));
+    });
+
+    it("a listed ACL whose ARN cannot be read (refused, or no such ACL) is watched all the same, with a warning; the preview does not fail", async () => {
+        logs.length = 0;
+        wafv2.on(ListWebACLsCommand).rejects(Object.assign(new Error("User is not authorized to perform: wafv2:ListWebACLs"), { name: "AccessDeniedException" }));
+        const reader = wafv2Reader(undefined, (region) => new WAFV2Client({ region, maxAttempts: 1 }));
+        assert.deepEqual([...(await discoverWatchedRules(config([{ name: "listed", scope: "REGIONAL", rules: ["r1"] }]), reader, log)).entries()], []);
+        assert.ok(logs.some((l) => /^warn .*waf\.watch\[0\].*rules listed in config \(r1\), not read; its ARN and logging configuration could not be read \(AccessDeniedException: User is not authorized/.test(l)), logs.join("\n"));
+        logs.length = 0;
+        wafv2.reset();
+        wafv2.on(ListWebACLsCommand).resolves({ WebACLs: [] });
+        assert.deepEqual([...(await discoverWatchedRules(config([{ name: "listed", scope: "REGIONAL", rules: ["r1"] }]), reader, log)).entries()], []);
+        assert.ok(logs.some((l) => /^warn .*waf\.watch\[0\].*no REGIONAL web ACL of that name in eu-west-1: its ARN is unknown and its findings carry no root cause/.test(l)), logs.join("\n"));
     });
 
     it("a web ACL that does not exist fails naming the key and the ACL", async () => {
@@ -387,24 +411,31 @@ describe("watch: rule discovery (WAFv2 stubbed)", () => {
 
     it("the whole program: discovered rules become alarms; the finding Lambda gets the ACL's ARN; a missing ACL fails preview", async () => {
         const c = stackFileConfig("watch-example");
-        c[`${P}:waf`] = { watch: [{ name: "shop-alb-acl", scope: "REGIONAL" }] };
+        c[`${P}:waf`] = { watch: [{ name: "shop-alb-acl", scope: "REGIONAL" }, { name: "listed-acl", scope: "REGIONAL", rules: ["r9"] }] };
         const arn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-alb-acl/9e8d";
         const group = "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-shop";
+        const listedArn = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/listed-acl/5c4b";
+        const listedGroup = "arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-listed";
         accountState.webAcls.set("REGIONAL/shop-alb-acl", {
             arn, totalMetricsEnabled: true, logDestinations: [`${group}:*`],
             rules: [{ name: "r1", metricName: "R1-metric", cloudWatchMetricsEnabled: true }, { name: "quiet", metricName: "quiet", cloudWatchMetricsEnabled: false }],
+        });
+        accountState.webAcls.set("REGIONAL/listed-acl", {
+            arn: listedArn, totalMetricsEnabled: true, logDestinations: [listedGroup], rules: [{ name: "unlisted", metricName: "unlisted", cloudWatchMetricsEnabled: true }],
         });
         webAclReads.length = 0;
         accountState.offlineWebAcls = false;
         try {
             const run = await runProgram(c, "watch-discovery");
-            assert.deepEqual(webAclReads, [{ name: "shop-alb-acl", scope: "REGIONAL", stackRegion: "eu-west-1" }]);
-            assert.deepEqual(wafAlarms(run).map((a) => m1(a).dimensions.Rule), ["ALL", "R1-metric"]);
-            assert.equal(run.one(T.fn, "alerts-finding").inputs.environment.variables.WEB_ACL_ARNS, arn);
-            assert.equal(JSON.parse(run.one(T.fn, "alerts-finding").inputs.environment.variables.WAF_LOG_GROUPS)[arn], group, "its log group, read at preview, for the WAF root cause");
-            assert.equal((run.outputs.watchedWebAcls as any[])[0].rulesFrom, "read with GetWebACL");
+            assert.deepEqual(webAclReads, [{ name: "shop-alb-acl", scope: "REGIONAL", stackRegion: "eu-west-1" }, { name: "listed-acl", scope: "REGIONAL", stackRegion: "eu-west-1" }]);
+            assert.deepEqual(wafAlarms(run).map((a) => m1(a).dimensions.Rule), ["ALL", "R1-metric", "ALL", "r9"], "the listed ACL's listed rules, not the ones it has");
+            const env = run.one(T.fn, "alerts-finding").inputs.environment.variables;
+            assert.equal(env.WEB_ACL_ARNS, `${arn},${listedArn}`);
+            assert.deepEqual(JSON.parse(env.WAF_LOG_GROUPS), { [arn]: group, [listedArn]: listedGroup }, "their log groups, read at preview, for the WAF root cause (the listed ACL's too)");
+            assert.deepEqual((run.outputs.watchedWebAcls as any[]).map((w) => w.rulesFrom), ["read with GetWebACL", "listed in waf.watch"]);
         } finally {
             accountState.webAcls.delete("REGIONAL/shop-alb-acl");
+            accountState.webAcls.delete("REGIONAL/listed-acl");
         }
         await assert.rejects(runProgram(c, "watch-missing"), (e: unknown) => e instanceof ConfigError && e.key === `${P}:waf.watch[0].name` && /shop-alb-acl/.test(e.message));
     });
