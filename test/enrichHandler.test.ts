@@ -169,21 +169,22 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     it("a query that does not finish by the budget (ROOT_CAUSE_BUDGET_MS) is stopped; the finding is filed partial with the reason", async () => {
         standin.putEvents(GROUP, blocked(40, "203.0.113.9", "CN", "/"));
         standin.behaviour.neverComplete = true;
-        process.env.ROOT_CAUSE_BUDGET_MS = "1500";
+        // 2.5 s: long enough that a loaded machine still reads the first rows before the budget ends.
+        process.env.ROOT_CAUSE_BUDGET_MS = "2500";
         try {
             const started = Date.now();
             const { error } = await capturingLogs(async () => (await coldStart())(fixture("cw-waf-alarm")));
             assert.equal(error, undefined);
-            assert.ok(Date.now() - started < 5000, "bounded by the budget");
+            assert.ok(Date.now() - started < 2500 + 4000, "bounded by the budget");
         } finally {
             delete process.env.ROOT_CAUSE_BUDGET_MS;
         }
         const f = filed();
         assert.equal(f.ProductFields!["edgeAnomaly/rootCause/status"], "partial");
-        assert.match(f.Description!, /^Root cause \(WAF logs 10:06–10:07 UTC, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\] 20 \(100%\).*\. Partial: Logs Insights did not finish within the 1\.5 s budget: total, clientIp, country, uri, label, httpMethod, userAgent incomplete\. CloudWatch alarm /,
+        assert.match(f.Description!, /^Root cause \(WAF logs 10:06–10:07 UTC, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\] 20 \(100%\).*\. Partial: Logs Insights did not finish within the 2\.5 s budget: total, clientIp, country, uri, label, httpMethod, userAgent incomplete\. CloudWatch alarm /,
             "the rows the running queries had so far (the stand-in's first half) are kept, and the reason says they are partial");
         assert.ok(standin.of("StopQuery").length >= 1, "unfinished queries are stopped");
-        assert.match(notice(), /\nTop contributors \(WAF logs, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=20 \(100%\); countries CN=20 \(100%\); URIs \/=20 \(100%\)\nRoot cause partial: Logs Insights did not finish within the 1\.5 s budget/);
+        assert.match(notice(), /\nTop contributors \(WAF logs, 20 blocked requests\): client IPs 203\.0\.113\.9 \[CN\]=20 \(100%\); countries CN=20 \(100%\); URIs \/=20 \(100%\)\nRoot cause partial: Logs Insights did not finish within the 2\.5 s budget/);
     });
 
     it("with chat channels (CHAT_TOPIC_ARN): the same notice goes to the chat topic as a custom notification with the root cause", async () => {

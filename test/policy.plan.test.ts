@@ -36,7 +36,7 @@ function sh(script: string): Promise<Result> {
     });
 }
 
-const PLAN = `"${process.execPath}" -r ts-node/register/transpile-only scripts/plan.ts`;
+const PLAN = `"${process.execPath}" -r ./test/tsnode.js scripts/plan.ts`;
 
 function lastLine(s: string): string {
     return s.trimEnd().split("\n").pop() ?? "";

@@ -174,7 +174,7 @@ describe("Redshift backfill (--source redshift)", function () {
         let status = 0;
         let stderr = "";
         try {
-            execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/backfill.ts", "--source", "redshift", "--days", "1", "--stack", "dev"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, AWS_REGION: REGION } });
+            execFileSync(process.execPath, ["-r", "./test/tsnode.js", "scripts/backfill.ts", "--source", "redshift", "--days", "1", "--stack", "dev"], { cwd: ROOT, stdio: "pipe", env: { ...process.env, AWS_REGION: REGION } });
         } catch (e) {
             status = (e as { status: number }).status;
             stderr = String((e as { stderr: Buffer }).stderr);

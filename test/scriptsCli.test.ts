@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, "..");
 
 function run(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        execFile(process.execPath, ["-r", "ts-node/register/transpile-only", script, ...args], { cwd: ROOT, timeout: 60_000 },
+        execFile(process.execPath, ["-r", "./test/tsnode.js", script, ...args], { cwd: ROOT, timeout: 60_000 },
             (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }));
     });
 }

@@ -26,7 +26,7 @@ interface Inputs {
 function computeInputs(engines: string[], shiftMs: number, seed: number): Promise<Record<string, Inputs>> {
     return new Promise((resolve, reject) => {
         execFile(process.execPath,
-            ["-r", "ts-node/register/transpile-only", "-r", "./test/fixtures/secondPreview/shiftClock.js", "test/fixtures/secondPreview/inputs.ts", "--engine", engines.join(",")],
+            ["-r", "./test/tsnode.js", "-r", "./test/fixtures/secondPreview/shiftClock.js", "test/fixtures/secondPreview/inputs.ts", "--engine", engines.join(",")],
             { cwd: ROOT, maxBuffer: 128 * 1024 * 1024, env: { ...process.env, PREVIEW_CLOCK_SHIFT_MS: String(shiftMs), PREVIEW_RANDOM_SEED: String(seed) } },
             (err, stdout, stderr) => {
                 const byEngine: Record<string, Inputs> = {};

@@ -666,7 +666,7 @@ describe("historical backfill under sustained throttling (local S3 endpoint)", f
 
             // The script itself, as `npm run backfill` runs it, against the same endpoint (AWS_ENDPOINT_URL_S3).
             srv.stored.clear();
-            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/backfill.ts", "--bucket", "data-bucket", "--days", "1", "--region", "us-east-1", "--end", "2024-05-15T10:07:00Z"], {
+            const child = spawn(process.execPath, ["-r", "./test/tsnode.js", "scripts/backfill.ts", "--bucket", "data-bucket", "--days", "1", "--region", "us-east-1", "--end", "2024-05-15T10:07:00Z"], {
                 cwd: path.join(__dirname, ".."),
                 env: { ...process.env, AWS_ENDPOINT_URL_S3: srv.endpoint, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_PROFILE: "" },
             });
