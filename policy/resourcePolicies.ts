@@ -223,4 +223,80 @@ export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
     },
 };
 
-export const resourcePolicies = [resourcePolicyPrincipalsPinned, snsSqsDenyInsecureTransport];
+// ---- the pinned account is this stack's ---------------------------------------------------------------------
+
+/** Accounts named by the ARNs of the stack's own resources (outputs): the accounts this stack deploys to. */
+export function stackAccounts(resources: readonly { props: Record<string, unknown> }[]): Set<string> {
+    const out = new Set<string>();
+    for (const r of resources) {
+        const arn = getString(r.props, "arn");
+        const m = typeof arn === "string" ? /^arn:aws[a-z-]*:[^:]+:[^:]*:(\d{12}):/.exec(arn) : null;
+        if (m) out.add(m[1]);
+    }
+    return out;
+}
+
+/** Source-side condition keys (the confused-deputy pins) and the account each value names. */
+function sourceAccountsOf(st: Statement): { key: string; value: string; account: string | undefined }[] {
+    const out: { key: string; value: string; account: string | undefined }[] = [];
+    for (const [op, block] of Object.entries(st.conditions)) {
+        // Only what lets in: negated operators (StringNotEquals …) exclude the account they name.
+        if (!/^(ForAnyValue:|ForAllValues:)?(String|Arn)(Equals|Like)(IgnoreCase)?(IfExists)?$/i.test(op)) continue;
+        for (const [key, values] of Object.entries(block)) {
+            const k = key.toLowerCase();
+            for (const v of values) {
+                if (typeof v !== "string") continue;
+                if (k === "aws:sourceaccount" || k === "aws:sourceowner" || k === "sts:externalid") out.push({ key, value: v, account: /^\d{12}$/.test(v.trim()) ? v.trim() : undefined });
+                else if (k === "aws:sourcearn") out.push({ key, value: v, account: /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(v)?.[1] });
+            }
+        }
+    }
+    return out;
+}
+
+const TRUST_AND_RESOURCE_DOCUMENTS: Readonly<Record<string, string>> = { ...RESOURCE_POLICY_DOCUMENTS, [T.iamRole]: "assumeRolePolicy" };
+
+export const sourceConditionsPinOwnAccount: StackValidationPolicy = {
+    name: "source-conditions-pin-own-account",
+    description: "The account a trust or resource policy pins a service to (aws:SourceAccount, aws:SourceOwner, the account of aws:SourceArn, " +
+        "Firehose's sts:ExternalId; a Lambda permission's sourceAccount and sourceArn) is an account this stack deploys to — a concrete " +
+        "but foreign account lets that account's use of the service act on this stack's resources.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    remediationSteps: "Pin aws:SourceAccount (and the account in aws:SourceArn) to this stack's own account id.",
+    validateStack: (args, report) => {
+        const own = stackAccounts(args.resources);
+        // In preview the ARNs are not known yet: `pulumi up` (and the offline plan) check it with the real ones.
+        if (own.size === 0) {
+            args.notApplicable("no resource ARN of the stack is known yet (preview): checked once they are");
+            return;
+        }
+        const foreign = (account: string | undefined) => account !== undefined && !own.has(account);
+        for (const r of args.resources) {
+            if (r.type === T.lambdaPermission) {
+                const sa = getString(r.props, "sourceAccount");
+                const sarn = getString(r.props, "sourceArn");
+                const bad = [
+                    ...(typeof sa === "string" && foreign(/^\d{12}$/.test(sa.trim()) ? sa.trim() : undefined) ? [`sourceAccount ${sa}`] : []),
+                    ...(typeof sarn === "string" && foreign(/^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(sarn)?.[1]) ? [`sourceArn ${sarn}`] : []),
+                ];
+                if (bad.length) report(`${label(r)} pins ${bad.join(" and ")}, not an account this stack deploys to (${[...own].join(", ")}).`, r.urn);
+                continue;
+            }
+            const prop = TRUST_AND_RESOURCE_DOCUMENTS[r.type];
+            if (!prop) continue;
+            const doc = parsePolicyDocument(get(r.props, prop));
+            if (!isDocument(doc)) continue; // unknown or broken: other policies report a broken one
+            doc.statements.forEach((st, i) => {
+                if (st.effect !== "Allow") return;
+                const bad = sourceAccountsOf(st).filter((x) => foreign(x.account));
+                if (bad.length) {
+                    report(`${label(r)} ${prop} ${statementName(st, i)} pins ${bad.map((x) => `${x.key} ${x.value}`).join(", ")}: not an account this stack ` +
+                        `deploys to (${[...own].join(", ")}), so that account's use of the service is let in.`, r.urn);
+                }
+            });
+        }
+    },
+};
+
+export const resourcePolicies = [resourcePolicyPrincipalsPinned, snsSqsDenyInsecureTransport, sourceConditionsPinOwnAccount];

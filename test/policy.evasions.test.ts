@@ -434,3 +434,32 @@ describe("policy evasions, round 2: broad managed policies under other names", (
         await clean(attach("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"));
     });
 });
+
+describe("policy evasions, round 2: a pin to a concrete account that is not this stack's", () => {
+    const OTHER = "999999999999";
+    const own = /not an account this stack deploys to \(123456789012\)/;
+    it("source-conditions-pin-own-account: trust, queue, topic and key policies pinned to another account", async () => {
+        await caught((d) => trust(d, { Principal: { Service: "lambda.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": OTHER } } }),
+            "source-conditions-pin-own-account", /finding-role" assumeRolePolicy statement 1 pins aws:SourceAccount 999999999999/);
+        await caught((d) => { doc(d, "alerts-dlq-policy").Statement[0].Condition = { ArnEquals: { "aws:SourceArn": `arn:aws:sns:${REGION}:${OTHER}:fixture-alerts` } }; },
+            "source-conditions-pin-own-account", /pins aws:SourceArn arn:aws:sns:us-east-1:999999999999:fixture-alerts/);
+        await caught((d) => { doc(d, "alerts-policy").Statement[0].Condition = { StringEquals: { "aws:SourceAccount": OTHER } }; }, "source-conditions-pin-own-account", own);
+        // (iam-no-wildcard-actions also objects here: the key's root statement no longer matches the account its policy names.)
+        const key = await evaluate(stackWith((d) => { doc(d, "alerts-key").Statement[1].Condition = { StringEquals: { "aws:SourceAccount": OTHER }, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${OTHER}:alarm:*` } }; }));
+        assert.ok(key.violations.some((v) => v.policy === "source-conditions-pin-own-account" && /aws:SourceAccount 999999999999, aws:SourceArn arn:aws:cloudwatch/.test(v.message)), key.violations.map((v) => v.message).join(" | "));
+        await caught((d) => { find(d, "firehose-role").props.assumeRolePolicy = json({ Statement: [{ Effect: "Allow", Principal: { Service: "firehose.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "sts:ExternalId": OTHER } } }] }); },
+            "source-conditions-pin-own-account", /sts:ExternalId 999999999999/);
+    });
+
+    it("source-conditions-pin-own-account: a Lambda permission for another account's topic or account", async () => {
+        await caught((d) => { find(d, "finding-from-topic").props.sourceArn = `arn:aws:sns:${REGION}:${OTHER}:alerts`; }, "source-conditions-pin-own-account", /pins sourceArn arn:aws:sns:us-east-1:999999999999:alerts/);
+        await caught((d) => { delete find(d, "finding-from-topic").props.sourceArn; find(d, "finding-from-topic").props.sourceAccount = OTHER; }, "source-conditions-pin-own-account", /pins sourceAccount 999999999999/);
+    });
+
+    it("fine: this stack's account; cross-account principals named outright (a reviewer's call); preview, where no ARN is known yet", async () => {
+        await clean((d) => trust(d, { Principal: { Service: "lambda.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } }));
+        await clean((d) => { doc(d, "alerts-key").Statement.push({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${OTHER}:root` }, Action: ["kms:Decrypt"], Resource: "*" }); });
+        const preview = await evaluate(stackWith((d) => trust(d, { Principal: { Service: "lambda.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": OTHER } } }), "preview"));
+        assert.deepEqual(preview.violations.filter((v) => v.policy === "source-conditions-pin-own-account" && v.level === "mandatory"), []);
+    });
+});
