@@ -260,7 +260,7 @@ export const sourceConditionsPinOwnAccount: StackValidationPolicy = {
     name: "source-conditions-pin-own-account",
     description: "The account a trust or resource policy pins a service to (aws:SourceAccount, aws:SourceOwner, the account of aws:SourceArn, " +
         "Firehose's sts:ExternalId; a Lambda permission's sourceAccount and sourceArn) is an account this stack deploys to — a concrete " +
-        "but foreign account lets that account's use of the service act on this stack's resources.",
+        "but foreign account lets that account's use of the service act on this stack's resources; a key policy's account-root kms:* is for those accounts only.",
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps: "Pin aws:SourceAccount (and the account in aws:SourceArn) to this stack's own account id.",
@@ -289,6 +289,14 @@ export const sourceConditionsPinOwnAccount: StackValidationPolicy = {
             if (!isDocument(doc)) continue; // unknown or broken: other policies report a broken one
             doc.statements.forEach((st, i) => {
                 if (st.effect !== "Allow") return;
+                // A key policy's account-root kms:* (AWS's default statement) is for the key's own account only.
+                if ((r.type === T.kmsKey || r.type === T.kmsKeyPolicy) && st.principal && st.principal !== "*" &&
+                    (st.actions.some((a) => typeof a === "string" && /[*?]/.test(a)) || st.notActions.length)) {
+                    const roots = (st.principal.AWS ?? []).map((p) => (typeof p === "string" ? /^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$/.exec(p.trim()) : null))
+                        .filter((m): m is RegExpExecArray => !!m).map((m) => m[1] ?? m[2]).filter((a) => foreign(a));
+                    if (roots.length) report(`${label(r)} ${prop} ${statementName(st, i)} gives the root of account ${roots.join(", ")} a wildcard on the key: ` +
+                        `only this stack's account (${[...own].join(", ")}) keeps AWS's default kms:* statement.`, r.urn);
+                }
                 const bad = sourceAccountsOf(st).filter((x) => foreign(x.account));
                 if (bad.length) {
                     report(`${label(r)} ${prop} ${statementName(st, i)} pins ${bad.map((x) => `${x.key} ${x.value}`).join(", ")}: not an account this stack ` +

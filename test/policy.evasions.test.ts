@@ -397,10 +397,17 @@ describe("policy evasions, round 2: resource policies", () => {
     });
 
     it("iam-no-wildcard-actions: another account's root given kms:* in the key policy", async () => {
-        await caught((d) => { doc(d, "alerts-key").Statement.push({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "kms:*", Resource: "*" }); },
-            "iam-no-wildcard-actions", /statement "Partner" gives the root of account 999999999999 "kms:\*" on the key/);
-        await caught((d) => { doc(d, "alerts-key").Statement[0].Principal = { AWS: ["arn:aws:iam::999999999999:root", `arn:aws:iam::${ACCOUNT}:root`] }; },
-            "iam-no-wildcard-actions", /root of account 999999999999/);
+        // Both iam-no-wildcard-actions (from the key policy alone) and source-conditions-pin-own-account (from the stack's ARNs) object.
+        for (const [edit, why] of [
+            [(d: FixtureDef[]) => { doc(d, "alerts-key").Statement.push({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "kms:*", Resource: "*" }); },
+                /statement "Partner" gives the root of account 999999999999 "kms:\*" on the key/],
+            [(d: FixtureDef[]) => { doc(d, "alerts-key").Statement[0].Principal = { AWS: ["arn:aws:iam::999999999999:root", `arn:aws:iam::${ACCOUNT}:root`] }; }, /root of account 999999999999/],
+        ] as const) {
+            const r = await evaluate(stackWith(edit));
+            assert.ok(r.violations.some((v) => v.policy === "iam-no-wildcard-actions" && why.test(v.message)), r.violations.map((v) => v.message).join(" | "));
+            assert.ok(r.violations.some((v) => v.policy === "source-conditions-pin-own-account" && /gives the root of account 999999999999/.test(v.message)));
+            assert.deepEqual(r.violations.filter((v) => !["iam-no-wildcard-actions", "source-conditions-pin-own-account"].includes(v.policy)), []);
+        }
         // Named actions for another account stay a reviewer's call (cross-account principals are allowed).
         await clean((d) => { doc(d, "alerts-key").Statement.push({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: ["kms:Decrypt"], Resource: "*" }); });
     });
@@ -449,6 +456,11 @@ describe("policy evasions, round 2: a pin to a concrete account that is not this
         assert.ok(key.violations.some((v) => v.policy === "source-conditions-pin-own-account" && /aws:SourceAccount 999999999999, aws:SourceArn arn:aws:cloudwatch/.test(v.message)), key.violations.map((v) => v.message).join(" | "));
         await caught((d) => { find(d, "firehose-role").props.assumeRolePolicy = json({ Statement: [{ Effect: "Allow", Principal: { Service: "firehose.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "sts:ExternalId": OTHER } } }] }); },
             "source-conditions-pin-own-account", /sts:ExternalId 999999999999/);
+    });
+
+    it("source-conditions-pin-own-account: a key policy whose only root kms:* statement names another account", async () => {
+        const r = await evaluate(stackWith((d) => { doc(d, "alerts-key").Statement[0].Principal = { AWS: `arn:aws:iam::${OTHER}:root` }; delete doc(d, "alerts-key").Statement[1].Condition; }));
+        assert.ok(r.violations.some((v) => v.policy === "source-conditions-pin-own-account" && /gives the root of account 999999999999 a wildcard on the key/.test(v.message)), r.violations.map((v) => v.message).join(" | "));
     });
 
     it("source-conditions-pin-own-account: a Lambda permission for another account's topic or account", async () => {
