@@ -56,6 +56,8 @@ function enrichDeps(logGroups: Record<string, string> = { "edge-webacl-abc123": 
     return {
         logs: (region) => new CloudWatchLogsClient({ region, endpoint: standin.endpoint, credentials: { accessKeyId: "a", secretAccessKey: "b" }, maxAttempts: 1 }),
         cloudWatch: () => getMetricData as never, logGroups, deadlineMs: Date.now() + 10_000,
+        // What is read matters here, not how long the polling waits between reads (test/enrichWaf.test.ts tests that).
+        clock: { now: () => Date.now(), sleep: () => new Promise((r) => setImmediate(r)) },
         // As deployed with the defaults: total and views at 60 s, band width 3; revenue by dimension at 300 s, 3.5.
         ecommerce: {
             namespace: "EdgeAnomaly/Ecommerce", stack: "dev", periodSeconds: 60, bandWidth: 3, dimensions: { Platform: ["web", "ios"], Marketplace: ["US", "DE"] },

@@ -20,7 +20,7 @@ import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 
 import { ecommerceRequestFromAlarm, ecommerceRootCause, EcommerceRootCauseSettings } from "../enrich/ecommerceRootCause";
 import type { RootCause } from "../enrich/findingFields";
-import { alarmWindow, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
+import { alarmWindow, Clock, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
 import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, strongestBreach } from "./asff";
 import type { ParsedAlarm, ParsedAlert } from "./parse";
 
@@ -42,6 +42,8 @@ export interface EnrichDeps {
     ecommerce?: EcommerceRootCauseSettings;
     /** Epoch ms by which every query must be finished. */
     deadlineMs: number;
+    /** The clock the Logs Insights polling waits on (default: the real one). */
+    clock?: Clock;
 }
 
 /** Web ACL name → ARN, for the ACLs the settings know by ARN (the ARN's region must be the alarm's). */
@@ -117,7 +119,7 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
     if (waf instanceof Error) return unavailableWaf(p, `the alert names no usable WAF request: ${errorText(waf)}`);
     if (waf) {
         try {
-            return await wafRootCause(waf, { logs: deps.logs, wafv2: deps.wafv2, logGroups: deps.logGroups, deadlineMs: deps.deadlineMs });
+            return await wafRootCause(waf, { logs: deps.logs, wafv2: deps.wafv2, logGroups: deps.logGroups, deadlineMs: deps.deadlineMs, clock: deps.clock });
         } catch (e) {
             return { kind: "waf", status: "unavailable", reason: `WAF root cause failed: ${errorText(e)}`, acl: waf.acl, rule: waf.rule, measure: "blocked",
                 window: { start: waf.window.start.toISOString(), end: waf.window.end.toISOString() }, top: {}, incomplete: [], queries: [] };
