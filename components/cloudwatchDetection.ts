@@ -36,8 +36,8 @@ import {
     EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, resolveEcommerceSeries,
 } from "../model/ecommerceSchema";
 import {
-    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, dropBaselineThreshold, ecommerceAlarmTiming,
-    seriesBandWidth, seriesKindOf, wafAlarmTiming,
+    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, aovAlarmTiming, aovBandWidth, dropBaselineThreshold,
+    ecommerceAlarmTiming, seriesBandWidth, seriesKindOf, wafAlarmTiming,
 } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { WAF_TOTAL_RULE, WatchedWebAcl, wafSeries } from "../model/wafTargets";
@@ -51,7 +51,7 @@ export const STATISTIC = "Sum";
 export const WATCHED_MEASURES: readonly Measure[] = ["views", "revenue"];
 
 /** Metric math ids shared by the alarms and the dashboard. */
-export const QUERY_IDS = { metric: "m1", filled: "e1", band: "ad1" } as const;
+export const QUERY_IDS = { metric: "m1", denominator: "m2", filled: "e1", band: "ad1" } as const;
 
 export function fillExpression(metricId: string): string {
     return `FILL(${metricId}, 0)`;
@@ -216,12 +216,35 @@ export interface GateSpec {
     metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
 }
 
+/**
+ * A second band child OR'ed with the series' own band in the composite: revenue series get one on their revenue
+ * per checkout (the average order value, `m1 / m2` = Revenue / Checkouts; model/alarmTiming.ts aovAlarmTiming),
+ * which sees an order-value anomaly in the first complete minute where the revenue band, swamped by the checkout
+ * count's noise, needs several. No actions: the composite acts.
+ */
+export interface CompanionSpec {
+    key: string;
+    alarmName: string;
+    description: string;
+    /** The series' own band child (the composite's name is AlarmSpec.alarmName). Equal to gate.bandAlarmName when gated. */
+    bandAlarmName: string;
+    periodSeconds: number;
+    evaluationPeriods: number;
+    datapointsToAlarm: number;
+    comparisonOperator: "GreaterThanUpperThreshold" | "LessThanLowerThreshold";
+    /** A minute without checkouts has no ratio (division by zero drops the datapoint): it is not a breach. */
+    treatMissingData: "notBreaching";
+    metricQueries: aws.types.input.cloudwatch.MetricAlarmMetricQuery[];
+}
+
 /** Everything about one alarm except the resource itself. */
 export interface AlarmSpec {
     kind: AlarmKind;
     target: AlarmTarget;
     /** With a gate, `alarmName` is the composite's and the band alarm is `gate.bandAlarmName`. */
     gate?: GateSpec;
+    /** With a companion, `alarmName` is the composite's and the band alarm is `companion.bandAlarmName`. */
+    companion?: CompanionSpec;
     /**
      * The region the alarm (band, gate and composite alike) is created in when not the stack's (CLOUDFRONT web
      * ACLs' series: us-east-1).
@@ -239,7 +262,7 @@ export interface AlarmSpec {
 }
 
 /** What declaring one alarm set needs of its spec (CloudWatchDetection's AlarmSpec, RedshiftMetrics' specs alike). */
-export type AlarmSetSpec = Pick<AlarmSpec, "gate" | "region" | "key" | "alarmName" | "description" | "comparisonOperator"
+export type AlarmSetSpec = Pick<AlarmSpec, "gate" | "companion" | "region" | "key" | "alarmName" | "description" | "comparisonOperator"
     | "evaluationPeriods" | "datapointsToAlarm" | "treatMissingData" | "metricQueries">;
 
 /**
@@ -252,10 +275,12 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
     { alarms: aws.cloudwatch.MetricAlarm[]; composite?: aws.cloudwatch.CompositeAlarm; acting: pulumi.Output<string> } {
     const inRegion = s.region ? { region: s.region } : {};
     const opts = { parent: a.parent };
+    const child = s.gate !== undefined || s.companion !== undefined;
+    const bandName = s.companion?.bandAlarmName ?? s.gate?.bandAlarmName ?? s.alarmName;
     const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
         ...inRegion,
-        name: s.gate ? s.gate.bandAlarmName : s.alarmName,
-        alarmDescription: s.gate
+        name: bandName,
+        alarmDescription: child
             ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
             : s.description,
         comparisonOperator: s.comparisonOperator,
@@ -265,39 +290,60 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
         treatMissingData: s.treatMissingData,
         metricQueries: s.metricQueries,
         actionsEnabled: true,
-        alarmActions: s.gate ? [] : a.topicArns,
-        okActions: s.gate ? [] : a.topicArns,
+        alarmActions: child ? [] : a.topicArns,
+        okActions: child ? [] : a.topicArns,
         tags: a.tags,
     }, opts);
-    if (!s.gate) return { alarms: [band], acting: band.arn };
-    const g = s.gate;
-    const gate = new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
-        ...inRegion,
-        name: g.alarmName,
-        alarmDescription: g.description,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        threshold: g.threshold,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // FILL makes every period a value; a series with no data at all in the window is below any floor or baseline.
-        treatMissingData: "notBreaching",
-        metricQueries: g.metricQueries,
-        actionsEnabled: true,
-        alarmActions: [],
-        okActions: [],
-        tags: a.tags,
-    }, opts);
+    if (!child) return { alarms: [band], acting: band.arn };
+    const alarms = [band];
+    if (s.companion) {
+        const c = s.companion;
+        alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${c.key}`, {
+            ...inRegion,
+            name: c.alarmName,
+            alarmDescription: c.description,
+            comparisonOperator: c.comparisonOperator,
+            thresholdMetricId: QUERY_IDS.band,
+            evaluationPeriods: c.evaluationPeriods,
+            datapointsToAlarm: c.datapointsToAlarm,
+            treatMissingData: c.treatMissingData,
+            metricQueries: c.metricQueries,
+            actionsEnabled: true,
+            alarmActions: [],
+            okActions: [],
+            tags: a.tags,
+        }, opts));
+    }
+    if (s.gate) {
+        const g = s.gate;
+        alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
+            ...inRegion,
+            name: g.alarmName,
+            alarmDescription: g.description,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: g.threshold,
+            evaluationPeriods: 1,
+            datapointsToAlarm: 1,
+            // FILL makes every period a value; a series with no data at all in the window is below any floor or baseline.
+            treatMissingData: "notBreaching",
+            metricQueries: g.metricQueries,
+            actionsEnabled: true,
+            alarmActions: [],
+            okActions: [],
+            tags: a.tags,
+        }, opts));
+    }
     const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
         ...inRegion,
         alarmName: s.alarmName,
         alarmDescription: s.description,
-        alarmRule: compositeRule(g),
+        alarmRule: alarmSetRule(s),
         actionsEnabled: true,
         alarmActions: a.topicArns,
         okActions: a.topicArns,
         tags: a.tags,
-    }, { parent: a.parent, dependsOn: [band, gate] });
-    return { alarms: [band, gate], composite, acting: composite.arn };
+    }, { parent: a.parent, dependsOn: alarms });
+    return { alarms, composite, acting: composite.arn };
 }
 
 /** An argument these alarms cannot be built with: which one, and why. */
@@ -315,6 +361,8 @@ export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings
         [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
+        [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (revenue per checkout)`],
+        [aovAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (revenue per checkout)`],
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);
@@ -398,11 +446,38 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             bandWidth,
         );
         const source = `Metric ${METRIC_NAMESPACE}/${s.metricName} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")}.`;
+        const dropName = `${prefix}-ecommerce-${s.key}-drop`;
+        const spikeName = `${prefix}-ecommerce-${s.key}-spike`;
+        // Revenue series: a second band child on revenue per checkout (the average order value), OR'ed with the
+        // revenue band in the composite (model/alarmTiming.ts aovAlarmTiming).
+        const companion = (direction: "spike" | "drop", name: string): CompanionSpec | undefined => {
+            if (measure !== "revenue") return undefined;
+            const at = aovAlarmTiming(timing, direction, s);
+            const width = aovBandWidth(d.bandWidth, s, direction);
+            const checkouts = { namespace: METRIC_NAMESPACE, metricName: METRIC_NAMES.checkouts, dimensions: s.dimensions };
+            return {
+                key: `${s.key}-${direction}-aov`,
+                alarmName: `${name}-aov-band`,
+                bandAlarmName: `${name}-band`,
+                description: `AOV band child of the composite alarm ${name} (actions on the composite only): ${where} per checkout ` +
+                    `(Revenue / Checkouts, the average order value) ${direction === "spike" ? "rose above" : "fell below"} its expected band ` +
+                    `(CloudWatch anomaly detection, ${width} standard deviations) in ${at.datapointsToAlarmAbove} of the last ${at.evaluationPeriods} ` +
+                    `${at.periodSeconds}-second datapoints (${at.fillingDatapoints} still filling). A minute without checkouts has no ratio and does not breach. Stack ${config.stack}.`,
+                periodSeconds: at.periodSeconds,
+                evaluationPeriods: at.evaluationPeriods,
+                datapointsToAlarm: at.datapointsToAlarmAbove,
+                comparisonOperator: direction === "spike" ? "GreaterThanUpperThreshold" : "LessThanLowerThreshold",
+                treatMissingData: "notBreaching",
+                metricQueries: ratioQueries(metric, checkouts, at.periodSeconds, `${s.label} per checkout`, width),
+            };
+        };
+        const spikeCompanion = companion("spike", spikeName);
         specs.push({
             kind: "spike",
             target,
+            ...(spikeCompanion ? { companion: spikeCompanion } : {}),
             key: `${s.key}-spike`,
-            alarmName: `${prefix}-ecommerce-${s.key}-spike`,
+            alarmName: spikeName,
             description: `${where} rose above its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in ` +
                 `${et.datapointsToAlarmAbove} of the last ${et.configuredEvaluationPeriods} complete ${et.periodSeconds}-second datapoints. ${source} Stack ${config.stack}.`,
             comparisonOperator: "GreaterThanUpperThreshold",
@@ -412,8 +487,8 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             treatMissingData: "notBreaching",
             metricQueries,
         });
-        const dropName = `${prefix}-ecommerce-${s.key}-drop`;
         const floor = d.dropBaselineFloor[measure];
+        const dropCompanion = companion("drop", dropName);
         const perHour = dropBaselineThreshold(floor, dt.periodSeconds);
         specs.push({
             kind: "drop",
@@ -429,6 +504,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
                 threshold: perHour,
                 metricQueries: gateQueries(metric, DROP_BASELINE_WINDOW_SECONDS),
             },
+            ...(dropCompanion ? { companion: { ...dropCompanion, bandAlarmName: `${dropName}-band` } } : {}),
             key: `${s.key}-drop`,
             alarmName: dropName,
             description: `${where} fell below its expected band (CloudWatch anomaly detection, ${bandWidth} standard deviations) in ` +
@@ -465,12 +541,45 @@ export function compositeRule(gate: Pick<GateSpec, "bandAlarmName" | "alarmName"
     return `ALARM("${gate.bandAlarmName}") AND ALARM("${gate.alarmName}")`;
 }
 
+/**
+ * The composite rule of an alarm set: the band child with its gate child (`ALARM(band) AND ALARM(gate)`), or — with
+ * a companion — that or the companion alone: `(ALARM(band) AND ALARM(gate)) OR ALARM(aov)`, `ALARM(band) OR
+ * ALARM(aov)`. The companion needs no gate: a ratio has no datapoint without checkouts, and a drop band near zero is
+ * the revenue band's problem, not the ratio's.
+ */
+export function alarmSetRule(s: Pick<AlarmSetSpec, "gate" | "companion">): string {
+    if (!s.companion) {
+        if (!s.gate) throw new Error("alarmSetRule: a plain band alarm has no composite rule");
+        return compositeRule(s.gate);
+    }
+    const either = `ALARM("${s.companion.bandAlarmName}") OR ALARM("${s.companion.alarmName}")`;
+    return s.gate ? `(${compositeRule(s.gate)}) OR ALARM("${s.companion.alarmName}")` : either;
+}
+
 /** An alarm name within CloudWatch's 255 characters: long ones keep a stable hash of the full name. */
 export function alarmName(base: string, suffix: string): string {
     const full = `${base}${suffix}`;
     if (full.length <= 255) return full;
     const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
     return `${base.slice(0, 255 - suffix.length - 11)}-${hash}${suffix}`;
+}
+
+/** The AOV companion's queries: Revenue (m1) and Checkouts (m2) at one period, e1 = m1 / m2, and its band. */
+function ratioQueries(
+    revenue: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
+    checkouts: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
+    period: number,
+    label: string,
+    bandWidth: number,
+): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+    return [
+        { id: QUERY_IDS.metric, metric: { ...revenue, period, stat: STATISTIC }, returnData: false },
+        { id: QUERY_IDS.denominator, metric: { ...checkouts, period, stat: STATISTIC }, returnData: false },
+        // "If the value of a data point causes a function to attempt to divide by zero, the data point is dropped"
+        // (CloudWatch User Guide, "Using metric math", basic arithmetic functions): no checkouts, no datapoint.
+        { id: QUERY_IDS.filled, expression: `${QUERY_IDS.metric} / ${QUERY_IDS.denominator}`, label, returnData: true },
+        { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected ${label}`, returnData: true },
+    ];
 }
 
 function queries(

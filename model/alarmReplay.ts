@@ -49,6 +49,35 @@ export interface Expected {
     mean: Float64Array;
     /** Variance of each minute's value. */
     variance: Float64Array;
+    /** For ratio shapes (values / denominator): the per-minute moments of numerator S and denominator K. */
+    ratio?: RatioMoments;
+}
+
+/** Per-minute means, variances and covariance of a ratio's numerator S (revenue) and denominator K (checkouts). */
+export interface RatioMoments {
+    s: Float64Array;
+    k: Float64Array;
+    vs: Float64Array;
+    vk: Float64Array;
+    cov: Float64Array;
+}
+
+/**
+ * E[1/K | K > 0] × μ for K ~ Poisson(μ): how much wider a ratio's spread is than the delta method's 1/μ says, once
+ * the datapoints that exist (K > 0) are the ones a band is trained on. Exact sum up to μ = 30, the series
+ * 1 + 1/μ + 2/μ² beyond.
+ */
+export function smallCountFactor(mu: number): number {
+    if (!(mu > 0)) return 1;
+    if (mu > 30) return 1 + 1 / mu + 2 / (mu * mu);
+    let p = Math.exp(-mu);
+    let sum = 0;
+    const top = Math.ceil(mu + 12 * Math.sqrt(mu) + 20);
+    for (let k = 1; k <= top; k++) {
+        p *= mu / k;
+        sum += p / k;
+    }
+    return (mu * sum) / (1 - Math.exp(-mu));
 }
 
 /** One metric series as the alarm sees it. Time is in whole seconds since the series' t0 (a whole minute). */
@@ -58,6 +87,8 @@ export interface ReplaySeries {
     /** The second at which each second's value is in CloudWatch (≥ its own second). */
     visibleAt: Float64Array;
     expected: Expected;
+    /** Ratio shapes: the denominator per second (checkouts), arriving with the values (the same EMF lines). */
+    denominator?: Float64Array;
 }
 
 /** A static child alarm: Sum over the trailing window ≥ threshold (a noise floor). */
@@ -77,6 +108,12 @@ export interface ReplayShape {
     bandWidth: number;
     /** When set, the alarm is the composite ALARM(band) AND ALARM(gate), actions on the composite only. */
     gate?: ReplayGate;
+    /**
+     * Ratio shape: the datapoint is Σ values / Σ denominator over the period (metric math `m1 / m2`); a period whose
+     * denominator is 0 has no datapoint (CloudWatch drops a division by zero) and counts as not breaching
+     * (treatMissingData notBreaching). The band stand-in is the ratio's delta-method spread (Expected.ratio).
+     */
+    ratio?: boolean;
 }
 
 export interface Transition {
@@ -120,65 +157,130 @@ export function checkShape(shape: ReplayShape): void {
     }
 }
 
+/** Per evaluation (at firstW + i × step) whether a band child's condition holds: at least M of its N datapoints breach. */
+interface BandStates {
+    firstW: number;
+    step: number;
+    breaching: Uint8Array;
+}
+
+function spanOf(shape: ReplayShape): number {
+    return Math.max(shape.periodSeconds * shape.evaluationPeriods, shape.gate?.windowSeconds ?? 0);
+}
+
+function stepOf(shape: ReplayShape): number {
+    return shape.periodSeconds * shape.evaluationPeriods > ONE_DAY_SECONDS ? MULTI_DAY_EVALUATION_INTERVAL_SECONDS : ALARM_EVALUATION_INTERVAL_SECONDS;
+}
+
+/** Σ of the values of seconds [a, b) visible at time t (complete up to t − lag, per second after). */
+function visibleSummer(values: Float64Array, visibleAt: Float64Array, lag: number): (a: number, b: number, t: number) => number {
+    const pre = prefix(values);
+    return (a, b, t) => {
+        const complete = Math.min(b, Math.floor(t - lag));
+        let sum = complete > a ? pre[complete] - pre[a] : 0;
+        for (let s = Math.max(a, complete); s < b; s++) if (visibleAt[s] <= t) sum += values[s];
+        return sum;
+    };
+}
+
+function bandStates(series: ReplaySeries, shape: ReplayShape, firstW: number, delay: number, lag: number): BandStates {
+    const { values, visibleAt, expected } = series;
+    const P = shape.periodSeconds;
+    const N = shape.evaluationPeriods;
+    const M = shape.datapointsToAlarm;
+    const k = shape.bandWidth;
+    const above = shape.comparison === "GreaterThanUpperThreshold";
+    const step = stepOf(shape);
+    const sumOf = visibleSummer(values, visibleAt, lag);
+    let denOf: ((a: number, b: number, t: number) => number) | undefined;
+    const rm = expected.ratio;
+    if (shape.ratio) {
+        if (!series.denominator || !rm) throw new Error("a ratio shape needs the series' denominator and its ratio moments");
+        denOf = visibleSummer(series.denominator, visibleAt, lag);
+    }
+    const count = firstW <= values.length ? Math.floor((values.length - firstW) / step) + 1 : 0;
+    const breaching = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+        const w = firstW + i * step;
+        const t = w + delay;
+        let n = 0;
+        for (let j = 0; j < N; j++) {
+            const b = w - j * P;
+            const a = b - P;
+            let v = sumOf(a, b, t);
+            let mean = 0;
+            let variance = 0;
+            if (denOf && rm) {
+                const den = denOf(a, b, t);
+                if (!(den > 0)) continue; // division by zero: no datapoint, not breaching
+                v /= den;
+                let ms = 0, mk = 0, vs = 0, vk = 0, c = 0;
+                for (let minute = a / 60; minute < b / 60; minute++) {
+                    ms += rm.s[minute]; mk += rm.k[minute]; vs += rm.vs[minute]; vk += rm.vk[minute]; c += rm.cov[minute];
+                }
+                mean = ms / mk;
+                variance = Math.max(0, (vs - 2 * mean * c + mean * mean * vk) / (mk * mk)) * smallCountFactor(mk);
+            } else {
+                for (let minute = a / 60; minute < b / 60; minute++) {
+                    mean += expected.mean[minute];
+                    variance += expected.variance[minute];
+                }
+            }
+            const sd = Math.sqrt(variance);
+            if (above ? v > mean + k * sd : v < mean - k * sd) n += 1;
+        }
+        breaching[i] = n >= M ? 1 : 0;
+    }
+    return { firstW, step, breaching };
+}
+
 /**
  * Replays `series` through `shape` from the first evaluation whose window (and gate window) lies inside the
  * series to the last one. The alarm starts OK (a stack that has been running: the first-deploy
  * INSUFFICIENT_DATA → OK transition is not an alert).
  */
 export function replay(series: ReplaySeries, shape: ReplayShape, opts: { evaluationDelaySeconds?: number } = {}): ReplayResult {
-    checkShape(shape);
+    return replayAlarmSet(series, [shape], opts);
+}
+
+/**
+ * Replays a composite alarm set `(ALARM(band 1) AND ALARM(gate 1)) OR ALARM(band 2) OR ...`: each band child with
+ * its own shape and, when its shape has one, its own gate child; all evaluated every minute on the same data. One
+ * band without a gate is a plain metric alarm.
+ */
+export function replayAlarmSet(series: ReplaySeries, bands: readonly ReplayShape[], opts: { evaluationDelaySeconds?: number } = {}): ReplayResult {
+    if (bands.length === 0) throw new Error("an alarm set needs at least one band child");
+    for (const b of bands) checkShape(b);
     const { values, visibleAt, expected } = series;
     if (visibleAt.length !== values.length) throw new Error("values and visibleAt differ in length");
     if (expected.mean.length * 60 < values.length) throw new Error("expected covers fewer minutes than the values");
+    if (series.denominator && series.denominator.length !== values.length) throw new Error("values and denominator differ in length");
     const delay = opts.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS;
     const lag = maxLag(visibleAt);
-    const pre = prefix(values);
-    const P = shape.periodSeconds;
-    const N = shape.evaluationPeriods;
-    const M = shape.datapointsToAlarm;
-    const k = shape.bandWidth;
-    const above = shape.comparison === "GreaterThanUpperThreshold";
-    const span = Math.max(N * P, shape.gate?.windowSeconds ?? 0);
-
-    /** Σ of the values of seconds [a, b) that are visible at time t. */
-    const visibleSum = (a: number, b: number, t: number): number => {
-        const complete = Math.min(b, Math.floor(t - lag));
-        let sum = complete > a ? pre[complete] - pre[a] : 0;
-        for (let s = Math.max(a, complete); s < b; s++) if (visibleAt[s] <= t) sum += values[s];
-        return sum;
-    };
+    const step = Math.max(...bands.map(stepOf));
+    const span = Math.max(...bands.map(spanOf));
+    const firstW = Math.ceil(span / step) * step;
+    const states = bands.map((b) => bandStates(series, b, firstW, delay, lag));
+    const sum = visibleSummer(values, visibleAt, lag);
+    const composite = bands.length > 1 || bands[0].gate !== undefined;
 
     const transitions: Transition[] = [];
     let state: "ALARM" | "OK" = "OK";
     let evaluations = 0;
-    const step = N * P > ONE_DAY_SECONDS ? MULTI_DAY_EVALUATION_INTERVAL_SECONDS : ALARM_EVALUATION_INTERVAL_SECONDS;
-    const firstW = Math.ceil(span / step) * step;
     for (let w = firstW; w <= values.length; w += step) {
         const t = w + delay;
         evaluations += 1;
-        let breaching = 0;
-        for (let j = 0; j < N; j++) {
-            const b = w - j * P;
-            const a = b - P;
-            const v = visibleSum(a, b, t);
-            let mean = 0;
-            let variance = 0;
-            for (let minute = a / 60; minute < b / 60; minute++) {
-                mean += expected.mean[minute];
-                variance += expected.variance[minute];
-            }
-            const sd = Math.sqrt(variance);
-            if (above ? v > mean + k * sd : v < mean - k * sd) breaching += 1;
-        }
-        let next: "ALARM" | "OK" = breaching >= M ? "ALARM" : "OK";
-        if (next === "ALARM" && shape.gate) {
-            const g = shape.gate;
+        const on = bands.some((b, i) => {
+            const st = states[i];
+            if (st.breaching[(w - st.firstW) / st.step] !== 1) return false;
+            const g = b.gate;
             // Counts are whole in CloudWatch; the noise-free series sums fractions per second, so a sum that is the
             // threshold up to rounding (19.999999999 for 20) counts as reaching it.
-            if (visibleSum(w - g.windowSeconds, w, t) < g.threshold - 1e-9 * Math.max(1, g.threshold)) next = "OK";
-        }
+            return !g || sum(w - g.windowSeconds, w, t) >= g.threshold - 1e-9 * Math.max(1, g.threshold);
+        });
+        const next: "ALARM" | "OK" = on ? "ALARM" : "OK";
         if (next !== state) {
-            transitions.push({ at: t + (shape.gate ? COMPOSITE_EVALUATION_SECONDS : 0), state: next });
+            transitions.push({ at: t + (composite ? COMPOSITE_EVALUATION_SECONDS : 0), state: next });
             state = next;
         }
     }

@@ -23,7 +23,9 @@ export type AlarmKind = "waf" | "spike" | "drop";
  * Series kinds that get their own shape: the WAF rules; ecommerce spikes and drops of the dense series (views, and
  * the stack's total revenue); and spikes and drops of the sparse series (revenue by platform or marketplace).
  */
-export type SeriesKind = AlarmKind | "sparseSpike" | "sparseDrop";
+export type SeriesKind = AlarmKind | "sparseSpike" | "sparseDrop" | AovKind;
+/** The AOV companions' kinds: dense (the stack's total revenue) and sparse (revenue by platform or marketplace). */
+export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop";
 
 /**
  * Default M of N (complete datapoints) per series kind, chosen with the simulation (README, "Detection latency";
@@ -46,6 +48,10 @@ export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm
     drop: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseSpike: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
+    aovSpike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
+    aovDrop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
+    sparseAovSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
+    sparseAovDrop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
 };
 
 /**
@@ -178,7 +184,7 @@ export function isSparseSeries(series: { measure: string; dimension?: string }):
 }
 
 /** The series kind of a series' spike or drop alarm. */
-export function seriesKindOf(series: { measure: string; dimension?: string }, direction: "spike" | "drop"): Exclude<SeriesKind, "waf"> {
+export function seriesKindOf(series: { measure: string; dimension?: string }, direction: "spike" | "drop"): Exclude<SeriesKind, "waf" | AovKind> {
     if (!isSparseSeries(series)) return direction;
     return direction === "spike" ? "sparseSpike" : "sparseDrop";
 }
@@ -188,13 +194,48 @@ export function seriesPeriodSeconds(t: Pick<AlarmTimingSettings, "ecommercePerio
     return isSparseSeries(series) ? t.sparsePeriodSeconds : t.ecommercePeriodSeconds;
 }
 
-/** The band width of an ecommerce series' alarms (and its dashboard graph). */
+/**
+ * The band width of an ecommerce series' alarms (and its dashboard graph): revenue series — sparse and the total —
+ * SPARSE_EXTRA_BAND_WIDTH wider. The total's revenue band at 3 σ raised about one steady-traffic alarm in 20
+ * simulated days (its upper tail is the order values' and the funnel's), none at 3.5 σ; its order-value anomalies
+ * are the AOV companion's to catch (aovAlarmTiming), so the wider revenue band costs them nothing.
+ */
 export function seriesBandWidth(bandWidth: number, series: { measure: string; dimension?: string }): number {
-    return isSparseSeries(series) ? bandWidth + SPARSE_EXTRA_BAND_WIDTH : bandWidth;
+    return series.measure === "revenue" ? bandWidth + SPARSE_EXTRA_BAND_WIDTH : bandWidth;
+}
+
+/**
+ * The revenue-per-checkout companion of a revenue series' alarms (the average order value, AOV): what a pricing
+ * error or a broken order total changes. Revenue per minute is mostly checkout-count noise (Var = λc·a²·(e^{σ²} − 1)
+ * for the order values plus Var(K)·a² = 1.38·λc·a² for the funnel's counts: 76 % of it on dev), so a 20 % revenue
+ * drop of ≈ 30 checkouts a minute sits just under a 3-σ band; the ratio Revenue / Checkouts keeps only the order
+ * values' spread (sd ≈ 0.66 a / √K) and moves the same anomaly 6–7 σ. CloudWatch metric math drops a datapoint
+ * whose division is by zero (a minute without checkouts): "missing", counted as not breaching.
+ */
+export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Record<"dense" | "sparse", number>>>> = {
+    spike: { dense: 1.5, sparse: 1.5 },
+    drop: { dense: 0, sparse: 0 },
+};
+
+/** The AOV companion's band width: detection.bandWidth plus AOV_EXTRA_BAND_WIDTH for its direction and series kind. */
+export function aovBandWidth(bandWidth: number, series: { measure: string; dimension?: string }, direction: "spike" | "drop"): number {
+    return bandWidth + AOV_EXTRA_BAND_WIDTH[direction][isSparseSeries(series) ? "sparse" : "dense"];
+}
+
+/**
+ * The AOV companion's timing: period ecommercePeriodSeconds (60 s on every revenue series, the sparse ones
+ * included), its own M of N, and — since a ratio is not biased low by a filling datapoint — M (not M + filling)
+ * for drops as well as spikes.
+ */
+export function aovAlarmTiming(t: AlarmTimingSettings, direction: "spike" | "drop", series: { measure: string; dimension?: string } = { measure: "revenue" }): AlarmTiming {
+    const sparse = isSparseSeries(series);
+    const c = configuredDatapoints(t, direction === "spike" ? (sparse ? "sparseAovSpike" : "aovSpike") : (sparse ? "sparseAovDrop" : "aovDrop"));
+    const timing = alarmTiming(t.ecommercePeriodSeconds, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
+    return { ...timing, datapointsToAlarmBelow: timing.datapointsToAlarmAbove };
 }
 
 /** The ecommerce alarms' timing for this config and kind (dense spike / drop at ecommercePeriodSeconds, sparse at sparsePeriodSeconds). */
-export function ecommerceAlarmTiming(t: AlarmTimingSettings, kind: Exclude<SeriesKind, "waf"> = "spike"): AlarmTiming {
+export function ecommerceAlarmTiming(t: AlarmTimingSettings, kind: Exclude<SeriesKind, "waf" | AovKind> = "spike"): AlarmTiming {
     const c = configuredDatapoints(t, kind);
     const period = kind === "sparseSpike" || kind === "sparseDrop" ? t.sparsePeriodSeconds : t.ecommercePeriodSeconds;
     return alarmTiming(period, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);

@@ -6,7 +6,7 @@
 // day raises. `npm run simulate` prints it; model/detectionLatency.ts takes its noise-free worst case as the
 // `detectionLatencySeconds` stack output.
 import { AlarmSpec, CloudWatchDetectionArgs, cloudWatchDetectionSettings, planCloudWatchAlarms } from "../components/cloudwatchDetection";
-import { Expected, ReplaySeries, ReplayShape, firstAlarm, replay } from "./alarmReplay";
+import { Expected, ReplayResult, ReplaySeries, ReplayShape, firstAlarm, replayAlarmSet } from "./alarmReplay";
 import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, wafVisibleAt } from "./metricArrival";
 import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 import { WAF_TOTAL_RULE } from "./wafTargets";
@@ -69,6 +69,11 @@ export interface SimAlarm {
     kind: SimKind;
     label: string;
     shape: ReplayShape;
+    /**
+     * Revenue series: the AOV band child (revenue per checkout, a ratio shape) OR'ed with the band in the composite
+     * (components/cloudwatchDetection.ts CompanionSpec).
+     */
+    companion?: ReplayShape;
     /** WAF rule, or the ecommerce series. */
     rule?: string;
     /** WAF alarms: the series' steady blocked requests a minute (wafBackgroundPerMinute). */
@@ -76,19 +81,38 @@ export interface SimAlarm {
     series?: { measure: "views" | "revenue"; dimension?: "platform" | "marketplace"; value?: string; key: string };
 }
 
-/** The replay shape of a planned alarm: period, N, M, direction, band width and noise-floor gate as created. */
-export function shapeOf(spec: AlarmSpec): ReplayShape {
-    const m1 = spec.metricQueries.find((q) => q.id === "m1") as { metric?: { period?: unknown } } | undefined;
-    const ad = spec.metricQueries.find((q) => typeof q.expression === "string" && q.expression.startsWith("ANOMALY_DETECTION_BAND("));
+/** Period (from m1) and band width (from the ANOMALY_DETECTION_BAND expression) of an alarm's queries. */
+function periodAndWidth(name: string, metricQueries: AlarmSpec["metricQueries"]): { period: number; width: number } {
+    const m1 = metricQueries.find((q) => q.id === "m1") as { metric?: { period?: unknown } } | undefined;
+    const ad = metricQueries.find((q) => typeof q.expression === "string" && q.expression.startsWith("ANOMALY_DETECTION_BAND("));
     const width = /^ANOMALY_DETECTION_BAND\(\w+,\s*([0-9.]+)\)$/.exec(String(ad?.expression ?? ""));
     const period = Number(m1?.metric?.period);
-    if (!width || !Number.isFinite(period)) throw new Error(`alarm ${spec.alarmName}: no m1 period or band expression to replay`);
+    if (!width || !Number.isFinite(period)) throw new Error(`alarm ${name}: no m1 period or band expression to replay`);
+    return { period, width: Number(width[1]) };
+}
+
+/**
+ * The replay shape of a planned alarm's AOV companion: a ratio shape (its e1 must be `m1 / m2`, the expression the
+ * replay's ratio datapoint reproduces), or undefined without one.
+ */
+export function companionShapeOf(spec: AlarmSpec): ReplayShape | undefined {
+    const c = spec.companion;
+    if (!c) return undefined;
+    const e1 = c.metricQueries.find((q) => q.id === "e1");
+    if (e1?.expression !== "m1 / m2") throw new Error(`alarm ${c.alarmName}: the replay reproduces e1 = m1 / m2, got ${String(e1?.expression)}`);
+    const { period, width } = periodAndWidth(c.alarmName, c.metricQueries);
+    return { periodSeconds: period, evaluationPeriods: c.evaluationPeriods, datapointsToAlarm: c.datapointsToAlarm, comparison: c.comparisonOperator, bandWidth: width, ratio: true };
+}
+
+/** The replay shape of a planned alarm: period, N, M, direction, band width and noise-floor gate as created. */
+export function shapeOf(spec: AlarmSpec): ReplayShape {
+    const { period, width } = periodAndWidth(spec.alarmName, spec.metricQueries);
     return {
         periodSeconds: period,
         evaluationPeriods: spec.evaluationPeriods,
         datapointsToAlarm: spec.datapointsToAlarm,
         comparison: spec.comparisonOperator,
-        bandWidth: Number(width[1]),
+        bandWidth: width,
         gate: spec.gate ? { windowSeconds: spec.gate.windowSeconds, threshold: spec.gate.threshold } : undefined,
     };
 }
@@ -116,6 +140,7 @@ export function simAlarms(args: CloudWatchDetectionArgs): SimAlarm[] {
         kind: s.kind,
         label: s.target.label,
         shape: shapeOf(s),
+        ...(s.companion ? { companion: companionShapeOf(s) } : {}),
         rule: s.target.rule,
         ...(s.target.rule !== undefined ? { wafBackgroundPerMinute: wafBackgroundPerMinute(s.target.rule, aclRules(s.key, s.target.rule)) } : {}),
         series: s.target.series,
@@ -146,10 +171,19 @@ function sliceMinute(model: TrafficModel, slice: Slice, midMs: number, measure: 
     return [lc * a, lc * a * a * (ORDER_SECOND_MOMENT - 1) + lv * CHECKOUT_VARIANCE_PER_VIEW * a * a];
 }
 
-/** The band stand-in of a series over `minutes` minutes from `t0Ms`: the normal traffic's mean and variance. */
+/**
+ * The band stand-in of a series over `minutes` minutes from `t0Ms`: the normal traffic's mean and variance; for
+ * revenue also the moments of revenue S and checkouts K per minute that a revenue-per-checkout band needs (per
+ * slice: E[K] = λv·p1·p2, Var K = λv·(p1p2 + p2²(p1 + p1²)), E[S] = E[K]·a, Var S = E[K]·a²(e^{σ²} − 1) + Var K·a²,
+ * Cov(S, K) = a·Var K; slices independent).
+ */
 export function expectedOf(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, minutes: number): Expected {
     const mean = new Float64Array(minutes);
     const variance = new Float64Array(minutes);
+    const revenue = series.measure === "revenue";
+    const ratio = revenue
+        ? { s: new Float64Array(minutes), k: new Float64Array(minutes), vs: new Float64Array(minutes), vk: new Float64Array(minutes), cov: new Float64Array(minutes) }
+        : undefined;
     const slices = model.slices.filter((s) => sliceMatches(s, series));
     for (let i = 0; i < minutes; i++) {
         const mid = t0Ms + i * 60_000 + 30_000;
@@ -157,9 +191,20 @@ export function expectedOf(model: TrafficModel, series: NonNullable<SimAlarm["se
             const [m, v] = sliceMinute(model, s, mid, series.measure);
             mean[i] += m;
             variance[i] += v;
+            if (ratio) {
+                const lv = s.meanViewRate * model.seasonality(s, mid) * 60;
+                const a = s.marketplace.averageOrderValue;
+                const k = lv * P1 * P2;
+                const vk = lv * CHECKOUT_VARIANCE_PER_VIEW;
+                ratio.s[i] += k * a;
+                ratio.k[i] += k;
+                ratio.vs[i] += k * a * a * (ORDER_SECOND_MOMENT - 1) + vk * a * a;
+                ratio.vk[i] += vk;
+                ratio.cov[i] += a * vk;
+            }
         }
     }
-    return { mean, variance };
+    return ratio ? { mean, variance, ratio } : { mean, variance };
 }
 
 function anomalyFactor(a: Anomaly | undefined, slice: Slice, ms: number, measure: "views" | "revenue"): number {
@@ -174,15 +219,17 @@ function anomalyFactor(a: Anomaly | undefined, slice: Slice, ms: number, measure
  * (TrafficModel.sampleCounts per slice and second, anomaly included), or — without `rng` — the expected values
  * (noise-free, anomaly included).
  */
-export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, seconds: number, rng?: Rng): Float64Array {
+export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, seconds: number, rng?: Rng, checkouts?: Float64Array): Float64Array {
     const out = new Float64Array(seconds);
     const slices = model.slices.filter((s) => sliceMatches(s, series));
+    if (checkouts && checkouts.length !== seconds) throw new Error("checkouts must hold one value per second");
     if (rng) {
         for (let i = 0; i < seconds; i++) {
             const from = t0Ms + i * 1000;
             for (const s of slices) {
                 const c = model.sampleCounts(rng, s, from, from + 1000);
                 out[i] += series.measure === "views" ? c.views : c.revenue;
+                if (checkouts) checkouts[i] += c.checkouts;
             }
         }
         return out;
@@ -198,10 +245,17 @@ export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["
         const from = applies ? (a.startMs - t0Ms - 500) / 1000 : Infinity;
         const to = applies ? (a.startMs + a.durationMs - t0Ms - 500) / 1000 : -Infinity;
         const factor = applies ? a.factor : 1;
+        // Checkouts follow views (a views anomaly scales them; a revenue anomaly, order values only).
+        const checkoutFactor = applies && a.measure === "views" ? factor : 1;
         for (let minute = 0; minute * 60 < seconds; minute++) {
-            const base = s.meanViewRate * model.seasonality(s, t0Ms + minute * 60_000 + 30_000) * perView;
+            const rate = s.meanViewRate * model.seasonality(s, t0Ms + minute * 60_000 + 30_000);
+            const base = rate * perView;
             const end = Math.min(seconds, minute * 60 + 60);
-            for (let i = minute * 60; i < end; i++) out[i] += i >= from && i < to ? base * factor : base;
+            for (let i = minute * 60; i < end; i++) {
+                const inside = i >= from && i < to;
+                out[i] += inside ? base * factor : base;
+                if (checkouts) checkouts[i] += rate * P1 * P2 * (inside ? checkoutFactor : 1);
+            }
         }
     }
     return out;
@@ -302,21 +356,29 @@ function buildRun(config: SimStack, alarm: SimAlarm, warmup: number, startMs: nu
     const p = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
     let values: Float64Array;
     let expected: Expected;
+    let denominator: Float64Array | undefined;
     if (alarm.rule !== undefined) {
         const attack = anomaly ? { from: anomalyAt, to: anomalyAt + duration, perMinute: o.wafAttackPerMinute ?? WAF_ATTACK_PER_MINUTE } : undefined;
         ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng, attack));
     } else {
         const series = alarm.series!;
         const model = trafficModel(config, o.rate, anomaly ? anomalyFor(alarm, startMs) : undefined);
-        values = seriesValues(model, series, t0Ms, seconds, rng);
+        denominator = alarm.companion || alarm.shape.ratio ? new Float64Array(seconds) : undefined;
+        values = seriesValues(model, series, t0Ms, seconds, rng, denominator);
         expected = expectedOf(model, series, t0Ms, seconds / 60);
     }
-    return { series: { values, visibleAt: arrival(alarm, seconds, p, draw, flushPhase), expected }, anomalyAt, duration };
+    return { series: { values, visibleAt: arrival(alarm, seconds, p, draw, flushPhase), expected, ...(denominator ? { denominator } : {}) }, anomalyAt, duration };
+}
+
+/** Replays an alarm as created: its band (and AOV companion), with its gate, on one series. */
+export function replaySimAlarm(alarm: Pick<SimAlarm, "shape" | "companion">, series: ReplaySeries, o: Pick<SimOptions, "evaluationDelaySeconds">): ReplayResult {
+    const bands = alarm.companion ? [alarm.shape, alarm.companion] : [alarm.shape];
+    return replayAlarmSet(series, bands, { evaluationDelaySeconds: o.evaluationDelaySeconds });
 }
 
 /** Seconds from the anomaly's first second to the alarm's action, or undefined when it does not act in time. */
-function timeToAlert(run: Run, shape: ReplayShape, o: SimOptions): number | undefined {
-    const r = replay(run.series, shape, { evaluationDelaySeconds: o.evaluationDelaySeconds });
+function timeToAlert(run: Run, alarm: SimAlarm, o: SimOptions): number | undefined {
+    const r = replaySimAlarm(alarm, run.series, o);
     const at = firstAlarm(r, run.anomalyAt, run.anomalyAt + run.duration + DETECTION_GRACE_SECONDS);
     return at === undefined ? undefined : at - run.anomalyAt;
 }
@@ -371,7 +433,7 @@ export function worstCase(config: SimStack, alarm: SimAlarm, o: SimOptions, warm
                 for (const fp of flushPhases) {
                     const n = base.series.values.length;
                     const run: Run = { anomalyAt: base.anomalyAt, duration: base.duration, series: { ...base.series, visibleAt: arrival(alarm, n, p, draw, fp) } };
-                    const t = timeToAlert(run, alarm.shape, o);
+                    const t = timeToAlert(run, alarm, o);
                     runs += 1;
                     if (t === undefined) {
                         missed += 1;
@@ -465,15 +527,16 @@ export function steadyFalseAlarms(config: SimStack, alarm: SimAlarm, o: SimOptio
         const p = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
         let values: Float64Array;
         let expected: Expected;
+        const denominator = alarm.companion || alarm.shape.ratio ? new Float64Array(seconds) : undefined;
         if (alarm.rule !== undefined) {
             ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng));
         } else {
             const model = trafficModel(config, o.rate);
-            values = seriesValues(model, alarm.series!, t0Ms, seconds, rng);
+            values = seriesValues(model, alarm.series!, t0Ms, seconds, rng, denominator);
             expected = expectedOf(model, alarm.series!, t0Ms, seconds / 60);
         }
         const visibleAt = arrival(alarm, seconds, p, { mode: "random", rng }, Math.floor(rng() * Math.max(1, o.bufferSeconds)));
-        const r = replay({ values, visibleAt, expected }, alarm.shape, { evaluationDelaySeconds: o.evaluationDelaySeconds });
+        const r = replaySimAlarm(alarm, { values, visibleAt, expected, ...(denominator ? { denominator } : {}) }, o);
         count += r.transitions.filter((t) => t.state === "ALARM").length;
     }
     return count;
@@ -499,7 +562,7 @@ export function sampledReplays(config: SimStack, alarm: SimAlarm, o: SimOptions,
         const start = REFERENCE_DAY_MS + Math.floor(((i + rng()) * 86_400) / replays) * 1000;
         const run = buildRun(config, alarm, warmup, start, o, { mode: "random", rng }, Math.floor(rng() * Math.max(1, o.bufferSeconds)), rng);
         const ideal = buildRun(config, alarm, warmup, start, o, { mode: "worst" }, 0);
-        out.push({ seconds: timeToAlert(run, alarm.shape, o), armed: timeToAlert(ideal, alarm.shape, o) !== undefined });
+        out.push({ seconds: timeToAlert(run, alarm, o), armed: timeToAlert(ideal, alarm, o) !== undefined });
     }
     return out;
 }

@@ -3,7 +3,7 @@
 // Every expected second below is worked out in the comment next to it.
 import * as assert from "assert";
 
-import { ReplaySeries, ReplayShape, firstAlarm, replay } from "../model/alarmReplay";
+import { ReplaySeries, ReplayShape, firstAlarm, replay, replayAlarmSet, smallCountFactor } from "../model/alarmReplay";
 import { emfArrivalParams, emfMaxLagSeconds, emfVisibleAt, wafVisibleAt } from "../model/metricArrival";
 
 function constant(minutes: number, mean: number) {
@@ -151,6 +151,60 @@ describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
 
         it("steady traffic never alarms: the filling 300 s datapoint reads 26 of 30, inside the band", () => {
             assert.deepStrictEqual(replay(series(3000, () => 0.1, (s) => s + 41, 6), shape).transitions, []);
+        });
+    });
+
+    describe("revenue per checkout (AOV child, ratio m1 / m2) OR'ed with the revenue band: dev drop shape 2 of 2 complete + 1 filling, M not raised", () => {
+        // Per minute 40 checkouts and 2000 revenue (AOV 50); from second 600 order values × 0.2 (AOV 10), checkouts
+        // unchanged. Ratio band: mean 2000 / 40 = 50, Var = Var S / 40² × smallCountFactor(40) with Var S chosen so
+        // the sd is 5 (no count terms): lower band at 3 σ = 35. The revenue band: mean 2000, sd 600 → lower 200, so
+        // the dropped revenue (400 a minute) stays inside it. 41 s lag: the filling minute holds 20 readable seconds.
+        const minutes = 20;
+        const f = smallCountFactor(40);
+        const ratio = {
+            s: new Float64Array(minutes).fill(2000), k: new Float64Array(minutes).fill(40), vs: new Float64Array(minutes).fill((25 * 1600) / f),
+            vk: new Float64Array(minutes), cov: new Float64Array(minutes),
+        };
+        const expected = { mean: new Float64Array(minutes).fill(2000), variance: new Float64Array(minutes).fill(600 * 600), ratio };
+        const run = (checkouts: (s: number) => number): ReplaySeries => {
+            const values = new Float64Array(minutes * 60);
+            const denominator = new Float64Array(minutes * 60);
+            const visibleAt = new Float64Array(minutes * 60);
+            for (let t = 0; t < values.length; t++) {
+                denominator[t] = checkouts(t);
+                values[t] = denominator[t] * (t >= 600 ? 10 : 50);
+                visibleAt[t] = t + 41;
+            }
+            return { values, visibleAt, expected, denominator };
+        };
+        const band: ReplayShape = { periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 3, comparison: "LessThanLowerThreshold", bandWidth: 3, gate: { windowSeconds: 300, threshold: 0 } };
+        const aov: ReplayShape = { periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3, ratio: true };
+
+        it("ALARM at 720, 120 s after the drop began: W=660 only the filling minute (AOV 10) breaches; W=720 it and [600,660) do; the revenue band alone never alarms", () => {
+            const r = run(() => 40 / 60);
+            assert.strictEqual(smallCountFactor(40), 1 + 1 / 40 + 2 / 1600); // the series beyond μ = 30
+            assert.deepStrictEqual(replayAlarmSet(r, [band, aov]).transitions[0], { at: 720, state: "ALARM" });
+            assert.deepStrictEqual(replay(r, band).transitions, []);
+            // (band AND gate) OR aov: a gate that blocks the revenue band does not block the AOV child
+            assert.strictEqual(replayAlarmSet(r, [{ ...band, gate: { windowSeconds: 300, threshold: 1e12 } }, aov]).transitions[0]?.at, 720);
+        });
+
+        it("a minute without checkouts has no ratio (division by zero drops the datapoint: not breaching); the revenue band sees revenue 0", () => {
+            const r = run((t) => (t >= 600 ? 0 : 40 / 60));
+            assert.deepStrictEqual(replay(r, aov).transitions, []);
+            // revenue band: W=720: [540,600) 2000 ✗, [600,660) 0 ✓, filling 0 ✓ → 2 of 3; W=780: 0, 0, 0 → 3 of 3
+            assert.strictEqual(replayAlarmSet(r, [band, aov]).transitions[0]?.at, 780);
+        });
+
+        it("steady traffic never alarms: the filling minute's ratio is unbiased (50), unlike its sum", () => {
+            const steady = run(() => 40 / 60);
+            for (let t = 600; t < steady.values.length; t++) steady.values[t] = steady.denominator![t] * 50;
+            assert.deepStrictEqual(replayAlarmSet(steady, [band, aov]).transitions, []);
+        });
+
+        it("smallCountFactor: E[1/K | K > 0] × μ for K ~ Poisson(μ), exact for small μ", () => {
+            // μ = 1: Σ_{k≥1} e^{-1} / (k · k!) / (1 − e^{-1}) × 1 = 1.3179 / ... ; Ei(1) − γ = 1.31790215
+            assert.ok(Math.abs(smallCountFactor(1) - (Math.exp(-1) * 1.3179021514544) / (1 - Math.exp(-1))) < 1e-9);
         });
     });
 

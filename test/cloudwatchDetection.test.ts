@@ -65,11 +65,12 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         const rules = wafRuleMetricNames(cfg.waf);
         assert.deepStrictEqual(rules, ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
         assert.strictEqual(allEcommerceSeries(ecommerceSeriesSettingsOf(cfg)).length, 16);
-        // metric alarms: 4 × (band, floor) + 16 × (spike, drop band, drop baseline) = 56; composites: 4 + 16 = 20
-        assert.strictEqual(run.ofType(ALARM).length, 56);
-        assert.strictEqual(run.ofType(COMPOSITE).length, 20);
+        // metric alarms: 4 × (band, floor) + 16 × (spike, drop band, drop baseline) + 8 revenue series × 2 AOV children
+        // = 72; composites: 4 WAF + 16 drops + 8 revenue spikes = 28
+        assert.strictEqual(run.ofType(ALARM).length, 72);
+        assert.strictEqual(run.ofType(COMPOSITE).length, 28);
         const names = [...run.ofType(ALARM).map((a) => a.inputs.name as string), ...run.ofType(COMPOSITE).map((a) => a.inputs.alarmName as string)];
-        assert.strictEqual(new Set(names).size, 76, "alarm names are unique");
+        assert.strictEqual(new Set(names).size, 100, "alarm names are unique");
         for (const n of names) assert.ok(n.length <= 255 && /^[\x20-\x7e]+$/.test(n), `alarm name ${n} must be ≤ 255 ASCII characters`);
         assert.strictEqual((run.outputs.alarmArns as string[]).length, 36);
     });
@@ -139,7 +140,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             assert.deepStrictEqual(a.inputs.tags, tags);
             assert.ok((a.inputs.alarmDescription as string).length <= 1024, `${a.name} description too long`);
         }
-        assert.strictEqual(run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length === 0 && (a.inputs.okActions ?? []).length === 0).length, 56 - 16);
+        assert.strictEqual(run.ofType(ALARM).filter((a) => (a.inputs.alarmActions ?? []).length === 0 && (a.inputs.okActions ?? []).length === 0).length, 72 - 8); // only the 8 views spikes are plain acting alarms
     });
 
     it("ecommerce spike alarm: Views for Platform=web from the EMF namespace, 1-minute Sum, above the band, 2 of 3", () => {
@@ -184,8 +185,30 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         assert.strictEqual(byName(run, "views-total-drop-baseline").inputs.threshold, 1200); // views floor 20 a minute
         const composite = run.one(COMPOSITE, "detection-revenue-marketplace-JP-drop-composite");
         assert.strictEqual(composite.inputs.alarmName, name);
-        assert.strictEqual(composite.inputs.alarmRule, `ALARM("${name}-band") AND ALARM("${name}-baseline")`);
+        assert.strictEqual(composite.inputs.alarmRule, `(ALARM("${name}-band") AND ALARM("${name}-baseline")) OR ALARM("${name}-aov-band")`);
+        assert.strictEqual(run.one(COMPOSITE, "detection-views-total-drop-composite").inputs.alarmRule.includes("aov"), false, "views have no AOV child");
         assert.match(composite.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band \(CloudWatch anomaly detection, 3.5 standard deviations\).*300-second.*baseline of at least 18000 over the last hour/);
+    });
+
+    it("revenue series: an AOV child (Revenue / Checkouts at 60 s, the division dropping minutes without checkouts) OR'ed with the revenue band; revenue spikes act through a composite", () => {
+        const name = `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-total-spike`;
+        const aov = byName(run, "revenue-total-spike-aov");
+        assert.deepStrictEqual(query(aov, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
+        assert.deepStrictEqual(query(aov, "m2").metric, { namespace: METRIC_NAMESPACE, metricName: "Checkouts", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
+        // dense spike: 2 of 2 complete + 1 filling, band 3 + 1.5; notBreaching: a minute without checkouts has no ratio
+        assert.deepStrictEqual(
+            [query(aov, "e1").expression, query(aov, "ad1").expression, aov.inputs.evaluationPeriods, aov.inputs.datapointsToAlarm, aov.inputs.treatMissingData, aov.inputs.name, aov.inputs.alarmActions],
+            ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 4.5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
+        );
+        const composite = run.one(COMPOSITE, "detection-revenue-total-spike-composite");
+        assert.deepStrictEqual([composite.inputs.alarmName, composite.inputs.alarmRule], [name, `ALARM("${name}-band") OR ALARM("${name}-aov-band")`]);
+        assert.deepStrictEqual([byName(run, "revenue-total-spike").inputs.name, byName(run, "revenue-total-spike").inputs.alarmActions], [`${name}-band`, []]);
+        // drops: 2 of 2 + 1 filling, M not raised for the filling datapoint (a ratio is not biased low by it), band 3
+        const drop = byName(run, "revenue-marketplace-JP-drop-aov");
+        assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "ad1").expression],
+            ["LessThanLowerThreshold", 3, 2, 60, "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        // sparse spike: 3 of 3 + 1 filling
+        assert.deepStrictEqual([byName(run, "revenue-marketplace-JP-spike-aov").inputs.evaluationPeriods, byName(run, "revenue-marketplace-JP-spike-aov").inputs.datapointsToAlarm], [4, 3]);
     });
 
     it("the stack totals carry only the Stack dimension", () => {
@@ -205,8 +228,8 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
 describe("CloudWatchDetection config variations", () => {
     it("M of N, band width, floors and dimensions come from config; drop alarms need M + filling", async () => {
         const { run } = await build(devWith({ evaluationPeriods: 3, datapointsToAlarm: 2, bandWidth: 1.5, ecommerceDimensions: ["platform"], minBlockedRequests: 50, dropBaselineFloor: { views: 5 } }));
-        // (ALL + 3 WAF rules) × 2 + 2 measures × (total + 3 platforms) × 3 = 32 metric alarms
-        assert.strictEqual(run.ofType(ALARM).length, 32);
+        // (ALL + 3 WAF rules) × 2 + 2 measures × (total + 3 platforms) × 3 + 4 revenue series × 2 AOV children = 40 metric alarms
+        assert.strictEqual(run.ofType(ALARM).length, 40);
         assert.strictEqual(run.ofType(ALARM).filter((a) => /marketplace/i.test(a.name)).length, 0);
         const waf = byName(run, "waf-AWSManagedRulesCommonRuleSet");
         assert.deepStrictEqual([waf.inputs.evaluationPeriods, waf.inputs.datapointsToAlarm], [4, 2]);

@@ -67,8 +67,9 @@ describe("detectionLatency", () => {
             // (k+2)·60 evaluation (minute k published ≤ 60 s after it ends): 120 − 40 = 80 s. φ = 41 (19.2 < 20)
             // waits for minute k+1, readable at (k+3)·60 in the worst case: 180 − 41 = 139 s — the worst start.
             assert.strictEqual(l.wafSeconds, 139);
-            // the stack-total revenue drop alarm cannot see the default drop at night (baseline under its floor): said, not hidden
-            assert.ok(l.warnings.some((w) => /revenue-total-drop/.test(w)), JSON.stringify(l.warnings));
+            // every noise-free replay of the stack totals alarms: the revenue drop at night (baseline under the revenue band's
+            // floor) is caught by its AOV child, which needs no floor (before it, 72 of 144 runs raised nothing)
+            assert.deepStrictEqual(l.warnings, []);
         });
 
         it("dev alarm shapes: 60 s periods, one filling datapoint each (WAF lag 60 s, EMF lag 50 s), M of N per series kind", () => {

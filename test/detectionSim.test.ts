@@ -59,10 +59,10 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         assert.ok(steadyFalseAlarms(simStackOf(args), { ...rule, shape: { ...rule.shape, gate: undefined } }, o, 1, 11) > 0);
     });
 
-    it("cost from the plan's price table: 36 band alarms × $0.30 + 20 floor children × $0.10 + 20 composites × $0.50; 41 EMF metrics; the 10 s buffer's invocations", () => {
+    it("cost from the plan's price table: 36 band alarms × $0.30 + 16 AOV children × $0.60 + 20 floor children × $0.10 + 28 composites × $0.50; 41 EMF metrics; the 10 s buffer's invocations", () => {
         const a = alarmCost(args);
-        assert.deepStrictEqual([a.bandAlarms, a.gateAlarms, a.composites], [36, 20, 20]);
-        assert.strictEqual(Math.round(a.usd * 100), 2280);
+        assert.deepStrictEqual([a.bandAlarms, a.gateAlarms, a.composites], [52, 20, 28]);
+        assert.strictEqual(Math.round(a.usd * 100), 3640);
         assert.strictEqual(emfMetricCount(args), 41); // (1 + 3 + 1 + 4 + 1) dimension sets × 4 measures + MalformedRecords
         const ab = costBeforeAfter(args);
         assert.strictEqual(Math.round(ab.before.alarmsUsd * 100), 1080);
@@ -84,10 +84,10 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const total = kinds.reduce((n, k) => n + k.usdPerMonth, 0);
         assert.strictEqual(Math.round(total * 100), Math.round(alarmCost(args).usd * 100));
         const sparse = kinds.find((k) => k.group === "spike revenue by dim")!;
-        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ$/);
+        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR AOV 60 s, 3 of 4, 4\.5 σ$/);
         const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
         assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
-        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s/);
+        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {

@@ -38,7 +38,7 @@ describe("program: engine cloudwatch (dev)", () => {
 
     it("creates anomaly-band alarms, no Lookout resources and no heartbeat", () => {
         const anomaly = run.ofType(T.alarm).filter((a) => (a.inputs.metricQueries ?? []).some((q: any) => /ANOMALY_DETECTION_BAND/.test(q.expression ?? "")));
-        assert.equal(anomaly.length, 36, "the web ACL total (Rule=ALL) + 3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop (band alarms and band children)");
+        assert.equal(anomaly.length, 52, "the web ACL total (Rule=ALL) + 3 WAF rules + 2 measures x (total + 3 platforms + 4 marketplaces) x spike/drop (band alarms and band children) + 8 revenue series x spike/drop AOV children");
         assert.equal(run.ofType(T.detector).length + run.ofType(T.activation).length + run.ofType(T.alert).length, 0);
         assert.equal(run.ofType(T.schedule).length, 0, "FILL(m, 0) replaces the heartbeat");
     });
@@ -48,7 +48,7 @@ describe("program: engine cloudwatch (dev)", () => {
         const people = run.one(T.topic, "people-topic");
         assert.equal(run.outputs.alertTopicArn, topic.state.arn);
         const composites = run.ofType(T.composite);
-        assert.equal(composites.length, 20, "(Rule=ALL + 3 WAF rules) + 16 drop composites");
+        assert.equal(composites.length, 28, "(Rule=ALL + 3 WAF rules) + 16 drop composites + 8 revenue spike composites");
         const referenced = new Set(composites.flatMap((c) => [...(c.inputs.alarmRule as string).matchAll(/ALARM\("([^"]+)"\)/g)].map((m) => m[1])));
         for (const alarm of [...run.ofType(T.alarm), ...composites]) {
             if ((alarm.inputs.alarmActions ?? []).length === 0) {
@@ -78,18 +78,18 @@ describe("program: engine cloudwatch (dev)", () => {
     it("shows every acting alarm, the alert DLQ alarm included, on the dashboard", () => {
         const onDashboard = new Set(dashboardAlarmArns(run));
         const acting = [...run.ofType(T.alarm), ...run.ofType(T.composite)].filter((a) => (a.inputs.alarmActions ?? []).length > 0).map((a) => a.state.arn);
-        assert.equal(acting.length, 37, "36 acting anomaly alarms (20 composites, 16 spike alarms) + the DLQ depth alarm");
+        assert.equal(acting.length, 37, "36 acting anomaly alarms (28 composites, 8 views spike alarms) + the DLQ depth alarm");
         for (const arn of acting) assert.ok(onDashboard.has(arn), arn);
         assert.equal(onDashboard.size, 37);
         assert.equal(run.outputs.dashboardName, run.one(T.dashboard).inputs.dashboardName);
         assert.equal(run.outputs.alarmCount, 36);
     });
 
-    it("exports the simulation's worst-case detection latency: WAF 139 s, ecommerce 230 s", () => {
-        assert.equal(run.outputs.detectionLatencySeconds, 230);
+    it("exports the simulation's worst-case detection latency: WAF 139 s, ecommerce 185 s", () => {
+        assert.equal(run.outputs.detectionLatencySeconds, 185);
         const b = run.outputs.detectionLatencyBreakdown as { wafSeconds: number; ecommerceSeconds: number; warnings: string[] };
-        assert.deepEqual([b.wafSeconds, b.ecommerceSeconds], [139, 230]);
-        assert.deepEqual(b.warnings.map((w) => w.split(":")[0]), ["revenue-total-drop"], "the total revenue drop is under its floor at night");
+        assert.deepEqual([b.wafSeconds, b.ecommerceSeconds], [139, 185]);
+        assert.deepEqual(b.warnings, [], "every noise-free replay of the stack totals alarms (the total revenue drop at night through its AOV child)");
         assert.equal(run.outputs.lookoutDetectorArns, undefined);
     });
 });

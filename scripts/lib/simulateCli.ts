@@ -171,10 +171,15 @@ export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport):
         if (of.length === 0) return [];
         const sh = of[0].shape;
         const gated = of.filter((a) => a.shape.gate).length;
-        const usd = of.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + gated * (alarmMonthlyUsd({ metrics: 1 }) + compositeAlarmMonthlyUsd());
+        const companions = of.filter((a) => a.companion).length;
+        const composites = of.filter((a) => a.shape.gate || a.companion).length;
+        const usd = of.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + gated * alarmMonthlyUsd({ metrics: 1 }) +
+            companions * alarmMonthlyUsd({ metrics: 2, anomalyBand: true }) + composites * compositeAlarmMonthlyUsd();
+        const aov = [...new Set(of.filter((a) => a.companion).map((a) => `AOV 60 s, ${a.companion!.datapointsToAlarm} of ${a.companion!.evaluationPeriods}, ${a.companion!.bandWidth} σ`))];
         return [{
             group,
-            shape: `${sh.periodSeconds} s, ${sh.datapointsToAlarm} of ${sh.evaluationPeriods}, ${sh.bandWidth} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}`,
+            shape: `${sh.periodSeconds} s, ${sh.datapointsToAlarm} of ${sh.evaluationPeriods}, ${sh.bandWidth} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}` +
+                (aov.length ? ` | OR ${aov.join(" | ")}` : ""),
             alarms: of.length,
             usdPerMonth: usd,
             boundSeconds: r.kinds.find((k) => k.group === group)?.boundSeconds,
@@ -196,7 +201,7 @@ export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice
     const lines = [
         "",
         `Cost (us-east-1 list prices of ${PRICE_TABLE.date}, scripts/lib/prices.ts), a month:`,
-        `  alarms: ${a.bandAlarms} band alarms (3 alarm metrics each) + ${a.gateAlarms} noise-floor children + ${a.composites} composites = ${usd(a.usd)} ` +
+        `  alarms: ${a.bandAlarms} band alarms (3 alarm metrics per metric read; the AOV children read 2) + ${a.gateAlarms} noise-floor children + ${a.composites} composites = ${usd(a.usd)} ` +
         `(before: ${usd(ab.before.alarmsUsd)} for plain band alarms); EMF custom metrics ${usd(ab.after.metricsUsd)} (unchanged by the period)`,
         `  Firehose Lambda buffer (transform invocations, their duration, the EMF log lines): ${usd(ab.after.bufferUsd)} (before, 60 s: ${usd(ab.before.bufferUsd)})`,
         "",

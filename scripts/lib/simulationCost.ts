@@ -28,8 +28,12 @@ export interface AlarmCost {
 export function alarmCost(args: CloudWatchDetectionArgs): AlarmCost {
     const specs = planCloudWatchAlarms(args);
     const gates = specs.filter((s) => s.gate).length;
-    const usd = specs.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + gates * alarmMonthlyUsd({ metrics: 1 }) + gates * compositeAlarmMonthlyUsd();
-    return { bandAlarms: specs.length, gateAlarms: gates, composites: gates, usd };
+    // An AOV companion reads two metrics (Revenue, Checkouts): 2 alarm metrics + its band.
+    const companions = specs.filter((s) => s.companion).length;
+    const composites = specs.filter((s) => s.gate || s.companion).length;
+    const usd = specs.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + companions * alarmMonthlyUsd({ metrics: 2, anomalyBand: true }) +
+        gates * alarmMonthlyUsd({ metrics: 1 }) + composites * compositeAlarmMonthlyUsd();
+    return { bandAlarms: specs.length + companions, gateAlarms: gates, composites, usd };
 }
 
 /** The EMF custom metrics the transform publishes for these series (each measure × dimension set value, plus _other and MalformedRecords). */
