@@ -40,6 +40,9 @@ export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop
  * - sparseSpike 2 of 3 and sparseDrop 1 of 1 at the sparse period (detection.sparsePeriodSeconds, 300 s) with
  *   SPARSE_EXTRA_BAND_WIDTH: a few checkouts a minute cannot be judged per minute (1-minute 3 of 3 took up to
  *   ~10 minutes or missed); see SPARSE_PERIOD_SECONDS.
+ * - the revenue series' AOV companions (revenue per checkout, 60 s, aovAlarmTiming): aovSpike and aovDrop 2 of 2
+ *   (the total), sparseAovSpike 3 of 3 (a mean of a few log-normal order values has a heavy upper tail),
+ *   sparseAovDrop 2 of 2; widths in AOV_EXTRA_BAND_WIDTH.
  * `detection.datapointsToAlarm` / `detection.evaluationPeriods`, when set, replace these for every kind.
  */
 export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm: number; evaluationPeriods: number }>> = {
@@ -48,6 +51,7 @@ export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm
     drop: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseSpike: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
+    // AOV companions (revenue per checkout, aovAlarmTiming): dense = the stack's total revenue, sparse = by dimension.
     aovSpike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
     aovDrop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
     sparseAovSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
@@ -211,9 +215,14 @@ export function seriesBandWidth(bandWidth: number, series: { measure: string; di
  * drop of ≈ 30 checkouts a minute sits just under a 3-σ band; the ratio Revenue / Checkouts keeps only the order
  * values' spread (sd ≈ 0.66 a / √K) and moves the same anomaly 6–7 σ. CloudWatch metric math drops a datapoint
  * whose division is by zero (a minute without checkouts): "missing", counted as not breaching.
+ *
+ * Widths (simulated steady days, docs/detection-simulation.md): the ratio's upper tail is the log-normal order
+ * values' — a mean of 10–40 of them — so spikes need a wide band: the total at 2 of 2 raised 1 alarm in 30 days at
+ * 4.5 σ and none at 5 σ (3 of 3 at 4 σ: none, 60 s slower); the sparse series at 3 of 3 and 4.5 σ none in 30 days.
+ * The lower tail is light: drops keep detection.bandWidth (3 σ: no alarm in 30 days, total, ios, JP).
  */
 export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Record<"dense" | "sparse", number>>>> = {
-    spike: { dense: 1.5, sparse: 1.5 },
+    spike: { dense: 2, sparse: 1.5 },
     drop: { dense: 0, sparse: 0 },
 };
 

@@ -195,10 +195,10 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         const aov = byName(run, "revenue-total-spike-aov");
         assert.deepStrictEqual(query(aov, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
         assert.deepStrictEqual(query(aov, "m2").metric, { namespace: METRIC_NAMESPACE, metricName: "Checkouts", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
-        // dense spike: 2 of 2 complete + 1 filling, band 3 + 1.5; notBreaching: a minute without checkouts has no ratio
+        // dense spike: 2 of 2 complete + 1 filling, band 3 + 2; notBreaching: a minute without checkouts has no ratio
         assert.deepStrictEqual(
             [query(aov, "e1").expression, query(aov, "ad1").expression, aov.inputs.evaluationPeriods, aov.inputs.datapointsToAlarm, aov.inputs.treatMissingData, aov.inputs.name, aov.inputs.alarmActions],
-            ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 4.5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
+            ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
         );
         const composite = run.one(COMPOSITE, "detection-revenue-total-spike-composite");
         assert.deepStrictEqual([composite.inputs.alarmName, composite.inputs.alarmRule], [name, `ALARM("${name}-band") OR ALARM("${name}-aov-band")`]);

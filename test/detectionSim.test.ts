@@ -87,7 +87,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR AOV 60 s, 3 of 4, 4\.5 σ$/);
         const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
         assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
-        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
+        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 \| 3\.5 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {
