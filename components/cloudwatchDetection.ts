@@ -359,6 +359,7 @@ export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings
         [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.wafPeriodSeconds}`],
         [ecommerceAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+        [ecommerceAlarmTiming(t, "revenueSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
         [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (revenue per checkout)`],

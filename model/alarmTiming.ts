@@ -23,7 +23,7 @@ export type AlarmKind = "waf" | "spike" | "drop";
  * Series kinds that get their own shape: the WAF rules; ecommerce spikes and drops of the dense series (views, and
  * the stack's total revenue); and spikes and drops of the sparse series (revenue by platform or marketplace).
  */
-export type SeriesKind = AlarmKind | "sparseSpike" | "sparseDrop" | AovKind;
+export type SeriesKind = AlarmKind | "revenueSpike" | "sparseSpike" | "sparseDrop" | AovKind;
 /** The AOV companions' kinds: dense (the stack's total revenue) and sparse (revenue by platform or marketplace). */
 export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop";
 
@@ -37,6 +37,9 @@ export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop
  * - drop 2 of 3: the total revenue's drop to 20 % sits just under its 3-σ band at ≈ 30 checkouts a minute, so one
  *   noisy minute inside the band made 2 of 2 miss or wait (1 of 5 missed, up to 310 s); 2 of 3 tolerates it at
  *   the same bound and raised no alarm on 4 simulated steady days over 9 dense drop alarms.
+ * - revenueSpike 3 of 3: the stack total's revenue band above; at 2 of 2 it raised 3 steady alarms in 21 simulated
+ *   days (the order values' and the funnel's heavy upper tail), at 3 of 3 none; the order-value spikes it was slow on
+ *   are its AOV companion's (2 of 2), and traffic spikes are the views alarms'.
  * - sparseSpike 2 of 3 and sparseDrop 1 of 1 at the sparse period (detection.sparsePeriodSeconds, 300 s) with
  *   SPARSE_EXTRA_BAND_WIDTH: a few checkouts a minute cannot be judged per minute (1-minute 3 of 3 took up to
  *   ~10 minutes or missed); see SPARSE_PERIOD_SECONDS.
@@ -48,6 +51,7 @@ export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop
 export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm: number; evaluationPeriods: number }>> = {
     waf: { datapointsToAlarm: 1, evaluationPeriods: 1 },
     spike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
+    revenueSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
     drop: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseSpike: { datapointsToAlarm: 2, evaluationPeriods: 3 },
     sparseDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
@@ -189,7 +193,7 @@ export function isSparseSeries(series: { measure: string; dimension?: string }):
 
 /** The series kind of a series' spike or drop alarm. */
 export function seriesKindOf(series: { measure: string; dimension?: string }, direction: "spike" | "drop"): Exclude<SeriesKind, "waf" | AovKind> {
-    if (!isSparseSeries(series)) return direction;
+    if (!isSparseSeries(series)) return direction === "spike" && series.measure === "revenue" ? "revenueSpike" : direction;
     return direction === "spike" ? "sparseSpike" : "sparseDrop";
 }
 
@@ -198,14 +202,9 @@ export function seriesPeriodSeconds(t: Pick<AlarmTimingSettings, "ecommercePerio
     return isSparseSeries(series) ? t.sparsePeriodSeconds : t.ecommercePeriodSeconds;
 }
 
-/**
- * The band width of an ecommerce series' alarms (and its dashboard graph): revenue series — sparse and the total —
- * SPARSE_EXTRA_BAND_WIDTH wider. The total's revenue band at 3 σ raised about one steady-traffic alarm in 20
- * simulated days (its upper tail is the order values' and the funnel's), none at 3.5 σ; its order-value anomalies
- * are the AOV companion's to catch (aovAlarmTiming), so the wider revenue band costs them nothing.
- */
+/** The band width of an ecommerce series' alarms (and its dashboard graph). */
 export function seriesBandWidth(bandWidth: number, series: { measure: string; dimension?: string }): number {
-    return series.measure === "revenue" ? bandWidth + SPARSE_EXTRA_BAND_WIDTH : bandWidth;
+    return isSparseSeries(series) ? bandWidth + SPARSE_EXTRA_BAND_WIDTH : bandWidth;
 }
 
 /**

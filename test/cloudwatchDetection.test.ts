@@ -202,7 +202,10 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         );
         const composite = run.one(COMPOSITE, "detection-revenue-total-spike-composite");
         assert.deepStrictEqual([composite.inputs.alarmName, composite.inputs.alarmRule], [name, `ALARM("${name}-band") OR ALARM("${name}-aov-band")`]);
-        assert.deepStrictEqual([byName(run, "revenue-total-spike").inputs.name, byName(run, "revenue-total-spike").inputs.alarmActions], [`${name}-band`, []]);
+        // the revenue band child: 3 of 3 + 1 filling at 3 σ (revenueSpike), no actions of its own
+        const band = byName(run, "revenue-total-spike");
+        assert.deepStrictEqual([band.inputs.name, band.inputs.alarmActions, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, query(band, "ad1").expression],
+            [`${name}-band`, [], 4, 3, "ANOMALY_DETECTION_BAND(e1, 3)"]);
         // drops: 2 of 2 + 1 filling, M not raised for the filling datapoint (a ratio is not biased low by it), band 3
         const drop = byName(run, "revenue-marketplace-JP-drop-aov");
         assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "ad1").expression],

@@ -149,7 +149,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
                 assert.ok(titles.includes(`${m} (${label})`), `missing ${m} (${label})`);
             }
         }
-        // Sparse revenue by marketplace: the alarms' 300 s period and 3.5-σ band; the total at 60 s and 3.5 σ. Both as
+        // Sparse revenue by marketplace: the alarms' 300 s period and 3.5-σ band; the total at 60 s and 3 σ. Both as
         // planCloudWatchAlarms builds them (same ids, expressions, period).
         const w = titled(body, "Revenue (Marketplace=DE)");
         assert.strictEqual(w.properties.period, 300);
@@ -157,7 +157,7 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
         const total = titled(body, "Revenue (total)");
         assert.strictEqual(total.properties.period, 60);
-        assert.deepStrictEqual(expressions(total).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+        assert.deepStrictEqual(expressions(total).map((e) => e.expression), ["FILL(m1, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
         const specs = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [], alerts: { topicArn: "arn:aws:sns:us-east-1:000000000000:t" } }));
         for (const key of ["revenue-marketplace-DE-spike", "revenue-total-drop", "views-platform-ios-spike"]) {
             const spec = specs.find((x) => x.key === key)!;

@@ -83,11 +83,13 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const kinds = kindChoices(args, report);
         const total = kinds.reduce((n, k) => n + k.usdPerMonth, 0);
         assert.strictEqual(Math.round(total * 100), Math.round(alarmCost(args).usd * 100));
+        // the stack totals' spikes: views 2 of 2, revenue 3 of 3 (each + 1 filling), the revenue one OR its AOV child
+        assert.match(kinds.find((k) => k.group === "spike total")!.shape, /^60 s, 2 of 3 \| 3 of 4, 3 σ \| OR AOV 60 s, 2 of 3, 5 σ$/);
         const sparse = kinds.find((k) => k.group === "spike revenue by dim")!;
         assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR AOV 60 s, 3 of 4, 4\.5 σ$/);
         const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
         assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
-        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 \| 3\.5 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
+        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {

@@ -178,7 +178,7 @@ export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport):
         const aov = [...new Set(of.filter((a) => a.companion).map((a) => `AOV 60 s, ${a.companion!.datapointsToAlarm} of ${a.companion!.evaluationPeriods}, ${a.companion!.bandWidth} σ`))];
         return [{
             group,
-            shape: `${sh.periodSeconds} s, ${sh.datapointsToAlarm} of ${sh.evaluationPeriods}, ${[...new Set(of.map((x) => x.shape.bandWidth))].join(" | ")} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}` +
+            shape: `${sh.periodSeconds} s, ${[...new Set(of.map((x) => `${x.shape.datapointsToAlarm} of ${x.shape.evaluationPeriods}`))].join(" | ")}, ${[...new Set(of.map((x) => x.shape.bandWidth))].join(" | ")} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}` +
                 (aov.length ? ` | OR ${aov.join(" | ")}` : ""),
             alarms: of.length,
             usdPerMonth: usd,
