@@ -398,7 +398,7 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: s
     const { runProgram } = require("../test/harness") as typeof import("../test/harness");
     // No AWS here: a watched web ACL without `rules` is planned as Rule=ALL only, and the run's log says so.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { accountState } = require("../test/mocks") as typeof import("../test/mocks");
+    const { accountState, ACCOUNT: mockAccount } = require("../test/mocks") as typeof import("../test/mocks");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { evaluatePolicies, fromRecorded, PolicyConfigError } = require("../policy/lib/evaluate") as typeof import("../policy/lib/evaluate");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -428,7 +428,8 @@ export async function buildPlan(args: Args): Promise<{ doc: PlanDocument; log: s
         throw e;
     }
 
-    const sanitize = deployTimeValues(run.resources);
+    // The mocks' account id is not the deploying account's: the plan says <account> (ARNs keep their shape).
+    const sanitize = deployTimeValues(run.resources, { [mockAccount]: "<account>" });
     const components: ComponentInfo[] = planned.filter((r) => r.custom === false).map((r) => ({ name: r.name, type: r.type }));
     const custom = run.resources.filter((r) => planned.find((p) => p.name === r.name && p.type === r.type)?.custom !== false);
     const resources: PlanResource[] = custom.map((r) => {

@@ -364,6 +364,12 @@ describe("offline plan: arguments, writer and table helpers", () => {
             { a: "<topic.arn>", b: ["<fn.arn>:$LATEST"], c: '{"Resource":"<fn.name>"}', d: "alerts" });
     });
 
+    it("shows the mocks' account id as <account>, inside ARNs and documents too", () => {
+        const walk = deployTimeValues([{ name: "t", inputs: {}, state: {} } as never], { "123456789012": "<account>" });
+        assert.deepEqual(walk({ FINDING_ACCOUNT_ID: "123456789012", arn: "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default", n: 5 }),
+            { FINDING_ACCOUNT_ID: "<account>", arn: "arn:aws:securityhub:us-east-1:<account>:product/<account>/default", n: 5 });
+    });
+
     it("assigns resources to the longest matching component and lays groups out within the width", () => {
         const comps = [{ name: "alerts", type: "x:A" }, { name: "alerts-finding", type: "x:F" }];
         assert.equal(componentOf("alerts-finding-role", comps)?.name, "alerts-finding");

@@ -242,8 +242,9 @@ export interface Generated {
  * Replaces, in every string of `value`, the outputs the mocks made up (ids, ARNs, generated names: values AWS
  * or Pulumi assign at deploy) with `<resource.output>`, so the plan shows no placeholder ids.
  */
-export function deployTimeValues(resources: readonly Generated[]): (value: unknown) => unknown {
-    const tokens = new Map<string, string>();
+export function deployTimeValues(resources: readonly Generated[], offline: Readonly<Record<string, string>> = {}): (value: unknown) => unknown {
+    // `offline`: values the mocks made up that AWS would know at preview (the account id): shown by what they stand for.
+    const tokens = new Map<string, string>(Object.entries(offline));
     for (const r of resources) {
         const put = (v: unknown, field: string) => {
             if (typeof v === "string" && v.length >= 6 && !tokens.has(v)) tokens.set(v, `<${r.name}.${field}>`);
