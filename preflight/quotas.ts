@@ -30,7 +30,7 @@ const REDSHIFT_KEY = `${PROJECT}:sources.redshift.queries`;
  * What the quota counts need of an alarm: its region (unset: the stack's), its kind (`waf`, an ecommerce kind, or
  * `redshift` for sources.redshift's band alarms, which live in the stack's region) and whether it has a gate child.
  */
-export type QuotaAlarm = Pick<AlarmSpec, "region" | "gate"> & { readonly kind: AlarmSpec["kind"] | "redshift" };
+export type QuotaAlarm = Pick<AlarmSpec, "region" | "gate"> & Partial<Pick<AlarmSpec, "companion">> & { readonly kind: AlarmSpec["kind"] | "redshift" };
 
 /** sources.redshift's band alarms as quota alarms (the stack's region). */
 export function redshiftQuotaAlarms(specs: readonly { gate?: AlarmSpec["gate"] }[]): QuotaAlarm[] {
@@ -47,8 +47,10 @@ export function anomalyModelsByRegion(specs: readonly QuotaAlarm[], stackRegion:
     for (const s of specs) {
         const region = s.region ?? stackRegion;
         const n = out.get(region) ?? { total: 0, waf: 0, ecommerce: 0, redshift: 0 };
-        n.total += 1;
-        if (s.kind === "waf") n.waf += 1; else if (s.kind === "redshift") n.redshift += 1; else n.ecommerce += 1;
+        // A revenue alarm's AOV companion is a second band alarm with its own model (revenue per checkout).
+        const bands = s.companion ? 2 : 1;
+        n.total += bands;
+        if (s.kind === "waf") n.waf += bands; else if (s.kind === "redshift") n.redshift += bands; else n.ecommerce += bands;
         out.set(region, n);
     }
     return out;
@@ -59,7 +61,7 @@ export function metricAlarmsByRegion(specs: readonly QuotaAlarm[], stackRegion: 
     const out = new Map<string, number>();
     for (const s of specs) {
         const region = s.region ?? stackRegion;
-        out.set(region, (out.get(region) ?? 0) + (s.gate ? 2 : 1));
+        out.set(region, (out.get(region) ?? 0) + 1 + (s.gate ? 1 : 0) + (s.companion ? 1 : 0));
     }
     return out;
 }

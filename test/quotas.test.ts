@@ -10,6 +10,7 @@ import {
     alarmRateWarnings, anomalyModelsByRegion, checkAnomalyModels, checkDashboard, checkLambdaEnvironment, dashboardQuotaProblem,
     lambdaEnvironmentBytes, metricAlarmsByRegion, planQuotaProblem, QUOTAS,
 } from "../preflight/quotas";
+import { loadStackConfig } from "../scripts/lib/stackConfig";
 import { runProgram, stackFileConfig } from "./harness";
 import { accountState } from "./mocks";
 
@@ -60,7 +61,8 @@ describe("quotas: anomaly detection models per region (500)", () => {
         const { specs } = specsOf(watchExample([{ name: "shop-alb-acl", scope: "REGIONAL", rules: ["A", "B"] }]));
         const eu = anomalyModelsByRegion(specs, "eu-west-1").get("eu-west-1")!;
         assert.equal(eu.waf, 3);
-        assert.equal(eu.ecommerce, specs.filter((s) => s.kind !== "waf").length);
+        // each ecommerce band alarm, and each revenue alarm's AOV child
+        assert.equal(eu.ecommerce, specs.filter((s) => s.kind !== "waf").length + specs.filter((s) => s.companion).length);
         assert.ok(eu.ecommerce > 0 && eu.total === eu.waf + eu.ecommerce);
     });
 
@@ -101,6 +103,12 @@ describe("quotas: PutMetricAlarm rate (3 requests/s per region): a warning for v
         assert.deepEqual(alarmRateWarnings(specs(180), "us-east-1"), []);
         const [w] = alarmRateWarnings(specs(181), "us-east-1");
         assert.match(w, /^quota: 181 metric alarms in us-east-1 take at least 61 s to create at CloudWatch's PutMetricAlarm quota of 3 requests\/s/);
+    });
+
+    it("a revenue alarm's AOV child is one more band alarm and model (dev: 36 band alarms + 16 AOV children, 72 metric alarms)", () => {
+        const specs = planCloudWatchAlarms(cloudWatchDetectionArgs(loadStackConfig("dev"), { webAcls: [{ key: "", name: "acl", scope: "REGIONAL", rules: ["RateLimitPerClientIp", "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] }], alerts: { topicArn: "t" } }));
+        assert.deepEqual(anomalyModelsByRegion(specs, "us-east-1").get("us-east-1"), { total: 52, waf: 4, ecommerce: 48, redshift: 0 });
+        assert.equal(metricAlarmsByRegion(specs, "us-east-1").get("us-east-1"), 72);
     });
 
     it("a gated alarm counts its band and its gate child (two PutMetricAlarm calls)", () => {
