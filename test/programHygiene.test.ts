@@ -3,6 +3,7 @@
 import { strict as assert } from "assert";
 import { ProgramRun, runProgram, stackFileConfig, stackNames } from "./harness";
 import { archiveLimitFor, lambdaArchiveSize } from "./archiveSize";
+import { serializedText, staleSerializations } from "./serialized";
 
 /** Every IAM policy document the program registers, with where it came from. */
 export function policyDocuments(run: ProgramRun): { where: string; doc: any }[] {
@@ -85,3 +86,22 @@ for (const variant of variants) {
         });
     });
 }
+
+describe("program runs share serialized Lambda code (test/serialized.ts memoizeSerialization)", () => {
+    it("every memoized function still serializes to the text the memo serves (after this worker's program runs)", async function () {
+        this.timeout(120_000);
+        assert.ok(variants.length > 1, "several program runs came before this check in this file");
+        assert.deepEqual(await staleSerializations(), []);
+    });
+
+    it("the check sees a captured value that changed after the first serialization", async () => {
+        const state = { limit: 100 };
+        const handler = () => state.limit;
+        await serializedText(handler);
+        state.limit = 5;
+        const stale = await staleSerializations((fn) => fn === handler);
+        assert.equal(stale.length, 1);
+        assert.match(stale[0], /^handler: memoized text differs from a fresh serialization/);
+        assert.match(stale[0], /limit: 5/);
+    });
+});

@@ -56,28 +56,43 @@ type ComputeCodePaths = typeof pulumi.runtime.computeCodePaths;
 /**
  * One serialization per function and options in this process. Serializing a closure is most of a repeated program
  * run's CPU (a dev-stack run: 2.0 CPU-s, 0.4 with this), and the handler modules stay loaded between runs, so the
- * program's `CallbackFunction`s hand the same function objects to `serializeFunction` run after run. The memo is
- * keyed by the function object and its options; a closure made per run (a factory built from settings, a dynamic
- * provider's `() => provider`) is a new object and is serialized afresh, so its text follows its settings. The
- * values a memoized function captures are the handler modules' own constants, which no test changes. The node_modules
- * walk of `computeCodePaths` (the same tree all run) is memoized by its options too. `TEST_SERIALIZE_FRESH=1`
- * turns both off. Installed by test/harness.ts for every program run and used by `serializedText` below.
+ * program's `CallbackFunction`s hand the same function objects to `serializeFunction` run after run (and a mocha
+ * worker runs file after file in one process: the memo carries across the files of a worker). Keyed by the function
+ * object and its options; memoized only with no `serialize` predicate or the always-true one CallbackFunction and
+ * this module pass (`_ => true`, `() => true`): any other predicate is serialized afresh every time. A closure made
+ * per run (a factory built from settings) is a new object and is serialized afresh too, so its text follows its
+ * settings. (Dynamic providers do not come through here: @pulumi/pulumi serializes them through its own module and
+ * caches them per provider object itself.)
+ *
+ * What a memoized text can miss: a change, after the first serialization, to a value the function captures. The
+ * handler modules capture their own constants and imports, which nothing changes; `staleSerializations()` checks
+ * that claim by serializing every memoized function afresh (test/programHygiene.test.ts runs it after whole-program
+ * runs). The node_modules walk of `computeCodePaths` (the same tree for all runs) is memoized by its options too.
+ * `TEST_SERIALIZE_MEMO=0` turns both off. Installed by test/harness.ts for every program run and used by
+ * `serializedText` below.
  */
+const ALWAYS_TRUE = new Set(["_ => true", "() => true"]);
+const memoized: { fn: Function; opts: Parameters<SerializeFunction>[1]; text: Promise<string> }[] = [];
+let freshSerialize: SerializeFunction | undefined;
+
 export function memoizeSerialization(): void {
     const runtime = pulumi.runtime as unknown as { serializeFunction: SerializeFunction & { memoized?: true }; computeCodePaths: ComputeCodePaths };
-    if (runtime.serializeFunction.memoized || process.env.TEST_SERIALIZE_FRESH) return;
+    if (runtime.serializeFunction.memoized || process.env.TEST_SERIALIZE_MEMO === "0") return;
     const serialize = runtime.serializeFunction;
+    freshSerialize = serialize;
     const computeCodePaths = runtime.computeCodePaths;
     const closures = new WeakMap<Function, Map<string, ReturnType<SerializeFunction>>>();
     const codePaths = new Map<string, ReturnType<ComputeCodePaths>>();
     const memoSerialize = ((fn: Function, opts: Parameters<SerializeFunction>[1] = {}) => {
-        const key = JSON.stringify({ ...opts, serialize: opts.serialize?.toString() });
+        if (opts.serialize && !ALWAYS_TRUE.has(opts.serialize.toString().trim())) return serialize(fn, opts);
+        const key = JSON.stringify({ ...opts, serialize: opts.serialize ? true : undefined });
         let byOpts = closures.get(fn);
         if (!byOpts) closures.set(fn, (byOpts = new Map()));
         let sf = byOpts.get(key);
         if (!sf) {
             sf = serialize(fn, opts);
             byOpts.set(key, sf);
+            memoized.push({ fn, opts, text: sf.then((f) => f.text) });
             // A failed serialization is not remembered: the next call tries again and fails with its own reason.
             sf.catch(() => byOpts!.delete(key));
         }
@@ -96,6 +111,26 @@ export function memoizeSerialization(): void {
         }
         return paths;
     }) as ComputeCodePaths;
+}
+
+/**
+ * The memoized functions whose text a fresh serialization no longer gives (name and where they first differ); empty
+ * when the memo serves what Pulumi would produce now. `only` narrows the check to some functions.
+ */
+export async function staleSerializations(only?: (fn: Function) => boolean): Promise<string[]> {
+    if (!freshSerialize) return [];
+    const out: string[] = [];
+    for (const m of memoized.filter((e) => !only || only(e.fn))) {
+        const before = await m.text.catch(() => undefined);
+        if (before === undefined) continue;
+        const now = (await freshSerialize(m.fn, m.opts)).text;
+        if (now !== before) {
+            let i = 0;
+            while (i < now.length && now[i] === before[i]) i++;
+            out.push(`${m.fn.name || "(anonymous)"}: memoized text differs from a fresh serialization at ${i}: …${before.slice(Math.max(0, i - 60), i + 60)}… → …${now.slice(Math.max(0, i - 60), i + 60)}…`);
+        }
+    }
+    return out;
 }
 
 /** The closure text Pulumi would deploy for `fn` (the `CallbackFunction` serialization options). */

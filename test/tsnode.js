@@ -18,14 +18,36 @@ const path = require("path");
 require("ts-node/register/transpile-only");
 
 const service = process[Symbol.for("ts-node.register.instance")];
+
+/** Entries not read for a week go (a read refreshes an entry's time): the cache keeps to what the tree still has. */
+function pruneOld(dir) {
+    const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+    let names = [];
+    try {
+        names = fs.readdirSync(dir);
+    } catch {
+        return;
+    }
+    for (const name of names) {
+        const file = path.join(dir, name);
+        try {
+            if (fs.statSync(file).mtimeMs < weekAgo) fs.rmSync(file, { force: true });
+        } catch {
+            // gone already (another process pruned it)
+        }
+    }
+}
 if (service && process.env.TEST_TS_CACHE !== "0") {
     const dir = path.join(__dirname, "..", "node_modules", ".cache", "ts-node-output");
+    // Everything ts-node's output depends on besides the file: the compiler it loaded (TS_NODE_COMPILER included), its
+    // own version and options (transpiler, moduleTypes, compilerOptions overrides, ...) and the tsconfig it resolved.
     const salt = JSON.stringify([
-        require("typescript/package.json").version,
+        service.ts.version,
         require("ts-node/package.json").version,
+        service.options,
         service.config.options,
-        service.options.transpileOnly,
-    ]);
+    ], (k, v) => (typeof v === "function" ? String(v) : v));
+    pruneOld(dir);
     /** The cached output of the files this process read from the cache, for source-map-support. */
     const served = new Map();
     require("@cspotcode/source-map-support").install({
@@ -52,6 +74,12 @@ if (service && process.env.TEST_TS_CACHE !== "0") {
                 // A read-only or full disk: this process goes on without the cache.
             }
             return output;
+        }
+        try {
+            const now = new Date();
+            fs.utimesSync(file, now, now);
+        } catch {
+            // read-only: the entry simply ages
         }
         served.set(fileName, output);
         return output;
