@@ -60,10 +60,12 @@ function rootAccounts(type: string, st: Statement): string[] {
 }
 
 /**
- * The key's own account, as the key policy tells it: the accounts its conditions and ARNs name (a key policy pins
- * its service statements to this account). The account-root exception holds for that account only: a second
- * account's root with `kms:*` would administer the key from outside. Undefined when the document names no account
- * but roots, or several (then only a single root account is excepted).
+ * The key's own account, as the key policy tells it: the accounts its pinning conditions name (`aws:SourceAccount`,
+ * `aws:SourceOwner`, `aws:PrincipalAccount`, `kms:CallerAccount`, and the account in an `aws:SourceArn` or
+ * `aws:PrincipalArn`): a key policy pins its service statements to this account. Other condition values that
+ * happen to hold an ARN (an encryption context such as `kms:EncryptionContext:aws:logs:arn`) say nothing about
+ * whose key it is and are not read. The account-root exception holds for that account only: a second account's
+ * root with `kms:*` would administer the key from outside.
  */
 function keyPolicyAccounts(statements: Statement[]): Set<string> {
     const out = new Set<string>();
@@ -72,9 +74,9 @@ function keyPolicyAccounts(statements: Statement[]): Set<string> {
             for (const [key, values] of Object.entries(block)) {
                 for (const v of values) {
                     if (typeof v !== "string") continue;
-                    if (/^aws:(SourceAccount|SourceOwner|PrincipalAccount|CallerAccount)$/i.test(key) || /^kms:CallerAccount$/i.test(key)) {
+                    if (/^aws:(SourceAccount|SourceOwner|PrincipalAccount)$/i.test(key) || /^kms:CallerAccount$/i.test(key)) {
                         if (/^\d{12}$/.test(v)) out.add(v);
-                    } else {
+                    } else if (/^aws:(SourceArn|PrincipalArn)$/i.test(key)) {
                         const m = /^arn:[^:]*:[^:]*:[^:]*:(\d{12}):/.exec(v);
                         if (m) out.add(m[1]);
                     }
@@ -111,7 +113,9 @@ export const iamNoWildcardActions: ResourceValidationPolicy = {
             }
             const own = keyPolicyAccounts(doc.statements);
             const roots = [...new Set(doc.statements.filter((st) => st.effect === "Allow").flatMap((st) => rootAccounts(args.type, st)))];
-            const ours = own.size ? own : new Set(roots.length === 1 ? roots : []);
+            // One account named by the pinning conditions: that is the key's. None: a single root is taken as the key's
+            // own. Several: the policy does not say whose key it is, so no root keeps the kms:* exception.
+            const ours = own.size === 1 ? own : own.size ? new Set<string>() : new Set(roots.length === 1 ? roots : []);
             doc.statements.forEach((st, i) => {
                 if (st.effect !== "Allow") return;
                 if (isKeyPolicyRootStatement(args.type, st)) {
@@ -120,7 +124,7 @@ export const iamNoWildcardActions: ResourceValidationPolicy = {
                     if (foreign.length && (wild.length || st.notActions.length)) {
                         report(`${where}: ${statementName(st, i)} gives the root of account${foreign.length > 1 ? "s" : ""} ${foreign.join(", ")} ` +
                             `${wild.map((a) => `"${String(a)}"`).join(", ") || "everything except NotAction"} on the key: only the key's own account root keeps AWS's default ` +
-                            `kms:* statement (${ours.size ? `this key policy names account ${[...ours].join(", ")}` : "the key policy names several account roots and no other account"}); list the actions another account needs.`);
+                            `kms:* statement (${ours.size ? `this key policy names account ${[...ours].join(", ")}` : own.size ? `this key policy's conditions name several accounts (${[...own].join(", ")}), so none is taken as the key's own` : "the key policy names several account roots and no other account"}); list the actions another account needs.`);
                     }
                     return;
                 }

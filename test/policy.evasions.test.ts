@@ -402,6 +402,17 @@ describe("policy evasions, round 2: resource policies", () => {
             [(d: FixtureDef[]) => { doc(d, "alerts-key").Statement.push({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "kms:*", Resource: "*" }); },
                 /statement "Partner" gives the root of account 999999999999 "kms:\*" on the key/],
             [(d: FixtureDef[]) => { doc(d, "alerts-key").Statement[0].Principal = { AWS: ["arn:aws:iam::999999999999:root", `arn:aws:iam::${ACCOUNT}:root`] }; }, /root of account 999999999999/],
+            // A decoy: an encryption-context ARN naming the other account says nothing about whose key it is.
+            [(d: FixtureDef[]) => {
+                doc(d, "alerts-key").Statement.push({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "kms:*", Resource: "*" });
+                doc(d, "alerts-key").Statement.push({ Sid: "Decoy", Effect: "Allow", Principal: { Service: "logs.us-east-1.amazonaws.com" }, Action: ["kms:Decrypt"], Resource: "*",
+                    Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:999999999999:log-group:decoy" }, StringEquals: { "aws:SourceAccount": ACCOUNT } } });
+            }, /statement "Partner" gives the root of account 999999999999 "kms:\*" on the key: .*\(this key policy names account 123456789012\)/],
+            // A decoy pinning condition naming the other account: the policy no longer says whose key it is, so no root keeps kms:*.
+            [(d: FixtureDef[]) => {
+                doc(d, "alerts-key").Statement.push({ Sid: "Partner", Effect: "Allow", Principal: { AWS: "arn:aws:iam::999999999999:root" }, Action: "kms:*", Resource: "*" });
+                doc(d, "alerts-key").Statement.push({ Sid: "Decoy", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: ["kms:Decrypt"], Resource: "*", Condition: { StringEquals: { "aws:SourceAccount": "999999999999" } } });
+            }, /statement "Partner" gives the root of account 999999999999 "kms:\*" on the key: .*\(this key policy's conditions name several accounts/],
         ] as const) {
             const r = await evaluate(stackWith(edit));
             assert.ok(r.violations.some((v) => v.policy === "iam-no-wildcard-actions" && why.test(v.message)), r.violations.map((v) => v.message).join(" | "));
