@@ -432,13 +432,41 @@ export function isNonPublicIp(host: string): boolean {
             (a === 100 && b >= 64 && b <= 127) || a >= 224;
     }
     if (!host.includes(":")) return false;
-    const h = host.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h) ?? /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
-    if (mapped) {
-        const ip = mapped.length === 2 ? mapped[1] : [parseInt(mapped[1], 16) >> 8, parseInt(mapped[1], 16) & 255, parseInt(mapped[2], 16) >> 8, parseInt(mapped[2], 16) & 255].join(".");
-        return isNonPublicIp(ip);
+    const words = ipv6Words(host.toLowerCase());
+    if (!words) return true; // not an address SNS could reach
+    const [w0, w1, w2, w3, w4, w5, w6, w7] = words;
+    const v4Of = () => `${w6 >> 8}.${w6 & 255}.${w7 >> 8}.${w7 & 255}`;
+    const zeros = (...ws: number[]) => ws.every((w) => w === 0);
+    // Forms that carry an IPv4 address in the last 32 bits: the address decides.
+    if (zeros(w0, w1, w2, w3, w4) && (w5 === 0xffff || (w5 === 0 && (w6 !== 0 || w7 > 1)))) return isNonPublicIp(v4Of()); // ::ffff:a.b.c.d, ::a.b.c.d
+    if (zeros(w0, w1, w2, w3) && w4 === 0xffff && w5 === 0) return isNonPublicIp(v4Of()); // ::ffff:0:a.b.c.d (IPv4-translated)
+    if (w0 === 0x64 && w1 === 0xff9b && zeros(w2, w3, w4, w5)) return isNonPublicIp(v4Of()); // 64:ff9b::a.b.c.d (NAT64)
+    return zeros(w0, w1, w2, w3, w4, w5, w6) && w7 <= 1 // :: and ::1
+        || (w0 & 0xfe00) === 0xfc00 // fc00::/7 unique local
+        || (w0 & 0xffc0) === 0xfe80 // fe80::/10 link-local
+        || (w0 & 0xffc0) === 0xfec0 // fec0::/10 site-local (deprecated)
+        || (w0 & 0xff00) === 0xff00; // ff00::/8 multicast
+}
+
+/** An IPv6 address as its eight 16-bit words (`::` expanded, a trailing dotted quad read), or undefined if it is none. */
+function ipv6Words(h: string): number[] | undefined {
+    let s = h;
+    const quad = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+    if (quad) {
+        const b = quad.slice(1).map(Number);
+        if (b.some((x) => x > 255)) return undefined;
+        s = `${s.slice(0, quad.index)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
     }
-    return h === "::" || h === "::1" || /^f[cd][0-9a-f]{0,2}:/.test(h) || /^fe[89ab][0-9a-f]?:/.test(h) || /^ff[0-9a-f]{0,2}:/.test(h);
+    const halves = s.split("::");
+    if (halves.length > 2) return undefined;
+    const part = (x: string) => (x === "" ? [] : x.split(":"));
+    const head = part(halves[0]);
+    const tail = halves.length === 2 ? part(halves[1]) : [];
+    const fill = 8 - head.length - tail.length;
+    if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+    const all = [...head, ...Array(halves.length === 2 ? fill : 0).fill("0"), ...tail];
+    if (!all.every((w) => /^[0-9a-f]{1,4}$/.test(w))) return undefined;
+    return all.map((w) => parseInt(w, 16));
 }
 
 /**
@@ -457,6 +485,8 @@ export function isHttpsEndpoint(v: string): boolean {
     if (u.protocol !== "https:" || !u.hostname) return false;
     const host = u.hostname.replace(/^\[|\]$/g, "");
     if (/^[0-9.]+$/.test(host) || host.includes(":")) return !isNonPublicIp(host);
+    // `localhost` and `*.localhost` always name this machine (RFC 6761): never an endpoint SNS can reach.
+    if (/(^|\.)localhost\.?$/i.test(host)) return false;
     return host.split(".").every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l)) && host.includes(".");
 }
 

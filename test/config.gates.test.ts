@@ -77,8 +77,15 @@ describe("config: what AWS would refuse or what would silently do something else
     it("HTTPS endpoints: no private, loopback or link-local address (SNS delivers to public endpoints only), however written", () => {
         for (const bad of ["https://10.0.0.1/hook", "https://127.0.0.1:8443/", "https://192.168.1.10/", "https://172.20.0.1/", "https://169.254.169.254/latest",
             "https://100.64.0.1/", "https://0.0.0.0/", "https://[::1]/", "https://[fd12:3456::1]/", "https://[fe80::1]/", "https://[::ffff:10.0.0.1]/",
-            "https://0x7f.1/", "https://2130706433/"]) {
+            "https://0x7f.1/", "https://2130706433/",
+            // IPv4 carried in IPv6 (IPv4-compatible, mapped in hex, IPv4-translated, NAT64), site-local, multicast, unspecified, *.localhost
+            "https://[::127.0.0.1]/", "https://[::ffff:7f00:1]/", "https://[::ffff:0:a00:1]/", "https://[64:ff9b::a00:1]/", "https://[fec0::1]/",
+            "https://[ff02::1]/", "https://[::]/", "https://foo.localhost/", "https://localhost./"]) {
             assert.equal(isHttpsEndpoint(bad), false, bad);
+        }
+        // The same forms carrying a public address, and public IPv6, stay accepted.
+        for (const ok of ["https://[::ffff:8.8.8.8]/", "https://[64:ff9b::808:808]/", "https://[2606:4700:4700::1111]/hook", "https://8.8.8.8/", "https://localhost-proxy.example.com/"]) {
+            assert.equal(isHttpsEndpoint(ok), true, ok);
         }
         expectError(() => parse({ alerts: { httpsEndpoints: ["https://hooks.example.com/a", "https://10.1.2.3/hook"] } }), `${P}:alerts.httpsEndpoints[1]`,
             /SNS can reach \(a public DNS name or IP address: SNS delivers to no private endpoint/);
