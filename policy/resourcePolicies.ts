@@ -225,10 +225,22 @@ export const snsSqsDenyInsecureTransport: StackValidationPolicy = {
 
 // ---- the pinned account is this stack's ---------------------------------------------------------------------
 
+/**
+ * Resources whose ARN always names the account that created them (an IAM role, a function, a key, a queue, a topic,
+ * a log group, an alarm, a stream): only these tell which accounts the stack deploys to. A subscription's ARN names
+ * the topic's account, which may be another's, and a resource read with `.get` may live anywhere.
+ */
+const OWN_ACCOUNT_ARN_TYPES: ReadonlySet<string> = new Set([
+    "aws:iam/role:Role", "aws:iam/policy:Policy", "aws:lambda/function:Function", "aws:kms/key:Key", "aws:sqs/queue:Queue", "aws:sns/topic:Topic",
+    "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+    "aws:kinesis/stream:Stream", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:cloudwatch/eventRule:EventRule",
+]);
+
 /** Accounts named by the ARNs of the stack's own resources (outputs): the accounts this stack deploys to. */
-export function stackAccounts(resources: readonly { props: Record<string, unknown> }[]): Set<string> {
+export function stackAccounts(resources: readonly { type?: string; props: Record<string, unknown> }[]): Set<string> {
     const out = new Set<string>();
     for (const r of resources) {
+        if (r.type !== undefined && !OWN_ACCOUNT_ARN_TYPES.has(r.type)) continue;
         const arn = getString(r.props, "arn");
         const m = typeof arn === "string" ? /^arn:aws[a-z-]*:[^:]+:[^:]*:(\d{12}):/.exec(arn) : null;
         if (m) out.add(m[1]);

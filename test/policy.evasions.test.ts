@@ -469,6 +469,15 @@ describe("policy evasions, round 2: a pin to a concrete account that is not this
             "source-conditions-pin-own-account", /sts:ExternalId 999999999999/);
     });
 
+    it("source-conditions-pin-own-account: a subscription to another account's topic does not make that account this stack's", async () => {
+        // A subscription's ARN names the topic's account: it says nothing about where this stack deploys.
+        await caught((d) => {
+            d.push({ type: "aws:sns/topicSubscription:TopicSubscription", name: "partner-subscription", props: { topic: `arn:aws:sns:${REGION}:${OTHER}:partner-events`, protocol: "sqs", endpoint: ref("alerts-dlq") },
+                computed: { arn: `arn:aws:sns:${REGION}:${OTHER}:partner-events:0b7f4c1e-0000-4000-8000-000000000001` } });
+            doc(d, "alerts-policy").Statement[0].Condition = { StringEquals: { "aws:SourceAccount": OTHER } };
+        }, "source-conditions-pin-own-account", own);
+    });
+
     it("source-conditions-pin-own-account: a key policy whose only root kms:* statement names another account", async () => {
         const r = await evaluate(stackWith((d) => { doc(d, "alerts-key").Statement[0].Principal = { AWS: `arn:aws:iam::${OTHER}:root` }; delete doc(d, "alerts-key").Statement[1].Condition; }));
         assert.ok(r.violations.some((v) => v.policy === "source-conditions-pin-own-account" && /gives the root of account 999999999999 a wildcard on the key/.test(v.message)), r.violations.map((v) => v.message).join(" | "));
