@@ -119,6 +119,11 @@ export interface EcommerceRootCauseDeps {
     maxConcurrentCalls?: number;
     /** Epoch ms: calls still running then are aborted, none is started after. Default: no deadline. */
     deadlineMs?: number;
+    /**
+     * Arms the deadline: calls `fire` when the `msLeft` until `deadlineMs` have passed and returns a cancel.
+     * Default: setTimeout. Tests fire it on an event (a request seen) instead of the wall clock.
+     */
+    deadlineTimer?: (fire: () => void, msLeft: number) => () => void;
 }
 
 /** GetMetricData's documented limit per call. */
@@ -335,7 +340,8 @@ export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: Ecom
     });
     const controller = new AbortController();
     const budget = deps.deadlineMs === undefined ? undefined : Math.max(0, deps.deadlineMs - Date.now());
-    const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), budget);
+    const arm = deps.deadlineTimer ?? ((fire: () => void, ms: number) => { const t = setTimeout(fire, ms); return () => clearTimeout(t); });
+    const cancel = budget === undefined ? undefined : arm(() => controller.abort(), budget);
     const failures: string[] = [];
     const aborted: string[] = [];
     const notStarted: string[] = [];
@@ -362,7 +368,7 @@ export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: Ecom
     try {
         await Promise.all(Array.from({ length: Math.min(limit, refs.length) }, worker));
     } finally {
-        clearTimeout(timer);
+        cancel?.();
     }
     if (aborted.length + notStarted.length) {
         failures.push(`GetMetricData did not answer within the ${budget} ms left of the enrichment budget (aborted: ${aborted.join(", ") || "none"}; not started: ${notStarted.join(", ") || "none"})`);
