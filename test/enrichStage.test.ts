@@ -92,11 +92,13 @@ forBothArtifacts("enrich stage", artifactsOf<Stage>(stage, { factory: true, name
     it("an ecommerce breakdown that does not answer by the deadline: its calls are aborted (abortSignal), unavailable with the reason, bounded", async () => {
         const signals: AbortSignal[] = [];
         const hanging = { send: (_c: unknown, o?: { abortSignal?: AbortSignal }) => { if (o?.abortSignal) signals.push(o.abortSignal); return new Promise<never>(() => undefined); } };
-        const started = Date.now();
+        // The real timer (deadlineMs through the stage): the client never answers, so returning at all is the
+        // deadline's doing; no wall-clock upper bound (a loaded machine may overrun any), only "not before it".
+        const deadlineMs = Date.now() + 300;
         const rc = await get().enrichAlert(parseAlertEvent(totalAlarm())[0], S, {
-            logs: unused("logs"), cloudWatch: () => hanging as never, logGroups: {}, ecommerce: ECOMMERCE, deadlineMs: Date.now() + 300,
+            logs: unused("logs"), cloudWatch: () => hanging as never, logGroups: {}, ecommerce: ECOMMERCE, deadlineMs,
         });
-        assert.ok(Date.now() - started < 2000, "bounded by the deadline");
+        assert.ok(Date.now() >= deadlineMs - 5, "returned at the deadline, not before (timer granularity aside)");
         assert.equal(rc!.status, "unavailable");
         assert.match(rc!.reason!, /^no dimension series could be read: GetMetricData did not answer within the \d+ ms left of the enrichment budget \(aborted: total, Platform=web, Platform=ios, Platform=_other; not started: none\)$/);
         assert.equal(signals.length, 4, "4 calls at once, each with an abortSignal");
