@@ -268,7 +268,9 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
             const started = Date.now();
             const { error } = await capturingLogs(async () => (await coldStart())(TOTAL_ALARM));
             assert.equal(error, undefined);
-            assert.ok(Date.now() - started < 5000, "bounded by the budget");
+            // web's call hangs until release() below: returning at all is the budget's doing (the real timer, armed
+            // from ROOT_CAUSE_BUDGET_MS); no wall-clock upper bound, which a loaded machine may overrun.
+            assert.ok(Date.now() - started >= 800 - 5, "returned at the end of the budget, not before (timer granularity aside)");
         } finally {
             delete process.env.ROOT_CAUSE_BUDGET_MS;
         }
