@@ -251,6 +251,29 @@ export interface AlarmMetric {
     stat?: string;
     /** The metric-math expressions between the raw metric and the band (e.g. `FILL(m1, 0)`). */
     via: string[];
+    /**
+     * Set when the band is on a ratio of two metrics (`m1 / m2`: a revenue alarm's AOV child, Revenue / Checkouts):
+     * the fields above are the numerator's, this is the denominator and the expression.
+     */
+    ratio?: { expression: string; denominator: { namespace?: string; metricName: string; dimensions: AlarmDimension[]; stat?: string } };
+}
+
+const RATIO = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*\/\s*([A-Za-z][A-Za-z0-9_]*)\s*$/;
+
+/** `Revenue/Checkouts` for a ratio, else the metric name: the name findings and their series use. */
+export function metricLabel(m: AlarmMetric): string {
+    return m.ratio ? `${m.metricName}/${m.ratio.denominator.metricName}` : m.metricName;
+}
+
+/**
+ * What a ratio alarm's values are, in words: Revenue / Checkouts is the revenue per checkout (the average order
+ * value, in the shop's currency like Revenue itself); any other ratio `A per B`. Undefined for a plain metric.
+ */
+export function ratioWords(m: AlarmMetric | undefined): { what: string; unit: string } | undefined {
+    if (!m?.ratio) return undefined;
+    const den = m.ratio.denominator.metricName;
+    if (m.metricName === "Revenue" && den === "Checkouts") return { what: "revenue per checkout (average order value)", unit: "revenue per checkout" };
+    return { what: `${m.metricName} per ${den}`, unit: `${m.metricName} per ${den}` };
 }
 
 /**
@@ -280,7 +303,18 @@ export function alarmMetric(trigger: AlarmTrigger, band?: BandSpec): AlarmMetric
     };
     const start = band?.metricId ?? trigger.ThresholdMetricId ?? metrics.find((m) => m.ReturnData)?.Id ?? metrics[0]?.Id;
     const found = start ? resolve(start, 0, []) : undefined;
-    if (found) return found;
+    if (found) {
+        // The first expression on the way that divides one metric by another makes the watched value a ratio.
+        for (const e of found.via) {
+            const r = RATIO.exec(e);
+            const num = r && byId.get(r[1])?.MetricStat;
+            const den = r && byId.get(r[2])?.MetricStat;
+            if (num && den && num.Metric.MetricName === found.metricName) {
+                return { ...found, ratio: { expression: e, denominator: { namespace: den.Metric.Namespace, metricName: den.Metric.MetricName, dimensions: den.Metric.Dimensions, stat: den.Stat } } };
+            }
+        }
+        return found;
+    }
     const anyStat = metrics.find((m) => m.MetricStat);
     return anyStat ? resolve(anyStat.Id, 0, []) : undefined;
 }
@@ -473,7 +507,9 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     const times = (points ?? []).flatMap((x) => (x.at ? [x.at.getTime()] : []));
     const changed = p.stateChangeTime.toISOString();
     const dims = metric?.dimensions ?? [];
-    const series = metric ? seriesName(metric.metricName, dims, metric.namespace) : undefined;
+    const series = metric ? seriesName(metricLabel(metric), dims, metric.namespace) : undefined;
+    const ratio = ratioWords(metric);
+    const unit = ratio ? ` ${ratio.unit}` : "";
 
     let title = `Alert pipeline health: alarm ${n.AlarmName} is in ALARM`;
     let detail = "";
@@ -486,18 +522,19 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
         const where = category === "waf"
             ? `${rule ? `: rule ${rule}` : ""}${acl ? ` on web ACL ${acl}` : ""}`
             : shown.length ? `: ${shown.map((d) => `${d.name}=${d.value}`).join(", ")}` : " (total)";
-        title = `${categoryTitle(category, metric?.metricName ?? band.metricId)} ${direction} the expected band${where}`;
+        title = ratio && category === "ecommerce" ? `Ecommerce ${ratio.what} anomaly ${direction} the expected band${where}`
+            : `${categoryTitle(category, metric?.metricName ?? band.metricId)} ${direction} the expected band${where}`;
         const b = breach;
-        const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${round(b.lower)}, ${round(b.upper)}]`
-            : b.direction === "above" ? `the band's upper edge ${round(b.upper!)}` : `the band's lower edge ${round(b.lower!)}`;
-        detail = (b ? ` The value was ${round(b.value)}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
-            + ` Band: ${band.expression}.`;
+        const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${round(b.lower)}, ${round(b.upper)}]${unit}`
+            : b.direction === "above" ? `the band's upper edge ${round(b.upper!)}${unit}` : `the band's lower edge ${round(b.lower!)}${unit}`;
+        detail = (b ? ` The value was ${round(b.value)}${unit}${ratio ? ` (${metric!.ratio!.expression}: ${metric!.metricName} / ${metric!.ratio!.denominator.metricName})` : ""}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
+            + ` Band: ${band.expression}${ratio ? ` on ${metric!.metricName} / ${metric!.ratio!.denominator.metricName}` : ""}.`;
     }
     const resources: Resource[] = [];
     if (metric && series) {
         resources.push({
             Type: "Other", Id: truncate(series, 512), Partition: partition, Region: arn.region,
-            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", metric.metricName], ["stat", metric.stat], ...dims.map((d): [string, string] => [d.name, d.value])]) },
+            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", metricLabel(metric)], ["stat", metric.stat], ["ratio", metric.ratio?.expression], ...dims.map((d): [string, string] => [d.name, d.value])]) },
         });
     }
     const acl = values(dims, "WebACL")[0];
@@ -529,7 +566,8 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
             [`${PF}bandAlarmName`, p.composite?.bandAlarmName],
             [`${PF}stateChangeTime`, changed],
             [`${PF}namespace`, metric?.namespace],
-            [`${PF}metric`, metric?.metricName],
+            [`${PF}metric`, metric ? metricLabel(metric) : undefined],
+            [`${PF}valueUnit`, ratio?.unit],
             ...dims.map((d): [string, string] => [`${PF}dimension/${d.name}`, d.value]),
             [`${PF}comparisonOperator`, n.Trigger.ComparisonOperator],
             [`${PF}threshold`, n.Trigger.Threshold],

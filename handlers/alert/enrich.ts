@@ -9,6 +9,10 @@
 //   and its band over the same window; on one platform or marketplace value: that dimension's values — each series
 //   at its own alarms' period and band width, the fired one at its notification's (GetMetricData,
 //   handlers/enrich/ecommerceRootCause.ts).
+//   Revenue per checkout (a revenue composite's AOV child, band on `m1 / m2`): not the revenue breakdown (a
+//   ratio's deviation does not split into shares; the revenue models rank revenue, not order value) but the other
+//   series' own AOV alarms of the same direction, those in ALARM with their values (DescribeAlarms,
+//   handlers/enrich/orderValueRootCause.ts).
 //   Anything else (OK, INSUFFICIENT_DATA, pipeline-health alarms, Lookout ecommerce anomalies, which carry
 //   Lookout's own dimensionContribution): no root cause (undefined).
 //
@@ -19,9 +23,11 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 
 import { ecommerceRequestFromAlarm, ecommerceRootCause, EcommerceRootCauseSettings } from "../enrich/ecommerceRootCause";
+import { orderValueRootCause, OrderValueRequest } from "../enrich/orderValueRootCause";
+import { STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { RootCause } from "../enrich/findingFields";
 import { alarmWindow, Clock, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
-import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, strongestBreach } from "./asff";
+import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, ratioWords, strongestBreach } from "./asff";
 import type { ParsedAlarm, ParsedAlert } from "./parse";
 
 /** The share of the Lambda's 60 s timeout the root-cause queries may use (per invocation). */
@@ -88,12 +94,31 @@ export function wafRequestFor(p: ParsedAlert, s: FindingSettings): WafRootCauseR
     return wafRequestFromAlarm({ dimensions: metric.dimensions, stateChangeTime: p.stateChangeTime, ...alarmTiming(p), aclArns: aclArnsIn(s, region) });
 }
 
-/** The ecommerce request for an alert (a total-series or by-dimension band alarm), or undefined. */
+/**
+ * The request for a revenue-per-checkout (AOV) alarm — a band on a ratio in the ecommerce namespace, the revenue
+ * composite's AOV child — or undefined for anything else (orderValueRootCause: no revenue breakdown for a ratio).
+ */
+export function orderValueRequestFor(p: ParsedAlert): OrderValueRequest | undefined {
+    if (p.kind !== "cloudwatch" || p.notification.NewStateValue !== "ALARM") return undefined;
+    const band = anomalyBand(p.notification.Trigger);
+    const metric = band && alarmMetric(p.notification.Trigger, band);
+    if (!metric || !ratioWords(metric) || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
+    const breach = strongestBreach(parseBandReason(p.notification.NewStateReason) ?? []);
+    const op = p.notification.Trigger.ComparisonOperator;
+    const direction = op === "GreaterThanUpperThreshold" ? "above" : op === "LessThanLowerThreshold" ? "below" : breach?.direction ?? "above";
+    const dim = metric.dimensions.find((d) => d.name !== STACK_DIMENSION);
+    return {
+        alarmName: p.composite?.bandAlarmName ?? p.notification.AlarmName, direction, stackDimension: STACK_DIMENSION,
+        window: alarmWindow({ stateChangeTime: p.stateChangeTime, ...alarmTiming(p) }), ...(dim ? { focus: { dimension: dim.name, value: dim.value } } : {}),
+    };
+}
+
+/** The ecommerce request for an alert (a total-series or by-dimension band alarm on a Sum; not a ratio), or undefined. */
 export function ecommerceRequestFor(p: ParsedAlert, e: EcommerceRootCauseSettings | undefined): { window: TimeWindow; req: ReturnType<typeof ecommerceRequestFromAlarm> } | undefined {
     if (!e || p.kind !== "cloudwatch" || p.notification.NewStateValue !== "ALARM") return undefined;
     const band = anomalyBand(p.notification.Trigger);
     const metric = band && alarmMetric(p.notification.Trigger, band);
-    if (!metric || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
+    if (!metric || metric.ratio || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
     const timing = alarmTiming(p);
     const window = alarmWindow({ stateChangeTime: p.stateChangeTime, ...timing });
     const breach = strongestBreach(parseBandReason(p.notification.NewStateReason) ?? []);
@@ -123,6 +148,19 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
         } catch (e) {
             return { kind: "waf", status: "unavailable", reason: `WAF root cause failed: ${errorText(e)}`, acl: waf.acl, rule: waf.rule, measure: "blocked",
                 window: { start: waf.window.start.toISOString(), end: waf.window.end.toISOString() }, top: {}, incomplete: [], queries: [] };
+        }
+    }
+    const aov = (() => { try { return orderValueRequestFor(p); } catch (e) { return e as Error; } })();
+    if (aov && !(aov instanceof Error)) {
+        const breachOf = (reason: string) => {
+            const b = strongestBreach(parseBandReason(reason) ?? []);
+            return b && { value: b.value, edge: b.direction === "above" ? b.upper : b.lower };
+        };
+        const region = (p as ParsedAlarm).notification.AlarmArn.split(":")[3];
+        try {
+            return await orderValueRootCause(aov, { cloudWatch: deps.cloudWatch(region), deadlineMs: deps.deadlineMs, breachOf });
+        } catch (e) {
+            return ecommerceUnavailable({ metricName: "Revenue/Checkouts", ...aov }, `revenue-per-checkout root cause failed: ${errorText(e)}`);
         }
     }
     const eco = (() => { try { return ecommerceRequestFor(p, deps.ecommerce); } catch (e) { return e as Error; } })();

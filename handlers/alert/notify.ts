@@ -11,6 +11,8 @@
 //                  share is within its dimension; largest 3 per dimension, at most 5 dimensions): Lookout's
 //                  dimension contributions, or the ecommerce breakdown with each value's own deviation and the
 //                  period/band/window it was read at
+//                  revenue per checkout (AOV alarms): no shares; the other series' own AOV alarms in ALARM, with
+//                  value and band edge, or that none is (edgeAnomaly/rootCause/orderValueAlarms[Checked])
 //   fallback       a root cause that is partial or unavailable says so, with the reason: the anomaly is announced
 //                  all the same
 //   links          the finding in the Security Hub console, the detection dashboard
@@ -69,7 +71,12 @@ function contributorLines(pf: Record<string, string>): string[] {
     const groups = [...dims].slice(0, MAX_CONTRIBUTORS).map(([d, values]) => `${d}: ${(pf[`${RC}contribution/${d}`]?.split(", ").map((x) => x.replace("=", " "))
         ?? values.sort((a, b) => b[1] - a[1]).map(([v, share]) => `${v} ${share}%`)).slice(0, MAX_VALUES_PER_DIMENSION).join(", ")}`);
     const deviation = pf[`${RC}deviation`];
-    const lines = [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
+    const checked = pf[`${RC}orderValueAlarmsChecked`];
+    // A revenue-per-checkout alarm: no shares; the other series' own order-value alarms instead.
+    const orderValue = checked === undefined ? undefined : pf[`${RC}orderValueAlarms`]
+        ? `Revenue per checkout also outside its band (their own alarms, ${pf[`${RC}orderValueAlarms`].split("; ").length} of ${checked} others): ${pf[`${RC}orderValueAlarms`]}`
+        : `Revenue per checkout of the other series: none of their ${checked} alarms in ALARM (this series only); order value not split into shares`;
+    const lines = orderValue !== undefined && !waf.length && !groups.length ? [orderValue] : [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
         : groups.length ? `Top contributors (share within each dimension${deviation ? `; total ${deviation}` : ""}): ${groups.join("; ")}` : "Top contributors: none in the alert"];
     if (pf[`${RC}reads`]) lines.push(`Breakdown read at each series' own alarm period and band: ${pf[`${RC}reads`]}`);
     if (status === "partial" || status === "unavailable") lines.push(`Root cause ${status}: ${pf[`${RC}reason`] ?? "no reason given"}`);
@@ -80,10 +87,12 @@ function contributorLines(pf: Record<string, string>): string[] {
 export function peopleNotice(f: AwsSecurityFinding, links: NoticeLinks): PeopleNotice {
     const pf = f.ProductFields ?? {};
     const band = [pf["edgeAnomaly/bandLower"] && `lower ${pf["edgeAnomaly/bandLower"]}`, pf["edgeAnomaly/bandUpper"] && `upper ${pf["edgeAnomaly/bandUpper"]}`].filter(Boolean).join(", ");
+    // A ratio's values carry their unit (`revenue per checkout`); counts and sums are shown bare.
+    const unit = pf["edgeAnomaly/valueUnit"] ? ` ${pf["edgeAnomaly/valueUnit"]}` : "";
     const label = f.Severity?.Label ?? "ALERT";
     const lines = [
         `${label}: ${f.Title}`,
-        `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (value ${pf["edgeAnomaly/observedValue"]}${band ? `; band ${band}` : ""})` : ""}`,
+        `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (value ${pf["edgeAnomaly/observedValue"]}${unit}${band ? `; band ${band}${unit}` : ""})` : ""}`,
         `When: ${f.FirstObservedAt ?? f.CreatedAt}${f.LastObservedAt && f.LastObservedAt !== f.FirstObservedAt ? ` to ${f.LastObservedAt}` : ""}`,
         ...contributorLines(pf),
         ...(links.finding ? [`Finding: ${links.finding}`] : []),

@@ -109,6 +109,11 @@ export interface EcommerceRootCause {
     dimensionContribution: L4mDimensionContribution[];
     /** The period, band width and window each group was read with (total first). */
     reads?: GroupRead[];
+    /**
+     * A revenue-per-checkout (AOV) alarm's root cause (./orderValueRootCause.ts): not a breakdown into shares, but
+     * the other watched series' own AOV alarms of the same direction — how many were looked at, those in ALARM.
+     */
+    orderValue?: import("./orderValueRootCause").OrderValueFindings;
 }
 
 export type CloudWatchSender = Pick<CloudWatchClient, "send">;

@@ -55,12 +55,39 @@ export function rootCauseText(rc: RootCause): string {
             .filter((d) => rc.top[d]?.length).map((d) => `${LABELS[d]} ${list(rc.top[d], TEXT_VALUES)}`);
         return `Root cause (WAF logs ${span}, ${rc.total} ${rc.measure} requests): ${parts.join("; ")}.${partial}`;
     }
+    if (rc.orderValue) return `Root cause (revenue per checkout${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm` : ""}, ${span}): ${orderValueText(rc)}.${partial}`;
     const what = `${rc.metricName}${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm;` : ""}`;
     const read = rc.reads?.length ? ` Read at ${readsText(rc)}.` : "";
     if (!rc.dimensionContribution.length) return `Root cause (${what} ${span}): ${rc.reason ?? "no contributing value"}.${read}${partial}`;
     const by = rc.total ? ` ${rc.focus ? "total " : ""}${rc.direction} expected by ${Math.round(Math.abs(rc.total.deviation) * 100) / 100}` : "";
     const parts = rc.dimensionContribution.map((dc) => `${dc.dimensionName} ${dc.dimensionValueContributions.slice(0, TEXT_VALUES).map((v) => `${v.dimensionValue} ${pct(v.valueContribution)}`).join(", ")}`);
     return `Root cause (${what}${by}, ${span}): ${parts.join("; ")}.${read}${partial}`;
+}
+
+function num(n: number): string {
+    return String(Math.round(n * 100) / 100);
+}
+
+/** `Platform=web 142.5 (upper 80.3)`, `total 61.2 (lower 70)`: one AOV alarm in ALARM (ASCII: the notice shows it). */
+export function orderValueAlarmText(a: { dimension?: string; value?: string; observed?: number; edge?: number }, direction: "above" | "below"): string {
+    const where = a.dimension ? `${a.dimension}=${a.value}` : "total";
+    return a.observed === undefined ? where : `${where} ${num(a.observed)}${a.edge === undefined ? "" : ` (${direction === "above" ? "upper" : "lower"} ${num(a.edge)})`}`;
+}
+
+/**
+ * What an AOV root cause found: the other series' revenue-per-checkout alarms of the same direction in ALARM, or
+ * that none is, and why there are no shares. ASCII (the notice shows it).
+ */
+export function orderValueText(rc: EcommerceRootCause): string {
+    const ov = rc.orderValue!;
+    const kind = rc.direction === "above" ? "spike" : "drop";
+    const shown = ov.inAlarm.slice(0, TEXT_VALUES * 2).map((a) => orderValueAlarmText(a, rc.direction));
+    const found = ov.inAlarm.length
+        ? `${ov.inAlarm.length} of the ${ov.checked} other revenue-per-checkout ${kind} alarms (total, watched platforms and marketplaces) in ALARM: ${shown.join("; ")}${ov.inAlarm.length > shown.length ? "; ..." : ""}`
+        : ov.checked
+            ? `none of the ${ov.checked} other revenue-per-checkout ${kind} alarms (total, watched platforms and marketplaces) is in ALARM: the order-value change shows in this series only`
+            : `no other revenue-per-checkout ${kind} alarm found to compare with`;
+    return `${found}. Order value is not split into shares by platform or marketplace (a ratio's deviation does not add up across them); revenue and checkouts were not broken down`;
 }
 
 /**
@@ -89,6 +116,9 @@ export function rootCauseProductFields(rc: RootCause): [string, string][] {
         for (const [d, values] of Object.entries(rc.top) as [WafDimension, TopValue[]][]) {
             if (values.length) out.push([`${ROOT_CAUSE_PREFIX}${d}`, cut(values.map((v) => `${v.value}${v.country ? ` [${v.country}]` : ""}=${v.count} (${pct(v.share)})`).join(", "))]);
         }
+    } else if (rc.orderValue) {
+        out.push([`${ROOT_CAUSE_PREFIX}orderValueAlarmsChecked`, String(rc.orderValue.checked)]);
+        if (rc.orderValue.inAlarm.length) out.push([`${ROOT_CAUSE_PREFIX}orderValueAlarms`, cut(rc.orderValue.inAlarm.map((a) => orderValueAlarmText(a, rc.direction)).join("; "))]);
     } else {
         if (rc.total) out.push([`${ROOT_CAUSE_PREFIX}deviation`, `${Math.round(rc.total.deviation * 100) / 100} ${rc.direction} expected`]);
         if (rc.reads?.length) out.push([`${ROOT_CAUSE_PREFIX}reads`, readsText(rc)]);

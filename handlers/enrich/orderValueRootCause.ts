@@ -1,0 +1,111 @@
+// Root cause of a revenue-per-checkout (average order value, AOV) alarm: the AOV child of a revenue composite alarm
+// (components/cloudwatchDetection.ts, `<revenue alarm>-aov-band`, band on `m1 / m2` = Revenue / Checkouts).
+//
+// The revenue breakdown (./ecommerceRootCause.ts) does not apply: it ranks each platform's and marketplace's
+// share of a Sum's deviation, and a ratio's deviation does not split that way (the total's order value is not the
+// sum, nor a fixed-weight mean, of the values' order values: the weights are the checkout counts, which move too).
+// Reading the revenue series' models instead would rank revenue, not order value. What answers "where is the
+// order value off" is each watched series' OWN AOV alarm — the total, each platform and marketplace value has one
+// per direction, on its own model. So this lists, with one paginated DescribeAlarms (AlarmNamePrefix of the
+// stack's revenue alarms, MetricAlarm; ~5 alarms per revenue series, one page on dev), the other AOV children of
+// the same direction, and names those in ALARM now with the value and band edge their StateReason states.
+//
+// Never throws for AWS-side trouble: a failed or late DescribeAlarms gives status "unavailable" with the reason.
+import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, DescribeAlarmsCommandOutput, MetricAlarm } from "@aws-sdk/client-cloudwatch";
+
+import type { EcommerceRootCause } from "./ecommerceRootCause";
+
+/** `<project>-<stack>-ecommerce-revenue-` + series + `-spike|-drop-aov-band`: groups prefix, series, direction. */
+export const AOV_CHILD_NAME = /^(.+-ecommerce-revenue-)(.+)-(spike|drop)-aov-band$/;
+/** DescribeAlarms pages followed (100 alarms each: far more than a stack's revenue alarms). */
+export const MAX_ALARM_PAGES = 5;
+
+/** One other series' AOV alarm in ALARM. */
+export interface OrderValueAlarm {
+    alarmName: string;
+    /** Undefined for the total. */
+    dimension?: string;
+    value?: string;
+    /** The breaching datapoint furthest outside its band, as its StateReason states it. */
+    observed?: number;
+    edge?: number;
+}
+
+export interface OrderValueFindings {
+    /** Other AOV alarms of the same direction that were looked at (the fired one excluded). */
+    checked: number;
+    inAlarm: OrderValueAlarm[];
+}
+
+export interface OrderValueRequest {
+    /** The AOV child that fired (the composite's band child). */
+    alarmName: string;
+    direction: "above" | "below";
+    window: { start: Date; end: Date };
+    /** The fired child's own dimension (a by-dimension series), if any. */
+    focus?: { dimension: string; value: string };
+    /** The `Stack` dimension name, left out when naming a series. */
+    stackDimension: string;
+}
+
+export interface OrderValueDeps {
+    cloudWatch: Pick<CloudWatchClient, "send">;
+    deadlineMs?: number;
+    /** The datapoint furthest outside its band in an alarm's StateReason (handlers/alert/asff.ts parseBandReason + strongestBreach). */
+    breachOf: (reason: string) => { value: number; edge?: number } | undefined;
+}
+
+export const ORDER_VALUE_METRIC = "Revenue/Checkouts";
+
+function seriesOf(a: MetricAlarm, stackDimension: string): { dimension?: string; value?: string } {
+    const dims = a.Metrics?.find((m) => m.Id === "m1")?.MetricStat?.Metric?.Dimensions ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Metric?.Dimensions ?? [];
+    const d = dims.find((x) => x.Name !== stackDimension);
+    return d?.Name && d.Value !== undefined ? { dimension: d.Name, value: d.Value } : {};
+}
+
+/** The other AOV alarms of the fired one's direction in ALARM, with their values; see the header. */
+export async function orderValueRootCause(req: OrderValueRequest, deps: OrderValueDeps): Promise<EcommerceRootCause> {
+    const base: EcommerceRootCause = {
+        kind: "ecommerce", status: "complete", metricName: ORDER_VALUE_METRIC, direction: req.direction,
+        window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, ...(req.focus ? { focus: req.focus } : {}),
+        series: [], dimensionContribution: [],
+    };
+    const m = AOV_CHILD_NAME.exec(req.alarmName);
+    if (!m) return { ...base, status: "unavailable", reason: `the AOV child ${req.alarmName} is not named <prefix>-ecommerce-revenue-<series>-spike|drop-aov-band, so its sibling alarms cannot be listed` };
+    const [, prefix, , kind] = m;
+    const controller = new AbortController();
+    const budget = deps.deadlineMs === undefined ? undefined : Math.max(0, deps.deadlineMs - Date.now());
+    const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), budget);
+    const alarms: MetricAlarm[] = [];
+    try {
+        let token: string | undefined;
+        for (let page = 0; page < MAX_ALARM_PAGES; page++) {
+            const out: DescribeAlarmsCommandOutput = await new Promise((resolve, reject) => {
+                const onAbort = () => reject(new Error(`DescribeAlarms did not answer within the ${budget} ms left of the enrichment budget`));
+                if (controller.signal.aborted) return onAbort();
+                controller.signal.addEventListener("abort", onAbort, { once: true });
+                Promise.resolve(deps.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix, AlarmTypes: ["MetricAlarm"], MaxRecords: 100, NextToken: token }), { abortSignal: controller.signal }))
+                    .then(resolve, reject).finally(() => controller.signal.removeEventListener("abort", onAbort));
+            });
+            alarms.push(...(out.MetricAlarms ?? []));
+            token = out.NextToken;
+            if (!token) break;
+        }
+    } catch (e) {
+        const x = e as Error;
+        return { ...base, status: "unavailable", reason: `the other revenue-per-checkout alarms could not be listed: ${x?.name && x.name !== "Error" ? `${x.name}: ` : ""}${x?.message ?? String(e)}` };
+    } finally {
+        clearTimeout(timer);
+    }
+    // Siblings of the same direction, fired one excluded (all states are listed, so `checked` counts them all).
+    const siblings = alarms.filter((a) => {
+        const s = AOV_CHILD_NAME.exec(a.AlarmName ?? "");
+        return s && s[1] === prefix && s[3] === kind && a.AlarmName !== req.alarmName;
+    });
+    const inAlarm = siblings.filter((a) => a.StateValue === "ALARM").map((a): OrderValueAlarm => {
+        const b = deps.breachOf(a.StateReason ?? "");
+        return { alarmName: a.AlarmName!, ...seriesOf(a, req.stackDimension), ...(b ? { observed: b.value, ...(b.edge !== undefined ? { edge: b.edge } : {}) } : {}) };
+    });
+    return { ...base, orderValue: { checked: siblings.length, inAlarm } };
+}
