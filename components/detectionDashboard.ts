@@ -15,9 +15,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { Engine, FREQUENCY_SECONDS, Frequency } from "../config";
 import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
 import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds } from "../model/detectionLatency";
-import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
+import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMES, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
 import { TimingSettings } from "../model/detectionLatency";
-import { SPARSE_PERIOD_SECONDS, isSparseSeries, seriesBandWidth, seriesPeriodSeconds } from "../model/alarmTiming";
+import { SPARSE_PERIOD_SECONDS, aovBandWidth, isSparseSeries, seriesBandWidth, seriesPeriodSeconds } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 import { WatchedWebAcl, wafSeries } from "../model/wafTargets";
 
@@ -232,6 +232,26 @@ export function watchedSeriesRows(namespace: string, metricName: string, dimensi
     return rows;
 }
 
+/**
+ * The rows of one revenue series' revenue per checkout (average order value), mirroring its AOV alarms' metric
+ * math (components/cloudwatchDetection.ts ratioQueries: same ids, expressions, period, statistic): Revenue (m1)
+ * and Checkouts (m2) hidden, e1 = m1 / m2, and — with the cloudwatch engine — each AOV child's band: the spike
+ * child's ANOMALY_DETECTION_BAND(e1, spike width) as ad1 (its id in the alarm), the drop child's as ad2 when its
+ * width differs (one graph cannot hold two ad1 rows; the model is e1's, the same for both, only the width differs).
+ */
+export function orderValueRows(namespace: string, dimensions: Record<string, string>, label: string, period: number, bands: { spike: number; drop: number } | undefined): MetricsEntry[] {
+    const rows: MetricsEntry[] = [
+        metricRow(namespace, METRIC_NAMES.revenue, dimensions, { id: QUERY_IDS.metric, visible: false, stat: STATISTIC, period }),
+        metricRow(namespace, METRIC_NAMES.checkouts, dimensions, { id: QUERY_IDS.denominator, visible: false, stat: STATISTIC, period }),
+        expressionRow(`${QUERY_IDS.metric} / ${QUERY_IDS.denominator}`, QUERY_IDS.filled, { label, period }),
+    ];
+    if (bands) {
+        rows.push(expressionRow(bandExpression(QUERY_IDS.filled, bands.spike), QUERY_IDS.band, { label: `Expected ${label} (spike alarm, ${bands.spike} sd)`, period }));
+        if (bands.drop !== bands.spike) rows.push(expressionRow(bandExpression(QUERY_IDS.filled, bands.drop), "ad2", { label: `Expected ${label} (drop alarm, ${bands.drop} sd)`, period }));
+    }
+    return rows;
+}
+
 /** Names the dashboard needs, resolved. */
 export interface DashboardTargets {
     /** The watched web ACLs, names resolved: one graph per series (each ACL's total and its rules). */
@@ -327,6 +347,16 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
                 watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, periodOf(s), bandOf(s)),
                 { yAxis: { left: { min: 0 } } })),
         ]);
+        // Revenue series: their revenue per checkout, the AOV children's metric (at ecommercePeriodSeconds on every
+        // revenue series, sparse ones included: model/alarmTiming.ts aovAlarmTiming), with both children's bands.
+        if (measure === "revenue") {
+            sections.push([
+                text(`## Ecommerce revenue per checkout (average order value, Revenue / Checkouts) per ${ecoPeriod} s${cloudwatch ? ", with the bands of its spike and drop alarms (OR'ed into each revenue alarm)" : ""}; a minute without checkouts has no point`, 1),
+                ...series.map((s) => graph(config, `${s.label} per checkout`, ecoPeriod, STATISTIC,
+                    orderValueRows(METRIC_NAMESPACE, s.dimensions, `${s.label} per checkout`, ecoPeriod, band === undefined ? undefined : { spike: aovBandWidth(band, s, "spike"), drop: aovBandWidth(band, s, "drop") }),
+                    { yAxis: { left: { min: 0 } } })),
+            ]);
+        }
     }
 
     sections.push(...(t.sourceSections ?? []));

@@ -19,6 +19,7 @@ import {
     layout,
 } from "../components/detectionDashboard";
 import { wafRuleMetricNames } from "../model/wafRules";
+import { dashboardQuotaProblem } from "../preflight/quotas";
 import { cloudWatchDetectionArgs, dashboardSettingsOf, detectionDashboardArgs } from "../componentArgs";
 import { ProgramRun, runWith, stackFileConfig } from "./harness";
 
@@ -142,6 +143,30 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         }
     });
 
+    it("every AOV child (revenue per checkout, spike and drop) has its series' graph with its exact queries: Revenue m1, Checkouts m2, m1 / m2, its band at its period", () => {
+        const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [], alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } })).filter((s) => s.companion);
+        assert.strictEqual(plan.length, 16, "8 revenue series x spike and drop");
+        type Q = { id: string; expression?: string; label?: string; returnData?: boolean; metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; period: number; stat: string } };
+        for (const spec of plan) {
+            const c = spec.companion!;
+            const qs = c.metricQueries as Q[];
+            const w = titled(body, `${spec.target.label} per checkout`);
+            assert.strictEqual(w.properties.period, c.periodSeconds, c.key);
+            assert.deepStrictEqual(rawRows(w), qs.filter((q) => q.metric).map((q) => [q.metric!.namespace, q.metric!.metricName, ...Object.entries(q.metric!.dimensions).flat(), { id: q.id, visible: false, stat: q.metric!.stat, period: q.metric!.period }]), c.key);
+            const ratio = qs.find((q) => q.id === "e1")!;
+            assert.deepStrictEqual(expressions(w).find((e) => e.id === "e1"), { expression: ratio.expression, id: "e1", label: ratio.label, period: c.periodSeconds }, c.key);
+            const alarmBand = qs.find((q) => q.id === "ad1")!.expression;
+            const shown = expressions(w).filter((e) => e.expression.startsWith("ANOMALY_DETECTION_BAND"));
+            assert.ok(shown.some((e) => e.expression === alarmBand && e.period === c.periodSeconds), `${c.key}: ${alarmBand} on the graph (${shown.map((e) => e.expression).join(", ")})`);
+            if (c.key.endsWith("-spike-aov")) assert.strictEqual(shown.find((e) => e.expression === alarmBand)!.id, "ad1", "the spike child's band keeps the alarm's id");
+        }
+        // Dense total: spike 5 sd, drop 3 sd; sparse marketplace: spike 4.5, drop 3 (model/alarmTiming.ts aovBandWidth), all at 60 s.
+        assert.deepStrictEqual(expressions(titled(body, "Revenue (total) per checkout")).map((e) => e.expression), ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 5)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        assert.deepStrictEqual(expressions(titled(body, "Revenue (Marketplace=JP) per checkout")).map((e) => [e.expression, e.period]), [["m1 / m2", 60], ["ANOMALY_DETECTION_BAND(e1, 4.5)", 60], ["ANOMALY_DETECTION_BAND(e1, 3)", 60]]);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.endsWith(" per checkout")).length, 8, "one graph per revenue series, none for views");
+        assert.strictEqual(dashboardQuotaProblem(body), undefined, "within the dashboard quotas (widgets, metrics per widget and dashboard)");
+    });
+
     it("ecommerce graphs: Views and Revenue for the total and each platform and marketplace, each with its alarms' band, period and width", () => {
         const titles = metricWidgets(body).map((w) => w.properties.title);
         for (const m of ["Views", "Revenue"]) {
@@ -225,7 +250,9 @@ describe("dashboardBody", () => {
         const body = dashboardBody(dashboardSettingsOf(cfg), { ...targets(cfg, []), ecommerceMetrics: true });
         const w = titled(body, "Views (Platform=ios)");
         assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)"]);
-        assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \(/.test(x.properties.title)).length, 16);
+        assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \([^)]*\)$/.test(x.properties.title)).length, 16);
+        // Revenue per checkout graphed too (the EMF metrics are there), without the AOV alarms' bands.
+        assert.deepStrictEqual(expressions(titled(body, "Revenue (total) per checkout")).map((e) => e.expression), ["m1 / m2"]);
     });
 
     it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
@@ -250,7 +277,11 @@ describe("dashboardBody", () => {
         assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 2.5)");
         assert.strictEqual(titled(body, "Views (total)").properties.period, 3600);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Platform=")).length, 0);
-        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=")).length, 8);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && !w.properties.title.endsWith("per checkout")).length, 8);
+        // Revenue per checkout of each marketplace, at the AOV alarms' period (ecommercePeriodSeconds) and widths (2.5 + 1.5, 2.5).
+        const aov = metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && w.properties.title.endsWith("per checkout"));
+        assert.strictEqual(aov.length, 4);
+        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [3600, "m1 / m2", "ANOMALY_DETECTION_BAND(e1, 4)", "ANOMALY_DETECTION_BAND(e1, 2.5)"]);
     });
 
     it("layout wraps rows at 24 columns and starts each section on a new row", () => {
