@@ -253,28 +253,15 @@ export interface AlarmMetric {
     via: string[];
     /**
      * Set when the band is on a ratio of two metrics (`m1 / m2`: a revenue alarm's AOV child, Revenue / Checkouts):
-     * the fields above are the numerator's, this is the denominator and the expression.
+     * the fields above are the numerator's; this is the expression and the denominator's metric name. Findings name
+     * the series `Revenue/Checkouts` and give the unit `revenue per checkout` (the average order value, in the shop's
+     * currency like Revenue itself; any other ratio `A per B`).
      */
-    ratio?: { expression: string; denominator: { namespace?: string; metricName: string; dimensions: AlarmDimension[]; stat?: string } };
+    ratio?: { expression: string; denominator: string };
 }
 
 const RATIO = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*\/\s*([A-Za-z][A-Za-z0-9_]*)\s*$/;
 
-/** `Revenue/Checkouts` for a ratio, else the metric name: the name findings and their series use. */
-export function metricLabel(m: AlarmMetric): string {
-    return m.ratio ? `${m.metricName}/${m.ratio.denominator.metricName}` : m.metricName;
-}
-
-/**
- * What a ratio alarm's values are, in words: Revenue / Checkouts is the revenue per checkout (the average order
- * value, in the shop's currency like Revenue itself); any other ratio `A per B`. Undefined for a plain metric.
- */
-export function ratioWords(m: AlarmMetric | undefined): { what: string; unit: string } | undefined {
-    if (!m?.ratio) return undefined;
-    const den = m.ratio.denominator.metricName;
-    if (m.metricName === "Revenue" && den === "Checkouts") return { what: "revenue per checkout (average order value)", unit: "revenue per checkout" };
-    return { what: `${m.metricName} per ${den}`, unit: `${m.metricName} per ${den}` };
-}
 
 /**
  * The metric an alarm watches: the single metric of a static alarm, or — for metric math — the MetricStat the
@@ -304,13 +291,12 @@ export function alarmMetric(trigger: AlarmTrigger, band?: BandSpec): AlarmMetric
     const start = band?.metricId ?? trigger.ThresholdMetricId ?? metrics.find((m) => m.ReturnData)?.Id ?? metrics[0]?.Id;
     const found = start ? resolve(start, 0, []) : undefined;
     if (found) {
-        // The first expression on the way that divides one metric by another makes the watched value a ratio.
         for (const e of found.via) {
             const r = RATIO.exec(e);
             const num = r && byId.get(r[1])?.MetricStat;
             const den = r && byId.get(r[2])?.MetricStat;
             if (num && den && num.Metric.MetricName === found.metricName) {
-                return { ...found, ratio: { expression: e, denominator: { namespace: den.Metric.Namespace, metricName: den.Metric.MetricName, dimensions: den.Metric.Dimensions, stat: den.Stat } } };
+                return { ...found, ratio: { expression: e, denominator: den.Metric.MetricName } };
             }
         }
         return found;
@@ -507,9 +493,11 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     const times = (points ?? []).flatMap((x) => (x.at ? [x.at.getTime()] : []));
     const changed = p.stateChangeTime.toISOString();
     const dims = metric?.dimensions ?? [];
-    const series = metric ? seriesName(metricLabel(metric), dims, metric.namespace) : undefined;
-    const ratio = ratioWords(metric);
-    const unit = ratio ? ` ${ratio.unit}` : "";
+    const den = metric?.ratio?.denominator;
+    const label = den ? `${metric!.metricName}/${den}` : metric?.metricName;
+    const series = metric ? seriesName(label!, dims, metric.namespace) : undefined;
+    const ratio = den && (label === "Revenue/Checkouts" ? "revenue per checkout" : `${metric!.metricName} per ${den}`);
+    const unit = ratio ? ` ${ratio}` : "";
 
     let title = `Alert pipeline health: alarm ${n.AlarmName} is in ALARM`;
     let detail = "";
@@ -522,19 +510,20 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
         const where = category === "waf"
             ? `${rule ? `: rule ${rule}` : ""}${acl ? ` on web ACL ${acl}` : ""}`
             : shown.length ? `: ${shown.map((d) => `${d.name}=${d.value}`).join(", ")}` : " (total)";
-        title = ratio && category === "ecommerce" ? `Ecommerce ${ratio.what} anomaly ${direction} the expected band${where}`
+        title = ratio && category === "ecommerce" ? `Ecommerce ${ratio}${ratio === "revenue per checkout" ? " (average order value)" : ""} anomaly ${direction} the expected band${where}`
             : `${categoryTitle(category, metric?.metricName ?? band.metricId)} ${direction} the expected band${where}`;
         const b = breach;
         const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${round(b.lower)}, ${round(b.upper)}]${unit}`
             : b.direction === "above" ? `the band's upper edge ${round(b.upper!)}${unit}` : `the band's lower edge ${round(b.lower!)}${unit}`;
-        detail = (b ? ` The value was ${round(b.value)}${unit}${ratio ? ` (${metric!.ratio!.expression}: ${metric!.metricName} / ${metric!.ratio!.denominator.metricName})` : ""}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
-            + ` Band: ${band.expression}${ratio ? ` on ${metric!.metricName} / ${metric!.ratio!.denominator.metricName}` : ""}.`;
+        const of = den ? ` on ${metric!.metricName} / ${den}` : "";
+        detail = (b ? ` The value was ${round(b.value)}${unit}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
+            + ` Band: ${band.expression}${of}.`;
     }
     const resources: Resource[] = [];
     if (metric && series) {
         resources.push({
             Type: "Other", Id: truncate(series, 512), Partition: partition, Region: arn.region,
-            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", metricLabel(metric)], ["stat", metric.stat], ["ratio", metric.ratio?.expression], ...dims.map((d): [string, string] => [d.name, d.value])]) },
+            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", label], ["stat", metric.stat], ...dims.map((d): [string, string] => [d.name, d.value])]) },
         });
     }
     const acl = values(dims, "WebACL")[0];
@@ -566,8 +555,8 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
             [`${PF}bandAlarmName`, p.composite?.bandAlarmName],
             [`${PF}stateChangeTime`, changed],
             [`${PF}namespace`, metric?.namespace],
-            [`${PF}metric`, metric ? metricLabel(metric) : undefined],
-            [`${PF}valueUnit`, ratio?.unit],
+            [`${PF}metric`, label],
+            [`${PF}valueUnit`, ratio],
             ...dims.map((d): [string, string] => [`${PF}dimension/${d.name}`, d.value]),
             [`${PF}comparisonOperator`, n.Trigger.ComparisonOperator],
             [`${PF}threshold`, n.Trigger.Threshold],

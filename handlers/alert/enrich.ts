@@ -27,7 +27,7 @@ import { orderValueRootCause, OrderValueRequest } from "../enrich/orderValueRoot
 import { STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { RootCause } from "../enrich/findingFields";
 import { alarmWindow, Clock, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
-import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, ratioWords, strongestBreach } from "./asff";
+import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, strongestBreach } from "./asff";
 import type { ParsedAlarm, ParsedAlert } from "./parse";
 
 /** The share of the Lambda's 60 s timeout the root-cause queries may use (per invocation). */
@@ -100,15 +100,12 @@ export function wafRequestFor(p: ParsedAlert, s: FindingSettings): WafRootCauseR
  */
 export function orderValueRequestFor(p: ParsedAlert): OrderValueRequest | undefined {
     if (p.kind !== "cloudwatch" || p.notification.NewStateValue !== "ALARM") return undefined;
-    const band = anomalyBand(p.notification.Trigger);
-    const metric = band && alarmMetric(p.notification.Trigger, band);
-    if (!metric || !ratioWords(metric) || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
-    const breach = strongestBreach(parseBandReason(p.notification.NewStateReason) ?? []);
-    const op = p.notification.Trigger.ComparisonOperator;
-    const direction = op === "GreaterThanUpperThreshold" ? "above" : op === "LessThanLowerThreshold" ? "below" : breach?.direction ?? "above";
+    const t = p.notification.Trigger;
+    const metric = alarmMetric(t, anomalyBand(t));
+    if (!metric?.ratio || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
     const dim = metric.dimensions.find((d) => d.name !== STACK_DIMENSION);
     return {
-        alarmName: p.composite?.bandAlarmName ?? p.notification.AlarmName, direction, stackDimension: STACK_DIMENSION,
+        alarmName: p.composite?.bandAlarmName ?? p.notification.AlarmName, direction: t.ComparisonOperator === "LessThanLowerThreshold" ? "below" : "above", stackDimension: STACK_DIMENSION,
         window: alarmWindow({ stateChangeTime: p.stateChangeTime, ...alarmTiming(p) }), ...(dim ? { focus: { dimension: dim.name, value: dim.value } } : {}),
     };
 }
@@ -150,18 +147,10 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
                 window: { start: waf.window.start.toISOString(), end: waf.window.end.toISOString() }, top: {}, incomplete: [], queries: [] };
         }
     }
-    const aov = (() => { try { return orderValueRequestFor(p); } catch (e) { return e as Error; } })();
-    if (aov && !(aov instanceof Error)) {
-        const breachOf = (reason: string) => {
-            const b = strongestBreach(parseBandReason(reason) ?? []);
-            return b && { value: b.value, edge: b.direction === "above" ? b.upper : b.lower };
-        };
-        const region = (p as ParsedAlarm).notification.AlarmArn.split(":")[3];
-        try {
-            return await orderValueRootCause(aov, { cloudWatch: deps.cloudWatch(region), deadlineMs: deps.deadlineMs, breachOf });
-        } catch (e) {
-            return ecommerceUnavailable({ metricName: "Revenue/Checkouts", ...aov }, `revenue-per-checkout root cause failed: ${errorText(e)}`);
-        }
+    const aov = orderValueRequestFor(p);
+    if (aov) {
+        return orderValueRootCause(aov, { cloudWatch: deps.cloudWatch((p as ParsedAlarm).notification.AlarmArn.split(":")[3]), deadlineMs: deps.deadlineMs, breachOf: (r) => strongestBreach(parseBandReason(r) ?? []) })
+            .catch((e) => ecommerceUnavailable({ metricName: "Revenue/Checkouts", ...aov }, `revenue-per-checkout root cause failed: ${errorText(e)}`));
     }
     const eco = (() => { try { return ecommerceRequestFor(p, deps.ecommerce); } catch (e) { return e as Error; } })();
     if (eco instanceof Error || !eco?.req) return undefined;

@@ -72,11 +72,9 @@ function contributorLines(pf: Record<string, string>): string[] {
         ?? values.sort((a, b) => b[1] - a[1]).map(([v, share]) => `${v} ${share}%`)).slice(0, MAX_VALUES_PER_DIMENSION).join(", ")}`);
     const deviation = pf[`${RC}deviation`];
     const checked = pf[`${RC}orderValueAlarmsChecked`];
-    // A revenue-per-checkout alarm: no shares; the other series' own order-value alarms instead.
-    const orderValue = checked === undefined ? undefined : pf[`${RC}orderValueAlarms`]
-        ? `Revenue per checkout also outside its band (their own alarms, ${pf[`${RC}orderValueAlarms`].split("; ").length} of ${checked} others): ${pf[`${RC}orderValueAlarms`]}`
-        : `Revenue per checkout of the other series: none of their ${checked} alarms in ALARM (this series only); order value not split into shares`;
-    const lines = orderValue !== undefined && !waf.length && !groups.length ? [orderValue] : [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
+    const ov = pf[`${RC}orderValueAlarms`];
+    const orderValue = checked && `Revenue per checkout elsewhere: ${ov ? `${ov.split("; ").length}` : "none"} of the ${checked} other series' alarms in ALARM${ov ? `: ${ov}` : ""}`;
+    const lines = orderValue && !waf.length && !groups.length ? [orderValue] : [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
         : groups.length ? `Top contributors (share within each dimension${deviation ? `; total ${deviation}` : ""}): ${groups.join("; ")}` : "Top contributors: none in the alert"];
     if (pf[`${RC}reads`]) lines.push(`Breakdown read at each series' own alarm period and band: ${pf[`${RC}reads`]}`);
     if (status === "partial" || status === "unavailable") lines.push(`Root cause ${status}: ${pf[`${RC}reason`] ?? "no reason given"}`);
@@ -87,7 +85,6 @@ function contributorLines(pf: Record<string, string>): string[] {
 export function peopleNotice(f: AwsSecurityFinding, links: NoticeLinks): PeopleNotice {
     const pf = f.ProductFields ?? {};
     const band = [pf["edgeAnomaly/bandLower"] && `lower ${pf["edgeAnomaly/bandLower"]}`, pf["edgeAnomaly/bandUpper"] && `upper ${pf["edgeAnomaly/bandUpper"]}`].filter(Boolean).join(", ");
-    // A ratio's values carry their unit (`revenue per checkout`); counts and sums are shown bare.
     const unit = pf["edgeAnomaly/valueUnit"] ? ` ${pf["edgeAnomaly/valueUnit"]}` : "";
     const label = f.Severity?.Label ?? "ALERT";
     const lines = [

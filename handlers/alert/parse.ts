@@ -543,15 +543,14 @@ export function alarmAccount(p: { notification: { AlarmArn: string; AWSAccountId
 /**
  * A composite alarm's ALARM as the metric alarm it is about: its band child (a triggering child in ALARM, else
  * another triggering child, else the rule's alarm, whose name ends `-band` — a revenue alarm's AOV child
- * `<name>-aov-band` included), read with DescribeAlarms — metric, band, comparison and StateReason (the
+ * `<name>-aov-band` included: with an OR rule the child that fired is what the finding is about; a child other than
+ * `<composite>-band` gives its own AlarmDescription, more to the point than the composite's, the revenue band's), read with DescribeAlarms — metric, band, comparison and StateReason (the
  * datapoints the severity comes from) — under the composite's own name, ARN and StateChangeTime, so the finding Id
  * stays `composite ARN + StateChangeTime`. No band child, or one DescribeAlarms does not return, is an error naming it.
  */
 export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeAlarm, s: { accountId: string }): Promise<ParsedAlarm> {
     const n = p.notification;
     alarmAccount(p, s);
-    // A triggering child in ALARM first: with an OR rule (a revenue alarm's `ALARM(band) OR ALARM(aov-band)`) the
-    // child that fired is the one the finding is about, whichever the rule names first.
     const triggering = [...n.TriggeringChildren].sort((a, b) => Number(b.State.Value === "ALARM") - Number(a.State.Value === "ALARM"));
     const band = [...triggering.map((c) => c.name), ...p.ruleAlarmNames].find((a) => a.endsWith("-band"));
     if (!band) throw alertParseError(`composite alarm ${n.AlarmName}: neither TriggeringChildren nor AlarmRule ${n.AlarmRule} names a band child (a name ending -band)`);
@@ -560,8 +559,6 @@ export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeA
     if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${n.AlarmArn.split(":")[3]}`);
     return {
         kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
-        // A child other than the composite's own band (a revenue alarm's AOV child) describes what fired better
-        // than the composite's description, which is the revenue band's.
         notification: {
             ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${child.StateReason}`, Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`),
             ...(band !== `${n.AlarmName}-band` && child.AlarmDescription ? { AlarmDescription: child.AlarmDescription } : {}),

@@ -55,7 +55,12 @@ export function rootCauseText(rc: RootCause): string {
             .filter((d) => rc.top[d]?.length).map((d) => `${LABELS[d]} ${list(rc.top[d], TEXT_VALUES)}`);
         return `Root cause (WAF logs ${span}, ${rc.total} ${rc.measure} requests): ${parts.join("; ")}.${partial}`;
     }
-    if (rc.orderValue) return `Root cause (revenue per checkout${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm` : ""}, ${span}): ${orderValueText(rc)}.${partial}`;
+    const ov = rc.orderValue;
+    const of = ov && `the ${ov.checked} other revenue-per-checkout ${rc.direction === "above" ? "spike" : "drop"} alarms (total, watched platforms and marketplaces)`;
+    if (ov) {
+        return `Root cause (revenue per checkout${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm` : ""}, ${span}): ${ov.inAlarm.length ? `${ov.inAlarm.length} of ${of} in ALARM: ${orderValueAlarmsText(rc)}` : `none of ${of} is in ALARM: the order-value change shows in this series only`}`
+            + ". Not split into shares (a ratio's deviation does not add up across platforms or marketplaces); revenue and checkouts not broken down.";
+    }
     const what = `${rc.metricName}${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm;` : ""}`;
     const read = rc.reads?.length ? ` Read at ${readsText(rc)}.` : "";
     if (!rc.dimensionContribution.length) return `Root cause (${what} ${span}): ${rc.reason ?? "no contributing value"}.${read}${partial}`;
@@ -64,31 +69,14 @@ export function rootCauseText(rc: RootCause): string {
     return `Root cause (${what}${by}, ${span}): ${parts.join("; ")}.${read}${partial}`;
 }
 
-function num(n: number): string {
-    return String(Math.round(n * 100) / 100);
+/** `Platform=web 142.5 (upper 80.3); total 61.2 (lower 70)`: the AOV alarms in ALARM (ASCII: the notice shows it). */
+export function orderValueAlarmsText(rc: EcommerceRootCause): string {
+    const r = (n: number) => Math.round(n * 100) / 100;
+    return rc.orderValue!.inAlarm.map((a) => `${a.dimension ? `${a.dimension}=${a.value}` : "total"}${a.observed === undefined ? "" : ` ${r(a.observed)}`}`
+        + (a.edge === undefined ? "" : ` (${rc.direction === "above" ? "upper" : "lower"} ${r(a.edge)})`)).join("; ");
 }
 
-/** `Platform=web 142.5 (upper 80.3)`, `total 61.2 (lower 70)`: one AOV alarm in ALARM (ASCII: the notice shows it). */
-export function orderValueAlarmText(a: { dimension?: string; value?: string; observed?: number; edge?: number }, direction: "above" | "below"): string {
-    const where = a.dimension ? `${a.dimension}=${a.value}` : "total";
-    return a.observed === undefined ? where : `${where} ${num(a.observed)}${a.edge === undefined ? "" : ` (${direction === "above" ? "upper" : "lower"} ${num(a.edge)})`}`;
-}
 
-/**
- * What an AOV root cause found: the other series' revenue-per-checkout alarms of the same direction in ALARM, or
- * that none is, and why there are no shares. ASCII (the notice shows it).
- */
-export function orderValueText(rc: EcommerceRootCause): string {
-    const ov = rc.orderValue!;
-    const kind = rc.direction === "above" ? "spike" : "drop";
-    const shown = ov.inAlarm.slice(0, TEXT_VALUES * 2).map((a) => orderValueAlarmText(a, rc.direction));
-    const found = ov.inAlarm.length
-        ? `${ov.inAlarm.length} of the ${ov.checked} other revenue-per-checkout ${kind} alarms (total, watched platforms and marketplaces) in ALARM: ${shown.join("; ")}${ov.inAlarm.length > shown.length ? "; ..." : ""}`
-        : ov.checked
-            ? `none of the ${ov.checked} other revenue-per-checkout ${kind} alarms (total, watched platforms and marketplaces) is in ALARM: the order-value change shows in this series only`
-            : `no other revenue-per-checkout ${kind} alarm found to compare with`;
-    return `${found}. Order value is not split into shares by platform or marketplace (a ratio's deviation does not add up across them); revenue and checkouts were not broken down`;
-}
 
 /**
  * How the breakdown was read, groups with the same period, band and window together:
@@ -118,7 +106,7 @@ export function rootCauseProductFields(rc: RootCause): [string, string][] {
         }
     } else if (rc.orderValue) {
         out.push([`${ROOT_CAUSE_PREFIX}orderValueAlarmsChecked`, String(rc.orderValue.checked)]);
-        if (rc.orderValue.inAlarm.length) out.push([`${ROOT_CAUSE_PREFIX}orderValueAlarms`, cut(rc.orderValue.inAlarm.map((a) => orderValueAlarmText(a, rc.direction)).join("; "))]);
+        if (rc.orderValue.inAlarm.length) out.push([`${ROOT_CAUSE_PREFIX}orderValueAlarms`, cut(orderValueAlarmsText(rc))]);
     } else {
         if (rc.total) out.push([`${ROOT_CAUSE_PREFIX}deviation`, `${Math.round(rc.total.deviation * 100) / 100} ${rc.direction} expected`]);
         if (rc.reads?.length) out.push([`${ROOT_CAUSE_PREFIX}reads`, readsText(rc)]);

@@ -12,7 +12,7 @@
 //
 // Never throws for AWS-side trouble: a failed or late DescribeAlarms gives status "unavailable" with the reason.
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import type { CloudWatchClient, DescribeAlarmsCommandOutput, MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 
 import type { EcommerceRootCause } from "./ecommerceRootCause";
 
@@ -53,59 +53,43 @@ export interface OrderValueDeps {
     cloudWatch: Pick<CloudWatchClient, "send">;
     deadlineMs?: number;
     /** The datapoint furthest outside its band in an alarm's StateReason (handlers/alert/asff.ts parseBandReason + strongestBreach). */
-    breachOf: (reason: string) => { value: number; edge?: number } | undefined;
+    breachOf: (reason: string) => { value: number; lower?: number; upper?: number } | undefined;
 }
 
-export const ORDER_VALUE_METRIC = "Revenue/Checkouts";
-
-function seriesOf(a: MetricAlarm, stackDimension: string): { dimension?: string; value?: string } {
-    const dims = a.Metrics?.find((m) => m.Id === "m1")?.MetricStat?.Metric?.Dimensions ?? a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Metric?.Dimensions ?? [];
-    const d = dims.find((x) => x.Name !== stackDimension);
-    return d?.Name && d.Value !== undefined ? { dimension: d.Name, value: d.Value } : {};
-}
-
-/** The other AOV alarms of the fired one's direction in ALARM, with their values; see the header. */
+/**
+ * The other AOV alarms of the fired one's direction, those in ALARM with their values; see the header. One page
+ * of 100 alarms (5 per revenue series: 20 series), the next pages when there are more; the SDK's abortSignal ends
+ * the call at the deadline.
+ */
+// Siblings: same prefix and direction, the fired one excluded, every state (so `checked` counts them all).
 export async function orderValueRootCause(req: OrderValueRequest, deps: OrderValueDeps): Promise<EcommerceRootCause> {
     const base: EcommerceRootCause = {
-        kind: "ecommerce", status: "complete", metricName: ORDER_VALUE_METRIC, direction: req.direction,
+        kind: "ecommerce", status: "complete", metricName: "Revenue/Checkouts", direction: req.direction,
         window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, ...(req.focus ? { focus: req.focus } : {}),
         series: [], dimensionContribution: [],
     };
     const m = AOV_CHILD_NAME.exec(req.alarmName);
-    if (!m) return { ...base, status: "unavailable", reason: `the AOV child ${req.alarmName} is not named <prefix>-ecommerce-revenue-<series>-spike|drop-aov-band, so its sibling alarms cannot be listed` };
-    const [, prefix, , kind] = m;
-    const controller = new AbortController();
-    const budget = deps.deadlineMs === undefined ? undefined : Math.max(0, deps.deadlineMs - Date.now());
-    const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(), budget);
+    if (!m) return { ...base, status: "unavailable", reason: `${req.alarmName} is not named <prefix>-ecommerce-revenue-<series>-spike|drop-aov-band` };
     const alarms: MetricAlarm[] = [];
     try {
+        const signal = deps.deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, deps.deadlineMs - Date.now()));
         let token: string | undefined;
-        for (let page = 0; page < MAX_ALARM_PAGES; page++) {
-            const out: DescribeAlarmsCommandOutput = await new Promise((resolve, reject) => {
-                const onAbort = () => reject(new Error(`DescribeAlarms did not answer within the ${budget} ms left of the enrichment budget`));
-                if (controller.signal.aborted) return onAbort();
-                controller.signal.addEventListener("abort", onAbort, { once: true });
-                Promise.resolve(deps.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: prefix, AlarmTypes: ["MetricAlarm"], MaxRecords: 100, NextToken: token }), { abortSignal: controller.signal }))
-                    .then(resolve, reject).finally(() => controller.signal.removeEventListener("abort", onAbort));
-            });
+        for (let page = 0; page < MAX_ALARM_PAGES && (page === 0 || token); page++) {
+            const out = await deps.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: m[1], AlarmTypes: ["MetricAlarm"], MaxRecords: 100, NextToken: token }), { abortSignal: signal });
             alarms.push(...(out.MetricAlarms ?? []));
             token = out.NextToken;
-            if (!token) break;
         }
     } catch (e) {
-        const x = e as Error;
-        return { ...base, status: "unavailable", reason: `the other revenue-per-checkout alarms could not be listed: ${x?.name && x.name !== "Error" ? `${x.name}: ` : ""}${x?.message ?? String(e)}` };
-    } finally {
-        clearTimeout(timer);
+        return { ...base, status: "unavailable", reason: `the other revenue-per-checkout alarms could not be listed: ${(e as Error).name}: ${(e as Error).message}` };
     }
-    // Siblings of the same direction, fired one excluded (all states are listed, so `checked` counts them all).
     const siblings = alarms.filter((a) => {
         const s = AOV_CHILD_NAME.exec(a.AlarmName ?? "");
-        return s && s[1] === prefix && s[3] === kind && a.AlarmName !== req.alarmName;
+        return s && s[1] === m[1] && s[3] === m[3] && a.AlarmName !== req.alarmName;
     });
     const inAlarm = siblings.filter((a) => a.StateValue === "ALARM").map((a): OrderValueAlarm => {
+        const d = a.Metrics?.find((q) => q.MetricStat)?.MetricStat?.Metric?.Dimensions?.find((x) => x.Name !== req.stackDimension);
         const b = deps.breachOf(a.StateReason ?? "");
-        return { alarmName: a.AlarmName!, ...seriesOf(a, req.stackDimension), ...(b ? { observed: b.value, ...(b.edge !== undefined ? { edge: b.edge } : {}) } : {}) };
+        return { alarmName: a.AlarmName!, ...(d ? { dimension: d.Name, value: d.Value } : {}), ...(b ? { observed: b.value, edge: req.direction === "above" ? b.upper : b.lower } : {}) };
     });
     return { ...base, orderValue: { checked: siblings.length, inAlarm } };
 }
