@@ -12,6 +12,7 @@ import { AlertClients, FindingSettings, productArnFor } from "../handlers/securi
 import { AlarmSpec, planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { cloudWatchDetectionArgs } from "../componentArgs";
 import { wafRuleMetricNames } from "../model/wafRules";
+import { describedMetricAlarm } from "./alertCalls";
 import { stackFileConfig } from "./harness";
 import { commandProblems } from "./standins/sdkModel";
 import { artifactsOf, forBothArtifacts } from "./serialized";
@@ -52,21 +53,8 @@ const plan = devPlan();
 const spec = (name: string) => plan.find((s) => s.alarmName === name) ?? assert.fail(`no planned alarm ${name}`);
 
 /** The band child as DescribeAlarms returns it: the planned queries in the API's shape, and a state reason. */
-function bandChild(s: AlarmSpec, reason: string, since: string): MetricAlarm {
-    return {
-        AlarmName: s.gate!.bandAlarmName, AlarmArn: arn(s.gate!.bandAlarmName), StateValue: "ALARM", StateReason: reason,
-        StateTransitionedTimestamp: new Date(since), StateUpdatedTimestamp: new Date(since),
-        ComparisonOperator: s.comparisonOperator, EvaluationPeriods: s.evaluationPeriods, DatapointsToAlarm: s.datapointsToAlarm,
-        TreatMissingData: s.treatMissingData, ThresholdMetricId: "ad1", ActionsEnabled: true, AlarmActions: [], OKActions: [],
-        Metrics: (s.metricQueries as any[]).map((q) => ({
-            Id: q.id, ReturnData: q.returnData, Label: q.label, Expression: q.expression,
-            MetricStat: q.metric ? {
-                Metric: { Namespace: q.metric.namespace, MetricName: q.metric.metricName, Dimensions: Object.entries(q.metric.dimensions).map(([Name, Value]) => ({ Name, Value: String(Value) })) },
-                Period: q.metric.period, Stat: q.metric.stat,
-            } : undefined,
-        })),
-    };
-}
+const bandChild = (s: AlarmSpec, reason: string, since: string): MetricAlarm =>
+    describedMetricAlarm({ ...s, alarmName: s.gate!.bandAlarmName, description: undefined }, arn(s.gate!.bandAlarmName), "ALARM", reason, since);
 
 const WAF = "edge-anomaly-detection-dev-waf-AWSManagedRulesCommonRuleSet-blocked-requests-spike";
 const DROP = "edge-anomaly-detection-dev-ecommerce-views-platform-web-drop";

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as cwSdk from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient, DescribeAlarmsCommand, DescribeAlarmsCommandInput, GetMetricDataCommand, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import * as hubSdk from "@aws-sdk/client-securityhub";
-import { AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as snsSdk from "@aws-sdk/client-sns";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
@@ -22,6 +22,7 @@ import { parseConfig, PROJECT } from "../config";
 import { ecommerceRootCauseEnv } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
 import { wafRuleMetricNames } from "../model/wafRules";
+import { describedMetricAlarm, sentByHandler } from "./alertCalls";
 import { capturingLogs } from "./capture";
 import { stackFileConfig } from "./harness";
 import { loadSerialized } from "./serialized";
@@ -55,21 +56,7 @@ const plan = devPlan();
 const TOTAL_SPIKE = plan.find((s) => s.key === "revenue-total-spike")!;
 
 /** An AOV child as DescribeAlarms returns it: the planned queries in the API's shape, a state and reason. */
-function aovChild(c: CompanionSpec, state: "OK" | "ALARM", reason: string, since: string): MetricAlarm {
-    return {
-        AlarmName: c.alarmName, AlarmArn: arn(c.alarmName), AlarmDescription: c.description, StateValue: state, StateReason: reason,
-        StateTransitionedTimestamp: new Date(since), StateUpdatedTimestamp: new Date(since),
-        ComparisonOperator: c.comparisonOperator, EvaluationPeriods: c.evaluationPeriods, DatapointsToAlarm: c.datapointsToAlarm,
-        TreatMissingData: c.treatMissingData, ThresholdMetricId: "ad1", ActionsEnabled: true, AlarmActions: [], OKActions: [],
-        Metrics: (c.metricQueries as any[]).map((q) => ({
-            Id: q.id, ReturnData: q.returnData, Label: q.label, Expression: q.expression,
-            MetricStat: q.metric ? {
-                Metric: { Namespace: q.metric.namespace, MetricName: q.metric.metricName, Dimensions: Object.entries(q.metric.dimensions).map(([Name, Value]) => ({ Name, Value: String(Value) })) },
-                Period: q.metric.period, Stat: q.metric.stat,
-            } : undefined,
-        })),
-    };
-}
+const aovChild = (c: CompanionSpec, state: "OK" | "ALARM", reason: string, since: string): MetricAlarm => describedMetricAlarm(c, arn(c.alarmName), state, reason, since);
 
 // The order value doubled (a pricing error): 97.3 and 96.8 a checkout against an upper edge near 61.
 const TOTAL_REASON = "Thresholds Crossed: 2 out of the last 2 datapoints [97.3 (04/03/25 10:08:00), 96.8 (04/03/25 10:07:00)] were greater than the upper thresholds [61.2, 60.9] (minimum 2 datapoints for OK -> ALARM transition).";
@@ -141,16 +128,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         ].flat();
         assert.deepStrictEqual(problems, [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
     });
-    const filed = (): AwsSecurityFinding => {
-        const calls = hub.commandCalls(BatchImportFindingsCommand);
-        assert.equal(calls.length, 1, "one import");
-        return calls[0].args[0].input.Findings![0];
-    };
-    const notice = (): string => {
-        const calls = sns.commandCalls(PublishCommand);
-        assert.equal(calls.length, 1, "one notice");
-        return calls[0].args[0].input.Message!;
-    };
+    const { filed, notice } = sentByHandler(() => hub, () => sns);
 
     it("the finding says revenue per checkout (average order value) breached, with its value and band edge per checkout; the root cause lists the other AOV alarms in ALARM", async () => {
         const { error } = await capturingLogs(async () => handler(fixture()));

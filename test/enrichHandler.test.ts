@@ -10,7 +10,7 @@ import * as path from "path";
 import * as cwSdk from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import * as hubSdk from "@aws-sdk/client-securityhub";
-import { AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
+import { BatchImportFindingsCommand, SecurityHubClient } from "@aws-sdk/client-securityhub";
 import * as snsSdk from "@aws-sdk/client-sns";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
@@ -18,6 +18,7 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
+import { sentByHandler } from "./alertCalls";
 import { capturingLogs } from "./capture";
 import { answer, seriesKey } from "./ecommerceSeriesStub";
 import { loadSerialized } from "./serialized";
@@ -115,16 +116,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         timestamp: ts + i, action: "BLOCK", terminatingRuleId: "AWSManagedRulesCommonRuleSet", labels: [{ name: "awswaf:managed:aws:core-rule-set:CrossSiteScripting_QueryArguments" }],
         nonTerminatingMatchingRules: [], httpRequest: { clientIp: ip, country, uri, httpMethod: "GET", headers: [{ name: "User-Agent", value: "python-requests/2.31" }] },
     }));
-    const filed = (): AwsSecurityFinding => {
-        const calls = hub.commandCalls(BatchImportFindingsCommand);
-        assert.equal(calls.length, 1, "one import");
-        return calls[0].args[0].input.Findings![0];
-    };
-    const notice = (): string => {
-        const calls = sns.commandCalls(PublishCommand);
-        assert.equal(calls.length, 1, "one notice");
-        return calls[0].args[0].input.Message!;
-    };
+    const { filed, notice } = sentByHandler(() => hub, () => sns);
 
     it("a WAF alarm: the finding carries the top IPs, countries and URIs with counts; the query is scoped to the ACL's group and the breaching minute", async () => {
         standin.putEvents(GROUP, [...blocked(350, "203.0.113.9", "CN", "/"), ...blocked(62, "198.51.100.23", "BR", "/search"), ...blocked(90, "192.0.2.1", "US", "/", Date.parse("2025-03-04T10:04:00Z"))]);
