@@ -6,6 +6,8 @@ import { AwsSecurityFinding, BatchImportFindingsCommand, SecurityHubClient } fro
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { AwsClientStub } from "aws-sdk-client-mock";
 
+import { commandProblems } from "./standins/sdkModel";
+
 /** A planned metric alarm (its name, thresholds and queries as the program creates it). */
 export interface PlannedMetricAlarm {
     alarmName: string;
@@ -48,4 +50,9 @@ export function sentByHandler(hub: () => AwsClientStub<SecurityHubClient>, sns: 
             return calls[0].args[0].input.Message!;
         },
     };
+}
+
+/** Every request the stubbed clients received that does not match its SDK's model (each stub with its SDK module). */
+export function stubbedRequestProblems(stubs: [sdk: unknown, stub: { calls(): { args: unknown[] }[] }][]): string[] {
+    return stubs.flatMap(([sdk, stub]) => stub.calls().flatMap((c) => commandProblems(sdk as never, c.args[0] as never)));
 }

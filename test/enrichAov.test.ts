@@ -22,11 +22,10 @@ import { parseConfig, PROJECT } from "../config";
 import { ecommerceRootCauseEnv } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
 import { wafRuleMetricNames } from "../model/wafRules";
-import { describedMetricAlarm, sentByHandler } from "./alertCalls";
+import { describedMetricAlarm, sentByHandler, stubbedRequestProblems } from "./alertCalls";
 import { capturingLogs } from "./capture";
 import { stackFileConfig } from "./harness";
 import { loadSerialized } from "./serialized";
-import { commandProblems } from "./standins/sdkModel";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -121,12 +120,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         });
     });
     afterEach(() => {
-        const problems = [
-            ...hub.calls().map((c) => commandProblems(hubSdk as never, c.args[0] as never)),
-            ...cw.calls().map((c) => commandProblems(cwSdk as never, c.args[0] as never)),
-            ...sns.calls().map((c) => commandProblems(snsSdk as never, c.args[0] as never)),
-        ].flat();
-        assert.deepStrictEqual(problems, [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
+        assert.deepStrictEqual(stubbedRequestProblems([[hubSdk, hub], [cwSdk, cw], [snsSdk, sns]]), [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
     });
     const { filed, notice } = sentByHandler(() => hub, () => sns);
 

@@ -18,12 +18,11 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { findingHandlerFactory } from "../components/anomalyAlerts";
 import { ecommerceRootCauseEnv, EcommerceRootCauseSettings } from "../handlers/enrich/ecommerceRootCause";
 import type { AlertHandlingResult } from "../handlers/securityHubFinding";
-import { sentByHandler } from "./alertCalls";
+import { sentByHandler, stubbedRequestProblems } from "./alertCalls";
 import { capturingLogs } from "./capture";
 import { answer, seriesKey } from "./ecommerceSeriesStub";
 import { loadSerialized } from "./serialized";
 import { LogsInsightsStandin } from "./standins/cloudWatchLogs";
-import { commandProblems } from "./standins/sdkModel";
 
 const ACCOUNT = "123456789012";
 const REGION = "us-east-1";
@@ -103,12 +102,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     });
     afterEach(() => {
         assert.deepStrictEqual(standin.problems(), [], "every CloudWatch Logs request matches the SDK's model");
-        const problems = [
-            ...hub.calls().map((c) => commandProblems(hubSdk as never, c.args[0] as never)),
-            ...cw.calls().map((c) => commandProblems(cwSdk as never, c.args[0] as never)),
-            ...sns.calls().map((c) => commandProblems(snsSdk as never, c.args[0] as never)),
-        ].flat();
-        assert.deepStrictEqual(problems, [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
+        assert.deepStrictEqual(stubbedRequestProblems([[hubSdk, hub], [cwSdk, cw], [snsSdk, sns]]), [], "every Security Hub, CloudWatch and SNS request matches the SDK's model");
     });
 
     const at = Date.parse("2025-03-04T10:06:10Z");
