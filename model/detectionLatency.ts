@@ -14,7 +14,7 @@ import type { DetectionConfig, Engine, PipelineConfig } from "../config";
 import type { CloudWatchDetectionArgs } from "../components/cloudwatchDetection";
 import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 import { LatencyTerm } from "./alarmTiming";
-import { SimAlarm, defaultSimOptions, simAlarms, simStackOf, simWarmupSeconds, worstCase } from "./detectionSim";
+import { SimAlarm, SimStack, defaultSimOptions, simAlarms, simStackOf, simWarmupSeconds, worstCase } from "./detectionSim";
 
 export {
     ALARM_EVALUATION_INTERVAL_SECONDS, AlarmTiming, LatencyTerm, MAX_ALARM_WINDOW_SECONDS, MAX_SHORT_PERIOD_ALARM_WINDOW_SECONDS,
@@ -67,6 +67,26 @@ export function firehoseS3DeliverySeconds(config: Pick<TimingSettings, "pipeline
 
 type CloudWatchTerms = { waf: LatencyTerm[]; ecommerce: LatencyTerm[]; warnings: string[] };
 const worstCaseCache = new Map<string, CloudWatchTerms>();
+/**
+ * One alarm's noise-free worst case, by everything it depends on (its kind, shape and companion; a WAF alarm's
+ * background rate; an ecommerce alarm's series and the stack's series lists; not its name): a pure function of those,
+ * and the dearest part of a preview. WAF alarms of the same shape and background (every rule of a large watch list)
+ * and alarms shared by two configs are replayed once per process.
+ */
+const alarmWorstCaseCache = new Map<string, ReturnType<typeof worstCase>>();
+function alarmWorstCase(stack: SimStack, a: SimAlarm, o: ReturnType<typeof defaultSimOptions>): ReturnType<typeof worstCase> {
+    // What the replay reads (model/detectionSim.ts buildRun): a WAF alarm's background rate, not which rule or
+    // ACL it watches; an ecommerce alarm's series (measure, dimension, value) and the stack's series lists.
+    const waf = a.rule !== undefined;
+    const key = JSON.stringify([a.kind, a.shape, a.companion, o,
+        waf ? ["waf", a.wafBackgroundPerMinute ?? a.rule] : [stack, a.series && { measure: a.series.measure, dimension: a.series.dimension, value: a.series.value }]]);
+    let r = alarmWorstCaseCache.get(key);
+    if (!r) {
+        r = worstCase(stack, a, o, simWarmupSeconds([a]));
+        alarmWorstCaseCache.set(key, r);
+    }
+    return r;
+}
 
 /**
  * The cloudwatch engine's worst case per path: the noise-free replay (model/detectionSim.ts worstCase: the
@@ -86,7 +106,7 @@ export function cloudwatchWorstCase(args: CloudWatchDetectionArgs): CloudWatchTe
     const worstOf = (list: SimAlarm[]): number => {
         let w = 0;
         for (const a of list) {
-            const r = worstCase(stack, a, o, simWarmupSeconds([a]));
+            const r = alarmWorstCase(stack, a, o);
             if (r.missed > 0) {
                 warnings.push(`${a.key}: ${r.missed} of ${r.runs} noise-free replays of the default anomaly raise no alarm ` +
                     `(the anomaly stays inside the band at the simulated load, or the baseline is under the drop floor)`);
