@@ -4,6 +4,9 @@ import { strict as assert } from "assert";
 import { ProgramRun, runProgram, stackFileConfig, stackNames } from "./harness";
 import { archiveLimitFor, lambdaArchiveSize } from "./archiveSize";
 import { serializedText, staleSerializations } from "./serialized";
+import { findingHandlerFactory } from "../components/anomalyAlerts";
+import { heartbeatHandlerFactory } from "../components/blockedRequestsHeartbeat";
+import { transformHandlerFactory } from "../components/ecommercePipeline";
 
 /** Every IAM policy document the program registers, with where it came from. */
 export function policyDocuments(run: ProgramRun): { where: string; doc: any }[] {
@@ -88,10 +91,13 @@ for (const variant of variants) {
 }
 
 describe("program runs share serialized Lambda code (test/serialized.ts memoizeSerialization)", () => {
-    it("every memoized function still serializes to the text the memo serves (after this worker's program runs)", async function () {
+    it("every Lambda handler the program memoizes still serializes to the text the memo serves (after this worker's program runs)", async function () {
         this.timeout(120_000);
         assert.ok(variants.length > 1, "several program runs came before this check in this file");
-        assert.deepEqual(await staleSerializations(), []);
+        // The program's CallbackFunction handlers, the functions the memo serves run after run (a per-run closure, such
+        // as the Redshift runner built from settings, is a new object each run and never served from the memo).
+        const handlers = new Set<Function>([findingHandlerFactory, transformHandlerFactory, heartbeatHandlerFactory]);
+        assert.deepEqual(await staleSerializations((fn) => handlers.has(fn)), []);
     });
 
     it("the check sees a captured value that changed after the first serialization", async () => {
