@@ -265,6 +265,30 @@ forBothArtifacts("ecommerce root cause (GetMetricData stubbed)", artifactsOf<{ e
     });
 });
 
+// A call that fails for a reason of its own just as the deadline passes (the failure settles first, the abort comes
+// before the failure is handled): its reason is kept, it is not counted as aborted.
+forBothArtifacts("ecommerce root cause: a real failure at the deadline", artifactsOf<{ ecommerceRootCause: typeof ecommerceRootCause }>(moduleFactory, { factory: true, name: "enrich-ecommerce" }), (get) => {
+    it("keeps the failure's reason (not 'aborted') when the deadline passes while the failure is handled", async () => {
+        let fire: (() => void) | undefined;
+        const deadlineTimer = (f: () => void) => { fire = f; return () => undefined; };
+        const sender = {
+            send: async (cmd: GetMetricDataCommand) => {
+                if (keyOf(cmd.input) === "Platform=web") {
+                    // Two microtask hops: after the rejection reaches the read, before the root cause handles it.
+                    void Promise.resolve().then(() => undefined).then(() => fire!());
+                    throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+                }
+                return answer(cmd.input);
+            },
+        };
+        const r = await get().ecommerceRootCause({ metricName: "Revenue", direction: "above", window: WINDOW }, { ...SETTINGS, periodSeconds: 60 },
+            { cloudWatch: sender as never, deadlineMs: Date.now() + 60_000, maxConcurrentCalls: 1, deadlineTimer });
+        assert.match(r.reason ?? "", /Platform=web: ThrottlingException: Rate exceeded/, r.reason);
+        assert.doesNotMatch(r.reason ?? "", /aborted: [^;)]*Platform=web/, "the failed call is not listed as aborted");
+        assert.ok(!r.series.some((x) => x.value === "web"));
+    });
+});
+
 // The abort on the wire: a real CloudWatch client (the deployed client config, its retry strategy included) against a
 // local endpoint that accepts each request and never answers. At the deadline the HTTP requests must be closed by
 // the client (aborted, not left running), none retried or started after, and the result returned.

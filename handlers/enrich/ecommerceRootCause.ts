@@ -234,7 +234,7 @@ async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], wind
     for (let page = 0; page < MAX_PAGES; page++) {
         // Settled by the abort too: a client that ignores the signal cannot hold the result, a late answer is dropped.
         const out = await new Promise<GetMetricDataCommandOutput>((resolve, reject) => {
-            const onAbort = () => reject(new Error("aborted at the deadline"));
+            const onAbort = () => reject(Object.assign(new Error("aborted at the deadline"), { name: "AbortError" }));
             if (signal.aborted) return onAbort();
             signal.addEventListener("abort", onAbort, { once: true });
             cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: window.start, EndTime: window.end, ScanBy: "TimestampAscending", NextToken: token }), { abortSignal: signal })
@@ -365,7 +365,8 @@ export async function ecommerceRootCause(req: EcommerceRootCauseRequest, s: Ecom
             try {
                 results[i] = deviationOf(ref, await readSeries(deps.cloudWatch, seriesQueries(s, req.metricName, ref, band), window, controller.signal), req.direction);
             } catch (e) {
-                if (controller.signal.aborted) aborted.push(name);
+                // Aborted only if the abort is what ended the call: a real error keeps its reason, deadline or not.
+                if (controller.signal.aborted && (e as Error)?.name === "AbortError") aborted.push(name);
                 else failures.push(`${name}: ${errorText(e)}`);
             }
         }
