@@ -1,11 +1,13 @@
 // Runs the Pulumi program (from its entry point, main.ts) in-process under the shared mocks with a given stack configuration and
 // returns what it registered and exported. Each run gets its own stack name and loads the program afresh, so one
 // mocha process can run the program for several configurations (e.g. both engines).
+import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 
+import { ConfigError } from "../config";
 import { mocks, reads, registered, Registered, webAclReader } from "./mocks";
 import { memoizeSerialization } from "./serialized";
 
@@ -218,4 +220,14 @@ export async function runExternalProgram(entry: string, project: string, config:
 /** The resolved value of an Output (under mocks every value is known). */
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** An `assert.throws`/`rejects` matcher: a ConfigError naming `key`, its message matching `detail`. */
+export function isConfigError(key: string, detail: RegExp) {
+    return (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+        assert.equal(err.key, key);
+        assert.match(err.message, detail);
+        return true;
+    };
 }

@@ -1,10 +1,10 @@
 // Preflight checks (preflight/): run by the entry point before any resource is declared.
 import { strict as assert } from "assert";
 
-import { ConfigError, parseConfig } from "../config";
+import { parseConfig } from "../config";
 import { checkAlertDestinations, isReservedEmailDomain } from "../preflight/alertDestinations";
 import { ACCOUNT_LOOKUP_NAME, checkApiGatewayAccountLogsRole, MANAGE_ACCOUNT_LOGS_ROLE_KEY } from "../preflight/apiGatewayAccount";
-import { runProgram, stackFileConfig, stackNames } from "./harness";
+import { isConfigError, runProgram, stackFileConfig, stackNames } from "./harness";
 import { ACCOUNT, accountState, DEFAULT_API_GATEWAY_ROLE_ARN, reads, registered } from "./mocks";
 
 const NS = "edge-anomaly-detection";
@@ -13,15 +13,6 @@ function devWith(area: string, patch: Record<string, unknown>): Record<string, u
     const cfg = stackFileConfig("dev");
     cfg[`${NS}:${area}`] = { ...(cfg[`${NS}:${area}`] as object), ...patch };
     return cfg;
-}
-
-function isConfigError(key: string, detail: RegExp) {
-    return (err: unknown) => {
-        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-        assert.equal(err.key, key);
-        assert.match(err.message, detail);
-        return true;
-    };
 }
 
 const ctx = { stack: "dev", region: "us-east-1" };

@@ -5,26 +5,17 @@ import { strict as assert } from "assert";
 
 import { cloudWatchDetectionArgs, watchTargets } from "../componentArgs";
 import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
-import { ConfigError, parseConfig } from "../config";
+import { parseConfig } from "../config";
 import {
     alarmRateWarnings, anomalyModelsByRegion, checkAnomalyModels, checkDashboard, checkLambdaEnvironment, dashboardQuotaProblem,
     lambdaEnvironmentBytes, metricAlarmsByRegion, planQuotaProblem, QUOTAS,
 } from "../preflight/quotas";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
-import { runProgram, stackFileConfig } from "./harness";
+import { isConfigError, runProgram, stackFileConfig } from "./harness";
 import { accountState } from "./mocks";
 
 const NS = "edge-anomaly-detection";
 const WATCH = `${NS}:waf.watch`;
-
-function isConfigError(key: string, detail: RegExp) {
-    return (err: unknown) => {
-        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-        assert.equal(err.key, key);
-        assert.match(err.message, detail);
-        return true;
-    };
-}
 
 /** `n` CLOUDFRONT web ACLs of `rules` rules each (+ Rule=ALL): n × (rules + 1) WAF series, all in us-east-1. */
 function cloudFrontAcls(n: number, rules: number, extraRules = 0) {
