@@ -33,10 +33,10 @@ import * as pulumi from "@pulumi/pulumi";
 
 import { EcommerceDimension } from "../config";
 import {
-    EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, resolveEcommerceSeries,
+    EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, ORDER_VALUE_LOG_METRIC_NAME, STACK_DIMENSION, resolveEcommerceSeries,
 } from "../model/ecommerceSchema";
 import {
-    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, aovAlarmTiming, aovBandWidth, dropBaselineThreshold,
+    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, aovAlarmTiming, aovBandWidth, aovMinCheckouts, dropBaselineThreshold,
     ecommerceAlarmTiming, seriesBandWidth, seriesKindOf, wafAlarmTiming,
 } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
@@ -456,12 +456,13 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             const at = aovAlarmTiming(timing, direction, s);
             const width = aovBandWidth(d.bandWidth, s, direction);
             const checkouts = { namespace: METRIC_NAMESPACE, metricName: METRIC_NAMES.checkouts, dimensions: s.dimensions };
+            const orderLogs = { namespace: METRIC_NAMESPACE, metricName: ORDER_VALUE_LOG_METRIC_NAME, dimensions: s.dimensions };
             return {
                 key: `${s.key}-${direction}-aov`,
                 alarmName: `${name}-aov-band`,
                 bandAlarmName: `${name}-band`,
-                description: `AOV band child of the composite alarm ${name} (actions on the composite only): ${where} per checkout ` +
-                    `(Revenue / Checkouts, the average order value) ${direction === "spike" ? "rose above" : "fell below"} its expected band ` +
+                description: `Order-value band child of the composite alarm ${name} (actions on the composite only): the typical order value of ${where} ` +
+                    `(${ORDER_VALUE_LOG_METRIC_NAME} / Checkouts, the mean of ln(1 + order value): the log of the geometric-mean order value) ${direction === "spike" ? "rose above" : "fell below"} its expected band ` +
                     `(CloudWatch anomaly detection, ${width} standard deviations) in ${at.datapointsToAlarmAbove} of the last ${at.evaluationPeriods} ` +
                     `${at.periodSeconds}-second datapoints (${at.fillingDatapoints} still filling). A minute without checkouts has no ratio and does not breach. Stack ${config.stack}.`,
                 periodSeconds: at.periodSeconds,
@@ -469,7 +470,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
                 datapointsToAlarm: at.datapointsToAlarmAbove,
                 comparisonOperator: direction === "spike" ? "GreaterThanUpperThreshold" : "LessThanLowerThreshold",
                 treatMissingData: "notBreaching",
-                metricQueries: ratioQueries(metric, checkouts, at.periodSeconds, `${s.label} per checkout`, width),
+                metricQueries: ratioQueries(orderLogs, checkouts, at.periodSeconds, `${s.label}: mean ln(1 + order value)`, width, aovMinCheckouts(s)),
             };
         };
         const spikeCompanion = companion("spike", spikeName);
@@ -565,20 +566,24 @@ export function alarmName(base: string, suffix: string): string {
     return `${base.slice(0, 255 - suffix.length - 11)}-${hash}${suffix}`;
 }
 
-/** The AOV companion's queries: Revenue (m1) and Checkouts (m2) at one period, e1 = m1 / m2, and its band. */
+/** The order-value companion's queries: OrderValueLog (m1) and Checkouts (m2) at one period, e1 = m1 / m2, and its band. */
 function ratioQueries(
-    revenue: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
+    numerator: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
     checkouts: { namespace: string; metricName: string; dimensions: Record<string, pulumi.Input<string>> },
     period: number,
     label: string,
     bandWidth: number,
+    minDenominator: number,
 ): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
+    const m = QUERY_IDS.metric;
+    const d = QUERY_IDS.denominator;
     return [
-        { id: QUERY_IDS.metric, metric: { ...revenue, period, stat: STATISTIC }, returnData: false },
+        { id: QUERY_IDS.metric, metric: { ...numerator, period, stat: STATISTIC }, returnData: false },
         { id: QUERY_IDS.denominator, metric: { ...checkouts, period, stat: STATISTIC }, returnData: false },
         // "If the value of a data point causes a function to attempt to divide by zero, the data point is dropped"
         // (CloudWatch User Guide, "Using metric math", basic arithmetic functions): no checkouts, no datapoint.
-        { id: QUERY_IDS.filled, expression: `${QUERY_IDS.metric} / ${QUERY_IDS.denominator}`, label, returnData: true },
+        // Fewer than minDenominator checkouts: divide by 0, so no datapoint either.
+        { id: QUERY_IDS.filled, expression: minDenominator > 1 ? `${m} / IF(${d} >= ${minDenominator}, ${d}, 0)` : `${m} / ${d}`, label, returnData: true },
         { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected ${label}`, returnData: true },
     ];
 }

@@ -67,17 +67,20 @@ export interface RatioMoments {
  * the datapoints that exist (K > 0) are the ones a band is trained on. Exact sum up to μ = 30, the series
  * 1 + 1/μ + 2/μ² beyond.
  */
-export function smallCountFactor(mu: number): number {
+export function smallCountFactor(mu: number, minCount = 1): number {
     if (!(mu > 0)) return 1;
-    if (mu > 30) return 1 + 1 / mu + 2 / (mu * mu);
+    if (mu > 30 && minCount <= 1) return 1 + 1 / mu + 2 / (mu * mu);
     let p = Math.exp(-mu);
     let sum = 0;
-    const top = Math.ceil(mu + 12 * Math.sqrt(mu) + 20);
+    let mass = 0;
+    const top = Math.ceil(mu + 12 * Math.sqrt(mu) + 20 + minCount);
     for (let k = 1; k <= top; k++) {
         p *= mu / k;
+        if (k < minCount) continue;
         sum += p / k;
+        mass += p;
     }
-    return (mu * sum) / (1 - Math.exp(-mu));
+    return mass > 0 ? (mu * sum) / mass : 1;
 }
 
 /** One metric series as the alarm sees it. Time is in whole seconds since the series' t0 (a whole minute). */
@@ -89,6 +92,11 @@ export interface ReplaySeries {
     expected: Expected;
     /** Ratio shapes: the denominator per second (checkouts), arriving with the values (the same EMF lines). */
     denominator?: Float64Array;
+    /**
+     * Ratio shapes: the numerator per second when it is not `values` (the order-value children's Σ ln(1 + order
+     * value), arriving in the same EMF lines). Default: `values`.
+     */
+    numerator?: Float64Array;
 }
 
 /** A static child alarm: Sum over the trailing window ≥ threshold (a noise floor). */
@@ -114,6 +122,12 @@ export interface ReplayShape {
      * (treatMissingData notBreaching). The band stand-in is the ratio's delta-method spread (Expected.ratio).
      */
     ratio?: boolean;
+    /**
+     * Ratio shapes: a period with fewer than this many in the denominator has no datapoint either (metric math
+     * `m1 / IF(m2 >= n, m2, 0)`: the division by zero drops it), so a band is never judged on one or two orders.
+     * Default 1.
+     */
+    minDenominator?: number;
 }
 
 export interface Transition {
@@ -191,7 +205,7 @@ function bandStates(series: ReplaySeries, shape: ReplayShape, firstW: number, de
     const k = shape.bandWidth;
     const above = shape.comparison === "GreaterThanUpperThreshold";
     const step = stepOf(shape);
-    const sumOf = visibleSummer(values, visibleAt, lag);
+    const sumOf = visibleSummer(shape.ratio && series.numerator ? series.numerator : values, visibleAt, lag);
     let denOf: ((a: number, b: number, t: number) => number) | undefined;
     const rm = expected.ratio;
     if (shape.ratio) {
@@ -212,14 +226,14 @@ function bandStates(series: ReplaySeries, shape: ReplayShape, firstW: number, de
             let variance = 0;
             if (denOf && rm) {
                 const den = denOf(a, b, t);
-                if (!(den > 0)) continue; // division by zero: no datapoint, not breaching
+                if (!(den > 0) || den < (shape.minDenominator ?? 1) - 1e-9) continue; // division by zero: no datapoint, not breaching
                 v /= den;
                 let ms = 0, mk = 0, vs = 0, vk = 0, c = 0;
                 for (let minute = a / 60; minute < b / 60; minute++) {
                     ms += rm.s[minute]; mk += rm.k[minute]; vs += rm.vs[minute]; vk += rm.vk[minute]; c += rm.cov[minute];
                 }
                 mean = ms / mk;
-                variance = Math.max(0, (vs - 2 * mean * c + mean * mean * vk) / (mk * mk)) * smallCountFactor(mk);
+                variance = Math.max(0, (vs - 2 * mean * c + mean * mean * vk) / (mk * mk)) * smallCountFactor(mk, shape.minDenominator ?? 1);
             } else {
                 for (let minute = a / 60; minute < b / 60; minute++) {
                     mean += expected.mean[minute];
@@ -255,6 +269,7 @@ export function replayAlarmSet(series: ReplaySeries, bands: readonly ReplayShape
     if (visibleAt.length !== values.length) throw new Error("values and visibleAt differ in length");
     if (expected.mean.length * 60 < values.length) throw new Error("expected covers fewer minutes than the values");
     if (series.denominator && series.denominator.length !== values.length) throw new Error("values and denominator differ in length");
+    if (series.numerator && series.numerator.length !== values.length) throw new Error("values and numerator differ in length");
     const delay = opts.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS;
     const lag = maxLag(visibleAt);
     const step = Math.max(...bands.map(stepOf));

@@ -58,8 +58,8 @@ export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm
     // AOV companions (revenue per checkout, aovAlarmTiming): dense = the stack's total revenue, sparse = by dimension.
     aovSpike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
     aovDrop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
-    sparseAovSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
-    sparseAovDrop: { datapointsToAlarm: 2, evaluationPeriods: 2 },
+    sparseAovSpike: { datapointsToAlarm: 1, evaluationPeriods: 1 },
+    sparseAovDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
 };
 
 /**
@@ -221,9 +221,28 @@ export function seriesBandWidth(bandWidth: number, series: { measure: string; di
  * The lower tail is light: drops keep detection.bandWidth (3 σ: no alarm in 30 days, total, ios, JP).
  */
 export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Record<"dense" | "sparse", number>>>> = {
-    spike: { dense: 2, sparse: 1.5 },
-    drop: { dense: 0, sparse: 0 },
+    spike: { dense: 0.5, sparse: 0.5 },
+    drop: { dense: 0.5, sparse: 0 },
 };
+
+/**
+ * The order-value companions judge a period only when it holds at least this many checkouts (metric math
+ * `m1 / IF(m2 >= n, m2, 0)`; fewer: no datapoint, not breaching). The mean log of one or two orders spreads far wider
+ * than the band, which is trained on every period: at 2–3 checkouts a minute those periods raised most steady-day
+ * alarms of the sparse series. Chosen with the simulation (docs/detection-simulation.md).
+ */
+export const AOV_MIN_CHECKOUTS: Readonly<Record<"dense" | "sparse", number>> = { dense: 5, sparse: 4 };
+
+/**
+ * The order-value companions' period in multiples of detection.ecommercePeriodSeconds: the sparse series' judge the
+ * mean log of two minutes' orders (twice the checkouts of one, so a period rarely holds too few to judge).
+ */
+export const AOV_PERIOD_MULTIPLE: Readonly<Record<"dense" | "sparse", number>> = { dense: 1, sparse: 2 };
+
+/** The order-value companion's minimum checkouts per period (AOV_MIN_CHECKOUTS) for a series. */
+export function aovMinCheckouts(series: { measure: string; dimension?: string }): number {
+    return AOV_MIN_CHECKOUTS[isSparseSeries(series) ? "sparse" : "dense"];
+}
 
 /** The AOV companion's band width: detection.bandWidth plus AOV_EXTRA_BAND_WIDTH for its direction and series kind. */
 export function aovBandWidth(bandWidth: number, series: { measure: string; dimension?: string }, direction: "spike" | "drop"): number {
@@ -238,8 +257,12 @@ export function aovBandWidth(bandWidth: number, series: { measure: string; dimen
 export function aovAlarmTiming(t: AlarmTimingSettings, direction: "spike" | "drop", series: { measure: string; dimension?: string } = { measure: "revenue" }): AlarmTiming {
     const sparse = isSparseSeries(series);
     const c = configuredDatapoints(t, direction === "spike" ? (sparse ? "sparseAovSpike" : "aovSpike") : (sparse ? "sparseAovDrop" : "aovDrop"));
-    const timing = alarmTiming(t.ecommercePeriodSeconds, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
-    return { ...timing, datapointsToAlarmBelow: timing.datapointsToAlarmAbove };
+    const period = t.ecommercePeriodSeconds * AOV_PERIOD_MULTIPLE[sparse ? "sparse" : "dense"];
+    const timing = alarmTiming(period, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
+    // Sparse: the filling datapoint must breach too (M + filling both ways). A partial period holds a fraction of the
+    // orders, so its mean log spreads wider than the band trained on whole periods: counted alone it raised 14–21
+    // steady alarms in 4 days over 7 series; dense: M, as a ratio is not biased by a filling datapoint.
+    return sparse ? { ...timing, datapointsToAlarmAbove: timing.datapointsToAlarmBelow } : { ...timing, datapointsToAlarmBelow: timing.datapointsToAlarmAbove };
 }
 
 /** The ecommerce alarms' timing for this config and kind (dense spike / drop at ecommercePeriodSeconds, sparse at sparsePeriodSeconds). */

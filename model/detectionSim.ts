@@ -8,7 +8,7 @@
 import { AlarmSpec, CloudWatchDetectionArgs, cloudWatchDetectionSettings, planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { Expected, ReplayResult, ReplaySeries, ReplayShape, firstAlarm, replayAlarmSet } from "./alarmReplay";
 import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, wafVisibleAt } from "./metricArrival";
-import { TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
+import { ORDER_VALUE_LOG_METRIC_NAME, TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 import { WAF_TOTAL_RULE } from "./wafTargets";
 import { Anomaly, DEFAULT_FACTOR, FUNNEL, ORDER_SIGMA, Rng, Slice, TrafficModel, poisson, seededRng } from "../scripts/lib/trafficModel";
 
@@ -99,9 +99,14 @@ export function companionShapeOf(spec: AlarmSpec): ReplayShape | undefined {
     const c = spec.companion;
     if (!c) return undefined;
     const e1 = c.metricQueries.find((q) => q.id === "e1");
-    if (e1?.expression !== "m1 / m2") throw new Error(`alarm ${c.alarmName}: the replay reproduces e1 = m1 / m2, got ${String(e1?.expression)}`);
+    const form = /^m1 \/ (?:m2|IF\(m2 >= (\d+), m2, 0\))$/.exec(String(e1?.expression ?? ""));
+    if (!form) throw new Error(`alarm ${c.alarmName}: the replay reproduces e1 = m1 / m2 or m1 / IF(m2 >= n, m2, 0), got ${String(e1?.expression)}`);
+    const m1 = c.metricQueries.find((q) => q.id === "m1") as { metric?: { metricName?: unknown } } | undefined;
+    if (m1?.metric?.metricName !== ORDER_VALUE_LOG_METRIC_NAME) {
+        throw new Error(`alarm ${c.alarmName}: the replay's ratio numerator is ${ORDER_VALUE_LOG_METRIC_NAME}, got ${String(m1?.metric?.metricName)}`);
+    }
     const { period, width } = periodAndWidth(c.alarmName, c.metricQueries);
-    return { periodSeconds: period, evaluationPeriods: c.evaluationPeriods, datapointsToAlarm: c.datapointsToAlarm, comparison: c.comparisonOperator, bandWidth: width, ratio: true };
+    return { periodSeconds: period, evaluationPeriods: c.evaluationPeriods, datapointsToAlarm: c.datapointsToAlarm, comparison: c.comparisonOperator, bandWidth: width, ratio: true, ...(form[1] ? { minDenominator: Number(form[1]) } : {}) };
 }
 
 /** The replay shape of a planned alarm: period, N, M, direction, band width and noise-floor gate as created. */
@@ -162,6 +167,31 @@ const CHECKOUT_VARIANCE_PER_VIEW = P1 * P2 + P2 * P2 * (P1 + P1 * P1);
 /** E[X²] / E[X]² of the log-normal order value. */
 const ORDER_SECOND_MOMENT = Math.exp(ORDER_SIGMA * ORDER_SIGMA);
 
+const logMoments = new Map<string, [number, number]>();
+/**
+ * Mean and variance of one order's ln(1 + f·V) (model/ecommerceSchema.ts orderValueLog) for the traffic model's
+ * log-normal order value V of mean `a` (ln V ~ N(ln a − σ²/2, σ²)) scaled by an anomaly factor f: numerically, on
+ * a grid over ±8 σ (exact to well under 1e-6 for these order values).
+ */
+export function orderLogMoments(a: number, f = 1): [number, number] {
+    const key = `${a}:${f}`;
+    const hit = logMoments.get(key);
+    if (hit) return hit;
+    const mu = Math.log(a) - (ORDER_SIGMA * ORDER_SIGMA) / 2;
+    const steps = 4000;
+    let w = 0, m1 = 0, m2 = 0;
+    for (let i = 0; i <= steps; i++) {
+        const z = -8 + (16 * i) / steps;
+        const p = Math.exp(-(z * z) / 2) * (i === 0 || i === steps ? 0.5 : 1);
+        const l = Math.log1p(f * Math.exp(mu + ORDER_SIGMA * z));
+        w += p; m1 += p * l; m2 += p * l * l;
+    }
+    const mean = m1 / w;
+    const out: [number, number] = [mean, Math.max(0, m2 / w - mean * mean)];
+    logMoments.set(key, out);
+    return out;
+}
+
 /** Expected value and variance of one minute of a slice's views / revenue under normal traffic. */
 function sliceMinute(model: TrafficModel, slice: Slice, midMs: number, measure: "views" | "revenue"): [number, number] {
     const lv = slice.meanViewRate * model.seasonality(slice, midMs) * 60;
@@ -173,9 +203,10 @@ function sliceMinute(model: TrafficModel, slice: Slice, midMs: number, measure: 
 
 /**
  * The band stand-in of a series over `minutes` minutes from `t0Ms`: the normal traffic's mean and variance; for
- * revenue also the moments of revenue S and checkouts K per minute that a revenue-per-checkout band needs (per
- * slice: E[K] = λv·p1·p2, Var K = λv·(p1p2 + p2²(p1 + p1²)), E[S] = E[K]·a, Var S = E[K]·a²(e^{σ²} − 1) + Var K·a²,
- * Cov(S, K) = a·Var K; slices independent).
+ * revenue also the moments of the order-value children's numerator S = Σ ln(1 + order value) and of checkouts K per
+ * minute that their band needs (per slice, with l and v_l one order's log mean and variance, orderLogMoments:
+ * E[K] = λv·p1·p2, Var K = λv·(p1p2 + p2²(p1 + p1²)), E[S] = E[K]·l, Var S = E[K]·v_l + Var K·l², Cov(S, K) = l·Var K;
+ * slices independent).
  */
 export function expectedOf(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, minutes: number): Expected {
     const mean = new Float64Array(minutes);
@@ -192,15 +223,16 @@ export function expectedOf(model: TrafficModel, series: NonNullable<SimAlarm["se
             mean[i] += m;
             variance[i] += v;
             if (ratio) {
+                // The order-value children's numerator: Σ ln(1 + order value) (per order mean l, variance vl).
                 const lv = s.meanViewRate * model.seasonality(s, mid) * 60;
-                const a = s.marketplace.averageOrderValue;
+                const [l, vl] = orderLogMoments(s.marketplace.averageOrderValue);
                 const k = lv * P1 * P2;
                 const vk = lv * CHECKOUT_VARIANCE_PER_VIEW;
-                ratio.s[i] += k * a;
+                ratio.s[i] += k * l;
                 ratio.k[i] += k;
-                ratio.vs[i] += k * a * a * (ORDER_SECOND_MOMENT - 1) + vk * a * a;
+                ratio.vs[i] += k * vl + vk * l * l;
                 ratio.vk[i] += vk;
-                ratio.cov[i] += a * vk;
+                ratio.cov[i] += l * vk;
             }
         }
     }
@@ -219,17 +251,20 @@ function anomalyFactor(a: Anomaly | undefined, slice: Slice, ms: number, measure
  * (TrafficModel.sampleCounts per slice and second, anomaly included), or — without `rng` — the expected values
  * (noise-free, anomaly included).
  */
-export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, seconds: number, rng?: Rng, checkouts?: Float64Array): Float64Array {
+export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["series"]>, t0Ms: number, seconds: number, rng?: Rng, ratio?: RatioParts): Float64Array {
     const out = new Float64Array(seconds);
     const slices = model.slices.filter((s) => sliceMatches(s, series));
-    if (checkouts && checkouts.length !== seconds) throw new Error("checkouts must hold one value per second");
+    if (ratio && (ratio.checkouts.length !== seconds || ratio.orderLogs.length !== seconds)) throw new Error("checkouts and order logs must hold one value per second");
     if (rng) {
         for (let i = 0; i < seconds; i++) {
             const from = t0Ms + i * 1000;
             for (const s of slices) {
                 const c = model.sampleCounts(rng, s, from, from + 1000);
                 out[i] += series.measure === "views" ? c.views : c.revenue;
-                if (checkouts) checkouts[i] += c.checkouts;
+                if (ratio) {
+                    ratio.checkouts[i] += c.checkouts;
+                    ratio.orderLogs[i] += c.orderValueLog;
+                }
             }
         }
         return out;
@@ -247,6 +282,9 @@ export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["
         const factor = applies ? a.factor : 1;
         // Checkouts follow views (a views anomaly scales them; a revenue anomaly, order values only).
         const checkoutFactor = applies && a.measure === "views" ? factor : 1;
+        // One order's expected ln(1 + value), outside and inside a revenue anomaly.
+        const logOut = orderLogMoments(s.marketplace.averageOrderValue)[0];
+        const logIn = applies && a.measure === "revenue" ? orderLogMoments(s.marketplace.averageOrderValue, factor)[0] : logOut;
         for (let minute = 0; minute * 60 < seconds; minute++) {
             const rate = s.meanViewRate * model.seasonality(s, t0Ms + minute * 60_000 + 30_000);
             const base = rate * perView;
@@ -254,11 +292,30 @@ export function seriesValues(model: TrafficModel, series: NonNullable<SimAlarm["
             for (let i = minute * 60; i < end; i++) {
                 const inside = i >= from && i < to;
                 out[i] += inside ? base * factor : base;
-                if (checkouts) checkouts[i] += rate * P1 * P2 * (inside ? checkoutFactor : 1);
+                if (ratio) {
+                    const k = rate * P1 * P2 * (inside ? checkoutFactor : 1);
+                    ratio.checkouts[i] += k;
+                    ratio.orderLogs[i] += k * (inside ? logIn : logOut);
+                }
             }
         }
     }
     return out;
+}
+
+/** The order-value children's per-second parts: checkouts (the denominator) and Σ ln(1 + order value) (the numerator). */
+export interface RatioParts {
+    checkouts: Float64Array;
+    orderLogs: Float64Array;
+}
+
+function ratioParts(alarm: Pick<SimAlarm, "companion" | "shape">, seconds: number): RatioParts | undefined {
+    return alarm.companion || alarm.shape.ratio ? { checkouts: new Float64Array(seconds), orderLogs: new Float64Array(seconds) } : undefined;
+}
+
+/** ReplaySeries fields of the ratio parts: `denominator` and `numerator`. */
+function ratioFields(r: RatioParts | undefined): Pick<ReplaySeries, "denominator" | "numerator"> {
+    return r ? { denominator: r.checkouts, numerator: r.orderLogs } : {};
 }
 
 /** WAF blocked requests per second: background `bg` a minute plus an optional attack in [attackFrom, attackTo) seconds. */
@@ -356,18 +413,18 @@ function buildRun(config: SimStack, alarm: SimAlarm, warmup: number, startMs: nu
     const p = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
     let values: Float64Array;
     let expected: Expected;
-    let denominator: Float64Array | undefined;
+    let parts: RatioParts | undefined;
     if (alarm.rule !== undefined) {
         const attack = anomaly ? { from: anomalyAt, to: anomalyAt + duration, perMinute: o.wafAttackPerMinute ?? WAF_ATTACK_PER_MINUTE } : undefined;
         ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng, attack));
     } else {
         const series = alarm.series!;
         const model = trafficModel(config, o.rate, anomaly ? anomalyFor(alarm, startMs) : undefined);
-        denominator = alarm.companion || alarm.shape.ratio ? new Float64Array(seconds) : undefined;
-        values = seriesValues(model, series, t0Ms, seconds, rng, denominator);
+        parts = ratioParts(alarm, seconds);
+        values = seriesValues(model, series, t0Ms, seconds, rng, parts);
         expected = expectedOf(model, series, t0Ms, seconds / 60);
     }
-    return { series: { values, visibleAt: arrival(alarm, seconds, p, draw, flushPhase), expected, ...(denominator ? { denominator } : {}) }, anomalyAt, duration };
+    return { series: { values, visibleAt: arrival(alarm, seconds, p, draw, flushPhase), expected, ...ratioFields(parts) }, anomalyAt, duration };
 }
 
 /** Replays an alarm as created: its band (and AOV companion), with its gate, on one series. */
@@ -527,16 +584,16 @@ export function steadyFalseAlarms(config: SimStack, alarm: SimAlarm, o: SimOptio
         const p = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
         let values: Float64Array;
         let expected: Expected;
-        const denominator = alarm.companion || alarm.shape.ratio ? new Float64Array(seconds) : undefined;
+        const parts = alarm.rule === undefined ? ratioParts(alarm, seconds) : undefined;
         if (alarm.rule !== undefined) {
             ({ values, expected } = wafValues(wafBackgroundOf(alarm), seconds, rng));
         } else {
             const model = trafficModel(config, o.rate);
-            values = seriesValues(model, alarm.series!, t0Ms, seconds, rng, denominator);
+            values = seriesValues(model, alarm.series!, t0Ms, seconds, rng, parts);
             expected = expectedOf(model, alarm.series!, t0Ms, seconds / 60);
         }
         const visibleAt = arrival(alarm, seconds, p, { mode: "random", rng }, Math.floor(rng() * Math.max(1, o.bufferSeconds)));
-        const r = replaySimAlarm(alarm, { values, visibleAt, expected, ...(denominator ? { denominator } : {}) }, o);
+        const r = replaySimAlarm(alarm, { values, visibleAt, expected, ...ratioFields(parts) }, o);
         count += r.transitions.filter((t) => t.state === "ALARM").length;
     }
     return count;

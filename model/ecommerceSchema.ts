@@ -56,6 +56,22 @@ export const METRIC_NAMES: Readonly<Record<Measure, string>> = {
     revenue: "Revenue",
 };
 /**
+ * CloudWatch engine: the EMF metric summing ln(1 + order value) over a period's checkouts (`orderValueLog`). Divided
+ * by Checkouts it is the mean log order value — the log of the geometric-mean ("typical") order value — which the
+ * revenue series' order-value band children watch (components/cloudwatchDetection.ts). Order values are roughly
+ * log-normal, so a pricing error that multiplies them by f moves this mean by ln f whatever the order's size, with
+ * a spread (≈ 0.6 / √checkouts) that does not grow with the large orders' tail: a drop to 20 % is 2.7 standard
+ * deviations of one order, where on Revenue / Checkouts it is about 1.2. Not a row column (the S3 layout and the
+ * Lookout detectors are unchanged). Unit None.
+ */
+export const ORDER_VALUE_LOG_METRIC_NAME = "OrderValueLog";
+
+/** One checkout's contribution to ORDER_VALUE_LOG_METRIC_NAME: ln(1 + revenue), 0 for a free order. */
+export function orderValueLog(revenue: number): number {
+    return Math.log1p(revenue);
+}
+
+/**
  * CloudWatch engine: EMF dimension names. The transform emits, per interval, the total (`[Stack]`) and one
  * dimension set per configured ecommerce dimension (`[Stack, Platform]`, `[Stack, Marketplace]`).
  */

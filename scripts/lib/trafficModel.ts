@@ -2,7 +2,7 @@
 // rates per (platform, marketplace) with a daily curve in each marketplace's local time (web peaks at midday,
 // apps in the evening), a weekly curve (weekends lift apps and dip web), a fixed view → cart → checkout funnel,
 // order values per marketplace, and an optional injected anomaly. Deterministic for a seed.
-import { EcommerceEvent } from "../../model/ecommerceSchema";
+import { EcommerceEvent, orderValueLog } from "../../model/ecommerceSchema";
 import { parseInstant } from "./instant";
 
 // ---- randomness ---------------------------------------------------------------------------------------------
@@ -186,6 +186,8 @@ export interface SliceCounts {
     carts: number;
     checkouts: number;
     revenue: number;
+    /** Σ ln(1 + order value) over the checkouts (model/ecommerceSchema.ts orderValueLog). */
+    orderValueLog: number;
 }
 
 const HOUR_MS = 3600_000;
@@ -258,9 +260,14 @@ export class TrafficModel {
         const carts = poisson(rng, views * FUNNEL.cartPerView);
         const checkouts = poisson(rng, carts * FUNNEL.checkoutPerCart);
         let revenue = 0;
+        let logSum = 0;
         const mid = (fromMs + toMs) / 2;
-        for (let k = 0; k < checkouts; k++) revenue += this.orderValue(rng, slice, mid);
-        return { views, carts, checkouts, revenue: Math.round(revenue * 100) / 100 };
+        for (let k = 0; k < checkouts; k++) {
+            const v = this.orderValue(rng, slice, mid);
+            revenue += v;
+            logSum += orderValueLog(v);
+        }
+        return { views, carts, checkouts, revenue: Math.round(revenue * 100) / 100, orderValueLog: logSum };
     }
 
     /**
