@@ -234,10 +234,10 @@ export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Re
 export const AOV_MIN_CHECKOUTS: Readonly<Record<"dense" | "sparse", number>> = { dense: 5, sparse: 4 };
 
 /**
- * The order-value companions' period in multiples of detection.ecommercePeriodSeconds: the sparse series' judge the
- * mean log of two minutes' orders (twice the checkouts of one, so a period rarely holds too few to judge).
+ * The sparse series' order-value companions judge at least two minutes of orders (detection.ecommercePeriodSeconds
+ * when that is longer): at 2.6–20 checkouts a minute a single minute too often holds too few (AOV_MIN_CHECKOUTS).
  */
-export const AOV_PERIOD_MULTIPLE: Readonly<Record<"dense" | "sparse", number>> = { dense: 1, sparse: 2 };
+export const AOV_SPARSE_MIN_PERIOD_SECONDS = 120;
 
 /** The order-value companion's minimum checkouts per period (AOV_MIN_CHECKOUTS) for a series. */
 export function aovMinCheckouts(series: { measure: string; dimension?: string }): number {
@@ -257,7 +257,7 @@ export function aovBandWidth(bandWidth: number, series: { measure: string; dimen
 export function aovAlarmTiming(t: AlarmTimingSettings, direction: "spike" | "drop", series: { measure: string; dimension?: string } = { measure: "revenue" }): AlarmTiming {
     const sparse = isSparseSeries(series);
     const c = configuredDatapoints(t, direction === "spike" ? (sparse ? "sparseAovSpike" : "aovSpike") : (sparse ? "sparseAovDrop" : "aovDrop"));
-    const period = t.ecommercePeriodSeconds * AOV_PERIOD_MULTIPLE[sparse ? "sparse" : "dense"];
+    const period = sparse ? Math.max(t.ecommercePeriodSeconds, AOV_SPARSE_MIN_PERIOD_SECONDS) : t.ecommercePeriodSeconds;
     const timing = alarmTiming(period, ecommerceMetricLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
     // Sparse: the filling datapoint must breach too (M + filling both ways). A partial period holds a fraction of the
     // orders, so its mean log spreads wider than the band trained on whole periods: counted alone it raised 14–21

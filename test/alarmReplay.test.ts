@@ -208,6 +208,66 @@ describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
         });
     });
 
+    describe("order-value child on the mean log (numerator Σ ln(1 + order value), not `values`): sparse shape 120 s, 1 of 1 + 1 filling, M + filling, ≥ 4 checkouts", () => {
+        // 3 checkouts a minute (0.05 a second) of value e^4 − 1 (ln(1 + v) = 4 each); from second 1200 values × 0.2 in
+        // log terms 4 → 4 + ln 0.2 = 2.3906. Band per 120 s period: mean 4 (s = 24, k = 6), sd 0.3 (vs chosen with
+        // vk = cov = 0 so that vs / k² × smallCountFactor(6, 4) = 0.09) → lower band 4 − 3 × 0.3 = 3.1. The revenue
+        // `values` stay at a level no band is judged on here: the ratio must read the numerator. 41 s lag.
+        const minutes = 40;
+        const f4 = smallCountFactor(6, 4);
+        const ratio = {
+            s: new Float64Array(minutes).fill(12), k: new Float64Array(minutes).fill(3), vs: new Float64Array(minutes).fill((0.09 * 36) / f4 / 2),
+            vk: new Float64Array(minutes), cov: new Float64Array(minutes),
+        };
+        const expected = { mean: new Float64Array(minutes).fill(1e9), variance: new Float64Array(minutes).fill(1), ratio };
+        const run = (checkouts: (t: number) => number, logOf: (t: number) => number): ReplaySeries => {
+            const n = minutes * 60;
+            const values = new Float64Array(n).fill(1e9 / 60);
+            const denominator = new Float64Array(n);
+            const numerator = new Float64Array(n);
+            const visibleAt = new Float64Array(n);
+            for (let t = 0; t < n; t++) {
+                denominator[t] = checkouts(t);
+                numerator[t] = denominator[t] * logOf(t);
+                visibleAt[t] = t + 41;
+            }
+            return { values, visibleAt, expected, denominator, numerator };
+        };
+        const shape: ReplayShape = { periodSeconds: 120, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3, ratio: true, minDenominator: 4 };
+        const dropped = (t: number) => (t >= 1200 ? 4 + Math.log(0.2) : 4);
+
+        it("smallCountFactor(μ, n): E[1/K | K ≥ n] × μ — for n = 1 the old factor; larger n, narrower", () => {
+            assert.strictEqual(smallCountFactor(6, 1), smallCountFactor(6));
+            let num = 0, mass = 0, p = Math.exp(-6);
+            for (let k = 1; k < 80; k++) {
+                p *= 6 / k;
+                if (k >= 4) { num += p / k; mass += p; }
+            }
+            assert.ok(Math.abs(f4 - (6 * num) / mass) < 1e-12);
+            assert.ok(f4 < smallCountFactor(6));
+        });
+
+        it("ALARM at 1440: W=1380 the filling [1260,1380) reads 2.39 but [1140,1260) mixes 60 s of 4 and 60 s of 2.39 (3.20 ≥ 3.1); W=1440 both are 2.39 < 3.1", () => {
+            const r = run(() => 0.05, dropped);
+            assert.deepStrictEqual(replay(r, shape).transitions[0], { at: 1440, state: "ALARM" });
+            // without the numerator the ratio is revenue / checkouts, which never moves here: the child reads the numerator
+            assert.deepStrictEqual(replay({ ...r, numerator: undefined }, shape).transitions, []);
+        });
+
+        it("a period with fewer than 4 checkouts has no datapoint: at 3 per 120 s the drop never alarms; steady traffic never alarms", () => {
+            assert.deepStrictEqual(replay(run(() => 0.025, dropped), shape).transitions, []);
+            assert.deepStrictEqual(replay(run(() => 0.05, () => 4), shape).transitions, []);
+        });
+
+        it("M + filling: one breaching complete period with a filling one inside the band does not alarm (1 of 2 would)", () => {
+            // a 2-minute dip [1200, 1320) only: W=1380 [1140,1260) 3.20 ✗, filling [1260,1380) reads [1260,1339):
+            // (60 × 2.39 + 19 × 4) / 79 = 2.78 ✓ → 1 of 2; W=1440: [1200,1320) 2.39 ✓, filling [1320,1399) 4 ✗ → 1 of 2
+            const dip = (t: number) => (t >= 1200 && t < 1320 ? 4 + Math.log(0.2) : 4);
+            assert.deepStrictEqual(replay(run(() => 0.05, dip), shape).transitions, []);
+            assert.strictEqual(replay(run(() => 0.05, dip), { ...shape, datapointsToAlarm: 1 }).transitions[0]?.state, "ALARM");
+        });
+    });
+
     it("FILL(m, 0): a period with no readable data counts as 0 (a drop), and windows over a day are evaluated hourly", () => {
         const silent = series(1200, (s) => (s < 600 ? 1 : 0), (s) => s + 1, 60);
         const shape: ReplayShape = { periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, comparison: "LessThanLowerThreshold", bandWidth: 2 };

@@ -190,15 +190,16 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         assert.match(composite.inputs.alarmDescription, /Revenue \(Marketplace=JP\) fell below its expected band \(CloudWatch anomaly detection, 3.5 standard deviations\).*300-second.*baseline of at least 18000 over the last hour/);
     });
 
-    it("revenue series: an AOV child (Revenue / Checkouts at 60 s, the division dropping minutes without checkouts) OR'ed with the revenue band; revenue spikes act through a composite", () => {
+    it("revenue series: an order-value child (mean ln(1 + order value) = OrderValueLog / Checkouts; periods with too few checkouts dropped by a division by zero) OR'ed with the revenue band; revenue spikes act through a composite", () => {
         const name = `edge-anomaly-detection-${cfg.stack}-ecommerce-revenue-total-spike`;
         const aov = byName(run, "revenue-total-spike-aov");
-        assert.deepStrictEqual(query(aov, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "Revenue", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
+        assert.deepStrictEqual(query(aov, "m1").metric, { namespace: METRIC_NAMESPACE, metricName: "OrderValueLog", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
         assert.deepStrictEqual(query(aov, "m2").metric, { namespace: METRIC_NAMESPACE, metricName: "Checkouts", dimensions: { Stack: cfg.stack }, period: 60, stat: "Sum" });
-        // dense spike: 2 of 2 complete + 1 filling, band 3 + 2; notBreaching: a minute without checkouts has no ratio
+        // dense spike: 2 of 2 complete + 1 filling, band 3 + 0.5; a minute with fewer than 5 checkouts has no datapoint
+        // (divided by 0) and does not breach
         assert.deepStrictEqual(
             [query(aov, "e1").expression, query(aov, "ad1").expression, aov.inputs.evaluationPeriods, aov.inputs.datapointsToAlarm, aov.inputs.treatMissingData, aov.inputs.name, aov.inputs.alarmActions],
-            ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
+            ["m1 / IF(m2 >= 5, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
         );
         const composite = run.one(COMPOSITE, "detection-revenue-total-spike-composite");
         assert.deepStrictEqual([composite.inputs.alarmName, composite.inputs.alarmRule], [name, `ALARM("${name}-band") OR ALARM("${name}-aov-band")`]);
@@ -206,12 +207,17 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         const band = byName(run, "revenue-total-spike");
         assert.deepStrictEqual([band.inputs.name, band.inputs.alarmActions, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, query(band, "ad1").expression],
             [`${name}-band`, [], 4, 3, "ANOMALY_DETECTION_BAND(e1, 3)"]);
-        // drops: 2 of 2 + 1 filling, M not raised for the filling datapoint (a ratio is not biased low by it), band 3
+        // sparse drop: 120 s, 1 of 1 + 1 filling, and the filling datapoint must breach too (M + filling), band 3, at
+        // least 4 checkouts a period
         const drop = byName(run, "revenue-marketplace-JP-drop-aov");
-        assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "ad1").expression],
-            ["LessThanLowerThreshold", 3, 2, 60, "ANOMALY_DETECTION_BAND(e1, 3)"]);
-        // sparse spike: 3 of 3 + 1 filling
-        assert.deepStrictEqual([byName(run, "revenue-marketplace-JP-spike-aov").inputs.evaluationPeriods, byName(run, "revenue-marketplace-JP-spike-aov").inputs.datapointsToAlarm], [4, 3]);
+        assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "m2").metric.period, query(drop, "e1").expression, query(drop, "ad1").expression],
+            ["LessThanLowerThreshold", 2, 2, 120, 120, "m1 / IF(m2 >= 4, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        // sparse spike: the same shape, band 3.5
+        const spike = byName(run, "revenue-marketplace-JP-spike-aov");
+        assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, query(spike, "ad1").expression], [2, 2, "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+        // the dense drop keeps M (a ratio is not biased low by the filling datapoint)
+        const totalDrop = byName(run, "revenue-total-drop-aov");
+        assert.deepStrictEqual([totalDrop.inputs.evaluationPeriods, totalDrop.inputs.datapointsToAlarm, query(totalDrop, "ad1").expression], [3, 2, "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
     });
 
     it("the stack totals carry only the Stack dimension", () => {

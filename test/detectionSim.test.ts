@@ -5,7 +5,8 @@ import * as assert from "assert";
 
 import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../model/wafRules";
-import { defaultSimOptions, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms, wafAttackSweep } from "../model/detectionSim";
+import { companionShapeOf, defaultSimOptions, orderLogMoments, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms, trafficModel, wafAttackSweep } from "../model/detectionSim";
+import { seededRng } from "../scripts/lib/trafficModel";
 import { UsageError, formatReport, kindChoices, parseSimulateArgs, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import { alarmCost, bufferCost, costBeforeAfter, emfMetricCount } from "../scripts/lib/simulationCost";
@@ -30,6 +31,35 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const waf = alarms.find((a) => a.kind === "waf")!;
         assert.deepStrictEqual(waf.shape.gate, { windowSeconds: 120, threshold: 20 });
         for (const s of specs) assert.deepStrictEqual(alarms.find((a) => a.key === s.key)!.shape, shapeOf(s));
+    });
+
+    it("order-value children: the replay reads the planned numerator (OrderValueLog), the IF guard's minimum and the period; the log moments match sampled orders", () => {
+        const specs = planCloudWatchAlarms(args);
+        const jp = specs.find((s) => s.key === "revenue-marketplace-JP-drop")!;
+        assert.deepStrictEqual(companionShapeOf(jp), { periodSeconds: 120, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3, ratio: true, minDenominator: 4 });
+        // a child on another numerator (the old Revenue / Checkouts) is refused, not replayed as if it were the log
+        const c = jp.companion!;
+        const revenue = { ...jp, companion: { ...c, metricQueries: c.metricQueries.map((q) => (q.id === "m1" ? { ...q, metric: { ...q.metric!, metricName: "Revenue" } } : q)) } };
+        assert.throws(() => companionShapeOf(revenue), /numerator is OrderValueLog, got Revenue/);
+        // E[ln(1 + V)] of the log-normal order value (a = 41, σ = 0.6): E[ln V] = ln 41 − 0.18, plus E[ln(1 + 1/V)] ≈
+        // E[1/V] − E[1/V²]/2 = e^{σ²}/a − e^{3σ²}/(2a²); and the traffic model's sampled
+        // Σ ln(1 + v) per checkout agrees (20,000 orders)
+        const [l, vl] = orderLogMoments(41);
+        assert.ok(Math.abs(l - (Math.log(41) - 0.18 + Math.exp(0.36) / 41 - Math.exp(1.08) / (2 * 41 * 41))) < 2e-4, `mean ${l}`);
+        assert.ok(vl > 0.33 && vl < 0.36, `variance ${vl}`); // below σ² = 0.36: ln(1 + v) flattens the small orders
+        // ×0.2: the shift is a little under ln 0.2 = −1.61 in magnitude (ln(1 + v) flattens the smaller orders): −1.49
+        const shift = orderLogMoments(41, 0.2)[0] - l;
+        assert.ok(shift > Math.log(0.2) && shift < -1.45, `shift ${shift}`);
+        const model = trafficModel(simStackOf(args), 2000);
+        const slice = model.slices.find((x) => x.marketplace.name === "JP")!;
+        const rng = seededRng(7);
+        let k = 0, sum = 0;
+        for (let t = 0; k < 20_000; t += 1000) {
+            const counts = model.sampleCounts(rng, slice, t, t + 1000);
+            k += counts.checkouts;
+            sum += counts.orderValueLog;
+        }
+        assert.ok(Math.abs(sum / k - l) < 0.015, `sampled ${sum / k} vs ${l}`);
     });
 
     it("stack totals and a WAF rule: every injected anomaly they can see detected, spike/drop ≤ 240 s, WAF ≤ 140 s, no alarm on a steady day", () => {
@@ -84,12 +114,12 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const total = kinds.reduce((n, k) => n + k.usdPerMonth, 0);
         assert.strictEqual(Math.round(total * 100), Math.round(alarmCost(args).usd * 100));
         // the stack totals' spikes: views 2 of 2, revenue 3 of 3 (each + 1 filling), the revenue one OR its AOV child
-        assert.match(kinds.find((k) => k.group === "spike total")!.shape, /^60 s, 2 of 3 \| 3 of 4, 3 σ \| OR AOV 60 s, 2 of 3, 5 σ$/);
+        assert.match(kinds.find((k) => k.group === "spike total")!.shape, /^60 s, 2 of 3 \| 3 of 4, 3 σ \| OR order value 60 s, 2 of 3, 3\.5 σ, ≥ 5 checkouts$/);
         const sparse = kinds.find((k) => k.group === "spike revenue by dim")!;
-        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR AOV 60 s, 3 of 4, 4\.5 σ$/);
+        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR order value 120 s, 2 of 2, 3\.5 σ, ≥ 4 checkouts$/);
         const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
         assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
-        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR AOV 60 s, 2 of 3, 3 σ$/);
+        assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR order value 60 s, 2 of 3, 3\.5 σ, ≥ 5 checkouts$/);
     });
 
     it("CLI: --stack is required, bad numbers name their flag, --help prints the usage", () => {

@@ -175,7 +175,7 @@ export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport):
         const composites = of.filter((a) => a.shape.gate || a.companion).length;
         const usd = of.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + gated * alarmMonthlyUsd({ metrics: 1 }) +
             companions * alarmMonthlyUsd({ metrics: 2, anomalyBand: true }) + composites * compositeAlarmMonthlyUsd();
-        const aov = [...new Set(of.filter((a) => a.companion).map((a) => `AOV 60 s, ${a.companion!.datapointsToAlarm} of ${a.companion!.evaluationPeriods}, ${a.companion!.bandWidth} σ`))];
+        const aov = [...new Set(of.filter((a) => a.companion).map((a) => `order value ${a.companion!.periodSeconds} s, ${a.companion!.datapointsToAlarm} of ${a.companion!.evaluationPeriods}, ${a.companion!.bandWidth} σ, ≥ ${a.companion!.minDenominator ?? 1} checkouts`))];
         return [{
             group,
             shape: `${sh.periodSeconds} s, ${[...new Set(of.map((x) => `${x.shape.datapointsToAlarm} of ${x.shape.evaluationPeriods}`))].join(" | ")}, ${[...new Set(of.map((x) => x.shape.bandWidth))].join(" | ")} σ${sh.gate ? `, floor ≥ ${[...new Set(of.map((x) => x.shape.gate?.threshold))].join(" | ")} / ${sh.gate.windowSeconds} s` : ""}` +
