@@ -53,7 +53,7 @@ export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm
     spike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
     revenueSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
     drop: { datapointsToAlarm: 2, evaluationPeriods: 3 },
-    sparseSpike: { datapointsToAlarm: 2, evaluationPeriods: 3 },
+    sparseSpike: { datapointsToAlarm: 3, evaluationPeriods: 3 },
     sparseDrop: { datapointsToAlarm: 1, evaluationPeriods: 1 },
     // AOV companions (revenue per checkout, aovAlarmTiming): dense = the stack's total revenue, sparse = by dimension.
     aovSpike: { datapointsToAlarm: 2, evaluationPeriods: 2 },
@@ -222,7 +222,7 @@ export function seriesBandWidth(bandWidth: number, series: { measure: string; di
  */
 export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Record<"dense" | "sparse", number>>>> = {
     spike: { dense: 0.5, sparse: 0.5 },
-    drop: { dense: 0.5, sparse: 0 },
+    drop: { dense: 0.5, sparse: 0.5 },
 };
 
 /**
@@ -231,7 +231,7 @@ export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Re
  * than the band, which is trained on every period: at 2–3 checkouts a minute those periods raised most steady-day
  * alarms of the sparse series. Chosen with the simulation (docs/detection-simulation.md).
  */
-export const AOV_MIN_CHECKOUTS: Readonly<Record<"dense" | "sparse", number>> = { dense: 5, sparse: 4 };
+export const AOV_MIN_CHECKOUTS: Readonly<Record<"dense" | "sparse", number>> = { dense: 5, sparse: 3 };
 
 /**
  * The sparse series' order-value companions judge at least two minutes of orders (detection.ecommercePeriodSeconds

@@ -158,10 +158,10 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
             [a.inputs.comparisonOperator, a.inputs.thresholdMetricId, a.inputs.evaluationPeriods, a.inputs.datapointsToAlarm, a.inputs.treatMissingData],
             ["GreaterThanUpperThreshold", "ad1", 3, 2, "notBreaching"],
         );
-        // sparse series (revenue by dimension): 300 s periods (detection.sparsePeriodSeconds), 2 of 3 complete + 1
+        // sparse series (revenue by dimension): 300 s periods (detection.sparsePeriodSeconds), 3 of 3 complete + 1
         // filling, band 3 + 0.5
         const sparse = byName(run, "revenue-marketplace-JP-spike");
-        assert.deepStrictEqual([sparse.inputs.evaluationPeriods, sparse.inputs.datapointsToAlarm, query(sparse, "m1").metric.period], [4, 2, 300]);
+        assert.deepStrictEqual([sparse.inputs.evaluationPeriods, sparse.inputs.datapointsToAlarm, query(sparse, "m1").metric.period], [4, 3, 300]);
         assert.strictEqual(query(sparse, "ad1").expression, "ANOMALY_DETECTION_BAND(e1, 3.5)");
     });
 
@@ -207,12 +207,12 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         const band = byName(run, "revenue-total-spike");
         assert.deepStrictEqual([band.inputs.name, band.inputs.alarmActions, band.inputs.evaluationPeriods, band.inputs.datapointsToAlarm, query(band, "ad1").expression],
             [`${name}-band`, [], 4, 3, "ANOMALY_DETECTION_BAND(e1, 3)"]);
-        // sparse drop: 120 s, 1 of 1 + 1 filling, and the filling datapoint must breach too (M + filling), band 3, at
-        // least 4 checkouts a period
+        // sparse drop: 120 s, 1 of 1 + 1 filling, and the filling datapoint must breach too (M + filling), band 3 + 0.5,
+        // at least 3 checkouts a period
         const drop = byName(run, "revenue-marketplace-JP-drop-aov");
         assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "m2").metric.period, query(drop, "e1").expression, query(drop, "ad1").expression],
-            ["LessThanLowerThreshold", 2, 2, 120, 120, "m1 / IF(m2 >= 4, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
-        // sparse spike: the same shape, band 3.5
+            ["LessThanLowerThreshold", 2, 2, 120, 120, "m1 / IF(m2 >= 3, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+        // sparse spike: the same shape
         const spike = byName(run, "revenue-marketplace-JP-spike-aov");
         assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, query(spike, "ad1").expression], [2, 2, "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
         // the dense drop keeps M (a ratio is not biased low by the filling datapoint)

@@ -81,7 +81,7 @@ describe("detectionLatency", () => {
             const d = ecommerceAlarmTiming(timingOf(cfg), "drop");
             assert.deepStrictEqual([d.evaluationPeriods, d.datapointsToAlarmBelow], [4, 3]); // 2 of 3 complete + 1 filling
             const sp = ecommerceAlarmTiming(timingOf(cfg), "sparseSpike");
-            assert.deepStrictEqual([sp.periodSeconds, sp.fillingDatapoints, sp.evaluationPeriods, sp.datapointsToAlarmAbove], [300, 1, 4, 2]);
+            assert.deepStrictEqual([sp.periodSeconds, sp.fillingDatapoints, sp.evaluationPeriods, sp.datapointsToAlarmAbove], [300, 1, 4, 3]);
             const sd = ecommerceAlarmTiming(timingOf(cfg), "sparseDrop");
             assert.deepStrictEqual([sd.periodSeconds, sd.evaluationPeriods, sd.datapointsToAlarmBelow], [300, 2, 2]);
         });

@@ -25,7 +25,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         // Sparse series (revenue by marketplace): 300 s periods, band 3 + 0.5, baseline floor 1500 a minute × 60 × 60/300.
         const sparse = alarms.find((a) => a.key === "revenue-marketplace-JP-drop")!;
         assert.deepStrictEqual(sparse.shape, { periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3.5, gate: { windowSeconds: 3600, threshold: 18000 } });
-        assert.deepStrictEqual(alarms.find((a) => a.key === "revenue-platform-ios-spike")!.shape, { periodSeconds: 300, evaluationPeriods: 4, datapointsToAlarm: 2, comparison: "GreaterThanUpperThreshold", bandWidth: 3.5, gate: undefined });
+        assert.deepStrictEqual(alarms.find((a) => a.key === "revenue-platform-ios-spike")!.shape, { periodSeconds: 300, evaluationPeriods: 4, datapointsToAlarm: 3, comparison: "GreaterThanUpperThreshold", bandWidth: 3.5, gate: undefined });
         // The web ACL's total carries the sum of its rules' simulated background (0.2 + 3 + 0.5).
         assert.strictEqual(alarms.find((a) => a.key === "waf-ALL")!.wafBackgroundPerMinute, 3.7);
         const waf = alarms.find((a) => a.kind === "waf")!;
@@ -36,7 +36,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
     it("order-value children: the replay reads the planned numerator (OrderValueLog), the IF guard's minimum and the period; the log moments match sampled orders", () => {
         const specs = planCloudWatchAlarms(args);
         const jp = specs.find((s) => s.key === "revenue-marketplace-JP-drop")!;
-        assert.deepStrictEqual(companionShapeOf(jp), { periodSeconds: 120, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3, ratio: true, minDenominator: 4 });
+        assert.deepStrictEqual(companionShapeOf(jp), { periodSeconds: 120, evaluationPeriods: 2, datapointsToAlarm: 2, comparison: "LessThanLowerThreshold", bandWidth: 3.5, ratio: true, minDenominator: 3 });
         // a child on another numerator (the old Revenue / Checkouts) is refused, not replayed as if it were the log
         const c = jp.companion!;
         const revenue = { ...jp, companion: { ...c, metricQueries: c.metricQueries.map((q) => (q.id === "m1" ? { ...q, metric: { ...q.metric!, metricName: "Revenue" } } : q)) } };
@@ -116,7 +116,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         // the stack totals' spikes: views 2 of 2, revenue 3 of 3 (each + 1 filling), the revenue one OR its AOV child
         assert.match(kinds.find((k) => k.group === "spike total")!.shape, /^60 s, 2 of 3 \| 3 of 4, 3 σ \| OR order value 60 s, 2 of 3, 3\.5 σ, ≥ 5 checkouts$/);
         const sparse = kinds.find((k) => k.group === "spike revenue by dim")!;
-        assert.match(sparse.shape, /^300 s, 2 of 4, 3\.5 σ \| OR order value 120 s, 2 of 2, 3\.5 σ, ≥ 4 checkouts$/);
+        assert.match(sparse.shape, /^300 s, 3 of 4, 3\.5 σ \| OR order value 120 s, 2 of 2, 3\.5 σ, ≥ 3 checkouts$/);
         const at60 = kindChoices(simulationArgs({ ...cfg, detection: { ...cfg.detection, sparsePeriodSeconds: 60 } }), report).find((k) => k.group === "spike revenue by dim")!;
         assert.strictEqual(at60.usdPerMonth, sparse.usdPerMonth);
         assert.match(kinds.find((k) => k.group === "drop total")!.shape, /3 of 4, 3 σ, floor ≥ 1200 \| 90000 \/ 3600 s \| OR order value 60 s, 2 of 3, 3\.5 σ, ≥ 5 checkouts$/);
