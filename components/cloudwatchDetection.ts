@@ -217,8 +217,9 @@ export interface GateSpec {
 }
 
 /**
- * A second band child OR'ed with the series' own band in the composite: revenue series get one on their revenue
- * per checkout (the average order value, `m1 / m2` = Revenue / Checkouts; model/alarmTiming.ts aovAlarmTiming),
+ * A second band child OR'ed with the series' own band in the composite: revenue series get one on their typical
+ * order value (the mean ln(1 + order value), `m1 / m2` = OrderValueLog / Checkouts, or `m1 / IF(m2 >= n, m2, 0)` with
+ * a minimum of checkouts; model/alarmTiming.ts aovAlarmTiming),
  * which sees an order-value anomaly in the first complete minute where the revenue band, swamped by the checkout
  * count's noise, needs several. No actions: the composite acts.
  */
@@ -362,8 +363,8 @@ export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings
         [ecommerceAlarmTiming(t, "revenueSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
         [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
-        [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (revenue per checkout)`],
-        [aovAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (revenue per checkout)`],
+        [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value)`],
+        [aovAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value)`],
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);
@@ -449,7 +450,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         const source = `Metric ${METRIC_NAMESPACE}/${s.metricName} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")}.`;
         const dropName = `${prefix}-ecommerce-${s.key}-drop`;
         const spikeName = `${prefix}-ecommerce-${s.key}-spike`;
-        // Revenue series: a second band child on revenue per checkout (the average order value), OR'ed with the
+        // Revenue series: a second band child on the typical order value (mean log order value), OR'ed with the
         // revenue band in the composite (model/alarmTiming.ts aovAlarmTiming).
         const companion = (direction: "spike" | "drop", name: string): CompanionSpec | undefined => {
             if (measure !== "revenue") return undefined;

@@ -39,13 +39,14 @@ export type AovKind = "aovSpike" | "aovDrop" | "sparseAovSpike" | "sparseAovDrop
  *   the same bound and raised no alarm on 4 simulated steady days over 9 dense drop alarms.
  * - revenueSpike 3 of 3: the stack total's revenue band above; at 2 of 2 it raised 3 steady alarms in 21 simulated
  *   days (the order values' and the funnel's heavy upper tail), at 3 of 3 none; the order-value spikes it was slow on
- *   are its AOV companion's (2 of 2), and traffic spikes are the views alarms'.
- * - sparseSpike 2 of 3 and sparseDrop 1 of 1 at the sparse period (detection.sparsePeriodSeconds, 300 s) with
+ *   are its order-value companion's (2 of 2), and traffic spikes are the views alarms'.
+ * - sparseSpike 3 of 3 and sparseDrop 1 of 1 at the sparse period (detection.sparsePeriodSeconds, 300 s) with
  *   SPARSE_EXTRA_BAND_WIDTH: a few checkouts a minute cannot be judged per minute (1-minute 3 of 3 took up to
- *   ~10 minutes or missed); see SPARSE_PERIOD_SECONDS.
- * - the revenue series' AOV companions (revenue per checkout, 60 s, aovAlarmTiming): aovSpike and aovDrop 2 of 2
- *   (the total), sparseAovSpike 3 of 3 (a mean of a few log-normal order values has a heavy upper tail),
- *   sparseAovDrop 2 of 2; widths in AOV_EXTRA_BAND_WIDTH.
+ *   ~10 minutes or missed); see SPARSE_PERIOD_SECONDS. Spikes 3 of 3: at 2 of 3 the android series raised 3 steady
+ *   alarms in 10 simulated days; order-value spikes are the companion's, which is faster.
+ * - the revenue series' order-value companions (the mean log order value, aovAlarmTiming): aovSpike and aovDrop
+ *   2 of 2 at 60 s (the total); sparseAovSpike and sparseAovDrop 1 of 1 at 120 s with the filling datapoint breaching
+ *   too; widths in AOV_EXTRA_BAND_WIDTH, minimum checkouts in AOV_MIN_CHECKOUTS.
  * `detection.datapointsToAlarm` / `detection.evaluationPeriods`, when set, replace these for every kind.
  */
 export const DEFAULT_DATAPOINTS: Readonly<Record<SeriesKind, { datapointsToAlarm: number; evaluationPeriods: number }>> = {
@@ -208,17 +209,19 @@ export function seriesBandWidth(bandWidth: number, series: { measure: string; di
 }
 
 /**
- * The revenue-per-checkout companion of a revenue series' alarms (the average order value, AOV): what a pricing
- * error or a broken order total changes. Revenue per minute is mostly checkout-count noise (Var = λc·a²·(e^{σ²} − 1)
- * for the order values plus Var(K)·a² = 1.38·λc·a² for the funnel's counts: 76 % of it on dev), so a 20 % revenue
- * drop of ≈ 30 checkouts a minute sits just under a 3-σ band; the ratio Revenue / Checkouts keeps only the order
- * values' spread (sd ≈ 0.66 a / √K) and moves the same anomaly 6–7 σ. CloudWatch metric math drops a datapoint
- * whose division is by zero (a minute without checkouts): "missing", counted as not breaching.
+ * The order-value companion of a revenue series' alarms: what a pricing error or a broken order total changes.
+ * Revenue per minute is mostly checkout-count noise (Var = λc·a²·(e^{σ²} − 1) for the order values plus
+ * Var(K)·a² = 1.38·λc·a² for the funnel's counts: 76 % of it on dev), so a 20 % revenue drop of ≈ 30 checkouts a
+ * minute sits just under a 3-σ band. The companion watches the mean of ln(1 + order value) over the period's
+ * checkouts (OrderValueLog / Checkouts, the log of the geometric-mean order value): order values are roughly
+ * log-normal, so a factor f on them moves it by ≈ ln f (−1.49 for ×0.2 at a = 41) while one order spreads it by
+ * ≈ 0.58, without the large orders' tail. On Revenue / Checkouts (the arithmetic mean, used before) a drop to 20 %
+ * was ≈ 1.2 one-order spreads and a sparse series' lower band edge sat below zero, so 25 of 56 simulated sparse
+ * drops could not be seen at all, and spikes needed 4.5–5 σ. CloudWatch metric math drops a datapoint whose division
+ * is by zero: "missing", counted as not breaching (AOV_MIN_CHECKOUTS uses that too).
  *
- * Widths (simulated steady days, docs/detection-simulation.md): the ratio's upper tail is the log-normal order
- * values' — a mean of 10–40 of them — so spikes need a wide band: the total at 2 of 2 raised 1 alarm in 30 days at
- * 4.5 σ and none at 5 σ (3 of 3 at 4 σ: none, 60 s slower); the sparse series at 3 of 3 and 4.5 σ none in 30 days.
- * The lower tail is light: drops keep detection.bandWidth (3 σ: no alarm in 30 days, total, ios, JP).
+ * Widths (simulated steady days, docs/detection-simulation.md): 3.5 σ in both directions (3 σ: 1 drop alarm in
+ * 8 days on the total, 2 in 10 days on UK).
  */
 export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Record<"dense" | "sparse", number>>>> = {
     spike: { dense: 0.5, sparse: 0.5 },
@@ -250,9 +253,9 @@ export function aovBandWidth(bandWidth: number, series: { measure: string; dimen
 }
 
 /**
- * The AOV companion's timing: period ecommercePeriodSeconds (60 s on every revenue series, the sparse ones
- * included), its own M of N, and — since a ratio is not biased low by a filling datapoint — M (not M + filling)
- * for drops as well as spikes.
+ * The order-value companion's timing: period ecommercePeriodSeconds (dense) or at least AOV_SPARSE_MIN_PERIOD_SECONDS
+ * (sparse), its own M of N; dense: M (not M + filling) for drops as well as spikes, since a ratio is not biased low by
+ * a filling datapoint; sparse: M + filling both ways (below).
  */
 export function aovAlarmTiming(t: AlarmTimingSettings, direction: "spike" | "drop", series: { measure: string; dimension?: string } = { measure: "revenue" }): AlarmTiming {
     const sparse = isSparseSeries(series);
