@@ -4,7 +4,8 @@
 // writes it under `ecommerce/live/yyyyMMdd/HHmm/`. A record that cannot be used is answered ProcessingFailed
 // (Firehose writes it under the error prefix) — never dropped, never thrown for. With the CloudWatch engine the
 // same pass sums the rows per minute (the record's own minute) and dimension value into CloudWatch Embedded
-// Metric Format lines.
+// Metric Format lines: the four measures and OrderValueLog, Σ ln(1 + order value) over the minute's checkouts (the
+// order-value alarms' numerator: OrderValueLog / Checkouts is the mean log order value).
 //
 // This is the hot path of the pipeline (6 MB batches), so it avoids Date objects, regular expressions and
 // JSON.stringify per record; `bench/transform.bench.ts` holds it to >= 0.75 of a decode+parse+encode floor.
@@ -21,8 +22,10 @@ import {
     METRIC_NAMESPACE,
     METRIC_UNITS,
     MEASURES,
+    ORDER_VALUE_LOG_METRIC_NAME,
     OTHER_DIMENSION_VALUE,
     STACK_DIMENSION,
+    orderValueLog,
 } from "../model/ecommerceSchema";
 
 // ---- Firehose data-transformation contract --------------------------------------------------------------------
@@ -359,8 +362,26 @@ function failureDetail(code: number, ev: Record<string, unknown> | undefined, op
 
 // ---- EMF aggregation ----------------------------------------------------------------------------------------
 
-/** Sums per measure, in MEASURES order: views, carts, checkouts, revenue. */
-type Sums = [number, number, number, number];
+/**
+ * Sums per measure, in MEASURES order (views, carts, checkouts, revenue), then Σ orderValueLog(revenue) over the
+ * checkouts (slot LOG_SLOT, emitted as ORDER_VALUE_LOG_METRIC_NAME).
+ */
+export type Sums = [number, number, number, number, number];
+
+/** The Sums slot of Σ ln(1 + revenue) over the checkouts. */
+const LOG_SLOT = 4;
+
+/**
+ * The metric definitions of every EMF line that carries the measures (the `[Stack]` total and each `[Stack,
+ * Platform]` / `[Stack, Marketplace]` value), in the order of Sums: Views, Carts, Checkouts (Count), Revenue and
+ * OrderValueLog (None). The EMF specification allows at most 100 metric definitions per directive and 30 dimension
+ * keys per set (test/ecommerceTransform.test.ts checks both); each also is one custom metric per dimension-set value
+ * (scripts/lib/cost.ts and scripts/lib/simulationCost.ts count them from this list).
+ */
+export const EMF_METRICS: readonly { readonly Name: string; readonly Unit: "Count" | "None" }[] = [
+    ...MEASURES.map((m) => ({ Name: METRIC_NAMES[m], Unit: METRIC_UNITS[m] })),
+    { Name: ORDER_VALUE_LOG_METRIC_NAME, Unit: "None" },
+];
 
 interface IntervalSums {
     total: Sums;
@@ -368,7 +389,7 @@ interface IntervalSums {
     marketplace: Map<string, Sums>;
 }
 
-/** Rounds away float noise of summed currency values (keeps 6 decimals). */
+/** Rounds away float noise of summed currency values and logs (keeps 6 decimals). */
 function round6(x: number): number {
     return Math.round(x * 1e6) / 1e6;
 }
@@ -382,14 +403,14 @@ export function emfLine(timestampMs: number, stack: string, dimension: MetricDim
             CloudWatchMetrics: [{
                 Namespace: METRIC_NAMESPACE,
                 Dimensions: [dims],
-                Metrics: MEASURES.map((m) => ({ Name: METRIC_NAMES[m], Unit: METRIC_UNITS[m] })),
+                Metrics: EMF_METRICS,
             }],
         },
         [STACK_DIMENSION]: stack,
     };
     if (dimension !== undefined) doc[METRIC_DIMENSION_NAMES[dimension]] = value;
-    MEASURES.forEach((m, i) => {
-        doc[METRIC_NAMES[m]] = i === 3 ? round6(sums[i]) : sums[i];
+    EMF_METRICS.forEach((m, i) => {
+        doc[m.Name] = i >= 3 ? round6(sums[i]) : sums[i];
     });
     return JSON.stringify(doc);
 }
@@ -497,7 +518,7 @@ function bucketOf(cache: Map<string, Sums>, byValue: Map<string, Sums>, watched:
         const key = watched.has(value) ? value : OTHER_DIMENSION_VALUE;
         s = byValue.get(key);
         if (s === undefined) {
-            s = [0, 0, 0, 0];
+            s = [0, 0, 0, 0, 0];
             byValue.set(key, s);
         }
         cache.set(value, s);
@@ -581,7 +602,7 @@ export function transformBatch(records: readonly FirehoseRecord[], opts: Transfo
                     if (minute !== lastStart) {
                         last = sums.get(minute);
                         if (last === undefined) {
-                            last = { total: [0, 0, 0, 0], platform: new Map(), marketplace: new Map(), platformCache: new Map(), marketplaceCache: new Map() };
+                            last = { total: [0, 0, 0, 0, 0], platform: new Map(), marketplace: new Map(), platformCache: new Map(), marketplaceCache: new Map() };
                             sums.set(minute, last);
                         }
                         lastStart = minute;
@@ -589,17 +610,22 @@ export function transformBatch(records: readonly FirehoseRecord[], opts: Transfo
                     const s = last as IntervalState;
                     const kind = st.kind;
                     const revenue = st.revenue;
+                    // One checkout's ln(1 + order value); views and carts add nothing (a minute of them: 0).
+                    const lv = kind === KIND_CHECKOUT ? orderValueLog(revenue) : 0;
                     s.total[kind] += 1;
                     s.total[3] += revenue;
+                    s.total[LOG_SLOT] += lv;
                     if (byPlatform) {
                         const b = bucketOf(s.platformCache, s.platform, watchedPlatforms, st.platform);
                         b[kind] += 1;
                         b[3] += revenue;
+                        b[LOG_SLOT] += lv;
                     }
                     if (byMarketplace) {
                         const b = bucketOf(s.marketplaceCache, s.marketplace, watchedMarketplaces, st.marketplace);
                         b[kind] += 1;
                         b[3] += revenue;
+                        b[LOG_SLOT] += lv;
                     }
                 }
             }

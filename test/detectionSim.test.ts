@@ -89,14 +89,14 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         assert.ok(steadyFalseAlarms(simStackOf(args), { ...rule, shape: { ...rule.shape, gate: undefined } }, o, 1, 11) > 0);
     });
 
-    it("cost from the plan's price table: 36 band alarms × $0.30 + 16 AOV children × $0.60 + 20 floor children × $0.10 + 28 composites × $0.50; 41 EMF metrics; the 10 s buffer's invocations", () => {
+    it("cost from the plan's price table: 36 band alarms × $0.30 + 16 AOV children × $0.60 + 20 floor children × $0.10 + 28 composites × $0.50; 51 EMF metrics; the 10 s buffer's invocations", () => {
         const a = alarmCost(args);
         assert.deepStrictEqual([a.bandAlarms, a.gateAlarms, a.composites], [52, 20, 28]);
         assert.strictEqual(Math.round(a.usd * 100), 3640);
-        assert.strictEqual(emfMetricCount(args), 41); // (1 + 3 + 1 + 4 + 1) dimension sets × 4 measures + MalformedRecords
+        assert.strictEqual(emfMetricCount(args), 51); // (1 + 3 + 1 + 4 + 1) dimension sets × 5 (4 measures + OrderValueLog) + MalformedRecords
         const ab = costBeforeAfter(args);
         assert.strictEqual(Math.round(ab.before.alarmsUsd * 100), 1080);
-        assert.strictEqual(Math.round(ab.after.metricsUsd * 100), 1230);
+        assert.strictEqual(Math.round(ab.after.metricsUsd * 100), 1530);
         assert.strictEqual(bufferCost(args, 10).invocationsPerMonth, 262_800); // 730 h × 3600 s / 10 s
         assert.ok(bufferCost(args, 10).usd > bufferCost(args, 60).usd);
     });

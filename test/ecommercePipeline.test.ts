@@ -415,16 +415,21 @@ describe("EcommercePipeline transform as shipped", () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const mod = require(file) as { handler: (e: unknown) => Promise<FirehoseTransformResponse> };
             const data = Buffer.from(JSON.stringify({ timestamp: new Date(now).toISOString(), eventType: "view", platform: "web", marketplace: "US" })).toString("base64");
-            res = await mod.handler({ invocationId: "i", deliveryStreamArn: "a", region: REGION, records: [{ recordId: "r1", approximateArrivalTimestamp: now, data }] });
+            const checkout = Buffer.from(JSON.stringify({ timestamp: new Date(now).toISOString(), eventType: "checkout", platform: "web", marketplace: "US", revenue: 10 })).toString("base64");
+            res = await mod.handler({ invocationId: "i", deliveryStreamArn: "a", region: REGION, records: [{ recordId: "r1", approximateArrivalTimestamp: now, data }, { recordId: "r2", approximateArrivalTimestamp: now, data: checkout }] });
         } finally {
             (process.stdout as any).write = write;
             console.info = info;
             fs.rmSync(dir, { recursive: true, force: true });
         }
-        assert.strictEqual(res.records.length, 1);
-        assert.strictEqual(res.records[0].result, "Ok");
+        assert.strictEqual(res.records.length, 2);
+        assert.deepStrictEqual(res.records.map((r) => r.result), ["Ok", "Ok"]);
         assert.deepStrictEqual(res.records[0].metadata!.partitionKeys, partitionOf(intervalStartMs(now, 300)));
         const emf = lines.map((l) => JSON.parse(l));
         assert.ok(emf.length >= 2 && emf.every((l) => l._aws && l.Stack === "dev"), "EMF lines went to stdout as bare JSON");
+        // The order-value alarms' numerator, as shipped: OrderValueLog = ln(1 + 10) on the total and on web, Unit None.
+        const measured = emf.filter((l) => "Checkouts" in l);
+        assert.deepStrictEqual(measured.map((l) => [l.Platform ?? "total", l.Checkouts, l.OrderValueLog]), [["total", 1, 2.397895], ["web", 1, 2.397895]]);
+        for (const l of measured) assert.deepStrictEqual(l._aws.CloudWatchMetrics[0].Metrics.at(-1), { Name: "OrderValueLog", Unit: "None" });
     });
 });

@@ -9,6 +9,7 @@ import {
     MAX_FUTURE_SKEW_SECONDS,
     MEASURES,
     METRIC_NAMESPACE,
+    ORDER_VALUE_LOG_METRIC_NAME,
     OTHER_DIMENSION_VALUE,
     partitionOf,
     TIMESTAMP_COLUMN,
@@ -323,6 +324,7 @@ describeBoth("ecommerce transform: property test over generated good and bad rec
             let carts = 0;
             let checkouts = 0;
             let revenue = 0;
+            let logSum = 0;
             out.forEach((r, i) => {
                 assert.strictEqual(r.recordId, records[i].recordId);
                 const item = items[i];
@@ -348,6 +350,7 @@ describeBoth("ecommerce transform: property test over generated good and bad rec
                     carts += row.carts;
                     checkouts += row.checkouts;
                     revenue += row.revenue;
+                    if (row.checkouts === 1) logSum += Math.log1p(row.revenue);
                 } else {
                     assert.strictEqual(r.result, "ProcessingFailed");
                     assert.strictEqual(r.data, records[i].data, "a failed record keeps its data");
@@ -366,6 +369,9 @@ describeBoth("ecommerce transform: property test over generated good and bad rec
                 assert.strictEqual(sumOf(dims, "Carts"), carts);
                 assert.strictEqual(sumOf(dims, "Checkouts"), checkouts);
                 assert.ok(Math.abs(sumOf(dims, "Revenue") - revenue) <= 1e-6 * Math.max(1, revenue) + 1e-3);
+                // OrderValueLog: Σ ln(1 + order value) over the accepted checkouts, partitioned the same way (each
+                // line rounded to 6 decimals: at most 0.5e-6 off per line).
+                assert.ok(Math.abs(sumOf(dims, "OrderValueLog") - logSum) <= 1e-6 * lines.length + 1e-9 * logSum, `${dims}: ${sumOf(dims, "OrderValueLog")} vs ${logSum}`);
             }
             assert.strictEqual(lines.filter((l) => MALFORMED_METRIC_NAME in l).length, 1);
             assert.strictEqual(sumOf(["Stack"], MALFORMED_METRIC_NAME), outcome.failed);
@@ -414,12 +420,75 @@ describeBoth("ecommerce transform: CloudWatch Embedded Metric Format", () => {
             assert.strictEqual(l._aws.CloudWatchMetrics.length, 1);
             assert.strictEqual(l._aws.CloudWatchMetrics[0].Namespace, METRIC_NAMESPACE);
         }
-        assert.deepStrictEqual(lines[0]._aws.CloudWatchMetrics[0].Metrics, [
-            { Name: "Views", Unit: "Count" }, { Name: "Carts", Unit: "Count" }, { Name: "Checkouts", Unit: "Count" }, { Name: "Revenue", Unit: "None" },
-        ]);
+        for (const l of lines.slice(0, -1)) {
+            assert.deepStrictEqual(l._aws.CloudWatchMetrics[0].Metrics, [
+                { Name: "Views", Unit: "Count" }, { Name: "Carts", Unit: "Count" }, { Name: "Checkouts", Unit: "Count" }, { Name: "Revenue", Unit: "None" },
+                { Name: ORDER_VALUE_LOG_METRIC_NAME, Unit: "None" },
+            ]);
+        }
+        assert.strictEqual(ORDER_VALUE_LOG_METRIC_NAME, "OrderValueLog");
+        // Minutes of views and carts only carry OrderValueLog 0; 10:06 and 10:07 carry ln(1 + 10.1) and ln(1 + 20.2).
+        assert.deepStrictEqual(lines.slice(0, -1).map((l) => l.OrderValueLog), [0, 0, 0, 0, 0, 0, 2.406945, 2.406945, 2.406945, 3.054001, 0, 3.054001, 3.054001, 0]);
         const malformed = lines[lines.length - 1];
         assert.deepStrictEqual(malformed._aws.CloudWatchMetrics[0].Metrics, [{ Name: MALFORMED_METRIC_NAME, Unit: "Count" }]);
         assert.strictEqual(malformed[MALFORMED_METRIC_NAME], 1);
+    });
+
+    it("OrderValueLog = Σ ln(1 + order value) over each line's checkouts: hand-computed on the total and every dimension value", () => {
+        const minute = (hhmmss: string) => at(hhmmss);
+        const outcome = transformBatch([
+            kinesisRecord(view({ timestamp: minute("10:06:01"), platform: "web", marketplace: "US", eventType: "checkout", revenue: 10 })),
+            kinesisRecord(view({ timestamp: minute("10:06:30"), platform: "web", marketplace: "DE", eventType: "checkout", revenue: 20 })),
+            kinesisRecord(view({ timestamp: minute("10:06:45"), platform: "ios", marketplace: "US", eventType: "checkout", revenue: 0 })),
+            kinesisRecord(view({ timestamp: minute("10:06:50"), platform: "android", marketplace: "JP" })),
+            kinesisRecord(view({ timestamp: minute("10:06:55"), platform: "smarttv", marketplace: "BR", eventType: "cart" })),
+            // malformed checkouts: refused (ProcessingFailed, data kept), never summed
+            kinesisRecord(view({ timestamp: minute("10:06:58"), platform: "web", marketplace: "US", eventType: "checkout", revenue: -5 })),
+            kinesisRecord(view({ timestamp: minute("10:06:59"), platform: "web", marketplace: "US", eventType: "checkout", revenue: "30" })),
+        ], CLOUDWATCH, ARRIVAL);
+        assert.deepStrictEqual(outcome.response.records.map((r) => r.result), ["Ok", "Ok", "Ok", "Ok", "Ok", "ProcessingFailed", "ProcessingFailed"]);
+        assert.deepStrictEqual(outcome.reasons, { "bad-revenue": 2 });
+        const lines = outcome.emf.map((l) => JSON.parse(l));
+        const got = lines.filter((l) => !(MALFORMED_METRIC_NAME in l)).map((l) => [l.Platform ?? l.Marketplace ?? "total", l.Checkouts, l.Revenue, l.OrderValueLog]);
+        // ln 11 = 2.3978953, ln 21 = 3.0445224, ln 1 = 0 (a free order adds nothing); 6 decimals as Revenue
+        assert.deepStrictEqual(got, [
+            ["total", 3, 30, 5.442418],
+            [OTHER_DIMENSION_VALUE, 0, 0, 0],
+            ["android", 0, 0, 0],
+            ["ios", 1, 0, 0],
+            ["web", 2, 30, 5.442418],
+            ["DE", 1, 20, 3.044522],
+            ["JP", 0, 0, 0],
+            ["US", 2, 10, 2.397895],
+            [OTHER_DIMENSION_VALUE, 0, 0, 0],
+        ]);
+        for (const l of lines.filter((x) => !(MALFORMED_METRIC_NAME in x))) {
+            const declared = l._aws.CloudWatchMetrics[0].Metrics as { Name: string; Unit: string }[];
+            assert.deepStrictEqual(declared.find((m) => m.Name === "OrderValueLog"), { Name: "OrderValueLog", Unit: "None" });
+            assert.strictEqual(typeof l.OrderValueLog, "number");
+        }
+        assert.strictEqual(lines[lines.length - 1].OrderValueLog, undefined, "the MalformedRecords line carries no measures");
+    });
+
+    it("every EMF line is within the Embedded Metric Format limits: <= 100 metrics per directive, <= 30 dimension keys per set, each declared metric a number at the root, one event under 256 KB", () => {
+        const outcome = transformBatch(records(), CLOUDWATCH, ARRIVAL);
+        assert.ok(outcome.emf.length > 2);
+        for (const text of outcome.emf) {
+            assert.ok(Buffer.byteLength(text) < 256 * 1024, "a CloudWatch Logs event (256 KB in the older limit; 1 MB now)");
+            const l = JSON.parse(text);
+            assert.strictEqual(l._aws.CloudWatchMetrics.length, 1);
+            const d = l._aws.CloudWatchMetrics[0];
+            assert.ok(d.Metrics.length >= 1 && d.Metrics.length <= 100, `${d.Metrics.length} metrics in one directive`);
+            assert.strictEqual(new Set(d.Metrics.map((m: { Name: string }) => m.Name)).size, d.Metrics.length, "metric names unique");
+            for (const set of d.Dimensions) {
+                assert.ok(set.length >= 1 && set.length <= 30);
+                for (const k of set) assert.strictEqual(typeof l[k], "string", `dimension ${k} has a value at the root`);
+            }
+            for (const m of d.Metrics) {
+                assert.ok(typeof l[m.Name] === "number" && Number.isFinite(l[m.Name]), `${m.Name} is a number at the root`);
+                assert.ok(["Count", "None"].includes(m.Unit));
+            }
+        }
     });
 
     it("emits only the configured dimension sets", () => {

@@ -10,7 +10,7 @@
 //               transform Lambda runs once per buffering interval, rows land in S3 with dynamic partitioning.
 //   requests/s  requests through the web ACL and the REST API; each WAF log record is wafLogBytes; with a logging
 //               filter that keeps BLOCK and COUNT only, loggedFraction of the requests are logged.
-import { MEASURES } from "../../model/ecommerceSchema";
+import { EMF_METRICS, MetricDimension, emfLine, malformedEmfLine } from "../../handlers/ecommerceTransform";
 import { alarmMonthlyUsd, HOURS_PER_MONTH, PRICE_TABLE, priceOf, PriceKey, SECONDS_PER_MONTH } from "./prices";
 
 export interface Load {
@@ -156,21 +156,58 @@ function customSeries(alarms: CostInput[]): Set<string> {
     return out;
 }
 
+/** One EMF line the transform writes per minute of traffic: the total (no dimension) or one dimension value. */
+export interface EmfLineSet {
+    stack: string;
+    dimension?: MetricDimension;
+    value?: string;
+}
+
 /**
- * Custom metric series the ecommerce transform publishes (EMF): every measure for the total, for each watched
- * value and the `_other` bucket of each configured dimension, plus the malformed-records count.
+ * The dimension-set values the ecommerce transforms among `functions` emit a line for each minute (read from the
+ * environment the pipeline gives them, as the handler does): the `[Stack]` total, each watched value and the
+ * `_other` bucket of each configured dimension.
  */
-export function emfSeries(functions: readonly CostInput[]): number {
-    let n = 0;
+export function emfLineSets(functions: readonly CostInput[]): EmfLineSet[] {
+    const out: EmfLineSet[] = [];
     for (const f of functions) {
         const env = ((f.props.environment as Props | undefined)?.variables ?? {}) as Record<string, string>;
         if (env.ECOMMERCE_EMIT_METRICS !== "true") continue;
-        const dims = (env.ECOMMERCE_METRIC_DIMENSIONS ?? "").split(",").filter(Boolean);
-        const count = (v: string | undefined) => (v ?? "").split(",").filter(Boolean).length + 1; // + _other
-        const sets = 1 + (dims.includes("platform") ? count(env.ECOMMERCE_WATCHED_PLATFORMS) : 0) + (dims.includes("marketplace") ? count(env.ECOMMERCE_WATCHED_MARKETPLACES) : 0);
-        n += MEASURES.length * sets + 1;
+        const stack = env.ECOMMERCE_METRIC_STACK ?? "";
+        const split = (v: string | undefined) => (v ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+        const dims = split(env.ECOMMERCE_METRIC_DIMENSIONS);
+        out.push({ stack });
+        for (const d of ["platform", "marketplace"] as const) {
+            if (!dims.includes(d)) continue;
+            for (const value of [...split(d === "platform" ? env.ECOMMERCE_WATCHED_PLATFORMS : env.ECOMMERCE_WATCHED_MARKETPLACES), "_other"]) out.push({ stack, dimension: d, value });
+        }
     }
-    return n;
+    return out;
+}
+
+/**
+ * Custom metric series the ecommerce transform publishes (EMF): every metric of a line (EMF_METRICS: Views, Carts,
+ * Checkouts, Revenue, OrderValueLog) for the total, for each watched value and the `_other` bucket of each
+ * configured dimension, plus the malformed-records count of each transform.
+ */
+export function emfSeries(functions: readonly CostInput[]): number {
+    const transforms = functions.filter((f) => (((f.props.environment as Props | undefined)?.variables ?? {}) as Record<string, string>).ECOMMERCE_EMIT_METRICS === "true").length;
+    return emfLineSets(functions).length * EMF_METRICS.length + transforms;
+}
+
+/** The timestamp the EMF line measurements use: 2025-12-01T00:00:00Z, 13 digits like every epoch-ms of this era. */
+export const EMF_SAMPLE_TIMESTAMP_MS = 1_764_547_200_000;
+
+/**
+ * Bytes (with newlines) of one minute's EMF lines for these sets, measured with the transform's own emfLine on a
+ * representative minute (the total: 28 checkouts; a dimension value: 3; OrderValueLog ≈ checkouts × ln 45 with the
+ * 6 decimals it is emitted with) and a current epoch-ms timestamp.
+ */
+export function emfMinuteBytes(sets: readonly EmfLineSet[]): number {
+    const ts = EMF_SAMPLE_TIMESTAMP_MS;
+    return sets.reduce((n, s) => n + Buffer.byteLength(s.dimension === undefined
+        ? emfLine(ts, s.stack, undefined, undefined, [1000, 80, 28, 1234.56, 106.712345])
+        : emfLine(ts, s.stack, s.dimension, s.value, [100, 8, 3, 123.45, 11.234567])) + 1, 0);
 }
 
 /** Billed alarm metrics of one metric alarm. */
@@ -291,11 +328,16 @@ export function estimateCost(resources: readonly CostInput[], load: Load = IDLE)
             const seconds = invocations * 0.5; // assumed 0.5 s per batch
             add("aws:lambda/function:Function", "transform invocations", 1, usdOf("lambdaRequests", invocations) + usdOf("lambdaGbSecond", seconds * memGb),
                 `${fmt(invocations)} invocations × (0.5 s × ${memGb} GB × $${P.lambdaGbSecond.usd} + $${P.lambdaRequests.usd}/M)`);
-            // EMF metric lines the transform writes to its log group: ~one 400-byte line per series per batch.
-            const series = Math.max(1, Math.round((emfSeries(of("aws:lambda/function:Function")) - 1) / MEASURES.length));
-            const emfGb = gb(invocations * series * 400);
-            add("aws:cloudwatch/logGroup:LogGroup", "EMF log ingestion (transform metrics)", 1, usdOf("logsIngestion", emfGb),
-                `${fmt(invocations)} batches × ${series} lines (one per dimension set) × 400 B = ${emfGb.toFixed(2)} GB × $${P.logsIngestion.usd}`);
+            // EMF metric lines the transform writes to its log group, per batch (covering about one minute): one per
+            // dimension-set value and the MalformedRecords line, measured with the transform's own functions.
+            const sets = emfLineSets(of("aws:lambda/function:Function"));
+            if (sets.length) {
+                const lines = sets.length + 1;
+                const lineBytes = Math.round((emfMinuteBytes(sets) + Buffer.byteLength(malformedEmfLine(EMF_SAMPLE_TIMESTAMP_MS, sets[0].stack, 0)) + 1) / lines);
+                const emfGb = gb(invocations * lines * lineBytes);
+                add("aws:cloudwatch/logGroup:LogGroup", "EMF log ingestion (transform metrics)", 1, usdOf("logsIngestion", emfGb),
+                    `${fmt(invocations)} batches × ${lines} lines (one per dimension-set value + MalformedRecords) × ${lineBytes} B = ${emfGb.toFixed(2)} GB × $${P.logsIngestion.usd}`);
+            }
         }
     }
 

@@ -3,7 +3,8 @@
 // Lambda buffer (transform invocations, their duration, the EMF log lines they write). "Before" is the shape this
 // project shipped before the simulation: one plain band alarm per series, 300 s periods, a 60 s Lambda buffer.
 import { CloudWatchDetectionArgs, cloudWatchDetectionSettings, allEcommerceSeries, planCloudWatchAlarms } from "../../components/cloudwatchDetection";
-import { emfLine, malformedEmfLine } from "../../handlers/ecommerceTransform";
+import { EMF_METRICS, malformedEmfLine } from "../../handlers/ecommerceTransform";
+import { EMF_SAMPLE_TIMESTAMP_MS, emfMinuteBytes } from "./cost";
 import { SimStack, defaultSimOptions, simAlarms, simStackOf, simWarmupSeconds, worstCase } from "../../model/detectionSim";
 import { emfArrivalParams, emfMaxLagSeconds } from "../../model/metricArrival";
 import { SECONDS_PER_MONTH, alarmMonthlyUsd, compositeAlarmMonthlyUsd, priceOf } from "./prices";
@@ -28,7 +29,7 @@ export interface AlarmCost {
 export function alarmCost(args: CloudWatchDetectionArgs): AlarmCost {
     const specs = planCloudWatchAlarms(args);
     const gates = specs.filter((s) => s.gate).length;
-    // An AOV companion reads two metrics (Revenue, Checkouts): 2 alarm metrics + its band.
+    // An order-value companion reads two metrics (OrderValueLog, Checkouts): 2 alarm metrics + its band.
     const companions = specs.filter((s) => s.companion).length;
     const composites = specs.filter((s) => s.gate || s.companion).length;
     const usd = specs.length * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }) + companions * alarmMonthlyUsd({ metrics: 2, anomalyBand: true }) +
@@ -36,11 +37,15 @@ export function alarmCost(args: CloudWatchDetectionArgs): AlarmCost {
     return { bandAlarms: specs.length + companions, gateAlarms: gates, composites, usd };
 }
 
-/** The EMF custom metrics the transform publishes for these series (each measure × dimension set value, plus _other and MalformedRecords). */
+/**
+ * The EMF custom metrics the transform publishes for these series: each metric of a line (handlers/ecommerceTransform.ts
+ * EMF_METRICS: the four measures and OrderValueLog) × each dimension-set value (the total, each watched value and
+ * `_other` of each dimension), plus MalformedRecords.
+ */
 export function emfMetricCount(args: CloudWatchDetectionArgs): number {
     const s = cloudWatchDetectionSettings(args).series;
     const sets = 1 + s.dimensions.reduce((n, d) => n + (d === "platform" ? s.platforms.length : s.marketplaces.length) + 1, 0);
-    return sets * 4 + 1;
+    return sets * EMF_METRICS.length + 1;
 }
 
 export interface BufferCost {
@@ -53,19 +58,18 @@ export interface BufferCost {
 /**
  * Monthly cost of a Firehose Lambda buffer hint: one invocation per buffer (one a second at 0, when Firehose
  * passes each read on), its billed duration, and the EMF lines each writes (one per minute it covers × dimension
- * set value, plus the malformed-count line), measured with the transform's own emfLine.
+ * set value, plus the malformed-count line), measured with the transform's own emfLine (scripts/lib/cost.ts emfMinuteBytes).
  */
 export function bufferCost(args: CloudWatchDetectionArgs, bufferSeconds: number): BufferCost {
     const s = cloudWatchDetectionSettings(args).series;
-    const perMinute = [emfLine(0, s.stackDimension, undefined, undefined, [1000, 80, 28, 1234.56])];
-    for (const d of s.dimensions) {
-        for (const v of [...(d === "platform" ? s.platforms : s.marketplaces), "_other"]) perMinute.push(emfLine(0, s.stackDimension, d, v, [100, 8, 3, 123.45]));
-    }
-    const minuteBytes = perMinute.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    const minuteBytes = emfMinuteBytes([
+        { stack: s.stackDimension },
+        ...s.dimensions.flatMap((d) => [...(d === "platform" ? s.platforms : s.marketplaces), "_other"].map((value) => ({ stack: s.stackDimension, dimension: d, value }))),
+    ]);
     const invocations = SECONDS_PER_MONTH / Math.max(1, bufferSeconds);
     // An invocation covers ceil(B / 60) minutes, one more when it straddles a minute boundary (on average B/60).
     const minutesPerInvocation = 1 + Math.max(1, bufferSeconds) / 60;
-    const bytes = invocations * (minutesPerInvocation * minuteBytes + Buffer.byteLength(malformedEmfLine(0, s.stackDimension, 0)) + 1);
+    const bytes = invocations * (minutesPerInvocation * minuteBytes + Buffer.byteLength(malformedEmfLine(EMF_SAMPLE_TIMESTAMP_MS, s.stackDimension, 0)) + 1);
     const gb = bytes / 1e9;
     const usd = priceOf("lambdaRequests", invocations) + priceOf("lambdaGbSecond", invocations * TRANSFORM_BILLED_SECONDS * TRANSFORM_MEMORY_GB) + priceOf("logsIngestion", gb);
     return { bufferSeconds, invocationsPerMonth: Math.round(invocations), emfLogGbPerMonth: gb, usd };
