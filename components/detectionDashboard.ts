@@ -15,9 +15,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { Engine, FREQUENCY_SECONDS, Frequency } from "../config";
 import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
 import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds } from "../model/detectionLatency";
-import { EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_NAMES, METRIC_NAMESPACE, resolveEcommerceSeries } from "../model/ecommerceSchema";
+import {
+    EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, ORDER_VALUE_LOG_METRIC_NAME, resolveEcommerceSeries,
+} from "../model/ecommerceSchema";
 import { TimingSettings } from "../model/detectionLatency";
-import { SPARSE_PERIOD_SECONDS, aovBandWidth, isSparseSeries, seriesBandWidth, seriesPeriodSeconds } from "../model/alarmTiming";
+import {
+    AOV_MIN_CHECKOUTS, SPARSE_PERIOD_SECONDS, aovAlarmTiming, aovBandWidth, aovMinCheckouts, isSparseSeries, seriesBandWidth, seriesPeriodSeconds,
+} from "../model/alarmTiming";
 import { regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
 import { WatchedWebAcl, wafSeries } from "../model/wafTargets";
 
@@ -233,17 +237,37 @@ export function watchedSeriesRows(namespace: string, metricName: string, dimensi
 }
 
 /**
- * The rows of one revenue series' revenue per checkout (average order value), mirroring its AOV alarms' metric
- * math (components/cloudwatchDetection.ts ratioQueries: same ids, expressions, period, statistic): Revenue (m1)
- * and Checkouts (m2) hidden, e1 = m1 / m2, and — with the cloudwatch engine — each AOV child's band: the spike
- * child's ANOMALY_DETECTION_BAND(e1, spike width) as ad1 (its id in the alarm), the drop child's as ad2 when its
- * width differs (one graph cannot hold two ad1 rows; the model is e1's, the same for both, only the width differs).
+ * The order-value children's ratio: the period's Σ ln(1 + order value) over its checkouts, `m1 / m2`, or — when a
+ * period must hold at least `minCheckouts` to be judged — `m1 / IF(m2 >= n, m2, 0)` (fewer: division by zero, no
+ * point). The same text as the alarms' e1 (components/cloudwatchDetection.ts ratioQueries; the dashboard test
+ * compares the two for every child).
  */
-export function orderValueRows(namespace: string, dimensions: Record<string, string>, label: string, period: number, bands: { spike: number; drop: number } | undefined): MetricsEntry[] {
+export function orderValueExpression(minCheckouts: number): string {
+    const m = QUERY_IDS.metric;
+    const d = QUERY_IDS.denominator;
+    return minCheckouts > 1 ? `${m} / IF(${d} >= ${minCheckouts}, ${d}, 0)` : `${m} / ${d}`;
+}
+
+/** The title of a revenue series' order-value graph: `Typical order value (total): mean ln(1 + order value)`. */
+export function orderValueTitle(s: Pick<EcommerceSeries, "dimension" | "value">): string {
+    const where = s.dimension === undefined ? "total" : `${METRIC_DIMENSION_NAMES[s.dimension]}=${s.value}`;
+    return `Typical order value (${where}): mean ln(1 + order value)`;
+}
+
+/**
+ * The rows of one revenue series' typical order value — the mean of ln(1 + order value) over a period's checkouts,
+ * the log of the geometric-mean order value — mirroring its order-value alarms' metric math
+ * (components/cloudwatchDetection.ts ratioQueries: same ids, expressions, period, statistic, label): OrderValueLog
+ * (m1, Σ ln(1 + order value)) and Checkouts (m2) hidden, e1 = orderValueExpression(minCheckouts), and — with the
+ * cloudwatch engine — each child's band: the spike child's ANOMALY_DETECTION_BAND(e1, spike width) as ad1 (its id in
+ * the alarm), the drop child's as ad2 when its width differs (one graph cannot hold two ad1 rows; the model is e1's,
+ * the same for both, only the width differs).
+ */
+export function orderValueRows(namespace: string, dimensions: Record<string, string>, label: string, period: number, minCheckouts: number, bands: { spike: number; drop: number } | undefined): MetricsEntry[] {
     const rows: MetricsEntry[] = [
-        metricRow(namespace, METRIC_NAMES.revenue, dimensions, { id: QUERY_IDS.metric, visible: false, stat: STATISTIC, period }),
+        metricRow(namespace, ORDER_VALUE_LOG_METRIC_NAME, dimensions, { id: QUERY_IDS.metric, visible: false, stat: STATISTIC, period }),
         metricRow(namespace, METRIC_NAMES.checkouts, dimensions, { id: QUERY_IDS.denominator, visible: false, stat: STATISTIC, period }),
-        expressionRow(`${QUERY_IDS.metric} / ${QUERY_IDS.denominator}`, QUERY_IDS.filled, { label, period }),
+        expressionRow(orderValueExpression(minCheckouts), QUERY_IDS.filled, { label, period }),
     ];
     if (bands) {
         rows.push(expressionRow(bandExpression(QUERY_IDS.filled, bands.spike), QUERY_IDS.band, { label: `Expected ${label} (spike alarm, ${bands.spike} sd)`, period }));
@@ -347,14 +371,23 @@ export function dashboardBody(config: DashboardSettings, t: DashboardTargets): D
                 watchedSeriesRows(METRIC_NAMESPACE, s.metricName, s.dimensions, `${s.label} (missing = 0)`, periodOf(s), bandOf(s)),
                 { yAxis: { left: { min: 0 } } })),
         ]);
-        // Revenue series: their revenue per checkout, the AOV children's metric (at ecommercePeriodSeconds on every
-        // revenue series, sparse ones included: model/alarmTiming.ts aovAlarmTiming), with both children's bands.
+        // Revenue series: their typical order value, the order-value children's metric (OrderValueLog / Checkouts at
+        // the children's period and minimum checkouts: model/alarmTiming.ts aovAlarmTiming, aovMinCheckouts), with
+        // both children's bands. A series' spike and drop children share period and threshold (they differ in width).
         if (measure === "revenue") {
+            const aovPeriodOf = (s: EcommerceSeries) => aovAlarmTiming(config.detection, "spike", s).periodSeconds;
+            const dense = series.find((s) => !isSparseSeries(s));
+            const sparseOne = series.find((s) => isSparseSeries(s));
+            const periods = [dense && `${aovPeriodOf(dense)} s on the total`, sparseOne && `${aovPeriodOf(sparseOne)} s by platform / marketplace`].filter(Boolean).join(", ");
+            const minimum = [dense && `${AOV_MIN_CHECKOUTS.dense} on the total`, sparseOne && `${AOV_MIN_CHECKOUTS.sparse} by platform / marketplace`].filter(Boolean).join(", ");
             sections.push([
-                text(`## Ecommerce revenue per checkout (average order value, Revenue / Checkouts) per ${ecoPeriod} s${cloudwatch ? ", with the bands of its spike and drop alarms (OR'ed into each revenue alarm)" : ""}; a minute without checkouts has no point`, 1),
-                ...series.map((s) => graph(config, `${s.label} per checkout`, ecoPeriod, STATISTIC,
-                    orderValueRows(METRIC_NAMESPACE, s.dimensions, `${s.label} per checkout`, ecoPeriod, band === undefined ? undefined : { spike: aovBandWidth(band, s, "spike"), drop: aovBandWidth(band, s, "drop") }),
-                    { yAxis: { left: { min: 0 } } })),
+                text(`## Ecommerce typical order value: mean ln(1 + order value) over each period's checkouts (${ORDER_VALUE_LOG_METRIC_NAME} / Checkouts, the log of the ` +
+                    `geometric-mean order value: e^y − 1 is about that value) per ${periods}${cloudwatch ? ", with the bands of its spike and drop alarms (OR'ed into each revenue alarm)" : ""}; ` +
+                    `a period with fewer checkouts than its alarms judge (${minimum}) has no point`, 1),
+                ...series.map((s) => graph(config, orderValueTitle(s), aovPeriodOf(s), STATISTIC,
+                    orderValueRows(METRIC_NAMESPACE, s.dimensions, `${s.label}: mean ln(1 + order value)`, aovPeriodOf(s), aovMinCheckouts(s),
+                        band === undefined ? undefined : { spike: aovBandWidth(band, s, "spike"), drop: aovBandWidth(band, s, "drop") }),
+                    { yAxis: { left: { min: 0, label: "ln(1 + order value)" } } })),
             ]);
         }
     }

@@ -47,7 +47,7 @@ export function anomalyModelsByRegion(specs: readonly QuotaAlarm[], stackRegion:
     for (const s of specs) {
         const region = s.region ?? stackRegion;
         const n = out.get(region) ?? { total: 0, waf: 0, ecommerce: 0, redshift: 0 };
-        // A revenue alarm's AOV companion is a second band alarm with its own model (revenue per checkout).
+        // A revenue alarm's order-value companion is a second band alarm with its own model (OrderValueLog / Checkouts).
         const bands = s.companion ? 2 : 1;
         n.total += bands;
         if (s.kind === "waf") n.waf += bands; else if (s.kind === "redshift") n.redshift += bands; else n.ecommerce += bands;

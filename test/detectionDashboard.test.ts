@@ -17,6 +17,7 @@ import {
     dashboardBody,
     dashboardName,
     layout,
+    orderValueTitle,
 } from "../components/detectionDashboard";
 import { wafRuleMetricNames } from "../model/wafRules";
 import { dashboardQuotaProblem } from "../preflight/quotas";
@@ -143,15 +144,16 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         }
     });
 
-    it("every AOV child (revenue per checkout, spike and drop) has its series' graph with its exact queries: Revenue m1, Checkouts m2, m1 / m2, its band at its period", () => {
+    it("every order-value child (spike and drop) has its series' graph with its exact queries: OrderValueLog m1, Checkouts m2, the guarded m1 / m2, its band at its period", () => {
         const plan = planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [], alerts: { topicArn: "arn:aws:sns:us-east-1:123456789012:t" } })).filter((s) => s.companion);
         assert.strictEqual(plan.length, 16, "8 revenue series x spike and drop");
         type Q = { id: string; expression?: string; label?: string; returnData?: boolean; metric?: { namespace: string; metricName: string; dimensions: Record<string, string>; period: number; stat: string } };
         for (const spec of plan) {
             const c = spec.companion!;
             const qs = c.metricQueries as Q[];
-            const w = titled(body, `${spec.target.label} per checkout`);
+            const w = titled(body, orderValueTitle(spec.target.series!));
             assert.strictEqual(w.properties.period, c.periodSeconds, c.key);
+            assert.deepStrictEqual(qs.filter((q) => q.metric).map((q) => q.metric!.metricName), ["OrderValueLog", "Checkouts"], c.key);
             assert.deepStrictEqual(rawRows(w), qs.filter((q) => q.metric).map((q) => [q.metric!.namespace, q.metric!.metricName, ...Object.entries(q.metric!.dimensions).flat(), { id: q.id, visible: false, stat: q.metric!.stat, period: q.metric!.period }]), c.key);
             const ratio = qs.find((q) => q.id === "e1")!;
             assert.deepStrictEqual(expressions(w).find((e) => e.id === "e1"), { expression: ratio.expression, id: "e1", label: ratio.label, period: c.periodSeconds }, c.key);
@@ -160,10 +162,18 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
             assert.ok(shown.some((e) => e.expression === alarmBand && e.period === c.periodSeconds), `${c.key}: ${alarmBand} on the graph (${shown.map((e) => e.expression).join(", ")})`);
             if (c.key.endsWith("-spike-aov")) assert.strictEqual(shown.find((e) => e.expression === alarmBand)!.id, "ad1", "the spike child's band keeps the alarm's id");
         }
-        // Dense total: spike 5 sd, drop 3 sd; sparse marketplace: spike 4.5, drop 3 (model/alarmTiming.ts aovBandWidth), all at 60 s.
-        assert.deepStrictEqual(expressions(titled(body, "Revenue (total) per checkout")).map((e) => e.expression), ["m1 / m2", "ANOMALY_DETECTION_BAND(e1, 5)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
-        assert.deepStrictEqual(expressions(titled(body, "Revenue (Marketplace=JP) per checkout")).map((e) => [e.expression, e.period]), [["m1 / m2", 60], ["ANOMALY_DETECTION_BAND(e1, 4.5)", 60], ["ANOMALY_DETECTION_BAND(e1, 3)", 60]]);
-        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.endsWith(" per checkout")).length, 8, "one graph per revenue series, none for views");
+        // Dense total: 60 s, at least 5 checkouts, spike and drop both 3.5 sd (one band row); sparse marketplace: 120 s,
+        // at least 4 checkouts, spike 3.5, drop 3 (model/alarmTiming.ts aovAlarmTiming, aovMinCheckouts, aovBandWidth).
+        const total = titled(body, "Typical order value (total): mean ln(1 + order value)");
+        assert.deepStrictEqual(rawRows(total).map((r) => r.slice(0, 4)), [["EdgeAnomaly/Ecommerce", "OrderValueLog", "Stack", cfg.stack], ["EdgeAnomaly/Ecommerce", "Checkouts", "Stack", cfg.stack]]);
+        assert.deepStrictEqual(expressions(total).map((e) => [e.id, e.expression, e.period]), [["e1", "m1 / IF(m2 >= 5, m2, 0)", 60], ["ad1", "ANOMALY_DETECTION_BAND(e1, 3.5)", 60]]);
+        assert.strictEqual(expressions(total)[0].label, "Revenue (total): mean ln(1 + order value)");
+        assert.deepStrictEqual(expressions(titled(body, "Typical order value (Marketplace=JP): mean ln(1 + order value)")).map((e) => [e.expression, e.period]),
+            [["m1 / IF(m2 >= 4, m2, 0)", 120], ["ANOMALY_DETECTION_BAND(e1, 3.5)", 120], ["ANOMALY_DETECTION_BAND(e1, 3)", 120]]);
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (")).length, 8, "one graph per revenue series, none for views");
+        assert.ok(metricWidgets(body).every((w) => !w.properties.title.endsWith(" per checkout")), "no graph still says revenue per checkout");
+        assert.ok(body.widgets.some((w) => w.type === "text" && w.properties.markdown.startsWith("## Ecommerce typical order value: mean ln(1 + order value)") &&
+            w.properties.markdown.includes("OrderValueLog / Checkouts, the log of the geometric-mean order value")), "the section says what the graphs are");
         assert.strictEqual(dashboardQuotaProblem(body), undefined, "within the dashboard quotas (widgets, metrics per widget and dashboard)");
     });
 
@@ -251,8 +261,8 @@ describe("dashboardBody", () => {
         const w = titled(body, "Views (Platform=ios)");
         assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)"]);
         assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \([^)]*\)$/.test(x.properties.title)).length, 16);
-        // Revenue per checkout graphed too (the EMF metrics are there), without the AOV alarms' bands.
-        assert.deepStrictEqual(expressions(titled(body, "Revenue (total) per checkout")).map((e) => e.expression), ["m1 / m2"]);
+        // The typical order value graphed too (the EMF metrics are there), without the order-value alarms' bands.
+        assert.deepStrictEqual(expressions(titled(body, "Typical order value (total): mean ln(1 + order value)")).map((e) => e.expression), ["m1 / IF(m2 >= 5, m2, 0)"]);
     });
 
     it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
@@ -277,11 +287,12 @@ describe("dashboardBody", () => {
         assert.strictEqual(expressions(waf)[1].expression, "ANOMALY_DETECTION_BAND(e1, 2.5)");
         assert.strictEqual(titled(body, "Views (total)").properties.period, 3600);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Platform=")).length, 0);
-        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && !w.properties.title.endsWith("per checkout")).length, 8);
-        // Revenue per checkout of each marketplace, at the AOV alarms' period (ecommercePeriodSeconds) and widths (2.5 + 1.5, 2.5).
-        const aov = metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && w.properties.title.endsWith("per checkout"));
+        assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && !w.properties.title.startsWith("Typical order value")).length, 8);
+        // The typical order value of each marketplace, at the order-value alarms' period (2 × ecommercePeriodSeconds for a
+        // sparse series), minimum checkouts (4) and widths (2.5 + 0.5 spike, 2.5 drop).
+        const aov = metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (Marketplace="));
         assert.strictEqual(aov.length, 4);
-        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [3600, "m1 / m2", "ANOMALY_DETECTION_BAND(e1, 4)", "ANOMALY_DETECTION_BAND(e1, 2.5)"]);
+        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [7200, "m1 / IF(m2 >= 4, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)", "ANOMALY_DETECTION_BAND(e1, 2.5)"]);
     });
 
     it("layout wraps rows at 24 columns and starts each section on a new row", () => {
