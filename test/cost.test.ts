@@ -2,7 +2,8 @@
 // sourced and dated, the arithmetic of each billed item, the load parser, and the WAF logging filter's effect.
 import { strict as assert } from "assert";
 
-import { alarmUsd, estimateCost, formatCost, IDLE, loggingFilterDropsAllowed, parseLoad, REFERENCE_LOAD, wrapText } from "../scripts/lib/cost";
+import { emfLine, malformedEmfLine } from "../handlers/ecommerceTransform";
+import { alarmUsd, EMF_SAMPLE_TIMESTAMP_MS, emfLineSets, emfSeries, estimateCost, formatCost, IDLE, loggingFilterDropsAllowed, parseLoad, REFERENCE_LOAD, wrapText } from "../scripts/lib/cost";
 import { alarmMonthlyUsd, compositeAlarmMonthlyUsd, Price, PRICE_TABLE, priceOf, priceSources } from "../scripts/lib/prices";
 
 const close = (a: number, b: number, eps = 0.005) => assert.ok(Math.abs(a - b) <= eps, `${a} ≠ ${b}`);
@@ -76,6 +77,38 @@ describe("cost estimate (scripts/lib/cost.ts)", () => {
         const some = estimateCost([acl, filtered], REFERENCE_LOAD).lines.find((x) => x.item.startsWith("WAF log ingestion"))!;
         assert.equal(some.item, "WAF log ingestion (BLOCK/COUNT only)");
         close(some.usd, allLogs * 0.01);
+    });
+
+    it("EMF custom metrics: 5 per dimension-set value (Views, Carts, Checkouts, Revenue, OrderValueLog) + MalformedRecords; log lines measured with the transform's own emfLine", () => {
+        const transform = {
+            type: "aws:lambda/function:Function", name: "ecommerce-transform", props: {
+                environment: { variables: {
+                    ECOMMERCE_EMIT_METRICS: "true", ECOMMERCE_METRIC_STACK: "dev", ECOMMERCE_METRIC_DIMENSIONS: "platform,marketplace",
+                    ECOMMERCE_WATCHED_PLATFORMS: "web,ios,android", ECOMMERCE_WATCHED_MARKETPLACES: "US,UK,DE,JP",
+                } },
+            },
+        };
+        const lookout = { type: "aws:lambda/function:Function", name: "ecommerce-transform", props: { environment: { variables: { ECOMMERCE_EMIT_METRICS: "false" } } } };
+        // the total + (3 platforms + _other) + (4 marketplaces + _other) = 10 lines a minute, 5 metrics each, + MalformedRecords
+        assert.equal(emfLineSets([transform]).length, 10);
+        assert.equal(emfSeries([transform]), 51);
+        assert.equal(emfSeries([lookout]), 0);
+        assert.equal(emfSeries([{ ...transform, props: { environment: { variables: { ...transform.props.environment.variables, ECOMMERCE_METRIC_DIMENSIONS: "marketplace" } } } }]), 31);
+        const firehose = { type: "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", name: "f", props: { extendedS3Configuration: { bufferingInterval: 60, processingConfiguration: { processors: [{ type: "Lambda" }] } } } };
+        const load = estimateCost([transform, firehose, { type: "aws:cloudwatch/metricAlarm:MetricAlarm", name: "a", props: { metricName: "Views", namespace: "EdgeAnomaly/Ecommerce" } }], REFERENCE_LOAD);
+        const line = (item: string) => load.lines.find((l) => l.item === item);
+        close(line("custom metrics (EMF, while events flow)")!.usd, 51 * 0.30);
+        // One batch a minute (43,800 a month at a 60 s buffer): 10 measure lines + the MalformedRecords line, each as emitted.
+        const bytes = [
+            emfLine(EMF_SAMPLE_TIMESTAMP_MS, "dev", undefined, undefined, [1000, 80, 28, 1234.56, 106.712345]),
+            ...["web", "ios", "android", "_other"].map((v) => emfLine(EMF_SAMPLE_TIMESTAMP_MS, "dev", "platform", v, [100, 8, 3, 123.45, 11.234567])),
+            ...["US", "UK", "DE", "JP", "_other"].map((v) => emfLine(EMF_SAMPLE_TIMESTAMP_MS, "dev", "marketplace", v, [100, 8, 3, 123.45, 11.234567])),
+            malformedEmfLine(EMF_SAMPLE_TIMESTAMP_MS, "dev", 0),
+        ].reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        assert.ok(bytes > 11 * 390, `${bytes} B: each measure line declares and carries OrderValueLog`);
+        const logs = line("EMF log ingestion (transform metrics)")!;
+        assert.match(logs.basis, new RegExp(`43\\.8 k batches × 11 lines \\(one per dimension-set value \\+ MalformedRecords\\) × ${Math.round(bytes / 11)} B`));
+        close(logs.usd, (730 * 3600 / 60) * 11 * Math.round(bytes / 11) / 1e9 * 0.5, 1e-6);
     });
 
     it("knows which logging filters drop allowed requests", () => {

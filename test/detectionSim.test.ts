@@ -97,6 +97,7 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         const ab = costBeforeAfter(args);
         assert.strictEqual(Math.round(ab.before.alarmsUsd * 100), 1080);
         assert.strictEqual(Math.round(ab.after.metricsUsd * 100), 1530);
+        assert.strictEqual(Math.round(ab.before.metricsUsd * 100), 1230, "before OrderValueLog: 41 metrics");
         assert.strictEqual(bufferCost(args, 10).invocationsPerMonth, 262_800); // 730 h × 3600 s / 10 s
         assert.ok(bufferCost(args, 10).usd > bufferCost(args, 60).usd);
     });

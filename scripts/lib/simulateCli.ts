@@ -201,8 +201,8 @@ export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice
     const lines = [
         "",
         `Cost (us-east-1 list prices of ${PRICE_TABLE.date}, scripts/lib/prices.ts), a month:`,
-        `  alarms: ${a.bandAlarms} band alarms (3 alarm metrics per metric read; the AOV children read 2) + ${a.gateAlarms} noise-floor children + ${a.composites} composites = ${usd(a.usd)} ` +
-        `(before: ${usd(ab.before.alarmsUsd)} for plain band alarms); EMF custom metrics ${usd(ab.after.metricsUsd)} (unchanged by the period)`,
+        `  alarms: ${a.bandAlarms} band alarms (3 alarm metrics per metric read; the order-value children read 2) + ${a.gateAlarms} noise-floor children + ${a.composites} composites = ${usd(a.usd)} ` +
+        `(before: ${usd(ab.before.alarmsUsd)} for plain band alarms); EMF custom metrics ${usd(ab.after.metricsUsd)} (unchanged by the period; before OrderValueLog: ${usd(ab.before.metricsUsd)})`,
         `  Firehose Lambda buffer (transform invocations, their duration, the EMF log lines): ${usd(ab.after.bufferUsd)} (before, 60 s: ${usd(ab.before.bufferUsd)})`,
         "",
         "  buffer  lag bound  invocations/month  EMF logs GB/month  cost/month  views-total spike  views-total drop",

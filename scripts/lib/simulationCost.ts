@@ -5,6 +5,7 @@
 import { CloudWatchDetectionArgs, cloudWatchDetectionSettings, allEcommerceSeries, planCloudWatchAlarms } from "../../components/cloudwatchDetection";
 import { EMF_METRICS, malformedEmfLine } from "../../handlers/ecommerceTransform";
 import { EMF_SAMPLE_TIMESTAMP_MS, emfMinuteBytes } from "./cost";
+import { MEASURES } from "../../model/ecommerceSchema";
 import { SimStack, defaultSimOptions, simAlarms, simStackOf, simWarmupSeconds, worstCase } from "../../model/detectionSim";
 import { emfArrivalParams, emfMaxLagSeconds } from "../../model/metricArrival";
 import { SECONDS_PER_MONTH, alarmMonthlyUsd, compositeAlarmMonthlyUsd, priceOf } from "./prices";
@@ -42,11 +43,14 @@ export function alarmCost(args: CloudWatchDetectionArgs): AlarmCost {
  * EMF_METRICS: the four measures and OrderValueLog) × each dimension-set value (the total, each watched value and
  * `_other` of each dimension), plus MalformedRecords.
  */
-export function emfMetricCount(args: CloudWatchDetectionArgs): number {
+export function emfMetricCount(args: CloudWatchDetectionArgs, metricsPerLine: number = EMF_METRICS.length): number {
     const s = cloudWatchDetectionSettings(args).series;
     const sets = 1 + s.dimensions.reduce((n, d) => n + (d === "platform" ? s.platforms.length : s.marketplaces.length) + 1, 0);
-    return sets * EMF_METRICS.length + 1;
+    return sets * metricsPerLine + 1;
 }
+
+/** Metrics per EMF line before the order-value children (the four measures, without OrderValueLog). */
+export const EMF_METRICS_PER_LINE_BEFORE = MEASURES.length;
 
 export interface BufferCost {
     bufferSeconds: number;
@@ -104,13 +108,15 @@ export function bufferChoices(args: CloudWatchDetectionArgs, buffers: readonly n
     });
 }
 
-/** Before (plain band alarms at 300 s, 60 s buffer) and after (these args) for the alarms and metrics. */
+/**
+ * Before (plain band alarms at 300 s, 60 s buffer, the four measures per EMF line) and after (these args: the lines
+ * also carry OrderValueLog) for the alarms and metrics. The buffer's log lines are measured as emitted now.
+ */
 export function costBeforeAfter(args: CloudWatchDetectionArgs): { before: { alarmsUsd: number; metricsUsd: number; bufferUsd: number }; after: { alarmsUsd: number; metricsUsd: number; bufferUsd: number } } {
     const series = allEcommerceSeries(cloudWatchDetectionSettings(args).series).length;
     const rules = wafSeries(args.webAcls, cloudWatchDetectionSettings(args).region).length;
-    const metricsUsd = priceOf("customMetric", emfMetricCount(args));
     return {
-        before: { alarmsUsd: (rules + 2 * series) * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }), metricsUsd, bufferUsd: bufferCost(args, 60).usd },
-        after: { alarmsUsd: alarmCost(args).usd, metricsUsd, bufferUsd: bufferCost(args, defaultSimOptions().bufferSeconds).usd },
+        before: { alarmsUsd: (rules + 2 * series) * alarmMonthlyUsd({ metrics: 1, anomalyBand: true }), metricsUsd: priceOf("customMetric", emfMetricCount(args, EMF_METRICS_PER_LINE_BEFORE)), bufferUsd: bufferCost(args, 60).usd },
+        after: { alarmsUsd: alarmCost(args).usd, metricsUsd: priceOf("customMetric", emfMetricCount(args)), bufferUsd: bufferCost(args, defaultSimOptions().bufferSeconds).usd },
     };
 }
