@@ -18,6 +18,14 @@ export const QUOTAS = {
     lambdaEnvironmentBytes: 4096,
     /** CloudWatch service quotas: "PutMetricAlarm request: 3 TPS per Region" (adjustable). */
     putMetricAlarmTps: 3,
+    /**
+     * Embedded Metric Format: metric definitions per MetricDirective and dimension keys per DimensionSet, as AWS's EMF
+     * client libraries enforce them (MAX_METRICS_PER_EVENT = 100, MAX_DIMENSION_SET_SIZE = 30; the stored copies of
+     * the EMF specification page did not show the paragraph). Fixed by code, not config (the transform's lines carry
+     * 5 metrics and 1–2 keys): test/ecommerceTransform.test.ts holds every line to them, nothing checks at preview.
+     */
+    emfMetricsPerDirective: 100,
+    emfDimensionKeysPerSet: 30,
 } as const;
 
 /** A warning is due when creating a region's metric alarms takes longer than this at the PutMetricAlarm quota. */

@@ -16,6 +16,7 @@ import {
 } from "../model/ecommerceSchema";
 import * as source from "../handlers/ecommerceTransform";
 import { ENV, FAILURE_REASONS, FirehoseRecord, FirehoseTransformEvent, TransformOptions } from "../handlers/ecommerceTransform";
+import { QUOTAS } from "../preflight/quotas";
 import { Artifacts, artifactsOf, forBothArtifacts } from "./serialized";
 
 // Every behavioural test below runs twice: against the source and against the serialized copy of the handler's
@@ -470,7 +471,7 @@ describeBoth("ecommerce transform: CloudWatch Embedded Metric Format", () => {
         assert.strictEqual(lines[lines.length - 1].OrderValueLog, undefined, "the MalformedRecords line carries no measures");
     });
 
-    it("every EMF line is within the Embedded Metric Format limits: <= 100 metrics per directive, <= 30 dimension keys per set, each declared metric a number at the root, one event under 256 KB", () => {
+    it("every EMF line is within the Embedded Metric Format limits (preflight/quotas.ts): <= 100 metrics per directive, <= 30 dimension keys per set, each declared metric a number at the root, one event under 256 KB", () => {
         const outcome = transformBatch(records(), CLOUDWATCH, ARRIVAL);
         assert.ok(outcome.emf.length > 2);
         for (const text of outcome.emf) {
@@ -478,10 +479,10 @@ describeBoth("ecommerce transform: CloudWatch Embedded Metric Format", () => {
             const l = JSON.parse(text);
             assert.strictEqual(l._aws.CloudWatchMetrics.length, 1);
             const d = l._aws.CloudWatchMetrics[0];
-            assert.ok(d.Metrics.length >= 1 && d.Metrics.length <= 100, `${d.Metrics.length} metrics in one directive`);
+            assert.ok(d.Metrics.length >= 1 && d.Metrics.length <= QUOTAS.emfMetricsPerDirective, `${d.Metrics.length} metrics in one directive`);
             assert.strictEqual(new Set(d.Metrics.map((m: { Name: string }) => m.Name)).size, d.Metrics.length, "metric names unique");
             for (const set of d.Dimensions) {
-                assert.ok(set.length >= 1 && set.length <= 30);
+                assert.ok(set.length >= 1 && set.length <= QUOTAS.emfDimensionKeysPerSet);
                 for (const k of set) assert.strictEqual(typeof l[k], "string", `dimension ${k} has a value at the root`);
             }
             for (const m of d.Metrics) {
