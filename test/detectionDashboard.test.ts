@@ -163,13 +163,13 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
             if (c.key.endsWith("-spike-aov")) assert.strictEqual(shown.find((e) => e.expression === alarmBand)!.id, "ad1", "the spike child's band keeps the alarm's id");
         }
         // Dense total: 60 s, at least 5 checkouts, spike and drop both 3.5 sd (one band row); sparse marketplace: 120 s,
-        // at least 4 checkouts, spike 3.5, drop 3 (model/alarmTiming.ts aovAlarmTiming, aovMinCheckouts, aovBandWidth).
+        // at least 3 checkouts, spike and drop both 3.5 (model/alarmTiming.ts aovAlarmTiming, aovMinCheckouts, aovBandWidth).
         const total = titled(body, "Typical order value (total): mean ln(1 + order value)");
         assert.deepStrictEqual(rawRows(total).map((r) => r.slice(0, 4)), [["EdgeAnomaly/Ecommerce", "OrderValueLog", "Stack", cfg.stack], ["EdgeAnomaly/Ecommerce", "Checkouts", "Stack", cfg.stack]]);
         assert.deepStrictEqual(expressions(total).map((e) => [e.id, e.expression, e.period]), [["e1", "m1 / IF(m2 >= 5, m2, 0)", 60], ["ad1", "ANOMALY_DETECTION_BAND(e1, 3.5)", 60]]);
         assert.strictEqual(expressions(total)[0].label, "Revenue (total): mean ln(1 + order value)");
         assert.deepStrictEqual(expressions(titled(body, "Typical order value (Marketplace=JP): mean ln(1 + order value)")).map((e) => [e.expression, e.period]),
-            [["m1 / IF(m2 >= 4, m2, 0)", 120], ["ANOMALY_DETECTION_BAND(e1, 3.5)", 120], ["ANOMALY_DETECTION_BAND(e1, 3)", 120]]);
+            [["m1 / IF(m2 >= 3, m2, 0)", 120], ["ANOMALY_DETECTION_BAND(e1, 3.5)", 120]]);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (")).length, 8, "one graph per revenue series, none for views");
         assert.ok(metricWidgets(body).every((w) => !w.properties.title.endsWith(" per checkout")), "no graph still says revenue per checkout");
         assert.ok(body.widgets.some((w) => w.type === "text" && w.properties.markdown.startsWith("## Ecommerce typical order value: mean ln(1 + order value)") &&
@@ -288,11 +288,11 @@ describe("dashboardBody", () => {
         assert.strictEqual(titled(body, "Views (total)").properties.period, 3600);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Platform=")).length, 0);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.includes("Marketplace=") && !w.properties.title.startsWith("Typical order value")).length, 8);
-        // The typical order value of each marketplace, at the order-value alarms' period (2 × ecommercePeriodSeconds for a
-        // sparse series), minimum checkouts (4) and widths (2.5 + 0.5 spike, 2.5 drop).
+        // The typical order value of each marketplace, at the order-value alarms' period (ecommercePeriodSeconds, being over
+        // the sparse minimum of 120 s), minimum checkouts (3) and width (2.5 + 0.5, spike and drop alike: one band row).
         const aov = metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (Marketplace="));
         assert.strictEqual(aov.length, 4);
-        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [7200, "m1 / IF(m2 >= 4, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)", "ANOMALY_DETECTION_BAND(e1, 2.5)"]);
+        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [3600, "m1 / IF(m2 >= 3, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
     });
 
     it("layout wraps rows at 24 columns and starts each section on a new row", () => {
