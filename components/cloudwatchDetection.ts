@@ -50,6 +50,17 @@ export const STATISTIC = "Sum";
 /** Measures the ecommerce alarms watch. */
 export const WATCHED_MEASURES: readonly Measure[] = ["views", "revenue"];
 
+/**
+ * The order-value children's ratio: the period's Σ ln(1 + order value) over its checkouts, `m1 / m2`, or — when a
+ * period must hold at least `minCheckouts` to be judged — `m1 / IF(m2 >= n, m2, 0)` (fewer: division by zero, no
+ * point). The alarms' e1 (ratioQueries) and the dashboard's graphs (components/detectionDashboard.ts) both use it.
+ */
+export function orderValueExpression(minCheckouts: number): string {
+    const m = QUERY_IDS.metric;
+    const d = QUERY_IDS.denominator;
+    return minCheckouts > 1 ? `${m} / IF(${d} >= ${minCheckouts}, ${d}, 0)` : `${m} / ${d}`;
+}
+
 /** Metric math ids shared by the alarms and the dashboard. */
 export const QUERY_IDS = { metric: "m1", denominator: "m2", filled: "e1", band: "ad1" } as const;
 
@@ -576,15 +587,13 @@ function ratioQueries(
     bandWidth: number,
     minDenominator: number,
 ): aws.types.input.cloudwatch.MetricAlarmMetricQuery[] {
-    const m = QUERY_IDS.metric;
-    const d = QUERY_IDS.denominator;
     return [
         { id: QUERY_IDS.metric, metric: { ...numerator, period, stat: STATISTIC }, returnData: false },
         { id: QUERY_IDS.denominator, metric: { ...checkouts, period, stat: STATISTIC }, returnData: false },
         // "If the value of a data point causes a function to attempt to divide by zero, the data point is dropped"
         // (CloudWatch User Guide, "Using metric math", basic arithmetic functions): no checkouts, no datapoint.
         // Fewer than minDenominator checkouts: divide by 0, so no datapoint either.
-        { id: QUERY_IDS.filled, expression: minDenominator > 1 ? `${m} / IF(${d} >= ${minDenominator}, ${d}, 0)` : `${m} / ${d}`, label, returnData: true },
+        { id: QUERY_IDS.filled, expression: orderValueExpression(minDenominator), label, returnData: true },
         { id: QUERY_IDS.band, expression: bandExpression(QUERY_IDS.filled, bandWidth), label: `Expected ${label}`, returnData: true },
     ];
 }

@@ -13,7 +13,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { Engine, FREQUENCY_SECONDS, Frequency } from "../config";
-import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression } from "./cloudwatchDetection";
+import { EcommerceSeries, QUERY_IDS, STATISTIC, WAF_METRIC_NAME, WAF_NAMESPACE, WATCHED_MEASURES, bandExpression, ecommerceSeries, fillExpression, orderValueExpression } from "./cloudwatchDetection";
 import { LOOKOUT_WAF_INTERVAL_SECONDS, detectionLatency, firehoseS3DeliverySeconds } from "../model/detectionLatency";
 import {
     EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, ORDER_VALUE_LOG_METRIC_NAME, resolveEcommerceSeries,
@@ -236,17 +236,6 @@ export function watchedSeriesRows(namespace: string, metricName: string, dimensi
     return rows;
 }
 
-/**
- * The order-value children's ratio: the period's Σ ln(1 + order value) over its checkouts, `m1 / m2`, or — when a
- * period must hold at least `minCheckouts` to be judged — `m1 / IF(m2 >= n, m2, 0)` (fewer: division by zero, no
- * point). The same text as the alarms' e1 (components/cloudwatchDetection.ts ratioQueries; the dashboard test
- * compares the two for every child).
- */
-export function orderValueExpression(minCheckouts: number): string {
-    const m = QUERY_IDS.metric;
-    const d = QUERY_IDS.denominator;
-    return minCheckouts > 1 ? `${m} / IF(${d} >= ${minCheckouts}, ${d}, 0)` : `${m} / ${d}`;
-}
 
 /** The title of a revenue series' order-value graph: `Typical order value (total): mean ln(1 + order value)`. */
 export function orderValueTitle(s: Pick<EcommerceSeries, "dimension" | "value">): string {
