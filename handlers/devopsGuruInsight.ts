@@ -20,7 +20,7 @@ import type { AwsSecurityFinding, Resource, SeverityLabel } from "@aws-sdk/clien
 import { GetFindingsCommand } from "@aws-sdk/client-securityhub";
 
 import {
-    boundedId, boundedProductFields, FindingSettings, MAX_DESCRIPTION_LENGTH, MAX_RECOMMENDATION_TEXT_LENGTH, MAX_RESOURCES, MAX_TITLE_LENGTH, PF, SCHEMA_VERSION,
+    boundedId, boundedProductFields, FindingSettings, MAX_DESCRIPTION_LENGTH, MAX_RECOMMENDATION_TEXT_LENGTH, MAX_RESOURCES, MAX_TITLE_LENGTH, PF, SCHEMA_VERSION, truncate,
 } from "./alert/asff";
 import type { SecurityHubSender } from "./alert/deliver";
 
@@ -267,10 +267,6 @@ export function parseInsightDocument(body: unknown, delivery: "eventbridge" | "s
 }
 
 // ---- findings --------------------------------------------------------------------------------------------------
-
-function truncate(s: string, max: number): string {
-    return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
-}
 
 /** One finding per insight: the same Id for every event and redelivery about it. */
 export function insightFindingId(p: Pick<ParsedInsight, "region" | "accountId" | "insightId">): string {

@@ -1,9 +1,14 @@
-// A revenue composite alarm that fires because of its AOV child (revenue per checkout, `m1 / m2` = Revenue /
-// Checkouts, OR'ed into the composite: components/cloudwatchDetection.ts) through the finding Lambda as deployed —
-// the source handler and the serialized closure, each loaded once — with CloudWatch, Security Hub and SNS stubs
-// that validate every request against the SDK's model. The fixture (test/fixtures/alerts/cw-revenue-aov-composite-
-// alarm.json) carries the dev plan's composite name, rule and description; DescribeAlarms answers with the dev plan's
-// AOV children (queries as the API returns them).
+// A revenue composite alarm that fires because of its order-value ("AOV") child — a band on the mean log order
+// value, e1 = `m1 / IF(m2 >= n, m2, 0)` (or `m1 / m2`) with m1 = OrderValueLog (Σ ln(1 + order value)) and m2 =
+// Checkouts, OR'ed into the composite: components/cloudwatchDetection.ts — through the finding Lambda as deployed
+// (the source handler and the serialized closure, each loaded once) with CloudWatch, Security Hub and SNS stubs that
+// validate every request against the SDK's model. The alarm's numbers are x = mean ln(1 + order value); the finding
+// and the notice must show the typical order value e^x - 1, and keep x in `edgeAnomaly/raw/*`. Each reason below
+// states x to 6 decimals as ln(1 + v) of a round v, so the expected values are v to 2 decimals.
+// The fixture (test/fixtures/alerts/cw-revenue-aov-composite-alarm.json) carries the dev plan's composite name, rule
+// and description (checked against the plan); the drop case's event is built from the plan's JP drop composite the
+// same way; DescribeAlarms answers with the dev plan's order-value children (queries as the API returns them) and
+// reasons with the shape (M of N, period) each child's plan gives it.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -52,25 +57,66 @@ function devPlan(): AlarmSpec[] {
     return planCloudWatchAlarms(cloudWatchDetectionArgs(cfg, { webAcls: [{ key: "", name: "edge-webacl-abc123", scope: "REGIONAL", rules: wafRuleMetricNames(cfg.waf) }], alerts: { topicArn: "unused" } }));
 }
 const plan = devPlan();
-const TOTAL_SPIKE = plan.find((s) => s.key === "revenue-total-spike")!;
+const planned = (key: string): AlarmSpec => plan.find((s) => s.key === key) ?? assert.fail(`the dev plan has no ${key} alarm`);
+const TOTAL_SPIKE = planned("revenue-total-spike");
+const JP_DROP = planned("revenue-marketplace-JP-drop");
+const LOG_UNIT = "x = mean ln(1 + order value); typical order value = e^x - 1";
 
 /** An AOV child as DescribeAlarms returns it: the planned queries in the API's shape, a state and reason. */
 const aovChild = (c: CompanionSpec, state: "OK" | "ALARM", reason: string, since: string): MetricAlarm => describedMetricAlarm(c, arn(c.alarmName), state, reason, since);
 
-// The order value doubled (a pricing error): 97.3 and 96.8 a checkout against an upper edge near 61.
-const TOTAL_REASON = "Thresholds Crossed: 2 out of the last 2 datapoints [97.3 (04/03/25 10:08:00), 96.8 (04/03/25 10:07:00)] were greater than the upper thresholds [61.2, 60.9] (minimum 2 datapoints for OK -> ALARM transition).";
-const WEB_REASON = "Thresholds Crossed: 3 out of the last 3 datapoints [104.1 (04/03/25 10:08:00), 99.5 (04/03/25 10:07:00), 101.0 (04/03/25 10:06:00)] were greater than the upper thresholds [66.4, 66.0, 65.8] (minimum 3 datapoints for OK -> ALARM transition).";
+/**
+ * The StateReason CloudWatch gives a band alarm `c` entering ALARM: its M of N (the plan's), the breaching datapoints
+ * newest first at the end of the `c.periodSeconds` periods before `newest` (UTC, dd/MM/yy HH:mm:ss), and the edge each crossed.
+ */
+function breachReason(c: CompanionSpec, newest: string, points: [value: number, edge: number][]): string {
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d).*$/, "$3/$2/$1 $4");
+    const at = (i: number) => stamp(Date.parse(newest) - i * c.periodSeconds * 1000);
+    const above = c.comparisonOperator === "GreaterThanUpperThreshold";
+    return `Thresholds Crossed: ${c.datapointsToAlarm} out of the last ${c.evaluationPeriods} datapoints [${points.map(([v], i) => `${v} (${at(i)})`).join(", ")}] were `
+        + `${above ? "greater than the upper" : "less than the lower"} thresholds [${points.map(([, e]) => e).join(", ")}] (minimum ${c.datapointsToAlarm} datapoints for OK -> ALARM transition).`;
+}
+
+// Order values cut by a factor of 2 the other way (a pricing error): x = ln(1 + 99) and ln(1 + 95) against upper
+// edges ln(1 + 49) and ln(1 + 48) — typical order values 99.00 and 95.00 against 49.00 and 48.00.
+const TOTAL_REASON = breachReason(TOTAL_SPIKE.companion!, "2025-03-04T10:08:00Z", [[4.60517, 3.912023], [4.564348, 3.89182]]);
+// web (120 s): ln(1 + 120) and ln(1 + 109) against ln(1 + 60) and ln(1 + 59).
+const WEB_REASON = breachReason(planned("revenue-platform-web-spike").companion!, "2025-03-04T10:08:00Z", [[4.795791, 4.110874], [4.70048, 4.094345]]);
+// JP drop (120 s): ln(1 + 12.4) and ln(1 + 13.1) against lower edges ln(1 + 41.9) and ln(1 + 42.5).
+const JP_REASON = breachReason(JP_DROP.companion!, "2025-03-04T10:08:00Z", [[2.595255, 3.758872], [2.646175, 3.772761]]);
+// US drop: ln(1 + 20) and ln(1 + 21) against ln(1 + 38) and ln(1 + 36).
+const US_DROP_REASON = breachReason(planned("revenue-marketplace-US-drop").companion!, "2025-03-04T10:08:00Z", [[3.044522, 3.663562], [3.091042, 3.610918]]);
 const OK_REASON = "Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [NonBreaching].";
 
+/**
+ * The notification of the planned composite `s` at `changed`, fired by its AOV child's ALARM at `childChanged`: the
+ * fixture's envelope with the plan's name, ARN, description, rule and the child as the triggering child (what the
+ * fixture is for the total spike).
+ */
+function compositeEvent(s: AlarmSpec, changed: string, childChanged: string): any {
+    const e = fixture();
+    const m = message(e);
+    const child = s.companion!.alarmName;
+    Object.assign(m, {
+        AlarmName: s.alarmName, AlarmArn: arn(s.alarmName), AlarmDescription: s.description, AlarmRule: alarmSetRule(s), StateChangeTime: changed,
+        NewStateReason: m.NewStateReason.replace(/^\S+/, arn(child)), TriggeringChildren: [{ Arn: arn(child), State: { Value: "ALARM", Timestamp: childChanged } }],
+    });
+    e.Records[0].Sns.Message = JSON.stringify(m);
+    return e;
+}
+
 describe("AOV composite fixture is the program's", () => {
-    it("name, rule, description and triggering child are the dev plan's revenue total spike alarm with its AOV child", () => {
+    it("name, rule, description and triggering child are the dev plan's revenue total spike alarm with its order-value child (OrderValueLog / Checkouts, guarded)", () => {
         const m = message(fixture());
         assert.ok(TOTAL_SPIKE.companion, "the revenue total spike alarm has an AOV child");
         assert.equal(m.AlarmName, TOTAL_SPIKE.alarmName);
         assert.equal(m.AlarmRule, alarmSetRule(TOTAL_SPIKE));
         assert.equal(m.AlarmDescription, TOTAL_SPIKE.description);
         assert.deepEqual(m.TriggeringChildren.map((c: any) => c.Arn), [arn(TOTAL_SPIKE.companion!.alarmName)]);
-        assert.deepEqual(TOTAL_SPIKE.companion!.metricQueries.map((q) => q.expression ?? (q.metric as any).metricName), ["Revenue", "Checkouts", "m1 / m2", "ANOMALY_DETECTION_BAND(e1, 5)"]);
+        assert.deepEqual(message(compositeEvent(TOTAL_SPIKE, m.StateChangeTime, m.TriggeringChildren[0].State.Timestamp)), m, "the drop case's event is built the way the fixture is");
+        // The cases below rely on these shapes: the dense total guarded at 5 checkouts, the sparse JP drop at 4 over 120 s.
+        assert.deepEqual(TOTAL_SPIKE.companion!.metricQueries.map((q) => q.expression ?? (q.metric as any).metricName), ["OrderValueLog", "Checkouts", "m1 / IF(m2 >= 5, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+        assert.deepEqual([JP_DROP.companion!.periodSeconds, JP_DROP.companion!.metricQueries.map((q) => q.expression ?? (q.metric as any).metricName)], [120, ["OrderValueLog", "Checkouts", "m1 / IF(m2 >= 4, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]]);
     });
 });
 
@@ -82,6 +128,18 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     let handler: Handler;
     /** Each AOV child of the plan as DescribeAlarms answers: web's spike child in ALARM too, the rest OK. */
     let children: MetricAlarm[];
+    /** Other metric alarms DescribeAlarms knows (a plain, non-composite alarm's own state). */
+    let others: MetricAlarm[];
+    /** The event handled: DescribeAlarms answers for its composite. */
+    let event: any;
+    const handle = async (e: any) => {
+        event = e;
+        const { error } = await capturingLogs(async () => handler(e));
+        assert.equal(error, undefined);
+    };
+    const child = (c: CompanionSpec, edit: (a: MetricAlarm) => MetricAlarm) => {
+        children = children.map((a) => (a.AlarmName === c.alarmName ? edit(a) : a));
+    };
 
     before(async () => {
         saved = { ...process.env };
@@ -101,6 +159,7 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         hub.reset();
         cw.reset();
         sns.reset();
+        others = [];
         children = plan.filter((s) => s.companion).map((s) => {
             const c = s.companion!;
             if (c.alarmName === TOTAL_SPIKE.companion!.alarmName) return aovChild(c, "ALARM", TOTAL_REASON, "2025-03-04T10:09:12.201Z");
@@ -112,10 +171,11 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         cw.on(DescribeAlarmsCommand).callsFake(async (input: DescribeAlarmsCommandInput) => {
             const types = input.AlarmTypes ?? ["MetricAlarm"];
             if (types.includes("CompositeAlarm")) {
-                const m = message(fixture());
-                return { CompositeAlarms: (input.AlarmNames ?? []).includes(m.AlarmName) ? [{ AlarmName: m.AlarmName, AlarmArn: m.AlarmArn, AlarmRule: m.AlarmRule, StateValue: "ALARM", StateTransitionedTimestamp: new Date("2025-03-04T10:09:12.377Z") }] : [] };
+                const m = message(event);
+                return { CompositeAlarms: (input.AlarmNames ?? []).includes(m.AlarmName) ? [{ AlarmName: m.AlarmName, AlarmArn: m.AlarmArn, AlarmRule: m.AlarmRule, StateValue: "ALARM", StateTransitionedTimestamp: new Date(m.StateChangeTime) }] : [] };
             }
-            const pick = input.AlarmNamePrefix !== undefined ? children.filter((a) => a.AlarmName!.startsWith(input.AlarmNamePrefix!)) : children.filter((a) => (input.AlarmNames ?? []).includes(a.AlarmName!));
+            const all = [...children, ...others];
+            const pick = input.AlarmNamePrefix !== undefined ? all.filter((a) => a.AlarmName!.startsWith(input.AlarmNamePrefix!)) : all.filter((a) => (input.AlarmNames ?? []).includes(a.AlarmName!));
             return { MetricAlarms: pick };
         });
     });
@@ -124,44 +184,116 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     });
     const { filed, notice } = sentByHandler(() => hub, () => sns);
 
-    it("the finding says revenue per checkout (average order value) breached, with its value and band edge per checkout; the root cause lists the other AOV alarms in ALARM", async () => {
-        const { error } = await capturingLogs(async () => handler(fixture()));
-        assert.equal(error, undefined);
+    it("spike: the finding and the notice give the typical order value e^x - 1 (99.00 against the upper edge 49.00), the alarm's x kept as raw fields; the root cause lists the other AOV alarms in ALARM, converted", async () => {
+        await handle(fixture());
         const f = filed();
-        assert.equal(f.Title, "Ecommerce revenue per checkout (average order value) anomaly above the expected band (total)");
+        assert.equal(f.Title, "Ecommerce typical order value (geometric mean) anomaly above the expected band (total)");
         assert.equal(f.Id, `${arn(TOTAL_SPIKE.alarmName)}/2025-03-04T10:09:12.377Z`, "the composite's ARN and StateChangeTime");
-        // 97.3 / 61.2 = 1.59: MEDIUM (BAND_SEVERITY_STEPS).
-        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["MEDIUM", "1.59x outside the band"]);
+        // 99.00 / 49.00 = 2.02: MEDIUM (BAND_SEVERITY_STEPS). On the alarm's x, 4.60517 / 3.912023 = 1.18 would be LOW.
+        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["MEDIUM", "2.02x outside the band"]);
         const d = f.Description!;
-        assert.match(d, /The value was 97\.3 revenue per checkout, above the band's upper edge 61\.2 revenue per checkout \(1\.59x the band edge, datapoint at 2025-03-04T10:08:00\.000Z\)\. Band: ANOMALY_DETECTION_BAND\(e1, 5\) on Revenue \/ Checkouts\./);
-        assert.ok(d.includes("AOV band child of the composite alarm"), "the AOV child's description, not the revenue band's");
-        assert.ok(!d.includes("Ecommerce Revenue (total) rose above its expected band (CloudWatch anomaly detection, 3.5"), "not the revenue band's description");
-        assert.match(d, /^Root cause \(revenue per checkout, \d\d:\d\d–\d\d:\d\d UTC\): 1 of the 7 other revenue-per-checkout spike alarms \(total, watched platforms and marketplaces\) in ALARM: Platform=web 104\.1 \(upper 66\.4\)\. Not split into shares \(a ratio's deviation does not add up across platforms or marketplaces\); revenue and checkouts not broken down\./);
+        assert.ok(d.includes("The typical order value (geometric mean) was 99.00, above the band's upper edge 49.00 (2.02x the band edge, datapoint at 2025-03-04T10:08:00.000Z). "
+            + "Band: ANOMALY_DETECTION_BAND(e1, 3.5) on OrderValueLog / Checkouts."), d);
+        assert.ok(d.includes("Order-value band child of the composite alarm"), "the AOV child's description, not the revenue band's");
+        assert.ok(!d.includes("Ecommerce Revenue (total) rose above its expected band (CloudWatch anomaly detection, 3 standard"), "not the revenue band's description");
+        assert.match(d, /^Root cause \(typical order value, \d\d:\d\d–\d\d:\d\d UTC\): 1 of the 7 other order-value spike alarms \(total, watched platforms and marketplaces\) in ALARM: Platform=web 120\.00 \(upper 60\.00\)\. Not split into shares \(a mean's deviation does not add up across platforms or marketplaces\); order values and checkouts not broken down\./);
         const pf = f.ProductFields!;
-        assert.equal(pf["edgeAnomaly/metric"], "Revenue/Checkouts");
-        assert.equal(pf["edgeAnomaly/valueUnit"], "revenue per checkout");
+        assert.deepEqual(
+            ["metric", "valueUnit", "metricMath", "observedValue", "bandLower", "bandUpper", "breachFactor"].map((k) => pf[`edgeAnomaly/${k}`]),
+            ["OrderValueLog/Checkouts", "typical order value (geometric mean)", "m1 / IF(m2 >= 5, m2, 0)", "99.00", undefined, "49.00", "2.0204"]);
+        assert.deepEqual(["valueUnit", "observedValue", "bandLower", "bandUpper"].map((k) => pf[`edgeAnomaly/raw/${k}`]), [LOG_UNIT, "4.60517", undefined, "3.912023"], "the alarm's own numbers, as its reason states them");
         assert.equal(pf["edgeAnomaly/bandAlarmName"], TOTAL_SPIKE.companion!.alarmName);
-        assert.deepEqual([pf["edgeAnomaly/observedValue"], pf["edgeAnomaly/bandUpper"]], ["97.3", "61.2"]);
         assert.equal(pf["edgeAnomaly/rootCause/status"], "complete");
         assert.equal(pf["edgeAnomaly/rootCause/orderValueAlarmsChecked"], "7");
-        assert.equal(pf["edgeAnomaly/rootCause/orderValueAlarms"], "Platform=web 104.1 (upper 66.4)");
+        assert.equal(pf["edgeAnomaly/rootCause/orderValueAlarms"], "Platform=web 120.00 (upper 60.00)");
         assert.equal(Object.keys(pf).filter((k) => k.startsWith("edgeAnomaly/contribution/")).length, 0, "no revenue shares for a ratio");
-        assert.ok(f.Resources!.some((r) => r.Id === "EdgeAnomaly/Ecommerce/Revenue/Checkouts{Stack=dev}"));
+        assert.ok(f.Resources!.some((r) => r.Id === "EdgeAnomaly/Ecommerce/OrderValueLog/Checkouts{Stack=dev}"));
         assert.equal(cw.commandCalls(GetMetricDataCommand).length, 0, "the revenue breakdown (Sums) is not read for a ratio");
         const listed = cw.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input).filter((i) => i.AlarmNamePrefix);
         assert.deepEqual(listed.map((i) => [i.AlarmNamePrefix, i.AlarmTypes]), [["edge-anomaly-detection-dev-ecommerce-revenue-", ["MetricAlarm"]]]);
         const n = notice();
-        assert.match(n, /^MEDIUM: Ecommerce revenue per checkout \(average order value\) anomaly above the expected band \(total\)\nHow far: 1\.59x outside the band \(value 97\.3 revenue per checkout; band upper 61\.2 revenue per checkout\)\n/);
-        assert.match(n, /\nRevenue per checkout elsewhere: 1 of the 7 other series' alarms in ALARM: Platform=web 104\.1 \(upper 66\.4\)\n/);
+        assert.match(n, /^MEDIUM: Ecommerce typical order value \(geometric mean\) anomaly above the expected band \(total\)\nHow far: 2\.02x outside the band \(typical order value \(geometric mean\) 99\.00; band upper 49\.00\)\n/);
+        assert.match(n, /\nTypical order value elsewhere: 1 of the 7 other series' alarms in ALARM: Platform=web 120\.00 \(upper 60\.00\)\n/);
         assert.ok(!/Top contributors/.test(n), "no share line for a ratio");
+    });
+
+    it("drop by marketplace (120 s, guarded at 4 checkouts): typical order value 12.40 against the lower edge 41.90, HIGH; the other drop alarms' values converted", async () => {
+        const jp = JP_DROP.companion!;
+        child(jp, () => aovChild(jp, "ALARM", JP_REASON, "2025-03-04T10:09:40.000Z"));
+        const us = planned("revenue-marketplace-US-drop").companion!;
+        child(us, () => aovChild(us, "ALARM", US_DROP_REASON, "2025-03-04T10:09:30.000Z"));
+        await handle(compositeEvent(JP_DROP, "2025-03-04T10:09:40.512+0000", "2025-03-04T10:09:40.000+0000"));
+        const f = filed();
+        assert.equal(f.Title, "Ecommerce typical order value (geometric mean) anomaly below the expected band: Marketplace=JP");
+        // 41.90 / 12.40 = 3.38: HIGH. On x, 3.758872 / 2.595255 = 1.45 would be LOW.
+        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["HIGH", "3.38x outside the band"]);
+        assert.ok(f.Description!.includes("The typical order value (geometric mean) was 12.40, below the band's lower edge 41.90 (3.38x the band edge, datapoint at 2025-03-04T10:08:00.000Z). "
+            + "Band: ANOMALY_DETECTION_BAND(e1, 3) on OrderValueLog / Checkouts."), f.Description);
+        assert.match(f.Description!, /^Root cause \(typical order value Marketplace=JP alarm, \d\d:\d\d–\d\d:\d\d UTC\): 1 of the 7 other order-value drop alarms \(total, watched platforms and marketplaces\) in ALARM: Marketplace=US 20\.00 \(lower 38\.00\)\./);
+        const pf = f.ProductFields!;
+        assert.deepEqual(["metric", "metricMath", "observedValue", "bandLower", "bandUpper", "raw/observedValue", "raw/bandLower"].map((k) => pf[`edgeAnomaly/${k}`]),
+            ["OrderValueLog/Checkouts", "m1 / IF(m2 >= 4, m2, 0)", "12.40", "41.90", undefined, "2.595255", "3.758872"]);
+        assert.equal(pf["edgeAnomaly/dimension/Marketplace"], "JP");
+        assert.equal(pf["edgeAnomaly/rootCause/orderValueAlarms"], "Marketplace=US 20.00 (lower 38.00)");
+        const n = notice();
+        assert.match(n, /^HIGH: Ecommerce typical order value \(geometric mean\) anomaly below the expected band: Marketplace=JP\nHow far: 3\.38x outside the band \(typical order value \(geometric mean\) 12\.40; band lower 41\.90\)\n/);
+        assert.match(n, /\nTypical order value elsewhere: 1 of the 7 other series' alarms in ALARM: Marketplace=US 20\.00 \(lower 38\.00\)\n/);
+    });
+
+    it("the unguarded form e1 = m1 / m2 reads the same: typical order value 99.00 against 49.00", async () => {
+        const c = TOTAL_SPIKE.companion!;
+        child(c, (a) => ({ ...a, Metrics: a.Metrics!.map((q) => (q.Id === "e1" ? { ...q, Expression: "m1 / m2" } : q)) }));
+        await handle(fixture());
+        const pf = filed().ProductFields!;
+        assert.deepEqual(["metric", "metricMath", "valueUnit", "observedValue", "bandUpper", "raw/observedValue"].map((k) => pf[`edgeAnomaly/${k}`]),
+            ["OrderValueLog/Checkouts", "m1 / m2", "typical order value (geometric mean)", "99.00", "49.00", "4.60517"]);
+        assert.match(notice(), /\nHow far: 2\.02x outside the band \(typical order value \(geometric mean\) 99\.00; band upper 49\.00\)\n/);
+    });
+
+    it("another ratio is not taken for an order value: Revenue / Checkouts is 'Revenue per Checkouts', its values as stated, no raw fields", async () => {
+        const c = TOTAL_SPIKE.companion!;
+        const stated = "Thresholds Crossed: 2 out of the last 3 datapoints [97.3 (04/03/25 10:08:00), 96.8 (04/03/25 10:07:00)] were greater than the upper thresholds [61.2, 60.9] (minimum 2 datapoints for OK -> ALARM transition).";
+        child(c, (a) => ({
+            ...a, StateReason: stated,
+            Metrics: a.Metrics!.map((q) => (q.Id === "m1" ? { ...q, MetricStat: { ...q.MetricStat!, Metric: { ...q.MetricStat!.Metric!, MetricName: "Revenue" } } } : q)),
+        }));
+        await handle(fixture());
+        const f = filed();
+        assert.equal(f.Title, "Ecommerce Revenue per Checkouts anomaly above the expected band (total)");
+        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["MEDIUM", "1.59x outside the band"]);
+        assert.ok(f.Description!.includes("The value was 97.3 Revenue per Checkouts, above the band's upper edge 61.2 Revenue per Checkouts (1.59x the band edge"), f.Description);
+        const pf = f.ProductFields!;
+        assert.deepEqual(["metric", "valueUnit", "observedValue", "bandUpper"].map((k) => pf[`edgeAnomaly/${k}`]), ["Revenue/Checkouts", "Revenue per Checkouts", "97.3", "61.2"]);
+        assert.deepEqual(Object.keys(pf).filter((k) => k.startsWith("edgeAnomaly/raw/")), [], "nothing converted, so no raw copy");
+        assert.match(notice(), /\nHow far: 1\.59x outside the band \(Revenue per Checkouts 97\.3; band upper 61\.2\)\n/);
+    });
+
+    it("a ratio outside the ecommerce namespace (Errors / IF(Requests >= 10, ...)) is 'Errors per Requests', values as stated", async () => {
+        const name = "app-error-rate";
+        const reason = "Thresholds Crossed: 1 out of the last 1 datapoints [0.5 (04/03/25 10:08:00)] was greater than the upper thresholds [0.2] (minimum 1 datapoint for OK -> ALARM transition).";
+        const metric = (id: string, metricName: string) => ({ Id: id, ReturnData: false, MetricStat: { Metric: { Namespace: "App/Api", MetricName: metricName, Dimensions: [{ Name: "Api", Value: "orders" }] }, Period: 60, Stat: "Sum" } });
+        const metrics = [metric("m1", "Errors"), metric("m2", "Requests"), { Id: "e1", Expression: "m1 / IF(m2 >= 10, m2, 0)", ReturnData: true }, { Id: "ad1", Expression: "ANOMALY_DETECTION_BAND(e1, 3)", ReturnData: true }];
+        others = [{ AlarmName: name, AlarmArn: arn(name), StateValue: "ALARM", StateReason: reason, StateTransitionedTimestamp: new Date("2025-03-04T10:09:00.000Z"), ComparisonOperator: "GreaterThanUpperThreshold", EvaluationPeriods: 1, ThresholdMetricId: "ad1", Metrics: metrics }];
+        const e = fixture();
+        e.Records[0].Sns.Message = JSON.stringify({
+            AlarmName: name, AlarmDescription: null, AWSAccountId: ACCOUNT, NewStateValue: "ALARM", NewStateReason: reason, StateChangeTime: "2025-03-04T10:09:00.000+0000",
+            Region: "US East (N. Virginia)", AlarmArn: arn(name), OldStateValue: "OK",
+            Trigger: { EvaluationPeriods: 1, ComparisonOperator: "GreaterThanUpperThreshold", ThresholdMetricId: "ad1", Metrics: metrics.map((m: any) => (m.MetricStat ? { ...m, MetricStat: { ...m.MetricStat, Metric: { ...m.MetricStat.Metric, Dimensions: [{ name: "Api", value: "orders" }] } } } : m)) },
+        });
+        await handle(e);
+        const f = filed();
+        assert.equal(f.Title, "Errors per Requests anomaly above the expected band: Api=orders");
+        const pf = f.ProductFields!;
+        assert.deepEqual(["category", "metric", "valueUnit", "observedValue", "bandUpper"].map((k) => pf[`edgeAnomaly/${k}`]), ["metric", "Errors/Requests", "Errors per Requests", "0.5", "0.2"]);
+        assert.deepEqual(Object.keys(pf).filter((k) => k.startsWith("edgeAnomaly/raw/") || k.startsWith("edgeAnomaly/rootCause/")), []);
+        assert.match(notice(), /\nHow far: 1x outside the band \(Errors per Requests 0\.5; band upper 0\.2\)\n/);
     });
 
     it("no other AOV alarm in ALARM: the finding and the notice say the order-value change is this series' only", async () => {
         children = children.map((a) => (a.AlarmName!.includes("platform-web-spike") ? { ...a, StateValue: "OK", StateReason: OK_REASON } : a));
-        const { error } = await capturingLogs(async () => handler(fixture()));
-        assert.equal(error, undefined);
-        assert.match(filed().Description!, /none of the 7 other revenue-per-checkout spike alarms \(total, watched platforms and marketplaces\) is in ALARM: the order-value change shows in this series only\. Not split into shares/);
-        assert.match(notice(), /\nRevenue per checkout elsewhere: none of the 7 other series' alarms in ALARM\n/);
+        await handle(fixture());
+        assert.match(filed().Description!, /none of the 7 other order-value spike alarms \(total, watched platforms and marketplaces\) is in ALARM: the order-value change shows in this series only\. Not split into shares/);
+        assert.match(notice(), /\nTypical order value elsewhere: none of the 7 other series' alarms in ALARM\n/);
     });
 
     it("the revenue band child listed first in TriggeringChildren but OK: the child in ALARM (AOV) is read", async () => {
@@ -169,17 +301,16 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         const m = message(e);
         m.TriggeringChildren.unshift({ Arn: arn(`${TOTAL_SPIKE.alarmName}-band`), State: { Value: "OK", Timestamp: "2025-03-04T09:00:00.000+0000" } });
         e.Records[0].Sns.Message = JSON.stringify(m);
-        const { error } = await capturingLogs(async () => handler(e));
-        assert.equal(error, undefined);
+        await handle(e);
         assert.equal(filed().ProductFields!["edgeAnomaly/bandAlarmName"], TOTAL_SPIKE.companion!.alarmName);
-        assert.match(filed().Title!, /revenue per checkout/);
+        assert.match(filed().Title!, /typical order value \(geometric mean\)/);
     });
 
     it("DescribeAlarms fails for the listing: the finding is filed and notified all the same, the root cause unavailable with the reason", async () => {
         cw.on(DescribeAlarmsCommand, { AlarmNamePrefix: "edge-anomaly-detection-dev-ecommerce-revenue-" }).rejects(Object.assign(new Error("User is not authorized to perform cloudwatch:DescribeAlarms"), { name: "AccessDenied" }));
-        const { error } = await capturingLogs(async () => handler(fixture()));
-        assert.equal(error, undefined);
-        assert.match(filed().Description!, /^Root cause not available: the other revenue-per-checkout alarms could not be listed: AccessDenied: User is not authorized/);
-        assert.match(notice(), /\nRoot cause unavailable: the other revenue-per-checkout alarms could not be listed: AccessDenied/);
+        await handle(fixture());
+        assert.match(filed().Description!, /^Root cause not available: the other order-value alarms could not be listed: AccessDenied: User is not authorized/);
+        assert.match(notice(), /\nRoot cause unavailable: the other order-value alarms could not be listed: AccessDenied/);
+        assert.equal(filed().ProductFields!["edgeAnomaly/observedValue"], "99.00", "the value is converted all the same");
     });
 });

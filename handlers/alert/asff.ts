@@ -20,7 +20,7 @@
 import { createHash } from "crypto";
 import type { AwsSecurityFinding, Resource, SeverityLabel } from "@aws-sdk/client-securityhub";
 
-import { MEASURES, METRIC_NAMESPACE, STACK_DIMENSION } from "../../model/ecommerceSchema";
+import { MEASURES, METRIC_NAMES, METRIC_NAMESPACE, ORDER_VALUE_LOG_METRIC_NAME, STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { EcommerceRootCauseSettings } from "../enrich/ecommerceRootCause";
 import { rootCauseAsff, rootCauseProductFields, rootCauseText, RootCause } from "../enrich/findingFields";
 import { wafContributions } from "../enrich/wafRootCause";
@@ -94,7 +94,8 @@ export function productArnFor(partition: string, region: string, accountId: stri
 
 // ---- small helpers ---------------------------------------------------------------------------------------------------
 
-function truncate(s: string, max: number): string {
+/** `s` cut to `max` characters, the last one `…` (also handlers/devopsGuruInsight.ts's). */
+export function truncate(s: string, max: number): string {
     return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
@@ -109,23 +110,17 @@ export function boundedId(readable: string): string {
     return `${readable.slice(0, MAX_ID_LENGTH - 72)}/sha256:${digest}`;
 }
 
-/** Keeps the first 50 pairs, keys ≤ 128 and values ≤ 2048 characters, dropping empty values. */
-export function boundedProductFields(entries: [string, string | number | undefined | null][]): Record<string, string> {
+/**
+ * Keeps the first 50 pairs, keys ≤ 128 and values ≤ `maxValue` characters, dropping empty values: ProductFields
+ * (values ≤ 2048), and a resource's `Details.Other` with `maxValue` MAX_OTHER_DETAIL_VALUE_LENGTH (the same 50 pairs
+ * and 128-character keys, values ≤ 1024).
+ */
+export function boundedProductFields(entries: [string, string | number | undefined | null][], maxValue = MAX_PRODUCT_FIELD_VALUE_LENGTH): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of entries) {
         if (v === undefined || v === null || v === "") continue;
         if (Object.keys(out).length >= MAX_PRODUCT_FIELDS) break;
-        out[truncate(k, MAX_PRODUCT_FIELD_KEY_LENGTH)] = truncate(String(v), MAX_PRODUCT_FIELD_VALUE_LENGTH);
-    }
-    return out;
-}
-
-function otherDetails(entries: [string, string | number | undefined | null][]): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of entries) {
-        if (v === undefined || v === null || v === "") continue;
-        if (Object.keys(out).length >= MAX_OTHER_DETAILS) break;
-        out[truncate(k, 128)] = truncate(String(v), MAX_OTHER_DETAIL_VALUE_LENGTH);
+        out[truncate(k, MAX_PRODUCT_FIELD_KEY_LENGTH)] = truncate(String(v), maxValue);
     }
     return out;
 }
@@ -252,21 +247,25 @@ export interface AlarmMetric {
     /** The metric-math expressions between the raw metric and the band (e.g. `FILL(m1, 0)`). */
     via: string[];
     /**
-     * Set when the band is on a ratio of two metrics (`m1 / m2`: a revenue alarm's AOV child, Revenue / Checkouts):
-     * the fields above are the numerator's; this is the expression and the denominator's metric name. Findings name
-     * the series `Revenue/Checkouts` and give the unit `revenue per checkout` (the average order value, in the shop's
-     * currency like Revenue itself; any other ratio `A per B`).
+     * Set when the band is on a ratio of two metrics — `m1 / m2`, or `m1 / IF(m2 >= n, m2, 0)` (no datapoint under n
+     * of the denominator): the fields above are the numerator's; this is the expression and the denominator's metric
+     * name. Findings name the series `A/B`; any ratio but the order-value one has the unit `A per B`, its values as
+     * stated. `logOrderValue`: a revenue series' order-value child (components/cloudwatchDetection.ts), a band on
+     * ORDER_VALUE_LOG_METRIC_NAME / Checkouts in the ecommerce namespace, whose values (datapoints and band edges)
+     * are x = the mean of ln(1 + order value) over a period's checkouts; findings, notices and the order-value root
+     * cause show the typical order value e^x - 1 (the geometric mean of 1 + order value, less 1) instead.
      */
-    ratio?: { expression: string; denominator: string };
+    ratio?: { expression: string; denominator: string; logOrderValue: boolean };
 }
 
-const RATIO = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*\/\s*([A-Za-z][A-Za-z0-9_]*)\s*$/;
+/** `a / b` or `a / IF(b >= n, b, 0)`: groups numerator id, denominator id (plain or guarded). */
+const RATIO = /^\s*([A-Za-z]\w*)\s*\/\s*(?:([A-Za-z]\w*)|IF\s*\(\s*([A-Za-z]\w*)\s*>=?\s*\d+(?:\.\d+)?\s*,\s*\3\s*,\s*0\s*\))\s*$/i;
 
+/** What an order value's value reads as, in findings and notices. */
+export const TYPICAL_ORDER_VALUE = "typical order value (geometric mean)";
+/** The alarm's own unit for an order-value child (its raw values: `edgeAnomaly/raw*`). */
+export const LOG_ORDER_VALUE_UNIT = "x = mean ln(1 + order value); typical order value = e^x - 1";
 
-/**
- * The metric an alarm watches: the single metric of a static alarm, or — for metric math — the MetricStat the
- * band (or the returned expression) is computed from, following expression references (`FILL(m1, 0)` → m1).
- */
 export function alarmMetric(trigger: AlarmTrigger, band?: BandSpec): AlarmMetric | undefined {
     if (trigger.MetricName) {
         return { namespace: trigger.Namespace, metricName: trigger.MetricName, dimensions: trigger.Dimensions ?? [], stat: trigger.Statistic, via: [] };
@@ -294,9 +293,10 @@ export function alarmMetric(trigger: AlarmTrigger, band?: BandSpec): AlarmMetric
         for (const e of found.via) {
             const r = RATIO.exec(e);
             const num = r && byId.get(r[1])?.MetricStat;
-            const den = r && byId.get(r[2])?.MetricStat;
+            const den = r && byId.get(r[2] ?? r[3])?.MetricStat;
             if (num && den && num.Metric.MetricName === found.metricName) {
-                return { ...found, ratio: { expression: e, denominator: den.Metric.MetricName } };
+                const logOrderValue = found.namespace === METRIC_NAMESPACE && found.metricName === ORDER_VALUE_LOG_METRIC_NAME && den.Metric.MetricName === METRIC_NAMES.checkouts;
+                return { ...found, ratio: { expression: e, denominator: den.Metric.MetricName, logOrderValue } };
             }
         }
         return found;
@@ -310,6 +310,8 @@ export interface BandDatapoint {
     at?: Date;
     lower?: number;
     upper?: number;
+    /** Set on a converted datapoint (strongestBreach of an order value): the datapoint as the alarm states it. */
+    raw?: BandDatapoint;
 }
 
 export interface BandBreach extends BandDatapoint {
@@ -349,8 +351,15 @@ export function parseBandReason(reason: string): BandDatapoint[] | undefined {
     return points;
 }
 
-/** The datapoint furthest outside its band (largest breach factor), or undefined when none is outside. */
-export function strongestBreach(points: BandDatapoint[]): BandBreach | undefined {
+/**
+ * The datapoint furthest outside its band (largest breach factor), or undefined when none is outside. With
+ * `logOrderValue` (AlarmMetric.ratio) the datapoints are mean log order values x: value and edges become typical
+ * order values e^x - 1 (the inverse of model/ecommerceSchema.ts orderValueLog) before the factor is taken, and the
+ * breach keeps the stated datapoint as `raw`.
+ */
+export function strongestBreach(stated: BandDatapoint[], logOrderValue?: boolean): BandBreach | undefined {
+    const t = (x?: number) => (x === undefined ? undefined : Math.expm1(x));
+    const points = logOrderValue ? stated.map((p) => ({ ...p, value: t(p.value)!, lower: t(p.lower), upper: t(p.upper), raw: p })) : stated;
     let best: BandBreach | undefined;
     for (const p of points) {
         let breach: BandBreach | undefined;
@@ -437,13 +446,13 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
     const resources: Resource[] = [
         {
             Type: "Other", Id: a.anomalyDetectorArn, Partition: partition, Region: det.region,
-            Details: { Other: otherDetails([["detectorName", detectorName], ["metricName", metric], ["anomalyGroupId", a.anomalyGroupId], ["timezone", p.timezone]]) },
+            Details: { Other: boundedProductFields([["detectorName", detectorName], ["metricName", metric], ["anomalyGroupId", a.anomalyGroupId], ["timezone", p.timezone]], MAX_OTHER_DETAIL_VALUE_LENGTH) },
         },
         ...webAcls.map((w) => webAclResource(s, w, det.region, det.partition)),
         ...(category === "ecommerce" ? streamResources(s) : []),
         ...series.map((t): Resource => ({
             Type: "Other", Id: truncate(seriesName(metric, t.dims), 512), Partition: partition, Region: det.region,
-            Details: { Other: otherDetails([["timeSeriesId", t.timeSeriesId], ["metricValue", t.metricValue], ...t.dims.map((d): [string, string] => [d.name, d.value])]) },
+            Details: { Other: boundedProductFields([["timeSeriesId", t.timeSeriesId], ["metricValue", t.metricValue], ...t.dims.map((d): [string, string] => [d.name, d.value])], MAX_OTHER_DETAIL_VALUE_LENGTH) },
         })),
     ];
     return baseFinding(s, {
@@ -480,6 +489,10 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
 /**
  * The finding for a CloudWatch alarm entering ALARM: an anomaly finding when `band` is given, else a
  * pipeline-health finding (a non-anomaly alarm on the alert topic, e.g. the dead-letter queue's depth).
+ * An order-value child (AlarmMetric.ratio.logOrderValue) is shown as the typical order value: its value and band edges are
+ * e^x - 1 of the alarm's x (2 decimals, the shop's currency, like Revenue), the breach factor and severity come
+ * from those, and the alarm's own numbers stay in `edgeAnomaly/raw/*` (with their unit) and in the Description's
+ * closing `Reason:` (the alarm's StateReason, verbatim).
  */
 export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: FindingSettings, now: Date, log?: Logger): AwsSecurityFinding {
     const n = p.notification;
@@ -487,8 +500,9 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     const partition = arn.partition as Resource["Partition"];
     const metric = alarmMetric(n.Trigger, band);
     const category = band ? categoryOf(metric?.metricName ?? "", metric?.namespace) : "health";
+    const logValue = !!metric?.ratio?.logOrderValue;
     const points = band ? parseBandReason(n.NewStateReason) : undefined;
-    const breach = points ? strongestBreach(points) : undefined;
+    const breach = points ? strongestBreach(points, logValue) : undefined;
     if (band && !breach) log?.("warn", "alarm reason states no band breach; severity defaults to MEDIUM", { alarmArn: n.AlarmArn, reason: n.NewStateReason });
     const times = (points ?? []).flatMap((x) => (x.at ? [x.at.getTime()] : []));
     const changed = p.stateChangeTime.toISOString();
@@ -496,8 +510,11 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     const den = metric?.ratio?.denominator;
     const label = den ? `${metric!.metricName}/${den}` : metric?.metricName;
     const series = metric ? seriesName(label!, dims, metric.namespace) : undefined;
-    const ratio = den && (label === "Revenue/Checkouts" ? "revenue per checkout" : `${metric!.metricName} per ${den}`);
-    const unit = ratio ? ` ${ratio}` : "";
+    const ratio = logValue ? TYPICAL_ORDER_VALUE : den && `${metric!.metricName} per ${den}`;
+    const unit = ratio && !logValue ? ` ${ratio}` : "";
+    const shownValue = (x: number, digits?: number) => (logValue ? x.toFixed(2) : round(x, digits));
+    const valueFields = (prefix: string, d: BandDatapoint | undefined, shown: (x: number) => string): [string, string | undefined][] =>
+        ([["observedValue", d?.value], ["bandLower", d?.lower], ["bandUpper", d?.upper]] as const).map(([k, v]) => [`${PF}${prefix}${k}`, v === undefined ? undefined : shown(v)]);
 
     let title = `Alert pipeline health: alarm ${n.AlarmName} is in ALARM`;
     let detail = "";
@@ -510,20 +527,19 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
         const where = category === "waf"
             ? `${rule ? `: rule ${rule}` : ""}${acl ? ` on web ACL ${acl}` : ""}`
             : shown.length ? `: ${shown.map((d) => `${d.name}=${d.value}`).join(", ")}` : " (total)";
-        title = ratio && category === "ecommerce" ? `Ecommerce ${ratio}${ratio === "revenue per checkout" ? " (average order value)" : ""} anomaly ${direction} the expected band${where}`
-            : `${categoryTitle(category, metric?.metricName ?? band.metricId)} ${direction} the expected band${where}`;
+        title = `${categoryTitle(category, ratio || (metric?.metricName ?? band.metricId))} ${direction} the expected band${where}`;
         const b = breach;
-        const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${round(b.lower)}, ${round(b.upper)}]${unit}`
-            : b.direction === "above" ? `the band's upper edge ${round(b.upper!)}${unit}` : `the band's lower edge ${round(b.lower!)}${unit}`;
+        const bandText = !b ? "" : b.lower !== undefined && b.upper !== undefined ? `the expected band [${shownValue(b.lower)}, ${shownValue(b.upper)}]${unit}`
+            : b.direction === "above" ? `the band's upper edge ${shownValue(b.upper!)}${unit}` : `the band's lower edge ${shownValue(b.lower!)}${unit}`;
         const of = den ? ` on ${metric!.metricName} / ${den}` : "";
-        detail = (b ? ` The value was ${round(b.value)}${unit}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
+        detail = (b ? ` The ${logValue ? TYPICAL_ORDER_VALUE : "value"} was ${shownValue(b.value)}${unit}, ${b.direction} ${bandText} (${round(b.factor)}x the band edge${b.at ? `, datapoint at ${b.at.toISOString()}` : ""}).` : "")
             + ` Band: ${band.expression}${of}.`;
     }
     const resources: Resource[] = [];
     if (metric && series) {
         resources.push({
             Type: "Other", Id: truncate(series, 512), Partition: partition, Region: arn.region,
-            Details: { Other: otherDetails([["namespace", metric.namespace], ["metricName", label], ["stat", metric.stat], ...dims.map((d): [string, string] => [d.name, d.value])]) },
+            Details: { Other: boundedProductFields([["namespace", metric.namespace], ["metricName", label], ["stat", metric.stat], ...dims.map((d): [string, string] => [d.name, d.value])], MAX_OTHER_DETAIL_VALUE_LENGTH) },
         });
     }
     const acl = values(dims, "WebACL")[0];
@@ -531,7 +547,7 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
     if (category === "ecommerce") resources.push(...streamResources(s));
     resources.push({
         Type: "Other", Id: n.AlarmArn, Partition: partition, Region: arn.region,
-        Details: { Other: otherDetails([["alarmName", n.AlarmName], ["comparisonOperator", n.Trigger.ComparisonOperator], ["bandExpression", band?.expression], ["threshold", n.Trigger.Threshold]]) },
+        Details: { Other: boundedProductFields([["alarmName", n.AlarmName], ["comparisonOperator", n.Trigger.ComparisonOperator], ["bandExpression", band?.expression], ["threshold", n.Trigger.Threshold]], MAX_OTHER_DETAIL_VALUE_LENGTH) },
     });
 
     return baseFinding(s, {
@@ -562,10 +578,10 @@ export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: Find
             [`${PF}threshold`, n.Trigger.Threshold],
             [`${PF}bandExpression`, band?.expression],
             [`${PF}metricMath`, metric?.via.join(" <- ")],
-            [`${PF}observedValue`, breach ? round(breach.value, 6) : undefined],
-            [`${PF}bandLower`, breach?.lower === undefined ? undefined : round(breach.lower, 6)],
-            [`${PF}bandUpper`, breach?.upper === undefined ? undefined : round(breach.upper, 6)],
+            ...valueFields("", breach, (x) => shownValue(x, 6)),
             [`${PF}breachFactor`, breach ? round(breach.factor, 4) : undefined],
+            [`${PF}raw/valueUnit`, breach?.raw && LOG_ORDER_VALUE_UNIT],
+            ...valueFields("raw/", breach?.raw, (x) => round(x, 6)),
         ]),
         recommendation: RECOMMENDATIONS[category],
         url: consoleUrl(arn.partition, arn.region, `cloudwatch/home?region=${arn.region}#alarmsV2:alarm/${encodeURIComponent(n.AlarmName)}`),

@@ -9,9 +9,10 @@
 //   and its band over the same window; on one platform or marketplace value: that dimension's values — each series
 //   at its own alarms' period and band width, the fired one at its notification's (GetMetricData,
 //   handlers/enrich/ecommerceRootCause.ts).
-//   Revenue per checkout (a revenue composite's AOV child, band on `m1 / m2`): not the revenue breakdown (a
-//   ratio's deviation does not split into shares; the revenue models rank revenue, not order value) but the other
-//   series' own AOV alarms of the same direction, those in ALARM with their values (DescribeAlarms,
+//   Typical order value (a revenue composite's order-value child, band on OrderValueLog / Checkouts, or any
+//   ratio in the ecommerce namespace): not the revenue breakdown (a mean's deviation does not split into shares;
+//   the revenue models rank revenue, not order value) but the other series' own order-value alarms of the same
+//   direction, those in ALARM with their values — typical order values, e^x - 1, like the finding's (DescribeAlarms,
 //   handlers/enrich/orderValueRootCause.ts).
 //   Anything else (OK, INSUFFICIENT_DATA, pipeline-health alarms, Lookout ecommerce anomalies, which carry
 //   Lookout's own dimensionContribution): no root cause (undefined).
@@ -26,9 +27,9 @@ import { ecommerceRequestFromAlarm, ecommerceRootCause, EcommerceRootCauseSettin
 import { orderValueRootCause, OrderValueRequest } from "../enrich/orderValueRootCause";
 import { STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { RootCause } from "../enrich/findingFields";
-import { alarmWindow, Clock, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
+import { alarmWindow, Clock, errorText, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
 import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, strongestBreach } from "./asff";
-import type { ParsedAlarm, ParsedAlert } from "./parse";
+import { parseTrigger, ParsedAlarm, ParsedAlert } from "./parse";
 
 /** The share of the Lambda's 60 s timeout the root-cause queries may use (per invocation). */
 export const ENRICH_BUDGET_MS = 20_000;
@@ -95,8 +96,8 @@ export function wafRequestFor(p: ParsedAlert, s: FindingSettings): WafRootCauseR
 }
 
 /**
- * The request for a revenue-per-checkout (AOV) alarm — a band on a ratio in the ecommerce namespace, the revenue
- * composite's AOV child — or undefined for anything else (orderValueRootCause: no revenue breakdown for a ratio).
+ * The request for an order-value (AOV) alarm — a band on a ratio in the ecommerce namespace, the revenue
+ * composite's order-value child — or undefined for anything else (orderValueRootCause: no revenue breakdown for a ratio).
  */
 export function orderValueRequestFor(p: ParsedAlert): OrderValueRequest | undefined {
     if (p.kind !== "cloudwatch" || p.notification.NewStateValue !== "ALARM") return undefined;
@@ -105,7 +106,7 @@ export function orderValueRequestFor(p: ParsedAlert): OrderValueRequest | undefi
     if (!metric?.ratio || categoryOf(metric.metricName, metric.namespace) !== "ecommerce") return undefined;
     const dim = metric.dimensions.find((d) => d.name !== STACK_DIMENSION);
     return {
-        alarmName: p.composite?.bandAlarmName ?? p.notification.AlarmName, direction: t.ComparisonOperator === "LessThanLowerThreshold" ? "below" : "above", stackDimension: STACK_DIMENSION,
+        alarmName: p.composite?.bandAlarmName ?? p.notification.AlarmName, metricName: `${metric.metricName}/${metric.ratio.denominator}`, direction: t.ComparisonOperator === "LessThanLowerThreshold" ? "below" : "above", stackDimension: STACK_DIMENSION,
         window: alarmWindow({ stateChangeTime: p.stateChangeTime, ...alarmTiming(p) }), ...(dim ? { focus: { dimension: dim.name, value: dim.value } } : {}),
     };
 }
@@ -127,11 +128,6 @@ export function ecommerceRequestFor(p: ParsedAlert, e: EcommerceRootCauseSetting
     return req ? { window, req } : undefined;
 }
 
-function errorText(e: unknown): string {
-    const x = e as Error;
-    return `${x?.name && x.name !== "Error" ? `${x.name}: ` : ""}${x?.message ?? String(e)}`;
-}
-
 /**
  * The root cause of one alert, or undefined when it has none to look for. Never throws: an error becomes an
  * "unavailable" root cause whose reason names it.
@@ -149,8 +145,11 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
     }
     const aov = orderValueRequestFor(p);
     if (aov) {
-        return orderValueRootCause(aov, { cloudWatch: deps.cloudWatch((p as ParsedAlarm).notification.AlarmArn.split(":")[3]), deadlineMs: deps.deadlineMs, breachOf: (r) => strongestBreach(parseBandReason(r) ?? []) })
-            .catch((e) => ecommerceUnavailable({ metricName: "Revenue/Checkouts", ...aov }, `revenue-per-checkout root cause failed: ${errorText(e)}`));
+        return orderValueRootCause(aov, { cloudWatch: deps.cloudWatch((p as ParsedAlarm).notification.AlarmArn.split(":")[3]), deadlineMs: deps.deadlineMs, breachOf: (a) => {
+            const t = parseTrigger(a, `order-value alarm ${a.AlarmName} (DescribeAlarms)`);
+            return strongestBreach(parseBandReason(a.StateReason ?? "") ?? [], alarmMetric(t, anomalyBand(t))?.ratio?.logOrderValue);
+        } })
+            .catch((e) => ecommerceUnavailable(aov, `order-value root cause failed: ${errorText(e)}`));
     }
     const eco = (() => { try { return ecommerceRequestFor(p, deps.ecommerce); } catch (e) { return e as Error; } })();
     if (eco instanceof Error || !eco?.req) return undefined;

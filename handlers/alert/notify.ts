@@ -4,15 +4,18 @@
 //
 //   what           the finding's Title and Severity label
 //   how far out    Severity.Original ("10.69x outside the band") or the Lookout anomaly score, and, for CloudWatch
-//                  alarms, the observed value against the band edges (edgeAnomaly/observedValue, bandLower/Upper)
+//                  alarms, the observed value against the band edges (edgeAnomaly/observedValue, bandLower/Upper),
+//                  named by edgeAnomaly/valueUnit when the finding has one ("typical order value (geometric mean)"
+//                  for an order-value child: e^x - 1 of the alarm's x; "A per B" for another ratio)
 //   contributors   WAF: the root cause read from the WAF logs — top client IPs (with country), countries and URIs,
 //                  each with its count and share of the window's blocked requests (edgeAnomaly/rootCause/...);
 //                  otherwise the edgeAnomaly/contribution/<dimension>/<value> shares grouped by dimension (each
 //                  share is within its dimension; largest 3 per dimension, at most 5 dimensions): Lookout's
 //                  dimension contributions, or the ecommerce breakdown with each value's own deviation and the
 //                  period/band/window it was read at
-//                  revenue per checkout (AOV alarms): no shares; the other series' own AOV alarms in ALARM, with
-//                  value and band edge, or that none is (edgeAnomaly/rootCause/orderValueAlarms[Checked])
+//                  typical order value (order-value alarms): no shares; the other series' own order-value alarms
+//                  in ALARM, with value and band edge as typical order values, or that none is
+//                  (edgeAnomaly/rootCause/orderValueAlarms[Checked])
 //   fallback       a root cause that is partial or unavailable says so, with the reason: the anomaly is announced
 //                  all the same
 //   links          the finding in the Security Hub console, the detection dashboard
@@ -73,7 +76,7 @@ function contributorLines(pf: Record<string, string>): string[] {
     const deviation = pf[`${RC}deviation`];
     const checked = pf[`${RC}orderValueAlarmsChecked`];
     const ov = pf[`${RC}orderValueAlarms`];
-    const orderValue = checked && `Revenue per checkout elsewhere: ${ov ? `${ov.split("; ").length}` : "none"} of the ${checked} other series' alarms in ALARM${ov ? `: ${ov}` : ""}`;
+    const orderValue = checked && `Typical order value elsewhere: ${ov ? `${ov.split("; ").length}` : "none"} of the ${checked} other series' alarms in ALARM${ov ? `: ${ov}` : ""}`;
     const lines = orderValue && !waf.length && !groups.length ? [orderValue] : [waf.length ? `Top contributors (WAF logs, ${total} ${measure} requests): ${waf.join("; ")}`
         : groups.length ? `Top contributors (share within each dimension${deviation ? `; total ${deviation}` : ""}): ${groups.join("; ")}` : "Top contributors: none in the alert"];
     if (pf[`${RC}reads`]) lines.push(`Breakdown read at each series' own alarm period and band: ${pf[`${RC}reads`]}`);
@@ -85,11 +88,11 @@ function contributorLines(pf: Record<string, string>): string[] {
 export function peopleNotice(f: AwsSecurityFinding, links: NoticeLinks): PeopleNotice {
     const pf = f.ProductFields ?? {};
     const band = [pf["edgeAnomaly/bandLower"] && `lower ${pf["edgeAnomaly/bandLower"]}`, pf["edgeAnomaly/bandUpper"] && `upper ${pf["edgeAnomaly/bandUpper"]}`].filter(Boolean).join(", ");
-    const unit = pf["edgeAnomaly/valueUnit"] ? ` ${pf["edgeAnomaly/valueUnit"]}` : "";
+    const unit = pf["edgeAnomaly/valueUnit"] ?? "value";
     const label = f.Severity?.Label ?? "ALERT";
     const lines = [
         `${label}: ${f.Title}`,
-        `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (value ${pf["edgeAnomaly/observedValue"]}${unit}${band ? `; band ${band}${unit}` : ""})` : ""}`,
+        `How far: ${pf["edgeAnomaly/anomalyScore"] ? `anomaly score ${pf["edgeAnomaly/anomalyScore"]} of 100` : f.Severity?.Original ?? "not stated"}${pf["edgeAnomaly/observedValue"] ? ` (${unit} ${pf["edgeAnomaly/observedValue"]}${band ? `; band ${band}` : ""})` : ""}`,
         `When: ${f.FirstObservedAt ?? f.CreatedAt}${f.LastObservedAt && f.LastObservedAt !== f.FirstObservedAt ? ` to ${f.LastObservedAt}` : ""}`,
         ...contributorLines(pf),
         ...(links.finding ? [`Finding: ${links.finding}`] : []),

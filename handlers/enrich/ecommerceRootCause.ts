@@ -38,6 +38,7 @@ import type { CloudWatchClient, GetMetricDataCommandOutput, MetricDataQuery, Met
 
 import { METRIC_NAMESPACE, OTHER_DIMENSION_VALUE, STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { L4mDimensionContribution } from "../alertEvents";
+import { errorText } from "./wafRootCause";
 
 /** The period and ANOMALY_DETECTION_BAND width a series' alarms use. */
 export interface SeriesBand {
@@ -110,8 +111,8 @@ export interface EcommerceRootCause {
     /** The period, band width and window each group was read with (total first). */
     reads?: GroupRead[];
     /**
-     * A revenue-per-checkout (AOV) alarm's root cause (./orderValueRootCause.ts): not a breakdown into shares, but
-     * the other watched series' own AOV alarms of the same direction — how many were looked at, those in ALARM.
+     * An order-value (AOV) alarm's root cause (./orderValueRootCause.ts): not a breakdown into shares, but the
+     * other watched series' own order-value alarms of the same direction — how many were looked at, those in ALARM.
      */
     orderValue?: import("./orderValueRootCause").OrderValueFindings;
 }
@@ -220,11 +221,6 @@ interface SeriesData {
     /** The band's results (two series, lower and upper, told apart per timestamp by min/max). */
     band: Map<number, number[]>;
     messages: string[];
-}
-
-function errorText(e: unknown): string {
-    const x = e as { name?: string; message?: string };
-    return `${x?.name ?? "Error"}: ${x?.message ?? String(e)}`;
 }
 
 async function readSeries(cw: CloudWatchSender, queries: MetricDataQuery[], window: { start: Date; end: Date }, signal: AbortSignal): Promise<SeriesData> {

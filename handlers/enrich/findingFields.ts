@@ -56,10 +56,10 @@ export function rootCauseText(rc: RootCause): string {
         return `Root cause (WAF logs ${span}, ${rc.total} ${rc.measure} requests): ${parts.join("; ")}.${partial}`;
     }
     const ov = rc.orderValue;
-    const of = ov && `the ${ov.checked} other revenue-per-checkout ${rc.direction === "above" ? "spike" : "drop"} alarms (total, watched platforms and marketplaces)`;
+    const of = ov && `the ${ov.checked} other order-value ${rc.direction === "above" ? "spike" : "drop"} alarms (total, watched platforms and marketplaces)`;
     if (ov) {
-        return `Root cause (revenue per checkout${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm` : ""}, ${span}): ${ov.inAlarm.length ? `${ov.inAlarm.length} of ${of} in ALARM: ${orderValueAlarmsText(rc)}` : `none of ${of} is in ALARM: the order-value change shows in this series only`}`
-            + ". Not split into shares (a ratio's deviation does not add up across platforms or marketplaces); revenue and checkouts not broken down.";
+        return `Root cause (typical order value${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm` : ""}, ${span}): ${ov.inAlarm.length ? `${ov.inAlarm.length} of ${of} in ALARM: ${orderValueAlarmsText(rc)}` : `none of ${of} is in ALARM: the order-value change shows in this series only`}`
+            + ". Not split into shares (a mean's deviation does not add up across platforms or marketplaces); order values and checkouts not broken down.";
     }
     const what = `${rc.metricName}${rc.focus ? ` ${rc.focus.dimension}=${rc.focus.value} alarm;` : ""}`;
     const read = rc.reads?.length ? ` Read at ${readsText(rc)}.` : "";
@@ -69,9 +69,12 @@ export function rootCauseText(rc: RootCause): string {
     return `Root cause (${what}${by}, ${span}): ${parts.join("; ")}.${read}${partial}`;
 }
 
-/** `Platform=web 142.5 (upper 80.3); total 61.2 (lower 70)`: the AOV alarms in ALARM (ASCII: the notice shows it). */
+/**
+ * `Platform=web 142.50 (upper 80.30); total 61.20 (lower 70.00)`: the order-value alarms in ALARM, values as
+ * orderValueRootCause's caller read them (typical order values, 2 decimals; ASCII: the notice shows it).
+ */
 export function orderValueAlarmsText(rc: EcommerceRootCause): string {
-    const r = (n: number) => Math.round(n * 100) / 100;
+    const r = (n: number) => n.toFixed(2);
     return rc.orderValue!.inAlarm.map((a) => `${a.dimension ? `${a.dimension}=${a.value}` : "total"}${a.observed === undefined ? "" : ` ${r(a.observed)}`}`
         + (a.edge === undefined ? "" : ` (${rc.direction === "above" ? "upper" : "lower"} ${r(a.edge)})`)).join("; ");
 }

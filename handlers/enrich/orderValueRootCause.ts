@@ -1,14 +1,17 @@
-// Root cause of a revenue-per-checkout (average order value, AOV) alarm: the AOV child of a revenue composite alarm
-// (components/cloudwatchDetection.ts, `<revenue alarm>-aov-band`, band on `m1 / m2` = Revenue / Checkouts).
+// Root cause of an order-value (AOV) alarm: the order-value child of a revenue composite alarm
+// (components/cloudwatchDetection.ts, `<revenue alarm>-aov-band`, band on e1 = `m1 / m2` or `m1 / IF(m2 >= n, m2,
+// 0)` with m1 = OrderValueLog, m2 = Checkouts: the mean ln(1 + order value), the log of the typical order value).
 //
 // The revenue breakdown (./ecommerceRootCause.ts) does not apply: it ranks each platform's and marketplace's
-// share of a Sum's deviation, and a ratio's deviation does not split that way (the total's order value is not the
-// sum, nor a fixed-weight mean, of the values' order values: the weights are the checkout counts, which move too).
+// share of a Sum's deviation, and a mean's deviation does not split that way (the total's mean is not the sum,
+// nor a fixed-weight mean, of the values' means: the weights are the checkout counts, which move too).
 // Reading the revenue series' models instead would rank revenue, not order value. What answers "where is the
 // order value off" is each watched series' OWN AOV alarm — the total, each platform and marketplace value has one
 // per direction, on its own model. So this lists, with one paginated DescribeAlarms (AlarmNamePrefix of the
 // stack's revenue alarms, MetricAlarm; ~5 alarms per revenue series, one page on dev), the other AOV children of
-// the same direction, and names those in ALARM now with the value and band edge their StateReason states.
+// the same direction, and names those in ALARM now with the value and band edge their StateReason states, as the
+// caller's `breachOf` reads them (handlers/alert/enrich.ts: typical order values, e^x - 1, for order-value
+// children; the stated numbers for any other alarm).
 //
 // Never throws for AWS-side trouble: a failed or late DescribeAlarms gives status "unavailable" with the reason.
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
@@ -41,6 +44,8 @@ export interface OrderValueFindings {
 export interface OrderValueRequest {
     /** The AOV child that fired (the composite's band child). */
     alarmName: string;
+    /** Its series' metric name, numerator/denominator (`OrderValueLog/Checkouts`). */
+    metricName: string;
     direction: "above" | "below";
     window: { start: Date; end: Date };
     /** The fired child's own dimension (a by-dimension series), if any. */
@@ -52,8 +57,13 @@ export interface OrderValueRequest {
 export interface OrderValueDeps {
     cloudWatch: Pick<CloudWatchClient, "send">;
     deadlineMs?: number;
-    /** The datapoint furthest outside its band in an alarm's StateReason (handlers/alert/asff.ts parseBandReason + strongestBreach). */
-    breachOf: (reason: string) => { value: number; lower?: number; upper?: number } | undefined;
+    /**
+     * The datapoint furthest outside its band in an alarm's StateReason, in the units findings show for that alarm
+     * (handlers/alert/enrich.ts: asff.ts parseBandReason + strongestBreach on the alarm's own queries, so an
+     * order-value child's as typical order values). A throw (queries that do not parse) makes the root cause
+     * unavailable with its reason.
+     */
+    breachOf: (alarm: MetricAlarm) => { value: number; lower?: number; upper?: number } | undefined;
 }
 
 /**
@@ -64,7 +74,7 @@ export interface OrderValueDeps {
 // Siblings: same prefix and direction, the fired one excluded, every state (so `checked` counts them all).
 export async function orderValueRootCause(req: OrderValueRequest, deps: OrderValueDeps): Promise<EcommerceRootCause> {
     const base: EcommerceRootCause = {
-        kind: "ecommerce", status: "complete", metricName: "Revenue/Checkouts", direction: req.direction,
+        kind: "ecommerce", status: "complete", metricName: req.metricName, direction: req.direction,
         window: { start: req.window.start.toISOString(), end: req.window.end.toISOString() }, ...(req.focus ? { focus: req.focus } : {}),
         series: [], dimensionContribution: [],
     };
@@ -80,7 +90,7 @@ export async function orderValueRootCause(req: OrderValueRequest, deps: OrderVal
             token = out.NextToken;
         }
     } catch (e) {
-        return { ...base, status: "unavailable", reason: `the other revenue-per-checkout alarms could not be listed: ${(e as Error).name}: ${(e as Error).message}` };
+        return { ...base, status: "unavailable", reason: `the other order-value alarms could not be listed: ${(e as Error).name}: ${(e as Error).message}` };
     }
     const siblings = alarms.filter((a) => {
         const s = AOV_CHILD_NAME.exec(a.AlarmName ?? "");
@@ -88,7 +98,7 @@ export async function orderValueRootCause(req: OrderValueRequest, deps: OrderVal
     });
     const inAlarm = siblings.filter((a) => a.StateValue === "ALARM").map((a): OrderValueAlarm => {
         const d = a.Metrics?.find((q) => q.MetricStat)?.MetricStat?.Metric?.Dimensions?.find((x) => x.Name !== req.stackDimension);
-        const b = deps.breachOf(a.StateReason ?? "");
+        const b = deps.breachOf(a);
         return { alarmName: a.AlarmName!, ...(d ? { dimension: d.Name, value: d.Value } : {}), ...(b ? { observed: b.value, edge: req.direction === "above" ? b.upper : b.lower } : {}) };
     });
     return { ...base, orderValue: { checked: siblings.length, inAlarm } };

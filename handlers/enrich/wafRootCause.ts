@@ -236,8 +236,13 @@ function errorName(e: unknown): string {
     return x?.name ?? x?.Code ?? "Error";
 }
 
-function errorText(e: unknown): string {
-    return `${errorName(e)}: ${(e as Error)?.message ?? String(e)}`;
+/**
+ * `Name: message` of an SDK (or any) error, just the message for a plain Error: a root cause's reason. One for the
+ * alert path (./ecommerceRootCause.ts and handlers/alert/enrich.ts use it too).
+ */
+export function errorText(e: unknown): string {
+    const name = errorName(e);
+    return `${name === "Error" ? "" : `${name}: `}${(e as Error)?.message ?? String(e)}`;
 }
 
 function groupRef(value: string, defaultRegion: string, source: LogGroupRef["source"]): LogGroupRef {
