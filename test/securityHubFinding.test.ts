@@ -1092,6 +1092,16 @@ describeBoth("severity mapping", () => {
         assert.equal(strongestBreach([{ value: 50, lower: 10, upper: 100 }]), undefined, "inside the band");
         assert.equal(strongestBreach([{ value: 200, upper: 100 }, { value: 10, lower: 100 }])!.direction, "below", "the larger factor wins");
     });
+
+    it("an order value's datapoints (x = mean ln(1 + order value)): value and edges become e^x - 1 before the factor, the stated datapoint kept as raw", () => {
+        // x = ln(1 + 20) against the lower edge ln(1 + 38); x = 3.5 (32.12) against 3.6 (35.60) breaches less.
+        const stated = [{ value: 3.044522, lower: 3.663562 }, { value: 3.5, lower: 3.6 }];
+        const b = strongestBreach(stated, true)!;
+        assert.deepEqual([b.direction, b.value.toFixed(2), b.lower!.toFixed(2), b.upper, b.factor.toFixed(2)], ["below", "20.00", "38.00", undefined, "1.90"]);
+        assert.deepEqual(b.raw, stated[0], "the alarm's own numbers");
+        assert.equal(strongestBreach(stated)!.factor.toFixed(2), "1.20", "unconverted: 3.663562 / 3.044522");
+        assert.equal(strongestBreach(stated)!.raw, undefined);
+    });
 });
 
 describeBoth("alarm notification parsing details", () => {
@@ -1113,6 +1123,21 @@ describeBoth("alarm notification parsing details", () => {
         assert.deepEqual([m.namespace, m.metricName, m.stat, m.via], ["AWS/WAFV2", "BlockedRequests", "Sum", ["FILL(blocked, 0)"]]);
         assert.equal(anomalyBand({ ...trig, ComparisonOperator: "GreaterThanThreshold" }), undefined, "a static operator is not an anomaly alarm");
         assert.equal(anomalyBand({ ...trig, Metrics: [{ Id: "ad", Expression: "ANOMALY_DETECTION_BAND(m1)" }] })!.width, 2, "width defaults to 2");
+    });
+
+    it("a band on a ratio: `m1 / m2` or `m1 / IF(m2 >= n, m2, 0)`; OrderValueLog / Checkouts in the ecommerce namespace is the order value, nothing else", () => {
+        const stat = (id: string, name: string, ns = "EdgeAnomaly/Ecommerce") => ({ Id: id, MetricStat: { Metric: { Namespace: ns, MetricName: name, Dimensions: [{ name: "Stack", value: "dev" }] }, Period: 60, Stat: "Sum" } });
+        const trigger = (num: string, e1: string, ns?: string) => ({
+            ComparisonOperator: "LessThanLowerThreshold", ThresholdMetricId: "ad1",
+            Metrics: [stat("m1", num, ns), stat("m2", "Checkouts", ns), { Id: "e1", Expression: e1 }, { Id: "ad1", Expression: "ANOMALY_DETECTION_BAND(e1, 3)" }],
+        });
+        const ratioOf = (t: ReturnType<typeof trigger>) => alarmMetric(t, anomalyBand(t))?.ratio;
+        assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / m2")), { expression: "m1 / m2", denominator: "Checkouts", logOrderValue: true });
+        assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 4, m2, 0)")), { expression: "m1 / IF(m2 >= 4, m2, 0)", denominator: "Checkouts", logOrderValue: true });
+        assert.equal(ratioOf(trigger("Revenue", "m1 / m2"))!.logOrderValue, false, "Revenue / Checkouts is another ratio");
+        assert.equal(ratioOf(trigger("OrderValueLog", "m1 / m2", "App/Shop"))!.logOrderValue, false, "outside the ecommerce namespace");
+        assert.equal(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 4, m1, 0)")), undefined, "a guard on another series is not a ratio of m1 and m2");
+        assert.equal(ratioOf(trigger("OrderValueLog", "m1 * m2")), undefined);
     });
 
     it("accepts the API's Name/Value dimension spelling too", () => {
