@@ -491,8 +491,8 @@ export function lookoutFinding(p: ParsedL4mAlert, s: FindingSettings, now: Date)
  * pipeline-health finding (a non-anomaly alarm on the alert topic, e.g. the dead-letter queue's depth).
  * An order-value child (AlarmMetric.ratio.logOrderValue) is shown as the typical order value: its value and band edges are
  * e^x - 1 of the alarm's x (2 decimals, the shop's currency, like Revenue), the breach factor and severity come
- * from those, and the alarm's own numbers stay in `edgeAnomaly/raw/*` (with their unit) and in the Description's
- * closing `Reason:` (the alarm's StateReason, verbatim).
+ * from those, and the alarm's own numbers stay in `edgeAnomaly/raw/*` (with their unit) — and in the Description's
+ * closing `Reason:` (the alarm's StateReason, verbatim) when the 1,024 characters leave room for it.
  */
 export function alarmFinding(p: ParsedAlarm, band: BandSpec | undefined, s: FindingSettings, now: Date, log?: Logger): AwsSecurityFinding {
     const n = p.notification;
