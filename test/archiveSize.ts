@@ -17,7 +17,7 @@ export const MAX_ARCHIVE_BYTES = 64 * 1024;
  */
 export const ARCHIVE_LIMIT_EXCEPTIONS: Record<string, { bytes: number; reason: string }> = {
     "alerts-finding": {
-        bytes: 168 * 1024,
+        bytes: 169 * 1024,
         reason: "the finding Lambda carries the alert path's stages as code (parse, enrich with the WAF-log and ecommerce "
             + "root-cause modules, map to ASFF, episode checks, deliver to Security Hub and to people): 129,403 B raw when "
             + "measured with the enrich stage and root-cause notices (the serializer's per-function wrappers are about a quarter of it); "
@@ -25,7 +25,9 @@ export const ARCHIVE_LIMIT_EXCEPTIONS: Record<string, { bytes: number; reason: s
             + "which replaced a separate 40 KB insight Lambda; 158,961 B raw / 36,442 B deflated with the chat notices; "
             + "163,389 B raw / 37,754 B deflated with the ecommerce breakdown read at each series' own alarm period and band "
             + "(by-dimension alarms broken down too), GetMetricData aborted at the deadline and the notice's contributors grouped "
-            + "by dimension — over the 160 KiB budget's headroom, so 168 KiB (Lambda's own limit is 50 MB zipped)",
+            + "by dimension — over the 160 KiB budget's headroom, so 168 KiB (Lambda's own limit is 50 MB zipped); "
+            + "172,405 B raw with the order-value children's e^x - 1 (171,842 B after removing duplicated helpers) and the check that "
+            + "an alarm's StateReason does not predate its configuration (handlers/alert/parse.ts reasonPredatesConfig), so 169 KiB",
     },
 };
 

@@ -140,9 +140,12 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
     let others: MetricAlarm[];
     /** The event handled: DescribeAlarms answers for its composite. */
     let event: any;
+    /** The JSON log lines of the last handled event. */
+    let logged: any[] = [];
     const handle = async (e: any) => {
         event = e;
-        const { error } = await capturingLogs(async () => handler(e));
+        const { error, lines } = await capturingLogs(async () => handler(e));
+        logged = lines;
         assert.equal(error, undefined);
     };
     const child = (c: CompanionSpec, edit: (a: MetricAlarm) => MetricAlarm) => {
@@ -312,6 +315,36 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         await handle(e);
         assert.equal(filed().ProductFields!["edgeAnomaly/bandAlarmName"], TOTAL_SPIKE.companion!.alarmName);
         assert.match(filed().Title!, /typical order value \(geometric mean\)/);
+    });
+
+    // A stack updated from the Revenue / Checkouts children: PutMetricAlarm leaves an updated alarm's state as it was
+    // ("When updating an existing alarm, its StateValue is left unchanged"), so a child in ALARM keeps the StateReason
+    // its previous definition wrote — arithmetic order values (97.3 against 61.2) — until it next changes state.
+    // DescribeAlarms then gives the new queries (OrderValueLog / Checkouts) beside that old reason; e^97.3 - 1 is no order value.
+    const STALE_REASON = "Thresholds Crossed: 2 out of the last 3 datapoints [97.3 (04/03/25 09:58:00), 96.8 (04/03/25 09:57:00)] were greater than the upper thresholds [61.2, 60.9] (minimum 2 datapoints for OK -> ALARM transition).";
+    const updatedAfter = (a: MetricAlarm): MetricAlarm => ({ ...a, StateReason: STALE_REASON, StateTransitionedTimestamp: new Date("2025-03-04T09:59:00.000Z"),
+        StateUpdatedTimestamp: new Date("2025-03-04T09:59:00.000Z"), AlarmConfigurationUpdatedTimestamp: new Date("2025-03-04T10:02:00.000Z") });
+
+    it("another order-value alarm whose StateReason predates its configuration (an update from Revenue / Checkouts): listed in ALARM without values, not e^x - 1 of an old arithmetic mean", async () => {
+        child(planned("revenue-platform-web-spike").companion!, updatedAfter);
+        await handle(fixture());
+        const f = filed();
+        assert.equal(f.ProductFields!["edgeAnomaly/rootCause/orderValueAlarms"], "Platform=web");
+        assert.match(f.Description!, /1 of the 7 other order-value spike alarms \(total, watched platforms and marketplaces\) in ALARM: Platform=web\. Not split/);
+        assert.match(notice(), /\nTypical order value elsewhere: 1 of the 7 other series' alarms in ALARM: Platform=web\n/);
+        assert.equal(f.ProductFields!["edgeAnomaly/observedValue"], "99.00", "the fired child's own reason is current and read");
+    });
+
+    it("the fired child's StateReason predates its configuration: no value, band or severity from it (MEDIUM, breach not stated), and the log says why", async () => {
+        child(TOTAL_SPIKE.companion!, updatedAfter);
+        await handle(fixture());
+        const f = filed();
+        const pf = f.ProductFields!;
+        assert.deepEqual(["observedValue", "bandUpper", "breachFactor", "raw/observedValue"].map((k) => pf[`edgeAnomaly/${k}`]), [undefined, undefined, undefined, undefined]);
+        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["MEDIUM", "band breach not stated in the alarm reason"]);
+        assert.ok(!/e\+\d/.test(f.Description! + notice()), "no exponent-sized order value anywhere");
+        const warned = logged.find((l) => l.level === "warn" && /no band breach/.test(l.message));
+        assert.match(warned?.reason ?? "", new RegExp(`band child ${TOTAL_SPIKE.companion!.alarmName} is ALARM: its reason predates its configuration, not read$`));
     });
 
     it("DescribeAlarms fails for the listing: the finding is filed and notified all the same, the root cause unavailable with the reason", async () => {

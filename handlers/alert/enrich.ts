@@ -29,7 +29,7 @@ import { STACK_DIMENSION } from "../../model/ecommerceSchema";
 import type { RootCause } from "../enrich/findingFields";
 import { alarmWindow, Clock, errorText, LogsSender, TimeWindow, wafRequestFromAlarm, wafRootCause, WafRootCauseRequest, Wafv2Sender } from "../enrich/wafRootCause";
 import { alarmMetric, anomalyBand, categoryOf, FindingSettings, parseBandReason, strongestBreach } from "./asff";
-import { parseTrigger, ParsedAlarm, ParsedAlert } from "./parse";
+import { parseTrigger, ParsedAlarm, ParsedAlert, reasonPredatesConfig } from "./parse";
 
 /** The share of the Lambda's 60 s timeout the root-cause queries may use (per invocation). */
 export const ENRICH_BUDGET_MS = 20_000;
@@ -146,6 +146,7 @@ export async function enrichAlert(p: ParsedAlert, s: FindingSettings, deps: Enri
     const aov = orderValueRequestFor(p);
     if (aov) {
         return orderValueRootCause(aov, { cloudWatch: deps.cloudWatch((p as ParsedAlarm).notification.AlarmArn.split(":")[3]), deadlineMs: deps.deadlineMs, breachOf: (a) => {
+            if (reasonPredatesConfig(a)) return undefined;
             const t = parseTrigger(a, `order-value alarm ${a.AlarmName} (DescribeAlarms)`);
             return strongestBreach(parseBandReason(a.StateReason ?? "") ?? [], alarmMetric(t, anomalyBand(t))?.ratio?.logOrderValue);
         } })

@@ -18,7 +18,7 @@
 // Parse stage of the finding Lambda (handlers/securityHubFinding.ts wires the stages). Plain functions; the one
 // AWS call is DescribeAlarms, to read a composite alarm's band child (resolveComposite).
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 
 /** The `name` of every error for a payload the function cannot act on (the message names the field and what was found). */
 export const ALERT_PARSE_ERROR = "AlertParseError";
@@ -527,6 +527,13 @@ export function parseTrigger(t: unknown, wt: string): AlarmTrigger {
 
 // ---- resolving a composite alarm (needs CloudWatch) ------------------------------------------------------------------
 
+/**
+ * Whether a DescribeAlarms alarm's configuration changed after its state last did: an update leaves the state and
+ * its StateReason as they were ("When updating an existing alarm, its StateValue is left unchanged", PutMetricAlarm),
+ * so the reason's numbers are the previous definition's (e.g. Revenue / Checkouts before OrderValueLog): not read.
+ */
+export const reasonPredatesConfig = (a: MetricAlarm) => +(a.AlarmConfigurationUpdatedTimestamp ?? 0) > +(a.StateUpdatedTimestamp ?? a.StateTransitionedTimestamp ?? Infinity);
+
 /** What the parse stage needs of the CloudWatch client: DescribeAlarms (a composite's band child). */
 export type CloudWatchSender = Pick<CloudWatchClient, "send">;
 
@@ -560,7 +567,8 @@ export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeA
     return {
         kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
         notification: {
-            ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${child.StateReason}`, Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`),
+            ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${reasonPredatesConfig(child) ? "its reason predates its configuration, not read" : child.StateReason}`,
+            Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`),
             ...(band !== `${n.AlarmName}-band` && child.AlarmDescription ? { AlarmDescription: child.AlarmDescription } : {}),
         },
         composite: { alarmRule: n.AlarmRule, bandAlarmName: band },
