@@ -3,6 +3,8 @@
 // model), bands only with the cloudwatch engine, pipeline and alert-path health, alarm status widgets of at most
 // 100 ARNs, and a non-overlapping layout on the 24-column grid.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 
 import { AppConfig, PROJECT, parseConfig } from "../config";
 import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
@@ -19,6 +21,7 @@ import {
     layout,
     orderValueTitle,
 } from "../components/detectionDashboard";
+import { AOV_MIN_CHECKOUTS } from "../model/alarmTiming";
 import { wafRuleMetricNames } from "../model/wafRules";
 import { dashboardQuotaProblem } from "../preflight/quotas";
 import { cloudWatchDetectionArgs, dashboardSettingsOf, detectionDashboardArgs } from "../componentArgs";
@@ -304,5 +307,15 @@ describe("dashboardBody", () => {
 
     it("dashboard names keep only letters, digits, - and _", () => {
         assert.strictEqual(dashboardName(devConfig({}, "prod.eu")), "edge-anomaly-detection-prod-eu-detection");
+    });
+});
+
+describe("README on the order-value graphs and alarms", () => {
+    it("states the minimum checkouts the code judges a period on (AOV_MIN_CHECKOUTS: the alarms' and the graphs' n)", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8").replace(/\s+/g, " ");
+        const stated = [...readme.matchAll(/n = (\d+) on the total and (\d+) by platform/g), ...readme.matchAll(/\((\d+) for the total, (\d+) by platform\/marketplace\)/g)]
+            .map((m) => [Number(m[1]), Number(m[2])]);
+        assert.ok(stated.length >= 2, "the CloudWatch engine and Dashboard sections both state n");
+        for (const s of stated) assert.deepStrictEqual(s, [AOV_MIN_CHECKOUTS.dense, AOV_MIN_CHECKOUTS.sparse]);
     });
 });
