@@ -53,16 +53,17 @@ export const WATCHED_MEASURES: readonly Measure[] = ["views", "revenue"];
 /**
  * The order-value children's ratio: the period's Σ ln(1 + order value) over its checkouts, judged only when the
  * period holds at least `minCheckouts` checkouts AND carries an OrderValueLog datapoint:
- * `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)` (otherwise a division by zero: no point). The `m1 >= 0` guard (always true
- * where m1 has a value: a sum of ln(1 + v ≥ 0)) is for periods with Checkouts but no OrderValueLog — a stack deployed
- * before the transform emitted it has weeks of them — which `m1 / m2` alone reads as 0 ("Missing values in a time
+ * `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)` (otherwise a division by zero: no point). The guard (always true
+ * where m1 has a value: a sum of ln(1 + v ≥ 0), 0 for free orders included; FILL makes a missing one -1, whether or
+ * not a comparison would read it as 0) is for periods with Checkouts but no OrderValueLog — a stack deployed before
+ * the transform emitted it has weeks of them — which `m1 / IF(m2 >= n, m2, 0)` reads as 0 ("Missing values in a time
  * series are treated as 0", "Using metric math"), and a new anomaly model trains on the metric's past data: a band
  * at 0. The alarms' e1 (ratioQueries) and the dashboard's graphs (components/detectionDashboard.ts) both use it.
  */
 export function orderValueExpression(minCheckouts: number): string {
     const m = QUERY_IDS.metric;
     const d = QUERY_IDS.denominator;
-    return `${m} / IF(${d} >= ${Math.max(1, minCheckouts)} AND ${m} >= 0, ${d}, 0)`;
+    return `${m} / IF(${d} >= ${Math.max(1, minCheckouts)} AND FILL(${m}, -1) >= 0, ${d}, 0)`;
 }
 
 /** Metric math ids shared by the alarms and the dashboard. */
@@ -233,7 +234,7 @@ export interface GateSpec {
 
 /**
  * A second band child OR'ed with the series' own band in the composite: revenue series get one on their typical
- * order value (the mean ln(1 + order value), `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)` = OrderValueLog / Checkouts with
+ * order value (the mean ln(1 + order value), `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)` = OrderValueLog / Checkouts with
  * a minimum of checkouts; model/alarmTiming.ts aovAlarmTiming),
  * which sees an order-value anomaly in the first complete minute where the revenue band, swamped by the checkout
  * count's noise, needs several. No actions: the composite acts.

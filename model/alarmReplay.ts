@@ -124,7 +124,7 @@ export interface ReplayShape {
     ratio?: boolean;
     /**
      * Ratio shapes: a period with fewer than this many in the denominator has no datapoint either (metric math
-     * `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)`: the division by zero drops it), so a band is never judged on one or two orders.
+     * `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)`: the division by zero drops it), so a band is never judged on one or two orders.
      * Default 1.
      */
     minDenominator?: number;

@@ -230,7 +230,7 @@ export const AOV_EXTRA_BAND_WIDTH: Readonly<Record<"spike" | "drop", Readonly<Re
 
 /**
  * The order-value companions judge a period only when it holds at least this many checkouts (metric math
- * `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)`; fewer: no datapoint, not breaching). The mean log of one or two orders spreads far wider
+ * `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)`; fewer: no datapoint, not breaching). The mean log of one or two orders spreads far wider
  * than the band, which is trained on every period: at 2–3 checkouts a minute those periods raised most steady-day
  * alarms of the sparse series. Chosen with the simulation (docs/detection-simulation.md).
  */

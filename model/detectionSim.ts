@@ -99,9 +99,9 @@ export function companionShapeOf(spec: AlarmSpec): ReplayShape | undefined {
     const c = spec.companion;
     if (!c) return undefined;
     const e1 = c.metricQueries.find((q) => q.id === "e1");
-    // The `AND m1 >= 0` guard changes nothing here: the replay's numerator has a value wherever its checkouts do.
-    const form = /^m1 \/ (?:m2|IF\(m2 >= (\d+)(?: AND m1 >= 0)?, m2, 0\))$/.exec(String(e1?.expression ?? ""));
-    if (!form) throw new Error(`alarm ${c.alarmName}: the replay reproduces e1 = m1 / m2 or m1 / IF(m2 >= n[ AND m1 >= 0], m2, 0), got ${String(e1?.expression)}`);
+    // The `AND FILL(m1, -1) >= 0` guard changes nothing here: the replay's numerator has a value wherever its checkouts do.
+    const form = /^m1 \/ (?:m2|IF\(m2 >= (\d+)(?: AND FILL\(m1, -1\) >= 0)?, m2, 0\))$/.exec(String(e1?.expression ?? ""));
+    if (!form) throw new Error(`alarm ${c.alarmName}: the replay reproduces e1 = m1 / m2 or m1 / IF(m2 >= n[ AND FILL(m1, -1) >= 0], m2, 0), got ${String(e1?.expression)}`);
     const m1 = c.metricQueries.find((q) => q.id === "m1") as { metric?: { metricName?: unknown } } | undefined;
     if (m1?.metric?.metricName !== ORDER_VALUE_LOG_METRIC_NAME) {
         throw new Error(`alarm ${c.alarmName}: the replay's ratio numerator is ${ORDER_VALUE_LOG_METRIC_NAME}, got ${String(m1?.metric?.metricName)}`);

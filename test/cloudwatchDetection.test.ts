@@ -51,21 +51,22 @@ function byName(run: ProgramRun, suffix: string): Registered {
 
 /**
  * One datapoint of an order-value child's e1 under the rules of the CloudWatch User Guide, "Using metric math", for
- * the forms the plan writes (`m1 / m2`, `m1 / IF(m2 >= n[ AND m1 >= 0], m2, 0)`); undefined: no datapoint. Rules used:
- * arithmetic and logical operators between two series treat a value missing in one as 0 ("Missing values in a time
- * series are treated as 0"; the comparison table's `metric1 > 15 AND metric2 > 15`); a comparison of a series with a
- * scalar has no point where the series has none; IF(TS, TS, S) is metric2's value when true (0 if it has none), the
- * scalar when false, and dropped where the condition has no point; a division by zero drops the datapoint.
+ * the forms the plan writes (`m1 / m2`, `m1 / IF(m2 >= n[ AND FILL(m1, -1) >= 0], m2, 0)`); undefined: no datapoint.
+ * Rules used: arithmetic and logical operators between two series treat a value missing in one as 0 ("Missing values
+ * in a time series are treated as 0"; the comparison table's `metric1 > 15 AND metric2 > 15`); a comparison of a
+ * series with a scalar has no point where the series has none; FILL(m, v) gives v where m has none; IF(TS, TS, S) is
+ * metric2's value when true (0 if it has none), the scalar when false, and dropped where the condition has no point;
+ * a division by zero drops the datapoint.
  */
 function documentedE1(expression: string, m1: number | undefined, m2: number | undefined): number | undefined {
-    const form = /^m1 \/ (?:m2|IF\(m2 >= (\d+)( AND m1 >= 0)?, m2, 0\))$/.exec(expression);
+    const form = /^m1 \/ (?:m2|IF\(m2 >= (\d+)( AND FILL\(m1, -1\) >= 0)?, m2, 0\))$/.exec(expression);
     assert.ok(form, `an e1 form this check knows: ${expression}`);
     const pair = (a: number | undefined, b: number | undefined, op: (x: number, y: number) => number | undefined) => (a === undefined && b === undefined ? undefined : op(a ?? 0, b ?? 0));
     const atLeast = (v: number | undefined, n: number) => (v === undefined ? undefined : v >= n ? 1 : 0);
     let den = m2;
     if (form[1]) {
         let cond = atLeast(m2, Number(form[1]));
-        if (form[2]) cond = pair(cond, atLeast(m1, 0), (x, y) => (x && y ? 1 : 0));
+        if (form[2]) cond = pair(cond, atLeast(m1 ?? -1, 0), (x, y) => (x && y ? 1 : 0));
         den = cond === undefined ? undefined : cond ? (m2 ?? 0) : 0;
     }
     return pair(m1, den, (x, y) => (y === 0 ? undefined : x / y));
@@ -221,7 +222,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         // (divided by 0) and does not breach
         assert.deepStrictEqual(
             [query(aov, "e1").expression, query(aov, "ad1").expression, aov.inputs.evaluationPeriods, aov.inputs.datapointsToAlarm, aov.inputs.treatMissingData, aov.inputs.name, aov.inputs.alarmActions],
-            ["m1 / IF(m2 >= 5 AND m1 >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
+            ["m1 / IF(m2 >= 5 AND FILL(m1, -1) >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)", 3, 2, "notBreaching", `${name}-aov-band`, []],
         );
         const composite = run.one(COMPOSITE, "detection-revenue-total-spike-composite");
         assert.deepStrictEqual([composite.inputs.alarmName, composite.inputs.alarmRule], [name, `ALARM("${name}-band") OR ALARM("${name}-aov-band")`]);
@@ -233,7 +234,7 @@ describe("CloudWatchDetection (cloudwatch engine)", () => {
         // at least 3 checkouts a period
         const drop = byName(run, "revenue-marketplace-JP-drop-aov");
         assert.deepStrictEqual([drop.inputs.comparisonOperator, drop.inputs.evaluationPeriods, drop.inputs.datapointsToAlarm, query(drop, "m1").metric.period, query(drop, "m2").metric.period, query(drop, "e1").expression, query(drop, "ad1").expression],
-            ["LessThanLowerThreshold", 2, 2, 120, 120, "m1 / IF(m2 >= 3 AND m1 >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
+            ["LessThanLowerThreshold", 2, 2, 120, 120, "m1 / IF(m2 >= 3 AND FILL(m1, -1) >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3.5)"]);
         // sparse spike: the same shape
         const spike = byName(run, "revenue-marketplace-JP-spike-aov");
         assert.deepStrictEqual([spike.inputs.evaluationPeriods, spike.inputs.datapointsToAlarm, query(spike, "ad1").expression], [2, 2, "ANOMALY_DETECTION_BAND(e1, 3.5)"]);

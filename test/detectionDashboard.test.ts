@@ -169,10 +169,10 @@ describe("DetectionDashboard under mocks (cloudwatch engine, dev stack)", () => 
         // at least 3 checkouts, spike and drop both 3.5 (model/alarmTiming.ts aovAlarmTiming, aovMinCheckouts, aovBandWidth).
         const total = titled(body, "Typical order value (total): mean ln(1 + order value)");
         assert.deepStrictEqual(rawRows(total).map((r) => r.slice(0, 4)), [["EdgeAnomaly/Ecommerce", "OrderValueLog", "Stack", cfg.stack], ["EdgeAnomaly/Ecommerce", "Checkouts", "Stack", cfg.stack]]);
-        assert.deepStrictEqual(expressions(total).map((e) => [e.id, e.expression, e.period]), [["e1", "m1 / IF(m2 >= 5 AND m1 >= 0, m2, 0)", 60], ["ad1", "ANOMALY_DETECTION_BAND(e1, 3.5)", 60]]);
+        assert.deepStrictEqual(expressions(total).map((e) => [e.id, e.expression, e.period]), [["e1", "m1 / IF(m2 >= 5 AND FILL(m1, -1) >= 0, m2, 0)", 60], ["ad1", "ANOMALY_DETECTION_BAND(e1, 3.5)", 60]]);
         assert.strictEqual(expressions(total)[0].label, "Revenue (total): mean ln(1 + order value)");
         assert.deepStrictEqual(expressions(titled(body, "Typical order value (Marketplace=JP): mean ln(1 + order value)")).map((e) => [e.expression, e.period]),
-            [["m1 / IF(m2 >= 3 AND m1 >= 0, m2, 0)", 120], ["ANOMALY_DETECTION_BAND(e1, 3.5)", 120]]);
+            [["m1 / IF(m2 >= 3 AND FILL(m1, -1) >= 0, m2, 0)", 120], ["ANOMALY_DETECTION_BAND(e1, 3.5)", 120]]);
         assert.strictEqual(metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (")).length, 8, "one graph per revenue series, none for views");
         assert.ok(metricWidgets(body).every((w) => !w.properties.title.endsWith(" per checkout")), "no graph still says revenue per checkout");
         assert.ok(body.widgets.some((w) => w.type === "text" && w.properties.markdown.startsWith("## Ecommerce typical order value: mean ln(1 + order value)") &&
@@ -265,7 +265,7 @@ describe("dashboardBody", () => {
         assert.deepStrictEqual(expressions(w).map((e) => e.expression), ["FILL(m1, 0)"]);
         assert.strictEqual(metricWidgets(body).filter((x) => /^(Views|Revenue) \([^)]*\)$/.test(x.properties.title)).length, 16);
         // The typical order value graphed too (the EMF metrics are there), without the order-value alarms' bands.
-        assert.deepStrictEqual(expressions(titled(body, "Typical order value (total): mean ln(1 + order value)")).map((e) => e.expression), ["m1 / IF(m2 >= 5 AND m1 >= 0, m2, 0)"]);
+        assert.deepStrictEqual(expressions(titled(body, "Typical order value (total): mean ln(1 + order value)")).map((e) => e.expression), ["m1 / IF(m2 >= 5 AND FILL(m1, -1) >= 0, m2, 0)"]);
     });
 
     it("cloudwatch engine with no ARNs yet shows no empty alarm widget", () => {
@@ -295,7 +295,7 @@ describe("dashboardBody", () => {
         // the sparse minimum of 120 s), minimum checkouts (3) and width (2.5 + 0.5, spike and drop alike: one band row).
         const aov = metricWidgets(body).filter((w) => w.properties.title.startsWith("Typical order value (Marketplace="));
         assert.strictEqual(aov.length, 4);
-        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [3600, "m1 / IF(m2 >= 3 AND m1 >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
+        for (const w of aov) assert.deepStrictEqual([w.properties.period, ...expressions(w).map((e) => e.expression)], [3600, "m1 / IF(m2 >= 3 AND FILL(m1, -1) >= 0, m2, 0)", "ANOMALY_DETECTION_BAND(e1, 3)"]);
     });
 
     it("layout wraps rows at 24 columns and starts each section on a new row", () => {

@@ -1,5 +1,5 @@
 // A revenue composite alarm that fires because of its order-value ("AOV") child — a band on the mean log order
-// value, e1 = `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)` (or `m1 / m2`) with m1 = OrderValueLog (Σ ln(1 + order value)) and m2 =
+// value, e1 = `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)` (or `m1 / m2`) with m1 = OrderValueLog (Σ ln(1 + order value)) and m2 =
 // Checkouts, OR'ed into the composite: components/cloudwatchDetection.ts — through the finding Lambda as deployed
 // (the source handler and the serialized closure, each loaded once) with CloudWatch, Security Hub and SNS stubs that
 // validate every request against the SDK's model. The alarm's numbers are x = mean ln(1 + order value); the finding
@@ -121,7 +121,7 @@ describe("AOV composite fixture is the program's", () => {
         for (const c of [TOTAL_SPIKE.companion!, JP_DROP.companion!]) {
             const shape = c.metricQueries.map((q) => q.expression ?? (q.metric as any).metricName);
             assert.deepEqual(shape.slice(0, 2), ["OrderValueLog", "Checkouts"], c.alarmName);
-            assert.match(shape[2], /^m1 \/ IF\(m2 >= \d+ AND m1 >= 0, m2, 0\)$/, c.alarmName);
+            assert.match(shape[2], /^m1 \/ IF\(m2 >= \d+ AND FILL\(m1, -1\) >= 0, m2, 0\)$/, c.alarmName);
             assert.match(shape[3], /^ANOMALY_DETECTION_BAND\(e1, \d+(\.\d+)?\)$/, c.alarmName);
         }
         assert.deepEqual([TOTAL_SPIKE.companion!.periodSeconds, JP_DROP.companion!.periodSeconds], [60, 120]);

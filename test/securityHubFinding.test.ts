@@ -1125,7 +1125,7 @@ describeBoth("alarm notification parsing details", () => {
         assert.equal(anomalyBand({ ...trig, Metrics: [{ Id: "ad", Expression: "ANOMALY_DETECTION_BAND(m1)" }] })!.width, 2, "width defaults to 2");
     });
 
-    it("a band on a ratio: `m1 / m2`, `m1 / IF(m2 >= n, m2, 0)` or `m1 / IF(m2 >= n AND m1 >= 0, m2, 0)`; OrderValueLog / Checkouts in the ecommerce namespace is the order value, nothing else", () => {
+    it("a band on a ratio: `m1 / m2`, `m1 / IF(m2 >= n, m2, 0)` or `m1 / IF(m2 >= n AND FILL(m1, -1) >= 0, m2, 0)`; OrderValueLog / Checkouts in the ecommerce namespace is the order value, nothing else", () => {
         const stat = (id: string, name: string, ns = "EdgeAnomaly/Ecommerce") => ({ Id: id, MetricStat: { Metric: { Namespace: ns, MetricName: name, Dimensions: [{ name: "Stack", value: "dev" }] }, Period: 60, Stat: "Sum" } });
         const trigger = (num: string, e1: string, ns?: string) => ({
             ComparisonOperator: "LessThanLowerThreshold", ThresholdMetricId: "ad1",
@@ -1135,8 +1135,8 @@ describeBoth("alarm notification parsing details", () => {
         assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / m2")), { expression: "m1 / m2", denominator: "Checkouts", logOrderValue: true });
         assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 4, m2, 0)")), { expression: "m1 / IF(m2 >= 4, m2, 0)", denominator: "Checkouts", logOrderValue: true });
         // the planned form: a period needs n checkouts and an OrderValueLog datapoint (components/cloudwatchDetection.ts orderValueExpression)
-        assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 5 AND m1 >= 0, m2, 0)")), { expression: "m1 / IF(m2 >= 5 AND m1 >= 0, m2, 0)", denominator: "Checkouts", logOrderValue: true });
-        assert.equal(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 5 AND m2 >= 0, m2, 0)")), undefined, "the presence guard is on the numerator");
+        assert.deepEqual(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 5 AND FILL(m1, -1) >= 0, m2, 0)")), { expression: "m1 / IF(m2 >= 5 AND FILL(m1, -1) >= 0, m2, 0)", denominator: "Checkouts", logOrderValue: true });
+        assert.equal(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 5 AND FILL(m2, -1) >= 0, m2, 0)")), undefined, "the presence guard is on the numerator");
         assert.equal(ratioOf(trigger("Revenue", "m1 / m2"))!.logOrderValue, false, "Revenue / Checkouts is another ratio");
         assert.equal(ratioOf(trigger("OrderValueLog", "m1 / m2", "App/Shop"))!.logOrderValue, false, "outside the ecommerce namespace");
         assert.equal(ratioOf(trigger("OrderValueLog", "m1 / IF(m2 >= 4, m1, 0)")), undefined, "a guard on another series is not a ratio of m1 and m2");

@@ -247,7 +247,7 @@ export interface AlarmMetric {
     /** The metric-math expressions between the raw metric and the band (e.g. `FILL(m1, 0)`). */
     via: string[];
     /**
-     * Set when the band is on a ratio of two metrics — `m1 / m2`, or `m1 / IF(m2 >= n[ AND m1 >= 0], m2, 0)` (none under n
+     * Set when the band is on a ratio of two metrics — `m1 / m2`, or `m1 / IF(m2 >= n[ AND FILL(m1, -1) >= 0], m2, 0)` (none under n
      * of the denominator): the fields above are the numerator's; this is the expression and the denominator's metric
      * name. Findings name the series `A/B`; any ratio but the order-value one has the unit `A per B`, its values as
      * stated. `logOrderValue`: a revenue series' order-value child (components/cloudwatchDetection.ts), a band on
@@ -258,8 +258,8 @@ export interface AlarmMetric {
     ratio?: { expression: string; denominator: string; logOrderValue: boolean };
 }
 
-/** `a / b`, `a / IF(b >= n, b, 0)` or `a / IF(b >= n AND a >= 0, b, 0)`: groups numerator id, denominator id (plain or guarded). */
-const RATIO = /^\s*([A-Za-z]\w*)\s*\/\s*(?:([A-Za-z]\w*)|IF\s*\(\s*([A-Za-z]\w*)\s*>=?\s*\d+(?:\.\d+)?(?:\s*(?:AND|&&)\s*\1\s*>=\s*0)?\s*,\s*\3\s*,\s*0\s*\))\s*$/i;
+/** `a / b`, `a / IF(b >= n, b, 0)` or `a / IF(b >= n AND FILL(a, -1) >= 0, b, 0)`: groups numerator id, denominator id (plain or guarded). */
+const RATIO = /^\s*([A-Za-z]\w*)\s*\/\s*(?:([A-Za-z]\w*)|IF\s*\(\s*([A-Za-z]\w*)\s*>=?\s*\d+(?:\.\d+)?(?:\s*(?:AND|&&)\s*FILL\s*\(\s*\1\s*,\s*-1\s*\)\s*>=\s*0)?\s*,\s*\3\s*,\s*0\s*\))\s*$/i;
 
 /** What an order value's value reads as, in findings and notices. */
 export const TYPICAL_ORDER_VALUE = "typical order value (geometric mean)";
