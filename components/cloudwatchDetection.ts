@@ -36,7 +36,7 @@ import {
     EcommerceSeriesOptions, EcommerceSeriesSettings, METRIC_DIMENSION_NAMES, METRIC_NAMES, METRIC_NAMESPACE, Measure, ORDER_VALUE_LOG_METRIC_NAME, STACK_DIMENSION, resolveEcommerceSeries,
 } from "../model/ecommerceSchema";
 import {
-    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, aovAlarmTiming, aovBandWidth, aovMinCheckouts, dropBaselineThreshold,
+    AlarmTiming, AlarmTimingSettings, DROP_BASELINE_WINDOW_SECONDS, AOV_SPARSE_MIN_PERIOD_SECONDS, SPARSE_PERIOD_SECONDS, alarmWindowProblem, aovAlarmTiming, aovBandWidth, aovMinCheckouts, dropBaselineThreshold,
     ecommerceAlarmTiming, seriesBandWidth, seriesKindOf, wafAlarmTiming,
 } from "../model/alarmTiming";
 import { regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
@@ -372,15 +372,23 @@ export interface ArgProblem {
 /** Why these settings cannot be deployed (the alarm window exceeds CloudWatch's limits), or undefined. */
 export function cloudWatchDetectionProblem(settings: CloudWatchDetectionSettings): ArgProblem | undefined {
     const t = settings.timing;
+    const ecommerce = settings.watchEcommerce;
+    // The sparse kinds exist only with a dimension (revenue by platform or marketplace): a config without one is not
+    // refused for windows it does not create.
+    const sparse = ecommerce && settings.series.dimensions.length > 0;
     const checks: Array<[AlarmTiming, string]> = [
         [wafAlarmTiming(t), `with detection.wafPeriodSeconds = ${t.wafPeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "revenueSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
-        [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
-        [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value)`],
-        [aovAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value)`],
+        ...(ecommerce ? [
+            [ecommerceAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+            [ecommerceAlarmTiming(t, "drop"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+            [ecommerceAlarmTiming(t, "revenueSpike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds}`],
+            [aovAlarmTiming(t, "spike"), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value)`],
+        ] as Array<[AlarmTiming, string]> : []),
+        ...(sparse ? [
+            [ecommerceAlarmTiming(t, "sparseSpike"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
+            [ecommerceAlarmTiming(t, "sparseDrop"), `with detection.sparsePeriodSeconds = ${t.sparsePeriodSeconds}`],
+            [aovAlarmTiming(t, "spike", { measure: "revenue", dimension: "platform" }), `with detection.ecommercePeriodSeconds = ${t.ecommercePeriodSeconds} (typical order value by platform / marketplace: at least ${AOV_SPARSE_MIN_PERIOD_SECONDS} s)`],
+        ] as Array<[AlarmTiming, string]> : []),
     ];
     for (const [timing, context] of checks) {
         const problem = alarmWindowProblem(timing);

@@ -69,14 +69,19 @@ export interface RatioMoments {
  */
 export function smallCountFactor(mu: number, minCount = 1): number {
     if (!(mu > 0)) return 1;
-    if (mu > 30 && minCount <= 1) return 1 + 1 / mu + 2 / (mu * mu);
-    let p = Math.exp(-mu);
+    // Far above the minimum, conditioning on K ≥ n changes nothing measurable (P(K < μ/2) < 1e-3 beyond μ = 30).
+    if (mu > 30 && minCount <= mu / 2) return 1 + 1 / mu + 2 / (mu * mu);
+    // Exact sum, in log space so that e^{−μ} cannot underflow for large μ.
+    const logMu = Math.log(mu);
+    const from = Math.max(1, Math.ceil(minCount));
+    const top = Math.ceil(Math.max(mu, from) + 12 * Math.sqrt(mu) + 20);
+    let logFact = 0;
+    for (let k = 2; k < from; k++) logFact += Math.log(k);
     let sum = 0;
     let mass = 0;
-    const top = Math.ceil(mu + 12 * Math.sqrt(mu) + 20 + minCount);
-    for (let k = 1; k <= top; k++) {
-        p *= mu / k;
-        if (k < minCount) continue;
+    for (let k = from; k <= top; k++) {
+        if (k > 1) logFact += Math.log(k);
+        const p = Math.exp(-mu + k * logMu - logFact);
         sum += p / k;
         mass += p;
     }

@@ -245,6 +245,8 @@ describe("alarm replay (model/alarmReplay.ts): hand-computed cases", () => {
             }
             assert.ok(Math.abs(f4 - (6 * num) / mass) < 1e-12);
             assert.ok(f4 < smallCountFactor(6));
+            // no underflow where e^{−μ} is 0 in floating point (μ > 745): ≈ 1 + 1/μ, not 1
+            assert.ok(Math.abs(smallCountFactor(800, 500) - (1 + 1 / 800)) < 1e-4, String(smallCountFactor(800, 500)));
         });
 
         it("ALARM at 1440: W=1380 the filling [1260,1380) reads 2.39 but [1140,1260) mixes 60 s of 4 and 60 s of 2.39 (3.20 ≥ 3.1); W=1440 both are 2.39 < 3.1", () => {

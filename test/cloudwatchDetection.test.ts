@@ -329,6 +329,17 @@ describe("CloudWatchDetection config variations", () => {
         assert.strictEqual(byName(run, "views-total-drop").inputs.evaluationPeriods, 101);
     });
 
+    it("windows are checked only for the alarms the config creates: without a dimension no sparse window can refuse it", async () => {
+        // 48 + 1 filling at 60 s is under an hour for the dense alarms; the sparse band at 1800 s would be 49 × 1800 s,
+        // over a day: refused with a dimension, built without one.
+        const detection = { evaluationPeriods: 48, datapointsToAlarm: 1, sparsePeriodSeconds: 1800 };
+        await rejects({ ...detection, ecommerceDimensions: ["platform"] }, `${PROJECT}:detection.evaluationPeriods`,
+            /48 is too many with detection\.sparsePeriodSeconds = 1800: .*49 × 1800 s/);
+        const { run } = await build(devWith({ ...detection, ecommerceDimensions: [] }));
+        assert.strictEqual(byName(run, "revenue-total-drop-aov").inputs.evaluationPeriods, 49);
+        assert.strictEqual(run.ofType(ALARM).filter((a) => /platform|marketplace/i.test(a.name)).length, 0);
+    });
+
     it("bad noise-floor and period keys fail preview naming the key", async () => {
         await rejects({ ecommercePeriodSeconds: 90 }, `${PROJECT}:detection.ecommercePeriodSeconds`, /multiple of 60/);
         await rejects({ sparsePeriodSeconds: 90 }, `${PROJECT}:detection.sparsePeriodSeconds`, /multiple of 60/);
