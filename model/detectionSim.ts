@@ -7,7 +7,8 @@
 // `detectionLatencySeconds` stack output.
 import { AlarmSpec, CloudWatchDetectionArgs, cloudWatchDetectionSettings, planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { Expected, ReplayResult, ReplaySeries, ReplayShape, firstAlarm, replayAlarmSet } from "./alarmReplay";
-import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, wafVisibleAt } from "./metricArrival";
+import { wafAlarmTiming } from "./alarmTiming";
+import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, WAF_PUBLISH_DELAY_SECONDS, wafVisibleAt } from "./metricArrival";
 import { ORDER_VALUE_LOG_METRIC_NAME, TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 import { WAF_TOTAL_RULE } from "./wafTargets";
 import { Anomaly, DEFAULT_FACTOR, FUNNEL, ORDER_SIGMA, Rng, Slice, TrafficModel, poisson, seededRng } from "../scripts/lib/trafficModel";
@@ -134,9 +135,29 @@ export function simStackOf(args: CloudWatchDetectionArgs): SimStack {
     return { platforms: s.platforms, marketplaces: s.marketplaces };
 }
 
-/** Every alarm CloudWatchDetection builds from these args, as replayed. */
-export function simAlarms(args: CloudWatchDetectionArgs): SimAlarm[] {
+/**
+ * A WAF alarm's shape planned for another publish-delay bound: the filling datapoints (N + filling, the floor's
+ * window N × period) follow the lag as model/alarmTiming.ts wafAlarmTiming plans them; M stays (a filling WAF
+ * datapoint can only undercount). At the default bound this is the planned shape (test/detectionSim.test.ts).
+ */
+export function wafShapeFor(shape: ReplayShape, args: CloudWatchDetectionArgs, publishDelayMax: number): ReplayShape {
+    const wt = wafAlarmTiming(cloudWatchDetectionSettings(args).timing, publishDelayMax);
+    return {
+        ...shape,
+        evaluationPeriods: wt.evaluationPeriods,
+        datapointsToAlarm: wt.datapointsToAlarmAbove,
+        gate: shape.gate ? { ...shape.gate, windowSeconds: wt.windowSeconds } : undefined,
+    };
+}
+
+/**
+ * Every alarm CloudWatchDetection builds from these args, as replayed. With `o.wafPublishDelayMax` set (the
+ * simulator's `--waf-publish-delay`), the WAF alarms are shaped for that bound (wafShapeFor): what the stack would
+ * create were WAF_PUBLISH_DELAY_SECONDS.max that figure. The deployed alarms keep the assumption's shape.
+ */
+export function simAlarms(args: CloudWatchDetectionArgs, o: Pick<SimOptions, "wafPublishDelayMax"> = {}): SimAlarm[] {
     const specs = planCloudWatchAlarms(args);
+    const delay = o.wafPublishDelayMax;
     const aclRules = (key: string, rule: string): string[] => {
         const acl = args.webAcls.find((w) => (w.key ? `${w.key}-${rule}` : rule) === key.replace(/^waf-/, ""));
         return acl ? [...acl.rules] : [];
@@ -145,7 +166,7 @@ export function simAlarms(args: CloudWatchDetectionArgs): SimAlarm[] {
         key: s.key,
         kind: s.kind,
         label: s.target.label,
-        shape: shapeOf(s),
+        shape: s.kind === "waf" && delay !== undefined ? wafShapeFor(shapeOf(s), args, delay) : shapeOf(s),
         ...(s.companion ? { companion: companionShapeOf(s) } : {}),
         rule: s.target.rule,
         ...(s.target.rule !== undefined ? { wafBackgroundPerMinute: wafBackgroundPerMinute(s.target.rule, aclRules(s.key, s.target.rule)) } : {}),
@@ -357,6 +378,11 @@ export interface SimOptions {
     evaluationDelaySeconds?: number;
     /** Blocked requests a minute of the injected WAF attack. Default WAF_ATTACK_PER_MINUTE. */
     wafAttackPerMinute?: number;
+    /**
+     * Upper bound of the WAF publish delay (s): the WAF arrival timeline draws from WAF_PUBLISH_DELAY_SECONDS.min to
+     * it, and simAlarms shapes the WAF alarms' filling datapoints for it. Default WAF_PUBLISH_DELAY_SECONDS.max.
+     */
+    wafPublishDelayMax?: number;
 }
 
 function wafBackgroundOf(alarm: SimAlarm): number {
@@ -382,8 +408,8 @@ interface Run {
     duration: number;
 }
 
-function arrival(alarm: SimAlarm, seconds: number, p: EmfArrivalParams, draw: Draw, flushPhase: number): Float64Array {
-    return alarm.kind === "waf" ? wafVisibleAt(seconds, draw) : emfVisibleAt(seconds, p, draw, flushPhase);
+function arrival(alarm: SimAlarm, seconds: number, p: EmfArrivalParams, o: SimOptions, draw: Draw, flushPhase: number): Float64Array {
+    return alarm.kind === "waf" ? wafVisibleAt(seconds, draw, o.wafPublishDelayMax ?? WAF_PUBLISH_DELAY_SECONDS.max) : emfVisibleAt(seconds, p, draw, flushPhase);
 }
 
 /** The injected anomaly that an alarm exists to catch (the generator's defaults: factor 0.2 / 3, 600 s). */
@@ -425,7 +451,7 @@ function buildRun(config: SimStack, alarm: SimAlarm, warmup: number, startMs: nu
         values = seriesValues(model, series, t0Ms, seconds, rng, parts);
         expected = expectedOf(model, series, t0Ms, seconds / 60);
     }
-    return { series: { values, visibleAt: arrival(alarm, seconds, p, draw, flushPhase), expected, ...ratioFields(parts) }, anomalyAt, duration };
+    return { series: { values, visibleAt: arrival(alarm, seconds, p, o, draw, flushPhase), expected, ...ratioFields(parts) }, anomalyAt, duration };
 }
 
 /** Replays an alarm as created: its band (and AOV companion), with its gate, on one series. */
@@ -490,7 +516,7 @@ export function worstCase(config: SimStack, alarm: SimAlarm, o: SimOptions, warm
             for (const draw of (alarm.kind === "waf" && !coarse ? [{ mode: "worst" }] : [{ mode: "worst" }, { mode: "best" }]) as Draw[]) {
                 for (const fp of flushPhases) {
                     const n = base.series.values.length;
-                    const run: Run = { anomalyAt: base.anomalyAt, duration: base.duration, series: { ...base.series, visibleAt: arrival(alarm, n, p, draw, fp) } };
+                    const run: Run = { anomalyAt: base.anomalyAt, duration: base.duration, series: { ...base.series, visibleAt: arrival(alarm, n, p, o, draw, fp) } };
                     const t = timeToAlert(run, alarm, o);
                     runs += 1;
                     if (t === undefined) {
@@ -593,7 +619,7 @@ export function steadyFalseAlarms(config: SimStack, alarm: SimAlarm, o: SimOptio
             values = seriesValues(model, alarm.series!, t0Ms, seconds, rng, parts);
             expected = expectedOf(model, alarm.series!, t0Ms, seconds / 60);
         }
-        const visibleAt = arrival(alarm, seconds, p, { mode: "random", rng }, Math.floor(rng() * Math.max(1, o.bufferSeconds)));
+        const visibleAt = arrival(alarm, seconds, p, o, { mode: "random", rng }, Math.floor(rng() * Math.max(1, o.bufferSeconds)));
         const r = replaySimAlarm(alarm, { values, visibleAt, expected, ...ratioFields(parts) }, o);
         count += r.transitions.filter((t) => t.state === "ALARM").length;
     }
@@ -628,7 +654,7 @@ export function sampledReplays(config: SimStack, alarm: SimAlarm, o: SimOptions,
 /** Runs everything for the alarms of these args: noise-free bounds, sampled replays and the steady day(s), per alarm and per kind. */
 export function simulate(args: CloudWatchDetectionArgs, o: SimOptions, opts: { days: number; replays: number; seed: number; only?: (a: SimAlarm) => boolean }): SimulationReport {
     const config = simStackOf(args);
-    const alarms = simAlarms(args).filter(opts.only ?? (() => true));
+    const alarms = simAlarms(args, o).filter(opts.only ?? (() => true));
     const perAlarm: SimulationReport["perAlarm"] = [];
     const samples = new Map<SimGroup, number[]>();
     const kinds = new Map<SimGroup, KindReport>();
@@ -674,7 +700,7 @@ export function simulate(args: CloudWatchDetectionArgs, o: SimOptions, opts: { d
  */
 export function wafAttackSweep(args: CloudWatchDetectionArgs, o: SimOptions, sizes: readonly number[] = WAF_ATTACK_SWEEP_PER_MINUTE): Array<{ perMinute: number; worstSeconds?: number; missed: number }> {
     const config = simStackOf(args);
-    const alarms = simAlarms(args).filter((a) => a.kind === "waf");
+    const alarms = simAlarms(args, o).filter((a) => a.kind === "waf");
     return sizes.map((perMinute) => {
         let worst: number | undefined;
         let missed = 0;

@@ -12,6 +12,20 @@ export const WAF_REPORT_INTERVAL_SECONDS = 60;
  * the minute ends (at most 60 s, at least 1 s). No ingestion figure is published.
  */
 export const WAF_PUBLISH_DELAY_SECONDS = { min: 1, max: 60 } as const;
+/**
+ * Upper bounds of the WAF publish delay the simulator accepts (`npm run simulate -- --waf-publish-delay S`, e.g. the
+ * figure `npm run measure-lag` measured on a real stack): whole seconds, at least the assumption's lower bound.
+ */
+export const WAF_PUBLISH_DELAY_RANGE_SECONDS = { min: WAF_PUBLISH_DELAY_SECONDS.min, max: 600 } as const;
+
+/** Checks an upper bound of the WAF publish delay (throws naming the range). */
+export function checkWafPublishDelayMax(seconds: number): number {
+    const r = WAF_PUBLISH_DELAY_RANGE_SECONDS;
+    if (!(Number.isInteger(seconds) && seconds >= r.min && seconds <= r.max)) {
+        throw new Error(`WAF publish delay bound must be a whole number of seconds from ${r.min} to ${r.max}, got ${seconds}`);
+    }
+    return seconds;
+}
 
 // ---- ecommerce EMF metrics ---------------------------------------------------------------------------------------
 // event → Kinesis → Firehose reads it → Firehose's Lambda buffer → the transform writes EMF lines to its log →
@@ -70,9 +84,12 @@ export function emfMaxLagSeconds(p: EmfArrivalParams): number {
     return p.kinesisMax + p.bufferSeconds + p.runMax + p.logToMetricMax;
 }
 
-/** Worst-case seconds from the end of a WAF minute to its datapoint being readable. */
-export function wafMaxLagSeconds(): number {
-    return WAF_PUBLISH_DELAY_SECONDS.max;
+/**
+ * Worst-case seconds from the end of a WAF minute to its datapoint being readable: the publish delay's upper bound
+ * (default the assumption's, WAF_PUBLISH_DELAY_SECONDS.max).
+ */
+export function wafMaxLagSeconds(publishDelayMax: number = WAF_PUBLISH_DELAY_SECONDS.max): number {
+    return checkWafPublishDelayMax(publishDelayMax);
 }
 
 /** How each stage's delay is drawn: at its upper bound (worst), lower bound (best), or uniformly at random. */
@@ -109,11 +126,15 @@ export function emfVisibleAt(length: number, p: EmfArrivalParams, draw: Draw, fl
     return out;
 }
 
-/** WAF arrival timeline: each minute's count is readable, whole, its publish delay after the minute ends. */
-export function wafVisibleAt(length: number, draw: Draw): Float64Array {
+/**
+ * WAF arrival timeline: each minute's count is readable, whole, its publish delay after the minute ends (drawn from
+ * WAF_PUBLISH_DELAY_SECONDS.min to `publishDelayMax`, default the assumption's upper bound).
+ */
+export function wafVisibleAt(length: number, draw: Draw, publishDelayMax: number = WAF_PUBLISH_DELAY_SECONDS.max): Float64Array {
+    const max = checkWafPublishDelayMax(publishDelayMax);
     const out = new Float64Array(length);
     for (let minute = 0; minute * 60 < length; minute++) {
-        const at = (minute + 1) * 60 + pick(draw, WAF_PUBLISH_DELAY_SECONDS.min, WAF_PUBLISH_DELAY_SECONDS.max);
+        const at = (minute + 1) * 60 + pick(draw, WAF_PUBLISH_DELAY_SECONDS.min, max);
         for (let s = minute * 60; s < Math.min(length, (minute + 1) * 60); s++) out[s] = at;
     }
     return out;

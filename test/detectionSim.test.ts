@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../model/wafRules";
 import { companionShapeOf, defaultSimOptions, orderLogMoments, shapeOf, simAlarms, simStackOf, simulate, steadyFalseAlarms, trafficModel, wafAttackSweep } from "../model/detectionSim";
+import { wafVisibleAt } from "../model/metricArrival";
 import { seededRng } from "../scripts/lib/trafficModel";
 import { UsageError, formatReport, kindChoices, parseSimulateArgs, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
@@ -107,6 +108,64 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
         // 1200/min: even at φ = 59 the first minute holds 20 → alerted at the next evaluation but one, 120 − φ ≤ 120.
         const sweep = wafAttackSweep(args, o, [60, 1200]);
         assert.deepStrictEqual(sweep.map((r) => [r.perMinute, r.worstSeconds, r.missed]), [[60, 139, 0], [1200, 120, 0]]);
+    });
+
+    describe("--waf-publish-delay: the WAF publish delay's upper bound (e.g. measured by npm run measure-lag)", () => {
+        const at = (delay: number, extra: Partial<typeof o> = {}) => wafAttackSweep(args, { ...o, ...extra, wafPublishDelayMax: delay }, [60])[0];
+
+        it("flows into the WAF arrival timeline: minute k readable (k + 1)·60 + the bound in the worst draw", () => {
+            assert.deepStrictEqual([...wafVisibleAt(180, { mode: "worst" }, 30)].filter((_, i) => i % 60 === 0), [90, 150, 210]);
+            assert.deepStrictEqual([...wafVisibleAt(120, { mode: "best" }, 30)].filter((_, i) => i % 60 === 0), [61, 121]);
+            assert.deepStrictEqual(wafVisibleAt(120, { mode: "worst" }), wafVisibleAt(120, { mode: "worst" }, 60));
+            for (const bad of [0, 601, 1.5, NaN]) assert.throws(() => wafVisibleAt(60, { mode: "worst" }, bad), /whole number of seconds from 1 to 600/);
+        });
+
+        it("and into the WAF alarms' filling datapoints: ≤ 60 s keeps the planned 1 of 2 and 120 s floor, 61–120 s makes it 1 of 3 and 180 s; the other alarms unchanged", () => {
+            const planned = simAlarms(args);
+            for (const d of [1, 30, 60]) assert.deepStrictEqual(simAlarms(args, { wafPublishDelayMax: d }), planned, `bound ${d} s`);
+            const slow = simAlarms(args, { wafPublishDelayMax: 90 });
+            for (const [i, a] of slow.entries()) {
+                if (a.kind !== "waf") {
+                    assert.deepStrictEqual(a, planned[i]);
+                    continue;
+                }
+                assert.deepStrictEqual([a.shape.evaluationPeriods, a.shape.datapointsToAlarm, a.shape.gate], [3, 1, { windowSeconds: 180, threshold: 20 }], a.key);
+            }
+        });
+
+        it("dev WAF bound at 60 a minute: 139 s at 30, 45 and 60 s (the evaluation runs on the minute); 199 s at 90 s; with a 30 s evaluation read delay 30 s saves a minute (109 vs 169 s)", () => {
+            // The worst start is φ = 41 s into minute k on the rate-based rule (0.2 a minute): minute k holds 19.2 < the
+            // floor of 20, so the alarm needs minute k+1, which ends at (k+2)·60 and is readable at (k+2)·60 + D.
+            // Evaluation delay 0: the first evaluation to read it runs at the next whole minute, (k+3)·60, for every D
+            // from 1 to 60 s: 180 − 41 = 139 s, the same at 30, 45 and 60.
+            assert.deepStrictEqual([30, 45, 60].map((d) => at(d).worstSeconds), [139, 139, 139]);
+            // D = 90 (filling 2: 1 of 3, floor over 180 s): readable at (k+3)·60 + 30, read at (k+4)·60: 240 − 41 = 199 s.
+            assert.strictEqual(at(90).worstSeconds, 199);
+            // Evaluation at the minute + 30 s: D = 30 is read by the (k+2)·60 + 30 evaluation: 150 − 41 = 109 s;
+            // D = 60 only by the (k+3)·60 + 30 one: 210 − 41 = 169 s — 60 s (one evaluation) apart.
+            assert.deepStrictEqual([30, 60].map((d) => at(d, { evaluationDelaySeconds: 30 }).worstSeconds), [109, 169]);
+            for (const d of [30, 45, 60, 90]) assert.strictEqual(at(d).missed, 0);
+        });
+
+        it("the default run is unchanged: no flag = --waf-publish-delay 60, the stack output keeps the assumption; the Arrival line prints the bound", () => {
+            const only = (a: { key: string }) => a.key === "waf-RateLimitPerClientIp";
+            const dflt = simulate(args, o, { days: 1, replays: 2, seed: 5, only });
+            const sixty = simulate(args, { ...o, wafPublishDelayMax: 60 }, { days: 1, replays: 2, seed: 5, only });
+            assert.deepStrictEqual(sixty.kinds, dflt.kinds);
+            assert.deepStrictEqual(sixty.perAlarm, dflt.perAlarm);
+            assert.match(formatReport(dflt, false), /WAF publish 1–60 s/);
+            const a = parseSimulateArgs(["--stack", "dev", "--waf-publish-delay", "30"]);
+            assert.ok(a !== "help");
+            assert.strictEqual(a.options.wafPublishDelayMax, 30);
+            assert.match(formatReport(simulate(args, a.options, { days: 1, replays: 1, seed: 5, only }), false), /WAF publish 1–30 s/);
+            const none = parseSimulateArgs(["--stack", "dev"]);
+            assert.ok(none !== "help");
+            assert.strictEqual(none.options.wafPublishDelayMax, 60);
+            for (const bad of ["0", "601", "30.5", "", "abc"]) {
+                assert.throws(() => parseSimulateArgs(["--stack", "dev", "--waf-publish-delay", bad]),
+                    (e: unknown) => e instanceof UsageError && /^--waf-publish-delay must be a whole number of seconds from 1 to 600/.test(e.message), bad);
+            }
+        });
     });
 
     it("shape and cost per alarm kind add up to the alarm bill; sparse revenue at 300 s costs what 60 s did", () => {

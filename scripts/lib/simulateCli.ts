@@ -12,6 +12,7 @@ import {
     KINESIS_TO_FIREHOSE_SECONDS,
     LOG_TO_METRIC_SECONDS,
     TRANSFORM_RUN_SECONDS,
+    WAF_PUBLISH_DELAY_RANGE_SECONDS,
     WAF_PUBLISH_DELAY_SECONDS,
 } from "../../model/metricArrival";
 import { loadStackConfig } from "./stackConfig";
@@ -23,7 +24,7 @@ alarm kind the time from an injected anomaly's first second to the alarm's actio
 day raises.
 
   simulate --stack NAME [--days N] [--replays N] [--seed N] [--rate N] [--buffer S] [--log-to-metric S]
-           [--evaluation-delay S] [--waf-attack N] [--only KEY] [--per-alarm] [--json]
+           [--waf-publish-delay S] [--evaluation-delay S] [--waf-attack N] [--only KEY] [--per-alarm] [--json]
 
   --stack             Pulumi.<stack>.yaml to take the alarms from (required)
   --days              steady days replayed per alarm for false alarms (default 1)
@@ -32,6 +33,9 @@ day raises.
   --rate              mean events per second (default 20, the generator's default)
   --buffer            Firehose Lambda buffer interval hint to assume (default: the pipeline's)
   --log-to-metric     upper bound of the log-to-metric assumption in seconds (default ${LOG_TO_METRIC_SECONDS.max})
+  --waf-publish-delay upper bound of the WAF publish delay (a minute's datapoint after the minute ends), whole
+                      seconds ${WAF_PUBLISH_DELAY_RANGE_SECONDS.min}-${WAF_PUBLISH_DELAY_RANGE_SECONDS.max} (default ${WAF_PUBLISH_DELAY_SECONDS.max}); the WAF alarms are replayed with the filling
+                      datapoints that bound needs. npm run measure-lag measures it on a real stack
   --evaluation-delay  seconds after the whole minute an evaluation reads the data (default ${EVALUATION_DELAY_SECONDS})
   --waf-attack        blocked requests a minute of the injected WAF attack (default ${WAF_ATTACK_PER_MINUTE})
   --only              only alarms whose key contains this text (e.g. total, waf)
@@ -67,7 +71,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
             allowPositionals: false,
             options: {
                 stack: { type: "string" }, days: { type: "string" }, replays: { type: "string" }, seed: { type: "string" },
-                rate: { type: "string" }, buffer: { type: "string" }, "log-to-metric": { type: "string" }, "evaluation-delay": { type: "string" },
+                rate: { type: "string" }, buffer: { type: "string" }, "log-to-metric": { type: "string" }, "waf-publish-delay": { type: "string" }, "evaluation-delay": { type: "string" },
                 "waf-attack": { type: "string" }, only: { type: "string" }, "per-alarm": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
             },
         }).values;
@@ -89,6 +93,9 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs | "help" {
         rate: num("rate", v.rate as string | undefined, d.rate, (n) => n > 0, "must be a positive number"),
         bufferSeconds: num("buffer", v.buffer as string | undefined, d.bufferSeconds, (n) => int(n) && n >= 0 && n <= 900, "must be a whole number of seconds from 0 to 900"),
         logToMetricMax: num("log-to-metric", v["log-to-metric"] as string | undefined, LOG_TO_METRIC_SECONDS.max, (n) => n >= LOG_TO_METRIC_SECONDS.min && n <= 600, `must be ${LOG_TO_METRIC_SECONDS.min}–600 s`),
+        wafPublishDelayMax: num("waf-publish-delay", v["waf-publish-delay"] as string | undefined, WAF_PUBLISH_DELAY_SECONDS.max,
+            (n) => int(n) && n >= WAF_PUBLISH_DELAY_RANGE_SECONDS.min && n <= WAF_PUBLISH_DELAY_RANGE_SECONDS.max,
+            `must be a whole number of seconds from ${WAF_PUBLISH_DELAY_RANGE_SECONDS.min} to ${WAF_PUBLISH_DELAY_RANGE_SECONDS.max}`),
         evaluationDelaySeconds: num("evaluation-delay", v["evaluation-delay"] as string | undefined, EVALUATION_DELAY_SECONDS, (n) => n >= 0 && n < 60, "must be 0 to 59 s"),
         wafAttackPerMinute: num("waf-attack", v["waf-attack"] as string | undefined, WAF_ATTACK_PER_MINUTE, (n) => int(n) && n >= 1 && n <= 1_000_000, "must be a whole number from 1 to 1000000"),
     };
@@ -122,7 +129,7 @@ export function formatReport(r: SimulationReport, perAlarm: boolean): string {
         `Detection simulation — stack ${r.stack}: ${r.replaysPerAlarm} injected anomalies per alarm (generator defaults: drop ×0.2, spike ×3, ` +
         `WAF attack, ≥ 600 s), ${r.days} steady day(s) per alarm, ${o.rate} events/s`,
         `Arrival: Firehose Lambda buffer ${o.bufferSeconds} s; assumed Kinesis→Firehose ≤ ${KINESIS_TO_FIREHOSE_SECONDS.max} s, transform ≤ ${TRANSFORM_RUN_SECONDS.max} s, ` +
-        `log→metric ${LOG_TO_METRIC_SECONDS.min}–${o.logToMetricMax ?? LOG_TO_METRIC_SECONDS.max} s, WAF publish ${WAF_PUBLISH_DELAY_SECONDS.min}–${WAF_PUBLISH_DELAY_SECONDS.max} s, ` +
+        `log→metric ${LOG_TO_METRIC_SECONDS.min}–${o.logToMetricMax ?? LOG_TO_METRIC_SECONDS.max} s, WAF publish ${WAF_PUBLISH_DELAY_SECONDS.min}–${o.wafPublishDelayMax ?? WAF_PUBLISH_DELAY_SECONDS.max} s, ` +
         `evaluation delay ${o.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS} s. Band: stand-in (expected ± width × sd of normal traffic).`,
         "",
         "detected: of the injected anomalies the alarm can see (its noise-free replay alarms); below: the others (inside the band at",
@@ -165,7 +172,7 @@ export interface KindChoice {
 
 /** Each alarm kind's shape and its monthly cost beside its noise-free worst case (the report's bound). */
 export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport): KindChoice[] {
-    const alarms = simAlarms(args);
+    const alarms = simAlarms(args, r.options);
     return SIM_GROUPS.flatMap((group) => {
         const of = alarms.filter((a) => groupOf(a) === group);
         if (of.length === 0) return [];
