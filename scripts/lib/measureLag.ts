@@ -1,0 +1,496 @@
+// `npm run measure-lag`: measures, on a real stack, the lags the detection simulator can only assume
+// (model/metricArrival.ts: WAF_PUBLISH_DELAY_SECONDS for AWS/WAFV2 BlockedRequests; the EMF path's Kinesis read,
+// Lambda buffer, transform run and LOG_TO_METRIC_SECONDS for the ecommerce metrics). It polls GetMetricData for one
+// series (period 60, Sum, the last LOOKBACK_MINUTES minutes) every few seconds and records, per minute, when its
+// datapoint was first seen and when its value last changed, measured from the END of the minute; then prints the
+// max / median beside the simulator's bound and the `npm run simulate` command that replays with the measured one.
+//
+// Pure apart from the injected client and clock (scripts/measure-lag.ts wires the SDK client and real time), so
+// the bookkeeping is tested against a scripted fake CloudWatch (test/measureLag.test.ts). A failed poll is reported
+// (stderr, the summary) and the next tick polls again; it never stops the run and is never dropped.
+//
+// Resolution: a datapoint first seen by the poll that answered at T appeared at or before T and after the start of
+// the previous successful poll, so each delay is an upper bound within one --every interval (wider after failed
+// polls: the per-minute line shows both ends).
+import { parseArgs } from "util";
+import type { Dimension, GetMetricDataCommandInput, GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
+import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+
+import { MEASURES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, TRANSFORM_BUFFER_SECONDS } from "../../model/ecommerceSchema";
+import {
+    KINESIS_TO_FIREHOSE_SECONDS, LOG_TO_METRIC_SECONDS, TRANSFORM_RUN_SECONDS, WAF_PUBLISH_DELAY_RANGE_SECONDS, WAF_PUBLISH_DELAY_SECONDS,
+    emfArrivalParams, emfMaxLagSeconds,
+} from "../../model/metricArrival";
+import { CLOUDFRONT_METRICS_REGION, WAF_TOTAL_RULE, WafScope, wafDimensions } from "../../model/wafTargets";
+
+/** The series the WAF alarms read (components/cloudwatchDetection.ts WAF_NAMESPACE / WAF_METRIC_NAME; equality tested). */
+export const WAF_METRIC = { namespace: "AWS/WAFV2", metricName: "BlockedRequests" } as const;
+/** Period and statistic of every alarm this project creates on these series. */
+export const PERIOD_SECONDS = 60;
+export const STAT = "Sum";
+/** Each poll reads this many whole minutes before the current one (and the current one). */
+export const LOOKBACK_MINUTES = 10;
+/** NextToken pages one poll follows at most (one series over 11 minutes is one page). */
+export const MAX_PAGES = 10;
+
+export type LagSeries =
+    | { kind: "waf"; webAcl: string; rule: string; scope: WafScope; region: string }
+    | { kind: "ecommerce"; stackDimension: string; measure: Measure; region: string };
+
+/** The GetMetricData client: a CloudWatchClient in the script, a scripted fake in the tests. */
+export interface MetricDataSender {
+    send(command: GetMetricDataCommand): Promise<GetMetricDataCommandOutput>;
+}
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+/** Namespace, metric name and dimensions of the series, exactly as the alarms read it. */
+export function metricOf(s: LagSeries): { Namespace: string; MetricName: string; Dimensions: Dimension[] } {
+    if (s.kind === "waf") {
+        const dims = wafDimensions(s.scope, s.region, s.rule, s.webAcl) as Record<string, string>;
+        return { Namespace: WAF_METRIC.namespace, MetricName: WAF_METRIC.metricName, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) };
+    }
+    return { Namespace: METRIC_NAMESPACE, MetricName: METRIC_NAMES[s.measure], Dimensions: [{ Name: STACK_DIMENSION, Value: s.stackDimension }] };
+}
+
+export function describeSeries(s: LagSeries): string {
+    const m = metricOf(s);
+    return `${m.Namespace} ${m.MetricName} ${m.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(" ")} (${s.region})`;
+}
+
+/** The GetMetricData request of a poll at `nowMs`: the series' Sum per 60 s over the last LOOKBACK_MINUTES minutes and the current one. */
+export function metricDataRequest(s: LagSeries, nowMs: number): GetMetricDataCommandInput {
+    const minute = Math.floor(nowMs / 60_000) * 60_000;
+    return {
+        // StartTime inclusive, EndTime exclusive; both on whole minutes (GetMetricData API reference).
+        StartTime: new Date(minute - LOOKBACK_MINUTES * 60_000),
+        EndTime: new Date(minute + 60_000),
+        ScanBy: "TimestampAscending",
+        MetricDataQueries: [{ Id: "m1", MetricStat: { Metric: metricOf(s), Period: PERIOD_SECONDS, Stat: STAT }, ReturnData: true }],
+    };
+}
+
+/** One poll: every datapoint of the window (minute start ms → value), following NextToken; throws on a failed result. */
+export async function pollOnce(client: MetricDataSender, s: LagSeries, nowMs: number): Promise<Map<number, number>> {
+    const input = metricDataRequest(s, nowMs);
+    const points = new Map<number, number>();
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await client.send(new GetMetricDataCommand(token ? { ...input, NextToken: token } : input));
+        for (const r of out.MetricDataResults ?? []) {
+            if (r.StatusCode === "InternalError" || r.StatusCode === "Forbidden") {
+                const why = (r.Messages ?? []).map((m) => `${m.Code ?? ""} ${m.Value ?? ""}`.trim()).join("; ");
+                throw new Error(`GetMetricData result ${r.Id ?? "?"}: ${r.StatusCode}${why ? ` (${why})` : ""}`);
+            }
+            const ts = r.Timestamps ?? [];
+            const vs = r.Values ?? [];
+            if (ts.length !== vs.length) throw new Error(`GetMetricData result ${r.Id ?? "?"}: ${ts.length} timestamps but ${vs.length} values`);
+            ts.forEach((t, i) => points.set(new Date(t).getTime(), vs[i]));
+        }
+        token = out.NextToken;
+        if (!token) return points;
+    }
+    throw new Error(`GetMetricData still paginating after ${MAX_PAGES} pages`);
+}
+
+interface MinuteState {
+    minuteMs: number;
+    /** Start of the last successful poll before the one that first saw it (it was not there then). */
+    notSeenMs?: number;
+    firstSeenMs: number;
+    firstValue: number;
+    value: number;
+    lastChangeMs?: number;
+    changes: number;
+    /** End of the last successful poll that returned it. */
+    lastObservedMs: number;
+    /** A successful poll after the last change saw the same value. */
+    confirmed: boolean;
+}
+
+export interface PollRecord {
+    startMs: number;
+    endMs: number;
+    error?: string;
+}
+
+/** One minute of the measurement, delays in seconds after the minute's end. */
+export interface MinuteLag {
+    minute: string;
+    minuteMs: number;
+    seen: boolean;
+    /** Upper bound: the poll that first returned the datapoint answered this long after the minute ended. */
+    firstSeenSeconds?: number;
+    /** Lower bound: the previous successful poll, which did not return it, started this long after the minute ended. */
+    notSeenSeconds?: number;
+    /** When the value last changed (= first seen when it never changed). */
+    settledSeconds?: number;
+    /** False when no later poll confirmed the last value: the settled delay may still grow. */
+    settledConfirmed?: boolean;
+    firstValue?: number;
+    value?: number;
+    /** Times the value changed after it first appeared. */
+    changes: number;
+    /** How long after its end the minute was still being read (the last successful poll whose window held it). */
+    watchedSeconds: number;
+}
+
+export interface Stat {
+    max: number;
+    median: number;
+    count: number;
+}
+
+export interface LagSummary {
+    series: string;
+    polls: number;
+    failedPolls: Array<{ at: string; error: string }>;
+    /** Minutes that began after the first successful poll and ended before the last one. */
+    minutesMeasured: number;
+    minutesSeen: number;
+    firstSeen?: Stat;
+    /** Over the minutes whose last value a later poll confirmed. */
+    settled?: Stat;
+    changedAfterFirstSeen: number;
+    assumed: { seconds: number; what: string };
+    /** The simulate flag and value that replay with the measured bound (undefined: nothing measured). */
+    replay?: { flag: "--waf-publish-delay" | "--log-to-metric"; seconds: number; command: string; derivation: string };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Median as the simulator reports it (the lower middle of an even count). */
+function stat(xs: number[]): Stat | undefined {
+    if (xs.length === 0) return undefined;
+    const s = [...xs].sort((a, b) => a - b);
+    return { max: s[s.length - 1], median: s[Math.floor((s.length - 1) / 2)], count: s.length };
+}
+
+/** The measurement's bookkeeping: per minute timestamp, when its datapoint was first seen and when it last changed. */
+export class LagTimeline {
+    readonly polls: PollRecord[] = [];
+    private readonly minutes = new Map<number, MinuteState>();
+    private lastOk?: PollRecord;
+    private firstOk?: PollRecord;
+
+    constructor(private readonly log: (line: string) => void = () => undefined) {}
+
+    /** A successful poll that started at `startMs`, answered at `endMs`, with these datapoints (minute start → value). */
+    recordPoll(startMs: number, endMs: number, points: ReadonlyMap<number, number>): void {
+        const poll = { startMs, endMs };
+        for (const [minuteMs, value] of points) {
+            const m = this.minutes.get(minuteMs);
+            const after = (t: number) => `${round1((t - minuteMs - 60_000) / 1000)} s`;
+            if (!m) {
+                this.minutes.set(minuteMs, { minuteMs, notSeenMs: this.lastOk?.startMs, firstSeenMs: endMs, firstValue: value, value, changes: 0, lastObservedMs: endMs, confirmed: false });
+                if (this.firstOk) this.log(`${iso(minuteMs).slice(11, 16)} first seen ${after(endMs)} after its end: ${value}`);
+                continue;
+            }
+            m.lastObservedMs = endMs;
+            if (value !== m.value) {
+                this.log(`${iso(minuteMs).slice(11, 16)} changed ${after(endMs)} after its end: ${m.value} → ${value}`);
+                m.value = value;
+                m.lastChangeMs = endMs;
+                m.changes += 1;
+                m.confirmed = false;
+            } else {
+                m.confirmed = true;
+            }
+        }
+        this.polls.push(poll);
+        this.firstOk ??= poll;
+        this.lastOk = poll;
+    }
+
+    /** A failed poll: kept with its reason (the next tick polls again). */
+    recordFailure(startMs: number, endMs: number, error: string): void {
+        this.polls.push({ startMs, endMs, error });
+        this.log(`poll at ${iso(startMs)} failed: ${error}; polling again at the next tick`);
+    }
+
+    /** The minutes that began after the first successful poll and ended before the last one, oldest first. */
+    minuteLags(): MinuteLag[] {
+        const first = this.firstOk;
+        const last = this.lastOk;
+        if (!first || !last) return [];
+        const out: MinuteLag[] = [];
+        const from = Math.ceil(first.startMs / 60_000) * 60_000;
+        for (let minuteMs = from; minuteMs + 60_000 <= last.startMs; minuteMs += 60_000) {
+            const end = minuteMs + 60_000;
+            const m = this.minutes.get(minuteMs);
+            // Read until the last successful poll whose window (LOOKBACK_MINUTES back from its minute) still held it.
+            const lastReader = [...this.polls].reverse().find((p) => !p.error && Math.floor(p.startMs / 60_000) * 60_000 - LOOKBACK_MINUTES * 60_000 <= minuteMs);
+            const watched = round1(((lastReader?.endMs ?? end) - end) / 1000);
+            if (!m) {
+                out.push({ minute: iso(minuteMs), minuteMs, seen: false, changes: 0, watchedSeconds: watched });
+                continue;
+            }
+            const settledMs = m.lastChangeMs ?? m.firstSeenMs;
+            out.push({
+                minute: iso(minuteMs),
+                minuteMs,
+                seen: true,
+                firstSeenSeconds: round1((m.firstSeenMs - end) / 1000),
+                ...(m.notSeenMs !== undefined ? { notSeenSeconds: round1((m.notSeenMs - end) / 1000) } : {}),
+                settledSeconds: round1((settledMs - end) / 1000),
+                settledConfirmed: m.confirmed,
+                firstValue: m.firstValue,
+                value: m.value,
+                changes: m.changes,
+                watchedSeconds: watched,
+            });
+        }
+        return out;
+    }
+
+    summary(s: LagSeries, simulateStack?: string): LagSummary {
+        const lags = this.minuteLags();
+        const seen = lags.filter((l) => l.seen);
+        const firstSeen = stat(seen.map((l) => l.firstSeenSeconds!));
+        const settled = stat(seen.filter((l) => l.settledConfirmed).map((l) => l.settledSeconds!));
+        const out: LagSummary = {
+            series: describeSeries(s),
+            polls: this.polls.length,
+            failedPolls: this.polls.filter((p) => p.error).map((p) => ({ at: iso(p.startMs), error: p.error! })),
+            minutesMeasured: lags.length,
+            minutesSeen: seen.length,
+            ...(firstSeen ? { firstSeen } : {}),
+            ...(settled ? { settled } : {}),
+            changedAfterFirstSeen: seen.filter((l) => l.changes > 0).length,
+            assumed: assumedBound(s),
+        };
+        if (settled) out.replay = replayOf(s, settled.max, simulateStack);
+        return out;
+    }
+}
+
+/** The simulator's bound for the measured delay: the WAF publish delay, or the EMF path end to end. */
+export function assumedBound(s: LagSeries): { seconds: number; what: string } {
+    if (s.kind === "waf") return { seconds: WAF_PUBLISH_DELAY_SECONDS.max, what: `WAF_PUBLISH_DELAY_SECONDS.max (a minute's datapoint, whole, ≤ ${WAF_PUBLISH_DELAY_SECONDS.max} s after it ends)` };
+    const p = emfArrivalParams(TRANSFORM_BUFFER_SECONDS);
+    return {
+        seconds: emfMaxLagSeconds(p),
+        what: `the EMF path: Kinesis read ≤ ${p.kinesisMax} s + Lambda buffer ${p.bufferSeconds} s + transform ≤ ${p.runMax} s + log→metric ≤ ${p.logToMetricMax} s (LOG_TO_METRIC_SECONDS.max)`,
+    };
+}
+
+/**
+ * The simulate flag that replays with a measured settled delay D (seconds after the minute's end):
+ * WAF `--waf-publish-delay ceil(D)`; ecommerce: the minute's last events become readable D after its end, which the
+ * simulator splits into the Kinesis read, the buffer and the transform run at their bounds plus log→metric, so
+ * `--log-to-metric ceil(D − Kinesis − buffer − run)` (at least LOG_TO_METRIC_SECONDS.min) keeps the end-to-end bound at D.
+ */
+export function replayOf(s: LagSeries, settledMax: number, simulateStack?: string): NonNullable<LagSummary["replay"]> {
+    const stack = simulateStack ?? (s.kind === "ecommerce" ? s.stackDimension : "STACK");
+    if (s.kind === "waf") {
+        const r = WAF_PUBLISH_DELAY_RANGE_SECONDS;
+        const seconds = Math.min(r.max, Math.max(r.min, Math.ceil(settledMax)));
+        return {
+            flag: "--waf-publish-delay", seconds,
+            command: `npm run simulate -- --stack ${stack} --waf-publish-delay ${seconds}`,
+            derivation: `the settled delay's max ${settledMax} s, rounded up${seconds !== Math.ceil(settledMax) ? ` and held to ${r.min}–${r.max} s` : ""}`,
+        };
+    }
+    const fixed = KINESIS_TO_FIREHOSE_SECONDS.max + TRANSFORM_BUFFER_SECONDS + TRANSFORM_RUN_SECONDS.max;
+    const seconds = Math.min(600, Math.max(LOG_TO_METRIC_SECONDS.min, Math.ceil(settledMax - fixed)));
+    return {
+        flag: "--log-to-metric", seconds,
+        command: `npm run simulate -- --stack ${stack} --log-to-metric ${seconds}`,
+        derivation: `the settled delay's max ${settledMax} s − (Kinesis read ${KINESIS_TO_FIREHOSE_SECONDS.max} s + buffer ${TRANSFORM_BUFFER_SECONDS} s + transform ${TRANSFORM_RUN_SECONDS.max} s), ` +
+            `rounded up, held to ${LOG_TO_METRIC_SECONDS.min}–600 s`,
+    };
+}
+
+/** Polls every `everySeconds` from now for `minutes` minutes (a poll at the start and one at the end). */
+export async function measureLag(client: MetricDataSender, s: LagSeries, opts: { everySeconds: number; minutes: number }, clock: Clock, log: (line: string) => void = () => undefined): Promise<LagTimeline> {
+    const timeline = new LagTimeline(log);
+    const every = opts.everySeconds * 1000;
+    const start = clock.now();
+    const end = start + opts.minutes * 60_000;
+    for (let i = 0; start + i * every <= end;) {
+        const due = start + i * every;
+        const now = clock.now();
+        if (due > now) await clock.sleep(due - now);
+        const t0 = clock.now();
+        try {
+            const points = await pollOnce(client, s, t0);
+            timeline.recordPoll(t0, clock.now(), points);
+        } catch (e) {
+            timeline.recordFailure(t0, clock.now(), (e as Error).message || String(e));
+        }
+        // The next tick on the grid after now (a slow poll skips the ticks it overran).
+        i = Math.max(i + 1, Math.ceil((clock.now() - start) / every));
+    }
+    return timeline;
+}
+
+// ---- the printed report ------------------------------------------------------------------------------------------
+
+const sec = (x: number | undefined) => (x === undefined ? "—" : `${x} s`);
+
+export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSummary, opts: { everySeconds: number; minutes: number }): string {
+    const lines = [
+        `${sum.series}: ${STAT} per ${PERIOD_SECONDS} s, polled every ${opts.everySeconds} s for ${opts.minutes} min ` +
+        `(${sum.polls} polls, ${sum.failedPolls.length} failed). Delays in seconds after each minute ENDS.`,
+        "",
+        `${"minute (UTC)".padEnd(17)}  ${"first seen (after)".padStart(20)}  ${"settled".padStart(9)}  ${"value".padStart(10)}  changes  watched`,
+    ];
+    for (const l of lags) {
+        const when = l.minute.slice(0, 16).replace("T", " ");
+        if (!l.seen) {
+            lines.push(`${when.padEnd(17)}  ${"never seen".padStart(20)}  ${"".padStart(9)}  ${"".padStart(10)}  ${"".padStart(7)}  ${sec(l.watchedSeconds)}`);
+            continue;
+        }
+        const first = `≤ ${l.firstSeenSeconds} s${l.notSeenSeconds !== undefined ? ` (> ${l.notSeenSeconds} s)` : ""}`;
+        const settled = `${l.settledSeconds} s${l.settledConfirmed ? "" : "?"}`;
+        lines.push(`${when.padEnd(17)}  ${first.padStart(20)}  ${settled.padStart(9)}  ${String(l.value).padStart(10)}  ${String(l.changes).padStart(7)}  ${sec(l.watchedSeconds)}`);
+    }
+    lines.push("");
+    lines.push(`Summary: ${sum.minutesSeen} of ${sum.minutesMeasured} minutes seen (minutes that began after the first successful poll and ended before the last one).`);
+    if (sum.minutesMeasured > sum.minutesSeen) {
+        lines.push(`  never seen: ${sum.minutesMeasured - sum.minutesSeen} — no datapoint (${s.kind === "waf" ? "no blocked requests in that minute" : "no events stamped in that minute"}), or later than it was watched`);
+    }
+    lines.push(`  first seen: ${sum.firstSeen ? `max ${sum.firstSeen.max} s, median ${sum.firstSeen.median} s (${sum.firstSeen.count} minutes)` : "—"}`);
+    lines.push(`  settled:    ${sum.settled ? `max ${sum.settled.max} s, median ${sum.settled.median} s (${sum.settled.count} minutes whose last value a later poll confirmed)` : "—"}`);
+    if (sum.changedAfterFirstSeen > 0) {
+        lines.push(`  ${sum.changedAfterFirstSeen} minute(s) changed after first appearing: ${s.kind === "waf" ? "WAF published them in parts (the simulator assumes whole minutes: the settled delay is the one to replay)" : "their events arrived in several batches (expected for EMF)"}`);
+    }
+    lines.push(`  the simulator assumes ≤ ${sum.assumed.seconds} s: ${sum.assumed.what}`);
+    for (const f of sum.failedPolls) lines.push(`  failed poll at ${f.at}: ${f.error}`);
+    if (sum.replay) {
+        lines.push("", `Replay with the measured bound (${sum.replay.derivation}):`, `  ${sum.replay.command}`);
+    } else {
+        lines.push("", `Nothing to replay: no minute was seen settled. Send ${s.kind === "waf" ? "blocked requests (npm run xss-probe)" : "traffic (npm run generate-traffic)"} during the measurement.`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+// ---- the command line ----------------------------------------------------------------------------------------------
+
+export const MEASURE_LAG_USAGE = `Measures how long after a minute ends its CloudWatch datapoint appears and settles, for one series the alarms
+read, and prints the simulate command that replays with the measured bound (model/metricArrival.ts ASSUMPTIONs).
+
+  measure-lag --waf-acl NAME [--rule R] [--scope REGIONAL|CLOUDFRONT] [--region R] [--every S] [--minutes N] [--stack NAME] [--json]
+  measure-lag --ecommerce-stack NAME [--measure M] [--region R] [--every S] [--minutes N] [--stack NAME] [--json]
+
+  --waf-acl          web ACL name (dimension WebACL of AWS/WAFV2 BlockedRequests)
+  --rule             Rule dimension: a rule's metric name, or ${WAF_TOTAL_RULE} (default, the web ACL's total)
+  --scope            REGIONAL (default; dimension Region) or CLOUDFRONT (no Region dimension, read in ${CLOUDFRONT_METRICS_REGION})
+  --ecommerce-stack  the Stack dimension of ${METRIC_NAMESPACE} (the Pulumi stack name)
+  --measure          ${MEASURES.join("|")} (default views)
+  --region           AWS region (default AWS_REGION, then AWS_DEFAULT_REGION)
+  --every            seconds between GetMetricData polls, 1-300 (default 10): the delays' resolution
+  --minutes          minutes to poll, 1-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
+  --stack            Pulumi stack for the printed simulate command (default: --ecommerce-stack, else STACK)
+  --json             print the per-minute lags and the summary as JSON
+
+Send traffic while it runs (npm run xss-probe for blocked requests, npm run generate-traffic for ecommerce events).
+IAM: cloudwatch:GetMetricData only. Exit 0 measured, 1 nothing measured (every poll failed, or no datapoint), 2 usage.`;
+
+export class UsageError extends Error {}
+
+export interface MeasureLagDeps {
+    createClient: (region: string) => MetricDataSender;
+    clock: Clock;
+    env: Record<string, string | undefined>;
+    stdout: (text: string) => void;
+    stderr: (text: string) => void;
+}
+
+export interface MeasureLagArgs {
+    series: LagSeries;
+    everySeconds: number;
+    minutes: number;
+    stack?: string;
+    json: boolean;
+}
+
+function whole(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+    return n;
+}
+
+function dimensionValue(name: string, v: string): string {
+    if (v.trim() === "" || v.length > 1024) throw new UsageError(`--${name} must be a dimension value of 1-1024 characters (got ${JSON.stringify(v)})`);
+    return v;
+}
+
+export function parseMeasureLagArgs(argv: string[], env: Record<string, string | undefined>): MeasureLagArgs | "help" {
+    let v: Record<string, string | boolean | undefined>;
+    try {
+        v = parseArgs({
+            args: argv, strict: true, allowPositionals: false,
+            options: {
+                "waf-acl": { type: "string" }, rule: { type: "string" }, scope: { type: "string" },
+                "ecommerce-stack": { type: "string" }, measure: { type: "string" },
+                region: { type: "string" }, every: { type: "string" }, minutes: { type: "string" }, stack: { type: "string" },
+                json: { type: "boolean" }, help: { type: "boolean" },
+            },
+        }).values;
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+    if (v.help) return "help";
+    const acl = v["waf-acl"] as string | undefined;
+    const eco = v["ecommerce-stack"] as string | undefined;
+    if ((acl === undefined) === (eco === undefined)) throw new UsageError("give exactly one of --waf-acl NAME and --ecommerce-stack NAME");
+    const region = (v.region as string | undefined) ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
+    let series: LagSeries;
+    if (acl !== undefined) {
+        if (v.measure !== undefined) throw new UsageError("--measure is for --ecommerce-stack; a WAF series is BlockedRequests");
+        const scope = (v.scope as string | undefined) ?? "REGIONAL";
+        if (scope !== "REGIONAL" && scope !== "CLOUDFRONT") throw new UsageError(`--scope must be REGIONAL or CLOUDFRONT (got ${JSON.stringify(scope)})`);
+        let r: string;
+        if (scope === "CLOUDFRONT") {
+            if (v.region !== undefined && v.region !== CLOUDFRONT_METRICS_REGION) throw new UsageError(`--region: CLOUDFRONT web ACLs publish their metrics in ${CLOUDFRONT_METRICS_REGION}, not ${v.region}`);
+            r = CLOUDFRONT_METRICS_REGION;
+        } else {
+            if (!region) throw new UsageError("no AWS region: pass --region (or set AWS_REGION)");
+            r = region;
+        }
+        series = { kind: "waf", webAcl: dimensionValue("waf-acl", acl), rule: dimensionValue("rule", (v.rule as string | undefined) ?? WAF_TOTAL_RULE), scope, region: r };
+    } else {
+        if (v.rule !== undefined || v.scope !== undefined) throw new UsageError("--rule and --scope are for --waf-acl");
+        const measure = (v.measure as string | undefined) ?? "views";
+        if (!(MEASURES as readonly string[]).includes(measure)) throw new UsageError(`--measure must be one of ${MEASURES.join(", ")} (got ${JSON.stringify(measure)})`);
+        if (!region) throw new UsageError("no AWS region: pass --region (or set AWS_REGION)");
+        series = { kind: "ecommerce", stackDimension: dimensionValue("ecommerce-stack", eco!), measure: measure as Measure, region };
+    }
+    return {
+        series,
+        everySeconds: whole("every", v.every as string | undefined, 10, 1, 300),
+        minutes: whole("minutes", v.minutes as string | undefined, 15, 1, 180),
+        ...(v.stack !== undefined ? { stack: dimensionValue("stack", v.stack as string) } : {}),
+        json: v.json === true,
+    };
+}
+
+/** Runs the command line; returns the exit code (0 measured, 1 nothing measured). Throws UsageError for exit 2. */
+export async function measureLagCli(argv: string[], deps: MeasureLagDeps): Promise<number> {
+    const a = parseMeasureLagArgs(argv, deps.env);
+    if (a === "help") {
+        deps.stdout(MEASURE_LAG_USAGE + "\n");
+        return 0;
+    }
+    const client = deps.createClient(a.series.region);
+    deps.stderr(`measure-lag: polling ${describeSeries(a.series)} every ${a.everySeconds} s for ${a.minutes} min\n`);
+    const timeline = await measureLag(client, a.series, a, deps.clock, (line) => deps.stderr(`measure-lag: ${line}\n`));
+    const lags = timeline.minuteLags();
+    const sum = timeline.summary(a.series, a.stack);
+    deps.stdout(a.json ? JSON.stringify({ minutes: lags, summary: sum }, null, 2) + "\n" : formatMeasurement(a.series, lags, sum, a));
+    if (sum.failedPolls.length === sum.polls) {
+        deps.stderr(`measure-lag: every poll failed (last: ${sum.failedPolls[sum.failedPolls.length - 1]?.error ?? "none"})\n`);
+        return 1;
+    }
+    if (!sum.replay) {
+        deps.stderr(`measure-lag: no minute seen settled in ${a.minutes} min: nothing measured\n`);
+        return 1;
+    }
+    return 0;
+}
