@@ -181,14 +181,10 @@ export function ecommerceMetricLagSeconds(): number {
     return emfMaxLagSeconds(emfArrivalParams(TRANSFORM_BUFFER_SECONDS));
 }
 
-/**
- * The WAF alarms' timing for this config. `publishDelayMax`: the WAF publish delay's upper bound to plan the
- * filling datapoints for (default the assumption, WAF_PUBLISH_DELAY_SECONDS.max; the deployed alarms always use it —
- * the simulator passes a measured bound, `npm run simulate -- --waf-publish-delay S`).
- */
-export function wafAlarmTiming(t: AlarmTimingSettings, publishDelayMax?: number): AlarmTiming {
+/** The WAF alarms' timing for this config (planned for WAF_PUBLISH_DELAY_SECONDS.max). */
+export function wafAlarmTiming(t: AlarmTimingSettings): AlarmTiming {
     const c = configuredDatapoints(t, "waf");
-    return alarmTiming(t.wafPeriodSeconds, wafMaxLagSeconds(publishDelayMax), c.evaluationPeriods, c.datapointsToAlarm);
+    return alarmTiming(t.wafPeriodSeconds, wafMaxLagSeconds(), c.evaluationPeriods, c.datapointsToAlarm);
 }
 
 /** Sparse series: revenue broken down by platform or marketplace (a few checkouts a minute per value). */

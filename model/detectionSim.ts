@@ -7,7 +7,6 @@
 // `detectionLatencySeconds` stack output.
 import { AlarmSpec, CloudWatchDetectionArgs, cloudWatchDetectionSettings, planCloudWatchAlarms } from "../components/cloudwatchDetection";
 import { Expected, ReplayResult, ReplaySeries, ReplayShape, firstAlarm, replayAlarmSet } from "./alarmReplay";
-import { wafAlarmTiming } from "./alarmTiming";
 import { Draw, emfArrivalParams, emfVisibleAt, EmfArrivalParams, WAF_PUBLISH_DELAY_SECONDS, wafVisibleAt } from "./metricArrival";
 import { ORDER_VALUE_LOG_METRIC_NAME, TRANSFORM_BUFFER_SECONDS } from "./ecommerceSchema";
 import { WAF_TOTAL_RULE } from "./wafTargets";
@@ -136,28 +135,11 @@ export function simStackOf(args: CloudWatchDetectionArgs): SimStack {
 }
 
 /**
- * A WAF alarm's shape planned for another publish-delay bound: the filling datapoints (N + filling, the floor's
- * window N × period) follow the lag as model/alarmTiming.ts wafAlarmTiming plans them; M stays (a filling WAF
- * datapoint can only undercount). At the default bound this is the planned shape (test/detectionSim.test.ts).
+ * Every alarm CloudWatchDetection builds from these args, as replayed: the deployed shapes, whatever the options
+ * (`--waf-publish-delay` and `--log-to-metric` change when data arrives, not the alarms).
  */
-export function wafShapeFor(shape: ReplayShape, args: CloudWatchDetectionArgs, publishDelayMax: number): ReplayShape {
-    const wt = wafAlarmTiming(cloudWatchDetectionSettings(args).timing, publishDelayMax);
-    return {
-        ...shape,
-        evaluationPeriods: wt.evaluationPeriods,
-        datapointsToAlarm: wt.datapointsToAlarmAbove,
-        gate: shape.gate ? { ...shape.gate, windowSeconds: wt.windowSeconds } : undefined,
-    };
-}
-
-/**
- * Every alarm CloudWatchDetection builds from these args, as replayed. With `o.wafPublishDelayMax` set (the
- * simulator's `--waf-publish-delay`), the WAF alarms are shaped for that bound (wafShapeFor): what the stack would
- * create were WAF_PUBLISH_DELAY_SECONDS.max that figure. The deployed alarms keep the assumption's shape.
- */
-export function simAlarms(args: CloudWatchDetectionArgs, o: Pick<SimOptions, "wafPublishDelayMax"> = {}): SimAlarm[] {
+export function simAlarms(args: CloudWatchDetectionArgs): SimAlarm[] {
     const specs = planCloudWatchAlarms(args);
-    const delay = o.wafPublishDelayMax;
     const aclRules = (key: string, rule: string): string[] => {
         const acl = args.webAcls.find((w) => (w.key ? `${w.key}-${rule}` : rule) === key.replace(/^waf-/, ""));
         return acl ? [...acl.rules] : [];
@@ -166,7 +148,7 @@ export function simAlarms(args: CloudWatchDetectionArgs, o: Pick<SimOptions, "wa
         key: s.key,
         kind: s.kind,
         label: s.target.label,
-        shape: s.kind === "waf" && delay !== undefined ? wafShapeFor(shapeOf(s), args, delay) : shapeOf(s),
+        shape: shapeOf(s),
         ...(s.companion ? { companion: companionShapeOf(s) } : {}),
         rule: s.target.rule,
         ...(s.target.rule !== undefined ? { wafBackgroundPerMinute: wafBackgroundPerMinute(s.target.rule, aclRules(s.key, s.target.rule)) } : {}),
@@ -380,7 +362,8 @@ export interface SimOptions {
     wafAttackPerMinute?: number;
     /**
      * Upper bound of the WAF publish delay (s): the WAF arrival timeline draws from WAF_PUBLISH_DELAY_SECONDS.min to
-     * it, and simAlarms shapes the WAF alarms' filling datapoints for it. Default WAF_PUBLISH_DELAY_SECONDS.max.
+     * it. The alarms replayed keep their deployed shape, planned for WAF_PUBLISH_DELAY_SECONDS.max (one filling
+     * datapoint): above that bound the newest minutes fall out of their window. Default WAF_PUBLISH_DELAY_SECONDS.max.
      */
     wafPublishDelayMax?: number;
 }
@@ -654,7 +637,7 @@ export function sampledReplays(config: SimStack, alarm: SimAlarm, o: SimOptions,
 /** Runs everything for the alarms of these args: noise-free bounds, sampled replays and the steady day(s), per alarm and per kind. */
 export function simulate(args: CloudWatchDetectionArgs, o: SimOptions, opts: { days: number; replays: number; seed: number; only?: (a: SimAlarm) => boolean }): SimulationReport {
     const config = simStackOf(args);
-    const alarms = simAlarms(args, o).filter(opts.only ?? (() => true));
+    const alarms = simAlarms(args).filter(opts.only ?? (() => true));
     const perAlarm: SimulationReport["perAlarm"] = [];
     const samples = new Map<SimGroup, number[]>();
     const kinds = new Map<SimGroup, KindReport>();
@@ -700,7 +683,7 @@ export function simulate(args: CloudWatchDetectionArgs, o: SimOptions, opts: { d
  */
 export function wafAttackSweep(args: CloudWatchDetectionArgs, o: SimOptions, sizes: readonly number[] = WAF_ATTACK_SWEEP_PER_MINUTE): Array<{ perMinute: number; worstSeconds?: number; missed: number }> {
     const config = simStackOf(args);
-    const alarms = simAlarms(args, o).filter((a) => a.kind === "waf");
+    const alarms = simAlarms(args).filter((a) => a.kind === "waf");
     return sizes.map((perMinute) => {
         let worst: number | undefined;
         let missed = 0;

@@ -131,6 +131,11 @@ export function formatReport(r: SimulationReport, perAlarm: boolean): string {
         `Arrival: Firehose Lambda buffer ${o.bufferSeconds} s; assumed Kinesis→Firehose ≤ ${KINESIS_TO_FIREHOSE_SECONDS.max} s, transform ≤ ${TRANSFORM_RUN_SECONDS.max} s, ` +
         `log→metric ${LOG_TO_METRIC_SECONDS.min}–${o.logToMetricMax ?? LOG_TO_METRIC_SECONDS.max} s, WAF publish ${WAF_PUBLISH_DELAY_SECONDS.min}–${o.wafPublishDelayMax ?? WAF_PUBLISH_DELAY_SECONDS.max} s, ` +
         `evaluation delay ${o.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS} s. Band: stand-in (expected ± width × sd of normal traffic).`,
+        ...((o.wafPublishDelayMax ?? 0) > WAF_PUBLISH_DELAY_SECONDS.max
+            ? [`WARNING: the deployed WAF alarms are planned for a publish delay ≤ ${WAF_PUBLISH_DELAY_SECONDS.max} s (one filling datapoint); at ` +
+                `${o.wafPublishDelayMax} s their newest minutes fall out of the window before they are readable, so they miss what the replay shows missed. ` +
+                `Raise WAF_PUBLISH_DELAY_SECONDS.max (model/metricArrival.ts) to the measured bound and redeploy.`]
+            : []),
         "",
         "detected: of the injected anomalies the alarm can see (its noise-free replay alarms); below: the others (inside the band at",
         "this load, or the drop baseline under its floor). Times from the anomaly's first second to the alarm's action.",
@@ -172,7 +177,7 @@ export interface KindChoice {
 
 /** Each alarm kind's shape and its monthly cost beside its noise-free worst case (the report's bound). */
 export function kindChoices(args: CloudWatchDetectionArgs, r: SimulationReport): KindChoice[] {
-    const alarms = simAlarms(args, r.options);
+    const alarms = simAlarms(args);
     return SIM_GROUPS.flatMap((group) => {
         const of = alarms.filter((a) => groupOf(a) === group);
         if (of.length === 0) return [];
