@@ -34,8 +34,8 @@ day raises.
   --buffer            Firehose Lambda buffer interval hint to assume (default: the pipeline's)
   --log-to-metric     upper bound of the log-to-metric assumption in seconds (default ${LOG_TO_METRIC_SECONDS.max})
   --waf-publish-delay upper bound of the WAF publish delay (a minute's datapoint after the minute ends), whole
-                      seconds ${WAF_PUBLISH_DELAY_RANGE_SECONDS.min}-${WAF_PUBLISH_DELAY_RANGE_SECONDS.max} (default ${WAF_PUBLISH_DELAY_SECONDS.max}); the WAF alarms are replayed with the filling
-                      datapoints that bound needs. npm run measure-lag measures it on a real stack
+                      seconds ${WAF_PUBLISH_DELAY_RANGE_SECONDS.min}-${WAF_PUBLISH_DELAY_RANGE_SECONDS.max} (default ${WAF_PUBLISH_DELAY_SECONDS.max}); the deployed WAF alarms are replayed against it
+                      (above ${WAF_PUBLISH_DELAY_SECONDS.max} s they miss: the report warns). npm run measure-lag measures it
   --evaluation-delay  seconds after the whole minute an evaluation reads the data (default ${EVALUATION_DELAY_SECONDS})
   --waf-attack        blocked requests a minute of the injected WAF attack (default ${WAF_ATTACK_PER_MINUTE})
   --only              only alarms whose key contains this text (e.g. total, waf)
