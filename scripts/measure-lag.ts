@@ -1,6 +1,7 @@
-// npm run measure-lag -- --waf-acl NAME | --ecommerce-stack NAME [...]  (scripts/lib/measureLag.ts; see --help)
+// npm run measure-lag -- --waf-acl NAME | --ecommerce-stack NAME | --alarm NAME [...]  (scripts/lib/measureLag.ts; see --help)
 // Wires the real CloudWatch client (region from --region or AWS_REGION) and real time.
-// Exit codes: 0 measured, 1 nothing measured (every poll failed, or no datapoint seen), 2 bad arguments.
+// Exit codes: 0 measured, 1 nothing measured (every poll failed, or no datapoint seen; --alarm: a failed call, or no
+// transition in the window), 2 bad arguments.
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 
 import { measureLagCli, UsageError } from "./lib/measureLag";
@@ -8,6 +9,7 @@ import { usageErrorLine } from "./lib/usage";
 
 measureLagCli(process.argv.slice(2), {
     createClient: (region) => new CloudWatchClient({ region }),
+    createAlarmClient: (region) => new CloudWatchClient({ region }),
     clock: { now: () => Date.now(), sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)) },
     env: process.env,
     stdout: (t) => process.stdout.write(t),

@@ -5,14 +5,18 @@
 import { strict as assert } from "assert";
 import { execFile } from "child_process";
 import * as path from "path";
-import type { GetMetricDataCommand, GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
+import type {
+    DescribeAlarmHistoryCommand, DescribeAlarmHistoryCommandOutput, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, GetMetricDataCommand, GetMetricDataCommandOutput,
+} from "@aws-sdk/client-cloudwatch";
 
-import { planCloudWatchAlarms, WAF_METRIC_NAME, WAF_NAMESPACE } from "../components/cloudwatchDetection";
+import { alarmSetRule, planCloudWatchAlarms, WAF_METRIC_NAME, WAF_NAMESPACE } from "../components/cloudwatchDetection";
+import { COMPOSITE_EVALUATION_SECONDS, EVALUATION_DELAY_SECONDS } from "../model/alarmReplay";
+import { AlarmSender, measureAlarmHistory, phaseSeconds, ruleChildren, statesOf } from "../scripts/lib/alarmHistory";
 import { simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import {
-    LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, UsageError, WAF_METRIC, measureLag, measureLagCli, metricDataRequest, parseMeasureLagArgs,
-    pollOnce, replayOf,
+    LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, UsageError, WAF_METRIC, measureLag, measureLagCli, metricDataRequest, parseAlarmHistoryArgs,
+    parseMeasureLagArgs, pollOnce, replayOf,
 } from "../scripts/lib/measureLag";
 import { commandProblems } from "./standins/sdkModel";
 
@@ -196,7 +200,7 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             const e = parseMeasureLagArgs(["--ecommerce-stack", "dev", "--measure", "checkouts", "--every", "5", "--minutes", "30", "--json", "--region", "us-west-2"], env);
             assert.ok(e !== "help");
             assert.deepEqual([e.series, e.everySeconds, e.minutes, e.json], [{ kind: "ecommerce", stackDimension: "dev", measure: "checkouts", region: "us-west-2" }, 5, 30, true]);
-            usage([], /exactly one of --waf-acl NAME and --ecommerce-stack NAME/);
+            usage([], /exactly one of --waf-acl NAME, --ecommerce-stack NAME and --alarm NAME/);
             usage(["--waf-acl", "a", "--ecommerce-stack", "b"], /exactly one of/);
             usage(["--waf-acl", "a", "--measure", "views"], /--measure is for --ecommerce-stack/);
             usage(["--ecommerce-stack", "dev", "--rule", "x"], /--rule and --scope are for --waf-acl/);
@@ -260,9 +264,214 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 execFile(process.execPath, ["-r", "./test/tsnode.js", "scripts/measure-lag.ts", ...args], { cwd: ROOT, timeout: 30_000, env: { ...process.env, AWS_REGION: "" } },
                     (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, stdout, stderr }));
             });
-            const [help, bad] = await Promise.all([run("--help"), run("--waf-acl", "a", "--region", "eu-west-1", "--every", "0")]);
+            const [help, bad, badAlarm] = await Promise.all([
+                run("--help"), run("--waf-acl", "a", "--region", "eu-west-1", "--every", "0"), run("--alarm", "a", "--region", "eu-west-1", "--hours", "0"),
+            ]);
             assert.deepEqual([help.code, help.stdout, help.stderr], [0, `${MEASURE_LAG_USAGE}\n`, ""]);
             assert.deepEqual([bad.code, bad.stdout, bad.stderr], [2, "", `measure-lag: --every must be a whole number from 1 to 300 (got "0") (see --help)\n`]);
+            assert.deepEqual([badAlarm.code, badAlarm.stdout, badAlarm.stderr], [2, "", `measure-lag: --hours must be a whole number from 1 to 720 (got "0") (see --help)\n`]);
+        });
+    });
+
+    describe("--alarm: evaluation phase and composite lag from the alarm state history (scripts/lib/alarmHistory.ts)", () => {
+        const C = "dev-waf-ALL-blocked-requests-spike";
+        const B = `${C}-band`;
+        const F = `${C}-floor`;
+        const M = "dev-ecommerce-views-total-spike";
+        const NOW = Date.parse("2026-12-01T12:00:00Z");
+        const when = (t: string) => Date.parse(t.includes("T") ? `${t}Z` : `2026-12-01T${t}Z`);
+        type Kind = "MetricAlarm" | "CompositeAlarm";
+        interface Item { alarm: string; at: string; from: string; to: string; summaryOnly?: boolean; itemType?: "StateUpdate" | "Action" }
+        // The composite's rule exactly as the stack writes it (components/cloudwatchDetection.ts alarmSetRule).
+        const ALARMS: Record<string, { type: Kind; rule?: string }> = {
+            [C]: { type: "CompositeAlarm", rule: alarmSetRule({ gate: { key: "g", alarmName: F, bandAlarmName: B, description: "", windowSeconds: 120, threshold: 20, metricQueries: [] } }) },
+            [B]: { type: "MetricAlarm" }, [F]: { type: "MetricAlarm" }, [M]: { type: "MetricAlarm" },
+        };
+        const HISTORY: Item[] = [
+            { alarm: B, at: "2026-11-30T11:59:00.000", from: "OK", to: "ALARM" }, // older than 24 h: outside the window
+            { alarm: C, at: "09:00:00.000", from: "INSUFFICIENT_DATA", to: "OK" }, // the composite's creation: no child transition before it
+            { alarm: F, at: "10:02:31.000", from: "OK", to: "ALARM" },
+            { alarm: B, at: "10:03:07.400", from: "OK", to: "ALARM" },
+            { alarm: C, at: "10:03:07.900", from: "OK", to: "ALARM" },
+            { alarm: C, at: "10:03:08.100", from: "OK", to: "ALARM", itemType: "Action" },
+            { alarm: B, at: "10:09:12.000", from: "ALARM", to: "OK", summaryOnly: true },
+            { alarm: C, at: "10:09:12.300", from: "ALARM", to: "OK" },
+            { alarm: F, at: "10:10:09.800", from: "ALARM", to: "OK" },
+            { alarm: M, at: "11:15:20.600", from: "OK", to: "ALARM" },
+            { alarm: M, at: "11:19:08.100", from: "ALARM", to: "OK" },
+        ];
+
+        /**
+         * Fake CloudWatch alarms: DescribeAlarms and DescribeAlarmHistory as the API reference describes them — without
+         * AlarmTypes only metric alarms come back; history filtered by AlarmName, HistoryItemType and [StartDate, EndDate],
+         * ordered by ScanBy, `pageSize` items a page with NextToken. Every request is checked against the SDK model.
+         */
+        function fakeAlarms(items: Item[], opts: { pageSize?: number; failHistory?: Record<string, Error>; failDescribe?: Error } = {}) {
+            const requests: Array<{ op: string; input: Record<string, unknown> }> = [];
+            const send = async (cmd: DescribeAlarmsCommand | DescribeAlarmHistoryCommand): Promise<DescribeAlarmsCommandOutput | DescribeAlarmHistoryCommandOutput> => {
+                const op = cmd.constructor.name;
+                assert.ok(op === "DescribeAlarmsCommand" || op === "DescribeAlarmHistoryCommand", `--alarm calls only DescribeAlarms and DescribeAlarmHistory, not ${op}`);
+                assert.deepEqual(commandProblems(cwModel, cmd), [], `${op} request valid for the SDK model`);
+                requests.push({ op, input: cmd.input as Record<string, unknown> });
+                const types = (cmd.input.AlarmTypes ?? ["MetricAlarm"]) as string[];
+                if (op === "DescribeAlarmsCommand") {
+                    if (opts.failDescribe) throw opts.failDescribe;
+                    const names = (cmd as DescribeAlarmsCommand).input.AlarmNames ?? [];
+                    const known = names.filter((n) => ALARMS[n] && types.includes(ALARMS[n].type));
+                    return {
+                        $metadata: {},
+                        MetricAlarms: known.filter((n) => ALARMS[n].type === "MetricAlarm").map((n) => ({ AlarmName: n })),
+                        CompositeAlarms: known.filter((n) => ALARMS[n].type === "CompositeAlarm").map((n) => ({ AlarmName: n, AlarmRule: ALARMS[n].rule })),
+                    };
+                }
+                const input = (cmd as DescribeAlarmHistoryCommand).input;
+                const fail = opts.failHistory?.[input.AlarmName ?? ""];
+                if (fail) throw fail;
+                const from = input.StartDate!.getTime();
+                const to = input.EndDate!.getTime();
+                const hit = items
+                    .filter((i) => i.alarm === input.AlarmName && types.includes(ALARMS[i.alarm].type) && (i.itemType ?? "StateUpdate") === (input.HistoryItemType ?? i.itemType ?? "StateUpdate"))
+                    .filter((i) => when(i.at) >= from && when(i.at) <= to)
+                    .sort((a, b) => (when(a.at) - when(b.at)) * (input.ScanBy === "TimestampAscending" ? 1 : -1));
+                const size = opts.pageSize ?? 100;
+                const offset = input.NextToken ? Number(input.NextToken) : 0;
+                const page = hit.slice(offset, offset + size);
+                return {
+                    $metadata: {},
+                    AlarmHistoryItems: page.map((i) => ({
+                        AlarmName: i.alarm, AlarmType: ALARMS[i.alarm].type, Timestamp: new Date(when(i.at)), HistoryItemType: i.itemType ?? "StateUpdate",
+                        HistorySummary: `Alarm updated from ${i.from} to ${i.to}`,
+                        ...(i.summaryOnly ? {} : { HistoryData: JSON.stringify({ version: "1.0", oldState: { stateValue: i.from, stateReason: "r" }, newState: { stateValue: i.to, stateReason: "r" } }) }),
+                    })),
+                    ...(offset + size < hit.length ? { NextToken: String(offset + size) } : {}),
+                };
+            };
+            return { sender: { send } as unknown as AlarmSender, requests };
+        }
+
+        it("hand-computed: the phase of every metric alarm transition (composites excluded), the composite paired with its latest child transition, paginated", async () => {
+            const cw = fakeAlarms(HISTORY, { pageSize: 2 });
+            const r = await measureAlarmHistory(cw.sender, [C, M], { region: "eu-west-1", hours: 24, nowMs: NOW, stack: "dev" });
+            assert.deepEqual(r.failures, []);
+            assert.deepEqual(r.window, { start: "2026-11-30T12:00:00.000Z", end: "2026-12-01T12:00:00.000Z", hours: 24 });
+            // The composite's children come from its AlarmRule; each alarm read once.
+            assert.deepEqual(r.alarms.map((a) => [a.name, a.type, a.children, a.transitions]), [[C, "CompositeAlarm", [B, F], 3], [M, "MetricAlarm", undefined, 2], [B, "MetricAlarm", undefined, 2], [F, "MetricAlarm", undefined, 2]]);
+            // Metric alarm transitions at :31.0 (F), :07.4, :12.0 (B), :09.8 (F), :20.6, :08.1 (M) → 7.4 / 8.1 / 9.8 / 12 / 20.6 / 31.
+            assert.deepEqual(r.phase, { min: 7.4, median: 9.8, max: 31, count: 6, transitions: 6, alarms: 3 });
+            assert.equal(EVALUATION_DELAY_SECONDS, 0);
+            assert.deepEqual(r.replay, { seconds: 7, command: "npm run simulate -- --stack dev --evaluation-delay 7", baseline: "npm run simulate -- --stack dev --evaluation-delay 0" });
+            // Composite: 10:03:07.9 ← B at :07.4 (0.5 s; F's 10:02:31 is older), 10:09:12.3 ← B at :12.0 (0.3 s, its state from the summary);
+            // 09:00 has no child transition before it in the window (B's of the day before is outside it).
+            assert.equal(r.composites.length, 1);
+            const c = r.composites[0];
+            assert.deepEqual(c.pairs, [
+                { at: "2026-12-01T10:03:07.900Z", to: "ALARM", child: B, childAt: "2026-12-01T10:03:07.400Z", childTo: "ALARM", lagSeconds: 0.5 },
+                { at: "2026-12-01T10:09:12.300Z", to: "OK", child: B, childAt: "2026-12-01T10:09:12.000Z", childTo: "OK", lagSeconds: 0.3 },
+            ]);
+            assert.deepEqual(c.unpaired, ["2026-12-01T09:00:00.000Z"]);
+            assert.deepEqual(r.compositeLag, { min: 0.3, median: 0.3, max: 0.5, count: 2 });
+            assert.equal(r.assumedCompositeSeconds, COMPOSITE_EVALUATION_SECONDS);
+            // The Action item is not a transition.
+            assert.equal(r.transitions.filter((t) => t.alarm === C).length, 3);
+
+            // Requests: both alarm types always (else composites are invisible), StateUpdate over exactly the window, oldest first, the largest page.
+            const describes = cw.requests.filter((q) => q.op === "DescribeAlarmsCommand");
+            assert.deepEqual(describes.map((q) => q.input), [{ AlarmNames: [C, M], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] }, { AlarmNames: [B, F], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] }]);
+            const history = cw.requests.filter((q) => q.op === "DescribeAlarmHistoryCommand");
+            assert.deepEqual(history.map((q) => [q.input.AlarmName, q.input.NextToken]), [[C, undefined], [C, "2"], [M, undefined], [B, undefined], [F, undefined]]);
+            for (const q of history) {
+                assert.deepEqual([q.input.AlarmTypes, q.input.HistoryItemType, (q.input.StartDate as Date).toISOString(), (q.input.EndDate as Date).toISOString(), q.input.ScanBy, q.input.MaxRecords],
+                    [["CompositeAlarm", "MetricAlarm"], "StateUpdate", "2026-11-30T12:00:00.000Z", "2026-12-01T12:00:00.000Z", "TimestampAscending", 100]);
+            }
+        });
+
+        it("the children of every composite the stack plans are read from its AlarmRule; ARNs and bare names too; states from HistoryData, else the summary", () => {
+            const cfg = loadStackConfig("dev");
+            const specs = planCloudWatchAlarms({ ...simulationArgs(cfg), webAcls: [{ key: "", name: "dev-web-acl", scope: "REGIONAL" as const, rules: ["AWSManagedRulesCommonRuleSet"] }] });
+            const composites = specs.filter((s) => s.gate || s.companion);
+            assert.ok(composites.length >= 10, `${composites.length} composites`);
+            for (const s of composites) {
+                const expected = [...new Set([s.gate?.bandAlarmName, s.gate?.alarmName, s.companion?.bandAlarmName, s.companion?.alarmName].filter((n): n is string => !!n))];
+                assert.deepEqual([...ruleChildren(alarmSetRule(s))].sort(), expected.sort(), s.alarmName);
+            }
+            assert.deepEqual(ruleChildren('ALARM(arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a-b) OR (OK("c d") AND NOT INSUFFICIENT_DATA( e )) OR ALARM("c d")'), ["a-b", "c d", "e"]);
+            assert.deepEqual(statesOf({ HistoryData: '{"oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM"}}', HistorySummary: "Alarm updated from X to Y" }), { from: "OK", to: "ALARM" });
+            assert.deepEqual(statesOf({ HistoryData: "not json", HistorySummary: "Alarm updated from ALARM to OK" }), { from: "ALARM", to: "OK" });
+            assert.deepEqual(statesOf({}), {});
+            assert.deepEqual([phaseSeconds(when("10:03:07.449")), phaseSeconds(when("10:04:00.000")), phaseSeconds(when("10:04:59.900"))], [7.4, 0, 59.9]);
+        });
+
+        describe("command line", () => {
+            const env = { AWS_REGION: "eu-west-1" };
+            const clock = { now: () => NOW, sleep: async () => undefined };
+            const noMetrics: MetricDataSender = { send: async () => { throw new Error("--alarm polls no metric"); } };
+            const run = async (argv: string[], sender: AlarmSender) => {
+                let out = "";
+                let err = "";
+                const code = await measureLagCli(argv, {
+                    createClient: () => noMetrics, createAlarmClient: (region) => (assert.equal(region, "eu-west-1"), sender), clock, env,
+                    stdout: (t) => (out += t), stderr: (t) => (err += t),
+                });
+                return { code, out, err };
+            };
+
+            it("prints both figures, the simulate commands and which way each errs; --json; exit 0", async () => {
+                const r = await run(["--alarm", C, "--alarm", M, "--stack", "dev"], fakeAlarms(HISTORY).sender);
+                assert.equal(r.code, 0, r.err);
+                assert.match(r.out, /^Alarm state history \(DescribeAlarmHistory StateUpdate\) 2026-11-30T12:00:00.000Z – 2026-12-01T12:00:00.000Z \(24 h\), eu-west-1:/);
+                assert.match(r.out, new RegExp(`${C}: composite of ${B}, ${F}; 3 transition\\(s\\)`));
+                assert.match(r.out, /\(6 transitions of 3 alarm\(s\)\):\n {2}min 7.4 s, median 9.8 s, max 31 s\n/);
+                assert.match(r.out, /UPPER bound of when that evaluation read/);
+                assert.match(r.out, /npm run simulate -- --stack dev --evaluation-delay 0\n/);
+                assert.match(r.out, /npm run simulate -- --stack dev --evaluation-delay 7 .*errs toward a later read/);
+                assert.match(r.out, /10:03:07.900Z ALARM {2}← .*-band ALARM at 2026-12-01T10:03:07.400Z: 0.5 s/);
+                assert.match(r.out, /09:00:00.000Z: no child transition at or before it in the window \(not counted\)/);
+                assert.match(r.out, /Composite lag, all pairs: min 0.3 s, median 0.3 s, max 0.5 s \(2\); the simulator assumes COMPOSITE_EVALUATION_SECONDS = 0 s/);
+                assert.match(r.out, /LOWER bound of the lag/);
+                const j = await run(["--alarm", C, "--json", "--hours", "2"], fakeAlarms(HISTORY).sender);
+                assert.equal(j.code, 0, j.err);
+                const parsed = JSON.parse(j.out);
+                // Two hours (10:00-12:00): the composite's 09:00 creation is outside; B and F are still read.
+                assert.deepEqual([parsed.window.hours, parsed.phase.min, parsed.phase.max, parsed.replay.command, parsed.compositeLag.max, parsed.composites[0].unpaired],
+                    [2, 7.4, 31, "npm run simulate -- --stack STACK --evaluation-delay 7", 0.5, []]);
+            });
+
+            it("a failed call is reported with its reason and exits 1, the other alarms still read; an unknown alarm; an empty window exits 1", async () => {
+                const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+                const f = await run(["--alarm", C, "--alarm", M, "--alarm", "nope"], fakeAlarms(HISTORY, { failHistory: { [M]: throttled } }).sender);
+                assert.equal(f.code, 1);
+                assert.match(f.err, /DescribeAlarmHistory dev-ecommerce-views-total-spike failed: ThrottlingException: Rate exceeded/);
+                assert.match(f.err, /no metric or composite alarm named "nope" in eu-west-1/);
+                assert.match(f.err, /2 call\(s\) failed/);
+                assert.match(f.out, /failed: DescribeAlarmHistory dev-ecommerce-views-total-spike: ThrottlingException: Rate exceeded/);
+                // B and F still measured: 31, 7.4, 12, 9.8.
+                assert.match(f.out, /\(4 transitions of 2 alarm\(s\)\):\n {2}min 7.4 s, median 9.8 s, max 31 s/);
+
+                const d = await run(["--alarm", C], fakeAlarms(HISTORY, { failDescribe: Object.assign(new Error("User is not authorized to perform: cloudwatch:DescribeAlarms"), { name: "AccessDenied" }) }).sender);
+                assert.equal(d.code, 1);
+                assert.match(d.err, /DescribeAlarms dev-waf-ALL-blocked-requests-spike failed: AccessDenied: User is not authorized/);
+
+                const e = await run(["--alarm", C, "--alarm", M], fakeAlarms([]).sender);
+                assert.equal(e.code, 1);
+                assert.match(e.out, /Evaluation phase: no metric alarm transition in the window/);
+                assert.match(e.out, /no transition of the composite in the window/);
+                assert.match(e.err, /no state transition of .* in the last 24 h: nothing measured/);
+            });
+
+            it("usage errors name the flag", () => {
+                const usage = (argv: string[], re: RegExp, e: Record<string, string | undefined> = env) =>
+                    assert.throws(() => parseAlarmHistoryArgs(argv, e), (x: unknown) => x instanceof UsageError && re.test((x as Error).message), argv.join(" "));
+                const a = parseAlarmHistoryArgs(["--alarm", "a", "--alarm", "b", "--alarm", "a"], env);
+                assert.deepEqual(a, { alarms: ["a", "b"], hours: 24, region: "eu-west-1", json: false });
+                usage(["--alarm", ""], /--alarm must be an alarm name of 1-255 characters/);
+                usage(["--alarm", "x".repeat(256)], /--alarm must be an alarm name/);
+                for (const bad of ["0", "721", "1.5", "x"]) usage(["--alarm", "a", "--hours", bad], /^--hours must be a whole number from 1 to 720/);
+                usage(["--alarm", "a", "--waf-acl", "w", "--minutes", "3"], /--alarm reads alarm history: --waf-acl, --minutes are for polling a series/);
+                usage(["--alarm", "a"], /no AWS region/, {});
+                usage(["--alarm", "a", "--bogus"], /Unknown option '--bogus'/);
+                usage(["--alarm"], /--alarm/);
+                assert.throws(() => parseMeasureLagArgs(["--waf-acl", "a", "--hours", "3"], env), /Unknown option '--hours'/);
+            });
         });
     });
 });

@@ -22,6 +22,7 @@ import {
     emfArrivalParams, emfMaxLagSeconds,
 } from "../../model/metricArrival";
 import { CLOUDFRONT_METRICS_REGION, WAF_TOTAL_RULE, WafScope, wafDimensions } from "../../model/wafTargets";
+import { AlarmSender, formatAlarmHistory, measureAlarmHistory } from "./alarmHistory";
 
 /** The series the WAF alarms read (components/cloudwatchDetection.ts WAF_NAMESPACE / WAF_METRIC_NAME; equality tested). */
 export const WAF_METRIC = { namespace: "AWS/WAFV2", metricName: "BlockedRequests" } as const;
@@ -30,6 +31,8 @@ export const PERIOD_SECONDS = 60;
 export const STAT = "Sum";
 /** Each poll reads this many whole minutes before the current one (and the current one). */
 export const LOOKBACK_MINUTES = 10;
+/** Hours of alarm history --alarm --hours reads at most (CloudWatch may keep less; older history is simply absent). */
+export const MAX_HISTORY_HOURS = 720;
 /** NextToken pages one poll follows at most (one series over 11 minutes is one page). */
 export const MAX_PAGES = 10;
 
@@ -376,6 +379,7 @@ read, and prints the simulate command that replays with the measured bound (mode
 
   measure-lag --waf-acl NAME [--rule R] [--scope REGIONAL|CLOUDFRONT] [--region R] [--every S] [--minutes N] [--stack NAME] [--json]
   measure-lag --ecommerce-stack NAME [--measure M] [--region R] [--every S] [--minutes N] [--stack NAME] [--json]
+  measure-lag --alarm NAME [--alarm NAME ...] [--hours H] [--region R] [--stack NAME] [--json]
 
   --waf-acl          web ACL name (dimension WebACL of AWS/WAFV2 BlockedRequests)
   --rule             Rule dimension: a rule's metric name, or ${WAF_TOTAL_RULE} (default, the web ACL's total)
@@ -385,16 +389,25 @@ read, and prints the simulate command that replays with the measured bound (mode
   --region           AWS region (default AWS_REGION, then AWS_DEFAULT_REGION)
   --every            seconds between GetMetricData polls, 1-300 (default 10): the delays' resolution
   --minutes          minutes to poll, 1-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
+  --alarm            an alarm's name (repeat for more): reads its state history instead of polling a series — the
+                     evaluation phase (seconds past the minute of each metric alarm's transition, an upper bound of
+                     when evaluations read: EVALUATION_DELAY_SECONDS) and, for a composite, the lag after its
+                     children's transitions (COMPOSITE_EVALUATION_SECONDS; children from its AlarmRule)
+  --hours            with --alarm: hours of history up to now, 1-${MAX_HISTORY_HOURS} (default 24)
   --stack            Pulumi stack for the printed simulate command (default: --ecommerce-stack, else STACK)
-  --json             print the per-minute lags and the summary as JSON
+  --json             print the per-minute lags and the summary (--alarm: the transitions and the report) as JSON
 
-Send traffic while it runs (npm run xss-probe for blocked requests, npm run generate-traffic for ecommerce events).
-IAM: cloudwatch:GetMetricData only. Exit 0 measured, 1 nothing measured (every poll failed, or no datapoint), 2 usage.`;
+Send traffic while it runs (npm run xss-probe for blocked requests, npm run generate-traffic for ecommerce events);
+for --alarm, after an injected anomaly (npm run generate-traffic -- --anomaly ..., npm run xss-probe) has alerted.
+IAM: cloudwatch:GetMetricData; --alarm: cloudwatch:DescribeAlarms and cloudwatch:DescribeAlarmHistory.
+Exit 0 measured, 1 nothing measured (every poll failed, no datapoint; --alarm: a failed call, no transition), 2 usage.`;
 
 export class UsageError extends Error {}
 
 export interface MeasureLagDeps {
     createClient: (region: string) => MetricDataSender;
+    /** The DescribeAlarms / DescribeAlarmHistory client for --alarm (the same CloudWatchClient in the script). */
+    createAlarmClient?: (region: string) => AlarmSender;
     clock: Clock;
     env: Record<string, string | undefined>;
     stdout: (text: string) => void;
@@ -439,7 +452,7 @@ export function parseMeasureLagArgs(argv: string[], env: Record<string, string |
     if (v.help) return "help";
     const acl = v["waf-acl"] as string | undefined;
     const eco = v["ecommerce-stack"] as string | undefined;
-    if ((acl === undefined) === (eco === undefined)) throw new UsageError("give exactly one of --waf-acl NAME and --ecommerce-stack NAME");
+    if ((acl === undefined) === (eco === undefined)) throw new UsageError("give exactly one of --waf-acl NAME, --ecommerce-stack NAME and --alarm NAME");
     const region = (v.region as string | undefined) ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
     let series: LagSeries;
     if (acl !== undefined) {
@@ -471,8 +484,80 @@ export function parseMeasureLagArgs(argv: string[], env: Record<string, string |
     };
 }
 
-/** Runs the command line; returns the exit code (0 measured, 1 nothing measured). Throws UsageError for exit 2. */
+export interface AlarmHistoryArgs {
+    alarms: string[];
+    hours: number;
+    region: string;
+    stack?: string;
+    json: boolean;
+}
+
+/** True when the command line asks for the alarm-history mode (--alarm). */
+export function isAlarmMode(argv: string[]): boolean {
+    return argv.some((a) => a === "--alarm" || a.startsWith("--alarm="));
+}
+
+export function parseAlarmHistoryArgs(argv: string[], env: Record<string, string | undefined>): AlarmHistoryArgs | "help" {
+    let v: Record<string, string | string[] | boolean | undefined>;
+    try {
+        v = parseArgs({
+            args: argv, strict: true, allowPositionals: false,
+            options: {
+                alarm: { type: "string", multiple: true }, hours: { type: "string" }, region: { type: "string" }, stack: { type: "string" },
+                json: { type: "boolean" }, help: { type: "boolean" },
+                // the series flags, only to say they do not go with --alarm
+                "waf-acl": { type: "string" }, "ecommerce-stack": { type: "string" }, rule: { type: "string" }, scope: { type: "string" },
+                measure: { type: "string" }, every: { type: "string" }, minutes: { type: "string" },
+            },
+        }).values;
+    } catch (e) {
+        throw new UsageError((e as Error).message);
+    }
+    if (v.help) return "help";
+    const series = ["waf-acl", "ecommerce-stack", "rule", "scope", "measure", "every", "minutes"].filter((k) => v[k] !== undefined);
+    if (series.length) throw new UsageError(`--alarm reads alarm history: ${series.map((k) => `--${k}`).join(", ")} ${series.length > 1 ? "are" : "is"} for polling a series`);
+    const alarms = v.alarm as string[];
+    for (const n of alarms) {
+        if (n.trim() === "" || n.length > 255) throw new UsageError(`--alarm must be an alarm name of 1-255 characters (got ${JSON.stringify(n)})`);
+    }
+    if (alarms.length > 100) throw new UsageError(`--alarm: at most 100 alarms (got ${alarms.length})`);
+    const region = (v.region as string | undefined) ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
+    if (!region) throw new UsageError("no AWS region: pass --region (or set AWS_REGION)");
+    return {
+        alarms: [...new Set(alarms)],
+        hours: whole("hours", v.hours as string | undefined, 24, 1, MAX_HISTORY_HOURS),
+        region,
+        ...(v.stack !== undefined ? { stack: dimensionValue("stack", v.stack as string) } : {}),
+        json: v.json === true,
+    };
+}
+
+async function alarmHistoryCli(argv: string[], deps: MeasureLagDeps): Promise<number> {
+    const a = parseAlarmHistoryArgs(argv, deps.env);
+    if (a === "help") {
+        deps.stdout(MEASURE_LAG_USAGE + "\n");
+        return 0;
+    }
+    if (!deps.createAlarmClient) throw new Error("no DescribeAlarmHistory client wired");
+    const client = deps.createAlarmClient(a.region);
+    deps.stderr(`measure-lag: reading the state history of ${a.alarms.join(", ")} over the last ${a.hours} h (${a.region})\n`);
+    const report = await measureAlarmHistory(client, a.alarms, { region: a.region, hours: a.hours, nowMs: deps.clock.now(), ...(a.stack ? { stack: a.stack } : {}) },
+        (line) => deps.stderr(`measure-lag: ${line}\n`));
+    deps.stdout(a.json ? JSON.stringify(report, null, 2) + "\n" : formatAlarmHistory(report));
+    if (report.failures.length) {
+        deps.stderr(`measure-lag: ${report.failures.length} call(s) failed (first: ${report.failures[0].call} ${report.failures[0].alarm}: ${report.failures[0].error})\n`);
+        return 1;
+    }
+    if (!report.phase && !report.compositeLag) {
+        deps.stderr(`measure-lag: no state transition of ${a.alarms.join(", ")} or their children in the last ${a.hours} h: nothing measured\n`);
+        return 1;
+    }
+    return 0;
+}
+
+/** Runs the command line; returns the exit code (0 measured, 1 nothing measured or a failed call). Throws UsageError for exit 2. */
 export async function measureLagCli(argv: string[], deps: MeasureLagDeps): Promise<number> {
+    if (isAlarmMode(argv)) return alarmHistoryCli(argv, deps);
     const a = parseMeasureLagArgs(argv, deps.env);
     if (a === "help") {
         deps.stdout(MEASURE_LAG_USAGE + "\n");
