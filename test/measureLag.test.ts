@@ -281,7 +281,8 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
         const NOW = Date.parse("2026-12-01T12:00:00Z");
         const when = (t: string) => Date.parse(t.includes("T") ? `${t}Z` : `2026-12-01T${t}Z`);
         type Kind = "MetricAlarm" | "CompositeAlarm";
-        interface Item { alarm: string; at: string; from: string; to: string; summaryOnly?: boolean; itemType?: "StateUpdate" | "Action" }
+        /** `query`: newState.stateReasonData with this queryDate ("+0000" form); `reason`: stateReasonData without one; neither: a hand-set state. */
+        interface Item { alarm: string; at: string; from: string; to: string; summaryOnly?: boolean; itemType?: "StateUpdate" | "Action"; query?: string; reason?: boolean }
         // The composite's rule exactly as the stack writes it (components/cloudwatchDetection.ts alarmSetRule).
         const ALARMS: Record<string, { type: Kind; rule?: string }> = {
             [C]: { type: "CompositeAlarm", rule: alarmSetRule({ gate: { key: "g", alarmName: F, bandAlarmName: B, description: "", windowSeconds: 120, threshold: 20, metricQueries: [] } }) },
@@ -290,15 +291,16 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
         const HISTORY: Item[] = [
             { alarm: B, at: "2026-11-30T11:59:00.000", from: "OK", to: "ALARM" }, // older than 24 h: outside the window
             { alarm: C, at: "09:00:00.000", from: "INSUFFICIENT_DATA", to: "OK" }, // the composite's creation: no child transition before it
-            { alarm: F, at: "10:02:31.000", from: "OK", to: "ALARM" },
-            { alarm: B, at: "10:03:07.400", from: "OK", to: "ALARM" },
+            { alarm: F, at: "10:02:31.000", from: "OK", to: "ALARM", query: "2026-12-01T10:02:30.700+0000" },
+            { alarm: B, at: "10:03:07.400", from: "OK", to: "ALARM", query: "2026-12-01T10:03:06.800+0000" },
             { alarm: C, at: "10:03:07.900", from: "OK", to: "ALARM" },
             { alarm: C, at: "10:03:08.100", from: "OK", to: "ALARM", itemType: "Action" },
             { alarm: B, at: "10:09:12.000", from: "ALARM", to: "OK", summaryOnly: true },
             { alarm: C, at: "10:09:12.300", from: "ALARM", to: "OK" },
-            { alarm: F, at: "10:10:09.800", from: "ALARM", to: "OK" },
-            { alarm: M, at: "11:15:20.600", from: "OK", to: "ALARM" },
-            { alarm: M, at: "11:19:08.100", from: "ALARM", to: "OK" },
+            { alarm: F, at: "10:10:09.800", from: "ALARM", to: "OK", reason: true },
+            { alarm: M, at: "11:15:20.600", from: "OK", to: "ALARM", query: "2026-12-01T11:15:20.200+0000" },
+            { alarm: M, at: "11:19:08.100", from: "ALARM", to: "OK", query: "2026-12-01T11:19:07.900+0000" },
+            { alarm: M, at: "11:30:03.000", from: "OK", to: "ALARM" }, // set by hand (SetAlarmState): no stateReasonData, not an evaluation
         ];
 
         /**
@@ -341,7 +343,13 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                     AlarmHistoryItems: page.map((i) => ({
                         AlarmName: i.alarm, AlarmType: ALARMS[i.alarm].type, Timestamp: new Date(when(i.at)), HistoryItemType: i.itemType ?? "StateUpdate",
                         HistorySummary: `Alarm updated from ${i.from} to ${i.to}`,
-                        ...(i.summaryOnly ? {} : { HistoryData: JSON.stringify({ version: "1.0", oldState: { stateValue: i.from, stateReason: "r" }, newState: { stateValue: i.to, stateReason: "r" } }) }),
+                        ...(i.summaryOnly ? {} : {
+                            HistoryData: JSON.stringify({
+                                version: "1.0", oldState: { stateValue: i.from, stateReason: "r" },
+                                newState: { stateValue: i.to, stateReason: i.query || i.reason ? "Threshold Crossed: ..." : "testing purposes",
+                                    ...(i.query ? { stateReasonData: { version: "1.0", queryDate: i.query, period: 60, recentDatapoints: [1] } } : i.reason ? { stateReasonData: { version: "1.0" } } : {}) },
+                            }),
+                        }),
                     })),
                     ...(offset + size < hit.length ? { NextToken: String(offset + size) } : {}),
                 };
@@ -355,11 +363,16 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             assert.deepEqual(r.failures, []);
             assert.deepEqual(r.window, { start: "2026-11-30T12:00:00.000Z", end: "2026-12-01T12:00:00.000Z", hours: 24 });
             // The composite's children come from its AlarmRule; each alarm read once.
-            assert.deepEqual(r.alarms.map((a) => [a.name, a.type, a.children, a.transitions]), [[C, "CompositeAlarm", [B, F], 3], [M, "MetricAlarm", undefined, 2], [B, "MetricAlarm", undefined, 2], [F, "MetricAlarm", undefined, 2]]);
-            // Metric alarm transitions at :31.0 (F), :07.4, :12.0 (B), :09.8 (F), :20.6, :08.1 (M) → 7.4 / 8.1 / 9.8 / 12 / 20.6 / 31.
+            assert.deepEqual(r.alarms.map((a) => [a.name, a.type, a.children, a.transitions]), [[C, "CompositeAlarm", [B, F], 3], [M, "MetricAlarm", undefined, 3], [B, "MetricAlarm", undefined, 2], [F, "MetricAlarm", undefined, 2]]);
+            // Metric alarm transitions at :31.0 (F), :07.4, :12.0 (B), :09.8 (F), :20.6, :08.1 (M) → 7.4 / 8.1 / 9.8 / 12 / 20.6 / 31;
+            // M's hand-set 11:30:03 (no stateReasonData) is left out (else the minimum would be 3).
             assert.deepEqual(r.phase, { min: 7.4, median: 9.8, max: 31, count: 6, transitions: 6, alarms: 3 });
+            assert.deepEqual(r.notEvaluations, [{ alarm: M, at: "2026-12-01T11:30:03.000Z", summary: "Alarm updated from OK to ALARM" }]);
+            // queryDate of F :30.7, B :06.8, M :20.2, :07.9 → 6.8 / 7.9 / 20.2 / 30.7; before the transitions by 0.3, 0.6, 0.4, 0.2 s.
+            assert.deepEqual(r.queryPhase, { min: 6.8, median: 7.9, max: 30.7, count: 4 });
+            assert.deepEqual(r.queryToTransition, { min: 0.2, median: 0.3, max: 0.6, count: 4 });
             assert.equal(EVALUATION_DELAY_SECONDS, 0);
-            assert.deepEqual(r.replay, { seconds: 7, command: "npm run simulate -- --stack dev --evaluation-delay 7", baseline: "npm run simulate -- --stack dev --evaluation-delay 0" });
+            assert.deepEqual(r.replay, { seconds: 6, basis: "queryDate", command: "npm run simulate -- --stack dev --evaluation-delay 6", baseline: "npm run simulate -- --stack dev --evaluation-delay 0" });
             // Composite: 10:03:07.9 ← B at :07.4 (0.5 s; F's 10:02:31 is older), 10:09:12.3 ← B at :12.0 (0.3 s, its state from the summary);
             // 09:00 has no child transition before it in the window (B's of the day before is outside it).
             assert.equal(r.composites.length, 1);
@@ -378,7 +391,7 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             const describes = cw.requests.filter((q) => q.op === "DescribeAlarmsCommand");
             assert.deepEqual(describes.map((q) => q.input), [{ AlarmNames: [C, M], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] }, { AlarmNames: [B, F], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] }]);
             const history = cw.requests.filter((q) => q.op === "DescribeAlarmHistoryCommand");
-            assert.deepEqual(history.map((q) => [q.input.AlarmName, q.input.NextToken]), [[C, undefined], [C, "2"], [M, undefined], [B, undefined], [F, undefined]]);
+            assert.deepEqual(history.map((q) => [q.input.AlarmName, q.input.NextToken]), [[C, undefined], [C, "2"], [M, undefined], [M, "2"], [B, undefined], [F, undefined]]);
             for (const q of history) {
                 assert.deepEqual([q.input.AlarmTypes, q.input.HistoryItemType, (q.input.StartDate as Date).toISOString(), (q.input.EndDate as Date).toISOString(), q.input.ScanBy, q.input.MaxRecords],
                     [["CompositeAlarm", "MetricAlarm"], "StateUpdate", "2026-11-30T12:00:00.000Z", "2026-12-01T12:00:00.000Z", "TimestampAscending", 100]);
@@ -395,7 +408,10 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 assert.deepEqual([...ruleChildren(alarmSetRule(s))].sort(), expected.sort(), s.alarmName);
             }
             assert.deepEqual(ruleChildren('ALARM(arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a-b) OR (OK("c d") AND NOT INSUFFICIENT_DATA( e )) OR ALARM("c d")'), ["a-b", "c d", "e"]);
-            assert.deepEqual(statesOf({ HistoryData: '{"oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM"}}', HistorySummary: "Alarm updated from X to Y" }), { from: "OK", to: "ALARM" });
+            assert.deepEqual(statesOf({ HistoryData: '{"oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM"}}', HistorySummary: "Alarm updated from X to Y" }), { from: "OK", to: "ALARM", evaluation: false });
+            // The AWS CLI's describe-alarm-history example item (HistoryData as CloudWatch writes it).
+            const cli = '{"version":"1.0","oldState":{"stateValue":"ALARM","stateReason":"testing purposes"},"newState":{"stateValue":"OK","stateReason":"Threshold Crossed: 2 datapoints were not greater than the threshold (70.0). The most recent datapoints: [38.958, 40.292].","stateReasonData":{"version":"1.0","queryDate":"2014-04-09T18:59:06.419+0000","startDate":"2014-04-09T18:44:00.000+0000","statistic":"Average","period":300,"recentDatapoints":[38.958,40.292],"threshold":70.0}}}';
+            assert.deepEqual(statesOf({ HistoryData: cli }), { from: "ALARM", to: "OK", evaluation: true, queryMs: Date.parse("2014-04-09T18:59:06.419Z") });
             assert.deepEqual(statesOf({ HistoryData: "not json", HistorySummary: "Alarm updated from ALARM to OK" }), { from: "ALARM", to: "OK" });
             assert.deepEqual(statesOf({}), {});
             assert.deepEqual([phaseSeconds(when("10:03:07.449")), phaseSeconds(when("10:04:00.000")), phaseSeconds(when("10:04:59.900"))], [7.4, 0, 59.9]);
@@ -423,7 +439,9 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 assert.match(r.out, /\(6 transitions of 3 alarm\(s\)\):\n {2}min 7.4 s, median 9.8 s, max 31 s\n/);
                 assert.match(r.out, /UPPER bound of when that evaluation read/);
                 assert.match(r.out, /npm run simulate -- --stack dev --evaluation-delay 0\n/);
-                assert.match(r.out, /npm run simulate -- --stack dev --evaluation-delay 7 .*errs toward a later read/);
+                assert.match(r.out, /queryDate \(newState.stateReasonData: when CloudWatch says the evaluation queried\), 4 of them: min 6.8 s, median 7.9 s, max 30.7 s past the minute;\n.*followed it by min 0.2 s, median 0.3 s, max 0.6 s/);
+                assert.match(r.out, /npm run simulate -- --stack dev --evaluation-delay 6 .*the earliest read CloudWatch recorded/);
+                assert.match(r.out, /Left out, not written by an evaluation .*: 1\n {4}2026-12-01T11:30:03.000Z dev-ecommerce-views-total-spike/);
                 assert.match(r.out, /10:03:07.900Z ALARM {2}← .*-band ALARM at 2026-12-01T10:03:07.400Z: 0.5 s/);
                 assert.match(r.out, /09:00:00.000Z: no child transition at or before it in the window \(not counted\)/);
                 assert.match(r.out, /Composite lag, all pairs: min 0.3 s, median 0.3 s, max 0.5 s \(2\); the simulator assumes COMPOSITE_EVALUATION_SECONDS = 0 s/);
@@ -433,7 +451,13 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 const parsed = JSON.parse(j.out);
                 // Two hours (10:00-12:00): the composite's 09:00 creation is outside; B and F are still read.
                 assert.deepEqual([parsed.window.hours, parsed.phase.min, parsed.phase.max, parsed.replay.command, parsed.compositeLag.max, parsed.composites[0].unpaired],
-                    [2, 7.4, 31, "npm run simulate -- --stack STACK --evaluation-delay 7", 0.5, []]);
+                    [2, 7.4, 31, "npm run simulate -- --stack STACK --evaluation-delay 6", 0.5, []]);
+                // Without any queryDate (HistoryData unreadable), ⌊min transition phase⌋: 7 s.
+                const noQuery = await run(["--alarm", C, "--alarm", M, "--stack", "dev"], fakeAlarms(HISTORY.filter((i) => i.alarm !== M).map((i) => ({ ...i, summaryOnly: true }))).sender);
+                assert.equal(noQuery.code, 0, noQuery.err);
+                assert.match(noQuery.out, /min 7.4 s, median 9.8 s, max 31 s\n/);
+                assert.match(noQuery.out, /npm run simulate -- --stack dev --evaluation-delay 7 .*errs toward a later read/);
+                assert.doesNotMatch(noQuery.out, /queryDate \(/);
             });
 
             it("a failed call is reported with its reason and exits 1, the other alarms still read; an unknown alarm; an empty window exits 1", async () => {
@@ -453,7 +477,7 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
 
                 const e = await run(["--alarm", C, "--alarm", M], fakeAlarms([]).sender);
                 assert.equal(e.code, 1);
-                assert.match(e.out, /Evaluation phase: no metric alarm transition in the window/);
+                assert.match(e.out, /Evaluation phase: no metric alarm transition written by an evaluation in the window/);
                 assert.match(e.out, /no transition of the composite in the window/);
                 assert.match(e.err, /no state transition of .* in the last 24 h: nothing measured/);
             });

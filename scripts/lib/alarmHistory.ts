@@ -4,7 +4,10 @@
 // - the evaluation phase: how many seconds past the whole minute a metric alarm's state transition is stamped.
 //   A transition is written by the evaluation that read the data, after the read, so each phase is an UPPER bound of
 //   when that evaluation read (EVALUATION_DELAY_SECONDS, the simulator's --evaluation-delay): a constant read delay
-//   lies between 0 and the smallest phase seen.
+//   lies between 0 and the smallest phase seen. Where HistoryData's newState.stateReasonData has a queryDate (the AWS
+//   CLI's describe-alarm-history example shows one, 23 ms before the transition), its phase is reported too and the
+//   printed command uses it. A metric alarm transition without stateReasonData was not written by an evaluation (the
+//   same example's state set by hand) and is left out, listed.
 // - the composite lag: how long after a child alarm's transition its composite transitions
 //   (COMPOSITE_EVALUATION_SECONDS). Each composite transition is paired with the latest transition of any of its
 //   children at or before it; when an earlier child transition was the cause, the true lag is longer, so each pair
@@ -54,6 +57,13 @@ export interface Transition {
     from?: string;
     to?: string;
     summary?: string;
+    /**
+     * Written by an evaluation: HistoryData's newState has a stateReasonData (true), has none — a state set by hand
+     * (SetAlarmState) or similar, not an evaluation (false) — or HistoryData could not be read (undefined: kept).
+     */
+    evaluation?: boolean;
+    /** newState.stateReasonData.queryDate: when the evaluation queried the data, as CloudWatch records it. */
+    queryMs?: number;
 }
 
 export interface CallFailure {
@@ -92,11 +102,17 @@ export interface AlarmHistoryReport {
     window: { start: string; end: string; hours: number };
     alarms: Array<AlarmInfo & { transitions: number }>;
     failures: CallFailure[];
-    transitions: Array<Omit<Transition, "atMs"> & { at: string; phaseSeconds: number }>;
+    transitions: Array<Omit<Transition, "atMs" | "queryMs"> & { at: string; phaseSeconds: number; query?: string; queryPhaseSeconds?: number }>;
     phase?: RangeStat & { transitions: number; alarms: number };
+    /** Metric alarm transitions left out of the phase: no stateReasonData, so not written by an evaluation. */
+    notEvaluations: Array<{ alarm: string; at: string; summary?: string }>;
+    /** Seconds past the whole minute of the evaluations' queryDate, where HistoryData has one. */
+    queryPhase?: RangeStat;
+    /** Transition timestamp minus queryDate: how much the transition's phase overstates the query's. */
+    queryToTransition?: RangeStat;
     assumedEvaluationDelaySeconds: number;
-    /** The simulate command at the high end of the read delay (⌊min phase⌋); undefined when no phase was measured. */
-    replay?: { seconds: number; command: string; baseline: string };
+    /** The simulate command at ⌊min⌋ of the query phase where known, else of the transition phase; undefined when none was measured. */
+    replay?: { seconds: number; basis: "queryDate" | "transition"; command: string; baseline: string };
     composites: CompositeLag[];
     compositeLag?: RangeStat;
     assumedCompositeSeconds: number;
@@ -175,14 +191,32 @@ export function historyRequest(alarm: string, startMs: number, endMs: number): D
     };
 }
 
-/** The states of one StateUpdate item: HistoryData's oldState/newState.stateValue, else "from X to Y" in HistorySummary. */
-export function statesOf(item: AlarmHistoryItem): { from?: string; to?: string } {
+/** A HistoryData date ("2014-04-09T18:59:06.419+0000", the AWS CLI's describe-alarm-history example) in ms, or undefined. */
+export function historyDate(v: unknown): number | undefined {
+    if (typeof v !== "string") return undefined;
+    const t = Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, "$1:$2"));
+    return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * What one StateUpdate item says beyond its Timestamp. HistoryData is a JSON string (AWS CLI example:
+ * {"version":"1.0","oldState":{"stateValue":"ALARM","stateReason":"testing purposes"},"newState":{"stateValue":"OK",
+ * "stateReason":"Threshold Crossed: ...","stateReasonData":{"version":"1.0","queryDate":"2014-04-09T18:59:06.419+0000",...}}}):
+ * the states, whether newState has stateReasonData (an evaluation wrote it; the example's hand-set "testing
+ * purposes" state has none) and its queryDate. Unreadable HistoryData: the states from the summary's "from X to Y".
+ */
+export function statesOf(item: AlarmHistoryItem): { from?: string; to?: string; evaluation?: boolean; queryMs?: number } {
     if (item.HistoryData) {
         try {
-            const d = JSON.parse(item.HistoryData) as { oldState?: { stateValue?: unknown }; newState?: { stateValue?: unknown } };
+            const d = JSON.parse(item.HistoryData) as { oldState?: { stateValue?: unknown }; newState?: { stateValue?: unknown; stateReasonData?: unknown } };
             const from = typeof d?.oldState?.stateValue === "string" ? d.oldState.stateValue : undefined;
             const to = typeof d?.newState?.stateValue === "string" ? d.newState.stateValue : undefined;
-            if (from || to) return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+            if (to) {
+                const rd = d.newState!.stateReasonData;
+                const reason = rd !== null && typeof rd === "object" ? (rd as { queryDate?: unknown }) : undefined;
+                const queryMs = historyDate(reason?.queryDate);
+                return { ...(from ? { from } : {}), to, evaluation: reason !== undefined, ...(queryMs !== undefined ? { queryMs } : {}) };
+            }
         } catch {
             // not JSON: the summary below, else the transition keeps its time without states
         }
@@ -278,8 +312,11 @@ export async function measureAlarmHistory(
     }
 
     const all = [...byAlarm.values()].flat().sort((a, b) => a.atMs - b.atMs || a.alarm.localeCompare(b.alarm));
-    const metric = all.filter((t) => t.type === "MetricAlarm");
+    const metric = all.filter((t) => t.type === "MetricAlarm" && t.evaluation !== false);
     const ph = rangeStat(metric.map((t) => phaseSeconds(t.atMs)));
+    const queried = metric.filter((t) => t.queryMs !== undefined);
+    const qph = rangeStat(queried.map((t) => phaseSeconds(t.queryMs!)));
+    const q2t = rangeStat(queried.map((t) => round1((t.atMs - t.queryMs!) / 1000)));
     const composites: CompositeLag[] = [];
     for (const n of names) {
         const a = infos.get(n);
@@ -295,16 +332,22 @@ export async function measureAlarmHistory(
         window: { start: iso(startMs), end: iso(endMs), hours: opts.hours },
         alarms: order.map((n) => ({ ...infos.get(n)!, transitions: byAlarm.get(n)?.length ?? 0 })),
         failures,
-        transitions: all.map(({ atMs, ...t }) => ({ ...t, at: iso(atMs), phaseSeconds: phaseSeconds(atMs) })),
+        transitions: all.map(({ atMs, queryMs, ...t }) => ({
+            ...t, at: iso(atMs), phaseSeconds: phaseSeconds(atMs), ...(queryMs !== undefined ? { query: iso(queryMs), queryPhaseSeconds: phaseSeconds(queryMs) } : {}),
+        })),
+        notEvaluations: all.filter((t) => t.type === "MetricAlarm" && t.evaluation === false).map((t) => ({ alarm: t.alarm, at: iso(t.atMs), ...(t.summary ? { summary: t.summary } : {}) })),
         assumedEvaluationDelaySeconds: EVALUATION_DELAY_SECONDS,
         composites,
         assumedCompositeSeconds: COMPOSITE_EVALUATION_SECONDS,
     };
     if (ph) {
         report.phase = { ...ph, transitions: metric.length, alarms: new Set(metric.map((t) => t.alarm)).size };
-        const seconds = Math.min(59, Math.floor(ph.min));
+        if (qph) report.queryPhase = qph;
+        if (q2t) report.queryToTransition = q2t;
+        const seconds = Math.min(59, Math.floor((qph ?? ph).min));
         report.replay = {
             seconds,
+            basis: qph ? "queryDate" : "transition",
             command: `npm run simulate -- --stack ${stack} --evaluation-delay ${seconds}`,
             baseline: `npm run simulate -- --stack ${stack} --evaluation-delay ${EVALUATION_DELAY_SECONDS}`,
         };
@@ -332,13 +375,25 @@ export function formatAlarmHistory(r: AlarmHistoryReport): string {
             `  ${rs(r.phase)}`,
             `  Each is an UPPER bound of when that evaluation read the data (the transition is written after the read): a constant`,
             `  read delay lies between 0 and the minimum, ${r.phase.min} s. The simulator assumes EVALUATION_DELAY_SECONDS = ${r.assumedEvaluationDelaySeconds} s (the low end).`,
+        );
+        if (r.queryPhase) {
+            lines.push(
+                `  queryDate (newState.stateReasonData: when CloudWatch says the evaluation queried), ${r.queryPhase.count} of them: ${rs(r.queryPhase)} past the minute;`,
+                `  the transition followed it by ${rs(r.queryToTransition!)}. The closer figure — what queryDate means exactly is not documented.`,
+            );
+        }
+        lines.push(
             `  The two ends (a later read sees more data but alerts later in the minute: which end is the slower depends on the publish delay):`,
             `    ${r.replay!.baseline}`,
-            `    ${r.replay!.command}        # ⌊min phase⌋: errs toward a later read than the real one`,
+            `    ${r.replay!.command}        # ${r.replay!.basis === "queryDate" ? "⌊min queryDate phase⌋: the earliest read CloudWatch recorded" : "⌊min phase⌋: errs toward a later read than the real one"}`,
         );
         if (r.phase.max - r.phase.min > 10) lines.push(`  The phases spread ${round1(r.phase.max - r.phase.min)} s: evaluations do not run at one fixed offset (per alarm, or varying).`);
     } else {
-        lines.push("Evaluation phase: no metric alarm transition in the window.");
+        lines.push("Evaluation phase: no metric alarm transition written by an evaluation in the window.");
+    }
+    if (r.notEvaluations.length) {
+        lines.push(`  Left out, not written by an evaluation (no stateReasonData: set by hand, e.g. SetAlarmState): ${r.notEvaluations.length}`);
+        for (const n of r.notEvaluations) lines.push(`    ${n.at} ${n.alarm}${n.summary ? `: ${n.summary}` : ""}`);
     }
     for (const c of r.composites) {
         lines.push("", `Composite lag of ${c.composite} — each transition minus the latest child transition at or before it:`);
