@@ -258,6 +258,38 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             assert.match(eout, /Nothing to replay: no minute was seen settled. Send traffic \(npm run generate-traffic\)/);
         });
 
+        it("a poll that never answers is aborted at the call deadline, reported as failed with its reason, and the next tick polls again (the run keeps --minutes)", async () => {
+            // Without the deadline the SDK waits its 900 s socket timeout per attempt: this run would never reach its
+            // second poll (here: never end). The 10:02:15 poll hangs: one that honours the abort signal (the SDK's
+            // way), and one that ignores it.
+            for (const honours of [true, false]) {
+                const clock = fakeClock(at("10:00:05"));
+                const cw = fakeCloudWatch(clock, SCRIPT);
+                const signals: Array<AbortSignal | undefined> = [];
+                const sender: MetricDataSender = {
+                    send: (cmd, options) => {
+                        signals.push(options?.abortSignal);
+                        if (new Date(clock.now()).toISOString().slice(11, 19) !== "10:02:15") return cw.sender.send(cmd);
+                        return new Promise((_, reject) => {
+                            if (honours) options?.abortSignal?.addEventListener("abort", () => reject(Object.assign(new Error("Request aborted"), { name: "AbortError" })));
+                        });
+                    },
+                };
+                let out = "";
+                let err = "";
+                const code = await measureLagCli(["--waf-acl", "dev-web-acl", "--minutes", "5", "--stack", "dev"],
+                    { createClient: () => sender, clock, env, stdout: (t) => (out += t), stderr: (t) => (err += t), callTimeoutMs: 50 });
+                assert.equal(code, 0, err);
+                assert.equal(signals.length, 31, "every poll of the 5 minutes still ran");
+                assert.ok(signals.every((x) => x instanceof AbortSignal), "every call gets the deadline's abort signal (the SDK destroys the request)");
+                assert.match(out, /\(31 polls, 1 failed\)/);
+                assert.match(out, /failed poll at 2026-12-01T10:02:15.000Z: GetMetricData: no answer in 0.1 s \(aborted\)/);
+                assert.match(err, /poll at 2026-12-01T10:02:15.000Z failed: GetMetricData: no answer in 0.1 s \(aborted\); polling again at the next tick/);
+                // 10:01 appears at 10:02:23; the hung 10:02:15 poll is no "not seen" evidence: > 5 s (10:02:05), ≤ 25 s (10:02:25).
+                assert.match(out, /2026-12-01 10:01\s+≤ 25 s \(> 5 s\)/);
+            }
+        });
+
         it("the script: --help on stdout, exit 0; a usage error one line on stderr, exit 2", async function () {
             this.timeout(60_000);
             const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -458,6 +490,25 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 assert.match(noQuery.out, /min 7.4 s, median 9.8 s, max 31 s\n/);
                 assert.match(noQuery.out, /npm run simulate -- --stack dev --evaluation-delay 7 .*errs toward a later read/);
                 assert.doesNotMatch(noQuery.out, /queryDate \(/);
+            });
+
+            it("a call that never answers is aborted at the deadline, reported with its reason, exits 1; the other alarms are still read", async () => {
+                const fake = fakeAlarms(HISTORY).sender;
+                const sender = {
+                    send: (cmd: DescribeAlarmsCommand | DescribeAlarmHistoryCommand, options?: { abortSignal?: AbortSignal }) => {
+                        assert.ok(options?.abortSignal instanceof AbortSignal, "every call gets the deadline's abort signal");
+                        if (cmd.constructor.name === "DescribeAlarmHistoryCommand" && (cmd as DescribeAlarmHistoryCommand).input.AlarmName === M) return new Promise<never>(() => undefined);
+                        return (fake.send as (c: typeof cmd) => Promise<unknown>)(cmd);
+                    },
+                } as unknown as AlarmSender;
+                let out = "";
+                let err = "";
+                const code = await measureLagCli(["--alarm", C, "--alarm", M], {
+                    createClient: () => noMetrics, createAlarmClient: () => sender, clock, env, stdout: (t) => (out += t), stderr: (t) => (err += t), callTimeoutMs: 50,
+                });
+                assert.equal(code, 1);
+                assert.match(err, /DescribeAlarmHistory dev-ecommerce-views-total-spike failed: DescribeAlarmHistory: no answer in 0.1 s \(aborted\)/);
+                assert.match(out, /Composite lag, all pairs: min 0.3 s, median 0.3 s, max 0.5 s \(2\)/);
             });
 
             it("a failed call is reported with its reason and exits 1, the other alarms still read; an unknown alarm; an empty window exits 1", async () => {

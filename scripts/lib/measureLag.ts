@@ -7,7 +7,8 @@
 //
 // Pure apart from the injected client and clock (scripts/measure-lag.ts wires the SDK client and real time), so
 // the bookkeeping is tested against a scripted fake CloudWatch (test/measureLag.test.ts). A failed poll is reported
-// (stderr, the summary) and the next tick polls again; it never stops the run and is never dropped.
+// (stderr, the summary) and the next tick polls again; it never stops the run and is never dropped. Every call has a
+// deadline (CALL_TIMEOUT_SECONDS, aborted through the SDK's abortSignal): a poll that never answers is a failed poll.
 //
 // Resolution: a datapoint first seen by the poll that answered at T appeared at or before T and after the start of
 // the previous successful poll, so each delay is an upper bound within one --every interval (wider after failed
@@ -35,6 +36,12 @@ export const LOOKBACK_MINUTES = 10;
 export const MAX_HISTORY_HOURS = 720;
 /** NextToken pages one poll follows at most (one series over 11 minutes is one page). */
 export const MAX_PAGES = 10;
+/**
+ * Seconds one CloudWatch call may take before it is aborted and counted as failed. Without it a connection that
+ * never answers holds the run for the SDK's socket timeout (900 s for CloudWatch) on every attempt: the polls after
+ * it never happen and `--minutes` is not kept. GetMetricData and DescribeAlarm* answer in well under a second.
+ */
+export const CALL_TIMEOUT_SECONDS = 30;
 
 export type LagSeries =
     | { kind: "waf"; webAcl: string; rule: string; scope: WafScope; region: string }
@@ -42,7 +49,36 @@ export type LagSeries =
 
 /** The GetMetricData client: a CloudWatchClient in the script, a scripted fake in the tests. */
 export interface MetricDataSender {
-    send(command: GetMetricDataCommand): Promise<GetMetricDataCommandOutput>;
+    send(command: GetMetricDataCommand, options?: CallOptions): Promise<GetMetricDataCommandOutput>;
+}
+
+/** What the SDK's send takes besides the command (HttpHandlerOptions): the signal that aborts the request. */
+export interface CallOptions {
+    abortSignal?: AbortSignal;
+}
+
+/**
+ * Runs one call with a deadline: `call` gets an AbortSignal (the SDK destroys the request when it fires) and the
+ * result rejects with "<what>: no answer in N s" at the deadline even if the call ignores the signal. The timer is
+ * AbortSignal.timeout's, which does not keep the process alive.
+ */
+export function withDeadline<T>(what: string, timeoutMs: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(new Error(`${what}: no answer in ${round1(timeoutMs / 1000)} s (aborted)`));
+        signal.addEventListener("abort", onAbort, { once: true });
+        call(signal).then(
+            (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+            (e) => { signal.removeEventListener("abort", onAbort); reject(signal.aborted ? new Error(`${what}: no answer in ${round1(timeoutMs / 1000)} s (aborted)`) : e); },
+        );
+    });
+}
+
+/** A client whose every call has the deadline (both modes wrap the script's CloudWatchClient with it). */
+function deadlineClient<S extends { send: (command: never, options?: CallOptions) => Promise<unknown> }>(inner: S, timeoutMs: number): S {
+    const send = (command: { constructor: { name: string } }) => withDeadline(command.constructor.name.replace(/Command$/, ""), timeoutMs,
+        (abortSignal) => (inner.send as unknown as (c: unknown, o: CallOptions) => Promise<unknown>).call(inner, command, { abortSignal }));
+    return { send } as unknown as S;
 }
 
 export interface Clock {
@@ -412,6 +448,8 @@ export interface MeasureLagDeps {
     env: Record<string, string | undefined>;
     stdout: (text: string) => void;
     stderr: (text: string) => void;
+    /** Deadline of each CloudWatch call in ms (default CALL_TIMEOUT_SECONDS). */
+    callTimeoutMs?: number;
 }
 
 export interface MeasureLagArgs {
@@ -539,7 +577,7 @@ async function alarmHistoryCli(argv: string[], deps: MeasureLagDeps): Promise<nu
         return 0;
     }
     if (!deps.createAlarmClient) throw new Error("no DescribeAlarmHistory client wired");
-    const client = deps.createAlarmClient(a.region);
+    const client = deadlineClient(deps.createAlarmClient(a.region), deps.callTimeoutMs ?? CALL_TIMEOUT_SECONDS * 1000);
     deps.stderr(`measure-lag: reading the state history of ${a.alarms.join(", ")} over the last ${a.hours} h (${a.region})\n`);
     const report = await measureAlarmHistory(client, a.alarms, { region: a.region, hours: a.hours, nowMs: deps.clock.now(), ...(a.stack ? { stack: a.stack } : {}) },
         (line) => deps.stderr(`measure-lag: ${line}\n`));
@@ -563,7 +601,7 @@ export async function measureLagCli(argv: string[], deps: MeasureLagDeps): Promi
         deps.stdout(MEASURE_LAG_USAGE + "\n");
         return 0;
     }
-    const client = deps.createClient(a.series.region);
+    const client = deadlineClient(deps.createClient(a.series.region), deps.callTimeoutMs ?? CALL_TIMEOUT_SECONDS * 1000);
     deps.stderr(`measure-lag: polling ${describeSeries(a.series)} every ${a.everySeconds} s for ${a.minutes} min\n`);
     const timeline = await measureLag(client, a.series, a, deps.clock, (line) => deps.stderr(`measure-lag: ${line}\n`));
     const lags = timeline.minuteLags();
