@@ -531,6 +531,13 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 assert.match(e.out, /Evaluation phase: no metric alarm transition written by an evaluation in the window/);
                 assert.match(e.out, /no transition of the composite in the window/);
                 assert.match(e.err, /no state transition of .* in the last 24 h: nothing measured/);
+
+                // Only a hand-set transition (no stateReasonData): there WAS a transition; the reason says it was left out.
+                const h = await run(["--alarm", M], fakeAlarms(HISTORY.filter((i) => i.alarm === M && !i.query)).sender);
+                assert.equal(h.code, 1);
+                assert.match(h.out, /Left out, not written by an evaluation .*: 1\n/);
+                assert.doesNotMatch(h.err, /no state transition/);
+                assert.match(h.err, /1 metric alarm transition\(s\) in the last 24 h, none written by an evaluation \(no stateReasonData: left out, listed\): nothing measured/);
             });
 
             it("usage errors name the flag", () => {

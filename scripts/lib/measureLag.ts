@@ -587,7 +587,10 @@ async function alarmHistoryCli(argv: string[], deps: MeasureLagDeps): Promise<nu
         return 1;
     }
     if (!report.phase && !report.compositeLag) {
-        deps.stderr(`measure-lag: no state transition of ${a.alarms.join(", ")} or their children in the last ${a.hours} h: nothing measured\n`);
+        const left = report.notEvaluations.length;
+        deps.stderr(left
+            ? `measure-lag: ${left} metric alarm transition(s) in the last ${a.hours} h, none written by an evaluation (no stateReasonData: left out, listed): nothing measured\n`
+            : `measure-lag: no state transition of ${a.alarms.join(", ")} or their children in the last ${a.hours} h: nothing measured\n`);
         return 1;
     }
     return 0;
