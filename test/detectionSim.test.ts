@@ -132,6 +132,16 @@ describe("detection simulation (model/detectionSim.ts) on the dev stack", () => 
             const report = simulate(args, { ...o, wafPublishDelayMax: 90 }, { days: 1, replays: 1, seed: 5, only: (a) => a.key === "waf-ALL" });
             assert.match(formatReport(report, false), /WARNING: the deployed WAF alarms are planned for a publish delay ≤ 60 s .* at 90 s .*Raise WAF_PUBLISH_DELAY_SECONDS\.max/);
             assert.doesNotMatch(formatReport(simulate(args, { ...o, wafPublishDelayMax: 60 }, { days: 1, replays: 1, seed: 5, only: (a) => a.key === "waf-ALL" }), false), /WARNING/);
+            // --json carries the same warning (`warnings`), none at the planned bound.
+            const json = (d: string) => {
+                let out = "";
+                runSimulate(["--stack", "dev", "--waf-publish-delay", d, "--only", "waf-ALL", "--replays", "1", "--json"], { stdout: (t) => (out += t) });
+                return JSON.parse(out) as { warnings: string[] };
+            };
+            const warned = json("90").warnings;
+            assert.strictEqual(warned.length, 1);
+            assert.match(warned[0], /^the deployed WAF alarms are planned for a publish delay ≤ 60 s .* at 90 s .*Raise WAF_PUBLISH_DELAY_SECONDS\.max/);
+            assert.deepStrictEqual(json("60").warnings, []);
         });
 
         it("dev WAF bound at 60 a minute: 139 s at 30, 45 and 60 s (the evaluation runs on the minute); with a 30 s evaluation read delay 30 s saves a minute (109 vs 169 s)", () => {

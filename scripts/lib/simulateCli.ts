@@ -122,6 +122,15 @@ export function simulationArgs(config: AppConfig): CloudWatchDetectionArgs {
 
 const s = (x: number | undefined) => (x === undefined ? "—" : `${x} s`);
 
+/** What the report warns of (printed as WARNING lines; `warnings` in --json): a WAF publish delay above the alarms' plan. */
+export function simulationWarnings(o: SimOptions): string[] {
+    return (o.wafPublishDelayMax ?? 0) > WAF_PUBLISH_DELAY_SECONDS.max
+        ? [`the deployed WAF alarms are planned for a publish delay ≤ ${WAF_PUBLISH_DELAY_SECONDS.max} s (one filling datapoint); at ` +
+            `${o.wafPublishDelayMax} s their newest minutes fall out of the window before they are readable, so they miss what the replay shows missed. ` +
+            `Raise WAF_PUBLISH_DELAY_SECONDS.max (model/metricArrival.ts) to the measured bound and redeploy.`]
+        : [];
+}
+
 /** The printed report. */
 export function formatReport(r: SimulationReport, perAlarm: boolean): string {
     const o = r.options;
@@ -131,11 +140,7 @@ export function formatReport(r: SimulationReport, perAlarm: boolean): string {
         `Arrival: Firehose Lambda buffer ${o.bufferSeconds} s; assumed Kinesis→Firehose ≤ ${KINESIS_TO_FIREHOSE_SECONDS.max} s, transform ≤ ${TRANSFORM_RUN_SECONDS.max} s, ` +
         `log→metric ${LOG_TO_METRIC_SECONDS.min}–${o.logToMetricMax ?? LOG_TO_METRIC_SECONDS.max} s, WAF publish ${WAF_PUBLISH_DELAY_SECONDS.min}–${o.wafPublishDelayMax ?? WAF_PUBLISH_DELAY_SECONDS.max} s, ` +
         `evaluation delay ${o.evaluationDelaySeconds ?? EVALUATION_DELAY_SECONDS} s. Band: stand-in (expected ± width × sd of normal traffic).`,
-        ...((o.wafPublishDelayMax ?? 0) > WAF_PUBLISH_DELAY_SECONDS.max
-            ? [`WARNING: the deployed WAF alarms are planned for a publish delay ≤ ${WAF_PUBLISH_DELAY_SECONDS.max} s (one filling datapoint); at ` +
-                `${o.wafPublishDelayMax} s their newest minutes fall out of the window before they are readable, so they miss what the replay shows missed. ` +
-                `Raise WAF_PUBLISH_DELAY_SECONDS.max (model/metricArrival.ts) to the measured bound and redeploy.`]
-            : []),
+        ...simulationWarnings(o).map((w) => `WARNING: ${w}`),
         "",
         "detected: of the injected anomalies the alarm can see (its noise-free replay alarms); below: the others (inside the band at",
         "this load, or the drop baseline under its floor). Times from the anomaly's first second to the alarm's action.",
@@ -238,7 +243,7 @@ export function runSimulate(argv: string[], io: { stdout: (s: string) => void })
     const sweep = wafAttackSweep(args, a.options);
     const kinds = kindChoices(args, report);
     io.stdout(a.json
-        ? JSON.stringify({ ...report, wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), kinds, bufferChoices: choices } }, null, 2) + "\n"
+        ? JSON.stringify({ ...report, warnings: simulationWarnings(a.options), wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), kinds, bufferChoices: choices } }, null, 2) + "\n"
         : formatReport(report, a.perAlarm) + formatWafSweep(sweep) + formatKindChoices(kinds) + formatCosts(args, choices));
     return report;
 }
