@@ -209,7 +209,9 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             usage(["--waf-acl", "a"], /no AWS region/, {});
             usage(["--ecommerce-stack", "dev", "--measure", "orders"], /--measure must be one of views, carts, checkouts, revenue/);
             for (const bad of ["0", "301", "1.5", "", "x"]) usage(["--waf-acl", "a", "--every", bad], /^--every must be a whole number from 1 to 300/);
-            usage(["--waf-acl", "a", "--minutes", "181"], /^--minutes must be a whole number from 1 to 180/);
+            usage(["--waf-acl", "a", "--minutes", "181"], /^--minutes must be a whole number from 3 to 180/);
+            // 1 or 2 minutes can never measure a minute that a poll watched after its end: refused, not "nothing measured".
+            for (const short of ["1", "2"]) usage(["--waf-acl", "a", "--minutes", short], /^--minutes must be a whole number from 3 to 180/);
             usage(["--waf-acl", ""], /--waf-acl must be a dimension value/);
             usage(["--waf-acl", "a", "--bogus"], /Unknown option '--bogus'/);
         });
@@ -246,10 +248,10 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             const down: MetricDataSender = { send: async () => { throw new Error("connect ETIMEDOUT"); } };
             let ferr = "";
             let fout = "";
-            assert.equal(await measureLagCli(["--waf-acl", "a", "--minutes", "1", "--every", "30"], { ...deps, clock: fclock, createClient: () => down, stdout: (t) => (fout += t), stderr: (t) => (ferr += t) }), 1);
+            assert.equal(await measureLagCli(["--waf-acl", "a", "--minutes", "3", "--every", "60"], { ...deps, clock: fclock, createClient: () => down, stdout: (t) => (fout += t), stderr: (t) => (ferr += t) }), 1);
             assert.match(ferr, /every poll failed \(last: connect ETIMEDOUT\)/);
-            assert.match(fout, /\(3 polls, 3 failed\)/);
-            assert.equal((ferr.match(/failed: connect ETIMEDOUT; polling again/g) ?? []).length, 3);
+            assert.match(fout, /\(4 polls, 4 failed\)/);
+            assert.equal((ferr.match(/failed: connect ETIMEDOUT; polling again/g) ?? []).length, 4);
 
             // no datapoint at all: exit 1, nothing to replay
             const eclock = fakeClock(at("10:00:05"));

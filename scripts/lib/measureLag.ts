@@ -32,6 +32,12 @@ export const PERIOD_SECONDS = 60;
 export const STAT = "Sum";
 /** Each poll reads this many whole minutes before the current one (and the current one). */
 export const LOOKBACK_MINUTES = 10;
+/**
+ * Fewest --minutes: a minute is measured only when it began after the first poll and ended before the last one, so a
+ * 1-minute run measures none and a 2-minute run at most one, read a few seconds after its end (both always "nothing
+ * measured", blaming the traffic); 3 minutes measure at least one minute watched for a minute or more.
+ */
+export const MIN_MINUTES = 3;
 /** Hours of alarm history --alarm --hours reads at most (CloudWatch may keep less; older history is simply absent). */
 export const MAX_HISTORY_HOURS = 720;
 /** NextToken pages one poll follows at most (one series over 11 minutes is one page). */
@@ -424,7 +430,7 @@ read, and prints the simulate command that replays with the measured bound (mode
   --measure          ${MEASURES.join("|")} (default views)
   --region           AWS region (default AWS_REGION, then AWS_DEFAULT_REGION)
   --every            seconds between GetMetricData polls, 1-300 (default 10): the delays' resolution
-  --minutes          minutes to poll, 1-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
+  --minutes          minutes to poll, ${MIN_MINUTES}-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
   --alarm            an alarm's name (repeat for more): reads its state history instead of polling a series — the
                      evaluation phase (seconds past the minute of each metric alarm's transition, an upper bound of
                      when evaluations read: EVALUATION_DELAY_SECONDS) and, for a composite, the lag after its
@@ -516,7 +522,7 @@ export function parseMeasureLagArgs(argv: string[], env: Record<string, string |
     return {
         series,
         everySeconds: whole("every", v.every as string | undefined, 10, 1, 300),
-        minutes: whole("minutes", v.minutes as string | undefined, 15, 1, 180),
+        minutes: whole("minutes", v.minutes as string | undefined, 15, MIN_MINUTES, 180),
         ...(v.stack !== undefined ? { stack: dimensionValue("stack", v.stack as string) } : {}),
         json: v.json === true,
     };
