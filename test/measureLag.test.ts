@@ -118,10 +118,10 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
         assert.deepEqual(s.replay && [s.replay.flag, s.replay.seconds, s.replay.command], ["--waf-publish-delay", 45, "npm run simulate -- --stack dev --waf-publish-delay 45"]);
         // The failed polls: kept with their reasons, reported as they happen, and the next tick polled again.
         assert.deepEqual(s.failedPolls, [
-            { at: "2026-12-01T10:02:15.000Z", error: "Rate exceeded" },
+            { at: "2026-12-01T10:02:15.000Z", error: "ThrottlingException: Rate exceeded" },
             { at: "2026-12-01T10:02:25.000Z", error: "GetMetricData result m1: InternalError (InternalError try again)" },
         ]);
-        assert.ok(log.some((l) => /poll at 2026-12-01T10:02:15.000Z failed: Rate exceeded; polling again at the next tick/.test(l)), log.join("\n"));
+        assert.ok(log.some((l) => /poll at 2026-12-01T10:02:15.000Z failed: ThrottlingException: Rate exceeded; polling again at the next tick/.test(l)), log.join("\n"));
         assert.deepEqual(cw.requests.map((r) => new Date(r.at).toISOString().slice(11, 19)).slice(12, 16), ["10:02:05", "10:02:15", "10:02:25", "10:02:35"]);
         assert.ok(log.includes("10:02 changed 45 s after its end: 10 → 30"), log.join("\n"));
     });
@@ -232,7 +232,7 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             assert.match(out, /settled: {4}max 45 s, median 35 s/);
             assert.match(out, /1 minute\(s\) changed after first appearing: WAF published them in parts/);
             assert.match(out, /the simulator assumes ≤ 60 s: WAF_PUBLISH_DELAY_SECONDS.max/);
-            assert.match(out, /failed poll at 2026-12-01T10:02:15.000Z: Rate exceeded/);
+            assert.match(out, /failed poll at 2026-12-01T10:02:15.000Z: ThrottlingException: Rate exceeded/);
             assert.match(out, /\n {2}npm run simulate -- --stack dev --waf-publish-delay 45\n$/);
             assert.match(err, /poll at 2026-12-01T10:02:25.000Z failed: GetMetricData result m1: InternalError/);
 

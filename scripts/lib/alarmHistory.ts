@@ -149,7 +149,8 @@ export function ruleChildren(rule: string): string[] {
     return out;
 }
 
-const errorText = (e: unknown) => {
+/** A failure's reason with its error name when the message does not already start with it ("ThrottlingException: Rate exceeded"). */
+export const errorText = (e: unknown) => {
     const x = e as Error;
     const msg = x?.message || String(e);
     return x?.name && x.name !== "Error" && !msg.startsWith(x.name) ? `${x.name}: ${msg}` : msg;

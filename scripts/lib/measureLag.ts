@@ -23,7 +23,7 @@ import {
     emfArrivalParams, emfMaxLagSeconds,
 } from "../../model/metricArrival";
 import { CLOUDFRONT_METRICS_REGION, WAF_TOTAL_RULE, WafScope, wafDimensions } from "../../model/wafTargets";
-import { AlarmSender, formatAlarmHistory, measureAlarmHistory } from "./alarmHistory";
+import { AlarmSender, errorText, formatAlarmHistory, measureAlarmHistory } from "./alarmHistory";
 
 /** The series the WAF alarms read (components/cloudwatchDetection.ts WAF_NAMESPACE / WAF_METRIC_NAME; equality tested). */
 export const WAF_METRIC = { namespace: "AWS/WAFV2", metricName: "BlockedRequests" } as const;
@@ -365,7 +365,7 @@ export async function measureLag(client: MetricDataSender, s: LagSeries, opts: {
             const points = await pollOnce(client, s, t0);
             timeline.recordPoll(t0, clock.now(), points);
         } catch (e) {
-            timeline.recordFailure(t0, clock.now(), (e as Error).message || String(e));
+            timeline.recordFailure(t0, clock.now(), errorText(e));
         }
         // The next tick on the grid after now (a slow poll skips the ticks it overran).
         i = Math.max(i + 1, Math.ceil((clock.now() - start) / every));
