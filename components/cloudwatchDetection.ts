@@ -294,43 +294,29 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
     const opts = { parent: a.parent };
     const child = s.gate !== undefined || s.companion !== undefined;
     const bandName = s.companion?.bandAlarmName ?? s.gate?.bandAlarmName ?? s.alarmName;
-    const band = new aws.cloudwatch.MetricAlarm(`${name}-${s.key}`, {
-        ...inRegion,
-        name: bandName,
-        alarmDescription: child
-            ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
-            : s.description,
-        comparisonOperator: s.comparisonOperator,
-        thresholdMetricId: QUERY_IDS.band,
-        evaluationPeriods: s.evaluationPeriods,
-        datapointsToAlarm: s.datapointsToAlarm,
-        treatMissingData: s.treatMissingData,
-        metricQueries: s.metricQueries,
-        actionsEnabled: true,
-        alarmActions: child ? [] : a.topicArns,
-        okActions: child ? [] : a.topicArns,
-        tags: a.tags,
-    }, opts);
+    // A band alarm on its metric math (the series' own band, or its order-value companion): actions only when it acts.
+    const bandAlarm = (key: string, alarmName: string, description: pulumi.Input<string>, b: Pick<CompanionSpec, "comparisonOperator" | "evaluationPeriods" | "datapointsToAlarm" | "metricQueries"> & { treatMissingData: string }, actions: pulumi.Input<string>[]) =>
+        new aws.cloudwatch.MetricAlarm(`${name}-${key}`, {
+            ...inRegion,
+            name: alarmName,
+            alarmDescription: description,
+            comparisonOperator: b.comparisonOperator,
+            thresholdMetricId: QUERY_IDS.band,
+            evaluationPeriods: b.evaluationPeriods,
+            datapointsToAlarm: b.datapointsToAlarm,
+            treatMissingData: b.treatMissingData,
+            metricQueries: b.metricQueries,
+            actionsEnabled: true,
+            alarmActions: actions,
+            okActions: actions,
+            tags: a.tags,
+        }, opts);
+    const band = bandAlarm(s.key, bandName, child
+        ? pulumi.output(s.description).apply((d) => `Band child of the composite alarm ${s.alarmName} (actions on the composite only): ${d}`)
+        : s.description, s, child ? [] : a.topicArns);
     if (!child) return { alarms: [band], acting: band.arn };
     const alarms = [band];
-    if (s.companion) {
-        const c = s.companion;
-        alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${c.key}`, {
-            ...inRegion,
-            name: c.alarmName,
-            alarmDescription: c.description,
-            comparisonOperator: c.comparisonOperator,
-            thresholdMetricId: QUERY_IDS.band,
-            evaluationPeriods: c.evaluationPeriods,
-            datapointsToAlarm: c.datapointsToAlarm,
-            treatMissingData: c.treatMissingData,
-            metricQueries: c.metricQueries,
-            actionsEnabled: true,
-            alarmActions: [],
-            okActions: [],
-            tags: a.tags,
-        }, opts));
-    }
+    if (s.companion) alarms.push(bandAlarm(s.companion.key, s.companion.alarmName, s.companion.description, s.companion, []));
     if (s.gate) {
         const g = s.gate;
         alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
