@@ -11,7 +11,7 @@ import type {
 
 import { alarmSetRule, planCloudWatchAlarms, WAF_METRIC_NAME, WAF_NAMESPACE } from "../components/cloudwatchDetection";
 import { COMPOSITE_EVALUATION_SECONDS, EVALUATION_DELAY_SECONDS } from "../model/alarmReplay";
-import { AlarmSender, measureAlarmHistory, phaseSeconds, ruleChildren, statesOf } from "../scripts/lib/alarmHistory";
+import { AlarmSender, formatAlarmHistory, measureAlarmHistory, phaseSeconds, phaseStat, ruleChildren, statesOf, unwrapPhases } from "../scripts/lib/alarmHistory";
 import { simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import {
@@ -400,10 +400,10 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             assert.deepEqual(r.alarms.map((a) => [a.name, a.type, a.children, a.transitions]), [[C, "CompositeAlarm", [B, F], 3], [M, "MetricAlarm", undefined, 3], [B, "MetricAlarm", undefined, 2], [F, "MetricAlarm", undefined, 2]]);
             // Metric alarm transitions at :31.0 (F), :07.4, :12.0 (B), :09.8 (F), :20.6, :08.1 (M) → 7.4 / 8.1 / 9.8 / 12 / 20.6 / 31;
             // M's hand-set 11:30:03 (no stateReasonData) is left out (else the minimum would be 3).
-            assert.deepEqual(r.phase, { min: 7.4, median: 9.8, max: 31, count: 6, transitions: 6, alarms: 3 });
+            assert.deepEqual(r.phase, { min: 7.4, median: 9.8, max: 31, count: 6, wraps: false, transitions: 6, alarms: 3 });
             assert.deepEqual(r.notEvaluations, [{ alarm: M, at: "2026-12-01T11:30:03.000Z", summary: "Alarm updated from OK to ALARM" }]);
             // queryDate of F :30.7, B :06.8, M :20.2, :07.9 → 6.8 / 7.9 / 20.2 / 30.7; before the transitions by 0.3, 0.6, 0.4, 0.2 s.
-            assert.deepEqual(r.queryPhase, { min: 6.8, median: 7.9, max: 30.7, count: 4 });
+            assert.deepEqual(r.queryPhase, { min: 6.8, median: 7.9, max: 30.7, count: 4, wraps: false });
             assert.deepEqual(r.queryToTransition, { min: 0.2, median: 0.3, max: 0.6, count: 4 });
             assert.equal(EVALUATION_DELAY_SECONDS, 0);
             assert.deepEqual(r.replay, { seconds: 6, basis: "queryDate", command: "npm run simulate -- --stack dev --evaluation-delay 6", baseline: "npm run simulate -- --stack dev --evaluation-delay 0" });
@@ -430,6 +430,36 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 assert.deepEqual([q.input.AlarmTypes, q.input.HistoryItemType, (q.input.StartDate as Date).toISOString(), (q.input.EndDate as Date).toISOString(), q.input.ScanBy, q.input.MaxRecords],
                     [["CompositeAlarm", "MetricAlarm"], "StateUpdate", "2026-11-30T12:00:00.000Z", "2026-12-01T12:00:00.000Z", "TimestampAscending", 100]);
             }
+        });
+
+        it("phases are on the circle of the minute: 59.5, 0.2 and 0.8 s are 1.3 s apart (the smallest arc), not 59.3; the late end is 59 s past the previous minute", async () => {
+            // The arc cut at the widest gap: 0.8 → 59.5 (58.7 s) beats the one across :00 (0.7 s), so 59.5 is −0.5.
+            assert.deepEqual(unwrapPhases([59.5, 0.2, 0.8]), [-0.5, 0.2, 0.8]);
+            assert.deepEqual(phaseStat([59.5, 0.2, 0.8]), { min: -0.5, median: 0.2, max: 0.8, count: 3, wraps: true });
+            // Not crossing :00: the plain phases; a tie between the gap across :00 and another keeps them plain.
+            assert.deepEqual(phaseStat([7.4, 31, 12]), { min: 7.4, median: 12, max: 31, count: 3, wraps: false });
+            assert.deepEqual(unwrapPhases([10, 50]), [10, -10]); // the arc 50 → 10 is 20 s, 10 → 50 is 40 s
+            assert.deepEqual(unwrapPhases([5, 25, 45]), [5, 25, 45]);
+            // 59.96 s past the minute rounds to the next whole minute: phase 0, not 60.
+            assert.equal(phaseSeconds(when("10:04:59.960")), 0);
+
+            // Through the history: an evaluation at :59.x stamped :59.5, then two stamped just after the next minutes.
+            const items: Item[] = [
+                { alarm: M, at: "11:14:59.500", from: "OK", to: "ALARM", query: "2026-12-01T11:14:59.300+0000" },
+                { alarm: M, at: "11:15:00.200", from: "ALARM", to: "OK", query: "2026-12-01T11:15:00.000+0000" },
+                { alarm: M, at: "11:16:00.800", from: "OK", to: "ALARM", query: "2026-12-01T11:16:00.600+0000" },
+            ];
+            const r = await measureAlarmHistory(fakeAlarms(items).sender, [M], { region: "eu-west-1", hours: 24, nowMs: NOW, stack: "dev" });
+            assert.deepEqual(r.phase, { min: -0.5, median: 0.2, max: 0.8, count: 3, wraps: true, transitions: 3, alarms: 1 });
+            assert.deepEqual(r.queryPhase, { min: -0.7, median: 0, max: 0.6, count: 3, wraps: true });
+            // The per-transition phases stay seconds past their own minute.
+            assert.deepEqual(r.transitions.map((t) => t.phaseSeconds), [59.5, 0.2, 0.8]);
+            // The late end: the earliest query on the arc, 59.3 s past the previous minute → ⌊59.3⌋.
+            assert.equal(r.replay!.command, "npm run simulate -- --stack dev --evaluation-delay 59");
+            const text = formatAlarmHistory(r);
+            assert.match(text, /\(3 transitions of 1 alarm\(s\)\):\n {2}min -0.5 s, median 0.2 s, max 0.8 s\n {2}\(they straddle the whole minute: on the smallest arc holding them all, 1.3 s long; a negative phase is before the minute, -0.5 s = 59.5 s past the previous one\)/);
+            assert.match(text, /a constant\n {2}read delay lies between 0 and the minimum, 59.5 s past the previous minute/);
+            assert.doesNotMatch(text, /The phases spread/);
         });
 
         it("the children of every composite the stack plans are read from its AlarmRule; ARNs and bare names too; states from HistoryData, else the summary", () => {

@@ -7,7 +7,9 @@
 //   lies between 0 and the smallest phase seen. Where HistoryData's newState.stateReasonData has a queryDate (the AWS
 //   CLI's describe-alarm-history example shows one, 23 ms before the transition), its phase is reported too and the
 //   printed command uses it. A metric alarm transition without stateReasonData was not written by an evaluation (the
-//   same example's state set by hand) and is left out, listed.
+//   same example's state set by hand) and is left out, listed. Phases are on the circle of the minute (:59.5 and
+//   :00.2 are 0.7 s apart): min / median / max are taken along the smallest arc holding them all (unwrapPhases),
+//   negative before the whole minute when that arc crosses it.
 // - the composite lag: how long after a child alarm's transition its composite transitions
 //   (COMPOSITE_EVALUATION_SECONDS). Each composite transition is paired with the latest transition of any of its
 //   children at or before it; when an earlier child transition was the cause, the true lag is longer, so each pair
@@ -103,11 +105,12 @@ export interface AlarmHistoryReport {
     alarms: Array<AlarmInfo & { transitions: number }>;
     failures: CallFailure[];
     transitions: Array<Omit<Transition, "atMs" | "queryMs"> & { at: string; phaseSeconds: number; query?: string; queryPhaseSeconds?: number }>;
-    phase?: RangeStat & { transitions: number; alarms: number };
+    /** On the circle of the minute (phaseStat): negative = before the whole minute when the phases straddle it (`wraps`). */
+    phase?: RangeStat & { wraps: boolean; transitions: number; alarms: number };
     /** Metric alarm transitions left out of the phase: no stateReasonData, so not written by an evaluation. */
     notEvaluations: Array<{ alarm: string; at: string; summary?: string }>;
     /** Seconds past the whole minute of the evaluations' queryDate, where HistoryData has one. */
-    queryPhase?: RangeStat;
+    queryPhase?: RangeStat & { wraps: boolean };
     /** Transition timestamp minus queryDate: how much the transition's phase overstates the query's. */
     queryToTransition?: RangeStat;
     assumedEvaluationDelaySeconds: number;
@@ -119,6 +122,8 @@ export interface AlarmHistoryReport {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+/** A signed phase (−60 to 60) as seconds past the whole minute it follows (0 to 60). */
+const pastMinute = (p: number) => round1(((p % 60) + 60) % 60);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** min / median (the lower middle of an even count, as the simulator reports it) / max. */
@@ -130,7 +135,37 @@ export function rangeStat(xs: number[]): RangeStat | undefined {
 
 /** Seconds past the whole minute (UTC) of a timestamp, to 0.1 s. */
 export function phaseSeconds(ms: number): number {
-    return round1((((ms % 60_000) + 60_000) % 60_000) / 1000);
+    return round1((((ms % 60_000) + 60_000) % 60_000) / 1000) % 60;
+}
+
+/**
+ * Phases (seconds past the minute, 0 to 60) lie on a circle: :59.5 and :00.2 are 0.7 s apart, not 59.3. The range of a
+ * set of phases is the smallest arc that holds them all — the circle cut at the widest empty gap between neighbouring
+ * phases — and each phase is given as its offset along that arc: when the arc crosses the whole minute, the phases
+ * before it are negative (−0.5 = 59.5 s past the previous minute), so min ≤ median ≤ max and max − min is the arc's
+ * length. An arc that does not cross :00 keeps the plain 0-60 phases (on a tie between the gap across :00 and
+ * another, the gap across :00 is the cut: plain phases). Returned in the input's order, to 0.1 s.
+ */
+export function unwrapPhases(phases: number[]): number[] {
+    if (phases.length < 2) return [...phases];
+    const s = [...new Set(phases)].sort((a, b) => a - b);
+    // The gap across :00 (from the last phase to the first one of the next minute), then each gap between neighbours.
+    let cutAfter: number | undefined;
+    let widest = s[0] + 60 - s[s.length - 1];
+    for (let i = 0; i + 1 < s.length; i++) {
+        const gap = s[i + 1] - s[i];
+        if (gap > widest + 1e-9) {
+            widest = gap;
+            cutAfter = s[i];
+        }
+    }
+    return phases.map((p) => (cutAfter !== undefined && p > cutAfter ? round1(p - 60) : p));
+}
+
+/** min / median / max of phases on the circle: {@link rangeStat} of {@link unwrapPhases}; `wraps` when the arc crosses the whole minute. */
+export function phaseStat(phases: number[]): (RangeStat & { wraps: boolean }) | undefined {
+    const r = rangeStat(unwrapPhases(phases));
+    return r && { ...r, wraps: r.min < 0 };
 }
 
 /**
@@ -314,9 +349,9 @@ export async function measureAlarmHistory(
 
     const all = [...byAlarm.values()].flat().sort((a, b) => a.atMs - b.atMs || a.alarm.localeCompare(b.alarm));
     const metric = all.filter((t) => t.type === "MetricAlarm" && t.evaluation !== false);
-    const ph = rangeStat(metric.map((t) => phaseSeconds(t.atMs)));
+    const ph = phaseStat(metric.map((t) => phaseSeconds(t.atMs)));
     const queried = metric.filter((t) => t.queryMs !== undefined);
-    const qph = rangeStat(queried.map((t) => phaseSeconds(t.queryMs!)));
+    const qph = phaseStat(queried.map((t) => phaseSeconds(t.queryMs!)));
     const q2t = rangeStat(queried.map((t) => round1((t.atMs - t.queryMs!) / 1000)));
     const composites: CompositeLag[] = [];
     for (const n of names) {
@@ -345,7 +380,8 @@ export async function measureAlarmHistory(
         report.phase = { ...ph, transitions: metric.length, alarms: new Set(metric.map((t) => t.alarm)).size };
         if (qph) report.queryPhase = qph;
         if (q2t) report.queryToTransition = q2t;
-        const seconds = Math.min(59, Math.floor((qph ?? ph).min));
+        // A negative minimum (the arc crosses :00) is that many seconds before the whole minute: past the previous one.
+        const seconds = Math.min(59, Math.floor(pastMinute((qph ?? ph).min)));
         report.replay = {
             seconds,
             basis: qph ? "queryDate" : "transition",
@@ -360,6 +396,8 @@ export async function measureAlarmHistory(
 // ---- the printed report ------------------------------------------------------------------------------------------
 
 const rs = (s: RangeStat) => `min ${s.min} s, median ${s.median} s, max ${s.max} s`;
+const wrapNote = (s: RangeStat) =>
+    `  (they straddle the whole minute: on the smallest arc holding them all, ${round1(s.max - s.min)} s long; a negative phase is before the minute, ${s.min} s = ${pastMinute(s.min)} s past the previous one)`;
 
 export function formatAlarmHistory(r: AlarmHistoryReport): string {
     const lines = [
@@ -374,14 +412,18 @@ export function formatAlarmHistory(r: AlarmHistoryReport): string {
         lines.push(
             `Evaluation phase — seconds past the whole minute of each metric alarm's transition (${r.phase.transitions} transitions of ${r.phase.alarms} alarm(s)):`,
             `  ${rs(r.phase)}`,
+        );
+        if (r.phase.wraps) lines.push(wrapNote(r.phase));
+        lines.push(
             `  Each is an UPPER bound of when that evaluation read the data (the transition is written after the read): a constant`,
-            `  read delay lies between 0 and the minimum, ${r.phase.min} s. The simulator assumes EVALUATION_DELAY_SECONDS = ${r.assumedEvaluationDelaySeconds} s (the low end).`,
+            `  read delay lies between 0 and the minimum, ${pastMinute(r.phase.min)} s${r.phase.wraps ? " past the previous minute" : ""}. The simulator assumes EVALUATION_DELAY_SECONDS = ${r.assumedEvaluationDelaySeconds} s (the low end).`,
         );
         if (r.queryPhase) {
             lines.push(
                 `  queryDate (newState.stateReasonData: when CloudWatch says the evaluation queried), ${r.queryPhase.count} of them: ${rs(r.queryPhase)} past the minute;`,
                 `  the transition followed it by ${rs(r.queryToTransition!)}. The closer figure — what queryDate means exactly is not documented.`,
             );
+            if (r.queryPhase.wraps) lines.push(wrapNote(r.queryPhase));
         }
         lines.push(
             `  The two ends (a later read sees more data but alerts later in the minute: which end is the slower depends on the publish delay):`,

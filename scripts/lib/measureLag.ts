@@ -433,7 +433,8 @@ read, and prints the simulate command that replays with the measured bound (mode
   --minutes          minutes to poll, ${MIN_MINUTES}-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
   --alarm            an alarm's name (repeat for more): reads its state history instead of polling a series — the
                      evaluation phase (seconds past the minute of each metric alarm's transition, an upper bound of
-                     when evaluations read: EVALUATION_DELAY_SECONDS) and, for a composite, the lag after its
+                     when evaluations read: EVALUATION_DELAY_SECONDS; on the smallest arc holding them all, negative =
+                     before the whole minute when they straddle it) and, for a composite, the lag after its
                      children's transitions (COMPOSITE_EVALUATION_SECONDS; children from its AlarmRule)
   --hours            with --alarm: hours of history up to now, 1-${MAX_HISTORY_HOURS} (default 24)
   --stack            Pulumi stack for the printed simulate command (default: --ecommerce-stack, else STACK)
