@@ -15,7 +15,7 @@ import { AlarmSender, formatAlarmHistory, measureAlarmHistory, phaseSeconds, pha
 import { simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import {
-    LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, UsageError, WAF_METRIC, measureLag, measureLagCli, metricDataRequest, parseAlarmHistoryArgs,
+    LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, UsageError, WAF_METRIC, formatMeasurement, measureLag, measureLagCli, metricDataRequest, parseAlarmHistoryArgs,
     parseMeasureLagArgs, pollOnce, replayOf,
 } from "../scripts/lib/measureLag";
 import { commandProblems } from "./standins/sdkModel";
@@ -124,6 +124,31 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
         assert.ok(log.some((l) => /poll at 2026-12-01T10:02:15.000Z failed: ThrottlingException: Rate exceeded; polling again at the next tick/.test(l)), log.join("\n"));
         assert.deepEqual(cw.requests.map((r) => new Date(r.at).toISOString().slice(11, 19)).slice(12, 16), ["10:02:05", "10:02:15", "10:02:25", "10:02:35"]);
         assert.ok(log.includes("10:02 changed 45 s after its end: 10 → 30"), log.join("\n"));
+    });
+
+    it("a minute whose last change was seen within one poll interval of the last poll is unsettled: listed, marked, left out of the settled max", async () => {
+        // SCRIPT plus 10:03, which appears at 10:04:10 and changes at 10:04:52: the 10:04:55 poll (the second-to-last)
+        // sees the change and only the last one (10:05:05, one --every later) confirms it — a change after 10:05:05
+        // could not be seen. Before: counted as settled at 55 s, the max.
+        const script: Scripted[] = [...SCRIPT, { minute: "10:03:00", appears: "10:04:10", value: 5, later: [{ at: "10:04:52", value: 9 }] }];
+        const clock = fakeClock(at("10:00:05"));
+        const t = await measureLag(fakeCloudWatch(clock, script).sender, WAF, { everySeconds: 10, minutes: 5 }, clock);
+        const m3 = t.minuteLags()[2];
+        assert.deepEqual([m3.minute, m3.settledSeconds, m3.settledConfirmed, m3.unsettled], ["2026-12-01T10:03:00.000Z", 55, true, true]);
+        // 10:01 (settled at 10:02:25) and 10:02 (10:03:45) are settled; 10:04 (seen by the last poll only) is unsettled.
+        assert.deepEqual(t.minuteLags().map((l) => l.unsettled), [false, false, true, true]);
+        const s = t.summary(WAF, "dev");
+        assert.deepEqual(s.settled, { max: 45, median: 25, count: 2 });
+        assert.deepEqual(s.unsettled, [{ minute: "2026-12-01T10:03:00.000Z", settledSeconds: 55 }, { minute: "2026-12-01T10:04:00.000Z", settledSeconds: 5 }]);
+        assert.equal(s.replay!.seconds, 45);
+        const text = formatMeasurement(WAF, t.minuteLags(), s, { everySeconds: 10, minutes: 5 });
+        assert.match(text, /2026-12-01 10:03\s+≤ 15 s \(> 5 s\)\s+55 s\?/);
+        assert.match(text, /settled: {4}max 45 s, median 25 s \(2 minutes/);
+        assert.match(text, /unsettled: {2}2 minute\(s\) \(10:03 at 55 s, 10:04 at 5 s; "\?" above\) last changed within one poll interval \(10 s\) of the last poll that read them, or no later poll confirmed them: they may still change, left out of the settled max/);
+        // Two polls after the change (a --every of 5 s: 10:04:55, 10:05:00, 10:05:05): settled.
+        const c5 = fakeClock(at("10:00:05"));
+        const t5 = await measureLag(fakeCloudWatch(c5, script).sender, WAF, { everySeconds: 5, minutes: 5 }, c5);
+        assert.deepEqual(t5.minuteLags().map((l) => [l.settledSeconds, l.unsettled]), [[25, false], [40, false], [55, false], [5, true]]);
     });
 
     it("every request reads the alarms' own series: AWS/WAFV2 BlockedRequests with their dimensions (REGIONAL, CLOUDFRONT), the EMF metric by Stack; Sum per 60 s over whole minutes", () => {

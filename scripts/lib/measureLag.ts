@@ -175,6 +175,12 @@ export interface MinuteLag {
     settledSeconds?: number;
     /** False when no later poll confirmed the last value: the settled delay may still grow. */
     settledConfirmed?: boolean;
+    /**
+     * The last change was seen within one poll interval of the last poll that read the minute (or never confirmed):
+     * too close to the end of the run to call it settled — a change after it could not have been seen. Left out of the
+     * settled summary.
+     */
+    unsettled?: boolean;
     firstValue?: number;
     value?: number;
     /** Times the value changed after it first appeared. */
@@ -197,8 +203,12 @@ export interface LagSummary {
     minutesMeasured: number;
     minutesSeen: number;
     firstSeen?: Stat;
-    /** Over the minutes whose last value a later poll confirmed. */
+    /** Over the settled minutes: confirmed by a later poll and last changed more than one poll interval before the last poll that read them. */
     settled?: Stat;
+    /** Minutes seen but left out of `settled`: their last change was within one poll interval of the end (or unconfirmed). */
+    unsettled: Array<{ minute: string; settledSeconds: number }>;
+    /** The poll interval the unsettled rule uses, in seconds. */
+    everySeconds: number;
     changedAfterFirstSeen: number;
     assumed: { seconds: number; what: string };
     /** The simulate flag and value that replay with the measured bound (undefined: nothing measured). */
@@ -222,7 +232,8 @@ export class LagTimeline {
     private lastOk?: PollRecord;
     private firstOk?: PollRecord;
 
-    constructor(private readonly log: (line: string) => void = () => undefined) {}
+    /** `everyMs`: the poll interval, for the unsettled rule (a change seen within one interval of the end may not be the last). */
+    constructor(private readonly log: (line: string) => void = () => undefined, private readonly everyMs = 10_000) {}
 
     /** A successful poll that started at `startMs`, answered at `endMs`, with these datapoints (minute start → value). */
     recordPoll(startMs: number, endMs: number, points: ReadonlyMap<number, number>): void {
@@ -275,6 +286,10 @@ export class LagTimeline {
                 continue;
             }
             const settledMs = m.lastChangeMs ?? m.firstSeenMs;
+            // The poll that saw the last change answered at settledMs. When the last poll that read the minute started
+            // at most one interval after that, it is the only evidence that nothing changed since: too little at the end
+            // of the run (a change just after the last poll would not be seen). Unconfirmed is unsettled too.
+            const unsettled = !m.confirmed || !lastReader || lastReader.startMs - settledMs <= this.everyMs;
             out.push({
                 minute: iso(minuteMs),
                 minuteMs,
@@ -283,6 +298,7 @@ export class LagTimeline {
                 ...(m.notSeenMs !== undefined ? { notSeenSeconds: round1((m.notSeenMs - end) / 1000) } : {}),
                 settledSeconds: round1((settledMs - end) / 1000),
                 settledConfirmed: m.confirmed,
+                unsettled,
                 firstValue: m.firstValue,
                 value: m.value,
                 changes: m.changes,
@@ -296,7 +312,7 @@ export class LagTimeline {
         const lags = this.minuteLags();
         const seen = lags.filter((l) => l.seen);
         const firstSeen = stat(seen.map((l) => l.firstSeenSeconds!));
-        const settled = stat(seen.filter((l) => l.settledConfirmed).map((l) => l.settledSeconds!));
+        const settled = stat(seen.filter((l) => !l.unsettled).map((l) => l.settledSeconds!));
         const out: LagSummary = {
             series: describeSeries(s),
             polls: this.polls.length,
@@ -305,6 +321,8 @@ export class LagTimeline {
             minutesSeen: seen.length,
             ...(firstSeen ? { firstSeen } : {}),
             ...(settled ? { settled } : {}),
+            unsettled: seen.filter((l) => l.unsettled).map((l) => ({ minute: l.minute, settledSeconds: l.settledSeconds! })),
+            everySeconds: round1(this.everyMs / 1000),
             changedAfterFirstSeen: seen.filter((l) => l.changes > 0).length,
             assumed: assumedBound(s),
         };
@@ -352,7 +370,7 @@ export function replayOf(s: LagSeries, settledMax: number, simulateStack?: strin
 
 /** Polls every `everySeconds` from now for `minutes` minutes (a poll at the start and one at the end). */
 export async function measureLag(client: MetricDataSender, s: LagSeries, opts: { everySeconds: number; minutes: number }, clock: Clock, log: (line: string) => void = () => undefined): Promise<LagTimeline> {
-    const timeline = new LagTimeline(log);
+    const timeline = new LagTimeline(log, opts.everySeconds * 1000);
     const every = opts.everySeconds * 1000;
     const start = clock.now();
     const end = start + opts.minutes * 60_000;
@@ -391,7 +409,7 @@ export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSumma
             continue;
         }
         const first = `≤ ${l.firstSeenSeconds} s${l.notSeenSeconds !== undefined ? ` (> ${l.notSeenSeconds} s)` : ""}`;
-        const settled = `${l.settledSeconds} s${l.settledConfirmed ? "" : "?"}`;
+        const settled = `${l.settledSeconds} s${l.unsettled ? "?" : ""}`;
         lines.push(`${when.padEnd(17)}  ${first.padStart(20)}  ${settled.padStart(9)}  ${String(l.value).padStart(10)}  ${String(l.changes).padStart(7)}  ${sec(l.watchedSeconds)}`);
     }
     lines.push("");
@@ -400,7 +418,11 @@ export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSumma
         lines.push(`  never seen: ${sum.minutesMeasured - sum.minutesSeen} — no datapoint (${s.kind === "waf" ? "no blocked requests in that minute" : "no events stamped in that minute"}), or later than it was watched`);
     }
     lines.push(`  first seen: ${sum.firstSeen ? `max ${sum.firstSeen.max} s, median ${sum.firstSeen.median} s (${sum.firstSeen.count} minutes)` : "—"}`);
-    lines.push(`  settled:    ${sum.settled ? `max ${sum.settled.max} s, median ${sum.settled.median} s (${sum.settled.count} minutes whose last value a later poll confirmed)` : "—"}`);
+    lines.push(`  settled:    ${sum.settled ? `max ${sum.settled.max} s, median ${sum.settled.median} s (${sum.settled.count} minutes whose last value later polls confirmed for over one --every)` : "—"}`);
+    if (sum.unsettled.length) {
+        lines.push(`  unsettled:  ${sum.unsettled.length} minute(s) (${sum.unsettled.map((u) => `${u.minute.slice(11, 16)} at ${u.settledSeconds} s`).join(", ")}; "?" above) last changed within one poll interval ` +
+            `(${sum.everySeconds} s) of the last poll that read them, or no later poll confirmed them: they may still change, left out of the settled max`);
+    }
     if (sum.changedAfterFirstSeen > 0) {
         lines.push(`  ${sum.changedAfterFirstSeen} minute(s) changed after first appearing: ${s.kind === "waf" ? "WAF published them in parts (the simulator assumes whole minutes: the settled delay is the one to replay)" : "their events arrived in several batches (expected for EMF)"}`);
     }
