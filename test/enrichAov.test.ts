@@ -347,6 +347,24 @@ for (const kind of ["source", "serialized"] as const) describe(`finding Lambda a
         assert.match(warned?.reason ?? "", new RegExp(`band child ${TOTAL_SPIKE.companion!.alarmName} is ALARM: its reason predates its configuration, not read$`));
     });
 
+    // A delivery handled after the fired child changed state again (Lambda's retries, a redrive from the DLQ): the
+    // composite (ALARM(band) OR ALARM(aov-band)) is still in the same ALARM episode — the revenue band holds it — but
+    // DescribeAlarms gives the child's CURRENT StateReason, written by a transition after the composite's StateChangeTime
+    // (10:09:12.377): here x = ln(1 + 300) at 10:29. That is not the datapoint that fired this composite.
+    it("the fired child transitioned again after the composite's StateChangeTime (a retried or redriven delivery): its newer reason is not read, no value from it", async () => {
+        const later = breachReason(TOTAL_SPIKE.companion!, "2025-03-04T10:29:00Z", [[5.70711, 3.912023], [5.7, 3.89182]]);
+        child(TOTAL_SPIKE.companion!, (a) => ({ ...a, StateReason: later, StateTransitionedTimestamp: new Date("2025-03-04T10:30:05.000Z"), StateUpdatedTimestamp: new Date("2025-03-04T10:30:05.000Z") }));
+        await handle(fixture());
+        const f = filed();
+        const pf = f.ProductFields!;
+        assert.deepEqual(["observedValue", "bandUpper", "breachFactor", "raw/observedValue"].map((k) => pf[`edgeAnomaly/${k}`]), [undefined, undefined, undefined, undefined]);
+        assert.deepEqual([f.Severity!.Label, f.Severity!.Original], ["MEDIUM", "band breach not stated in the alarm reason"]);
+        assert.ok(Date.parse(f.FirstObservedAt!) <= Date.parse(f.CreatedAt!), `no datapoint after the composite's change (${f.FirstObservedAt} > ${f.CreatedAt})`);
+        assert.ok(!f.Description!.includes("300.00") && !notice().includes("300.00"), "the later transition's value is nowhere");
+        const warned = logged.find((l) => l.level === "warn" && /no band breach/.test(l.message));
+        assert.match(warned?.reason ?? "", new RegExp(`band child ${TOTAL_SPIKE.companion!.alarmName} is ALARM: its reason is from a later transition \\(2025-03-04T10:30:05\\.000Z\\), not read$`));
+    });
+
     it("DescribeAlarms fails for the listing: the finding is filed and notified all the same, the root cause unavailable with the reason", async () => {
         cw.on(DescribeAlarmsCommand, { AlarmNamePrefix: "edge-anomaly-detection-dev-ecommerce-revenue-" }).rejects(Object.assign(new Error("User is not authorized to perform cloudwatch:DescribeAlarms"), { name: "AccessDenied" }));
         await handle(fixture());

@@ -554,6 +554,9 @@ export function alarmAccount(p: { notification: { AlarmArn: string; AWSAccountId
  * `<composite>-band` gives its own AlarmDescription, more to the point than the composite's, the revenue band's), read with DescribeAlarms — metric, band, comparison and StateReason (the
  * datapoints the severity comes from) — under the composite's own name, ARN and StateChangeTime, so the finding Id
  * stays `composite ARN + StateChangeTime`. No band child, or one DescribeAlarms does not return, is an error naming it.
+ * The child's StateReason is not read when it predates the child's configuration (reasonPredatesConfig) or when the
+ * child transitioned more than 1 s after the composite's StateChangeTime (a retried or redriven delivery handled
+ * after the child changed state again): that reason was written by a later transition, not the one that fired this.
  */
 export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeAlarm, s: { accountId: string }): Promise<ParsedAlarm> {
     const n = p.notification;
@@ -564,10 +567,12 @@ export async function compositeAsAlarm(cw: CloudWatchSender, p: ParsedCompositeA
     const out = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [band], AlarmTypes: ["MetricAlarm"] }));
     const child = out.MetricAlarms?.find((a) => a.AlarmName === band);
     if (!child) throw new Error(`composite alarm ${n.AlarmName}: its band child ${band} was not found by DescribeAlarms in ${n.AlarmArn.split(":")[3]}`);
+    const t = child.StateTransitionedTimestamp ?? child.StateUpdatedTimestamp;
+    const stale = reasonPredatesConfig(child) ? "predates its configuration" : t && +t > +p.stateChangeTime + 1e3 ? `is from a later transition (${t.toISOString()})` : "";
     return {
         kind: "cloudwatch", delivery: "sns", sns: p.sns, stateChangeTime: p.stateChangeTime,
         notification: {
-            ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${reasonPredatesConfig(child) ? "its reason predates its configuration, not read" : child.StateReason}`,
+            ...n, NewStateReason: `Composite rule ${n.AlarmRule} is true; band child ${band} is ${child.StateValue}: ${stale ? `its reason ${stale}, not read` : child.StateReason}`,
             Trigger: parseTrigger(child, `band child ${band} (DescribeAlarms)`),
             ...(band !== `${n.AlarmName}-band` && child.AlarmDescription ? { AlarmDescription: child.AlarmDescription } : {}),
         },
