@@ -6,7 +6,8 @@ import { cloudWatchDetectionArgs } from "../../componentArgs";
 import { CloudWatchDetectionArgs } from "../../components/cloudwatchDetection";
 import { wafRuleMetricNames } from "../../model/wafRules";
 import { OWN_ACL_KEY } from "../../model/wafTargets";
-import { SIM_GROUPS, SimOptions, SimulationReport, WAF_ATTACK_PER_MINUTE, defaultSimOptions, groupOf, simAlarms, simulate, wafAttackSweep } from "../../model/detectionSim";
+import { SIM_GROUPS, SimOptions, SimulationReport, WAF_ATTACK_PER_MINUTE, defaultSimOptions, groupOf, simAlarms, simStackOf, simulate, wafAttackSweep } from "../../model/detectionSim";
+import { GroupLimit, LIMIT_FALSE_ALARMS_PER_DAY, percent as pct, SimulationLimits, TargetCheck, simulationLimits, targetChecks } from "../../model/detectionLimit";
 import { EVALUATION_DELAY_SECONDS } from "../../model/alarmReplay";
 import {
     KINESIS_TO_FIREHOSE_SECONDS,
@@ -230,6 +231,37 @@ export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice
     return lines.join("\n") + "\n";
 }
 
+/** The order-value limits: what an ideal test could do within the target, per revenue group. */
+export function formatLimits(l: SimulationLimits): string {
+    const lines = [
+        "",
+        `Order-value anomalies (revenue spike ×3 / drop ×0.2): what an ideal test could do within ${l.targetSeconds.ecommerce} s. It knows each series' mean and`,
+        `spread of ln(1 + order value) per marketplace and tests the anomaly's orders once, at ${LIMIT_FALSE_ALARMS_PER_DAY} false alarms a day over the group's alarms`,
+        `(one test per window a day: more lenient than an alarm's every-minute sliding windows). "at once": every order read ${l.emfLagSeconds.min} s after it;`,
+        `"CloudWatch": what the last whole-minute evaluation within ${l.targetSeconds.ecommerce} s has read (EMF lag ${l.emfLagSeconds.min}–${l.emfLagSeconds.max} s, start phases 0–45 s).`,
+        "  alarms                read     z     quietest start (checkouts/min)                       day mean  expected late  P(all in time)",
+    ];
+    const row = (g: GroupLimit, read: string) =>
+        `  ${g.group.padEnd(20)}  ${read.padEnd(10)} ${g.z.toFixed(2)}  ${`${pct(g.quietest.probability)} ${g.quietest.key} ${new Date(g.quietest.atMs).toISOString().slice(11, 16)} UTC (${g.quietest.checkoutsPerMinute.toFixed(1)})`.padEnd(52)} ` +
+        `${pct(g.dayMean).padStart(8)}  ${`${g.expectedLate.toFixed(2)} of ${g.replays}`.padStart(13)}  ${pct(g.allInTime).padStart(14)}`;
+    for (const g of l.cloudWatch) {
+        const ideal = l.ideal.find((x) => x.group === g.group);
+        if (ideal) lines.push(row(ideal, "at once"));
+        lines.push(row(g, "CloudWatch"));
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** The issue's targets, per group: met or not, and the limit beside a miss. */
+export function formatTargets(checks: readonly TargetCheck[]): string {
+    const lines = ["", "Targets: ecommerce worst case ≤ 240 s, WAF ≤ 120 s, 0 false alarms on the steady day(s), every injected anomaly detected:"];
+    for (const c of checks) {
+        lines.push(`  ${c.group.padEnd(20)} ${c.met ? "met" : `NOT MET: ${c.misses.join("; ")}`}`);
+        if (!c.met && c.limit) lines.push(`  ${" ".repeat(20)} limit: ${c.limit}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
 export function runSimulate(argv: string[], io: { stdout: (s: string) => void }): SimulationReport | undefined {
     const a = parseSimulateArgs(argv);
     if (a === "help") {
@@ -238,12 +270,15 @@ export function runSimulate(argv: string[], io: { stdout: (s: string) => void })
     }
     const only = a.only;
     const args = simulationArgs(a.config);
-    const report = simulate(args, a.options, { days: a.days, replays: a.replays, seed: a.seed, only: only ? (x) => x.key.includes(only) : undefined });
+    const select = only ? (x: { key: string }) => x.key.includes(only) : () => true;
+    const report = simulate(args, a.options, { days: a.days, replays: a.replays, seed: a.seed, only: select });
+    const limits = simulationLimits(simStackOf(args), simAlarms(args).filter(select), a.options, a.replays);
+    const targets = targetChecks(report, limits);
     const choices = bufferChoices(args);
     const sweep = wafAttackSweep(args, a.options);
     const kinds = kindChoices(args, report);
     io.stdout(a.json
-        ? JSON.stringify({ ...report, warnings: simulationWarnings(a.options), wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), kinds, bufferChoices: choices } }, null, 2) + "\n"
-        : formatReport(report, a.perAlarm) + formatWafSweep(sweep) + formatKindChoices(kinds) + formatCosts(args, choices));
+        ? JSON.stringify({ ...report, warnings: simulationWarnings(a.options), targets, limits, wafAttackSweep: sweep, cost: { ...costBeforeAfter(args), alarms: alarmCost(args), kinds, bufferChoices: choices } }, null, 2) + "\n"
+        : formatReport(report, a.perAlarm) + formatTargets(targets) + formatLimits(limits) + formatWafSweep(sweep) + formatKindChoices(kinds) + formatCosts(args, choices));
     return report;
 }
