@@ -3,7 +3,9 @@
 // the next tick; every GetMetricData request valid for the SDK's model and reading the series the alarms read; the
 // suggested simulate command; the command line (--help, usage errors, exit codes).
 import { strict as assert } from "assert";
-import { execFile } from "child_process";
+import { ChildProcess, execFile, spawn } from "child_process";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as path from "path";
 import type {
     DescribeAlarmHistoryCommand, DescribeAlarmHistoryCommandOutput, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, GetMetricDataCommand, GetMetricDataCommandOutput,
@@ -19,6 +21,7 @@ import {
     parseMeasureLagArgs, pollOnce, replayOf,
 } from "../scripts/lib/measureLag";
 import { commandProblems } from "./standins/sdkModel";
+import { OperationSchema, validateAgainstSdk } from "./standins/sdkSchema";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cwModel = require("@aws-sdk/client-cloudwatch") as Record<string, unknown>;
@@ -283,6 +286,59 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             let eout = "";
             assert.equal(await measureLagCli(["--ecommerce-stack", "dev", "--minutes", "3"], { ...deps, clock: eclock, createClient: () => fakeCloudWatch(eclock, []).sender, stdout: (t) => (eout += t), stderr: () => undefined }), 1);
             assert.match(eout, /Nothing to replay: no minute was seen settled. Send traffic \(npm run generate-traffic\)/);
+        });
+
+        it("interrupted (the script's first SIGINT): no further poll, the summary of the minutes measured so far in the same format, saying so; exit 130", async () => {
+            // --minutes 60, interrupted at 10:03:50 while waiting for the next tick (after the 10:03:45 poll, the 23rd).
+            const ctl = new AbortController();
+            const clock = {
+                t: at("10:00:05"), now: () => clock.t,
+                sleep: async (ms: number, signal?: AbortSignal) => {
+                    assert.equal(signal, ctl.signal, "the wait for the next tick ends on the interrupt");
+                    const ctrlC = at("10:03:50");
+                    if (clock.t < ctrlC && clock.t + ms >= ctrlC) {
+                        clock.t = ctrlC;
+                        ctl.abort();
+                        return;
+                    }
+                    clock.t += ms;
+                },
+            };
+            const cw = fakeCloudWatch(clock, SCRIPT);
+            let out = "";
+            let err = "";
+            const code = await measureLagCli(["--waf-acl", "dev-web-acl", "--minutes", "60", "--stack", "dev"],
+                { createClient: () => cw.sender, clock, env, stdout: (t) => (out += t), stderr: (t) => (err += t), interrupt: ctl.signal });
+            assert.equal(code, 130);
+            assert.equal(cw.requests.length, 23, "no poll after the interrupt");
+            assert.match(out, /polled every 10 s for 3.8 of 60 min, INTERRUPTED \(23 polls, 0 failed\)/);
+            assert.match(out, /\nInterrupted after 3.8 of 60 min: 2 minute\(s\) measured; the summary is of those.\nSummary: 2 of 2 minutes seen/);
+            // 10:01 seen at 10:02:25 (25 s), settled; 10:02 changed at 10:03:40, seen by the last poll (10:03:45): unsettled.
+            assert.match(out, /2026-12-01 10:01\s+≤ 25 s \(> 15 s\)\s+25 s\s+57/);
+            assert.match(out, /2026-12-01 10:02\s+≤ 15 s \(> 5 s\)\s+45 s\?\s+30/);
+            assert.match(out, /settled: {4}max 25 s, median 25 s \(1 minutes/);
+            assert.match(out, /\n {2}npm run simulate -- --stack dev --waf-publish-delay 25\n$/);
+            assert.match(err, /interrupted: no further poll; the summary of what was measured follows/);
+            assert.match(err, /interrupted after 3.8 of 60 min \(2 minute\(s\) measured\): exit 130/);
+
+            // Interrupted during a poll: that poll finishes and counts (its answer is data), then the summary; --json says so.
+            const ctl2 = new AbortController();
+            const c2 = fakeClock(at("10:00:05"));
+            const cw2 = fakeCloudWatch(c2, SCRIPT);
+            const sender: MetricDataSender = {
+                send: (cmd) => {
+                    if (c2.now() === at("10:03:45")) ctl2.abort();
+                    return cw2.sender.send(cmd);
+                },
+            };
+            let json = "";
+            let err2 = "";
+            assert.equal(await measureLagCli(["--waf-acl", "dev-web-acl", "--minutes", "60", "--json"],
+                { createClient: () => sender, clock: c2, env, stdout: (t) => (json += t), stderr: (t) => (err2 += t), interrupt: ctl2.signal }), 130);
+            const parsed = JSON.parse(json);
+            assert.deepEqual([parsed.summary.polls, parsed.summary.interrupted, parsed.summary.minutesMeasured, parsed.summary.settled.max],
+                [23, { afterMinutes: 3.7, plannedMinutes: 60 }, 2, 25]);
+            assert.match(err2, /interrupted: finishing the poll in flight, then the summary of what was measured \(interrupt again to quit without it\)/);
         });
 
         it("a poll that never answers is aborted at the call deadline, reported as failed with its reason, and the next tick polls again (the run keeps --minutes)", async () => {
@@ -611,6 +667,119 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                 usage(["--alarm"], /--alarm/);
                 assert.throws(() => parseMeasureLagArgs(["--waf-acl", "a", "--hours", "3"], env), /Unknown option '--hours'/);
             });
+        });
+    });
+
+    /**
+     * CloudWatch over HTTP for the script as a user runs it (the real SDK client, reached through
+     * AWS_ENDPOINT_URL_CLOUDWATCH): the AWS JSON 1.0 protocol the client speaks (X-Amz-Target
+     * GraniteServiceVersion20100801.GetMetricData), every request body validated against the SDK's own GetMetricData
+     * schema (ValidationException otherwise) and recorded. It answers the minute before the current one with a value
+     * of 7; from request `hangFrom` on (1-based) it never answers.
+     */
+    class HttpCloudWatch {
+        readonly requests: Array<{ target: string; body: Record<string, unknown>; problems: string[] }> = [];
+        hangFrom = Infinity;
+        endpoint = "";
+        private server?: http.Server;
+
+        async start(): Promise<this> {
+            this.server = http.createServer((req, res) => {
+                const chunks: Buffer[] = [];
+                req.on("data", (c) => chunks.push(c));
+                req.on("end", () => {
+                    const target = String(req.headers["x-amz-target"] ?? "");
+                    const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
+                    const problems = target === "GraniteServiceVersion20100801.GetMetricData"
+                        ? validateAgainstSdk(cwModel.GetMetricData$ as OperationSchema, body, "wire")
+                        : [`not GetMetricData: ${target}`];
+                    this.requests.push({ target, body, problems });
+                    if (this.requests.length >= this.hangFrom) return; // never answers
+                    const send = (status: number, payload: unknown) => {
+                        res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
+                        res.end(JSON.stringify(payload));
+                    };
+                    if (problems.length) return send(400, { __type: "ValidationException", message: problems.join("; ") });
+                    const minute = Math.floor(Date.now() / 60_000) * 60 - 60;
+                    send(200, { MetricDataResults: [{ Id: "m1", Label: "BlockedRequests", StatusCode: "Complete", Timestamps: [minute], Values: [7] }] });
+                });
+            });
+            await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+            this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+            return this;
+        }
+
+        async stop(): Promise<void> {
+            this.server?.closeAllConnections();
+            await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+        }
+    }
+
+    describe("the script against CloudWatch over HTTP (the real SDK client; AWS_ENDPOINT_URL_CLOUDWATCH)", function () {
+        this.timeout(60_000);
+        let cw: HttpCloudWatch;
+        let child: ChildProcess | undefined;
+        beforeEach(async () => {
+            cw = await new HttpCloudWatch().start();
+        });
+        afterEach(async () => {
+            if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+            child = undefined;
+            await cw.stop();
+        });
+
+        /** Starts `npm run measure-lag` as node runs it; resolves on exit with its output. */
+        const start = (...args: string[]) => {
+            const env: Record<string, string | undefined> = {
+                ...process.env, AWS_ENDPOINT_URL_CLOUDWATCH: cw.endpoint, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_PROFILE: "",
+            };
+            delete env.AWS_SESSION_TOKEN;
+            delete env.AWS_ENDPOINT_URL;
+            const c = spawn(process.execPath, ["-r", "./test/tsnode.js", "scripts/measure-lag.ts", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+            child = c;
+            const run = { stdout: "", stderr: "", exited: undefined as undefined | Promise<{ code: number | null; signal: string | null; atMs: number }> };
+            c.stdout!.on("data", (d) => (run.stdout += d));
+            c.stderr!.on("data", (d) => (run.stderr += d));
+            run.exited = new Promise((resolve) => c.on("exit", (code, signal) => resolve({ code, signal, atMs: Date.now() })));
+            return { child: c, run };
+        };
+        const until = async (what: string, ok: () => boolean, ms = 30_000) => {
+            const t0 = Date.now();
+            while (!ok()) {
+                if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+                await new Promise((r) => setTimeout(r, 20));
+            }
+        };
+
+        it("Ctrl-C (SIGINT) stops polling and prints the summary of what was measured so far, saying it was interrupted; exit 130", async () => {
+            const { child: c, run } = start("--waf-acl", "dev-web-acl", "--region", "eu-west-1", "--every", "1", "--minutes", "60", "--stack", "dev");
+            await until("3 polls", () => cw.requests.length >= 3);
+            c.kill("SIGINT");
+            const exit = await run.exited!;
+            assert.deepEqual([exit.code, exit.signal], [130, null], run.stderr);
+            assert.deepEqual(cw.requests.flatMap((r) => r.problems), [], "every GetMetricData request valid for the SDK's model");
+            const polls = cw.requests.length;
+            assert.match(run.stdout, new RegExp(`^AWS/WAFV2 BlockedRequests Region=eu-west-1 Rule=ALL WebACL=dev-web-acl \\(eu-west-1\\): Sum per 60 s, polled every 1 s for 0(\\.\\d)? of 60 min, INTERRUPTED \\(${polls} polls, 0 failed\\)`));
+            assert.match(run.stdout, /\nInterrupted after 0(\.\d)? of 60 min: 0 minute\(s\) measured; the summary is of those.\nSummary: 0 of 0 minutes seen/);
+            assert.match(run.stdout, /Nothing to replay/);
+            assert.match(run.stderr, /interrupted: (no further poll|finishing the poll in flight)/);
+            assert.match(run.stderr, /: exit 130\n$/);
+        });
+
+        it("a second SIGINT exits 130 at once, without the summary (here the first waits for a poll that never answers)", async () => {
+            cw.hangFrom = 3;
+            const { child: c, run } = start("--waf-acl", "dev-web-acl", "--region", "eu-west-1", "--every", "1", "--minutes", "60");
+            await until("the hanging poll", () => cw.requests.length >= 3);
+            c.kill("SIGINT");
+            await until("the first SIGINT's message", () => /finishing the poll in flight/.test(run.stderr));
+            const second = Date.now();
+            c.kill("SIGINT");
+            const exit = await run.exited!;
+            assert.deepEqual([exit.code, exit.signal], [130, null], run.stderr);
+            // The poll's deadline is 30 s: the exit did not wait for it.
+            assert.ok(exit.atMs - second < 5_000, `exited ${exit.atMs - second} ms after the second SIGINT`);
+            assert.equal(run.stdout, "");
+            assert.match(run.stderr, /interrupted again: exiting without the summary\n$/);
         });
     });
 });

@@ -9,6 +9,8 @@
 // the bookkeeping is tested against a scripted fake CloudWatch (test/measureLag.test.ts). A failed poll is reported
 // (stderr, the summary) and the next tick polls again; it never stops the run and is never dropped. Every call has a
 // deadline (CALL_TIMEOUT_SECONDS, aborted through the SDK's abortSignal): a poll that never answers is a failed poll.
+// Interrupted (the script's first SIGINT: MeasureLagDeps.interrupt), it stops polling and prints the summary of what it
+// measured so far, exit 130 (INTERRUPTED_EXIT).
 //
 // Resolution: a datapoint first seen by the poll that answered at T appeared at or before T and after the start of
 // the previous successful poll, so each delay is an upper bound within one --every interval (wider after failed
@@ -89,7 +91,8 @@ function deadlineClient<S extends { send: (command: never, options?: CallOptions
 
 export interface Clock {
     now(): number;
-    sleep(ms: number): Promise<void>;
+    /** Resolves after `ms`, or as soon as `signal` aborts (an interrupted run stops waiting for its next tick). */
+    sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Namespace, metric name and dimensions of the series, exactly as the alarms read it. */
@@ -211,6 +214,8 @@ export interface LagSummary {
     everySeconds: number;
     changedAfterFirstSeen: number;
     assumed: { seconds: number; what: string };
+    /** Set when the run was interrupted (SIGINT): how long it polled of the --minutes planned; the figures are of the minutes measured by then. */
+    interrupted?: { afterMinutes: number; plannedMinutes: number };
     /** The simulate flag and value that replay with the measured bound (undefined: nothing measured). */
     replay?: { flag: "--waf-publish-delay" | "--log-to-metric"; seconds: number; command: string; derivation: string };
 }
@@ -228,6 +233,12 @@ function stat(xs: number[]): Stat | undefined {
 /** The measurement's bookkeeping: per minute timestamp, when its datapoint was first seen and when it last changed. */
 export class LagTimeline {
     readonly polls: PollRecord[] = [];
+    /** When the run began (measureLag sets it). */
+    startedMs?: number;
+    /** When an interrupted run stopped polling (measureLag sets it); undefined for a run that kept --minutes. */
+    interruptedAtMs?: number;
+    /** The --minutes the run was to poll (measureLag sets it). */
+    plannedMinutes?: number;
     private readonly minutes = new Map<number, MinuteState>();
     private lastOk?: PollRecord;
     private firstOk?: PollRecord;
@@ -326,6 +337,9 @@ export class LagTimeline {
             changedAfterFirstSeen: seen.filter((l) => l.changes > 0).length,
             assumed: assumedBound(s),
         };
+        if (this.interruptedAtMs !== undefined) {
+            out.interrupted = { afterMinutes: round1((this.interruptedAtMs - (this.startedMs ?? this.interruptedAtMs)) / 60_000), plannedMinutes: this.plannedMinutes ?? 0 };
+        }
         if (settled) out.replay = replayOf(s, settled.max, simulateStack);
         return out;
     }
@@ -368,26 +382,51 @@ export function replayOf(s: LagSeries, settledMax: number, simulateStack?: strin
     };
 }
 
-/** Polls every `everySeconds` from now for `minutes` minutes (a poll at the start and one at the end). */
-export async function measureLag(client: MetricDataSender, s: LagSeries, opts: { everySeconds: number; minutes: number }, clock: Clock, log: (line: string) => void = () => undefined): Promise<LagTimeline> {
+/**
+ * Polls every `everySeconds` from now for `minutes` minutes (a poll at the start and one at the end). When `interrupt`
+ * aborts (the script's first SIGINT) no further poll starts: a poll in flight is let finish (its answer is data; it
+ * has the call deadline), the wait for the next tick ends at once, and the timeline so far is returned with
+ * `interruptedAtMs` set.
+ */
+export async function measureLag(
+    client: MetricDataSender, s: LagSeries, opts: { everySeconds: number; minutes: number; interrupt?: AbortSignal }, clock: Clock,
+    log: (line: string) => void = () => undefined,
+): Promise<LagTimeline> {
     const timeline = new LagTimeline(log, opts.everySeconds * 1000);
     const every = opts.everySeconds * 1000;
     const start = clock.now();
     const end = start + opts.minutes * 60_000;
-    for (let i = 0; start + i * every <= end;) {
-        const due = start + i * every;
-        const now = clock.now();
-        if (due > now) await clock.sleep(due - now);
-        const t0 = clock.now();
-        try {
-            const points = await pollOnce(client, s, t0);
-            timeline.recordPoll(t0, clock.now(), points);
-        } catch (e) {
-            timeline.recordFailure(t0, clock.now(), errorText(e));
+    timeline.startedMs = start;
+    timeline.plannedMinutes = opts.minutes;
+    let inFlight = false;
+    const onInterrupt = () => log(inFlight
+        ? "interrupted: finishing the poll in flight, then the summary of what was measured (interrupt again to quit without it)"
+        : "interrupted: no further poll; the summary of what was measured follows");
+    opts.interrupt?.addEventListener("abort", onInterrupt, { once: true });
+    try {
+        for (let i = 0; start + i * every <= end;) {
+            const due = start + i * every;
+            const now = clock.now();
+            if (due > now && !opts.interrupt?.aborted) await clock.sleep(due - now, opts.interrupt);
+            if (opts.interrupt?.aborted) break;
+            const t0 = clock.now();
+            inFlight = true;
+            try {
+                const points = await pollOnce(client, s, t0);
+                timeline.recordPoll(t0, clock.now(), points);
+            } catch (e) {
+                timeline.recordFailure(t0, clock.now(), errorText(e));
+            } finally {
+                inFlight = false;
+            }
+            if (opts.interrupt?.aborted) break;
+            // The next tick on the grid after now (a slow poll skips the ticks it overran).
+            i = Math.max(i + 1, Math.ceil((clock.now() - start) / every));
         }
-        // The next tick on the grid after now (a slow poll skips the ticks it overran).
-        i = Math.max(i + 1, Math.ceil((clock.now() - start) / every));
+    } finally {
+        opts.interrupt?.removeEventListener("abort", onInterrupt);
     }
+    if (opts.interrupt?.aborted) timeline.interruptedAtMs = clock.now();
     return timeline;
 }
 
@@ -397,7 +436,8 @@ const sec = (x: number | undefined) => (x === undefined ? "—" : `${x} s`);
 
 export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSummary, opts: { everySeconds: number; minutes: number }): string {
     const lines = [
-        `${sum.series}: ${STAT} per ${PERIOD_SECONDS} s, polled every ${opts.everySeconds} s for ${opts.minutes} min ` +
+        `${sum.series}: ${STAT} per ${PERIOD_SECONDS} s, polled every ${opts.everySeconds} s for ` +
+        `${sum.interrupted ? `${sum.interrupted.afterMinutes} of ${sum.interrupted.plannedMinutes} min, INTERRUPTED` : `${opts.minutes} min`} ` +
         `(${sum.polls} polls, ${sum.failedPolls.length} failed). Delays in seconds after each minute ENDS.`,
         "",
         `${"minute (UTC)".padEnd(17)}  ${"first seen (after)".padStart(20)}  ${"settled".padStart(9)}  ${"value".padStart(10)}  changes  watched`,
@@ -413,6 +453,9 @@ export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSumma
         lines.push(`${when.padEnd(17)}  ${first.padStart(20)}  ${settled.padStart(9)}  ${String(l.value).padStart(10)}  ${String(l.changes).padStart(7)}  ${sec(l.watchedSeconds)}`);
     }
     lines.push("");
+    if (sum.interrupted) {
+        lines.push(`Interrupted after ${sum.interrupted.afterMinutes} of ${sum.interrupted.plannedMinutes} min: ${sum.minutesMeasured} minute(s) measured; the summary is of those.`);
+    }
     lines.push(`Summary: ${sum.minutesSeen} of ${sum.minutesMeasured} minutes seen (minutes that began after the first successful poll and ended before the last one).`);
     if (sum.minutesMeasured > sum.minutesSeen) {
         lines.push(`  never seen: ${sum.minutesMeasured - sum.minutesSeen} — no datapoint (${s.kind === "waf" ? "no blocked requests in that minute" : "no events stamped in that minute"}), or later than it was watched`);
@@ -465,7 +508,9 @@ read, and prints the simulate command that replays with the measured bound (mode
 Send traffic while it runs (npm run xss-probe for blocked requests, npm run generate-traffic for ecommerce events);
 for --alarm, after an injected anomaly (npm run generate-traffic -- --anomaly ..., npm run xss-probe) has alerted.
 IAM: cloudwatch:GetMetricData; --alarm: cloudwatch:DescribeAlarms and cloudwatch:DescribeAlarmHistory.
-Exit 0 measured, 1 nothing measured (every poll failed, no datapoint; --alarm: a failed call, no transition), 2 usage.`;
+Ctrl-C while polling stops it and prints the summary of the minutes measured so far (a poll in flight finishes first;
+Ctrl-C again quits at once, without it), exit 130.
+Exit 0 measured, 1 nothing measured (every poll failed, no datapoint; --alarm: a failed call, no transition), 2 usage, 130 interrupted.`;
 
 export class UsageError extends Error {}
 
@@ -479,7 +524,12 @@ export interface MeasureLagDeps {
     stderr: (text: string) => void;
     /** Deadline of each CloudWatch call in ms (default CALL_TIMEOUT_SECONDS). */
     callTimeoutMs?: number;
+    /** Aborted on the first SIGINT (the script): polling stops and the summary so far is printed; exit INTERRUPTED_EXIT. */
+    interrupt?: AbortSignal;
 }
+
+/** The exit code of a run stopped by SIGINT (128 + 2, what a shell reports for a process the signal ended). */
+export const INTERRUPTED_EXIT = 130;
 
 export interface MeasureLagArgs {
     series: LagSeries;
@@ -635,10 +685,15 @@ export async function measureLagCli(argv: string[], deps: MeasureLagDeps): Promi
     }
     const client = deadlineClient(deps.createClient(a.series.region), deps.callTimeoutMs ?? CALL_TIMEOUT_SECONDS * 1000);
     deps.stderr(`measure-lag: polling ${describeSeries(a.series)} every ${a.everySeconds} s for ${a.minutes} min\n`);
-    const timeline = await measureLag(client, a.series, a, deps.clock, (line) => deps.stderr(`measure-lag: ${line}\n`));
+    const timeline = await measureLag(client, a.series, { ...a, ...(deps.interrupt ? { interrupt: deps.interrupt } : {}) }, deps.clock,
+        (line) => deps.stderr(`measure-lag: ${line}\n`));
     const lags = timeline.minuteLags();
     const sum = timeline.summary(a.series, a.stack);
     deps.stdout(a.json ? JSON.stringify({ minutes: lags, summary: sum }, null, 2) + "\n" : formatMeasurement(a.series, lags, sum, a));
+    if (sum.interrupted) {
+        deps.stderr(`measure-lag: interrupted after ${sum.interrupted.afterMinutes} of ${a.minutes} min (${sum.minutesMeasured} minute(s) measured): exit ${INTERRUPTED_EXIT}\n`);
+        return INTERRUPTED_EXIT;
+    }
     if (sum.failedPolls.length === sum.polls) {
         deps.stderr(`measure-lag: every poll failed (last: ${sum.failedPolls[sum.failedPolls.length - 1]?.error ?? "none"})\n`);
         return 1;
