@@ -83,7 +83,7 @@ const notifyFunctions = (): NotifyFunctions => ({
 /** The example messages in the README, by fixture. */
 export async function exampleNotice(fns: NotifyFunctions, name: string, deps?: EnrichDeps): Promise<notify.PeopleNotice> {
     const f = await findingOf(name, deps);
-    return fns.peopleNotice(f, { finding: fns.findingConsoleUrl(`https://${REGION}.console.aws.amazon.com`, REGION, f.Id!), dashboard: DASHBOARD });
+    return fns.peopleNotice(f, { finding: fns.findingConsoleUrl({ partition: "aws", region: REGION }, f.Id!), dashboard: DASHBOARD });
 }
 
 forBothArtifacts("people notice", artifactsOf<NotifyFunctions>(notifyFunctions, { factory: true, name: "notify-functions" }), (fns) => {

@@ -15,7 +15,7 @@ import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { BatchImportFindingsCommand, GetFindingsCommand } from "@aws-sdk/client-securityhub";
 import type { AwsSecurityFinding, SecurityHubClient } from "@aws-sdk/client-securityhub";
 
-import { AlertPlan, archivedVersion, consoleUrl, FindingSettings } from "./asff";
+import { AlertPlan, archivedVersion, FindingSettings } from "./asff";
 import type { Logger } from "./log";
 import { findingConsoleUrl, peopleNotice, publishNotices, SnsSender } from "./notify";
 import { ALERT_RETRY } from "./retry";
@@ -149,11 +149,9 @@ export async function episodeEnded(cw: CloudWatchSender, p: ParsedAlarm, s: Find
  * without an SNS client that is a configuration error.
  */
 export async function notifyPeople(c: AlertClients, s: FindingSettings, topicArn: string, findings: AwsSecurityFinding[]): Promise<string[]> {
-    if (!c.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
-    const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
     const ids: string[] = [];
     for (const f of findings) {
-        const notice = peopleNotice(f, { finding: findingConsoleUrl(base, s.region, f.Id!), dashboard: s.dashboardUrl });
+        const notice = peopleNotice(f, { finding: findingConsoleUrl(s, f.Id!), dashboard: s.dashboardUrl });
         ids.push(...await publishNotices(c.sns, { people: topicArn, chat: s.chatTopicArn }, notice, f));
     }
     return ids;

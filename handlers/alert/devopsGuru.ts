@@ -14,7 +14,7 @@
 //           retry (at least once, never lost).
 import { findingConsoleUrl, PeopleNotice, publishNotices, MAX_SUBJECT_LENGTH } from "./notify";
 import { AlertClients, AlertOutcome, importFindings } from "./deliver";
-import { consoleUrl, FindingSettings, PF } from "./asff";
+import { FindingSettings, PF } from "./asff";
 import type { Logger } from "./log";
 import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
 import { existingFinding, insightFinding, insightFindingId, isDevOpsGuruEvent, parseInsightEvent, ParsedInsight } from "../devopsGuruInsight";
@@ -67,10 +67,8 @@ export async function devopsGuruAlert(event: unknown, clients: AlertClients, s: 
     if (notifiedSeverity) finding.ProductFields = { ...finding.ProductFields, [NOTIFIED_SEVERITY_FIELD]: notifiedSeverity };
     let notified: string[] | undefined;
     if (notify) {
-        if (!clients.sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
-        const base = consoleUrl(s.partition, s.region, "").slice(0, -1);
         const previous = told ? String(told) : undefined;
-        const notice = insightNotice(finding, p, previous, { finding: findingConsoleUrl(base, s.region, finding.Id!), dashboard: s.dashboardUrl });
+        const notice = insightNotice(finding, p, previous, { finding: findingConsoleUrl(s, finding.Id!), dashboard: s.dashboardUrl });
         notified = await publishNotices(clients.sns, { people: s.peopleTopicArn, chat: s.chatTopicArn }, notice, finding);
     }
     const ids = await importFindings(client, [finding]);

@@ -26,6 +26,8 @@ import { PublishCommand } from "@aws-sdk/client-sns";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { AwsSecurityFinding } from "@aws-sdk/client-securityhub";
 
+import { consoleUrl } from "./asff";
+
 export type SnsSender = Pick<SNSClient, "send">;
 
 /** SNS Subject: ASCII, no line breaks, fewer than 100 characters (SNS Publish reference). */
@@ -46,9 +48,9 @@ export interface NoticeLinks {
     dashboard?: string;
 }
 
-/** The Security Hub console page listing this finding (search by its Id). */
-export function findingConsoleUrl(consoleBase: string, region: string, findingId: string): string {
-    return `${consoleBase}/securityhub/home?region=${region}#/findings?search=${encodeURIComponent(`Id=\\operator\\:EQUALS\\:${findingId}`)}`;
+/** The Security Hub console page listing this finding (search by its Id), in the partition's console. */
+export function findingConsoleUrl(s: { partition: string; region: string }, findingId: string): string {
+    return consoleUrl(s.partition, s.region, `securityhub/home?region=${s.region}#/findings?search=${encodeURIComponent(`Id=\\operator\\:EQUALS\\:${findingId}`)}`);
 }
 
 /** WAF root-cause fields shown, with their label, and how many values of each. */
@@ -139,9 +141,11 @@ export interface NoticeTopics {
 
 /**
  * Publishes one notice to each configured topic (people first); returns the SNS MessageIds. A failure propagates:
- * the invocation fails and is retried, so a notice is delivered at least once (a retry may repeat one).
+ * the invocation fails and is retried, so a notice is delivered at least once (a retry may repeat one). No SNS
+ * client (a people topic set without one) is a configuration error.
  */
-export async function publishNotices(sns: SnsSender, topics: NoticeTopics, n: PeopleNotice, f: Pick<AwsSecurityFinding, "Id" | "Severity" | "ProductFields">): Promise<string[]> {
+export async function publishNotices(sns: SnsSender | undefined, topics: NoticeTopics, n: PeopleNotice, f: Pick<AwsSecurityFinding, "Id" | "Severity" | "ProductFields">): Promise<string[]> {
+    if (!sns) throw new Error("finding Lambda: a people topic is set but no SNS client was given");
     const ids: string[] = [];
     if (topics.people) ids.push(await publishNotice(sns, topics.people, n));
     if (topics.chat) {
