@@ -13,11 +13,13 @@
 // caller's `breachOf` reads them (handlers/alert/enrich.ts: typical order values, e^x - 1, for order-value
 // children; the stated numbers for any other alarm).
 //
-// Never throws for AWS-side trouble: a failed or late DescribeAlarms gives status "unavailable" with the reason.
+// Never throws for AWS-side trouble: a failed or late DescribeAlarms gives status "unavailable" with the reason (a call
+// the deadline aborted says it ran out of the enrichment budget, not the SDK's bare "AbortError: Request aborted").
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchClient, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 
 import type { EcommerceRootCause } from "./ecommerceRootCause";
+import { errorText } from "./wafRootCause";
 
 /** `<project>-<stack>-ecommerce-revenue-` + series + `-spike|-drop-aov-band`: groups prefix, series, direction. */
 export const AOV_CHILD_NAME = /^(.+-ecommerce-revenue-)(.+)-(spike|drop)-aov-band$/;
@@ -81,8 +83,9 @@ export async function orderValueRootCause(req: OrderValueRequest, deps: OrderVal
     const m = AOV_CHILD_NAME.exec(req.alarmName);
     if (!m) return { ...base, status: "unavailable", reason: `${req.alarmName} is not named <prefix>-ecommerce-revenue-<series>-spike|drop-aov-band` };
     const alarms: MetricAlarm[] = [];
+    const ms = deps.deadlineMs === undefined ? undefined : Math.max(1, deps.deadlineMs - Date.now());
+    const signal = ms === undefined ? undefined : AbortSignal.timeout(ms);
     try {
-        const signal = deps.deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, deps.deadlineMs - Date.now()));
         let token: string | undefined;
         for (let page = 0; page < MAX_ALARM_PAGES && (page === 0 || token); page++) {
             const out = await deps.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: m[1], AlarmTypes: ["MetricAlarm"], MaxRecords: 100, NextToken: token }), { abortSignal: signal });
@@ -90,7 +93,7 @@ export async function orderValueRootCause(req: OrderValueRequest, deps: OrderVal
             token = out.NextToken;
         }
     } catch (e) {
-        return { ...base, status: "unavailable", reason: `the other order-value alarms could not be listed: ${(e as Error).name}: ${(e as Error).message}` };
+        return { ...base, status: "unavailable", reason: `the other order-value alarms could not be listed: ${signal?.aborted && (e as Error).name === "AbortError" ? `DescribeAlarms did not answer within the ${ms} ms left of the enrichment budget` : errorText(e)}` };
     }
     const siblings = alarms.filter((a) => {
         const s = AOV_CHILD_NAME.exec(a.AlarmName ?? "");
