@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { HeartbeatResult, publishHeartbeat, targetsFromEnv } from "../handlers/heartbeat";
+import { failureAlarm } from "./alertWiring";
 import { WatchedWebAcl, WAF_TOTAL_RULE, metricsRegion } from "../model/wafTargets";
 import { InlineFunction } from "../lambda/inlineFunction";
 import { FunctionSettings, regionOf, stackScope, StackScopeArgs } from "../model/stackScope";
@@ -117,19 +118,12 @@ export class BlockedRequestsHeartbeat extends pulumi.ComponentResource {
             retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 240 },
         }, { parent: this, dependsOn: [permission] });
 
-        this.errorAlarm = new aws.cloudwatch.MetricAlarm(`${name}-errors`, {
-            alarmDescription: pulumi.interpolate`The BlockedRequests heartbeat (${this.fn.name}) failed: ${namespace} gets no zero datapoints, so the WAF detector sees gaps. See the function's log group.`,
+        this.errorAlarm = failureAlarm(`${name}-errors`, {
+            description: pulumi.interpolate`The BlockedRequests heartbeat (${this.fn.name}) failed: ${namespace} gets no zero datapoints, so the WAF detector sees gaps. See the function's log group.`,
             namespace: "AWS/Lambda",
             metricName: "Errors",
             dimensions: { FunctionName: this.fn.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [args.alarmTopicArn],
-            okActions: [args.alarmTopicArn],
+            topicArns: [args.alarmTopicArn],
             tags: scope.tags,
         }, { parent: this });
 

@@ -20,6 +20,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { DETAIL_TYPES, DEVOPS_GURU_SOURCE } from "../handlers/devopsGuruInsight";
+import { AlertPathRefs, failureAlarm } from "./alertWiring";
 import { regionOf } from "../model/stackScope";
 import { MetricsEntry, metricRow, Unplaced } from "./detectionDashboard";
 import { stackScope, StackScopeArgs } from "../model/stackScope";
@@ -35,17 +36,12 @@ export interface DevOpsGuruInsightsArgs extends StackScopeArgs {
     manageResourceCollection?: boolean;
     /** Default: `aws:region`. */
     region?: string;
-    alerts: {
-        topicArn: pulumi.Input<string>;
-        /** The shared finding Lambda (AnomalyAlerts.findingFunctionArn / Name): the rule's only target. */
-        findingFunctionArn: pulumi.Input<string>;
-        findingFunctionName: pulumi.Input<string>;
-        /**
-         * The alert dead-letter queue: undelivered events end there. Its queue and key policies must admit
-         * events.amazonaws.com for this rule (AnomalyAlerts `deadLetterEventRuleNames: [devopsGuruRuleName(scope)]`).
-         */
-        deadLetterQueueArn: pulumi.Input<string>;
-    };
+    /**
+     * The alert path: the failed-invocations alarm notifies `topicArn`; the shared finding Lambda is the rule's only
+     * target; undelivered events end in the alert DLQ, whose queue and key policies must admit events.amazonaws.com
+     * for this rule (AnomalyAlerts `deadLetterEventRuleNames: [devopsGuruRuleName(scope)]`).
+     */
+    alerts: Pick<AlertPathRefs, "topicArn" | "findingFunctionArn" | "findingFunctionName" | "deadLetterQueueArn">;
 }
 
 /** The insight events the rule forwards (all five DevOps Guru sends to EventBridge). */
@@ -125,21 +121,14 @@ export class DevOpsGuruInsights extends pulumi.ComponentResource {
             deadLetterConfig: { arn: args.alerts.deadLetterQueueArn },
         }, { parent: this, dependsOn: [permission] });
 
-        this.failedInvocationsAlarm = new aws.cloudwatch.MetricAlarm(`${name}-failed-invocations`, {
+        this.failedInvocationsAlarm = failureAlarm(`${name}-failed-invocations`, {
             name: `${prefix}-devops-guru-rule-failed-invocations`.slice(0, 255),
-            alarmDescription: pulumi.interpolate`EventBridge could not deliver DevOps Guru insight events from rule ${this.rule.name} to the finding Lambda (permission, throttling): after the retries such an event waits in the alert DLQ and is not in Security Hub. Check the rule's target and the function.`,
+            description: pulumi.interpolate`EventBridge could not deliver DevOps Guru insight events from rule ${this.rule.name} to the finding Lambda (permission, throttling): after the retries such an event waits in the alert DLQ and is not in Security Hub. Check the rule's target and the function.`,
             namespace: "AWS/Events",
             metricName: "FailedInvocations",
             dimensions: { RuleName: this.rule.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
             actionsEnabled: true,
-            alarmActions: [args.alerts.topicArn],
-            okActions: [args.alerts.topicArn],
+            topicArns: [args.alerts.topicArn],
             tags: scope.tags,
         }, parent);
 

@@ -19,6 +19,7 @@ import { WAF_TOTAL_RULE, WatchedWebAcl, metricsRegion } from "../model/wafTarget
 import {
     Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION,
 } from "../providers/lookout";
+import { AlertPathRefs } from "./alertWiring";
 
 export interface LookoutDetectionArgs extends StackScopeArgs {
     /** Region of the detectors (and of the watched WAF metrics). Default: `aws:region`. */
@@ -53,12 +54,8 @@ export interface LookoutDetectionArgs extends StackScopeArgs {
         /** The pipeline's Firehose S3 buffer interval (the offset must cover the delivery it causes). Default 60. */
         bufferingIntervalSeconds?: number;
     };
-    alerts: {
-        topicArn: pulumi.Input<string>;
-        /** KMS key of the topic: publishing to an encrypted topic needs GenerateDataKey and Decrypt on it. */
-        topicKeyArn: pulumi.Input<string>;
-        findingFunctionArn: pulumi.Input<string>;
-    };
+    /** The alert path: the detectors' alerts publish to `topicArn` (encrypted with topicKeyArn) and invoke the finding Lambda. */
+    alerts: Pick<AlertPathRefs, "topicArn" | "topicKeyArn" | "findingFunctionArn">;
 }
 
 /** CloudWatch source of the WAF detector (the seed's metric set). */

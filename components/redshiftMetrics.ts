@@ -31,6 +31,7 @@ import { AlarmTiming, alarmTiming, alarmWindowProblem, LOOKOUT_PROCESSING_SECOND
 import { configuredDatapoints, DROP_BASELINE_WINDOW_SECONDS, MAX_ALARM_WINDOW_SECONDS } from "../model/alarmTiming";
 import { FunctionSettings, regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
+import { AlertPathRefs, failureAlarm, FailureAlarmArgs } from "./alertWiring";
 import { alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, declareAlarmSet, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
 import { expressionRow, MetricsEntry, metricRow, Stat, Unplaced } from "./detectionDashboard";
 import { lookoutBaseName } from "./lookoutDetection";
@@ -104,13 +105,8 @@ export interface RedshiftMetricsArgs extends StackScopeArgs {
     alertSensitivity?: number;
     activationTimeoutSeconds?: number;
     useHistoricalData?: boolean;
-    alerts: {
-        topicArn: pulumi.Input<string>;
-        /** The alert dead-letter queue and the key it is encrypted with. */
-        deadLetterQueueArn: pulumi.Input<string>;
-        deadLetterKeyArn: pulumi.Input<string>;
-        findingFunctionArn: pulumi.Input<string>;
-    };
+    /** The alert path: alarms notify `topicArn`; failed runs dead-letter into the alert DLQ (encrypted with deadLetterKeyArn). */
+    alerts: Pick<AlertPathRefs, "topicArn" | "deadLetterQueueArn" | "deadLetterKeyArn" | "findingFunctionArn">;
     /** lookout engine: where the rows go and who may alert. */
     lookout?: {
         bucketName: pulumi.Input<string>;
@@ -555,14 +551,8 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [schedulerPolicy] }));
 
         // ---- detection -----------------------------------------------------------------------------------------------
-        const alarm = (key: string, a: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions" | "actionsEnabled" | "tags">) =>
-            new aws.cloudwatch.MetricAlarm(`${name}-${key}`, {
-                ...a,
-                actionsEnabled: true,
-                alarmActions: [args.alerts.topicArn],
-                okActions: [args.alerts.topicArn],
-                tags: { ...config.tags },
-            }, parent);
+        const alarm = (key: string, a: Omit<FailureAlarmArgs, "topicArns" | "tags" | "actionsEnabled">) =>
+            failureAlarm(`${name}-${key}`, { ...a, actionsEnabled: true, topicArns: [args.alerts.topicArn], tags: { ...config.tags } }, parent);
         this.alarms = [];
         this.composites = [];
         const acting: pulumi.Output<string>[] = [];
@@ -577,32 +567,22 @@ export class RedshiftMetrics extends pulumi.ComponentResource {
             // Not an anomaly alarm: the finding Lambda files it as pipeline health.
             health.push(alarm(`${q.name}-rejected-rows`, {
                 name: boundedAlarmName(`${config.project}-${config.stack}-redshift-${q.name}-rejected-rows`),
-                alarmDescription: `Redshift query ${q.name} returned rows the runner rejected (NULL or non-numeric measures, bad timestamps, `
+                description: `Redshift query ${q.name} returned rows the runner rejected (NULL or non-numeric measures, bad timestamps, `
                     + `rows outside the interval). They are not in the detector's data: read the runner's log (message "rejected rows")`
                     + `${engine === "lookout" ? ` and s3://…/${REDSHIFT_PREFIX}${q.name}/rejected/` : ""}, then fix the query or the data.`,
                 namespace: REDSHIFT_NAMESPACE,
                 metricName: REJECTED_ROWS_METRIC,
                 dimensions: { [STACK_DIMENSION]: config.stack, [QUERY_DIMENSION]: q.name },
                 statistic: "Maximum",
-                period: source.intervalSeconds,
-                evaluationPeriods: 1,
-                threshold: 0,
-                comparisonOperator: "GreaterThanThreshold",
-                treatMissingData: "notBreaching",
+                periodSeconds: source.intervalSeconds,
             }));
         }
         health.push(alarm("runner-errors", {
             name: boundedAlarmName(`${config.project}-${config.stack}-redshift-runner-errors`),
-            alarmDescription: pulumi.interpolate`The Redshift query runner (${this.runner.name}) failed: an interval's data is missing until a retry or a redrive from the alert DLQ succeeds. See the function's log group.`,
+            description: pulumi.interpolate`The Redshift query runner (${this.runner.name}) failed: an interval's data is missing until a retry or a redrive from the alert DLQ succeeds. See the function's log group.`,
             namespace: "AWS/Lambda",
             metricName: "Errors",
             dimensions: { FunctionName: this.runner.name },
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 0,
-            comparisonOperator: "GreaterThanThreshold",
-            treatMissingData: "notBreaching",
         }));
 
         this.detectors = [];
