@@ -27,7 +27,8 @@ export const ARCHIVE_LIMIT_EXCEPTIONS: Record<string, { bytes: number; reason: s
             + "(by-dimension alarms broken down too), GetMetricData aborted at the deadline and the notice's contributors grouped "
             + "by dimension — over the 160 KiB budget's headroom, so 168 KiB (Lambda's own limit is 50 MB zipped); "
             + "172,405 B raw with the order-value children's e^x - 1 (171,842 B after removing duplicated helpers) and the check that "
-            + "an alarm's StateReason does not predate its configuration (handlers/alert/parse.ts reasonPredatesConfig), so 169 KiB",
+            + "an alarm's StateReason does not predate its configuration (handlers/alert/parse.ts reasonPredatesConfig), so 169 KiB; "
+            + "172,600 B raw with the later-transition check and the order-value listing's deadline reason (room made by one notice link and SNS-client check)",
     },
 };
 
