@@ -6,7 +6,7 @@
 // measured so far, exit 130; a second exits 130 at once, without it. --alarm and --help keep Node's default (exit at once).
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 
-import { INTERRUPTED_EXIT, isAlarmMode, measureLagCli, UsageError } from "./lib/measureLag";
+import { INTERRUPTED_EXIT, isAlarmMode, measureLagCli, UsageError, watchClockSkew } from "./lib/measureLag";
 import { usageErrorLine } from "./lib/usage";
 
 const argv = process.argv.slice(2);
@@ -34,7 +34,11 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 });
 
 measureLagCli(argv, {
-    createClient: (region) => new CloudWatchClient({ region }),
+    createClient: (region, onResponse) => {
+        const client = new CloudWatchClient({ region });
+        watchClockSkew(client, Date.now, onResponse);
+        return client;
+    },
     createAlarmClient: (region) => new CloudWatchClient({ region }),
     clock: { now: () => Date.now(), sleep },
     env: process.env,

@@ -7,8 +7,9 @@ import { ChildProcess, execFile, spawn } from "child_process";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import type {
-    DescribeAlarmHistoryCommand, DescribeAlarmHistoryCommandOutput, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, GetMetricDataCommand, GetMetricDataCommandOutput,
+    DescribeAlarmHistoryCommand, DescribeAlarmHistoryCommandOutput, DescribeAlarmsCommand, DescribeAlarmsCommandOutput, GetMetricDataCommandOutput,
 } from "@aws-sdk/client-cloudwatch";
 
 import { alarmSetRule, planCloudWatchAlarms, WAF_METRIC_NAME, WAF_NAMESPACE } from "../components/cloudwatchDetection";
@@ -17,8 +18,8 @@ import { AlarmSender, formatAlarmHistory, measureAlarmHistory, phaseSeconds, pha
 import { simulationArgs } from "../scripts/lib/simulateCli";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import {
-    LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, UsageError, WAF_METRIC, formatMeasurement, measureLag, measureLagCli, metricDataRequest, parseAlarmHistoryArgs,
-    parseMeasureLagArgs, pollOnce, replayOf,
+    ClockSkewMeter, LOOKBACK_MINUTES, LagSeries, MEASURE_LAG_USAGE, MetricDataSender, SkewSample, UsageError, WAF_METRIC, formatMeasurement, httpDate, measureLag, measureLagCli, metricDataRequest, parseAlarmHistoryArgs,
+    parseMeasureLagArgs, pollOnce, replayOf, skewBounds, watchClockSkew,
 } from "../scripts/lib/measureLag";
 import { commandProblems } from "./standins/sdkModel";
 import { OperationSchema, validateAgainstSdk } from "./standins/sdkSchema";
@@ -152,6 +153,96 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
         const c5 = fakeClock(at("10:00:05"));
         const t5 = await measureLag(fakeCloudWatch(c5, script).sender, WAF, { everySeconds: 5, minutes: 5 }, c5);
         assert.deepEqual(t5.minuteLags().map((l) => [l.settledSeconds, l.unsettled]), [[25, false], [40, false], [55, false], [5, true]]);
+    });
+
+    describe("the local clock against AWS's (the Date header of each CloudWatch response)", () => {
+        it("each response bounds the skew to (sent − Date − 1 s, received − Date]; the bounds intersect; samples that fit no offset are not used", () => {
+            // Sent 10:00:05.000, received .200; CloudWatch's Date says 10:00:00 (its clock read 10:00:00.000-.999 in between).
+            const x = { sentMs: at("10:00:05"), receivedMs: at("10:00:05.200"), dateMs: at("10:00:00") };
+            assert.deepEqual(skewBounds(x), { lowMs: 4000, highMs: 5200 });
+            const m = new ClockSkewMeter();
+            assert.equal(m.result(), undefined);
+            m.add(x);
+            assert.deepEqual(m.result(), { lowSeconds: 4, highSeconds: 5.2, samples: 1, consistent: true, beyondWarn: true });
+            // Sent at .600, a Date of 10:00:10 says skew > 4.6 (and ≤ 5.65): the intersection narrows to (4.6, 5.2].
+            m.add({ sentMs: at("10:00:15.600"), receivedMs: at("10:00:15.650"), dateMs: at("10:00:10") });
+            assert.deepEqual(m.result(), { lowSeconds: 4.6, highSeconds: 5.2, samples: 2, consistent: true, beyondWarn: true });
+            // The local clock stepped by 30 s: no offset fits both; the hull is reported, marked inconsistent.
+            m.add({ sentMs: at("10:00:25"), receivedMs: at("10:00:25.100"), dateMs: at("09:59:50") });
+            assert.deepEqual(m.result(), { lowSeconds: 4, highSeconds: 35.1, samples: 3, consistent: false, beyondWarn: true });
+            const near = new ClockSkewMeter();
+            near.add({ sentMs: at("10:00:05.100"), receivedMs: at("10:00:05.180"), dateMs: at("10:00:05") });
+            assert.deepEqual(near.result(), { lowSeconds: -0.9, highSeconds: 0.2, samples: 1, consistent: true, beyondWarn: false });
+            assert.deepEqual([httpDate("Tue, 01 Dec 2026 10:00:05 GMT"), httpDate("garbage"), httpDate(undefined)], [at("10:00:05"), undefined, undefined]);
+        });
+
+        it("the SDK client's middleware reads the raw response's Date header once per HTTP attempt (real CloudWatchClient, CloudWatch over HTTP)", async () => {
+            const cw = await new HttpCloudWatch().start();
+            try {
+                cw.dateSkewMs = -3_000;
+                const client = new CloudWatchClient({ region: "eu-west-1", endpoint: cw.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+                const samples: SkewSample[] = [];
+                watchClockSkew(client, Date.now, (x) => samples.push(x));
+                const points = await pollOnce(client, WAF, Date.now());
+                assert.equal(points.size, 1);
+                assert.deepEqual(cw.requests.flatMap((r) => r.problems), []);
+                assert.equal(samples.length, 1);
+                const [x] = samples;
+                assert.ok(x.sentMs <= x.receivedMs && x.dateMs % 1000 === 0, JSON.stringify(x));
+                const b = skewBounds(x);
+                assert.ok(b.lowMs < 3000 && 3000 <= b.highMs + 1, JSON.stringify(b)); // local − AWS = +3 s
+                // Throttled: the SDK retries (3 attempts by default); each attempt's error response has a Date: one sample each.
+                cw.errorType = "ThrottlingException";
+                await assert.rejects(pollOnce(client, WAF, Date.now()), (e: Error) => e.name === "ThrottlingException");
+                assert.deepEqual([cw.requests.length, samples.length], [4, 4]);
+                client.destroy();
+            } finally {
+                await cw.stop();
+            }
+        });
+
+        it("the summary reports the skew; beyond ±2 s it warns and corrects the replay by it (hand-computed); within, it says it did not", async () => {
+            // The local clock 4.3 s ahead, each poll answered 200 ms after it left; CloudWatch stamps its Date halfway.
+            const run = async (skewMs: number) => {
+                const clock = fakeClock(at("10:00:05"));
+                const cw = fakeCloudWatch(clock, SCRIPT, FAILS);
+                let out = "";
+                let json = "";
+                const createClient = (_region: string, onResponse: (x: SkewSample) => void): MetricDataSender => ({
+                    send: async (cmd) => {
+                        const t = clock.now();
+                        const r = await cw.sender.send(cmd).finally(() => onResponse({ sentMs: t, receivedMs: t + 200, dateMs: Math.floor((t + 100 - skewMs) / 1000) * 1000 }));
+                        return r;
+                    },
+                });
+                const deps = { createClient, clock, env: { AWS_REGION: "eu-west-1" }, stdout: (x: string) => (out += x), stderr: () => undefined };
+                assert.equal(await measureLagCli(["--waf-acl", "dev-web-acl", "--minutes", "5", "--stack", "dev"], deps), 0);
+                const jclock = fakeClock(at("10:00:05"));
+                Object.assign(clock, { t: jclock.t });
+                assert.equal(await measureLagCli(["--waf-acl", "dev-web-acl", "--minutes", "5", "--stack", "dev", "--json"], { ...deps, stdout: (x: string) => (json += x) }), 0);
+                return { out, summary: JSON.parse(json).summary };
+            };
+            // Every poll leaves at a whole second (.000): the AWS clock reads .800 (4.3 s behind, 0.1 s in), Date = t − 5 s:
+            // each bounds the skew to (t − (t − 5) − 1, t + 0.2 − (t − 5)] = (4, 5.2]. Failed polls answered too.
+            const ahead = await run(4300);
+            assert.deepEqual(ahead.summary.clockSkew, { lowSeconds: 4, highSeconds: 5.2, samples: 31, consistent: true, beyondWarn: true, correctedSettledMax: { lowSeconds: 39.8, highSeconds: 41 } });
+            assert.match(ahead.out, /\n {2}clock: {6}local − AWS = 4 to 5.2 s \(the Date headers of 31 CloudWatch response\(s\): each bounds it to one round trip \+ 1 s\)\n/);
+            assert.match(ahead.out, /WARNING: the local clock is 4 to 5.2 s AHEAD of AWS's: every delay above \(local time − CloudWatch's minute\) is that much too long/);
+            assert.match(ahead.out, /The replay below is corrected: settled max 45 s − skew = 39.8 to 41 s; it uses 41 s\./);
+            // The table stays on the local clock; the replay takes the high end of the corrected max.
+            assert.match(ahead.out, /settled: {4}max 45 s/);
+            assert.equal(ahead.summary.replay.command, "npm run simulate -- --stack dev --waf-publish-delay 41");
+            assert.match(ahead.summary.replay.derivation, /corrected for the clock skew: 45 − \(4 to 5.2\) = 39.8 to 41 s, the high end, rounded up/);
+            // The local clock 5 s behind: (−6, −4.8]; corrected 49.8 to 51 s → 51.
+            const behind = await run(-5000);
+            assert.match(behind.out, /WARNING: the local clock is 4.8 to 6 s BEHIND AWS's: every delay above .* is that much too short/);
+            assert.equal(behind.summary.replay.command, "npm run simulate -- --stack dev --waf-publish-delay 51");
+            // 0.3 s ahead: the AWS clock reads t − 0.2 s, Date = t − 1 s: (0, 1.2]: reported, not corrected.
+            const near = await run(300);
+            assert.match(near.out, /clock: {6}local − AWS = 0 to 1.2 s .*: within ±2 s, not corrected\n/);
+            assert.doesNotMatch(near.out, /WARNING/);
+            assert.equal(near.summary.replay.command, "npm run simulate -- --stack dev --waf-publish-delay 45");
+        });
     });
 
     it("every request reads the alarms' own series: AWS/WAFV2 BlockedRequests with their dimensions (REGIONAL, CLOUDFRONT), the EMF metric by Stack; Sum per 60 s over whole minutes", () => {
@@ -680,6 +771,10 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
     class HttpCloudWatch {
         readonly requests: Array<{ target: string; body: Record<string, unknown>; problems: string[] }> = [];
         hangFrom = Infinity;
+        /** Set: every request is answered with this error (HTTP 400). */
+        errorType?: string;
+        /** The Date header of each response is this far ahead of the local clock (AWS's clock − the local one). */
+        dateSkewMs = 0;
         endpoint = "";
         private server?: http.Server;
 
@@ -696,10 +791,11 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
                     this.requests.push({ target, body, problems });
                     if (this.requests.length >= this.hangFrom) return; // never answers
                     const send = (status: number, payload: unknown) => {
-                        res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
+                        res.writeHead(status, { "content-type": "application/x-amz-json-1.0", date: new Date(Date.now() + this.dateSkewMs).toUTCString() });
                         res.end(JSON.stringify(payload));
                     };
                     if (problems.length) return send(400, { __type: "ValidationException", message: problems.join("; ") });
+                    if (this.errorType) return send(400, { __type: this.errorType, message: "Rate exceeded" });
                     const minute = Math.floor(Date.now() / 60_000) * 60 - 60;
                     send(200, { MetricDataResults: [{ Id: "m1", Label: "BlockedRequests", StatusCode: "Complete", Timestamps: [minute], Values: [7] }] });
                 });
@@ -764,6 +860,20 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             assert.match(run.stdout, /Nothing to replay/);
             assert.match(run.stderr, /interrupted: (no further poll|finishing the poll in flight)/);
             assert.match(run.stderr, /: exit 130\n$/);
+        });
+
+        it("the local clock against AWS's, from the Date header of each response (the SDK middleware): a clock 5 s behind is reported and warned about", async () => {
+            cw.dateSkewMs = 5_000; // AWS's clock 5 s ahead of the local one: local − AWS = −5 s
+            const { child: c, run } = start("--waf-acl", "dev-web-acl", "--region", "eu-west-1", "--every", "1", "--minutes", "60", "--json");
+            await until("4 polls", () => cw.requests.length >= 4);
+            c.kill("SIGINT");
+            const exit = await run.exited!;
+            assert.equal(exit.code, 130, run.stderr);
+            const k = JSON.parse(run.stdout).summary.clockSkew;
+            // Each response bounds it to (sent − Date − 1 s, received − Date]: one round trip (a few ms here) + 1 s.
+            assert.ok(k.lowSeconds <= -5 && -5 <= k.highSeconds, JSON.stringify(k));
+            assert.ok(k.highSeconds - k.lowSeconds <= 1.2, JSON.stringify(k));
+            assert.deepEqual([k.samples >= 4, k.consistent, k.beyondWarn], [true, true, true]);
         });
 
         it("a second SIGINT exits 130 at once, without the summary (here the first waits for a poll that never answers)", async () => {

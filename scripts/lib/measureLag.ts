@@ -9,6 +9,9 @@
 // the bookkeeping is tested against a scripted fake CloudWatch (test/measureLag.test.ts). A failed poll is reported
 // (stderr, the summary) and the next tick polls again; it never stops the run and is never dropped. Every call has a
 // deadline (CALL_TIMEOUT_SECONDS, aborted through the SDK's abortSignal): a poll that never answers is a failed poll.
+// The delays are local time minus CloudWatch's minute stamps: the local clock's offset from AWS's is bounded from the
+// Date header of every response (watchClockSkew, a middleware on the SDK client; ClockSkewMeter) and reported; beyond
+// CLOCK_SKEW_WARN_SECONDS the summary warns and the replay is corrected for it.
 // Interrupted (the script's first SIGINT: MeasureLagDeps.interrupt), it stops polling and prints the summary of what it
 // measured so far, exit 130 (INTERRUPTED_EXIT).
 //
@@ -16,7 +19,7 @@
 // the previous successful poll, so each delay is an upper bound within one --every interval (wider after failed
 // polls: the per-minute line shows both ends).
 import { parseArgs } from "util";
-import type { Dimension, GetMetricDataCommandInput, GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient, Dimension, GetMetricDataCommandInput, GetMetricDataCommandOutput } from "@aws-sdk/client-cloudwatch";
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 
 import { MEASURES, METRIC_NAMES, METRIC_NAMESPACE, Measure, STACK_DIMENSION, TRANSFORM_BUFFER_SECONDS } from "../../model/ecommerceSchema";
@@ -214,6 +217,12 @@ export interface LagSummary {
     everySeconds: number;
     changedAfterFirstSeen: number;
     assumed: { seconds: number; what: string };
+    /**
+     * The local clock minus AWS's, bounded by the Date headers of CloudWatch's responses (undefined: none had one).
+     * `correctedSettledMax`: the settled max with the skew taken out, when it is beyond CLOCK_SKEW_WARN_SECONDS (the
+     * replay then uses its high end).
+     */
+    clockSkew?: ClockSkew & { correctedSettledMax?: { lowSeconds: number; highSeconds: number } };
     /** Set when the run was interrupted (SIGINT): how long it polled of the --minutes planned; the figures are of the minutes measured by then. */
     interrupted?: { afterMinutes: number; plannedMinutes: number };
     /** The simulate flag and value that replay with the measured bound (undefined: nothing measured). */
@@ -319,7 +328,8 @@ export class LagTimeline {
         return out;
     }
 
-    summary(s: LagSeries, simulateStack?: string): LagSummary {
+    /** `skew`: the local clock against AWS's (ClockSkewMeter.result()); beyond CLOCK_SKEW_WARN_SECONDS the replay is corrected for it. */
+    summary(s: LagSeries, simulateStack?: string, skew?: ClockSkew): LagSummary {
         const lags = this.minuteLags();
         const seen = lags.filter((l) => l.seen);
         const firstSeen = stat(seen.map((l) => l.firstSeenSeconds!));
@@ -340,7 +350,17 @@ export class LagTimeline {
         if (this.interruptedAtMs !== undefined) {
             out.interrupted = { afterMinutes: round1((this.interruptedAtMs - (this.startedMs ?? this.interruptedAtMs)) / 60_000), plannedMinutes: this.plannedMinutes ?? 0 };
         }
-        if (settled) out.replay = replayOf(s, settled.max, simulateStack);
+        if (skew) out.clockSkew = skew;
+        if (settled && skew?.consistent && skew.beyondWarn) {
+            // delay = (local − minute end) − skew, skew ∈ (low, high]: the true max lies in [max − high, max − low).
+            const corrected = { lowSeconds: round1(settled.max - skew.highSeconds), highSeconds: round1(settled.max - skew.lowSeconds) };
+            out.clockSkew = { ...skew, correctedSettledMax: corrected };
+            out.replay = replayOf(s, corrected.highSeconds, simulateStack,
+                `the settled delay's max ${settled.max} s corrected for the clock skew: ${settled.max} − (${skew.lowSeconds} to ${skew.highSeconds}) = ` +
+                `${corrected.lowSeconds} to ${corrected.highSeconds} s, the high end`);
+        } else if (settled) {
+            out.replay = replayOf(s, settled.max, simulateStack);
+        }
         return out;
     }
 }
@@ -361,7 +381,7 @@ export function assumedBound(s: LagSeries): { seconds: number; what: string } {
  * simulator splits into the Kinesis read, the buffer and the transform run at their bounds plus log→metric, so
  * `--log-to-metric ceil(D − Kinesis − buffer − run)` (at least LOG_TO_METRIC_SECONDS.min) keeps the end-to-end bound at D.
  */
-export function replayOf(s: LagSeries, settledMax: number, simulateStack?: string): NonNullable<LagSummary["replay"]> {
+export function replayOf(s: LagSeries, settledMax: number, simulateStack?: string, what = `the settled delay's max ${settledMax} s`): NonNullable<LagSummary["replay"]> {
     const stack = simulateStack ?? (s.kind === "ecommerce" ? s.stackDimension : "STACK");
     if (s.kind === "waf") {
         const r = WAF_PUBLISH_DELAY_RANGE_SECONDS;
@@ -369,7 +389,7 @@ export function replayOf(s: LagSeries, settledMax: number, simulateStack?: strin
         return {
             flag: "--waf-publish-delay", seconds,
             command: `npm run simulate -- --stack ${stack} --waf-publish-delay ${seconds}`,
-            derivation: `the settled delay's max ${settledMax} s, rounded up${seconds !== Math.ceil(settledMax) ? ` and held to ${r.min}–${r.max} s` : ""}`,
+            derivation: `${what}, rounded up${seconds !== Math.ceil(settledMax) ? ` and held to ${r.min}–${r.max} s` : ""}`,
         };
     }
     const fixed = KINESIS_TO_FIREHOSE_SECONDS.max + TRANSFORM_BUFFER_SECONDS + TRANSFORM_RUN_SECONDS.max;
@@ -377,7 +397,7 @@ export function replayOf(s: LagSeries, settledMax: number, simulateStack?: strin
     return {
         flag: "--log-to-metric", seconds,
         command: `npm run simulate -- --stack ${stack} --log-to-metric ${seconds}`,
-        derivation: `the settled delay's max ${settledMax} s − (Kinesis read ${KINESIS_TO_FIREHOSE_SECONDS.max} s + buffer ${TRANSFORM_BUFFER_SECONDS} s + transform ${TRANSFORM_RUN_SECONDS.max} s), ` +
+        derivation: `${what} − (Kinesis read ${KINESIS_TO_FIREHOSE_SECONDS.max} s + buffer ${TRANSFORM_BUFFER_SECONDS} s + transform ${TRANSFORM_RUN_SECONDS.max} s), ` +
             `rounded up, held to ${LOG_TO_METRIC_SECONDS.min}–600 s`,
     };
 }
@@ -430,9 +450,128 @@ export async function measureLag(
     return timeline;
 }
 
+// ---- the local clock against AWS's ------------------------------------------------------------------------------
+
+/**
+ * Every delay is the local time of a poll minus CloudWatch's minute stamp, so a local clock `skew` ahead of AWS's adds
+ * `skew` to each (a clock behind takes it off). Beyond this many seconds the summary warns and the replay is corrected.
+ */
+export const CLOCK_SKEW_WARN_SECONDS = 2;
+
+/** One CloudWatch response: the local time just before its request went to the HTTP handler and just after the response came back, and its Date header. */
+export interface SkewSample {
+    sentMs: number;
+    receivedMs: number;
+    /** The response's Date header (HTTP-date, whole seconds), ms since the epoch. */
+    dateMs: number;
+}
+
+/** The local clock minus AWS's, in seconds: the skew lies in (lowSeconds, highSeconds]. */
+export interface ClockSkew {
+    lowSeconds: number;
+    highSeconds: number;
+    /** Responses that carried a Date header. */
+    samples: number;
+    /** False when no single offset fits every sample (the bounds are then the hull of the samples'): not used to correct. */
+    consistent: boolean;
+    /** The middle of the range is beyond ±CLOCK_SKEW_WARN_SECONDS. */
+    beyondWarn: boolean;
+}
+
+/**
+ * What one response says about skew = local clock − AWS's clock. CloudWatch wrote its Date at an instant T (AWS time)
+ * after the request left and before the response arrived, so on the local clock sentMs ≤ T + skew ≤ receivedMs; the
+ * header holds T truncated to the whole second (HTTP-date, RFC 9110 §5.6.7, has no fraction), dateMs ≤ T < dateMs + 1 s.
+ * Together: sentMs − dateMs − 1 s < skew ≤ receivedMs − dateMs — one round trip plus one second wide. (If AWS rounded
+ * to the nearest second instead of truncating, the true range would be 0.5 s higher at both ends: not documented
+ * either way.)
+ */
+export function skewBounds(x: SkewSample): { lowMs: number; highMs: number } {
+    return { lowMs: x.sentMs - x.dateMs - 1000, highMs: x.receivedMs - x.dateMs };
+}
+
+/**
+ * Collects the samples; the skew is in the intersection of their ranges (each response's sub-second timing narrows it
+ * further). Rounded outward to 0.1 s.
+ */
+export class ClockSkewMeter {
+    private lowMs = -Infinity;
+    private highMs = Infinity;
+    private hullLowMs = Infinity;
+    private hullHighMs = -Infinity;
+    private n = 0;
+
+    add(x: SkewSample): void {
+        if (![x.sentMs, x.receivedMs, x.dateMs].every(Number.isFinite) || x.receivedMs < x.sentMs) return;
+        const b = skewBounds(x);
+        this.lowMs = Math.max(this.lowMs, b.lowMs);
+        this.highMs = Math.min(this.highMs, b.highMs);
+        this.hullLowMs = Math.min(this.hullLowMs, b.lowMs);
+        this.hullHighMs = Math.max(this.hullHighMs, b.highMs);
+        this.n += 1;
+    }
+
+    result(): ClockSkew | undefined {
+        if (this.n === 0) return undefined;
+        const consistent = this.lowMs <= this.highMs;
+        const [lo, hi] = consistent ? [this.lowMs, this.highMs] : [this.hullLowMs, this.hullHighMs];
+        const lowSeconds = Math.floor(lo / 100) / 10;
+        const highSeconds = Math.ceil(hi / 100) / 10;
+        return { lowSeconds, highSeconds, samples: this.n, consistent, beyondWarn: Math.abs((lo + hi) / 2) > CLOCK_SKEW_WARN_SECONDS * 1000 };
+    }
+}
+
+/** An HTTP-date ("Tue, 01 Dec 2026 10:00:05 GMT") in ms, or undefined. */
+export function httpDate(v: unknown): number | undefined {
+    if (typeof v !== "string" || !/GMT$/.test(v.trim())) return undefined;
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t : undefined;
+}
+
+/**
+ * Adds to an SDK v3 client's middleware stack, in the deserialize step at low priority — inside the SDK's deserializer,
+ * next to the HTTP handler, once per attempt (retries are in the finalizeRequest step, outside it) — a middleware that
+ * reads each raw HTTP response's Date header and reports it with the local times around the handler call.
+ */
+export function watchClockSkew(client: Pick<CloudWatchClient, "middlewareStack">, now: () => number, onSample: (x: SkewSample) => void): void {
+    client.middlewareStack.add(
+        (next) => async (args) => {
+            const sentMs = now();
+            const out = await next(args);
+            const receivedMs = now();
+            const headers = (out.response as { headers?: Record<string, string | undefined> } | undefined)?.headers ?? {};
+            const date = Object.entries(headers).find(([k]) => k.toLowerCase() === "date")?.[1];
+            const dateMs = httpDate(date);
+            if (dateMs !== undefined) onSample({ sentMs, receivedMs, dateMs });
+            return out;
+        },
+        { step: "deserialize", priority: "low", name: "measureLagClockSkew" },
+    );
+}
+
 // ---- the printed report ------------------------------------------------------------------------------------------
 
 const sec = (x: number | undefined) => (x === undefined ? "—" : `${x} s`);
+
+/** The summary's lines on the local clock against AWS's. */
+function clockLines(sum: LagSummary): string[] {
+    const k = sum.clockSkew;
+    if (!k) return ["  clock:      not measured (no CloudWatch response carried a Date header): the delays assume the local clock keeps AWS's time"];
+    const range = `${k.lowSeconds} to ${k.highSeconds} s`;
+    const from = `the Date headers of ${k.samples} CloudWatch response(s)`;
+    if (!k.consistent) {
+        return [`  clock:      local − AWS: no single offset fits ${from} (between ${range} in all: did the local clock step during the run?); the delays are not corrected`];
+    }
+    const lines = [`  clock:      local − AWS = ${range} (${from}: each bounds it to one round trip + 1 s)${k.beyondWarn ? "" : `: within ±${CLOCK_SKEW_WARN_SECONDS} s, not corrected`}`];
+    if (k.beyondWarn) {
+        const ahead = k.lowSeconds + k.highSeconds > 0;
+        const c = k.correctedSettledMax;
+        lines.push(`  WARNING: the local clock is ${ahead ? `${range} AHEAD of` : `${round1(-k.highSeconds)} to ${round1(-k.lowSeconds)} s BEHIND`} AWS's: every delay above ` +
+            `(local time − CloudWatch's minute) is that much too ${ahead ? "long" : "short"} (fix the clock: NTP).` +
+            (c ? ` The replay below is corrected: settled max ${sum.settled!.max} s − skew = ${c.lowSeconds} to ${c.highSeconds} s; it uses ${c.highSeconds} s.` : ""));
+    }
+    return lines;
+}
 
 export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSummary, opts: { everySeconds: number; minutes: number }): string {
     const lines = [
@@ -469,6 +608,7 @@ export function formatMeasurement(s: LagSeries, lags: MinuteLag[], sum: LagSumma
     if (sum.changedAfterFirstSeen > 0) {
         lines.push(`  ${sum.changedAfterFirstSeen} minute(s) changed after first appearing: ${s.kind === "waf" ? "WAF published them in parts (the simulator assumes whole minutes: the settled delay is the one to replay)" : "their events arrived in several batches (expected for EMF)"}`);
     }
+    lines.push(...clockLines(sum));
     lines.push(`  the simulator assumes ≤ ${sum.assumed.seconds} s: ${sum.assumed.what}`);
     for (const f of sum.failedPolls) lines.push(`  failed poll at ${f.at}: ${f.error}`);
     if (sum.replay) {
@@ -508,6 +648,8 @@ read, and prints the simulate command that replays with the measured bound (mode
 Send traffic while it runs (npm run xss-probe for blocked requests, npm run generate-traffic for ecommerce events);
 for --alarm, after an injected anomaly (npm run generate-traffic -- --anomaly ..., npm run xss-probe) has alerted.
 IAM: cloudwatch:GetMetricData; --alarm: cloudwatch:DescribeAlarms and cloudwatch:DescribeAlarmHistory.
+The delays are local time minus CloudWatch's minute stamps: the summary bounds the local clock's offset from AWS's by
+the Date header of each response (clock: local − AWS = LOW to HIGH s); beyond ±2 s it warns and corrects the replay.
 Ctrl-C while polling stops it and prints the summary of the minutes measured so far (a poll in flight finishes first;
 Ctrl-C again quits at once, without it), exit 130.
 Exit 0 measured, 1 nothing measured (every poll failed, no datapoint; --alarm: a failed call, no transition), 2 usage, 130 interrupted.`;
@@ -515,7 +657,8 @@ Exit 0 measured, 1 nothing measured (every poll failed, no datapoint; --alarm: a
 export class UsageError extends Error {}
 
 export interface MeasureLagDeps {
-    createClient: (region: string) => MetricDataSender;
+    /** `onResponse`: to be called with each CloudWatch response's Date header and the local times around it (watchClockSkew). */
+    createClient: (region: string, onResponse: (x: SkewSample) => void) => MetricDataSender;
     /** The DescribeAlarms / DescribeAlarmHistory client for --alarm (the same CloudWatchClient in the script). */
     createAlarmClient?: (region: string) => AlarmSender;
     clock: Clock;
@@ -683,12 +826,13 @@ export async function measureLagCli(argv: string[], deps: MeasureLagDeps): Promi
         deps.stdout(MEASURE_LAG_USAGE + "\n");
         return 0;
     }
-    const client = deadlineClient(deps.createClient(a.series.region), deps.callTimeoutMs ?? CALL_TIMEOUT_SECONDS * 1000);
+    const skew = new ClockSkewMeter();
+    const client = deadlineClient(deps.createClient(a.series.region, (x) => skew.add(x)), deps.callTimeoutMs ?? CALL_TIMEOUT_SECONDS * 1000);
     deps.stderr(`measure-lag: polling ${describeSeries(a.series)} every ${a.everySeconds} s for ${a.minutes} min\n`);
     const timeline = await measureLag(client, a.series, { ...a, ...(deps.interrupt ? { interrupt: deps.interrupt } : {}) }, deps.clock,
         (line) => deps.stderr(`measure-lag: ${line}\n`));
     const lags = timeline.minuteLags();
-    const sum = timeline.summary(a.series, a.stack);
+    const sum = timeline.summary(a.series, a.stack, skew.result());
     deps.stdout(a.json ? JSON.stringify({ minutes: lags, summary: sum }, null, 2) + "\n" : formatMeasurement(a.series, lags, sum, a));
     if (sum.interrupted) {
         deps.stderr(`measure-lag: interrupted after ${sum.interrupted.afterMinutes} of ${a.minutes} min (${sum.minutesMeasured} minute(s) measured): exit ${INTERRUPTED_EXIT}\n`);
