@@ -299,7 +299,7 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
         new aws.cloudwatch.MetricAlarm(`${name}-${key}`, {
             ...inRegion,
             name: alarmName,
-            alarmDescription: description,
+            alarmDescription: pulumi.output(description).apply(boundedAlarmDescription),
             comparisonOperator: b.comparisonOperator,
             thresholdMetricId: QUERY_IDS.band,
             evaluationPeriods: b.evaluationPeriods,
@@ -322,7 +322,7 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
         alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${g.key}`, {
             ...inRegion,
             name: g.alarmName,
-            alarmDescription: g.description,
+            alarmDescription: boundedAlarmDescription(g.description),
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             threshold: g.threshold,
             evaluationPeriods: 1,
@@ -339,7 +339,7 @@ export function declareAlarmSet(name: string, s: AlarmSetSpec, a: { topicArns: p
     const composite = new aws.cloudwatch.CompositeAlarm(`${name}-${s.key}-composite`, {
         ...inRegion,
         alarmName: s.alarmName,
-        alarmDescription: s.description,
+        alarmDescription: pulumi.output(s.description).apply(boundedAlarmDescription),
         alarmRule: alarmSetRule(s),
         actionsEnabled: true,
         alarmActions: a.topicArns,
@@ -400,7 +400,7 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
         const rule = w.rule;
         const what = rule === WAF_TOTAL_RULE ? "all rules (Rule=ALL)" : `rule ${rule}`;
         const wafMetric = { namespace: WAF_NAMESPACE, metricName: WAF_METRIC_NAME, dimensions: w.dimensions };
-        const name = alarmName(`${prefix}-waf-${w.key}`, "-blocked-requests-spike");
+        const name = alarmName(`${prefix}-waf-${w.key}`, "-blocked-requests-spike", ["-floor", "-band"]);
         const windowSeconds = wt.windowSeconds;
         specs.push({
             kind: "waf",
@@ -458,8 +458,8 @@ export function planCloudWatchAlarms(args: CloudWatchDetectionArgs): AlarmSpec[]
             bandWidth,
         );
         const source = `Metric ${METRIC_NAMESPACE}/${s.metricName} ${Object.entries(s.dimensions).map(([k, v]) => `${k}=${v}`).join(",")}.`;
-        const dropName = `${prefix}-ecommerce-${s.key}-drop`;
-        const spikeName = `${prefix}-ecommerce-${s.key}-spike`;
+        const dropName = alarmName(`${prefix}-ecommerce-${s.key}`, "-drop", ["-baseline", "-band", "-aov-band"]);
+        const spikeName = alarmName(`${prefix}-ecommerce-${s.key}`, "-spike", ["-band", "-aov-band"]);
         // Revenue series: a second band child on the typical order value (mean log order value), OR'ed with the
         // revenue band in the composite (model/alarmTiming.ts aovAlarmTiming).
         const companion = (direction: "spike" | "drop", name: string): CompanionSpec | undefined => {
@@ -569,12 +569,39 @@ export function alarmSetRule(s: Pick<AlarmSetSpec, "gate" | "companion">): strin
     return s.gate ? `(${compositeRule(s.gate)}) OR ALARM("${s.companion.alarmName}")` : either;
 }
 
-/** An alarm name within CloudWatch's 255 characters: long ones keep a stable hash of the full name. */
-export function alarmName(base: string, suffix: string): string {
+/** PutMetricAlarm / PutCompositeAlarm: AlarmName 1-255, AlarmDescription 0-1024 (the provider counts UTF-8 bytes). */
+export const ALARM_NAME_MAX = 255;
+export const ALARM_DESCRIPTION_MAX = 1024;
+
+/**
+ * An alarm name within CloudWatch's 255 characters: long ones keep a stable hash of the full name. `children` are
+ * the suffixes appended to it for its child alarms (`-band`, `-floor`, ...): the name leaves room for the longest,
+ * so no child is over the limit either. A name that fits with its children is returned as it is.
+ */
+export function alarmName(base: string, suffix: string, children: readonly string[] = []): string {
+    const room = ALARM_NAME_MAX - Math.max(0, ...children.map((c) => c.length));
     const full = `${base}${suffix}`;
-    if (full.length <= 255) return full;
+    if (full.length <= room) return full;
     const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
-    return `${base.slice(0, 255 - suffix.length - 11)}-${hash}${suffix}`;
+    return `${base.slice(0, room - suffix.length - 11)}-${hash}${suffix}`;
+}
+
+/**
+ * An alarm description within the 1,024 bytes of UTF-8 that PutMetricAlarm and the provider accept (its check
+ * counts bytes, not characters): a longer one is cut at a character boundary and ends in "...". One that fits is
+ * returned as it is.
+ */
+export function boundedAlarmDescription(d: string): string {
+    if (Buffer.byteLength(d, "utf8") <= ALARM_DESCRIPTION_MAX) return d;
+    let out = "";
+    let bytes = 0;
+    for (const ch of d) {
+        const n = Buffer.byteLength(ch, "utf8");
+        if (bytes + n > ALARM_DESCRIPTION_MAX - 3) break;
+        out += ch;
+        bytes += n;
+    }
+    return `${out}...`;
 }
 
 /** The order-value companion's queries: OrderValueLog (m1) and Checkouts (m2) at one period, e1 = m1 / m2, and its band. */

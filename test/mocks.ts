@@ -19,6 +19,12 @@ export interface Registered {
     id: string;
     inputs: Record<string, any>;
     state: Record<string, any>;
+    /**
+     * The logical names of the resources this one waits for (RegisterResourceRequest.dependencies: its `dependsOn`
+     * and every resource its inputs were read from, components expanded to their resources) — the order in which a
+     * real `pulumi up` creates them. Empty for reads.
+     */
+    dependsOn: string[];
 }
 
 /** Every resource registered since the last reset, in registration order. */
@@ -117,13 +123,40 @@ function readState(type: string, id: string): Record<string, any> {
     }
 }
 
+/**
+ * The dependency URNs of the registration being answered. The mock monitor hands `newResource` no dependencies, so
+ * its registerResource is wrapped to keep the request's list; it calls `newResource` synchronously, before its first
+ * await, so the list read there is that request's.
+ */
+let pendingDependencies: string[] = [];
+{
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const proto = (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, any> } }).MockMonitor.prototype;
+    const original = proto.registerResource as (req: { getDependenciesList(): string[] }, cb: unknown) => Promise<void>;
+    if (!(original as { wrapped?: boolean }).wrapped) {
+        const wrapped = function (this: unknown, req: { getDependenciesList(): string[] }, cb: unknown) {
+            pendingDependencies = req.getDependenciesList();
+            try {
+                return original.call(this, req, cb);
+            } finally {
+                pendingDependencies = [];
+            }
+        };
+        (wrapped as { wrapped?: boolean }).wrapped = true;
+        proto.registerResource = wrapped;
+    }
+}
+
+/** The logical name of a URN (`urn:pulumi:stack::project::type::name`). */
+const nameOfUrn = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
+
 export const mocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         const inputs = args.inputs as Record<string, any>;
         if (args.id && args.custom) {
             // A read (`Resource.get`): answer from the account state; the program imports nothing.
             const state = readState(args.type, args.id);
-            reads.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id: args.id, inputs, state });
+            reads.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id: args.id, inputs, state, dependsOn: [] });
             return { id: args.id, state };
         }
         const REGION = regionOf(inputs);
@@ -160,7 +193,7 @@ export const mocks: pulumi.runtime.Mocks = {
                 state.status = "ACTIVE";
                 break;
         }
-        registered.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id, inputs, state });
+        registered.push({ type: args.type, name: args.name, urn: `urn:pulumi:${args.name}`, id, inputs, state, dependsOn: pendingDependencies.map(nameOfUrn) });
         return { id, state };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
