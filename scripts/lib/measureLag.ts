@@ -634,7 +634,8 @@ read, and prints the simulate command that replays with the measured bound (mode
   --ecommerce-stack  the Stack dimension of ${METRIC_NAMESPACE} (the Pulumi stack name)
   --measure          ${MEASURES.join("|")} (default views)
   --region           AWS region (default AWS_REGION, then AWS_DEFAULT_REGION)
-  --every            seconds between GetMetricData polls, 1-300 (default 10): the delays' resolution
+  --every            seconds between GetMetricData polls, 1-300 (default 10): the delays' resolution; a minute whose last
+                     change was seen within one --every of the end is unsettled ("?"), left out of the settled max
   --minutes          minutes to poll, ${MIN_MINUTES}-180 (default 15); each poll reads the last ${LOOKBACK_MINUTES} minutes (Sum per ${PERIOD_SECONDS} s)
   --alarm            an alarm's name (repeat for more): reads its state history instead of polling a series — the
                      evaluation phase (seconds past the minute of each metric alarm's transition, an upper bound of
