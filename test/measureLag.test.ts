@@ -872,7 +872,7 @@ describe("measure-lag (scripts/lib/measureLag.ts)", () => {
             const k = JSON.parse(run.stdout).summary.clockSkew;
             // Each response bounds it to (sent − Date − 1 s, received − Date]: one round trip (a few ms here) + 1 s.
             assert.ok(k.lowSeconds <= -5 && -5 <= k.highSeconds, JSON.stringify(k));
-            assert.ok(k.highSeconds - k.lowSeconds <= 1.2, JSON.stringify(k));
+            assert.ok(k.highSeconds - k.lowSeconds <= 1.5, JSON.stringify(k)); // 1 s + the shortest round trip, rounded outward
             assert.deepEqual([k.samples >= 4, k.consistent, k.beyondWarn], [true, true, true]);
         });
 
