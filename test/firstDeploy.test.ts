@@ -4,9 +4,12 @@
 // dependency list — explicit `dependsOn` and every resource an input was read from), which is the order in which the
 // engine creates them. Run for every stack file, the every-option-on dev config, and names at their longest.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
 
 import { ALARM_DESCRIPTION_MAX, ALARM_NAME_MAX, alarmName, boundedAlarmDescription } from "../components/cloudwatchDetection";
-import { ProgramRun, runProgram, stackFileConfig, stackNames } from "./harness";
+import { ProgramRun, ROOT, runProgram, stackFileConfig, stackNames } from "./harness";
 import { Registered } from "./mocks";
 
 const PROJECT = "edge-anomaly-detection";
@@ -25,6 +28,12 @@ function everyOptionOn(): Record<string, unknown> {
     return c;
 }
 
+/** Every option on, plus both optional sources (the fixture the offline plan's sources test layers over dev). */
+function withSources(): Record<string, unknown> {
+    const fixture = yaml.load(fs.readFileSync(path.join(ROOT, "test/fixtures/sources-config/Pulumi.sources.yaml"), "utf8")) as { config: Record<string, unknown> };
+    return { ...everyOptionOn(), ...fixture.config };
+}
+
 function longNames(): Record<string, unknown> {
     const c = stackFileConfig("watch-example");
     c[`${PROJECT}:waf`] = { watch: [{ name: LONG_ACL, scope: "REGIONAL", rules: [LONG_RULE] }, { name: LONG_ACL, scope: "CLOUDFRONT", rules: [LONG_RULE] }] };
@@ -35,6 +44,7 @@ const variants: { label: string; stack: string; config: () => Record<string, unk
     ...stackNames().map((stack) => ({ label: `Pulumi.${stack}.yaml`, stack, config: () => stackFileConfig(stack) })),
     { label: "Pulumi.dev.yaml with every option on", stack: "dev", config: everyOptionOn },
     { label: "every option on, a 100-character stack name", stack: LONG_STACK, config: everyOptionOn },
+    { label: "every option on with the Redshift and DevOps Guru sources", stack: "dev", config: withSources },
     { label: "watched web ACL and rule names of 128 characters, a 100-character stack name", stack: LONG_STACK, config: longNames },
 ];
 
@@ -78,6 +88,40 @@ describe("first deploy: limits and creation order", () => {
                     if (bytes(description) > ALARM_DESCRIPTION_MAX) over.push(`${r.name}: description ${bytes(description)} bytes`);
                 }
                 assert.deepEqual(over, []);
+            });
+
+            it("every metric alarm is one PutMetricAlarm accepts: periods, evaluation range, M of N, query counts, the band and ReturnData", () => {
+                // PutMetricAlarm: Period 10, 20, 30 or a multiple of 60; Period x EvaluationPeriods at most 86,400 s below a
+                // one-hour period, else 604,800; DatapointsToAlarm 1..EvaluationPeriods; at most 20 queries, 10 metrics and
+                // 10 expressions; an anomaly detection alarm's ThresholdMetricId is its ANOMALY_DETECTION_BAND query, with a
+                // band operator and no Threshold; any other metric math alarm returns exactly one query (MetricDataQuery).
+                const BAND_OPERATORS = ["LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold", "GreaterThanUpperThreshold"];
+                const bad: string[] = [];
+                for (const a of run.ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
+                    const i = a.inputs;
+                    const q = (i.metricQueries ?? []) as { id: string; expression?: string; returnData?: boolean; metric?: { period: number } }[];
+                    const periods = [...q.filter((x) => x.metric).map((x) => x.metric!.period), ...(i.period ? [i.period as number] : [])];
+                    for (const p of new Set(periods)) {
+                        if (![10, 20, 30].includes(p) && p % 60 !== 0) bad.push(`${a.name}: period ${p}`);
+                        if (p * i.evaluationPeriods > (p < 3600 ? 86_400 : 604_800)) bad.push(`${a.name}: ${p} s x ${i.evaluationPeriods}`);
+                    }
+                    const m = i.datapointsToAlarm ?? i.evaluationPeriods;
+                    if (m < 1 || m > i.evaluationPeriods) bad.push(`${a.name}: ${m} of ${i.evaluationPeriods}`);
+                    if (q.length > 20 || q.filter((x) => x.metric).length > 10 || q.filter((x) => x.expression).length > 10) bad.push(`${a.name}: ${q.length} queries`);
+                    const returned = q.filter((x) => x.returnData).length;
+                    if (i.thresholdMetricId) {
+                        const band = q.find((x) => x.id === i.thresholdMetricId);
+                        if (!band?.returnData || !/^ANOMALY_DETECTION_BAND\(/.test(band.expression ?? "")) bad.push(`${a.name}: thresholdMetricId is not a returned band`);
+                        if (!BAND_OPERATORS.includes(i.comparisonOperator)) bad.push(`${a.name}: ${i.comparisonOperator} with a band`);
+                        if (i.threshold !== undefined) bad.push(`${a.name}: a threshold with a band`);
+                        if (returned !== 2) bad.push(`${a.name}: ${returned} queries return data (the series and its band)`);
+                    } else {
+                        if (BAND_OPERATORS.includes(i.comparisonOperator)) bad.push(`${a.name}: ${i.comparisonOperator} without a band`);
+                        if (q.length > 0 && returned !== 1) bad.push(`${a.name}: ${returned} queries return data`);
+                        if (i.threshold === undefined) bad.push(`${a.name}: no threshold`);
+                    }
+                }
+                assert.deepEqual(bad, []);
             });
 
             it("every composite alarm names only alarms of this program in its rule, and is created after each of them", () => {
@@ -142,14 +186,28 @@ describe("first deploy: limits and creation order", () => {
                 }
             });
 
-            it("the Firehose stream is created after its role's policy; WAF logging after its log group; a logged stage after the account's logs role", () => {
-                for (const fh of run.ofType("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")) {
-                    const roleArn = fh.inputs.extendedS3Configuration?.roleArn as string;
-                    const role = run.resources.find((r) => r.type === "aws:iam/role:Role" && r.state.arn === roleArn)!;
-                    const policies = run.ofType("aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.role === role.id || p.inputs.role === role.state.name);
-                    assert.ok(policies.length > 0);
-                    for (const p of policies) assert.ok(fh.dependsOn.includes(p.name), `${fh.name} is not created after ${p.name}`);
+            it("whatever a service runs with a role of this program (function, Firehose, schedule, API Gateway account) is created after every policy of that role", () => {
+                // A service that checks the role when the resource is created (CreateDeliveryStream, CreateSchedule,
+                // PutFunctionEventInvokeConfig, UpdateAccount) must see its permissions; the provider retries only
+                // while IAM propagates, not while a policy has yet to be created.
+                const roles = run.ofType("aws:iam/role:Role");
+                const grants = [...run.ofType("aws:iam/rolePolicy:RolePolicy"), ...run.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")];
+                const strings = (v: unknown): string[] => typeof v === "string" ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === "object" ? Object.values(v).flatMap(strings) : [];
+                let users = 0;
+                for (const r of run.resources) {
+                    if (r.type.startsWith("aws:iam/")) continue;
+                    const used = new Set(strings(r.inputs));
+                    for (const role of roles.filter((x) => used.has(x.state.arn as string))) {
+                        users += 1;
+                        const of = grants.filter((g) => g.inputs.role === role.id || g.inputs.role === role.state.name);
+                        assert.ok(of.length > 0, `${role.name} has no policy`);
+                        for (const g of of) assert.ok(r.dependsOn.includes(g.name), `${r.name} is not created after ${g.name} (its role ${role.name}'s permissions)`);
+                    }
                 }
+                assert.ok(users >= roles.length, "every role is used by something the check saw");
+            });
+
+            it("WAF logging is created after its log group; a logged stage after the account's logs role", () => {
                 for (const l of run.ofType("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")) {
                     for (const arn of l.inputs.logDestinationConfigs as string[]) {
                         const lg = run.ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => g.state.arn === arn);
