@@ -207,6 +207,21 @@ describe("first deploy: limits and creation order", () => {
                 assert.ok(users >= roles.length, "every role is used by something the check saw");
             });
 
+            it("policies within their quotas: a role's inline policies <= 10,240 characters without white space; a queue policy <= 8,192 bytes, 20 statements, 7 actions a statement", () => {
+                // IAM and STS quotas ("Role policy size cannot exceed 10,240 characters"; white space is not counted);
+                // Amazon SQS policy quotas (bytes 8,192, statements 20, actions per statement 7).
+                const byRole = new Map<string, number>();
+                for (const p of run.ofType("aws:iam/rolePolicy:RolePolicy")) {
+                    byRole.set(p.inputs.role as string, (byRole.get(p.inputs.role as string) ?? 0) + (p.inputs.policy as string).replace(/\s/g, "").length);
+                }
+                for (const [role, size] of byRole) assert.ok(size <= 10_240, `${role}: ${size} characters of inline policy`);
+                for (const q of run.ofType("aws:sqs/queuePolicy:QueuePolicy")) {
+                    const doc = JSON.parse(q.inputs.policy as string) as { Statement: { Action: string | string[] }[] };
+                    assert.ok(bytes(q.inputs.policy as string) <= 8_192 && doc.Statement.length <= 20, q.name);
+                    for (const st of doc.Statement) assert.ok([st.Action].flat().length <= 7, `${q.name}: ${[st.Action].flat().length} actions`);
+                }
+            });
+
             it("WAF logging is created after its log group; a logged stage after the account's logs role", () => {
                 for (const l of run.ofType("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")) {
                     for (const arn of l.inputs.logDestinationConfigs as string[]) {
