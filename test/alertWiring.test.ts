@@ -20,7 +20,9 @@ function allOn(engine: "cloudwatch" | "lookout"): Record<string, unknown> {
     return c;
 }
 
-describe("failure alarms (components/alertWiring.ts): the inputs each component declared before the shared helper", () => {
+describe("failure alarms (components/alertWiring.ts): the inputs each component declared before the shared helper", function () {
+    // Two whole-program runs with every source on: about 7 s alone, and past the default 60 s on a loaded machine.
+    this.timeout(180_000);
     const runs: Partial<Record<"cloudwatch" | "lookout", ProgramRun>> = {};
     before(async () => {
         runs.cloudwatch = await runProgram(allOn("cloudwatch"), "dev", { exactStackName: true });
