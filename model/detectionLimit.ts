@@ -1,23 +1,26 @@
 // What no alarm can beat: the limits the traffic and the metrics' timing put on detection latency, beside the
 // simulated alarms (`npm run simulate` prints both). Two limits:
 //  - order-value anomalies (the generator's revenue spike ×3 / drop ×0.2, a pricing error): the probability that an
-//    ideal detector sees the anomaly within the target. The detector knows each series' true mean and spread of
-//    ln(1 + order value) per marketplace, reads every order as soon as the fastest arrival allows, and tests the
-//    orders of the anomaly's first (target − lag) seconds once, at the false-alarm rate a steady day allows. Real
-//    alarms know less (a trained band), read per-minute sums and test overlapping windows, so they can only do worse.
+//    ideal detector sees the anomaly within the target. The detector knows each order's true log-mean and spread
+//    (the traffic model's log-normal values), is told when the anomaly starts, tests the anomalous orders it can
+//    have read by then with the most powerful test (the likelihood ratio, exact for log-normal values), and is
+//    charged one test per window at the false-alarm budget a steady day allows. Real alarms know less (a trained
+//    band), do not know the start, read per-minute sums and test overlapping windows every minute: they can only
+//    do worse.
 //  - WAF: the earliest any alarm on WAF's one-minute BlockedRequests metric can act after the worst start second.
 import {
-    KINESIS_TO_FIREHOSE_SECONDS, LOG_TO_METRIC_SECONDS, TRANSFORM_RUN_SECONDS, WAF_PUBLISH_DELAY_SECONDS, WAF_REPORT_INTERVAL_SECONDS, emfArrivalParams, emfMaxLagSeconds,
+    EmfArrivalParams, KINESIS_TO_FIREHOSE_SECONDS, LOG_TO_METRIC_SECONDS, TRANSFORM_RUN_SECONDS, WAF_PUBLISH_DELAY_SECONDS, WAF_REPORT_INTERVAL_SECONDS,
+    emfArrivalParams, emfMaxLagSeconds, emfVisibleAt,
 } from "./metricArrival";
 import { EVALUATION_DELAY_SECONDS } from "./alarmReplay";
-import { DEFAULT_FACTOR, FUNNEL, TrafficModel } from "../scripts/lib/trafficModel";
-import { REFERENCE_DAY_MS, SimAlarm, SimGroup, SimOptions, SimStack, SimulationReport, groupOf, orderLogMoments, trafficModel } from "./detectionSim";
+import { FUNNEL, ORDER_SIGMA, TrafficModel, seededRng } from "../scripts/lib/trafficModel";
+import { REFERENCE_DAY_MS, SimAlarm, SimGroup, SimOptions, SimStack, SimulationReport, anomalyFor, groupOf, trafficModel } from "./detectionSim";
 
 /** The issue-13 latency targets: ecommerce anomalies within 4 minutes, WAF attacks within 2. */
 export const LATENCY_TARGET_SECONDS = { ecommerce: 240, waf: 120 } as const;
 /**
- * False alarms a steady day may raise over a group's alarms in the ideal test: 0.1, so that a steady day raises none
- * with probability e^−0.1 ≈ 90 % ("0 false alarms over a simulated steady day").
+ * False alarms a steady day may raise over a group's revenue alarms in the ideal test: 0.1, so that a steady day raises
+ * none with probability e^−0.1 ≈ 90 % ("0 false alarms over a simulated steady day", checked per group).
  */
 export const LIMIT_FALSE_ALARMS_PER_DAY = 0.1;
 /** The fastest an order reaches an alarm: every EMF stage at its lower bound (model/metricArrival.ts). */
@@ -56,45 +59,84 @@ export function upperQuantile(p: number): number {
 // ---- order-value anomalies ---------------------------------------------------------------------------------------
 
 /**
- * One order's ln(1 + value) before and during the anomaly, averaged over the series' orders: `shift` is the mean's
- * change (negative for a drop), `sd0` / `sdAnomaly` the spread of one order around its marketplace's mean.
+ * The distribution of a window's checkouts, P(K = k) for k = 0, 1, …, when the window's expected checkouts are `mu`:
+ * the traffic model's funnel (TrafficModel.sampleCounts: views ~ Poisson(λ), carts ~ Poisson(p1·views), checkouts ~
+ * Poisson(p2·carts), λ = mu / (p1·p2); a sum of such spans is the same three stages over the summed λ) is a compound
+ * Poisson count — each view brings Y checkouts, Y itself Poisson(p1) carts of Poisson(p2) checkouts — so Panjer's
+ * recursion gives it exactly (rescaled as it goes, so a busy window's e^−λ cannot underflow). Variance
+ * 1 + p2 + p1·p2 ≈ 1.38 times the mean, not Poisson(mu)'s 1.
  */
-export interface OrderShift {
-    shift: number;
-    sd0: number;
-    sdAnomaly: number;
-}
-
-/**
- * P(the ideal test flags the anomaly) when its window holds Poisson(meanCount) orders: given k orders, the mean of
- * their ln(1 + value) is compared with the normal mean ± z·sd0/√k (the side of the anomaly), so
- * P(k) = Φ((√k·|shift| − z·sd0) / sdAnomaly) (normal approximation of the mean; k = 0 never flags).
- */
-export function detectionProbability(meanCount: number, o: OrderShift, z: number): number {
-    if (!(meanCount >= 0)) throw new Error(`a mean count must be ≥ 0, got ${meanCount}`);
-    if (meanCount === 0) return 0;
-    const kMax = Math.ceil(meanCount + 12 * Math.sqrt(meanCount) + 30);
-    let logP = -meanCount; // ln Poisson(0)
-    let p = 0;
+export function checkoutCountDistribution(mu: number): Float64Array {
+    if (!(mu >= 0) || !Number.isFinite(mu)) throw new Error(`a mean count must be a finite number ≥ 0, got ${mu}`);
+    if (mu === 0) return Float64Array.of(1);
+    const p1 = FUNNEL.cartPerView, p2 = FUNNEL.checkoutPerCart;
+    const lambda = mu / (p1 * p2);
+    const q = checkoutsPerView();
+    const kMax = Math.ceil(mu + 14 * Math.sqrt(1.5 * mu) + 40);
+    const p = new Float64Array(kMax + 1);
+    // p_0 ∝ e^{−λ(1 − q_0)}; start at 1 and normalise at the end (the recursion is linear).
+    p[0] = 1;
     for (let k = 1; k <= kMax; k++) {
-        logP += Math.log(meanCount / k);
-        p += Math.exp(logP) * normalCdf((Math.sqrt(k) * Math.abs(o.shift) - z * o.sd0) / o.sdAnomaly);
+        let s = 0;
+        for (let j = 1; j <= Math.min(k, q.length - 1); j++) s += j * q[j] * p[k - j];
+        p[k] = (lambda / k) * s;
+        if (p[k] > 1e200) for (let i = 0; i <= k; i++) p[i] *= 1e-200;
     }
-    return Math.min(1, p);
+    let total = 0;
+    for (let k = 0; k <= kMax; k++) total += p[k];
+    for (let k = 0; k <= kMax; k++) p[k] /= total;
+    return p;
+}
+
+let perView: Float64Array | undefined;
+/** P(Y = j) for one view's checkouts Y (Poisson(p1) carts, each Poisson(p2) checkouts), j = 0…30 (the rest is < 1e-40). */
+function checkoutsPerView(): Float64Array {
+    if (perView) return perView;
+    const p1 = FUNNEL.cartPerView, p2 = FUNNEL.checkoutPerCart, J = 30;
+    const r = new Float64Array(J + 1);
+    r[0] = Math.exp(-p2);
+    for (let i = 1; i <= J; i++) r[i] = (r[i - 1] * p2) / i;
+    const q = new Float64Array(J + 1);
+    q[0] = Math.exp(-p1 * (1 - r[0]));
+    for (let j = 1; j <= J; j++) {
+        let s = 0;
+        for (let i = 1; i <= j; i++) s += i * r[i] * q[j - i];
+        q[j] = (p1 / j) * s;
+    }
+    perView = q;
+    return q;
 }
 
 /**
- * The ideal test's threshold: one test per window of `windowSeconds` a day per alarm, `alarms` alarms, at most
- * `falseAlarmsPerDay` false alarms a day over all of them (disjoint windows: the fewest tests a day a detector can
- * run, so the most lenient threshold; an alarm evaluated every minute on sliding windows needs a higher one).
+ * One order's evidence: the anomaly multiplies order values by `factor`, so ln V moves by ln factor and keeps its
+ * spread ORDER_SIGMA (the values are log-normal, TrafficModel.orderValue) — in every marketplace alike. `delta` is
+ * that move in units of the spread, |ln factor| / σ.
  */
-export function idealThreshold(windowSeconds: number, alarms: number, falseAlarmsPerDay = LIMIT_FALSE_ALARMS_PER_DAY): { z: number; alpha: number } {
-    if (!(windowSeconds > 0) || !(alarms >= 1)) throw new Error(`a window (${windowSeconds} s) and at least one alarm (${alarms}) are needed`);
-    const alpha = falseAlarmsPerDay / (alarms * (86_400 / windowSeconds));
-    return { z: upperQuantile(alpha), alpha };
+export function orderEvidence(factor: number, sigma: number = ORDER_SIGMA): number {
+    if (!(factor > 0) || factor === 1) throw new Error(`an anomaly factor must be positive and not 1, got ${factor}`);
+    return Math.abs(Math.log(factor)) / sigma;
 }
 
-/** The series an alarm watches, as the traffic model's slices with their weights: only revenue series have a limit here. */
+/**
+ * The most powerful test of one window (Neyman–Pearson): knowing each order's true log-mean (its marketplace's) and σ,
+ * the log-likelihood ratio of k orders is δ·S − k·δ²/2, S = Σ (ln V − its mean)/σ ~ N(0, k) normally and N(k·δ, k) in
+ * the anomaly (exactly: ln V is normal), and the counts do not change (the anomaly scales values only), so flagging when
+ * it exceeds `c` has, given k ≥ 1, power Φ(√k·δ/2 − c/(δ√k)) and size Φ(−√k·δ/2 − c/(δ√k)); no orders, no flag.
+ * Averaged over the window's count distribution `counts` (checkoutCountDistribution).
+ */
+export function windowTest(counts: ArrayLike<number>, delta: number, c: number, withPower = true): { power: number; size: number } {
+    let power = 0, size = 0;
+    for (let k = 1; k < counts.length; k++) {
+        const pk = counts[k];
+        if (!(pk > 1e-16)) continue;
+        const a = (Math.sqrt(k) * delta) / 2, b = c / (delta * Math.sqrt(k));
+        if (withPower) power += pk * normalCdf(a - b);
+        size += pk * normalCdf(-a - b);
+    }
+    return { power: Math.min(1, power), size };
+}
+
+/** The series an alarm watches, as the traffic model's slices: only revenue series have a limit here. */
 function revenueSlices(model: TrafficModel, series: NonNullable<SimAlarm["series"]>) {
     return model.slices.filter((s) =>
         series.dimension === "platform" ? s.platform.name === series.value : series.dimension === "marketplace" ? s.marketplace.name === series.value : true);
@@ -104,8 +146,8 @@ export interface AlarmLimit {
     key: string;
     group: SimGroup;
     factor: number;
-    /** The ideal test's threshold (idealThreshold). */
-    z: number;
+    /** The ideal test's log-likelihood-ratio threshold c, shared by the group's alarms (orderValueLimits). */
+    threshold: number;
     /** The lowest probability over the reference day's start minutes, when it is, and the series' checkouts a minute then. */
     quietest: { probability: number; atMs: number; checkoutsPerMinute: number };
     /** Mean over the day's starts. */
@@ -119,13 +161,15 @@ export interface AlarmLimit {
 
 export interface OrderValueLimitOptions {
     /**
-     * The seconds of orders the ideal test reads, each equally likely: `target − read lag` for a detector that reads
-     * each order as soon as it arrives (idealWindows), or, on a CloudWatch alarm, what the last whole-minute evaluation
-     * within the target has read, over start phases and arrival lags (cloudWatchWindows).
+     * The seconds of anomalous orders the ideal test reads, each sample equally likely (repeat a value to weight it):
+     * `target − read lag` for a detector that reads each order as soon as it arrives (idealWindows), or what the last
+     * whole-minute CloudWatch evaluation within the target has read, over start seconds and arrival draws
+     * (cloudWatchWindows).
      */
     windows: readonly number[];
     /** Sampled replays per alarm (the report's --replays). */
     replays: number;
+    /** False alarms a steady day may raise over a group's revenue alarms (default LIMIT_FALSE_ALARMS_PER_DAY). */
     falseAlarmsPerDay?: number;
 }
 
@@ -134,78 +178,124 @@ export function idealWindows(targetSeconds: number, readLag: number = FASTEST_EM
     return [targetSeconds - readLag];
 }
 
+/** The count-distribution grid of orderValueLimits: keys per unit of ln(mean checkouts), i.e. 0.2 % steps. */
+const KEYS_PER_E = 500;
+
 /** Anomaly starts over the reference day, every this many minutes. */
 export const LIMIT_START_STEP_MINUTES = 5;
 
-/** Start phases (seconds into the minute) the CloudWatch windows are averaged over. */
-export const LIMIT_START_PHASES = [0, 15, 30, 45] as const;
+/** Samples cloudWatchWindows draws: start seconds 0–59 in turn, each with its own arrival draw. */
+export const LIMIT_ARRIVAL_SAMPLES = 2400;
 
 /**
- * What a CloudWatch alarm can have read by its last evaluation within the target: evaluations run on the whole
- * minute (plus the evaluation delay E), so for an anomaly starting φ s into a minute the last one within T is at
- * ⌊(φ + T − E) / 60⌋ minutes + E, and it has the orders up to `lag` s before it: window = that − φ − lag. Over the
- * start phases LIMIT_START_PHASES and the EMF lag at its lower and upper bound.
+ * What a CloudWatch alarm can have read by its last evaluation within the target, as model/alarmReplay.ts evaluates:
+ * an evaluation's window ends at a whole minute w and it reads, E s later (t = w + E), the seconds before w whose data
+ * has arrived by t. For an anomaly starting at second φ of a minute (every φ = 0…59 in turn, as whole-second starts
+ * are) the last such evaluation within T is w = ⌊(φ + T − E)/60⌋ minutes, and the seconds read are those of [φ, w)
+ * with emfVisibleAt ≤ t — the arrival model itself (model/metricArrival.ts: Kinesis read, the Firehose buffer's flush
+ * grid at a random phase, the transform and log-to-metric draws per flush), drawn at random as the sampled replays
+ * draw it. One window (seconds read) per sample; seeded, so the same every run.
  */
-export function cloudWatchWindows(targetSeconds: number, lag: { min: number; max: number }, evaluationDelay: number = EVALUATION_DELAY_SECONDS): number[] {
-    return LIMIT_START_PHASES.flatMap((phi) => {
-        const lastEval = Math.floor((phi + targetSeconds - evaluationDelay) / 60) * 60 + evaluationDelay;
-        return [lag.min, lag.max].map((l) => lastEval - phi - l);
-    });
+export function cloudWatchWindows(targetSeconds: number, arrival: EmfArrivalParams, evaluationDelay: number = EVALUATION_DELAY_SECONDS, samples = LIMIT_ARRIVAL_SAMPLES): number[] {
+    const rng = seededRng(240);
+    const lead = 120;
+    const length = lead + 60 + targetSeconds;
+    const out: number[] = [];
+    for (let i = 0; i < samples; i++) {
+        const start = lead + (i % 60);
+        const flushPhase = Math.floor(rng() * Math.max(1, arrival.bufferSeconds));
+        const visible = emfVisibleAt(length, arrival, { mode: "random", rng }, flushPhase);
+        const w = Math.floor((start + targetSeconds - evaluationDelay) / 60) * 60;
+        const t = w + evaluationDelay;
+        let read = 0;
+        for (let s = start; s < w; s++) if (visible[s] <= t) read += 1;
+        out.push(read);
+    }
+    return out;
 }
 
 /**
- * The ideal detector's probability of flagging each revenue alarm's order-value anomaly within the target, for
- * every whole-minute start of the reference day (averaged over the windows): expected checkouts of the series over
- * each window from the traffic model's rates (its funnel and seasonality), and the per-order shift from the
- * log-normal order values (orderLogMoments) of each marketplace, weighted by its share of the checkouts. The
- * threshold is idealThreshold's for disjoint windows of the mean window length.
+ * The ideal detector's probability of flagging each revenue alarm's order-value anomaly within the target, for starts
+ * every LIMIT_START_STEP_MINUTES of the reference day (averaged over the windows). Expected checkouts of the series over
+ * each window come from the traffic model's rates (funnel and seasonality), their distribution from its funnel
+ * (checkoutCountDistribution), and each window is tested by the most powerful test (windowTest) with one threshold c
+ * for every alarm of the group, start and window: c is set so that the group's alarms raise `falseAlarmsPerDay` a
+ * steady day at one test per window (86,400 / mean window tests a day per alarm, each of the size its traffic then
+ * gives). One threshold on the likelihood ratio is what maximises the expected number in time at that budget
+ * (Neyman–Pearson over all windows at once): the test spends its false alarms where orders are few and an order's
+ * evidence is needed, not evenly.
  */
 export function orderValueLimits(model: TrafficModel, alarms: readonly SimAlarm[], o: OrderValueLimitOptions): AlarmLimit[] {
     if (o.windows.length === 0 || o.windows.some((w) => !(w > 0))) throw new Error(`every window must be positive, got ${o.windows.join(", ")} s`);
     if (!(Number.isInteger(o.replays) && o.replays >= 1)) throw new Error(`replays must be a whole number ≥ 1, got ${o.replays}`);
+    const budget = o.falseAlarmsPerDay ?? LIMIT_FALSE_ALARMS_PER_DAY;
+    if (!(budget > 0)) throw new Error(`the false-alarm budget must be positive, got ${budget} a day`);
+    // The windows as (length, weight).
+    const weightOf = new Map<number, number>();
+    for (const w of o.windows) weightOf.set(w, (weightOf.get(w) ?? 0) + 1 / o.windows.length);
+    const windows = [...weightOf.entries()];
     const meanWindow = o.windows.reduce((x, y) => x + y, 0) / o.windows.length;
     const revenue = alarms.filter((a) => a.series?.measure === "revenue" && a.kind !== "waf");
-    const groupSize = new Map<SimGroup, number>();
-    for (const a of revenue) groupSize.set(groupOf(a), (groupSize.get(groupOf(a)) ?? 0) + 1);
-    const checkoutsPerView = FUNNEL.cartPerView * FUNNEL.checkoutPerCart;
     const minutes = 1440;
     const windowMinutes = Math.ceil(Math.max(...o.windows) / 60);
-    return revenue.map((a) => {
-        const kind = a.kind === "drop" ? "drop" : "spike";
-        const factor = DEFAULT_FACTOR[kind];
-        const { z } = idealThreshold(meanWindow, groupSize.get(groupOf(a))!, o.falseAlarmsPerDay);
+    const starts = Array.from({ length: minutes / LIMIT_START_STEP_MINUTES }, (_, i) => i * LIMIT_START_STEP_MINUTES);
+    // Count distributions on a grid of 0.2 % in the mean (shared by the windows of nearly the same traffic).
+    const keyOf = (mu: number) => Math.round(Math.log(mu) * KEYS_PER_E);
+    const distributions = new Map<number, Float64Array>();
+    const distributionOf = (key: number) => {
+        let d = distributions.get(key);
+        if (!d) distributions.set(key, (d = checkoutCountDistribution(Math.exp(key / KEYS_PER_E))));
+        return d;
+    };
+    const perAlarm = revenue.map((a) => {
+        const factor = anomalyFor(a, REFERENCE_DAY_MS)!.factor;
         const slices = revenueSlices(model, a.series!);
-        // Expected checkouts per slice per minute over the day and the window after it (rates at each minute's middle).
-        const perMinute = slices.map((s) => Float64Array.from({ length: minutes + windowMinutes }, (_, m) =>
-            s.meanViewRate * model.seasonality(s, REFERENCE_DAY_MS + m * 60_000 + 30_000) * 60 * checkoutsPerView));
-        const moments = slices.map((s) => {
-            const [l0, v0] = orderLogMoments(s.marketplace.averageOrderValue);
-            const [lf, vf] = orderLogMoments(s.marketplace.averageOrderValue, factor);
-            return { shift: lf - l0, v0, vf };
-        });
-        const probability = (m: number, window: number): number => {
-            // Orders of [start, start + window): whole minutes, then the part of the last one.
-            const counts = perMinute.map((pm) => {
-                let c = 0;
-                for (let i = 0; 60 * i < window; i++) c += pm[m + i] * Math.min(1, (window - 60 * i) / 60);
-                return c;
-            });
-            const mu = counts.reduce((x, y) => x + y, 0);
-            const w = counts.map((c) => (mu > 0 ? c / mu : 0));
-            return detectionProbability(mu, {
-                shift: moments.reduce((x, s, i) => x + w[i] * s.shift, 0),
-                sd0: Math.sqrt(moments.reduce((x, s, i) => x + w[i] * s.v0, 0)),
-                sdAnomaly: Math.sqrt(moments.reduce((x, s, i) => x + w[i] * s.vf, 0)),
-            }, z);
+        // Expected checkouts of the series per minute over the day and the window after it (rates at each minute's middle).
+        const perMinute = Float64Array.from({ length: minutes + windowMinutes }, (_, m) => slices.reduce((x, s) =>
+            x + s.meanViewRate * model.seasonality(s, REFERENCE_DAY_MS + m * 60_000 + 30_000) * 60 * FUNNEL.cartPerView * FUNNEL.checkoutPerCart, 0));
+        // Orders of [start, start + window): whole minutes, then the part of the last one; as count-grid keys.
+        const keys = starts.map((m) => windows.map(([w]) => {
+            let c = 0;
+            for (let i = 0; 60 * i < w; i++) c += perMinute[m + i] * Math.min(1, (w - 60 * i) / 60);
+            return c > 0 ? keyOf(c) : undefined;
+        }));
+        return { a, factor, delta: orderEvidence(factor), perMinute, keys };
+    });
+    // One threshold per group: the group's false alarms a day, Σ over its alarms of (tests a day) × mean size.
+    const thresholds = new Map<SimGroup, number>();
+    for (const group of new Set(perAlarm.map((x) => groupOf(x.a)))) {
+        const weights = new Map<string, { key: number; delta: number; weight: number }>();
+        for (const x of perAlarm.filter((y) => groupOf(y.a) === group)) {
+            x.keys.forEach((row) => row.forEach((key, j) => {
+                if (key === undefined) return;
+                const id = `${x.delta}:${key}`;
+                const e = weights.get(id) ?? { key, delta: x.delta, weight: 0 };
+                e.weight += ((86_400 / meanWindow) * windows[j][1]) / starts.length;
+                weights.set(id, e);
+            }));
+        }
+        const entries = [...weights.values()];
+        const falseAlarms = (c: number) => entries.reduce((s, e) => s + e.weight * windowTest(distributionOf(e.key), e.delta, c, false).size, 0);
+        // Size falls with c; at c = −1000 every window with an order flags.
+        let lo = -1000, hi = 1000;
+        for (let i = 0; i < 64; i++) {
+            const mid = (lo + hi) / 2;
+            if (falseAlarms(mid) > budget) lo = mid; else hi = mid;
+        }
+        thresholds.set(group, hi);
+    }
+    return perAlarm.map(({ a, factor, delta, perMinute, keys }) => {
+        const threshold = thresholds.get(groupOf(a))!;
+        const power = new Map<number, number>();
+        const powerOf = (key: number) => {
+            let p = power.get(key);
+            if (p === undefined) power.set(key, (p = windowTest(distributionOf(key), delta, threshold).power));
+            return p;
         };
-        // Starts every LIMIT_START_STEP_MINUTES (the rates follow hourly curves).
-        const starts = Array.from({ length: minutes / LIMIT_START_STEP_MINUTES }, (_, i) => i * LIMIT_START_STEP_MINUTES);
-        const probs = starts.map((m) => o.windows.reduce((x, w) => x + probability(m, w), 0) / o.windows.length);
+        const probs = keys.map((row) => row.reduce<number>((s, key, j) => s + windows[j][1] * (key === undefined ? 0 : powerOf(key)), 0));
         let quietest = { probability: 2, atMs: 0, checkoutsPerMinute: 0 };
         starts.forEach((m, i) => {
-            if (probs[i] < quietest.probability) {
-                quietest = { probability: probs[i], atMs: REFERENCE_DAY_MS + m * 60_000, checkoutsPerMinute: perMinute.reduce((x, pm) => x + pm[m], 0) };
-            }
+            if (probs[i] < quietest.probability) quietest = { probability: probs[i], atMs: REFERENCE_DAY_MS + m * 60_000, checkoutsPerMinute: perMinute[m] };
         });
         // Replay i starts in [i, i + 1) × day / replays; a part with no start on the grid takes the nearest one before it.
         const strata = Array.from({ length: o.replays }, (_, i) => {
@@ -213,7 +303,7 @@ export function orderValueLimits(model: TrafficModel, alarms: readonly SimAlarm[
             const inPart = probs.filter((_, j) => starts[j] >= from && starts[j] < to);
             return inPart.length ? inPart.reduce((x, y) => x + y, 0) / inPart.length : probs[Math.floor(from / LIMIT_START_STEP_MINUTES)];
         });
-        return { key: a.key, group: groupOf(a), factor, z, quietest, dayMean: probs.reduce((x, y) => x + y, 0) / probs.length, strata };
+        return { key: a.key, group: groupOf(a), factor, threshold, quietest, dayMean: probs.reduce((x, y) => x + y, 0) / probs.length, strata };
     });
 }
 
@@ -221,8 +311,8 @@ export interface GroupLimit {
     group: SimGroup;
     alarms: number;
     factor: number;
-    /** The ideal test's threshold for this group (idealThreshold). */
-    z: number;
+    /** The ideal test's log-likelihood-ratio threshold for this group (orderValueLimits). */
+    threshold: number;
     /** The alarm and minute of the day where the ideal detector is least likely to be in time. */
     quietest: AlarmLimit["quietest"] & { key: string };
     dayMean: number;
@@ -242,7 +332,7 @@ export function groupLimits(limits: readonly AlarmLimit[]): GroupLimit[] {
         const all = l.strata.reduce((x, p) => x * p, 1);
         if (!g) {
             out.set(l.group, {
-                group: l.group, alarms: 1, factor: l.factor, z: l.z, quietest: { ...l.quietest, key: l.key },
+                group: l.group, alarms: 1, factor: l.factor, threshold: l.threshold, quietest: { ...l.quietest, key: l.key },
                 dayMean: l.dayMean, expectedLate: late, replays: l.strata.length, allInTime: all,
             });
             continue;
@@ -289,12 +379,13 @@ export interface SimulationLimits {
 export function simulationLimits(config: SimStack, alarms: readonly SimAlarm[], o: SimOptions, replays: number): SimulationLimits {
     const model = trafficModel(config, o.rate);
     const target = LATENCY_TARGET_SECONDS.ecommerce;
-    const emfLagSeconds = { min: FASTEST_EMF_LAG_SECONDS, max: emfMaxLagSeconds(emfArrivalParams(o.bufferSeconds, o.logToMetricMax)) };
+    const arrival = emfArrivalParams(o.bufferSeconds, o.logToMetricMax);
+    const emfLagSeconds = { min: FASTEST_EMF_LAG_SECONDS, max: emfMaxLagSeconds(arrival) };
     const run = (windows: number[]) => groupLimits(orderValueLimits(model, alarms, { windows, replays }));
     return {
         targetSeconds: LATENCY_TARGET_SECONDS,
         ideal: run(idealWindows(target, emfLagSeconds.min)),
-        cloudWatch: run(cloudWatchWindows(target, emfLagSeconds, o.evaluationDelaySeconds)),
+        cloudWatch: run(cloudWatchWindows(target, arrival, o.evaluationDelaySeconds)),
         emfLagSeconds,
         wafFloorSeconds: wafLatencyFloorSeconds(o.wafPublishDelayMax, o.evaluationDelaySeconds),
     };

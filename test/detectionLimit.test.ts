@@ -4,12 +4,12 @@
 import * as assert from "assert";
 
 import {
-    FASTEST_EMF_LAG_SECONDS, LATENCY_TARGET_SECONDS, cloudWatchWindows, detectionProbability, erfc, idealThreshold, idealWindows, normalCdf,
-    AlarmLimit, SimulationLimits, TargetCheck, orderValueLimits, groupLimits, targetChecks, upperQuantile, wafLatencyFloorSeconds,
+    FASTEST_EMF_LAG_SECONDS, LATENCY_TARGET_SECONDS, LIMIT_ARRIVAL_SAMPLES, checkoutCountDistribution, cloudWatchWindows, erfc, idealWindows, normalCdf, orderEvidence,
+    AlarmLimit, SimulationLimits, TargetCheck, orderValueLimits, groupLimits, targetChecks, upperQuantile, wafLatencyFloorSeconds, windowTest,
 } from "../model/detectionLimit";
-import { DEFAULT_RATE, KindReport, SimulationReport, defaultSimOptions, expectedOf, orderLogMoments, simAlarms, simStackOf, trafficModel, wafAttackSweep } from "../model/detectionSim";
-import { orderValueLog } from "../model/ecommerceSchema";
-import { TrafficModel, poisson, seededRng } from "../scripts/lib/trafficModel";
+import { emfArrivalParams, emfMaxLagSeconds } from "../model/metricArrival";
+import { DEFAULT_RATE, KindReport, REFERENCE_DAY_MS, SimulationReport, defaultSimOptions, expectedOf, simAlarms, simStackOf, trafficModel, wafAttackSweep } from "../model/detectionSim";
+import { TrafficModel, seededRng } from "../scripts/lib/trafficModel";
 import { loadStackConfig } from "../scripts/lib/stackConfig";
 import { formatLimits, formatTargets, runSimulate, simulationArgs } from "../scripts/lib/simulateCli";
 
@@ -25,61 +25,105 @@ describe("detection limits (model/detectionLimit.ts)", () => {
         assert.throws(() => upperQuantile(0), /between 0 and 1/);
     });
 
-    it("the ideal test's power: Σ Poisson(k; μ)·Φ((√k·|Δ| − z·sd0)/sdA), hand-computed for μ = 1 and 8 (Δ 1.07, sd 0.58, z 4.26); no orders, no detection", () => {
-        const o = { shift: 1.07, sd0: 0.58, sdAnomaly: 0.58 };
-        // Computed independently (Python: math.erfc, the sum to k = 80).
-        assert.ok(Math.abs(detectionProbability(1, o, 4.26) - 0.026867653209507715) < 1e-6);
-        assert.ok(Math.abs(detectionProbability(8, o, 4.26) - 0.7393707141079913) < 1e-6);
-        // A drop is the same test on the other side.
-        assert.ok(Math.abs(detectionProbability(8, { ...o, shift: -1.07 }, 4.26) - 0.7393707141079913) < 1e-6);
-        assert.strictEqual(detectionProbability(0, o, 4.26), 0);
-        assert.ok(detectionProbability(400, o, 4.26) > 0.999999);
-    });
-
-    it("…matches orders drawn the way the generator draws them (log-normal values at JP's 41, ×3 and ×0.2): the normal approximation holds", () => {
-        const rng = seededRng(13);
+    it("the checkouts of a window: the funnel's compound Poisson (Panjer), mean μ, variance 1.378·μ, as TrafficModel.sampleCounts draws them", () => {
+        for (const mu of [0.5, 8, 40]) {
+            const p = checkoutCountDistribution(mu);
+            const mean = p.reduce((s, x, k) => s + k * x, 0);
+            const variance = p.reduce((s, x, k) => s + (k - mean) ** 2 * x, 0);
+            assert.ok(Math.abs(p.reduce((s, x) => s + x, 0) - 1) < 1e-12);
+            assert.ok(Math.abs(mean - mu) < 1e-9 * Math.max(1, mu), `μ ${mu}: mean ${mean}`);
+            assert.ok(Math.abs(variance / mu - (1 + 0.35 * 1.08)) < 1e-6, `μ ${mu}: variance ${variance}`);
+        }
+        // A busy window (e^−λ far below the smallest double) still sums to its mean.
+        const busy = checkoutCountDistribution(2000);
+        assert.ok(Math.abs(busy.reduce((s, x, k) => s + k * x, 0) - 2000) < 1e-6);
+        // Against the generator: 20,000 windows of one slice's checkouts (the same three stages), ≈ 8 expected.
         const model = new TrafficModel({ rate: 20, platforms: ["web"], marketplaces: ["JP"] });
         const slice = model.slices[0];
-        const [l0, v0] = orderLogMoments(41);
-        // z = 2 so the false-alarm side is measurable in 20,000 trials too.
-        for (const [factor, mu, z] of [[3, 8, 4], [0.2, 5, 4], [1, 8, 2]] as const) {
-            const [lf, vf] = orderLogMoments(41, factor);
+        const spanMs = Math.round((8 / 0.028 / model.viewRate(slice, 0)) * 1000);
+        assert.ok(spanMs < 60_000, "one minute's rate");
+        const rng = seededRng(7);
+        const freq = new Float64Array(60);
+        const trials = 20_000;
+        for (let t = 0; t < trials; t++) freq[Math.min(59, model.sampleCounts(rng, slice, 0, spanMs).checkouts)] += 1 / trials;
+        const predicted = checkoutCountDistribution(((model.viewRate(slice, spanMs / 2) * spanMs) / 1000) * 0.028);
+        for (let k = 0; k < 20; k++) assert.ok(Math.abs(freq[k] - (predicted[k] ?? 0)) < 0.008, `k ${k}: sampled ${freq[k]}, predicted ${predicted[k]}`);
+        // Overdispersed: more windows without an order than Poisson(8)'s e^−8.
+        assert.ok(checkoutCountDistribution(8)[0] > 3 * Math.exp(-8));
+    });
+
+    it("the ideal window test is the likelihood ratio on ln V: hand-computed, exact for log-normal orders, and no constant-z test at the same size beats it", () => {
+        const delta = orderEvidence(3);
+        assert.ok(Math.abs(delta - Math.log(3) / 0.6) < 1e-15);
+        assert.ok(Math.abs(orderEvidence(0.2) - Math.log(5) / 0.6) < 1e-15);
+        // k = 4 orders, c = 3: power Φ(√k·δ/2 − c/(δ√k)), size Φ(−√k·δ/2 − c/(δ√k)) (Python, math.erfc).
+        const four = Float64Array.from({ length: 5 }, (_, k) => (k === 4 ? 1 : 0));
+        const r = windowTest(four, delta, 3);
+        assert.ok(Math.abs(r.power - 0.8441843929399842) < 1e-6 && Math.abs(r.size - 0.004021780690807148) < 1e-7, JSON.stringify(r));
+        const nine = Float64Array.from({ length: 10 }, (_, k) => (k === 9 ? 1 : 0));
+        assert.ok(Math.abs(windowTest(nine, delta, 5).size - 0.0001277067065371198) < 1e-8);
+        assert.deepStrictEqual(windowTest(Float64Array.of(1), delta, 0), { power: 0, size: 0 });
+        // Orders drawn the way the generator draws them (JP's 41, ×3 / ×0.2; ln V centred on JP's log-mean), with the
+        // funnel's counts: power and size as predicted (c = 0 so the size is measurable in 20,000 windows).
+        const model = new TrafficModel({ rate: 20, platforms: ["web"], marketplaces: ["JP"] });
+        const slice = model.slices[0];
+        const mu0 = Math.log(41) - 0.18;
+        const counts = checkoutCountDistribution(5);
+        const rng = seededRng(13);
+        for (const [factor, tested] of [[1, 3], [1, 0.2], [3, 3], [0.2, 0.2]] as const) {
+            const d = orderEvidence(tested);
             const anomalous = Object.assign(Object.create(model) as TrafficModel, {
                 anomaly: { measure: "revenue", kind: factor > 1 ? "spike" : "drop", startMs: 0, durationMs: 1e15, factor },
             });
             let flagged = 0;
             const trials = 20_000;
             for (let t = 0; t < trials; t++) {
-                const k = poisson(rng, mu);
-                if (k === 0) continue;
-                let sum = 0;
-                for (let i = 0; i < k; i++) sum += orderValueLog((factor === 1 ? model : anomalous).orderValue(rng, slice, 1));
-                const mean = sum / k, edge = z * Math.sqrt(v0 / k);
-                if (factor >= 1 ? mean > l0 + edge : mean < l0 - edge) flagged += 1;
+                let u = rng(), k = 0;
+                while (k < counts.length - 1 && u > counts[k]) u -= counts[k++];
+                let llr = 0;
+                for (let i = 0; i < k; i++) {
+                    const x = (Math.log((factor === 1 ? model : anomalous).orderValue(rng, slice, 1)) - mu0) / 0.6;
+                    llr += Math.sign(Math.log(tested)) * d * x - (d * d) / 2;
+                }
+                if (k > 0 && llr > 0) flagged += 1;
             }
-            const predicted = factor === 1
-                ? detectionProbability(mu, { shift: 0, sd0: Math.sqrt(v0), sdAnomaly: Math.sqrt(v0) }, z)
-                : detectionProbability(mu, { shift: lf - l0, sd0: Math.sqrt(v0), sdAnomaly: Math.sqrt(vf) }, z);
-            assert.ok(Math.abs(flagged / trials - predicted) < 0.012, `factor ${factor}, μ ${mu}: sampled ${flagged / trials}, predicted ${predicted}`);
+            const predicted = windowTest(counts, d, 0)[factor === 1 ? "size" : "power"];
+            assert.ok(Math.abs(flagged / trials - predicted) < 0.01, `factor ${factor}, tested ${tested}: sampled ${flagged / trials}, predicted ${predicted}`);
+        }
+        // Neyman–Pearson: the constant-z test (the same z whatever k) at the likelihood ratio's size has less power.
+        for (const mu of [3, 8, 15]) {
+            const p = checkoutCountDistribution(mu);
+            const llr = windowTest(p, delta, 4);
+            const constZ = (z: number) => p.reduce((s, pk, k) => (k ? s + pk * (1 - normalCdf(z)) : s), 0);
+            let lo = 0, hi = 10;
+            for (let i = 0; i < 60; i++) {
+                const mid = (lo + hi) / 2;
+                if (constZ(mid) > llr.size) lo = mid; else hi = mid;
+            }
+            const power = p.reduce((s, pk, k) => (k ? s + pk * normalCdf(Math.sqrt(k) * delta - hi) : s), 0);
+            assert.ok(llr.power > power, `μ ${mu}: likelihood ratio ${llr.power} vs constant z ${power}`);
         }
     });
 
-    it("the threshold: 0.1 false alarms a day over 7 alarms at one test per 238 s window → α = 3.935e-5, z = 3.95", () => {
-        const { z, alpha } = idealThreshold(238, 7);
-        assert.ok(Math.abs(alpha - 0.1 / (7 * (86_400 / 238))) < 1e-12);
-        assert.ok(Math.abs(alpha - 3.935e-5) < 1e-8);
-        assert.ok(Math.abs(1 - normalCdf(z) - alpha) / alpha < 1e-4);
-        assert.ok(z > 3.9 && z < 4.0);
-    });
-
-    it("windows: reading each order at once, target − lag; on CloudWatch, the last whole-minute evaluation within 240 s minus phase and lag", () => {
+    it("windows: reading each order at once, target − lag; on CloudWatch, the seconds before the last whole minute within 240 s that have arrived by its read", () => {
         assert.deepStrictEqual(idealWindows(240), [240 - FASTEST_EMF_LAG_SECONDS]);
-        // φ = 0: last evaluation at 240 s; 15: ⌊255/60⌋ = 4 minutes → 240 s; …; lag 2 or 50 s.
-        assert.deepStrictEqual(cloudWatchWindows(240, { min: 2, max: 50 }), [238, 190, 223, 175, 208, 160, 193, 145]);
-        // An evaluation delay of 30 s: φ = 0 → ⌊210/60⌋ = 3 minutes, + 30 = 210 s; φ = 30 → ⌊240/60⌋ = 4, + 30 = 270 s = 30 + 240.
-        const late = cloudWatchWindows(240, { min: 2, max: 50 }, 30);
-        assert.deepStrictEqual(late, [208, 160, 193, 145, 238, 190, 223, 175]);
-        for (const [i, w] of late.entries()) assert.ok(w + (i % 2 ? 50 : 2) <= 240, "read by an evaluation within the target");
+        const arrival = emfArrivalParams(10);
+        for (const e of [0, 30]) {
+            const windows = cloudWatchWindows(240, arrival, e);
+            assert.strictEqual(windows.length, LIMIT_ARRIVAL_SAMPLES);
+            for (const [i, w] of windows.entries()) {
+                const phi = i % 60;
+                // The evaluation's window ends at the whole minute w, read at w + E: nothing after w, nothing later than t − 2 s.
+                const end = Math.floor((phi + 240 - e) / 60) * 60;
+                assert.ok(w <= Math.min(end, end + e - FASTEST_EMF_LAG_SECONDS) - phi, `E ${e}, φ ${phi}: ${w} s read`);
+                assert.ok(w >= Math.min(end, end + e - emfMaxLagSeconds(arrival) - 1) - phi, `E ${e}, φ ${phi}: ${w} s read`);
+            }
+            // E = 30: at φ = 30 the last evaluation's window ends at 240 s, read at 270 s: at most 210 s of orders.
+            if (e === 30) assert.ok(windows[30] <= 210);
+        }
+        // No buffer: each order arrives 2–40 s after it, so every window is read nearly whole.
+        const unbuffered = cloudWatchWindows(240, emfArrivalParams(0), 0, 600);
+        assert.ok(unbuffered.every((w, i) => w >= 240 - (i % 60) - 41 && w <= 240 - (i % 60) - 2));
     });
 
     it("the WAF floor 60 + 60·⌈(D − E)/60⌉ + E is what the simulator's WAF replay reaches once an attack's first second clears the floor", () => {
@@ -105,7 +149,7 @@ describe("detection limits (model/detectionLimit.ts)", () => {
         let ideal: AlarmLimit[], cw: AlarmLimit[];
         before(() => {
             ideal = orderValueLimits(model, alarms, { windows: idealWindows(240), replays: 8 });
-            cw = orderValueLimits(model, alarms, { windows: cloudWatchWindows(240, { min: 2, max: 50 }), replays: 8 });
+            cw = orderValueLimits(model, alarms, { windows: cloudWatchWindows(240, emfArrivalParams(10)), replays: 8 });
         });
 
         it("the quietest start of JP's revenue is in JP's night, with the checkouts the simulation's own band stand-in expects then", () => {
@@ -122,6 +166,23 @@ describe("detection limits (model/detectionLimit.ts)", () => {
             assert.ok(jpDrop.quietest.probability > jp.quietest.probability);
             // The CloudWatch read can only lose orders: lower everywhere.
             for (const l of limits) assert.ok(cw.find((c) => c.key === l.key)!.dayMean <= l.dayMean + 1e-12, l.key);
+        });
+
+        it("the group's one threshold spends exactly its false-alarm budget (recomputed here from the band stand-in's checkouts), and a larger budget only helps", () => {
+            const of = ideal.filter((l) => l.group === "spike revenue by dim");
+            const c = of[0].threshold;
+            assert.ok(of.every((l) => l.threshold === c));
+            let falseAlarms = 0;
+            for (const a of alarms.filter((x) => of.some((l) => l.key === x.key))) {
+                for (let m = 0; m < 1440; m += 5) {
+                    const k = expectedOf(model, a.series!, REFERENCE_DAY_MS + m * 60_000, 4).ratio!.k;
+                    const mu = k[0] + k[1] + k[2] + (k[3] * 58) / 60;
+                    falseAlarms += ((86_400 / 238) * windowTest(checkoutCountDistribution(mu), orderEvidence(3), c).size) / 288;
+                }
+            }
+            assert.ok(Math.abs(falseAlarms - 0.1) < 0.002, `${falseAlarms} false alarms a day`);
+            const lenient = orderValueLimits(model, alarms.filter((a) => of[0].key === a.key), { windows: idealWindows(240), replays: 8, falseAlarmsPerDay: 1 });
+            assert.ok(lenient[0].threshold < c && lenient[0].quietest.probability > of[0].quietest.probability);
         });
 
         it("groups: P(all in time) is the product of the strata means, expected late their complements' sum", () => {
@@ -169,8 +230,10 @@ describe("detection limits (model/detectionLimit.ts)", () => {
             // The text report prints the same (runSimulate without --json: formatReport + these).
             const text = formatTargets(parsed.targets) + formatLimits(parsed.limits);
             assert.match(text, /^\nTargets: ecommerce worst case ≤ 240 s, WAF ≤ 120 s/);
-            assert.match(text, /\n {2}spike revenue by dim {2}CloudWatch \d\.\d\d {2}\d+\.\d % revenue-marketplace-JP-spike \d\d:\d\d UTC \(\d+\.\d\)/);
+            assert.match(text, /\n {2}spike revenue by dim {2}CloudWatch +-?\d+\.\d\d {2}\d+\.\d % revenue-marketplace-JP-spike \d\d:\d\d UTC \(\d+\.\d\)/);
             for (const t of parsed.targets.filter((x) => !x.met)) assert.ok(text.includes(`limit: ${t.limit}`));
+            // A run without revenue alarms (--only waf, or a stack without them) prints no order-value table.
+            assert.strictEqual(formatLimits({ ...parsed.limits, ideal: [], cloudWatch: [] }), "");
         });
     });
 
@@ -178,7 +241,8 @@ describe("detection limits (model/detectionLimit.ts)", () => {
         const model = new TrafficModel({ rate: 20 });
         assert.throws(() => orderValueLimits(model, [], { windows: [0], replays: 1 }), /every window must be positive/);
         assert.throws(() => orderValueLimits(model, [], { windows: [100], replays: 0 }), /replays must be a whole number/);
-        assert.throws(() => idealThreshold(0, 1), /window/);
-        assert.throws(() => detectionProbability(-1, { shift: 1, sd0: 1, sdAnomaly: 1 }, 3), /mean count/);
+        assert.throws(() => orderValueLimits(model, [], { windows: [100], replays: 1, falseAlarmsPerDay: 0 }), /false-alarm budget must be positive/);
+        assert.throws(() => checkoutCountDistribution(-1), /mean count/);
+        assert.throws(() => orderEvidence(1), /factor must be positive and not 1/);
     });
 });

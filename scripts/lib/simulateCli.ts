@@ -233,18 +233,20 @@ export function formatCosts(args: CloudWatchDetectionArgs, choices: BufferChoice
     return lines.join("\n") + "\n";
 }
 
-/** The order-value limits: what an ideal test could do within the target, per revenue group. */
+/** The order-value limits: what an ideal test could do within the target, per revenue group (nothing without one). */
 export function formatLimits(l: SimulationLimits): string {
+    if (l.cloudWatch.length === 0) return "";
     const lines = [
         "",
-        `Order-value anomalies (revenue spike ×3 / drop ×0.2): what an ideal test could do within ${l.targetSeconds.ecommerce} s. It knows each series' mean and`,
-        `spread of ln(1 + order value) per marketplace and tests the anomaly's orders once, at ${LIMIT_FALSE_ALARMS_PER_DAY} false alarms a day over the group's alarms`,
-        `(one test per window a day: more lenient than an alarm's every-minute sliding windows). "at once": every order read ${l.emfLagSeconds.min} s after it;`,
-        `"CloudWatch": what the last whole-minute evaluation within ${l.targetSeconds.ecommerce} s has read (EMF lag ${l.emfLagSeconds.min}–${l.emfLagSeconds.max} s, start phases 0–45 s).`,
-        "  alarms                read     z     quietest start (checkouts/min)                       day mean  expected late  P(all in time)",
+        `Order-value anomalies (revenue spike ×3 / drop ×0.2): what an ideal test could do within ${l.targetSeconds.ecommerce} s. Told when the anomaly starts, it`,
+        `knows each order's true log-mean and spread, and flags when the likelihood ratio of the anomaly's orders (their ln V, exact for`,
+        `log-normal values) exceeds c — the most powerful test — with one c per group for ${LIMIT_FALSE_ALARMS_PER_DAY} false alarms a day over its revenue alarms at one`,
+        `test per window (more lenient than an alarm's every-minute sliding windows). "at once": every order read ${l.emfLagSeconds.min} s after it; "CloudWatch":`,
+        `what the last whole-minute evaluation within ${l.targetSeconds.ecommerce} s has read (the arrival model drawn, EMF lag ${l.emfLagSeconds.min}–${l.emfLagSeconds.max} s; start seconds 0–59).`,
+        "  alarms                read           c  quietest start (checkouts/min)                       day mean  expected late  P(all in time)",
     ];
     const row = (g: GroupLimit, read: string) =>
-        `  ${g.group.padEnd(20)}  ${read.padEnd(10)} ${g.z.toFixed(2)}  ${`${pct(g.quietest.probability)} ${g.quietest.key} ${new Date(g.quietest.atMs).toISOString().slice(11, 16)} UTC (${g.quietest.checkoutsPerMinute.toFixed(1)})`.padEnd(52)} ` +
+        `  ${g.group.padEnd(20)}  ${read.padEnd(10)} ${g.threshold.toFixed(2).padStart(7)}  ${`${pct(g.quietest.probability)} ${g.quietest.key} ${new Date(g.quietest.atMs).toISOString().slice(11, 16)} UTC (${g.quietest.checkoutsPerMinute.toFixed(1)})`.padEnd(52)} ` +
         `${pct(g.dayMean).padStart(8)}  ${`${g.expectedLate.toFixed(2)} of ${g.replays}`.padStart(13)}  ${pct(g.allInTime).padStart(14)}`;
     for (const g of l.cloudWatch) {
         const ideal = l.ideal.find((x) => x.group === g.group);
