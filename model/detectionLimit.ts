@@ -226,7 +226,9 @@ export function cloudWatchWindows(targetSeconds: number, arrival: EmfArrivalPara
  * evidence is needed, not evenly.
  */
 export function orderValueLimits(model: TrafficModel, alarms: readonly SimAlarm[], o: OrderValueLimitOptions): AlarmLimit[] {
-    if (o.windows.length === 0 || o.windows.some((w) => !(w > 0))) throw new Error(`every window must be positive, got ${o.windows.join(", ")} s`);
+    // A window with nothing read (a buffer longer than the target) never flags: it counts as late, not as an error.
+    const bad = o.windows.find((w) => !(w >= 0));
+    if (o.windows.length === 0 || bad !== undefined) throw new Error(`windows are needed and no window can be negative, got ${o.windows.length ? bad : "none"}`);
     if (!(Number.isInteger(o.replays) && o.replays >= 1)) throw new Error(`replays must be a whole number ≥ 1, got ${o.replays}`);
     const budget = o.falseAlarmsPerDay ?? LIMIT_FALSE_ALARMS_PER_DAY;
     if (!(budget > 0)) throw new Error(`the false-alarm budget must be positive, got ${budget} a day`);
