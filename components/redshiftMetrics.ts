@@ -32,7 +32,7 @@ import { configuredDatapoints, DROP_BASELINE_WINDOW_SECONDS, MAX_ALARM_WINDOW_SE
 import { FunctionSettings, regionOf, stackScope, StackScope, StackScopeArgs } from "../model/stackScope";
 import { Alert, AnomalyDetector, DetectorActivation, LOOKOUT_PROVIDER_VERSION } from "../providers/lookout";
 import { AlertPathRefs, failureAlarm, FailureAlarmArgs } from "./alertWiring";
-import { alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, declareAlarmSet, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
+import { ALARM_NAME_MAX, alarmName as boundedName, bandExpression, CLOUDWATCH_DETECTION_DEFAULTS, declareAlarmSet, fillExpression, GateSpec, QUERY_IDS } from "./cloudwatchDetection";
 import { expressionRow, MetricsEntry, metricRow, Stat, Unplaced } from "./detectionDashboard";
 import { lookoutBaseName } from "./lookoutDetection";
 
@@ -420,7 +420,7 @@ function shortHash(s: string, n = 8): string {
 
 /** Alarm names are at most 255 characters: longer ones keep a readable prefix and a hash. */
 function boundedAlarmName(name: string): string {
-    return name.length <= 255 ? name : `${name.slice(0, 246)}-${shortHash(name)}`;
+    return name.length <= ALARM_NAME_MAX ? name : `${name.slice(0, ALARM_NAME_MAX - 9)}-${shortHash(name)}`;
 }
 
 /** Lookout detector name of a query: `<base>-rs-<query>` within L4M's 63 characters (a hash for long names). */
